@@ -1,0 +1,25 @@
+// The build's phases, in the order a build runs them (DESIGN.md, "The machine").
+// This list is the single definition of phase names: the machine, the retry-policy table, the
+// template's per-phase overrides and the renderers all read it.
+export const PHASES = [
+  'prepare',
+  'key',
+  'server.create',
+  'server.start',
+  'server.wait_running',
+  'ssh.connect',
+  'provision',
+  'server.stop',
+  'server.wait_stopped',
+  'snapshot.create',
+  'snapshot.wait',
+  'image.create',
+  'image.wait',
+  'cleanup',
+] as const;
+
+export type PhaseName = (typeof PHASES)[number];
+
+export function isPhaseName(value: string): value is PhaseName {
+  return (PHASES as readonly string[]).includes(value);
+}

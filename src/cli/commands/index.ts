@@ -1,0 +1,21 @@
+// The list of kiln's commands. Each entry declares its options here (cheap) and imports its
+// implementation lazily in its handler, so start-up only pays for the command that runs.
+import type { CommandModule } from 'yargs';
+import { simCommand } from './sim.js';
+import { validateCommand } from './validate.js';
+import { buildCommand } from './build.js';
+import { resumeCommand } from './resume.js';
+import { gcCommand } from './gc.js';
+import { lsCommand } from './ls.js';
+import { showCommand } from './show.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [
+  buildCommand,
+  resumeCommand,
+  gcCommand,
+  lsCommand,
+  showCommand,
+  validateCommand,
+  simCommand,
+];

@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// kiln's command line. Each command lives in its own module under ./commands and is loaded
+// only when it runs, so `kiln --help` and `kiln ls` start fast.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { commands } from './commands/index.js';
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('kiln')
+  .usage('$0 <command> [options]\n\nBuild Scaleway images that survive crashes: every step is recorded, every build resumable.')
+  .strict()
+  .demandCommand(1, 'Name a command; `kiln --help` lists them.')
+  .recommendCommands()
+  .help()
+  .alias('h', 'help')
+  .version()
+  .wrap(Math.min(100, process.stdout.columns ?? 100))
+  .fail((message, error) => {
+    // Usage errors exit 2 (the exit code documented for invalid input); other errors are
+    // reported by the commands themselves.
+    if (error) throw error;
+    process.stderr.write(`kiln: ${message}\nRun \`kiln --help\` for usage.\n`);
+    process.exit(2);
+  });
+
+for (const command of commands) cli.command(command);
+
+await cli.parseAsync();

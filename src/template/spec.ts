@@ -1,0 +1,113 @@
+// BuildSpec: one validated, typed build, produced by the template loader from what the user
+// wrote (template, variables, environment, Scaleway config file) and consumed by the engine.
+// It is the contract between `src/template` and everything downstream. Durations are in
+// milliseconds. Fields marked SECRET never reach the event log, the projection, logs or --json:
+// `redactSpec` (in this module's loader) replaces them before anything is stored or printed.
+import type { PhaseName } from '../../machines/phases.js';
+
+export interface PhasePolicyOverride {
+  attempts?: number;
+  attemptTimeoutMs?: number;
+  phaseTimeoutMs?: number;
+  backoff?: { initialMs?: number; factor?: number; maxMs?: number; jitter?: number };
+}
+
+export interface ProvisionerCommon {
+  /** Index in the template's `provisioners` array (stable across only/except filtering). */
+  index: number;
+  pauseBeforeMs: number;
+  maxRetries: number;
+  /** 0 = no timeout. */
+  timeoutMs: number;
+}
+
+export interface ShellProvisionerSpec extends ProvisionerCommon {
+  type: 'shell';
+  /** Inline commands; when present they become one script with `inlineShebang`. */
+  inline?: string[];
+  /** Absolute paths of local scripts, in order (from `script` and `scripts`). */
+  scripts: string[];
+  environmentVars: string[];
+  executeCommand: string;
+  inlineShebang: string;
+  remoteFolder: string;
+  expectDisconnect: boolean;
+  validExitCodes: number[];
+}
+
+export interface FileProvisionerSpec extends ProvisionerCommon {
+  type: 'file';
+  /** Absolute local paths for uploads; remote paths for downloads. */
+  sources: string[];
+  destination: string;
+  direction: 'upload' | 'download';
+}
+
+export interface ShellLocalProvisionerSpec extends ProvisionerCommon {
+  type: 'shell-local';
+  inline?: string[];
+  command?: string;
+  scripts: string[];
+  environmentVars: string[];
+}
+
+export type ProvisionerSpec = ShellProvisionerSpec | FileProvisionerSpec | ShellLocalProvisionerSpec;
+
+export interface SshCommunicatorSpec {
+  type: 'ssh';
+  username: string;
+  port: number;
+  timeoutMs: number;
+  /** Absolute path; when absent kiln makes a temporary ed25519 key pair (root only). */
+  privateKeyFile?: string;
+  /** SECRET */
+  password?: string;
+  handshakeAttempts: number;
+  keepAliveIntervalMs: number;
+  /** 0 = none. */
+  readWriteTimeoutMs: number;
+  agentAuth: boolean;
+}
+
+export type CommunicatorSpec = SshCommunicatorSpec | { type: 'none' };
+
+export interface BuildSpec {
+  /** The builder's `name` (default: its type, `scaleway`), unique within the template. */
+  name: string;
+  type: 'scaleway';
+  apiUrl: string;
+  /** A zone such as `fr-par-1` (legacy regions `par1`/`ams1` already mapped). */
+  zone: string;
+  projectId?: string;
+  organizationId?: string;
+  accessKey?: string;
+  /** SECRET: the X-Auth-Token. */
+  secretKey: string;
+  /** A UUID, or a marketplace label (`ubuntu_jammy`) resolved in the prepare phase. */
+  image: string;
+  commercialType: string;
+  serverName: string;
+  imageName: string;
+  snapshotName: string;
+  bootType: 'local' | 'bootscript';
+  bootscript?: string;
+  /** kiln's default is true: the root volume is deleted with the server. */
+  removeVolume: boolean;
+  /** Tags for the image, the snapshot and volumes. */
+  tags: string[];
+  serverTags: string[];
+  /** user_data key → value, set on the server before it boots. */
+  userData: Record<string, string>;
+  timeouts: {
+    serverCreationMs: number;
+    serverShutdownMs: number;
+    snapshotCreationMs: number;
+    imageCreationMs: number;
+    stateMs: number;
+  };
+  /** kiln's own per-phase retry/timeout overrides (template key `kiln_phase_policy`). */
+  phasePolicy: Partial<Record<PhaseName, PhasePolicyOverride>>;
+  communicator: CommunicatorSpec;
+  /** Provisioners that apply to this builder (only/except already applied), template order. */
+  provisioners: ProvisionerSpec[];
+}

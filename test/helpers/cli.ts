@@ -1,0 +1,40 @@
+// Runs the kiln CLI as a child process, the way a user does. From compiled tests
+// (dist/test/…) it runs dist/src/cli/main.js; from TypeScript sources (node --import tsx)
+// it runs src/cli/main.ts through tsx, so a developer can iterate without compiling.
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const here = fileURLToPath(import.meta.url);
+const fromSources = here.endsWith('.ts');
+
+export const cliEntry = fromSources
+  ? fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
+  : fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export function cliArgv(args: string[]): string[] {
+  return fromSources ? ['--import', 'tsx', cliEntry, ...args] : [cliEntry, ...args];
+}
+
+export function spawnKiln(args: string[], options: SpawnOptions = {}): ChildProcess {
+  return spawn(process.execPath, cliArgv(args), { stdio: ['ignore', 'pipe', 'pipe'], ...options });
+}
+
+export interface KilnResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs kiln to completion and collects its output. */
+export function runKiln(args: string[], options: SpawnOptions = {}): Promise<KilnResult> {
+  return new Promise((resolve, reject) => {
+    const child: ChildProcess = spawnKiln(args, options);
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+  });
+}
