@@ -1,0 +1,133 @@
+// The one definition of a build event — the spine of kiln (DESIGN.md, "The spine").
+// Every renderer, `kiln show`, `kiln ls`, `--json` and resume read this type; the engine is the
+// only writer. Event data is plain JSON and never holds a secret.
+import type { PhaseName } from '../../machines/phases.js';
+
+/** The catalogue of event types. Intent/result pairs follow DESIGN.md's crash-safety protocol:
+ * the intent is appended before an API call, the result right after it returns. */
+export const EVENT_TYPES = [
+  // build lifecycle
+  'build.started',
+  'build.resumed',
+  'build.interrupted',
+  'build.failed',
+  'build.succeeded',
+  // machine transitions (derived from the running machine by the engine's inspection observer)
+  'phase.started',
+  'phase.retrying',
+  'phase.succeeded',
+  'phase.failed',
+  'cleanup.started',
+  // side effects: intent → result
+  'key.created',
+  'key.deleted',
+  'server.create.requested',
+  'server.created',
+  'volume.tagged',
+  'server.poweron.requested',
+  'server.poweron.accepted',
+  'server.running',
+  'ssh.connected',
+  'provisioner.started',
+  'provisioner.succeeded',
+  'provision.output',
+  'server.poweroff.requested',
+  'server.poweroff.accepted',
+  'server.stopped',
+  'snapshot.create.requested',
+  'snapshot.created',
+  'snapshot.available',
+  'image.create.requested',
+  'image.created',
+  'image.available',
+  'server.delete.requested',
+  'server.deleted',
+  'volume.delete.requested',
+  'volume.deleted',
+  'snapshot.delete.requested',
+  'snapshot.deleted',
+  'image.delete.requested',
+  'image.deleted',
+  // resume found a resource by its tags after an intent without a result, or found one gone
+  'resource.reconciled',
+  'resource.missing',
+] as const;
+
+export type EventType = (typeof EVENT_TYPES)[number];
+
+export function isEventType(value: string): value is EventType {
+  return (EVENT_TYPES as readonly string[]).includes(value);
+}
+
+/** An error as stored: plain strings, never an Error object (JSON would drop its fields). */
+export interface ErrorInfo {
+  name: string;
+  message: string;
+  retryable: boolean;
+}
+
+export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
+export const BUILD_STATUSES: readonly BuildStatus[] = ['running', 'succeeded', 'failed', 'interrupted'];
+
+export type OnError = 'cleanup' | 'abort' | 'ask';
+
+/** A resource a build created, and whether it has been deleted since. */
+export interface ResourceRef {
+  id: string;
+  name?: string;
+  deleted?: boolean;
+}
+
+/** What a build owns in the cloud, as far as the event log knows. */
+export interface BuildResources {
+  server?: ResourceRef;
+  volumes?: ResourceRef[];
+  publicIp?: string;
+  snapshot?: ResourceRef;
+  image?: ResourceRef;
+}
+
+/** The build's result, printed the way Packer prints a Scaleway artifact. */
+export interface Artifact {
+  imageId: string;
+  imageName: string;
+  snapshotId: string;
+  snapshotName: string;
+  zone: string;
+}
+
+export type EventData = Record<string, unknown>;
+
+export interface BuildEvent {
+  buildId: string;
+  /** 1-based, per build, gap-free. */
+  seq: number;
+  /** ISO 8601 time of the append. */
+  at: string;
+  type: EventType;
+  phase: PhaseName | null;
+  /** The phase attempt the event belongs to (0 when not inside an attempt). */
+  attempt: number;
+  data: EventData;
+}
+
+/** What a caller supplies to append; the store fills in buildId, seq and at. */
+export interface NewEvent {
+  type: EventType;
+  phase?: PhaseName | null;
+  attempt?: number;
+  data?: EventData;
+}
+
+/** Intent events and the result that completes each (crash-safety protocol). */
+export const INTENT_RESULT: Readonly<Partial<Record<EventType, EventType>>> = {
+  'server.create.requested': 'server.created',
+  'server.poweron.requested': 'server.poweron.accepted',
+  'server.poweroff.requested': 'server.poweroff.accepted',
+  'snapshot.create.requested': 'snapshot.created',
+  'image.create.requested': 'image.created',
+  'server.delete.requested': 'server.deleted',
+  'volume.delete.requested': 'volume.deleted',
+  'snapshot.delete.requested': 'snapshot.deleted',
+  'image.delete.requested': 'image.deleted',
+};

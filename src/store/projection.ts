@@ -1,0 +1,147 @@
+// The `builds` projection: a build's current state, folded from its events. The store applies
+// `applyEvent` in the same transaction as each append, and resume can fold a whole log with it,
+// so the row and the log can never tell different stories.
+import type { PhaseName } from '../../machines/phases.js';
+import type { Artifact, BuildEvent, BuildResources, BuildStatus, ErrorInfo, OnError, ResourceRef } from './events.js';
+
+export interface Lease {
+  pid: number;
+  host: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+export interface BuildRecord {
+  id: string;
+  templatePath: string;
+  templateHash: string;
+  builderName: string;
+  status: BuildStatus;
+  /** The phase the build is in (or stopped in). */
+  phase: PhaseName | null;
+  attempt: number;
+  /** The provisioner the build is at (index into the spec's provisioner list). */
+  provisionerIndex: number;
+  /** The build spec with its secrets redacted (`redactSpec`). */
+  spec: unknown;
+  onError: OnError;
+  resources: BuildResources;
+  artifact: Artifact | null;
+  error: ErrorInfo | null;
+  lease: Lease | null;
+  createdAt: string;
+  updatedAt: string;
+  lastSeq: number;
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' ? value : undefined;
+}
+
+function markDeleted(ref: ResourceRef | undefined, id: string | undefined): ResourceRef | undefined {
+  if (!ref || (id !== undefined && ref.id !== id)) return ref;
+  return { ...ref, deleted: true };
+}
+
+/** Returns the record after `event` (pure; the input is not modified). */
+export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord {
+  const next: BuildRecord = {
+    ...record,
+    resources: { ...record.resources },
+    updatedAt: event.at,
+    lastSeq: event.seq,
+  };
+  const d = event.data;
+  const r = next.resources;
+  switch (event.type) {
+    case 'build.started':
+    case 'build.resumed':
+      next.status = 'running';
+      next.error = null;
+      break;
+    case 'build.interrupted':
+      next.status = 'interrupted';
+      break;
+    case 'build.failed':
+      next.status = 'failed';
+      next.error = (d.error as ErrorInfo | undefined) ?? next.error;
+      break;
+    case 'build.succeeded':
+      next.status = 'succeeded';
+      next.artifact = (d.artifact as Artifact | undefined) ?? null;
+      next.error = null;
+      break;
+    case 'phase.started':
+      if (event.phase) next.phase = event.phase;
+      next.attempt = event.attempt;
+      if (typeof d.provisionerIndex === 'number') next.provisionerIndex = d.provisionerIndex;
+      break;
+    case 'phase.retrying':
+      next.attempt = event.attempt;
+      break;
+    case 'phase.failed':
+      next.error = (d.error as ErrorInfo | undefined) ?? next.error;
+      break;
+    case 'provisioner.succeeded':
+      if (typeof d.index === 'number') next.provisionerIndex = d.index + 1;
+      break;
+    case 'server.created':
+      r.server = { id: String(d.serverId), name: str(d.name) };
+      if (Array.isArray(d.volumeIds)) r.volumes = d.volumeIds.map((id) => ({ id: String(id) }));
+      break;
+    case 'server.running':
+      if (str(d.publicIp)) r.publicIp = str(d.publicIp);
+      break;
+    case 'snapshot.created':
+      r.snapshot = { id: String(d.snapshotId), name: str(d.name) };
+      break;
+    case 'image.created':
+      r.image = { id: String(d.imageId), name: str(d.name) };
+      break;
+    case 'resource.reconciled': {
+      const kind = str(d.kind);
+      const ref: ResourceRef = { id: String(d.id), name: str(d.name) };
+      if (kind === 'server') {
+        r.server = ref;
+        if (Array.isArray(d.volumeIds)) r.volumes = d.volumeIds.map((id) => ({ id: String(id) }));
+      } else if (kind === 'snapshot') r.snapshot = ref;
+      else if (kind === 'image') r.image = ref;
+      break;
+    }
+    case 'server.deleted':
+      r.server = markDeleted(r.server, str(d.serverId));
+      r.publicIp = undefined;
+      // Local volumes go with a terminated server; the engine says so with `volumesDeleted`.
+      if (d.volumesDeleted === true && r.volumes) r.volumes = r.volumes.map((v) => ({ ...v, deleted: true }));
+      break;
+    case 'volume.deleted':
+      if (r.volumes) r.volumes = r.volumes.map((v) => (v.id === d.volumeId ? { ...v, deleted: true } : v));
+      break;
+    case 'snapshot.deleted':
+      r.snapshot = markDeleted(r.snapshot, str(d.snapshotId));
+      break;
+    case 'image.deleted':
+      r.image = markDeleted(r.image, str(d.imageId));
+      break;
+    case 'resource.missing': {
+      const kind = str(d.kind);
+      if (kind === 'server') r.server = markDeleted(r.server, str(d.id));
+      else if (kind === 'snapshot') r.snapshot = markDeleted(r.snapshot, str(d.id));
+      else if (kind === 'image') r.image = markDeleted(r.image, str(d.id));
+      break;
+    }
+    default:
+      break;
+  }
+  return next;
+}
+
+/** Resources of a build that still exist as far as the log knows, in creation order. */
+export function liveResources(resources: BuildResources): { kind: 'server' | 'volume' | 'snapshot' | 'image'; id: string }[] {
+  const out: { kind: 'server' | 'volume' | 'snapshot' | 'image'; id: string }[] = [];
+  if (resources.server && !resources.server.deleted) out.push({ kind: 'server', id: resources.server.id });
+  for (const v of resources.volumes ?? []) if (!v.deleted) out.push({ kind: 'volume', id: v.id });
+  if (resources.snapshot && !resources.snapshot.deleted) out.push({ kind: 'snapshot', id: resources.snapshot.id });
+  if (resources.image && !resources.image.deleted) out.push({ kind: 'image', id: resources.image.id });
+  return out;
+}

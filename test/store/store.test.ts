@@ -1,0 +1,151 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { EventStore, LeaseHeldError, resolveDbPath, defaultStateDir, type NewBuild } from '../../src/store/index.js';
+
+function tempDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const build = (id: string): NewBuild => ({
+  id,
+  templatePath: '/tmp/t.json',
+  templateHash: 'sha256:abc',
+  builderName: 'scaleway',
+  spec: { name: 'scaleway', secretKey: '<redacted>' },
+  onError: 'cleanup',
+});
+
+test('creates the database 0600 in a 0700 directory and applies each migration once', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'state', 'kiln.db');
+  const store = EventStore.open(path);
+  const applied = store.db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[];
+  assert.deepEqual(applied.map((r) => r.name), ['0001_init.sql']);
+  store.close();
+  assert.equal(statSync(path).mode & 0o777, 0o600);
+  assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
+  // Reopening does not run 0001 again (it would fail: CREATE TABLE events already exists).
+  const again = EventStore.open(path);
+  assert.equal((again.db.pragma('journal_mode', { simple: true }) as string).toLowerCase(), 'wal');
+  assert.equal(again.db.pragma('synchronous', { simple: true }), 2); // FULL
+  again.close();
+});
+
+test('numbers events per build and updates the projection in the same transaction', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  const seen: string[] = [];
+  store.subscribe((e) => seen.push(`${e.buildId}:${e.seq}:${e.type}`));
+  store.createBuild(build('b1'), { type: 'build.started' });
+  store.createBuild(build('b2'), { type: 'build.started' });
+  store.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+  store.append('b1', { type: 'server.create.requested', phase: 'server.create', attempt: 1, data: { name: 'kiln-x' } });
+  store.append('b1', { type: 'server.created', phase: 'server.create', attempt: 1, data: { serverId: 's-1', volumeIds: ['v-1'] } });
+  store.append('b2', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+
+  assert.deepEqual(store.events('b1').map((e) => [e.seq, e.type]), [
+    [1, 'build.started'],
+    [2, 'phase.started'],
+    [3, 'server.create.requested'],
+    [4, 'server.created'],
+  ]);
+  assert.deepEqual(store.events('b2').map((e) => e.seq), [1, 2]);
+  assert.equal(seen.length, 6);
+  const b1 = store.getBuild('b1')!;
+  assert.equal(b1.phase, 'server.create');
+  assert.equal(b1.lastSeq, 4);
+  assert.equal(b1.resources.server?.id, 's-1');
+  assert.deepEqual(b1.resources.volumes, [{ id: 'v-1' }]);
+
+  store.append('b1', { type: 'server.deleted', data: { serverId: 's-1', volumesDeleted: true } });
+  store.append('b1', { type: 'build.failed', data: { error: { name: 'X', message: 'boom', retryable: false } } });
+  const after = store.getBuild('b1')!;
+  assert.equal(after.status, 'failed');
+  assert.equal(after.resources.server?.deleted, true);
+  assert.equal(after.resources.volumes?.[0]?.deleted, true);
+  assert.equal(after.error?.message, 'boom');
+});
+
+test('a listener that throws does not stop appends', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.subscribe(() => {
+    throw new Error('renderer bug');
+  });
+  store.createBuild(build('b1'), { type: 'build.started' });
+  store.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+  assert.equal(store.getBuild('b1')!.lastSeq, 2);
+});
+
+test('two connections appending to one build keep seq gap-free and unique', (t) => {
+  const path = join(tempDir(t), 'kiln.db');
+  const a = EventStore.open(path);
+  const b = EventStore.open(path);
+  t.after(() => {
+    a.close();
+    b.close();
+  });
+  a.createBuild(build('b1'), { type: 'build.started' });
+  for (let i = 0; i < 10; i++) (i % 2 ? a : b).append('b1', { type: 'provision.output', data: { lines: [`line ${i}`] } });
+  assert.deepEqual(a.events('b1').map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
+});
+
+test('lists builds newest first and filters by status', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild(build('old'), { type: 'build.started' });
+  store.createBuild(build('new'), { type: 'build.started' });
+  store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'i' } } });
+  assert.deepEqual(store.listBuilds().map((b) => b.id), ['new', 'old']);
+  assert.deepEqual(store.listBuilds({ status: 'succeeded' }).map((b) => b.id), ['old']);
+  assert.equal(store.findBuild('ne').id, 'new');
+  assert.throws(() => store.findBuild('zzz'), /no build with id zzz/);
+});
+
+test('a live lease held by another process is refused with its pid and host', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild(build('b1'), { type: 'build.started' });
+  const holder = { pid: process.pid, host: 'other-host' };
+  store.acquireLease('b1', holder, 60_000);
+  assert.throws(
+    () => store.acquireLease('b1', { pid: 4242, host: 'this-host' }, 60_000),
+    (error: unknown) => error instanceof LeaseHeldError && /process \d+ on other-host/.test(error.message),
+  );
+  // The holder itself may take it again (renewal) and renew it.
+  store.acquireLease('b1', holder, 60_000);
+  assert.equal(store.renewLease('b1', holder, 60_000), true);
+  assert.equal(store.renewLease('b1', { pid: 1, host: 'x' }, 60_000), false);
+});
+
+test('an expired lease, or one held by a dead process on this host, is taken over', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild(build('b1'), { type: 'build.started' });
+  const now = Date.now();
+  store.acquireLease('b1', { pid: 1, host: 'far' }, 1_000, now - 5_000);
+  const taken = store.acquireLease('b1', { pid: 2, host: 'near' }, 60_000, now);
+  assert.equal(taken.host, 'near');
+
+  // A process that has exited: its pid no longer exists.
+  const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+  store.createBuild(build('b2'), { type: 'build.started' });
+  store.acquireLease('b2', { pid: dead, host: 'samehost' }, 60_000);
+  const over = store.acquireLease('b2', { pid: process.pid, host: 'samehost' }, 60_000);
+  assert.equal(over.pid, process.pid);
+  store.releaseLease('b2', { pid: process.pid, host: 'samehost' });
+  assert.equal(store.getBuild('b2')!.lease, null);
+});
+
+test('the database path: --db, then KILN_DB, then $XDG_STATE_HOME/kiln/kiln.db, then ~/.local/state', () => {
+  assert.equal(resolveDbPath('/x/flag.db', { KILN_DB: '/x/env.db' }), '/x/flag.db');
+  assert.equal(resolveDbPath(undefined, { KILN_DB: '/x/env.db' }), '/x/env.db');
+  assert.equal(resolveDbPath(undefined, { XDG_STATE_HOME: '/xdg' }), '/xdg/kiln/kiln.db');
+  assert.match(defaultStateDir({ HOME: '/h' }), /\.local\/state\/kiln$/);
+});
