@@ -1,0 +1,25 @@
+// The Scaleway API client: everything kiln does in the cloud goes through `ScalewayClient`.
+export { ScalewayClient, type ClientOptions, type RequestReport, type CallOptions } from './client.js';
+export {
+  ScalewayError,
+  NotFoundError,
+  InvalidArgumentsError,
+  QuotaExceededError,
+  TransientStateError,
+  ConflictError,
+  UnauthorizedError,
+  PermissionDeniedError,
+  RateLimitedError,
+  ServerError,
+  NetworkError,
+  AmbiguousError,
+  isRetryable,
+  errorFromResponse,
+  type ArgumentDetail,
+  type QuotaDetail,
+  type RequestContext,
+} from './errors.js';
+export { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+export { normalizeZone } from './zones.js';
+export { pickMarketplaceImage, normalizeLabel, nearbyLabels } from './marketplace.js';
+export type * from './types.js';
