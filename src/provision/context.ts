@@ -1,0 +1,98 @@
+// What a provisioner run receives from the engine, the error it fails with, and the shared
+// helpers for output and environment variables.
+import type { Communicator } from '../ssh/index.js';
+import { assertEnvName, shellQuote } from '../ssh/index.js';
+
+export interface ProvisionOutput {
+  /** The provisioner's index in the template. */
+  index: number;
+  stream: 'stdout' | 'stderr';
+  line: string;
+}
+
+export interface ProvisionContext {
+  /** Required by `shell` and `file`; absent when the communicator is `none`. */
+  communicator?: Communicator;
+  /** `PACKER_BUILD_NAME`. */
+  buildName: string;
+  /** `PACKER_BUILDER_TYPE`. */
+  builderType: 'scaleway';
+  /** Abort = interruption: the run stops and rejects with the signal's reason (not a ProvisionerError). */
+  signal: AbortSignal;
+  onOutput: (output: ProvisionOutput) => void;
+  /** Called before each retry allowed by `max_retries`. */
+  onRetry?: (attempt: number, error: ProvisionerError) => void;
+  /** Pause between `max_retries` attempts. Default 2 s. */
+  retryDelayMs?: number;
+}
+
+/** A provisioner failed: a bad exit code, a timeout, a lost connection, a missing file… */
+export class ProvisionerError extends Error {
+  override name = 'ProvisionerError';
+  readonly index: number;
+  /** The failing command's exit code, when it had one. */
+  readonly exitCode: number | null;
+  /** The last output lines (both streams, in order) before the failure. */
+  readonly lastLines: string[];
+  /** True when trying again could help (the connection dropped); false for a script's own failure. */
+  readonly retryable: boolean;
+
+  constructor(message: string, details: { index: number; exitCode?: number | null; lastLines?: string[]; retryable?: boolean }) {
+    const lastLines = details.lastLines ?? [];
+    super(lastLines.length > 0 ? `${message}\nlast output:\n${lastLines.map((l) => `  | ${l}`).join('\n')}` : message);
+    this.index = details.index;
+    this.exitCode = details.exitCode ?? null;
+    this.lastLines = lastLines;
+    this.retryable = details.retryable ?? false;
+  }
+}
+
+/** Forwards every output line to the context and keeps the last few for error messages. */
+export class OutputTail {
+  private readonly lines: string[] = [];
+
+  constructor(
+    private readonly index: number,
+    private readonly onOutput: ProvisionContext['onOutput'],
+    private readonly keep = 20,
+  ) {}
+
+  readonly onLine = (stream: 'stdout' | 'stderr', line: string): void => {
+    this.lines.push(line);
+    if (this.lines.length > this.keep) this.lines.shift();
+    this.onOutput({ index: this.index, stream, line });
+  };
+
+  last(): string[] {
+    return [...this.lines];
+  }
+}
+
+/**
+ * Packer's `{{.Vars}}`: `environment_vars` plus PACKER_BUILD_NAME and PACKER_BUILDER_TYPE, sorted
+ * by name (a template's own value wins), each as `NAME='value'` with the value shell-quoted.
+ */
+export function flattenEnvVars(environmentVars: string[], ctx: Pick<ProvisionContext, 'buildName' | 'builderType'>, where: string): string {
+  const vars = new Map<string, string>([
+    ['PACKER_BUILD_NAME', ctx.buildName],
+    ['PACKER_BUILDER_TYPE', ctx.builderType],
+  ]);
+  for (const entry of environmentVars) {
+    const equals = entry.indexOf('=');
+    if (equals <= 0) {
+      throw new Error(`${where}: environment_vars entry "${entry}" must look like NAME=value`);
+    }
+    const name = entry.slice(0, equals);
+    assertEnvName(name, `${where}: environment_vars`);
+    vars.set(name, entry.slice(equals + 1));
+  }
+  return [...vars.keys()]
+    .sort()
+    .map((name) => `${name}=${shellQuote(vars.get(name)!)}`)
+    .join(' ');
+}
+
+/** Substitutes Packer's `{{.Name}}` placeholders (spaces inside the braces allowed). */
+export function renderCommand(template: string, values: Record<string, string>): string {
+  return template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
+}

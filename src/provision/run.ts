@@ -1,0 +1,61 @@
+// Runs one provisioner with Packer's wrappers: `pause_before` once, then up to
+// `max_retries + 1` attempts, each bounded by `timeout`.
+import type { ProvisionerSpec } from '../template/spec.js';
+import { abortError, sleep } from '../ssh/index.js';
+import { ProvisionerError, type ProvisionContext } from './context.js';
+import { runShell } from './shell.js';
+import { runFile } from './file.js';
+import { runShellLocal } from './shell-local.js';
+
+export async function runProvisioner(spec: ProvisionerSpec, ctx: ProvisionContext): Promise<void> {
+  if (spec.pauseBeforeMs > 0) await sleep(spec.pauseBeforeMs, ctx.signal);
+  const attempts = Math.max(0, spec.maxRetries) + 1;
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await runAttempt(spec, ctx);
+      return;
+    } catch (err) {
+      if (ctx.signal.aborted) throw abortError(ctx.signal);
+      const error =
+        err instanceof ProvisionerError
+          ? err
+          : new ProvisionerError(`provisioner ${spec.index} (${spec.type}): ${(err as Error).message}`, { index: spec.index });
+      if (attempt >= attempts) throw error;
+      ctx.onRetry?.(attempt, error);
+      await sleep(ctx.retryDelayMs ?? 2000, ctx.signal);
+    }
+  }
+}
+
+/** One attempt, aborted when `timeout` expires (reported as a ProvisionerError). */
+async function runAttempt(spec: ProvisionerSpec, ctx: ProvisionContext): Promise<void> {
+  const timeout = new AbortController();
+  const timer = spec.timeoutMs > 0 ? setTimeout(() => timeout.abort(), spec.timeoutMs) : undefined;
+  const signal = AbortSignal.any([ctx.signal, timeout.signal]);
+  try {
+    await runOnce(spec, { ...ctx, signal });
+  } catch (err) {
+    if (timeout.signal.aborted && !ctx.signal.aborted) {
+      throw new ProvisionerError(
+        `provisioner ${spec.index} (${spec.type}) timed out after ${spec.timeoutMs / 1000} s; raise its timeout if it needs longer`,
+        { index: spec.index, lastLines: err instanceof ProvisionerError ? err.lastLines : [] },
+      );
+    }
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function runOnce(spec: ProvisionerSpec, ctx: ProvisionContext): Promise<void> {
+  if (spec.type === 'shell-local') return runShellLocal(spec, ctx);
+  const communicator = ctx.communicator;
+  if (!communicator) {
+    throw new ProvisionerError(
+      `provisioner ${spec.index} (${spec.type}) needs an SSH connection, but the communicator is "none"; ` +
+        'use shell-local, or configure the ssh communicator',
+      { index: spec.index },
+    );
+  }
+  return spec.type === 'shell' ? runShell(spec, ctx, communicator) : runFile(spec, ctx, communicator);
+}

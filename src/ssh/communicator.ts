@@ -1,0 +1,398 @@
+// The SSH communicator: connect with backoff, run commands with streamed output, transfer
+// files over SFTP. Built on ssh2's Client.
+import ssh2 from 'ssh2';
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
+import { posix } from 'node:path';
+import { abortError, sleep, throwIfAborted } from './abort.js';
+import { LineSplitter } from './lines.js';
+import { shellAssignments } from './shell.js';
+import { getPath, putPath, remoteMkdirp } from './transfer.js';
+
+export interface ConnectOptions {
+  host: string;
+  port: number;
+  username: string;
+  /** OpenSSH or PEM private key text (SECRET). */
+  privateKey?: string;
+  /** SECRET. */
+  password?: string;
+  /** Overall time to keep trying, like Packer's `ssh_timeout`. */
+  timeoutMs: number;
+  /**
+   * How many times the SSH handshake (reached once TCP connects) may fail — e.g. auth refused
+   * while cloud-init installs the key — before giving up. Refused connections do not count.
+   * Default 10, like Packer's `ssh_handshake_attempts`.
+   */
+  handshakeAttempts?: number;
+  /** Keep-alive interval; 0 disables. Default 5 s. */
+  keepAliveIntervalMs?: number;
+  /** Per-attempt limit for TCP connect + handshake. Default 20 s (capped by what is left of timeoutMs). */
+  readyTimeoutMs?: number;
+  signal?: AbortSignal;
+  /** Called after each failed attempt, with a one-line reason (never a secret). */
+  onAttempt?: (attempt: number, error: string) => void;
+}
+
+export interface ExecResult {
+  /** The command's exit status, or null when it ended by signal or the connection dropped. */
+  exitCode: number | null;
+  /** e.g. `SIGKILL` when the remote command died by signal. */
+  signal: string | null;
+  /** True when the connection dropped before the command reported how it ended (only with expectDisconnect). */
+  disconnected: boolean;
+}
+
+export interface ExecOptions {
+  /**
+   * Environment for the command. Sent twice: as SSH `env` requests (honoured only where the
+   * server's AcceptEnv allows) AND as an `export NAME='value' …;` prefix on the command, the way
+   * Packer passes variables, which works with any POSIX login shell. `export` rather than a
+   * bare `NAME=value command` prefix so the variables reach every part of a compound command.
+   */
+  env?: Record<string, string>;
+  /** Aborting kills the remote command (SSH signal request, where supported) and closes its channel. */
+  signal?: AbortSignal;
+  /** Each output line, without its line ending; a last partial line is delivered at the end. */
+  onLine?: (stream: 'stdout' | 'stderr', line: string) => void;
+  /** When the connection drops mid-command, resolve `{disconnected: true}` instead of rejecting. */
+  expectDisconnect?: boolean;
+}
+
+export interface TransferOptions {
+  signal?: AbortSignal;
+}
+
+export interface Communicator {
+  exec(command: string, options?: ExecOptions): Promise<ExecResult>;
+  /** Copies a local file or directory (recursively) to exactly `remotePath`, keeping modes; creates missing parents. */
+  upload(localPath: string, remotePath: string, options?: TransferOptions): Promise<void>;
+  /** Copies a remote file or directory (recursively) to exactly `localPath`, keeping modes. */
+  download(remotePath: string, localPath: string, options?: TransferOptions): Promise<void>;
+  /** Ends the connection and every open channel; pending operations reject. */
+  close(): void;
+}
+
+/** SSH could not be reached (or refused us) for the whole of `timeoutMs`, or the handshake kept failing. */
+export class SshConnectError extends Error {
+  override name = 'SshConnectError';
+  constructor(
+    message: string,
+    readonly attempts: number,
+    readonly lastError: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The connection dropped while a command or transfer was running, and that was not expected. */
+export class SshDisconnectError extends Error {
+  override name = 'SshDisconnectError';
+}
+
+const backoff = { initialMs: 500, factor: 1.6, maxMs: 5000 };
+
+interface SshError extends Error {
+  level?: string;
+  code?: string;
+}
+
+/** A one-line reason for a failed attempt, for progress reports. */
+function describe(err: SshError): string {
+  if (err.level === 'client-authentication') return 'authentication refused (key not installed yet?)';
+  if (err.level === 'client-timeout') return 'timed out waiting for the SSH handshake';
+  return err.code ? `${err.code}: ${err.message}` : err.message;
+}
+
+/** One TCP connect + SSH handshake. */
+function connectOnce(options: ConnectOptions, readyTimeoutMs: number, signal: AbortSignal | undefined): Promise<Client> {
+  return new Promise((resolve, reject) => {
+    const client = new ssh2.Client();
+    const finish = (err?: Error) => {
+      signal?.removeEventListener('abort', onAbort);
+      client.removeListener('ready', onReady);
+      client.removeListener('close', onClose);
+      if (err) {
+        client.removeListener('error', onError);
+        client.on('error', () => {}); // late socket errors after we gave up on this client
+        client.destroy();
+        reject(err);
+      } else {
+        resolve(client);
+      }
+    };
+    const onAbort = () => finish(abortError(signal!));
+    const onReady = () => finish();
+    const onError = (err: Error) => finish(err);
+    const onClose = () => finish(Object.assign(new Error('connection closed during the SSH handshake'), { code: 'ECONNRESET' }));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    client.once('ready', onReady).once('error', onError).once('close', onClose);
+    const config: ConnectConfig = {
+      host: options.host,
+      port: options.port,
+      username: options.username,
+      privateKey: options.privateKey,
+      password: options.password,
+      readyTimeout: readyTimeoutMs,
+      keepaliveInterval: options.keepAliveIntervalMs ?? 5000,
+      keepaliveCountMax: 3,
+      tryKeyboard: false,
+      // Like Packer: a freshly created server's host key cannot be known in advance.
+      hostVerifier: () => true,
+    };
+    try {
+      client.connect(config);
+    } catch (err) {
+      // Configuration errors (an unparsable private key…) will not get better with retries.
+      const error = new Error(`SSH configuration error: ${(err as Error).message}`);
+      (error as SshError).level = 'config';
+      finish(error);
+    }
+  });
+}
+
+/** Connects, retrying with capped exponential backoff and jitter until `timeoutMs`. */
+async function connectClient(options: ConnectOptions, signal: AbortSignal | undefined): Promise<Client> {
+  const deadline = Date.now() + options.timeoutMs;
+  const maxHandshakeFailures = options.handshakeAttempts ?? 10;
+  let handshakeFailures = 0;
+  let attempt = 0;
+  let delay = backoff.initialMs;
+  let lastError = 'no attempt made';
+  const target = `${options.username}@${options.host}:${options.port}`;
+  for (;;) {
+    throwIfAborted(signal);
+    attempt += 1;
+    const left = deadline - Date.now();
+    try {
+      return await connectOnce(options, Math.max(1000, Math.min(options.readyTimeoutMs ?? 20_000, left)), signal);
+    } catch (err) {
+      throwIfAborted(signal);
+      const error = err as SshError;
+      if (error.level === 'config') throw error;
+      lastError = describe(error);
+      options.onAttempt?.(attempt, lastError);
+      // Reached sshd but the handshake/auth failed: bounded, unlike "nothing listening yet".
+      if (error.level === 'client-authentication' || error.level === 'client-timeout' || error.level === 'protocol') {
+        handshakeFailures += 1;
+        if (handshakeFailures >= maxHandshakeFailures) {
+          throw new SshConnectError(
+            `SSH to ${target}: the handshake failed ${handshakeFailures} times (last: ${lastError}). ` +
+              'Check the username, the key or password, and that the server accepts them.',
+            attempt,
+            lastError,
+          );
+        }
+      }
+    }
+    const jittered = delay * (0.75 + Math.random() * 0.5);
+    if (Date.now() + jittered >= deadline) {
+      throw new SshConnectError(
+        `SSH to ${target}: no connection within ${Math.round(options.timeoutMs / 1000)} s after ${attempt} attempts ` +
+          `(last: ${lastError}). Check that the server booted, that port ${options.port} is reachable, ` +
+          'or raise ssh_timeout.',
+        attempt,
+        lastError,
+      );
+    }
+    await sleep(jittered, signal);
+    delay = Math.min(backoff.maxMs, delay * backoff.factor);
+  }
+}
+
+/** Connects to an SSH server, retrying until `options.timeoutMs` while it boots. */
+export async function connect(options: ConnectOptions): Promise<Communicator> {
+  const client = await connectClient(options, options.signal);
+  return new SshCommunicator(options, client);
+}
+
+/** An operation in flight, so close() can end it. */
+interface Running {
+  cancel(error: Error): void;
+}
+
+class SshCommunicator implements Communicator {
+  private client: Client | undefined;
+  private reconnecting: Promise<Client> | undefined;
+  private closed = false;
+  private readonly running = new Set<Running>();
+
+  constructor(
+    private readonly options: ConnectOptions,
+    client: Client,
+  ) {
+    this.adopt(client);
+  }
+
+  private adopt(client: Client): void {
+    this.client = client;
+    const gone = () => {
+      if (this.client === client) this.client = undefined;
+    };
+    // Errors after 'ready' surface through the affected operations; an unhandled 'error' would crash.
+    client.on('error', gone).on('end', gone).on('close', gone);
+  }
+
+  /**
+   * The live connection. After a drop (a script rebooted the server, or `expect_disconnect`),
+   * connects again with the same options — as Packer's communicator does for the next command.
+   */
+  private async session(signal: AbortSignal | undefined): Promise<Client> {
+    throwIfAborted(signal);
+    if (this.closed) throw new Error('the SSH communicator was closed');
+    if (this.client) return this.client;
+    this.reconnecting ??= connectClient(this.options, signal).finally(() => (this.reconnecting = undefined));
+    const client = await this.reconnecting;
+    if (this.closed) {
+      client.end();
+      throw new Error('the SSH communicator was closed');
+    }
+    if (this.client !== client) this.adopt(client);
+    return client;
+  }
+
+  async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
+    const { signal, onLine, expectDisconnect = false } = options;
+    const env = options.env ?? {};
+    const prefix = Object.keys(env).length > 0 ? `export ${shellAssignments(env, 'exec env')}; ` : '';
+    const client = await this.session(signal);
+    return new Promise<ExecResult>((resolve, reject) => {
+      let connectionLost = false;
+      let settled = false;
+      let channel: ClientChannel | undefined;
+      const stdout = new LineSplitter((line) => onLine?.('stdout', line));
+      const stderr = new LineSplitter((line) => onLine?.('stderr', line));
+      const onConnectionLost = () => (connectionLost = true);
+      const running: Running = {
+        cancel: (error) => {
+          if (channel) {
+            // Kill the remote process (OpenSSH ≥ 7.9 honours signal requests), then drop the channel.
+            try {
+              channel.signal('KILL');
+              channel.close();
+            } catch {
+              /* channel already gone */
+            }
+          }
+          settle(() => reject(error));
+        },
+      };
+      const onAbort = () => running.cancel(abortError(signal!));
+      const settle = (done: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.running.delete(running);
+        signal?.removeEventListener('abort', onAbort);
+        client.removeListener('close', onConnectionLost);
+        client.removeListener('end', onConnectionLost);
+        done();
+      };
+      const lost = () =>
+        expectDisconnect
+          ? settle(() => resolve({ exitCode: null, signal: null, disconnected: true }))
+          : settle(() =>
+              reject(
+                new SshDisconnectError(
+                  `the SSH connection to ${this.options.host}:${this.options.port} dropped while running a command ` +
+                    '(if the script reboots or stops sshd, set expect_disconnect)',
+                ),
+              ),
+            );
+      this.running.add(running);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      client.once('close', onConnectionLost).once('end', onConnectionLost);
+      client.exec(prefix + command, { env }, (err, ch) => {
+        if (settled) {
+          ch?.close();
+          return;
+        }
+        if (err) {
+          if (connectionLost || this.client !== client) return lost();
+          return settle(() => reject(new Error(`could not start the command over SSH: ${err.message}`)));
+        }
+        channel = ch;
+        let exit: { code: number | null; signal: string | null } | undefined;
+        ch.on('exit', (code: number | null, exitSignal?: string) => {
+          exit = { code: typeof code === 'number' ? code : null, signal: exitSignal ?? null };
+        });
+        ch.on('data', (chunk: Buffer) => stdout.push(chunk));
+        ch.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        ch.on('error', () => {}); // reported through 'close'
+        ch.on('close', () => {
+          stdout.flush();
+          stderr.flush();
+          if (exit) return settle(() => resolve({ exitCode: exit!.code, signal: exit!.signal, disconnected: false }));
+          if (connectionLost || this.client !== client) return lost();
+          // The server closed the channel without saying how the command ended.
+          settle(() => resolve({ exitCode: null, signal: null, disconnected: false }));
+        });
+      });
+    });
+  }
+
+  upload(localPath: string, remotePath: string, options: TransferOptions = {}): Promise<void> {
+    return this.withSftp(options.signal, `upload ${localPath} → ${remotePath}`, async (sftp) => {
+      await remoteMkdirp(sftp, posix.dirname(remotePath));
+      await putPath(sftp, localPath, remotePath);
+    });
+  }
+
+  download(remotePath: string, localPath: string, options: TransferOptions = {}): Promise<void> {
+    return this.withSftp(options.signal, `download ${remotePath} → ${localPath}`, (sftp) =>
+      getPath(sftp, remotePath, localPath),
+    );
+  }
+
+  /** Opens an SFTP channel for one transfer; abort or close() ends the channel. */
+  private async withSftp(signal: AbortSignal | undefined, what: string, work: (sftp: SFTPWrapper) => Promise<void>): Promise<void> {
+    const client = await this.session(signal);
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+      client.sftp((err, s) => (err ? reject(new Error(`${what}: could not open SFTP: ${err.message}`)) : resolve(s))),
+    );
+    sftp.on('error', () => {}); // reported through the failing operation
+    return new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const running: Running = {
+        cancel: (error) => {
+          sftp.end();
+          settle(() => reject(error));
+        },
+      };
+      const onAbort = () => running.cancel(abortError(signal!));
+      const settle = (done: () => void) => {
+        if (settled) return;
+        settled = true;
+        this.running.delete(running);
+        signal?.removeEventListener('abort', onAbort);
+        done();
+      };
+      this.running.add(running);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      work(sftp).then(
+        () => {
+          sftp.end();
+          settle(resolve);
+        },
+        (err: Error) => {
+          sftp.end();
+          const dropped = this.client !== client;
+          settle(() =>
+            reject(dropped ? new SshDisconnectError(`${what}: the SSH connection dropped (${err.message})`) : new Error(`${what}: ${err.message}`)),
+          );
+        },
+      );
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const running of [...this.running]) running.cancel(new Error('the SSH communicator was closed'));
+    const client = this.client;
+    this.client = undefined;
+    if (client) {
+      client.end();
+      // If the peer never answers the disconnect, do not keep the socket (and the process) alive.
+      setTimeout(() => client.destroy(), 2000).unref();
+    }
+  }
+}

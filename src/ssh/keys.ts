@@ -1,0 +1,27 @@
+// Temporary SSH key pairs for a build, and the Scaleway tag that installs the public key.
+import ssh2 from 'ssh2';
+
+export interface KeyPair {
+  /** OpenSSH-format private key (SECRET: store 0600, never log). */
+  privateKey: string;
+  /** An authorized_keys line: `ssh-ed25519 AAAA… kiln`. */
+  publicKey: string;
+}
+
+/** Makes a fresh ed25519 key pair (Packer makes RSA; ed25519 is smaller and accepted everywhere we boot). */
+export function generateKeyPair(comment = 'kiln'): KeyPair {
+  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+  return { privateKey: pair.private, publicKey: pair.public.trim() };
+}
+
+/**
+ * The server tag Scaleway's images read to install a key: `AUTHORIZED_KEY=<type>_<base64>[_<comment>]`.
+ * Tags cannot hold spaces, so Scaleway (and Packer) write them as underscores.
+ */
+export function authorizedKeyTag(publicKey: string): string {
+  const line = publicKey.trim();
+  if (!/^(ssh-|ecdsa-)\S+ \S+/.test(line)) {
+    throw new Error(`authorizedKeyTag: expected an authorized_keys line such as "ssh-ed25519 AAAA… comment", got "${line.slice(0, 40)}"`);
+  }
+  return `AUTHORIZED_KEY=${line.replace(/\s+/g, '_')}`;
+}

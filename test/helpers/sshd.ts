@@ -1,0 +1,102 @@
+// Starts a real OpenSSH sshd for tests: loopback only, a free port, its own temp dir with a
+// fresh host key, an authorized_keys for a freshly generated client key, and its own config.
+// Call stop() when done: it ends sshd and removes the directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir, userInfo } from 'node:os';
+import { join } from 'node:path';
+import { generateKeyPair } from '../../src/ssh/index.js';
+
+export const sshdPath = '/usr/sbin/sshd';
+
+/** Why sshd tests cannot run here, or undefined when they can. */
+export function sshdUnavailableReason(): string | undefined {
+  if (!existsSync(sshdPath)) return `${sshdPath} is not installed (install openssh-server to run these tests)`;
+  if (process.getuid?.() !== 0) return 'sshd tests need root (sshd must read its host key and switch users)';
+  return undefined;
+}
+
+export interface SshdHandle {
+  host: string;
+  port: number;
+  username: string;
+  /** Client private key whose public half is in authorized_keys. */
+  privateKey: string;
+  /** Starts sshd (already called unless `deferStart` was given); resolves once it listens. */
+  start(): Promise<void>;
+  /** Stops sshd and removes its directory. */
+  stop(): Promise<void>;
+}
+
+/** Asks the kernel for a free loopback port. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startSshd(options: { deferStart?: boolean } = {}): Promise<SshdHandle> {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-sshd-'));
+  const port = await freePort();
+  const hostKey = generateKeyPair('kiln-test-host');
+  const clientKey = generateKeyPair('kiln-test-client');
+  writeFileSync(join(dir, 'host_key'), hostKey.privateKey, { mode: 0o600 });
+  writeFileSync(join(dir, 'authorized_keys'), `${clientKey.publicKey}\n`, { mode: 0o600 });
+  const config = [
+    `Port ${port}`,
+    'ListenAddress 127.0.0.1',
+    `HostKey ${join(dir, 'host_key')}`,
+    `AuthorizedKeysFile ${join(dir, 'authorized_keys')}`,
+    `PidFile ${join(dir, 'sshd.pid')}`,
+    'PermitRootLogin prohibit-password',
+    'PasswordAuthentication no',
+    'KbdInteractiveAuthentication no',
+    'UsePAM no',
+    'StrictModes no',
+    'Subsystem sftp internal-sftp',
+    // Many parallel test connections from one address must not be throttled.
+    'MaxStartups 100',
+    'MaxSessions 100',
+  ];
+  writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n');
+  mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory sshd insists on
+
+  let child: ChildProcess | undefined;
+  let log = '';
+  let starting: Promise<void> | undefined;
+  const start = () =>
+    (starting ??= new Promise<void>((resolve, reject) => {
+      child = spawn(sshdPath, ['-D', '-e', '-f', join(dir, 'sshd_config')], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+        log += chunk;
+        if (log.includes('Server listening on')) resolve();
+      });
+      child.on('error', reject);
+      child.on('exit', (code, signal) => reject(new Error(`sshd exited (${code ?? signal}) before listening:\n${log}`)));
+    }));
+  const stop = async () => {
+    if (child && child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(dir, { recursive: true, force: true });
+  };
+  const handle: SshdHandle = { host: '127.0.0.1', port, username: userInfo().username, privateKey: clientKey.privateKey, start, stop };
+  if (!options.deferStart) {
+    try {
+      await start();
+    } catch (err) {
+      await stop();
+      throw err;
+    }
+  }
+  return handle;
+}
