@@ -1,0 +1,106 @@
+// A simulated server's "disk" is a plain directory holding a minimal root filesystem.
+// Commands run chrooted into it (see confine.ts) with the host's /usr bind-mounted read-only
+// on its empty `usr/`, so a disk holds only what a build wrote plus a few files in /etc.
+import { execFile } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface DiskOs {
+  /** os-release ID, e.g. "ubuntu" */
+  id: string;
+  /** os-release VERSION_ID, e.g. "22.04" */
+  versionId: string;
+  /** os-release PRETTY_NAME, e.g. "Ubuntu 22.04 Jammy Jellyfish" */
+  prettyName: string;
+  /** x86_64, arm64, … (recorded in /etc/kiln-sim-arch for inspection; the host runs the binaries) */
+  arch: string;
+}
+
+/** Mount points filled at run time by the confinement: empty directories on the disk. */
+export const DISK_MOUNT_POINTS = ['usr', 'dev', 'proc'] as const;
+
+/** Top-level names that point into usr/, as on a merged-/usr Debian or Ubuntu. */
+const USR_SYMLINKS: ReadonlyArray<[name: string, target: string]> = [
+  ['bin', 'usr/bin'],
+  ['lib', 'usr/lib'],
+  ['lib64', 'usr/lib64'],
+  ['sbin', 'usr/sbin'],
+];
+
+/**
+ * Make a minimal root filesystem in `dir` (created if missing, must be empty): enough for the host's
+ * shell, coreutils, scp and sftp-server to run as root inside it.
+ */
+export async function createBaseDisk(dir: string, os: DiskOs): Promise<void> {
+  await fs.mkdir(dir, { recursive: true });
+  const existing = await fs.readdir(dir);
+  if (existing.length > 0) {
+    throw new Error(`createBaseDisk: ${dir} is not empty (${existing.slice(0, 3).join(', ')}…); give it a fresh directory`);
+  }
+  const at = (...parts: string[]) => path.join(dir, ...parts);
+
+  for (const mountPoint of DISK_MOUNT_POINTS) await fs.mkdir(at(mountPoint), { mode: 0o755 });
+  for (const [name, target] of USR_SYMLINKS) await fs.symlink(target, at(name));
+  for (const name of ['etc', 'var', 'var/lib', 'var/log', 'home', 'opt', 'mnt', 'srv']) {
+    await fs.mkdir(at(name), { mode: 0o755 });
+  }
+  // mkdir's mode is filtered by the umask: set the exact modes explicitly.
+  await makeDir(at('root'), 0o700);
+  await makeDir(at('tmp'), 0o1777);
+  await makeDir(at('var', 'tmp'), 0o1777);
+
+  const files: Record<string, string> = {
+    'etc/passwd': 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n',
+    'etc/group': 'root:x:0:\nnogroup:x:65534:\n',
+    'etc/hostname': `${os.id}\n`,
+    'etc/hosts': `127.0.0.1\tlocalhost\n127.0.1.1\t${os.id}\n`,
+    'etc/os-release': [
+      `PRETTY_NAME=${quote(os.prettyName)}`,
+      `NAME=${quote(os.prettyName.split(' ')[0] ?? os.id)}`,
+      `ID=${os.id}`,
+      `VERSION_ID=${quote(os.versionId)}`,
+      '',
+    ].join('\n'),
+    'etc/kiln-sim-arch': `${os.arch}\n`,
+  };
+  for (const [name, content] of Object.entries(files)) await fs.writeFile(at(name), content, { mode: 0o644 });
+
+  // Debian puts `awk`, `which`, `editor`, … behind /etc/alternatives symlinks that point into /usr.
+  if (await exists('/etc/alternatives')) {
+    await run('cp', ['-a', '/etc/alternatives', at('etc', 'alternatives')]);
+  }
+}
+
+/** Full copy of a disk (modes, owners and symlinks kept; reflinks where the filesystem can). */
+export async function copyDisk(from: string, to: string): Promise<void> {
+  if (!(await exists(from))) throw new Error(`copyDisk: source disk ${from} does not exist`);
+  await fs.mkdir(to, { recursive: true });
+  // "from/." copies the directory's contents into `to` rather than a `to/<basename>` subdirectory.
+  await run('cp', ['-a', '--reflink=auto', `${from}/.`, to]);
+}
+
+/** Remove a disk directory. Idempotent. */
+export async function removeDisk(dir: string): Promise<void> {
+  await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+async function makeDir(dir: string, mode: number): Promise<void> {
+  await fs.mkdir(dir);
+  await fs.chmod(dir, mode);
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await fs.lstat(p);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function quote(value: string): string {
+  return `"${value.replace(/["\\$`]/g, (c) => `\\${c}`)}"`;
+}
