@@ -1,0 +1,303 @@
+// The build machine with stub phase actors and xstate's SimulatedClock: no network, no real time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createActor, fromPromise, SimulatedClock, type SnapshotFrom } from 'xstate';
+import {
+  createBuildMachine,
+  phaseActors,
+  type BuildFacts,
+  type BuildMachineInput,
+  type PhaseActorLogic,
+  type PhaseInput,
+} from '../../machines/build.machine.js';
+import { PHASES, type PhaseName } from '../../machines/phases.js';
+import { DEFAULT_PHASE_POLICIES, provisionerPolicy, resolvePhasePolicies, type PhasePolicy } from '../../machines/policy.js';
+import { cleanupPlan } from '../../machines/cleanup.js';
+
+const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** A deterministic backoff for tests: initial × factor^(attempt-1), no jitter. */
+const retryDelay = (policy: PhasePolicy, attempt: number) => policy.backoff.initialMs * policy.backoff.factor ** (attempt - 1);
+
+type Behaviour = (input: PhaseInput, signal: AbortSignal) => Promise<BuildFacts>;
+
+interface Harness {
+  calls: { phase: PhaseName; attempt: number; provisionerIndex: number; reason: string }[];
+  aborted: PhaseName[];
+  clock: SimulatedClock;
+  actor: ReturnType<typeof createActor<ReturnType<typeof createBuildMachine>>>;
+  value: () => string;
+}
+
+function harness(overrides: Partial<Record<PhaseName, Behaviour>>, input: Partial<BuildMachineInput> = {}): Harness {
+  const clock = new SimulatedClock();
+  const calls: Harness['calls'] = [];
+  const aborted: PhaseName[] = [];
+  const actors = {} as Record<PhaseName, PhaseActorLogic>;
+  for (const phase of PHASES) {
+    actors[phase] = fromPromise<BuildFacts, PhaseInput>(async ({ input: i, signal }) => {
+      calls.push({ phase: i.phase, attempt: i.attempt, provisionerIndex: i.provisionerIndex, reason: i.reason });
+      signal.addEventListener('abort', () => aborted.push(i.phase));
+      const behaviour = overrides[phase];
+      return behaviour ? behaviour(i, signal) : {};
+    });
+  }
+  const machine = createBuildMachine({ now: () => clock.now(), retryDelay }).provide({ actors: phaseActors(actors) });
+  const actor = createActor(machine, {
+    clock,
+    input: {
+      buildId: 'b-test',
+      onError: 'cleanup',
+      policies: DEFAULT_PHASE_POLICIES,
+      communicator: 'ssh',
+      provisionerPolicies: [DEFAULT_PHASE_POLICIES.provision, DEFAULT_PHASE_POLICIES.provision],
+      ...input,
+    },
+  });
+  const value = () => JSON.stringify(actor.getSnapshot().value);
+  return { calls, aborted, clock, actor, value };
+}
+
+const never: Behaviour = (_i, signal) =>
+  new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted'))));
+const fail = (name: string, retryable: boolean): Behaviour => async () => {
+  throw Object.assign(new Error(`${name} happened`), { name, retryable });
+};
+
+const phasesCalled = (h: Harness) => h.calls.map((c) => c.phase);
+
+async function runToEnd(h: Harness): Promise<SnapshotFrom<ReturnType<typeof createBuildMachine>>> {
+  h.actor.start();
+  for (let i = 0; i < 50 && h.actor.getSnapshot().status !== 'done'; i++) await flush();
+  return h.actor.getSnapshot();
+}
+
+test('a successful build runs every phase in order, each provisioner once, and ends done', async () => {
+  const h = harness({
+    'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'] }),
+    'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
+    'image.create': async (i) => ({ imageId: 'img-1', seenSnapshot: String(i.facts.snapshotId) }),
+  });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'done');
+  assert.deepEqual(
+    phasesCalled(h),
+    PHASES.flatMap((p) => (p === 'provision' ? ['provision', 'provision'] : [p])),
+  );
+  assert.deepEqual(h.calls.filter((c) => c.phase === 'provision').map((c) => c.provisionerIndex), [0, 1]);
+  assert.equal(h.calls.find((c) => c.phase === 'cleanup')?.reason, 'success');
+  // Facts flow from phase to phase.
+  assert.equal(end.context.facts.seenSnapshot, 'snap-1');
+  assert.equal(end.context.facts.serverId, 's-1');
+});
+
+test('communicator none skips the key, SSH and provisioning phases', async () => {
+  const h = harness({}, { communicator: 'none' });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'done');
+  for (const skipped of ['key', 'ssh.connect', 'provision'] as const) assert.ok(!phasesCalled(h).includes(skipped), skipped);
+  assert.ok(phasesCalled(h).includes('server.wait_running'));
+});
+
+test('a retryable error is retried after the backoff delay, then the build goes on', async () => {
+  let failures = 0;
+  const h = harness({
+    'server.create': async () => {
+      if (failures++ < 2) throw Object.assign(new Error('503'), { name: 'ServerError', retryable: true });
+      return { serverId: 's-1' };
+    },
+  });
+  h.actor.start();
+  for (let i = 0; i < 10; i++) await flush();
+  assert.match(h.value(), /server_create.*backoff/);
+  assert.equal(h.actor.getSnapshot().context.lastError?.name, 'ServerError');
+  const initial = DEFAULT_PHASE_POLICIES['server.create'].backoff.initialMs;
+  h.clock.increment(initial - 1);
+  await flush();
+  assert.equal(h.calls.filter((c) => c.phase === 'server.create').length, 1, 'no retry before the delay');
+  h.clock.increment(1);
+  for (let i = 0; i < 5; i++) await flush();
+  assert.equal(h.calls.filter((c) => c.phase === 'server.create').length, 2);
+  // The second delay doubles (factor 2).
+  h.clock.increment(initial * 2);
+  for (let i = 0; i < 50 && h.actor.getSnapshot().status !== 'done'; i++) await flush();
+  assert.deepEqual(h.calls.filter((c) => c.phase === 'server.create').map((c) => c.attempt), [1, 2, 3]);
+  assert.equal(h.actor.getSnapshot().value, 'done');
+});
+
+test('a non-retryable error fails the phase at once and the rollback cleans up after a failure', async () => {
+  const h = harness({
+    'server.create': async () => ({ serverId: 's-1' }),
+    'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
+    'image.create': fail('QuotaExceeded', false),
+  });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'failed');
+  assert.equal(end.context.failure?.phase, 'image.create');
+  assert.equal(end.context.failure?.error.name, 'QuotaExceeded');
+  assert.equal(h.calls.filter((c) => c.phase === 'image.create').length, 1);
+  const cleanup = h.calls.filter((c) => c.phase === 'cleanup');
+  assert.deepEqual(cleanup.map((c) => c.reason), ['failure']);
+  // The rollback sees what the build created.
+  assert.equal(end.context.facts.snapshotId, 'snap-1');
+});
+
+test('attempts are bounded by the policy', async () => {
+  const h = harness({ 'server.start': fail('ServerError', true) });
+  h.actor.start();
+  for (let round = 0; round < 10 && h.actor.getSnapshot().status !== 'done'; round++) {
+    for (let i = 0; i < 5; i++) await flush();
+    h.clock.increment(60_000);
+  }
+  for (let i = 0; i < 10; i++) await flush();
+  assert.equal(h.actor.getSnapshot().value, 'failed');
+  assert.equal(h.calls.filter((c) => c.phase === 'server.start').length, DEFAULT_PHASE_POLICIES['server.start'].attempts);
+});
+
+test('an attempt that outlives its attempt timeout is aborted and retried', async () => {
+  let calls = 0;
+  const h = harness({ 'server.create': (i, signal) => (calls++ === 0 ? never(i, signal) : Promise.resolve({ serverId: 's-2' })) });
+  h.actor.start();
+  for (let i = 0; i < 10; i++) await flush();
+  assert.match(h.value(), /server_create.*attempt/);
+  h.clock.increment(DEFAULT_PHASE_POLICIES['server.create'].attemptTimeoutMs);
+  await flush();
+  assert.deepEqual(h.aborted, ['server.create'], 'the stuck attempt was aborted');
+  assert.equal(h.actor.getSnapshot().context.lastError?.name, 'AttemptTimeout');
+  h.clock.increment(DEFAULT_PHASE_POLICIES['server.create'].backoff.initialMs);
+  for (let i = 0; i < 50 && h.actor.getSnapshot().status !== 'done'; i++) await flush();
+  assert.equal(h.actor.getSnapshot().value, 'done');
+  assert.equal(h.actor.getSnapshot().context.facts.serverId, 's-2');
+});
+
+test('a phase that outlives its phase deadline fails with PhaseTimeout, and the build rolls back', async () => {
+  const h = harness({ 'snapshot.wait': never });
+  h.actor.start();
+  for (let i = 0; i < 30; i++) await flush();
+  assert.match(h.value(), /snapshot_wait/);
+  const deadline = h.actor.getSnapshot().context.phaseDeadlineAt;
+  assert.equal(deadline, h.clock.now() + DEFAULT_PHASE_POLICIES['snapshot.wait'].phaseTimeoutMs, 'the deadline is data in context');
+  h.clock.increment(DEFAULT_PHASE_POLICIES['snapshot.wait'].phaseTimeoutMs);
+  for (let i = 0; i < 20; i++) await flush();
+  const end = h.actor.getSnapshot();
+  assert.equal(end.value, 'failed');
+  assert.equal(end.context.failure?.error.name, 'PhaseTimeout');
+  assert.ok(h.aborted.includes('snapshot.wait'));
+  assert.deepEqual(h.calls.filter((c) => c.phase === 'cleanup').map((c) => c.reason), ['failure']);
+});
+
+test('template timeouts and kiln_phase_policy override the default table', () => {
+  const policies = resolvePhasePolicies({
+    timeouts: { serverCreationMs: 1000, serverShutdownMs: 2000, snapshotCreationMs: 3000, imageCreationMs: 4000, stateMs: 0 },
+    phasePolicy: { 'server.create': { attempts: 7, backoff: { initialMs: 5 } } },
+    communicator: { type: 'none' },
+  });
+  assert.equal(policies['server.wait_running'].phaseTimeoutMs, 1000);
+  assert.equal(policies['server.wait_stopped'].phaseTimeoutMs, 2000);
+  assert.equal(policies['snapshot.wait'].phaseTimeoutMs, 3000);
+  assert.equal(policies['image.wait'].phaseTimeoutMs, 4000);
+  assert.equal(policies['server.create'].attempts, 7);
+  assert.equal(policies['server.create'].backoff.initialMs, 5);
+  assert.equal(policies['server.create'].backoff.factor, DEFAULT_PHASE_POLICIES['server.create'].backoff.factor);
+});
+
+test("a provisioner's max_retries and timeout become its policy", async () => {
+  let runs = 0;
+  const h = harness(
+    {
+      provision: async (i) => {
+        if (i.provisionerIndex === 1 && runs++ < 2) throw new Error('exit status 1');
+        return {};
+      },
+    },
+    {
+      provisionerPolicies: [
+        provisionerPolicy(DEFAULT_PHASE_POLICIES.provision, { maxRetries: 0, timeoutMs: 0 }),
+        provisionerPolicy(DEFAULT_PHASE_POLICIES.provision, { maxRetries: 2, timeoutMs: 0 }),
+      ],
+    },
+  );
+  h.actor.start();
+  for (let round = 0; round < 10 && h.actor.getSnapshot().status !== 'done'; round++) {
+    for (let i = 0; i < 5; i++) await flush();
+    h.clock.increment(60_000);
+  }
+  assert.equal(h.actor.getSnapshot().value, 'done');
+  assert.deepEqual(
+    h.calls.filter((c) => c.phase === 'provision').map((c) => `${c.provisionerIndex}/${c.attempt}`),
+    ['0/1', '1/1', '1/2', '1/3'],
+  );
+});
+
+test('--on-error abort keeps everything: no cleanup runs', async () => {
+  const h = harness({ provision: fail('ProvisionerError', false) }, { onError: 'abort' });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'failed');
+  assert.ok(!phasesCalled(h).includes('cleanup'));
+});
+
+test('--on-error ask waits for a decision: retry re-runs the failed phase', async () => {
+  let first = true;
+  const h = harness(
+    {
+      'snapshot.create': async () => {
+        if (first) {
+          first = false;
+          throw Object.assign(new Error('quota'), { name: 'QuotaExceeded', retryable: false });
+        }
+        return { snapshotId: 'snap-1' };
+      },
+    },
+    { onError: 'ask' },
+  );
+  h.actor.start();
+  for (let i = 0; i < 30; i++) await flush();
+  assert.equal(h.actor.getSnapshot().value, 'awaitingDecision');
+  h.actor.send({ type: 'DECIDE.RETRY' });
+  for (let i = 0; i < 50 && h.actor.getSnapshot().status !== 'done'; i++) await flush();
+  assert.equal(h.actor.getSnapshot().value, 'done');
+  assert.equal(h.calls.filter((c) => c.phase === 'snapshot.create').length, 2);
+});
+
+test('INTERRUPT stops a wait at once, but lets a create finish and record its result first', async () => {
+  const waiting = harness({ 'server.wait_running': never });
+  waiting.actor.start();
+  for (let i = 0; i < 20; i++) await flush();
+  assert.match(waiting.value(), /server_wait_running/);
+  waiting.actor.send({ type: 'INTERRUPT' });
+  assert.equal(waiting.actor.getSnapshot().value, 'interrupted');
+  assert.deepEqual(waiting.aborted, ['server.wait_running']);
+
+  let release!: (facts: BuildFacts) => void;
+  const creating = harness({ 'server.create': () => new Promise((resolve) => (release = resolve)) });
+  creating.actor.start();
+  for (let i = 0; i < 20; i++) await flush();
+  creating.actor.send({ type: 'INTERRUPT' });
+  assert.match(creating.value(), /server_create/, 'a create is not abandoned mid-call');
+  release({ serverId: 's-1' });
+  for (let i = 0; i < 5; i++) await flush();
+  const end = creating.actor.getSnapshot();
+  assert.equal(end.value, 'interrupted');
+  assert.equal(end.context.facts.serverId, 's-1', 'the result is kept');
+  assert.ok(!phasesCalled(creating).includes('server.start'));
+});
+
+test('a resumed machine starts at the given phase and provisioner with the recorded facts', async () => {
+  const h = harness({}, { startAt: 'provision', provisionerIndex: 1, facts: { serverId: 's-9' } });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'done');
+  assert.deepEqual(phasesCalled(h).slice(0, 2), ['provision', 'server.stop']);
+  assert.equal(h.calls[0]!.provisionerIndex, 1);
+  assert.equal(end.context.facts.serverId, 's-9');
+});
+
+test('cleanup order: image, snapshot, then server and volumes after a failure; only the server after success', () => {
+  const all = { serverId: 's', volumeIds: ['v0', 'v1'], snapshotId: 'snap', imageId: 'img' };
+  assert.deepEqual(
+    cleanupPlan(all, 'failure', false).map((s) => `${s.kind}:${s.id}`),
+    ['image:img', 'snapshot:snap', 'server:s', 'volume:v0', 'volume:v1'],
+  );
+  assert.deepEqual(cleanupPlan(all, 'success', true).map((s) => s.kind), ['server', 'volume', 'volume']);
+  assert.deepEqual(cleanupPlan(all, 'success', false).map((s) => s.kind), ['server']);
+  assert.deepEqual(cleanupPlan({}, 'failure', true), []);
+});
