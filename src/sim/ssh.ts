@@ -27,6 +27,7 @@ export interface SimSshServer {
 }
 
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
+const DISCONNECT_GRACE_MS = 2_000;
 
 interface Attached {
   server: SimSshServer;
@@ -93,10 +94,16 @@ export class SimSshGateway {
     const entry = this.attached.get(serverId);
     if (!entry) return;
     this.attached.delete(serverId);
+    // close() stops accepting at once; its callback waits for the live connections, ended below.
     const closed = new Promise<void>((resolve) => entry.listener.close(() => resolve()));
     for (const child of entry.processes) killConfined(child);
     for (const connection of entry.connections) connection.end();
+    // A client that ignores the disconnect must not keep the simulator from stopping.
+    const grace = setTimeout(() => {
+      for (const connection of entry.connections) socketOf(connection)?.destroy();
+    }, DISCONNECT_GRACE_MS);
     await closed;
+    clearTimeout(grace);
   }
 
   async close(): Promise<void> {
@@ -219,6 +226,11 @@ function answerKeyQuery(ctx: PublicKeyAuthContext): void {
   };
   internals._initialResponse = true;
   internals._protocol.authPKOK(rsaSha2, ctx.key.data);
+}
+
+/** ssh2 keeps a connection's socket private; detach needs it to drop a client that will not leave. */
+function socketOf(connection: Connection): net.Socket | undefined {
+  return (connection as unknown as { _sock?: net.Socket })._sock;
 }
 
 function listen(server: net.Server, port: number, host: string): Promise<void> {
