@@ -1,0 +1,74 @@
+// The confinement under the simulator's SSH side, in each mode this machine offers: a command runs
+// as root inside the disk and cannot write anywhere else, not even by the classic chroot escape.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { promises as fs } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { runToEnd, spawnConfined, type ConfinementMode } from '../../src/sim/confine.js';
+import { createBaseDisk } from '../../src/sim/disk.js';
+
+function unavailable(tool: string): string | false {
+  try {
+    execFileSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return `${tool} is not installed on this machine`;
+  }
+}
+
+for (const mode of ['unshare', 'bwrap'] as const satisfies readonly ConfinementMode[]) {
+  describe(`confinement with ${mode}`, { skip: unavailable(mode) }, () => {
+    let workDir: string;
+    let diskDir: string;
+    const run = (command: string, env?: Record<string, string>) =>
+      runToEnd(spawnConfined({ diskDir, command, env, mode }));
+
+    before(async () => {
+      workDir = await fs.mkdtemp(path.join(os.tmpdir(), `kiln-sim-confine-${mode}-`));
+      diskDir = path.join(workDir, 'disk');
+      await createBaseDisk(diskDir, { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12', arch: 'x86_64' });
+    });
+
+    after(async () => {
+      if (workDir) await fs.rm(workDir, { recursive: true, force: true });
+    });
+
+    it('runs as root in /root with the given environment and exit code', async () => {
+      const result = await run('echo "$(id -u) $(pwd) $HOME $GREETING"; exit 7', { GREETING: 'hi there' });
+      assert.deepEqual(result, { code: 7, signal: null, stdout: '0 /root /root hi there\n', stderr: '' });
+    });
+
+    it('reports death by signal as a signal', async () => {
+      const result = await run('kill -KILL $$');
+      assert.equal(result.signal, 'SIGKILL');
+    });
+
+    it('writes to absolute paths land in the disk; /usr is read-only', async () => {
+      const hostDir = path.join(workDir, 'host-side');
+      await fs.mkdir(hostDir);
+      await fs.writeFile(path.join(hostDir, 'keep.txt'), 'host\n');
+      const result = await run(`mkdir -p ${hostDir}; echo guest > ${hostDir}/keep.txt; touch /usr/kiln-planted`);
+      assert.match(result.stderr, /Read-only file system/);
+      assert.equal(await fs.readFile(path.join(hostDir, 'keep.txt'), 'utf8'), 'host\n');
+      assert.equal(await fs.readFile(path.join(diskDir, hostDir, 'keep.txt'), 'utf8'), 'guest\n');
+    });
+
+    it('the classic chroot escape stays inside the disk', async () => {
+      const marker = `kiln-escape-${randomUUID()}`;
+      try {
+        // chroot into a subdirectory, climb out of it with "..", chroot to where we ended up.
+        const escape = `mkdir("x"); chroot("x") or die "chroot: $!"; chdir("..") for 1..64; chroot(".") or die "chroot2: $!"; ` +
+          `open(my $f, ">", "/tmp/${marker}") or die "open: $!"; print $f "escaped\\n";`;
+        const result = await run(`cd /root && perl -e '${escape}'`);
+        assert.equal(result.code, 0, result.stderr);
+        await assert.rejects(fs.access(path.join('/tmp', marker)), 'nothing written to the host /tmp');
+        assert.equal(await fs.readFile(path.join(diskDir, 'tmp', marker), 'utf8'), 'escaped\n');
+      } finally {
+        await fs.rm(path.join('/tmp', marker), { force: true });
+      }
+    });
+  });
+}
