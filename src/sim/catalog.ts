@@ -1,0 +1,229 @@
+// What the simulated cloud offers before anyone creates anything: zones, commercial types,
+// bootscripts and the marketplace images (with their public instance images and root
+// snapshots). Everything here is derived deterministically, so ids are the same in every
+// simulator run and survive a restart with a state directory.
+import { stableUuid } from './random.js';
+
+export const ZONES = [
+  'fr-par-1', 'fr-par-2', 'fr-par-3',
+  'nl-ams-1', 'nl-ams-2', 'nl-ams-3',
+  'pl-waw-1', 'pl-waw-2', 'pl-waw-3',
+] as const;
+export type Zone = (typeof ZONES)[number];
+
+/** Scaleway's pre-2020 region names, still accepted in paths. */
+const LEGACY_ZONES: Record<string, Zone> = { par1: 'fr-par-1', ams1: 'nl-ams-1' };
+
+/** The canonical zone for a path segment, or undefined when Scaleway would reject it. */
+export function resolveZone(segment: string): Zone | undefined {
+  if ((ZONES as readonly string[]).includes(segment)) return segment as Zone;
+  return LEGACY_ZONES[segment];
+}
+
+export type Arch = 'x86_64' | 'arm' | 'arm64';
+
+export interface CommercialType {
+  ncpus: number;
+  ram: number; // bytes
+  arch: Arch;
+  hourly_price: number;
+  /** Local volume size range, bytes. */
+  volumes_constraint: { min_size: number; max_size: number };
+  /** Default root volume size for a server created from an image, bytes. */
+  defaultVolumeSize: number;
+}
+
+const GB = 1_000_000_000;
+const GiB = 1024 ** 3;
+
+function type(arch: Arch, ncpus: number, ramGiB: number, price: number, minGB: number, maxGB: number): CommercialType {
+  return {
+    ncpus,
+    ram: ramGiB * GiB,
+    arch,
+    hourly_price: price,
+    volumes_constraint: { min_size: minGB * GB, max_size: maxGB * GB },
+    defaultVolumeSize: Math.min(maxGB, Math.max(minGB, 20)) * GB,
+  };
+}
+
+/** The seed's (2020) commercial types and a few current ones. */
+export const COMMERCIAL_TYPES: Record<string, CommercialType> = {
+  'START1-XS': type('x86_64', 1, 1, 0.004, 25, 25),
+  'START1-S': type('x86_64', 2, 2, 0.008, 50, 50),
+  'START1-M': type('x86_64', 4, 4, 0.016, 100, 100),
+  'START1-L': type('x86_64', 8, 8, 0.032, 200, 200),
+  C1: type('arm', 4, 2, 0.006, 50, 50),
+  C2S: type('x86_64', 4, 8, 0.024, 50, 250),
+  C2M: type('x86_64', 8, 16, 0.036, 50, 500),
+  C2L: type('x86_64', 8, 32, 0.048, 50, 600),
+  'ARM64-2GB': type('arm64', 4, 2, 0.006, 50, 50),
+  'ARM64-4GB': type('arm64', 6, 4, 0.012, 100, 100),
+  'ARM64-8GB': type('arm64', 8, 8, 0.024, 200, 200),
+  'ARM64-16GB': type('arm64', 16, 16, 0.048, 200, 200),
+  'ARM64-32GB': type('arm64', 32, 32, 0.096, 300, 300),
+  'ARM64-64GB': type('arm64', 48, 64, 0.192, 400, 400),
+  'ARM64-128GB': type('arm64', 64, 128, 0.384, 500, 500),
+  'X64-15GB': type('x86_64', 6, 15, 0.05, 200, 200),
+  'X64-30GB': type('x86_64', 8, 30, 0.1, 300, 300),
+  'X64-60GB': type('x86_64', 10, 60, 0.18, 400, 400),
+  'X64-120GB': type('x86_64', 12, 120, 0.36, 500, 500),
+  'DEV1-S': type('x86_64', 2, 2, 0.0088, 10, 20),
+  'DEV1-M': type('x86_64', 3, 4, 0.0198, 10, 40),
+  'GP1-XS': type('x86_64', 4, 16, 0.091, 10, 150),
+  'PLAY2-PICO': type('x86_64', 1, 2, 0.014, 10, 40),
+};
+
+/** The wire form of `GET /products/servers` entries. */
+export function presentCommercialType(ct: CommercialType): Record<string, unknown> {
+  return {
+    alt_names: [],
+    arch: ct.arch,
+    ncpus: ct.ncpus,
+    ram: ct.ram,
+    gpu: 0,
+    hourly_price: ct.hourly_price,
+    monthly_price: Math.round(ct.hourly_price * 730 * 100) / 100,
+    baremetal: false,
+    volumes_constraint: ct.volumes_constraint,
+    per_volume_constraint: { l_ssd: { min_size: 1 * GB, max_size: ct.volumes_constraint.max_size } },
+    network: { sum_internal_bandwidth: 200_000_000, sum_internet_bandwidth: 200_000_000, ipv6_support: true, interfaces: [] },
+    capabilities: { block_storage: true, boot_types: ['local', 'bootscript', 'rescue'] },
+    scratch_storage_max_size: null,
+    block_bandwidth: 1_000_000_000,
+    end_of_service: false,
+  };
+}
+
+/** The arch of marketplace local images a commercial type can boot. */
+export function typesForArch(arch: Arch): string[] {
+  return Object.entries(COMMERCIAL_TYPES).filter(([, ct]) => ct.arch === arch).map(([name]) => name);
+}
+
+/** The organization/project that owns public images, snapshots and bootscripts. */
+export const SCALEWAY_ORGANIZATION = stableUuid('organization', 'scaleway-marketplace');
+
+export interface MarketplaceOs {
+  label: string;
+  name: string;
+  /** What `createBaseDisk` writes into the disk's /etc/os-release. */
+  os: { id: string; versionId: string; prettyName: string };
+}
+
+export const MARKETPLACE_OSES: MarketplaceOs[] = [
+  { label: 'ubuntu_jammy', name: 'Ubuntu 22.04 Jammy Jellyfish', os: { id: 'ubuntu', versionId: '22.04', prettyName: 'Ubuntu 22.04.4 LTS' } },
+  { label: 'ubuntu_focal', name: 'Ubuntu 20.04 Focal Fossa', os: { id: 'ubuntu', versionId: '20.04', prettyName: 'Ubuntu 20.04.6 LTS' } },
+  { label: 'debian_bookworm', name: 'Debian Bookworm', os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' } },
+  { label: 'debian_bullseye', name: 'Debian Bullseye', os: { id: 'debian', versionId: '11', prettyName: 'Debian GNU/Linux 11 (bullseye)' } },
+];
+
+export const MARKETPLACE_ARCHES: Arch[] = ['x86_64', 'arm64'];
+
+/** One public instance image per (OS, zone, arch): the marketplace's "local image". */
+export interface PublicImageSeed {
+  imageId: string;
+  snapshotId: string;
+  zone: Zone;
+  arch: Arch;
+  os: MarketplaceOs;
+}
+
+export const MARKETPLACE_EPOCH = '2024-04-25T09:00:00.000000+00:00';
+
+export function publicImageSeeds(): PublicImageSeed[] {
+  const seeds: PublicImageSeed[] = [];
+  for (const os of MARKETPLACE_OSES)
+    for (const zone of ZONES)
+      for (const arch of MARKETPLACE_ARCHES)
+        seeds.push({
+          imageId: stableUuid('image', os.label, zone, arch),
+          snapshotId: stableUuid('snapshot', os.label, zone, arch),
+          zone,
+          arch,
+          os,
+        });
+  return seeds;
+}
+
+/** `GET /marketplace/v1/images` entries. */
+export function marketplaceImages(): Record<string, unknown>[] {
+  const seeds = publicImageSeeds();
+  return MARKETPLACE_OSES.map((os) => {
+    const versionId = stableUuid('version', os.label);
+    return {
+      id: stableUuid('marketplace-image', os.label),
+      name: os.name,
+      label: os.label,
+      description: `${os.name} for Scaleway Instances`,
+      logo: '',
+      categories: ['distribution'],
+      organization: { id: SCALEWAY_ORGANIZATION, name: 'Scaleway' },
+      public: true,
+      valid_until: null,
+      creation_date: MARKETPLACE_EPOCH,
+      modification_date: MARKETPLACE_EPOCH,
+      current_public_version: versionId,
+      versions: [
+        {
+          id: versionId,
+          name: MARKETPLACE_EPOCH.slice(0, 10),
+          creation_date: MARKETPLACE_EPOCH,
+          modification_date: MARKETPLACE_EPOCH,
+          local_images: seeds
+            .filter((seed) => seed.os === os)
+            .map((seed) => ({
+              id: seed.imageId,
+              arch: seed.arch,
+              zone: seed.zone,
+              compatible_commercial_types: typesForArch(seed.arch),
+            })),
+        },
+      ],
+    };
+  });
+}
+
+/** `GET /marketplace/v2/local-images` entries. */
+export function marketplaceLocalImages(): Record<string, unknown>[] {
+  return publicImageSeeds().map((seed) => ({
+    id: seed.imageId,
+    arch: seed.arch,
+    zone: seed.zone,
+    compatible_commercial_types: typesForArch(seed.arch),
+    label: seed.os.label,
+    type: 'instance_local',
+  }));
+}
+
+export interface Bootscript {
+  id: string;
+  title: string;
+  architecture: Arch;
+  kernel: string;
+  initrd: string;
+  dtb: string;
+  bootcmdargs: string;
+  default: boolean;
+  public: boolean;
+  organization: string;
+  project: string;
+  zone: Zone;
+}
+
+/** Legacy bootscripts (the seed's `boottype: bootscript`), one default per arch and zone. */
+export function bootscripts(zone: Zone): Bootscript[] {
+  return (['x86_64', 'arm64', 'arm'] as Arch[]).map((arch) => ({
+    id: stableUuid('bootscript', arch, zone),
+    title: `${arch} mainline 4.14.119 rev1`,
+    architecture: arch,
+    kernel: `http://169.254.42.24/kernel/${arch}-mainline-lts-4.14-4.14.119-rev1/vmlinuz-4.14.119`,
+    initrd: `http://169.254.42.24/initrd/initrd-Linux-${arch}-v3.14.6.gz`,
+    dtb: '',
+    bootcmdargs: 'LINUX_COMMON scaleway boot=local nbd.max_part=16',
+    default: true,
+    public: true,
+    organization: SCALEWAY_ORGANIZATION,
+    project: SCALEWAY_ORGANIZATION,
+    zone,
+  }));
+}

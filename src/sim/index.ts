@@ -1,0 +1,247 @@
+// The Scaleway-compatible simulator's public entry: starts the HTTP API (node:http), the SSH
+// gateway (ssh.ts) and the simulated world (simulation.ts), and stops all of them.
+// Nothing in the product imports this except `kiln sim` and the engine's --sim mode.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdtemp } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ROUTES, type Route } from './api.js';
+import { resolveZone } from './catalog.js';
+import * as disks from './disk.js';
+import { FaultInjector, parseFaults, type FaultSpec, type RolledFault } from './faults.js';
+import { ApiError, deniedAuthentication, errorReply, invalidArguments, matchPattern, readBody, sendReply, type Reply } from './http.js';
+import { LatencyModel, type LatencyOption } from './latency.js';
+import { SimSshGateway } from './ssh.js';
+import { emptyWorld, ensureDir, loadWorld, removeDirSync, Simulation, type SshGatewayLike } from './simulation.js';
+
+export type { FaultSpec, RouteFaults, FaultKind } from './faults.js';
+export type { LatencyOption } from './latency.js';
+export type { SshGatewayLike } from './simulation.js';
+
+export interface SimulatorOptions {
+  /** API listen address, default 127.0.0.1. */
+  host?: string;
+  /** API port, 0 = ephemeral (the default here; `kiln sim` defaults to 4242). */
+  port?: number;
+  /** When set, X-Auth-Token must equal it; otherwise any non-empty token is accepted. */
+  token?: string;
+  /** 'fast' (default: tens of ms), 'realistic' (boot ~8 s, stop ~4 s, …) or per-transition ms
+   *  (`boot`, `stop`, `snapshot`, `image`; missing keys take the fast value), as an object or JSON. */
+  latency?: LatencyOption | string;
+  /** Per-route fault probabilities, as JSON or an object (see faults.ts). */
+  faults?: string | FaultSpec;
+  /** Seed for faults and latency spread (default: random). */
+  seed?: number;
+  /** Keep the world (world.json + disks) here; it survives a restart. Default: a temp dir removed on close. */
+  stateDir?: string;
+  /** SSH port shared by every server address; 0 = pick a free port; undefined = 22 when bindable else 2222. */
+  sshPort?: number;
+  /** Run SSH commands without confinement (explicit opt-in only). */
+  unconfined?: boolean;
+  /** Replaces the SSH gateway (tests of the API alone). Default: SimSshGateway from ssh.ts. */
+  sshGateway?: (options: { port: number; unconfined?: boolean }) => Promise<SshGatewayLike>;
+  /** Where problems without a request to answer go (default: stderr). */
+  log?: (line: string) => void;
+}
+
+export interface Simulator {
+  /** e.g. http://127.0.0.1:39123 (no trailing slash). */
+  apiUrl: string;
+  sshPort: number;
+  /** Stops HTTP, every SSH listener and background timer; removes the temp dir it made. */
+  close(): Promise<void>;
+  /** Per server: the sum of latencies the simulator imposed (the floor a perfect client reaches). */
+  floorMs(serverId: string): number;
+  /** The directory holding a volume's / snapshot's disk. */
+  diskPathOfVolume(volumeId: string): string | undefined;
+  diskPathOfSnapshot(snapshotId: string): string | undefined;
+  /** Counts of API requests served, by "METHOD /route-pattern" (e.g. "GET /servers/{id}"). */
+  requestCounts(): Record<string, number>;
+}
+
+const INSTANCE_PREFIX = /^\/instance\/v1\/zones\/([^/]+)(\/.*)?$/;
+
+export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`kiln sim: ${line}\n`));
+  const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+  const latency = new LatencyModel(options.latency, seed);
+  const faults = new FaultInjector(parseFaults(options.faults), seed);
+
+  const madeTempDir = options.stateDir === undefined;
+  const dataDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'kiln-sim-')));
+  ensureDir(dataDir);
+  const stateFile = options.stateDir === undefined ? undefined : join(dataDir, 'world.json');
+  const world = (stateFile && loadWorld(stateFile)) || emptyWorld();
+
+  const [a, b] = world.subnet;
+  const sshPort = options.sshPort ?? ((await canListen(`127.${a}.${b}.1`, 22)) ? 22 : 2222);
+  const startGateway = options.sshGateway ?? ((gatewayOptions) => SimSshGateway.start(gatewayOptions));
+  const gateway = await startGateway({ port: sshPort, unconfined: options.unconfined });
+
+  const sim = new Simulation(world, { dataDir, stateFile, latency, disks, gateway, log });
+  sim.persist();
+  await sim.resume();
+
+  const counts: Record<string, number> = {};
+  /** Slow answers being held back, released early by close(). */
+  const slowTimers = new Map<NodeJS.Timeout, () => void>();
+  let closing = false;
+  let apiUrl = '';
+
+  const http = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log(`request ${req.method} ${req.url} failed: ${(error as Error).stack ?? String(error)}`);
+      if (!res.headersSent) sendReply(res, { status: 500, json: { type: 'internal_error', message: 'the simulator failed; see its log' } });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const method = req.method ?? 'GET';
+    const url = new URL(req.url ?? '/', 'http://simulator');
+    // Packer joins api_url + path as strings: a trailing slash in api_url gives `//`.
+    const path = url.pathname.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+    const instance = INSTANCE_PREFIX.exec(path);
+    const zoneSegment = instance?.[1];
+    const routePath = instance ? (instance[2] ?? '') : path;
+    const candidates = ROUTES.filter((route) => Boolean(route.marketplace) === !instance);
+    let route: Route | undefined;
+    let params: Record<string, string> | undefined;
+    let pathKnown = false;
+    for (const candidate of candidates) {
+      const match = matchPattern(candidate.pattern, routePath);
+      if (!match) continue;
+      pathKnown = true;
+      if (candidate.method === method) {
+        route = candidate;
+        params = match;
+        break;
+      }
+    }
+    const body = await readBody(req);
+    if (!route || !params) {
+      sendReply(res, pathKnown
+        ? { status: 405, json: { type: 'invalid_request_error', message: `method ${method} is not allowed on ${path}` } }
+        : { status: 404, json: { type: 'not_found', message: `no such API path: ${method} ${path}` } });
+      return;
+    }
+
+    const routeKey = `${method} ${route.pattern}`;
+    counts[routeKey] = (counts[routeKey] ?? 0) + 1;
+    const fault = faults.roll(routeKey, Boolean(route.marketplace));
+    if (fault) {
+      const early = await applyEarlyFault(fault, req);
+      if (early === 'destroyed') return;
+      if (early) return sendReply(res, early);
+    }
+
+    if (!route.marketplace) {
+      const token = req.headers['x-auth-token'];
+      if (typeof token !== 'string' || token === '' || (options.token !== undefined && token !== options.token))
+        return sendReply(res, errorReply(deniedAuthentication()));
+    }
+    const zone = zoneSegment === undefined ? 'fr-par-1' : resolveZone(zoneSegment);
+    if (!zone)
+      return sendReply(res, errorReply(invalidArguments({ argument_name: 'zone', reason: 'constraint', help_message: `unknown zone ${zoneSegment}; use one of fr-par-1, fr-par-2, fr-par-3, nl-ams-1, nl-ams-2, nl-ams-3, pl-waw-1, pl-waw-2, pl-waw-3` })));
+
+    let reply: Reply;
+    try {
+      reply = await route.handle(sim, {
+        zone,
+        params,
+        query: url.searchParams,
+        body,
+        ctx: { stuck: fault?.kind === 'stuck' },
+        locationOf: (relative) => `${apiUrl}/instance/v1/zones/${zone}${relative}`,
+      });
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      reply = errorReply(error);
+    }
+    // The create happened; the client is told it failed (and must not blindly retry).
+    if (fault?.kind === 'ghost_create' && route.create && reply.status < 300) reply = serverError(500);
+    sendReply(res, reply);
+  }
+
+  async function applyEarlyFault(fault: RolledFault, req: IncomingMessage): Promise<Reply | 'destroyed' | undefined> {
+    switch (fault.kind) {
+      case 'reset':
+        req.socket.destroy();
+        return 'destroyed';
+      case '5xx':
+        return serverError(fault.serverErrorStatus);
+      case '429':
+        return { status: 429, json: { type: 'too_many_requests', message: 'rate limit exceeded' }, headers: { 'Retry-After': String(fault.retryAfter) } };
+      case '429_no_retry_after':
+        return { status: 429 };
+      case 'slow':
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            slowTimers.delete(timer);
+            resolve();
+          }, fault.slowMs);
+          slowTimers.set(timer, resolve);
+        });
+        if (closing) {
+          req.socket.destroy();
+          return 'destroyed';
+        }
+        return undefined;
+      default:
+        return undefined; // ghost_create and stuck act during and after the handler
+    }
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  const address = http.address() as net.AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  apiUrl = `http://${host}:${address.port}`;
+
+  let closed: Promise<void> | undefined;
+  return {
+    apiUrl,
+    sshPort: gateway.port,
+    close() {
+      closed ??= (async () => {
+        closing = true;
+        for (const [timer, release] of slowTimers) {
+          clearTimeout(timer);
+          release();
+        }
+        slowTimers.clear();
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections();
+        });
+        await sim.close();
+        await gateway.close();
+        if (madeTempDir) removeDirSync(dataDir);
+      })();
+      return closed;
+    },
+    floorMs: (serverId) => sim.floorMs(serverId),
+    diskPathOfVolume: (volumeId) => (sim.volume(volumeId) ? sim.volumeDiskDir(volumeId) : undefined),
+    diskPathOfSnapshot: (snapshotId) => (sim.snapshot(snapshotId) ? sim.snapshotDiskDir(snapshotId) : undefined),
+    requestCounts: () => ({ ...counts }),
+  };
+}
+
+/** Load balancers answer 5xx with whatever body they like; clients must not expect JSON. */
+function serverError(status: number): Reply {
+  return { status, text: `upstream error (${status})` };
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(port, host, () => probe.close(() => resolve(true)));
+  });
+}

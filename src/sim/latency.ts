@@ -1,0 +1,71 @@
+// How long the simulated cloud takes to change a resource's state. Every transition happens
+// in the background after one of these durations; the simulator adds each one it imposes to
+// the server's "floor" (the time a perfect client could not beat).
+import { seededRandom } from './random.js';
+
+/** The transitions that take time. `stop` is also the first half of `terminate` and `reboot`. */
+export const TRANSITIONS = ['boot', 'stop', 'snapshot', 'image'] as const;
+export type Transition = (typeof TRANSITIONS)[number];
+
+export type LatencyOption = 'fast' | 'realistic' | Partial<Record<string, number>>;
+
+/** Fast enough for tests, slow enough that a client really sees the transient states. */
+const FAST: Record<Transition, number> = { boot: 40, stop: 25, snapshot: 20, image: 20 };
+/** Observed on real Scaleway (DEV1/GP1 local volumes): boot ~8 s, stop ~4 s, … */
+const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot: 1000, image: 3000 };
+/** ±spread applied to realistic latencies, so clients are not tuned to exact numbers. */
+const REALISTIC_SPREAD = 0.25;
+
+export class LatencyModel {
+  private readonly base: Record<Transition, number>;
+  private readonly spread: number;
+  private readonly random: () => number;
+
+  constructor(option: LatencyOption | string | undefined, seed: number) {
+    this.random = seededRandom(seed ^ 0x5eed1a7e);
+    const parsed = typeof option === 'string' && option !== 'fast' && option !== 'realistic' ? parseLatencyJson(option) : option;
+    if (parsed === undefined || parsed === 'fast') {
+      this.base = { ...FAST };
+      this.spread = 0;
+    } else if (parsed === 'realistic') {
+      this.base = { ...REALISTIC };
+      this.spread = REALISTIC_SPREAD;
+    } else {
+      this.base = { ...FAST, ...validateLatencyObject(parsed) };
+      this.spread = 0;
+    }
+  }
+
+  /** The duration, in ms, of the next transition of this kind. */
+  next(transition: Transition): number {
+    const base = this.base[transition];
+    if (this.spread === 0) return base;
+    return Math.round(base * (1 - this.spread + 2 * this.spread * this.random()));
+  }
+}
+
+function parseLatencyJson(text: string): Partial<Record<string, number>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new Error(
+      `latency: expected "fast", "realistic" or a JSON object of milliseconds such as '{"boot":2000,"stop":1000}', got ${JSON.stringify(text)}`,
+    );
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    throw new Error(`latency: the JSON must be an object of milliseconds per transition (${TRANSITIONS.join(', ')})`);
+  return value as Partial<Record<string, number>>;
+}
+
+function validateLatencyObject(value: Partial<Record<string, number>>): Partial<Record<Transition, number>> {
+  const result: Partial<Record<Transition, number>> = {};
+  for (const [key, ms] of Object.entries(value)) {
+    if (!(TRANSITIONS as readonly string[]).includes(key))
+      throw new Error(`latency: unknown transition "${key}"; use ${TRANSITIONS.join(', ')}`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0)
+      throw new Error(`latency: "${key}" must be a number of milliseconds >= 0, got ${JSON.stringify(ms)}`);
+    result[key as Transition] = ms;
+  }
+  return result;
+}

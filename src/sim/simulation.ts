@@ -1,0 +1,748 @@
+// The simulated cloud's behaviour: creating and deleting resources, server actions, the
+// background transitions that follow them, disks, SSH endpoints, and keeping the world on disk.
+// The HTTP layer (api.ts) validates requests and calls in here; everything a client can
+// observe changes here, and every change is persisted before the reply leaves.
+import { randomUUID } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  bootscripts,
+  COMMERCIAL_TYPES,
+  MARKETPLACE_EPOCH,
+  publicImageSeeds,
+  SCALEWAY_ORGANIZATION,
+  type Arch,
+  type Bootscript,
+  type MarketplaceOs,
+  type Zone,
+} from './catalog.js';
+import { ApiError, invalidRequest } from './http.js';
+import type { LatencyModel } from './latency.js';
+import {
+  ALLOWED_ACTIONS,
+  authorizedKeysOf,
+  type ImageRecord,
+  type IpRecord,
+  type PendingTransition,
+  type ServerAction,
+  type ServerRecord,
+  type SnapshotRecord,
+  type VolumeRecord,
+  type WorldData,
+  type WorldLookup,
+} from './world.js';
+
+/** The disk operations of src/sim/disk.ts (owned by the SSH side). */
+export interface DiskOps {
+  createBaseDisk(dir: string, os: { id: string; versionId: string; prettyName: string; arch: string }): Promise<void>;
+  copyDisk(from: string, to: string): Promise<void>;
+  removeDisk(dir: string): Promise<void>;
+}
+
+/** What the simulation needs of src/sim/ssh.ts's SimSshGateway. */
+export interface SshGatewayLike {
+  readonly port: number;
+  attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string }): Promise<void>;
+  detach(serverId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Per request: a `stuck` fault makes the transitions it starts never complete. */
+export interface RequestContext {
+  stuck: boolean;
+}
+
+export interface SimulationOptions {
+  dataDir: string;
+  /** Where the world is persisted (absent: memory only). */
+  stateFile?: string;
+  latency: LatencyModel;
+  disks: DiskOps;
+  gateway: SshGatewayLike;
+  /** Called with problems that have no request to answer (e.g. an SSH attach failing). */
+  log: (message: string) => void;
+}
+
+export function emptyWorld(): WorldData {
+  // 127.0.x.x is left alone (127.0.0.1 is everyone's localhost); A and B random so that
+  // parallel simulators do not collide.
+  const a = 2 + Math.floor(Math.random() * 253);
+  const b = Math.floor(Math.random() * 256);
+  return { version: 1, subnet: [a, b], sequence: 0, servers: {}, volumes: {}, snapshots: {}, images: {}, ips: {}, pending: [], floors: {} };
+}
+
+export function loadWorld(stateFile: string): WorldData | undefined {
+  if (!existsSync(stateFile)) return undefined;
+  const data = JSON.parse(readFileSync(stateFile, 'utf8')) as WorldData;
+  if (data.version !== 1) throw new Error(`${stateFile}: unknown world version ${String(data.version)}; move the state directory away to start afresh`);
+  return data;
+}
+
+const now = (): string => new Date().toISOString();
+
+export class Simulation implements WorldLookup {
+  private readonly timers = new Map<PendingTransition, NodeJS.Timeout>();
+  private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly publicImages = new Map<string, ImageRecord>();
+  private readonly publicSnapshots = new Map<string, { record: SnapshotRecord; os: MarketplaceOs; arch: Arch }>();
+  private readonly baseDisks = new Map<string, Promise<void>>();
+  private closed = false;
+
+  constructor(
+    readonly data: WorldData,
+    private readonly options: SimulationOptions,
+  ) {
+    for (const seed of publicImageSeeds()) {
+      const owned = {
+        organization: SCALEWAY_ORGANIZATION,
+        project: SCALEWAY_ORGANIZATION,
+        zone: seed.zone,
+        tags: [],
+        creation_date: MARKETPLACE_EPOCH,
+        modification_date: MARKETPLACE_EPOCH,
+        seq: 0,
+      };
+      this.publicSnapshots.set(seed.snapshotId, {
+        record: { ...owned, id: seed.snapshotId, name: `${seed.os.label}_${seed.arch}`, volume_type: 'l_ssd', size: 10_000_000_000, state: 'available', base_volume: null, origin_server_id: null, public: true },
+        os: seed.os,
+        arch: seed.arch,
+      });
+      this.publicImages.set(seed.imageId, {
+        ...owned,
+        id: seed.imageId,
+        name: seed.os.name,
+        arch: seed.arch,
+        state: 'available',
+        root_snapshot_id: seed.snapshotId,
+        default_bootscript_id: null,
+        from_server: '',
+        public: true,
+        origin_server_id: null,
+      });
+    }
+  }
+
+  // ---- lookups (WorldLookup) -------------------------------------------------------------
+
+  server(id: string): ServerRecord | undefined {
+    return this.data.servers[id];
+  }
+  volume(id: string): VolumeRecord | undefined {
+    return this.data.volumes[id];
+  }
+  snapshot(id: string): SnapshotRecord | undefined {
+    return this.data.snapshots[id] ?? this.publicSnapshots.get(id)?.record;
+  }
+  image(id: string): ImageRecord | undefined {
+    return this.data.images[id] ?? this.publicImages.get(id);
+  }
+  bootscript(zone: Zone, id: string): Bootscript | undefined {
+    return bootscripts(zone).find((b) => b.id === id);
+  }
+  allImages(): ImageRecord[] {
+    return [...Object.values(this.data.images), ...this.publicImages.values()];
+  }
+
+  volumeDiskDir(volumeId: string): string {
+    return join(this.options.dataDir, 'disks', 'volumes', volumeId);
+  }
+  snapshotDiskDir(snapshotId: string): string {
+    return join(this.options.dataDir, 'disks', 'snapshots', snapshotId);
+  }
+
+  floorMs(serverId: string): number {
+    return this.data.floors[serverId] ?? 0;
+  }
+
+  // ---- start and stop ----------------------------------------------------------------------
+
+  /** Resumes what a previous run left: pending transitions and SSH for running servers. */
+  async resume(): Promise<void> {
+    for (const server of Object.values(this.data.servers))
+      if (server.state === 'running') await this.attachSsh(server);
+    for (const pending of this.data.pending) this.arm(pending);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const timer of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    await Promise.allSettled([...this.inFlight]);
+  }
+
+  // ---- servers -----------------------------------------------------------------------------
+
+  async createServer(input: {
+    zone: Zone;
+    name: string;
+    project: string;
+    organization: string;
+    commercialType: string;
+    image: ImageRecord;
+    bootType: string;
+    bootscriptId: string | null;
+    tags: string[];
+    dynamicIpRequired: boolean;
+    enableIpv6: boolean;
+    flexibleIp: IpRecord | null;
+    rootVolumeSize: number | undefined;
+    rootVolumeType: string;
+  }): Promise<ServerRecord> {
+    const created = now();
+    const serverId = randomUUID();
+    const rootSnapshot = this.snapshot(input.image.root_snapshot_id);
+    if (!rootSnapshot) throw invalidRequest(`image ${input.image.id} has no root snapshot`);
+    const volumeId = randomUUID();
+    await this.ensureSnapshotDisk(rootSnapshot.id);
+    await this.options.disks.copyDisk(this.snapshotDiskDir(rootSnapshot.id), this.volumeDiskDir(volumeId));
+    const type = COMMERCIAL_TYPES[input.commercialType]!;
+    const volume: VolumeRecord = {
+      id: volumeId,
+      name: rootSnapshot.name,
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: [],
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+      volume_type: input.rootVolumeType,
+      size: input.rootVolumeSize ?? type.defaultVolumeSize,
+      state: 'available',
+      server_id: serverId,
+      origin_server_id: serverId,
+    };
+    const server: ServerRecord = {
+      id: serverId,
+      name: input.name,
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: input.tags,
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+      commercial_type: input.commercialType,
+      arch: type.arch,
+      boot_type: input.bootType,
+      bootscript_id: input.bootscriptId,
+      image_id: input.image.id,
+      state: 'stopped',
+      state_detail: '',
+      volumes: { '0': volumeId },
+      address: this.allocateAddress(),
+      public_ip: null,
+      flexible_ip_id: input.flexibleIp?.id ?? null,
+      dynamic_ip_required: input.dynamicIpRequired,
+      enable_ipv6: input.enableIpv6,
+      protected: false,
+      user_data: {},
+    };
+    if (input.flexibleIp) {
+      input.flexibleIp.server_id = serverId;
+      server.address = input.flexibleIp.address;
+    }
+    this.data.volumes[volumeId] = volume;
+    this.data.servers[serverId] = server;
+    this.data.floors[serverId] = 0;
+    this.persist();
+    return server;
+  }
+
+  updateServer(server: ServerRecord, changes: { name?: string; tags?: string[]; protected?: boolean }): void {
+    if (changes.name !== undefined) server.name = changes.name;
+    if (changes.tags !== undefined) server.tags = changes.tags;
+    if (changes.protected !== undefined) server.protected = changes.protected;
+    server.modification_date = now();
+    this.persist();
+  }
+
+  /** DELETE /servers/{id}: only a stopped server; its volumes survive, detached. */
+  deleteServer(server: ServerRecord): void {
+    if (server.state !== 'stopped') throw invalidRequest('server should be stopped');
+    if (server.protected) throw invalidRequest('server is protected');
+    for (const volumeId of Object.values(server.volumes)) {
+      const volume = this.data.volumes[volumeId];
+      if (volume) {
+        volume.server_id = null;
+        volume.modification_date = now();
+      }
+    }
+    this.forgetServer(server);
+    this.persist();
+  }
+
+  /** Performs a server action; the state flips before this returns (clients rely on it). */
+  async serverAction(server: ServerRecord, action: ServerAction, ctx: RequestContext, backupName?: string): Promise<Record<string, unknown>> {
+    if (!ALLOWED_ACTIONS[server.state].includes(action)) throw invalidRequest(illegalActionMessage(action, server.state));
+    const task = taskFor(server, action);
+    switch (action) {
+      case 'poweron':
+        this.cancelPending(server.id);
+        this.setState(server, 'starting', 'provisioning node');
+        server.public_ip = this.publicIpOf(server);
+        this.schedule({ kind: 'server.boot', targetId: server.id }, this.options.latency.next('boot'), server.id, ctx);
+        break;
+      case 'poweroff':
+      case 'stop_in_place':
+      case 'terminate':
+        this.cancelPending(server.id);
+        this.setState(server, 'stopping', action === 'terminate' ? 'terminating' : 'stopping');
+        if (server.flexible_ip_id === null) server.public_ip = null;
+        await this.detachSsh(server.id);
+        this.schedule(
+          { kind: action === 'poweroff' ? 'server.stop' : action === 'terminate' ? 'server.terminate' : 'server.stop_in_place', targetId: server.id },
+          this.options.latency.next('stop'),
+          server.id,
+          ctx,
+        );
+        break;
+      case 'reboot': {
+        this.cancelPending(server.id);
+        this.setState(server, 'starting', 'rebooting');
+        await this.detachSsh(server.id);
+        server.public_ip = this.publicIpOf(server);
+        const ms = this.options.latency.next('stop') + this.options.latency.next('boot');
+        this.schedule({ kind: 'server.reboot', targetId: server.id }, ms, server.id, ctx);
+        break;
+      }
+      case 'backup': {
+        const rootVolume = this.data.volumes[server.volumes['0'] ?? ''];
+        if (!rootVolume) throw invalidRequest('server has no root volume to back up');
+        const { snapshot } = await this.createSnapshot({ zone: server.zone, name: `${backupName ?? server.name}-0`, volume: rootVolume, project: server.project, organization: server.organization, tags: [] }, ctx);
+        const image = this.createImage({ zone: server.zone, name: backupName ?? `${server.name}-backup`, snapshot, arch: server.arch, bootscriptId: null, project: server.project, organization: server.organization, tags: [], fromServer: server.id }, ctx);
+        task.href_result = `/images/${image.id}`;
+        break;
+      }
+    }
+    this.persist();
+    return task;
+  }
+
+  setUserData(server: ServerRecord, key: string, value: string): void {
+    server.user_data[key] = value;
+    this.persist();
+  }
+
+  deleteUserData(server: ServerRecord, key: string): void {
+    delete server.user_data[key];
+    this.persist();
+  }
+
+  // ---- volumes -----------------------------------------------------------------------------
+
+  async createVolume(input: { zone: Zone; name: string; project: string; organization: string; tags: string[]; volumeType: string; size: number; baseSnapshot: SnapshotRecord | undefined }): Promise<VolumeRecord> {
+    const created = now();
+    const volume: VolumeRecord = {
+      id: randomUUID(),
+      name: input.name,
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: input.tags,
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+      volume_type: input.volumeType,
+      size: input.size,
+      state: 'available',
+      server_id: null,
+      origin_server_id: input.baseSnapshot?.origin_server_id ?? null,
+    };
+    if (input.baseSnapshot) {
+      await this.ensureSnapshotDisk(input.baseSnapshot.id);
+      await this.options.disks.copyDisk(this.snapshotDiskDir(input.baseSnapshot.id), this.volumeDiskDir(volume.id));
+    } else {
+      await mkdir(this.volumeDiskDir(volume.id), { recursive: true });
+    }
+    this.data.volumes[volume.id] = volume;
+    this.persist();
+    return volume;
+  }
+
+  updateVolume(volume: VolumeRecord, changes: { name?: string; tags?: string[] }): void {
+    if (changes.name !== undefined) volume.name = changes.name;
+    if (changes.tags !== undefined) volume.tags = changes.tags;
+    volume.modification_date = now();
+    this.persist();
+  }
+
+  async deleteVolume(volume: VolumeRecord): Promise<void> {
+    if (volume.server_id) throw invalidRequest('volume is attached to a server; delete or detach the server first');
+    if (volume.state === 'snapshotting')
+      throw new ApiError(409, { type: 'transient_state', message: 'resource is in a transient state', resource: 'instance_volume', resource_id: volume.id, current_state: volume.state });
+    delete this.data.volumes[volume.id];
+    this.persist();
+    await this.options.disks.removeDisk(this.volumeDiskDir(volume.id));
+  }
+
+  // ---- snapshots ---------------------------------------------------------------------------
+
+  async createSnapshot(
+    input: { zone: Zone; name: string; volume: VolumeRecord; project: string; organization: string; tags: string[] },
+    ctx: RequestContext,
+  ): Promise<{ snapshot: SnapshotRecord; task: Record<string, unknown> }> {
+    const created = now();
+    const snapshot: SnapshotRecord = {
+      id: randomUUID(),
+      name: input.name,
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: input.tags,
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+      volume_type: input.volume.volume_type,
+      size: input.volume.size,
+      state: 'snapshotting',
+      base_volume: { id: input.volume.id, name: input.volume.name },
+      origin_server_id: input.volume.origin_server_id,
+      public: false,
+    };
+    // The copy is taken now, so the snapshot holds the disk as it was when asked for.
+    await this.options.disks.copyDisk(this.volumeDiskDir(input.volume.id), this.snapshotDiskDir(snapshot.id));
+    this.data.snapshots[snapshot.id] = snapshot;
+    input.volume.state = 'snapshotting';
+    this.schedule({ kind: 'snapshot', targetId: snapshot.id }, this.options.latency.next('snapshot'), snapshot.origin_server_id, ctx);
+    this.persist();
+    const task = {
+      id: randomUUID(),
+      description: 'volume_snapshot',
+      status: 'pending',
+      href_from: `/snapshots`,
+      href_result: `/snapshots/${snapshot.id}`,
+      started_at: created,
+      terminated_at: null,
+      progress: 0,
+      zone: input.zone,
+    };
+    return { snapshot, task };
+  }
+
+  updateSnapshot(snapshot: SnapshotRecord, changes: { name?: string; tags?: string[] }): void {
+    if (changes.name !== undefined) snapshot.name = changes.name;
+    if (changes.tags !== undefined) snapshot.tags = changes.tags;
+    snapshot.modification_date = now();
+    this.persist();
+  }
+
+  async deleteSnapshot(snapshot: SnapshotRecord): Promise<void> {
+    if (snapshot.public) throw permissionsDenied('instance_snapshot', 'delete');
+    const user = Object.values(this.data.images).find((image) => image.root_snapshot_id === snapshot.id);
+    if (user) throw invalidRequest(`snapshot is in use by image ${user.id}; delete the image first`);
+    this.cancelPendingOf('snapshot', snapshot.id);
+    this.settleVolumeOf(snapshot);
+    delete this.data.snapshots[snapshot.id];
+    this.persist();
+    await this.options.disks.removeDisk(this.snapshotDiskDir(snapshot.id));
+  }
+
+  // ---- images ------------------------------------------------------------------------------
+
+  createImage(
+    input: { zone: Zone; name: string; snapshot: SnapshotRecord; arch: Arch; bootscriptId: string | null; project: string; organization: string; tags: string[]; fromServer?: string },
+    ctx: RequestContext,
+  ): ImageRecord {
+    const created = now();
+    const image: ImageRecord = {
+      id: randomUUID(),
+      name: input.name,
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: input.tags,
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+      arch: input.arch,
+      state: 'creating',
+      root_snapshot_id: input.snapshot.id,
+      default_bootscript_id: input.bootscriptId,
+      from_server: input.fromServer ?? '',
+      public: false,
+      origin_server_id: input.snapshot.origin_server_id,
+    };
+    this.data.images[image.id] = image;
+    this.schedule({ kind: 'image', targetId: image.id }, this.options.latency.next('image'), image.origin_server_id, ctx);
+    this.persist();
+    return image;
+  }
+
+  updateImage(image: ImageRecord, changes: { name?: string; tags?: string[] }): void {
+    if (image.public) throw permissionsDenied('instance_image', 'update');
+    if (changes.name !== undefined) image.name = changes.name;
+    if (changes.tags !== undefined) image.tags = changes.tags;
+    image.modification_date = now();
+    this.persist();
+  }
+
+  deleteImage(image: ImageRecord): void {
+    if (image.public) throw permissionsDenied('instance_image', 'delete');
+    this.cancelPendingOf('image', image.id);
+    delete this.data.images[image.id];
+    this.persist();
+  }
+
+  // ---- flexible IPs ------------------------------------------------------------------------
+
+  createIp(input: { zone: Zone; project: string; organization: string; tags: string[] }): IpRecord {
+    const created = now();
+    const ip: IpRecord = {
+      id: randomUUID(),
+      name: '',
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: input.tags,
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+      address: this.allocateAddress(),
+      server_id: null,
+    };
+    this.data.ips[ip.id] = ip;
+    this.persist();
+    return ip;
+  }
+
+  deleteIp(ip: IpRecord): void {
+    const server = ip.server_id ? this.data.servers[ip.server_id] : undefined;
+    if (server) {
+      server.flexible_ip_id = null;
+      if (server.public_ip && !server.public_ip.dynamic) server.public_ip = null;
+    }
+    delete this.data.ips[ip.id];
+    this.persist();
+  }
+
+  // ---- transitions -------------------------------------------------------------------------
+
+  private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
+    if (ctx.stuck) return; // the fault: this transition never completes
+    if (floorOf) this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + ms;
+    const pending: PendingTransition = { ...partial, dueAt: Date.now() + ms };
+    this.data.pending.push(pending);
+    this.arm(pending);
+  }
+
+  private arm(pending: PendingTransition): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(pending);
+      this.track(this.complete(pending));
+    }, Math.max(0, pending.dueAt - Date.now()));
+    this.timers.set(pending, timer);
+  }
+
+  private track(promise: Promise<unknown>): void {
+    const tracked = promise.catch((error: unknown) => this.options.log(`transition failed: ${(error as Error).message}`));
+    this.inFlight.add(tracked);
+    void tracked.finally(() => this.inFlight.delete(tracked));
+  }
+
+  private async complete(pending: PendingTransition): Promise<void> {
+    if (this.closed) return;
+    const index = this.data.pending.indexOf(pending);
+    if (index < 0) return; // cancelled meanwhile
+    this.data.pending.splice(index, 1);
+    switch (pending.kind) {
+      case 'server.boot':
+      case 'server.reboot': {
+        const server = this.data.servers[pending.targetId];
+        if (!server || server.state !== 'starting') break;
+        await this.attachSsh(server);
+        if (this.closed || this.data.servers[server.id] !== server || server.state !== 'starting') {
+          await this.detachSsh(server.id);
+          break;
+        }
+        this.setState(server, 'running', 'booted');
+        break;
+      }
+      case 'server.stop':
+      case 'server.stop_in_place': {
+        const server = this.data.servers[pending.targetId];
+        if (!server || server.state !== 'stopping') break;
+        this.setState(server, pending.kind === 'server.stop' ? 'stopped' : 'stopped in place', '');
+        break;
+      }
+      case 'server.terminate': {
+        const server = this.data.servers[pending.targetId];
+        if (!server) break;
+        const volumeIds = Object.values(server.volumes);
+        this.forgetServer(server);
+        for (const volumeId of volumeIds) {
+          const volume = this.data.volumes[volumeId];
+          if (volume?.volume_type === 'l_ssd') {
+            delete this.data.volumes[volumeId];
+            this.persist();
+            await this.options.disks.removeDisk(this.volumeDiskDir(volumeId));
+          } else if (volume) volume.server_id = null;
+        }
+        break;
+      }
+      case 'snapshot': {
+        const snapshot = this.data.snapshots[pending.targetId];
+        if (!snapshot) break;
+        snapshot.state = 'available';
+        snapshot.modification_date = now();
+        this.settleVolumeOf(snapshot);
+        break;
+      }
+      case 'image': {
+        const image = this.data.images[pending.targetId];
+        if (!image) break;
+        image.state = 'available';
+        image.modification_date = now();
+        break;
+      }
+    }
+    this.persist();
+  }
+
+  private cancelPending(targetId: string): void {
+    for (const pending of this.data.pending.filter((p) => p.targetId === targetId)) {
+      clearTimeout(this.timers.get(pending));
+      this.timers.delete(pending);
+      this.data.pending.splice(this.data.pending.indexOf(pending), 1);
+    }
+  }
+
+  private cancelPendingOf(kind: PendingTransition['kind'], targetId: string): void {
+    if (this.data.pending.some((p) => p.kind === kind && p.targetId === targetId)) this.cancelPending(targetId);
+  }
+
+  /** A volume leaves `snapshotting` once none of its snapshots is still being taken. */
+  private settleVolumeOf(snapshot: SnapshotRecord): void {
+    const volume = snapshot.base_volume ? this.data.volumes[snapshot.base_volume.id] : undefined;
+    if (!volume) return;
+    const stillTaking = Object.values(this.data.snapshots).some(
+      (other) => other !== snapshot && other.state === 'snapshotting' && other.base_volume?.id === volume.id,
+    );
+    if (!stillTaking) volume.state = 'available';
+  }
+
+  private setState(server: ServerRecord, state: ServerRecord['state'], detail: string): void {
+    server.state = state;
+    server.state_detail = detail;
+    server.modification_date = now();
+  }
+
+  private publicIpOf(server: ServerRecord): ServerRecord['public_ip'] {
+    if (server.flexible_ip_id) {
+      const ip = this.data.ips[server.flexible_ip_id];
+      if (ip) return { id: ip.id, address: ip.address, dynamic: false };
+    }
+    return { id: randomUUID(), address: server.address, dynamic: true };
+  }
+
+  private forgetServer(server: ServerRecord): void {
+    this.cancelPending(server.id);
+    if (server.flexible_ip_id && this.data.ips[server.flexible_ip_id]) this.data.ips[server.flexible_ip_id]!.server_id = null;
+    delete this.data.servers[server.id];
+  }
+
+  // ---- SSH and disks -----------------------------------------------------------------------
+
+  private async attachSsh(server: ServerRecord): Promise<void> {
+    const rootVolumeId = server.volumes['0'];
+    try {
+      await this.options.gateway.attach({
+        id: server.id,
+        address: server.public_ip?.address ?? server.address,
+        authorizedKeys: authorizedKeysOf(server.tags),
+        diskDir: rootVolumeId ? this.volumeDiskDir(rootVolumeId) : join(this.options.dataDir, 'disks', 'none'),
+      });
+    } catch (error) {
+      // The server still runs (as a real one whose sshd failed would); say why SSH is missing.
+      server.state_detail = `ssh unavailable: ${(error as Error).message}`;
+      this.options.log(`server ${server.id}: SSH endpoint failed: ${(error as Error).message}`);
+    }
+  }
+
+  private async detachSsh(serverId: string): Promise<void> {
+    try {
+      await this.options.gateway.detach(serverId);
+    } catch (error) {
+      this.options.log(`server ${serverId}: SSH detach failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Public snapshots get their base disk on first use (most runs never touch most of them). */
+  private ensureSnapshotDisk(snapshotId: string): Promise<void> {
+    const base = this.publicSnapshots.get(snapshotId);
+    if (!base) return Promise.resolve();
+    let made = this.baseDisks.get(snapshotId);
+    if (!made) {
+      const dir = this.snapshotDiskDir(snapshotId);
+      made = existsSync(dir)
+        ? Promise.resolve()
+        : (async () => {
+            // Built aside and renamed, so a crash never leaves a half-made base disk in place.
+            const partial = `${dir}.partial-${process.pid}`;
+            await rm(partial, { recursive: true, force: true });
+            await mkdir(partial, { recursive: true });
+            await this.options.disks.createBaseDisk(partial, { ...base.os.os, arch: base.arch });
+            await rename(partial, dir);
+          })();
+      made.catch(() => this.baseDisks.delete(snapshotId));
+      this.baseDisks.set(snapshotId, made);
+    }
+    return made;
+  }
+
+  private allocateAddress(): string {
+    const used = new Set<string>([...Object.values(this.data.servers).map((s) => s.address), ...Object.values(this.data.ips).map((ip) => ip.address)]);
+    const [a, b] = this.data.subnet;
+    for (let host = 2; host <= 254; host++) {
+      const address = `127.${a}.${b}.${host}`;
+      if (!used.has(address)) return address;
+    }
+    throw new ApiError(403, { type: 'quotas_exceeded', message: 'quota exceeded', details: [{ resource: 'instance_ip', quota: 253, current: 253 }] });
+  }
+
+  // ---- persistence -------------------------------------------------------------------------
+
+  /** Writes the world atomically (temp file + rename): a crash leaves the old or the new world. */
+  persist(): void {
+    const file = this.options.stateFile;
+    if (!file || this.closed) return;
+    const partial = `${file}.partial`;
+    writeFileSync(partial, JSON.stringify(this.data));
+    renameSync(partial, file);
+  }
+}
+
+export function ensureDir(dir: string): void {
+  mkdirSync(dir, { recursive: true });
+}
+
+export function removeDirSync(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+function taskFor(server: ServerRecord, action: ServerAction): Record<string, unknown> & { href_result: string } {
+  return {
+    id: randomUUID(),
+    description: `server_${action}`,
+    status: 'pending',
+    href_from: `/servers/${server.id}/action`,
+    href_result: `/servers/${server.id}`,
+    started_at: now(),
+    terminated_at: null,
+    progress: 0,
+    zone: server.zone,
+  };
+}
+
+function illegalActionMessage(action: ServerAction, state: ServerRecord['state']): string {
+  if (action === 'poweron') return 'server should be stopped';
+  if (action === 'poweroff' || action === 'terminate' || action === 'reboot') return 'server should be running';
+  return `action ${action} is not allowed while the server is ${state}`;
+}
+
+function permissionsDenied(resource: string, action: string): ApiError {
+  return new ApiError(403, { type: 'permissions_denied', message: 'insufficient permissions', details: [{ resource, action }] });
+}
+

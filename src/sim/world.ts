@@ -1,0 +1,281 @@
+// The simulated cloud's resources as the simulator stores them, the server state/action table,
+// and their wire form (the JSON Scaleway's Instance API answers). Stored records keep ids
+// instead of nested objects; the presenters resolve them, so one change shows everywhere.
+import type { Arch, Bootscript, Zone } from './catalog.js';
+
+export const SERVER_STATES = ['stopped', 'starting', 'running', 'stopping', 'stopped in place', 'locked'] as const;
+export type ServerState = (typeof SERVER_STATES)[number];
+
+export const SERVER_ACTIONS = ['poweron', 'poweroff', 'stop_in_place', 'reboot', 'terminate', 'backup'] as const;
+export type ServerAction = (typeof SERVER_ACTIONS)[number];
+
+/** Which actions Scaleway allows in each state (reference: "Server states and actions"). */
+export const ALLOWED_ACTIONS: Record<ServerState, readonly ServerAction[]> = {
+  stopped: ['poweron', 'backup'],
+  starting: ['stop_in_place', 'backup'],
+  running: ['poweroff', 'terminate', 'reboot', 'stop_in_place', 'backup'],
+  stopping: ['stop_in_place', 'backup'],
+  'stopped in place': ['poweron', 'poweroff', 'terminate', 'reboot', 'backup'],
+  locked: [],
+};
+
+export interface Owned {
+  id: string;
+  name: string;
+  organization: string;
+  project: string;
+  zone: Zone;
+  tags: string[];
+  creation_date: string;
+  modification_date: string;
+  /** Creation order, for stable newest-first listing. */
+  seq: number;
+}
+
+export interface ServerRecord extends Owned {
+  commercial_type: string;
+  arch: Arch;
+  boot_type: string;
+  bootscript_id: string | null;
+  image_id: string | null;
+  state: ServerState;
+  state_detail: string;
+  /** Volume ids by slot ("0" is the root volume). */
+  volumes: Record<string, string>;
+  /** The loopback address this server answers SSH on while it has a public IP. */
+  address: string;
+  public_ip: { id: string; address: string; dynamic: boolean } | null;
+  /** A flexible IP attached at creation, used instead of a dynamic one. */
+  flexible_ip_id: string | null;
+  dynamic_ip_required: boolean;
+  enable_ipv6: boolean;
+  protected: boolean;
+  user_data: Record<string, string>;
+}
+
+export interface VolumeRecord extends Owned {
+  volume_type: string;
+  size: number;
+  state: 'available' | 'snapshotting' | 'error';
+  server_id: string | null;
+  /** The server this volume was made for, whose floor its snapshots add to. */
+  origin_server_id: string | null;
+}
+
+export interface SnapshotRecord extends Owned {
+  volume_type: string;
+  size: number;
+  state: 'snapshotting' | 'available' | 'error';
+  base_volume: { id: string; name: string } | null;
+  origin_server_id: string | null;
+  public: boolean;
+}
+
+export interface ImageRecord extends Owned {
+  arch: Arch;
+  state: 'creating' | 'available' | 'error';
+  root_snapshot_id: string;
+  default_bootscript_id: string | null;
+  from_server: string;
+  public: boolean;
+  origin_server_id: string | null;
+}
+
+export interface IpRecord extends Owned {
+  address: string;
+  server_id: string | null;
+}
+
+/** A background state change the simulator owes; kept in the world so a restart resumes it. */
+export interface PendingTransition {
+  kind: 'server.boot' | 'server.stop' | 'server.stop_in_place' | 'server.terminate' | 'server.reboot' | 'snapshot' | 'image';
+  targetId: string;
+  /** Epoch ms at which it completes. */
+  dueAt: number;
+}
+
+export interface WorldData {
+  version: 1;
+  /** This simulator's loopback subnet 127.A.B.0/24. */
+  subnet: [number, number];
+  sequence: number;
+  servers: Record<string, ServerRecord>;
+  volumes: Record<string, VolumeRecord>;
+  snapshots: Record<string, SnapshotRecord>;
+  images: Record<string, ImageRecord>;
+  ips: Record<string, IpRecord>;
+  pending: PendingTransition[];
+  /** Per server id: ms of latency imposed on it and on the snapshot/image made from it. */
+  floors: Record<string, number>;
+}
+
+/** What the presenters need to resolve references. */
+export interface WorldLookup {
+  volume(id: string): VolumeRecord | undefined;
+  snapshot(id: string): SnapshotRecord | undefined;
+  image(id: string): ImageRecord | undefined;
+  server(id: string): ServerRecord | undefined;
+  bootscript(zone: Zone, id: string): Bootscript | undefined;
+}
+
+export function presentVolume(volume: VolumeRecord, world: WorldLookup): Record<string, unknown> {
+  const server = volume.server_id ? world.server(volume.server_id) : undefined;
+  return {
+    id: volume.id,
+    name: volume.name,
+    export_uri: null,
+    size: volume.size,
+    volume_type: volume.volume_type,
+    creation_date: volume.creation_date,
+    modification_date: volume.modification_date,
+    organization: volume.organization,
+    project: volume.project,
+    tags: volume.tags,
+    server: server ? { id: server.id, name: server.name } : null,
+    state: volume.state,
+    zone: volume.zone,
+  };
+}
+
+export function presentSnapshot(snapshot: SnapshotRecord): Record<string, unknown> {
+  return {
+    id: snapshot.id,
+    name: snapshot.name,
+    organization: snapshot.organization,
+    project: snapshot.project,
+    tags: snapshot.tags,
+    volume_type: snapshot.volume_type,
+    size: snapshot.size,
+    state: snapshot.state,
+    base_volume: snapshot.base_volume,
+    creation_date: snapshot.creation_date,
+    modification_date: snapshot.modification_date,
+    error_reason: null,
+    error_details: null,
+    zone: snapshot.zone,
+  };
+}
+
+export function presentImage(image: ImageRecord, world: WorldLookup): Record<string, unknown> {
+  const root = world.snapshot(image.root_snapshot_id);
+  const bootscript = image.default_bootscript_id ? world.bootscript(image.zone, image.default_bootscript_id) : undefined;
+  return {
+    id: image.id,
+    name: image.name,
+    arch: image.arch,
+    creation_date: image.creation_date,
+    modification_date: image.modification_date,
+    default_bootscript: bootscript ?? null,
+    extra_volumes: {},
+    from_server: image.from_server,
+    organization: image.organization,
+    project: image.project,
+    public: image.public,
+    root_volume: {
+      id: image.root_snapshot_id,
+      name: root?.name ?? '',
+      size: root?.size ?? 0,
+      volume_type: root?.volume_type ?? 'l_ssd',
+    },
+    state: image.state,
+    tags: image.tags,
+    zone: image.zone,
+  };
+}
+
+export function presentIp(ip: IpRecord, world: WorldLookup): Record<string, unknown> {
+  const server = ip.server_id ? world.server(ip.server_id) : undefined;
+  return {
+    id: ip.id,
+    address: ip.address,
+    prefix: `${ip.address}/32`,
+    reverse: null,
+    server: server ? { id: server.id, name: server.name } : null,
+    organization: ip.organization,
+    project: ip.project,
+    tags: ip.tags,
+    type: 'routed_ipv4',
+    state: server ? 'attached' : 'detached',
+    zone: ip.zone,
+    ipam_id: ip.id,
+  };
+}
+
+export function presentServer(server: ServerRecord, world: WorldLookup): Record<string, unknown> {
+  const volumes: Record<string, unknown> = {};
+  for (const [slot, volumeId] of Object.entries(server.volumes)) {
+    const volume = world.volume(volumeId);
+    if (volume) volumes[slot] = { ...presentVolume(volume, world), boot: false };
+  }
+  const image = server.image_id ? world.image(server.image_id) : undefined;
+  const bootscript = server.bootscript_id ? world.bootscript(server.zone, server.bootscript_id) : undefined;
+  const publicIp = server.public_ip
+    ? {
+        id: server.public_ip.id,
+        address: server.public_ip.address,
+        dynamic: server.public_ip.dynamic,
+        gateway: null,
+        netmask: '32',
+        family: 'inet',
+        provisioning_mode: 'dhcp',
+        state: 'attached',
+        tags: [],
+        ipam_id: server.public_ip.id,
+      }
+    : null;
+  const onHypervisor = server.state !== 'stopped';
+  return {
+    id: server.id,
+    name: server.name,
+    hostname: server.name,
+    organization: server.organization,
+    project: server.project,
+    arch: server.arch,
+    commercial_type: server.commercial_type,
+    boot_type: server.boot_type,
+    bootscript: bootscript ?? null,
+    image: image ? presentImage(image, world) : null,
+    state: server.state,
+    state_detail: server.state_detail,
+    allowed_actions: ALLOWED_ACTIONS[server.state],
+    tags: server.tags,
+    public_ip: publicIp,
+    public_ips: publicIp ? [publicIp] : [],
+    private_ip: null,
+    mac_address: macAddressOf(server.id),
+    ipv6: null,
+    routed_ip_enabled: true,
+    dynamic_ip_required: server.dynamic_ip_required,
+    enable_ipv6: server.enable_ipv6,
+    protected: server.protected,
+    volumes,
+    security_group: { id: securityGroupOf(server.project), name: 'Default security group' },
+    placement_group: null,
+    private_nics: [],
+    filesystems: [],
+    location: onHypervisor
+      ? { zone_id: server.zone, platform_id: '14', cluster_id: '12', hypervisor_id: '301', node_id: '7' }
+      : null,
+    maintenances: [],
+    admin_password_encryption_ssh_key_id: null,
+    admin_password_encrypted_value: null,
+    end_of_service: false,
+    creation_date: server.creation_date,
+    modification_date: server.modification_date,
+    zone: server.zone,
+  };
+}
+
+function macAddressOf(id: string): string {
+  const hex = id.replace(/-/g, '').slice(0, 10);
+  return `de:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}`;
+}
+
+function securityGroupOf(project: string): string {
+  return project; // one default security group per project; its id is not checked by clients
+}
+
+/** Authorized keys carried by `AUTHORIZED_KEY=<type>_<base64>[_comment]` tags (`_` stands for a space). */
+export function authorizedKeysOf(tags: string[]): string[] {
+  return tags.filter((tag) => tag.startsWith('AUTHORIZED_KEY=')).map((tag) => tag.slice('AUTHORIZED_KEY='.length).replace(/_/g, ' '));
+}
