@@ -1,11 +1,83 @@
+// `kiln sim`: runs the Scaleway-compatible simulator in the foreground until Ctrl-C/SIGTERM.
 import type { CommandModule } from 'yargs';
 
-// Placeholder until the 'sim' command lands; replaced by its owner.
-export const simCommand: CommandModule = {
+interface SimArgs {
+  host: string;
+  port: number;
+  'ssh-port'?: number;
+  token?: string;
+  latency: string;
+  faults?: string;
+  seed?: number;
+  'state-dir'?: string;
+  unconfined: boolean;
+}
+
+export const simCommand: CommandModule<object, SimArgs> = {
   command: 'sim',
-  describe: 'not implemented yet',
-  handler: () => {
-    process.stderr.write('kiln sim: not implemented yet\n');
-    process.exit(2);
+  describe: 'Run a Scaleway API simulator (Instance API + marketplace + SSH) on this machine',
+  builder: (yargs) =>
+    yargs
+      .option('host', { type: 'string', default: '127.0.0.1', describe: 'API listen address' })
+      .option('port', { type: 'number', default: 4242, describe: 'API port (0 = any free port)' })
+      .option('ssh-port', { type: 'number', describe: 'SSH port of every simulated server (default: 22 if free, else 2222; 0 = any)' })
+      .option('token', { type: 'string', describe: 'Accept only this X-Auth-Token (default: any non-empty token)' })
+      .option('latency', {
+        type: 'string',
+        default: 'fast',
+        describe: 'State change latencies: fast, realistic, or JSON ms per transition, e.g. \'{"boot":2000,"stop":1000,"snapshot":500,"image":500}\'',
+      })
+      .option('faults', { type: 'string', describe: 'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'' })
+      .option('seed', { type: 'number', describe: 'Seed for reproducible faults and latency spread' })
+      .option('state-dir', { type: 'string', describe: 'Keep the simulated world in this directory (survives restarts)' })
+      .option('unconfined', { type: 'boolean', default: false, describe: 'Run SSH commands on the host without confinement (unsafe; explicit opt-in)' }),
+  handler: async (args) => {
+    const { startSimulator } = await import('../../sim/index.js');
+    let sim;
+    try {
+      sim = await startSimulator({
+        host: args.host,
+        port: args.port,
+        sshPort: args['ssh-port'],
+        token: args.token,
+        latency: args.latency,
+        faults: args.faults,
+        seed: args.seed,
+        stateDir: args['state-dir'],
+        unconfined: args.unconfined,
+      });
+    } catch (error) {
+      const err = error as NodeJS.ErrnoException;
+      const invalidInput = err.message.startsWith('latency:') || err.message.startsWith('faults:');
+      const hint = err.code === 'EADDRINUSE' ? ' (another process uses that address; pick another with --port or --ssh-port)' : '';
+      process.stderr.write(`kiln sim: ${err.message}${hint}\n`);
+      process.exit(invalidInput ? 2 : 1);
+    }
+    const secret = args.token === undefined ? '<any>' : '<your --token>';
+    process.stdout.write(
+      [
+        `kiln sim: Scaleway API simulator running${args.unconfined ? ' (SSH commands UNCONFINED)' : ''}`,
+        `  API: ${sim.apiUrl}`,
+        `  SSH: port ${sim.sshPort} on each running server's own 127.x.y.z address`,
+        `  Try: SCW_API_URL=${sim.apiUrl} SCW_SECRET_KEY=${secret} kiln build examples/basic.json`,
+        `Press Ctrl-C to stop.`,
+        '',
+      ].join('\n'),
+    );
+    const running = sim;
+    let stopping = false;
+    const stop = (): void => {
+      if (stopping) return;
+      stopping = true;
+      running.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`kiln sim: stopping failed: ${(error as Error).message}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
   },
 };

@@ -1,0 +1,39 @@
+// `kiln sim` as a user runs it: prints where it listens, answers, stops cleanly on SIGTERM.
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { runKiln, spawnKiln } from '../helpers/cli.js';
+
+test('kiln sim prints its URLs, serves the API and exits 0 on SIGTERM', async (t) => {
+  const child = spawnKiln(['sim', '--port', '0', '--ssh-port', '0']);
+  t.after(() => child.kill('SIGKILL'));
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const apiUrl = await new Promise<string>((resolve, reject) => {
+    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const match = /SCW_API_URL=(\S+) SCW_SECRET_KEY=\S+ kiln build examples\/basic\.json/.exec(stdout);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`kiln sim exited ${code} before listening: ${stderr}`)));
+  });
+  assert.match(stdout, new RegExp(`API: ${apiUrl.replace(/[.]/g, '\\.')}`));
+  assert.match(stdout, /SSH: port \d+/);
+
+  const response = await fetch(`${apiUrl}/instance/v1/zones/fr-par-1/servers`, { headers: { 'X-Auth-Token': 'anything' } });
+  assert.equal(response.status, 200);
+  assert.deepEqual(await response.json(), { servers: [] });
+
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code, signal] = (await exited) as [number | null, NodeJS.Signals | null];
+  assert.equal(signal, null, stderr);
+  assert.equal(code, 0, stderr);
+});
+
+test('kiln sim refuses malformed --faults with a clear message and exit 2', async () => {
+  const result = await runKiln(['sim', '--port', '0', '--ssh-port', '0', '--faults', '{"POST /servers":{"boom":1}}']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /faults: "POST \/servers" names unknown fault "boom"/);
+});
