@@ -63,6 +63,8 @@ export interface ClientOptions {
   onRequest?: (report: RequestReport) => void;
   /** Bound on one attempt until its answer's headers arrive; default 30 s. */
   requestTimeoutMs?: number;
+  /** Items per page of list calls, 1..100 (Scaleway's maximum, the default). */
+  pageSize?: number;
 }
 
 export interface RequestReport {
@@ -131,7 +133,6 @@ interface CallScope {
 /** Connection errors that mean the request never left this machine, so Scaleway cannot have acted on it. */
 const notSentCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
-const perPage = 100;
 
 function errorCode(e: unknown): string | undefined {
   for (let current: unknown = e, depth = 0; current && depth < 4; depth++) {
@@ -159,6 +160,7 @@ export class ScalewayClient {
   readonly #retry: RetryPolicy;
   readonly #onRequest?: (report: RequestReport) => void;
   readonly #requestTimeoutMs: number;
+  readonly #pageSize: number;
 
   constructor(options: ClientOptions) {
     let url: URL;
@@ -179,6 +181,7 @@ export class ScalewayClient {
     this.#retry = options.retry ?? defaultRequestRetry;
     this.#onRequest = options.onRequest;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
+    this.#pageSize = Math.min(100, Math.max(1, Math.floor(options.pageSize ?? 100)));
   }
 
   // ---- servers -------------------------------------------------------------------------------
@@ -399,6 +402,7 @@ export class ScalewayClient {
     itemsOf: (value: unknown) => T[] = arrayOf as (value: unknown) => T[],
   ): AsyncGenerator<T[]> {
     const scope = this.#startCall(o);
+    const perPage = this.#pageSize;
     for (let page = 1; ; page++) {
       const answer = await this.#send({ method: 'GET', path, query: { ...filter, page, per_page: perPage }, kind: 'read' }, scope);
       const items = itemsOf(parseJson(answer)[key]);
