@@ -28,6 +28,8 @@ export interface ShellProvisionerSpec extends ProvisionerCommon {
   /** Absolute paths of local scripts, in order (from `script` and `scripts`). */
   scripts: string[];
   environmentVars: string[];
+  /** Keeps the `{{.Path}}` and `{{.Vars}}` placeholders (filled in when the script runs); other
+   *  template functions are already evaluated. Default `chmod +x {{.Path}}; {{.Vars}} {{.Path}}`. */
   executeCommand: string;
   inlineShebang: string;
   remoteFolder: string;
@@ -37,8 +39,10 @@ export interface ShellProvisionerSpec extends ProvisionerCommon {
 
 export interface FileProvisionerSpec extends ProvisionerCommon {
   type: 'file';
-  /** Absolute local paths for uploads; remote paths for downloads. */
+  /** Absolute local paths for uploads; remote paths for downloads. A trailing "/" is kept
+   *  (Packer: a directory's contents rather than the directory). */
   sources: string[];
+  /** Remote path for uploads; absolute local path for downloads. */
   destination: string;
   direction: 'upload' | 'download';
 }
@@ -63,6 +67,7 @@ export interface SshCommunicatorSpec {
   /** SECRET */
   password?: string;
   handshakeAttempts: number;
+  /** 0 = no keep-alives (a negative ssh_keep_alive_interval, as in Packer). */
   keepAliveIntervalMs: number;
   /** 0 = none. */
   readWriteTimeoutMs: number;
@@ -75,6 +80,7 @@ export interface BuildSpec {
   /** The builder's `name` (default: its type, `scaleway`), unique within the template. */
   name: string;
   type: 'scaleway';
+  /** Default `https://api.scaleway.com`; never ends with "/". */
   apiUrl: string;
   /** A zone such as `fr-par-1` (legacy regions `par1`/`ams1` already mapped). */
   zone: string;
@@ -83,10 +89,13 @@ export interface BuildSpec {
   accessKey?: string;
   /** SECRET: the X-Auth-Token. */
   secretKey: string;
+  /** Commercial type, upper-cased (`START1-S`); checked against the zone's catalog in prepare. */
+  commercialType: string;
   /** A UUID, or a marketplace label (`ubuntu_jammy`) resolved in the prepare phase. */
   image: string;
-  commercialType: string;
+  /** Default `packer-<uuid>` (the load's `{{uuid}}`). */
   serverName: string;
+  /** Defaults `packer-<timestamp>` (the load's `{{timestamp}}`). */
   imageName: string;
   snapshotName: string;
   bootType: 'local' | 'bootscript';
@@ -105,9 +114,23 @@ export interface BuildSpec {
     imageCreationMs: number;
     stateMs: number;
   };
-  /** kiln's own per-phase retry/timeout overrides (template key `kiln_phase_policy`). */
+  /** kiln's own per-phase retry/timeout overrides, template key `kiln_phase_policy`:
+   *  `{"server.create": {"attempts": 5, "attempt_timeout": "30s", "phase_timeout": "5m",
+   *  "initial_backoff": "1s", "max_backoff": "30s", "backoff_factor": 2, "jitter": 0.2}}`,
+   *  phase names from PHASES. Only the keys written are set. */
   phasePolicy: Partial<Record<PhaseName, PhasePolicyOverride>>;
   communicator: CommunicatorSpec;
   /** Provisioners that apply to this builder (only/except already applied), template order. */
   provisioners: ProvisionerSpec[];
+  /** `--force`: the prepare phase skips its "image/snapshot name already taken" check (Packer's -force). */
+  force: boolean;
+  /** SECRET: the values to hide wherever they appear (sensitive variables, the secret key, the SSH
+   *  password). `redactSpec` drops this field and replaces every string containing one of them. */
+  sensitiveValues: string[];
 }
+
+/** What may be stored or printed: `redactSpec(spec)`. Same shape, secrets replaced by "<sensitive>". */
+export type RedactedBuildSpec = Omit<BuildSpec, 'sensitiveValues'>;
+
+/** The placeholder that replaces secrets in stored and printed configuration. */
+export const SENSITIVE_PLACEHOLDER = '<sensitive>';

@@ -1,11 +1,25 @@
 import type { CommandModule } from 'yargs';
+import { templateInputOptions } from '../../template/options.js';
 
-// Placeholder until the 'validate' command lands; replaced by its owner.
-export const validateCommand: CommandModule = {
-  command: 'validate',
-  describe: 'not implemented yet',
-  handler: () => {
-    process.stderr.write('kiln validate: not implemented yet\n');
-    process.exit(2);
+export interface ValidateArgs {
+  template: string;
+  var?: string[];
+  'var-file'?: string[];
+  json?: boolean;
+}
+
+// `kiln validate <template>`: offline checks; prints each build's effective configuration
+// (secrets redacted) and exits 0, or lists every problem and exits 2.
+export const validateCommand: CommandModule<object, ValidateArgs> = {
+  command: 'validate <template>',
+  describe: 'Check a template offline and print the effective configuration of each build',
+  builder: (yargs) =>
+    yargs
+      .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template (or a bare scaleway builder object)' })
+      .options(templateInputOptions)
+      .option('json', { type: 'boolean', default: false, describe: 'Print {"valid": …} as JSON on stdout' }),
+  handler: async (argv) => {
+    const { runValidate } = await import('../../template/validate.js');
+    process.exitCode = await runValidate(argv);
   },
 };

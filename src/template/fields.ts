@@ -1,0 +1,197 @@
+// Typed, interpolating access to one JSON object of the template (a builder, a provisioner, the
+// phase-policy block). Each getter evaluates template functions, converts the value the way
+// Packer's weakly typed decoding does ("22" is a port, "false" is a boolean: values often come
+// from {{user}}), and records a problem, naming the key's path, instead of throwing.
+import type { Problems } from './errors.js';
+import { parseDuration } from './duration.js';
+import { didYouMean } from './suggest.js';
+
+export interface FieldContext {
+  problems: Problems;
+  /** Evaluates template functions in one string; undefined after recording a problem. */
+  interpolate(text: string, path: string, keepFields?: readonly string[]): string | undefined;
+}
+
+export type JsonObject = Record<string, unknown>;
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function describeType(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'an object';
+  return `a ${typeof value}`;
+}
+
+export function keyPath(prefix: string, key: string): string {
+  return prefix === '' ? key : `${prefix}.${key}`;
+}
+
+// Go's strconv.ParseBool, which Packer's decoding uses for strings.
+const TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+
+export class FieldReader {
+  constructor(
+    readonly raw: JsonObject,
+    readonly prefix: string,
+    readonly ctx: FieldContext,
+  ) {}
+
+  path(key: string): string {
+    return keyPath(this.prefix, key);
+  }
+
+  /** Set to something other than null (an empty string still counts: it may be filled by a variable). */
+  has(key: string): boolean {
+    return this.raw[key] !== undefined && this.raw[key] !== null;
+  }
+
+  private problem(key: string, message: string, hint?: string): undefined {
+    this.ctx.problems.add(this.path(key), message, hint);
+    return undefined;
+  }
+
+  /**
+   * Reports keys that are not in `known`. Keys starting with "_" are comments (as in Packer).
+   * `unsupported` names Packer keys kiln knows but does not implement, with the reason.
+   */
+  checkKeys(known: readonly string[], unsupported: Readonly<Record<string, string>> = {}): void {
+    for (const key of Object.keys(this.raw)) {
+      if (known.includes(key) || key.startsWith('_')) continue;
+      const reason = unsupported[key];
+      if (reason !== undefined) this.problem(key, `"${key}" is a Packer option that kiln does not support`, reason);
+      else this.problem(key, `unknown key "${key}"`, didYouMean(key, known) ?? `the known keys are ${known.join(', ')}`);
+    }
+  }
+
+  /** A string after interpolation; "" counts as unset (Packer's zero value), so defaults apply. */
+  string(key: string, options: { secret?: boolean; keepFields?: readonly string[] } = {}): string | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'number' && !options.secret) return String(value);
+    if (typeof value !== 'string') return this.problem(key, `must be a string, not ${describeType(value)}`);
+    const text = this.ctx.interpolate(value, this.path(key), options.keepFields);
+    return text === undefined || text === '' ? undefined : text;
+  }
+
+  enumeration<T extends string>(key: string, allowed: readonly T[]): T | undefined {
+    const text = this.string(key);
+    if (text === undefined) return undefined;
+    if ((allowed as readonly string[]).includes(text)) return text as T;
+    const guess = didYouMean(text, allowed);
+    return this.problem(key, `"${text}" is not one of ${allowed.map((a) => `"${a}"`).join(', ')}`, guess ?? `use one of ${allowed.join(', ')}`);
+  }
+
+  bool(key: string): boolean | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'boolean') return value;
+    const text = typeof value === 'string' ? this.ctx.interpolate(value, this.path(key)) : undefined;
+    if (typeof value === 'string' && text === undefined) return undefined;
+    if (text === '') return undefined;
+    if (text !== undefined && TRUE.has(text)) return true;
+    if (text !== undefined && FALSE.has(text)) return false;
+    return this.problem(key, `must be true or false, not ${typeof value === 'string' ? `"${text}"` : describeType(value)}`, 'write true or false');
+  }
+
+  int(key: string, range: { min?: number; max?: number } = {}): number | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    let number: number;
+    if (typeof value === 'number') number = value;
+    else if (typeof value === 'string') {
+      const text = this.ctx.interpolate(value, this.path(key));
+      if (text === undefined || text === '') return undefined;
+      number = /^[-+]?\d+$/.test(text.trim()) ? Number(text) : NaN;
+    } else return this.problem(key, `must be a whole number, not ${describeType(value)}`);
+    if (!Number.isInteger(number)) return this.problem(key, `must be a whole number`);
+    if (range.min !== undefined && number < range.min) return this.problem(key, `must be at least ${range.min}, not ${number}`);
+    if (range.max !== undefined && number > range.max) return this.problem(key, `must be at most ${range.max}, not ${number}`);
+    return number;
+  }
+
+  number(key: string, range: { min?: number; max?: number } = {}): number | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    let number: number;
+    if (typeof value === 'number') number = value;
+    else if (typeof value === 'string') {
+      const text = this.ctx.interpolate(value, this.path(key));
+      if (text === undefined || text === '') return undefined;
+      number = text.trim() === '' ? NaN : Number(text);
+    } else return this.problem(key, `must be a number, not ${describeType(value)}`);
+    if (!Number.isFinite(number)) return this.problem(key, 'must be a number');
+    if (range.min !== undefined && number < range.min) return this.problem(key, `must be at least ${range.min}, not ${number}`);
+    if (range.max !== undefined && number > range.max) return this.problem(key, `must be at most ${range.max}, not ${number}`);
+    return number;
+  }
+
+  /** Milliseconds from a Go duration string ("90s", "5m", "1h30m"). */
+  duration(key: string, options: { allowNegative?: boolean } = {}): number | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'string') {
+      return this.problem(key, `must be a duration string, not ${describeType(value)}`, `write it with a unit, e.g. "${typeof value === 'number' ? value : 90}s", "5m" or "1h30m"`);
+    }
+    const text = this.ctx.interpolate(value, this.path(key));
+    if (text === undefined || text === '') return undefined;
+    const ms = parseDuration(text);
+    if (ms === undefined) return this.problem(key, `"${text}" is not a duration`, 'write a number with a unit (ns, us, ms, s, m, h), e.g. "90s", "5m", "1h30m", "500ms"');
+    if (ms < 0 && !options.allowNegative) return this.problem(key, `must not be negative ("${text}")`);
+    return ms;
+  }
+
+  /** A list of strings; a single string is taken as a one-element list (Packer's weak decoding). */
+  stringList(key: string, options: { keepFields?: readonly string[] } = {}): string[] | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    const items = typeof value === 'string' ? [value] : value;
+    if (!Array.isArray(items)) return this.problem(key, `must be a list of strings, not ${describeType(value)}`);
+    const out: string[] = [];
+    let ok = true;
+    items.forEach((item, index) => {
+      const path = `${this.path(key)}[${index}]`;
+      if (typeof item === 'number') item = String(item);
+      if (typeof item !== 'string') {
+        this.ctx.problems.add(path, `must be a string, not ${describeType(item)}`);
+        ok = false;
+        return;
+      }
+      const text = this.ctx.interpolate(item, path, options.keepFields);
+      if (text === undefined) ok = false;
+      else out.push(text);
+    });
+    return ok ? out : undefined;
+  }
+
+  /** An object of string values (user_data). */
+  stringMap(key: string): Record<string, string> | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (!isObject(value)) return this.problem(key, `must be an object of strings, not ${describeType(value)}`, 'write {"name": "value", …}');
+    const out: Record<string, string> = {};
+    let ok = true;
+    for (const [name, item] of Object.entries(value)) {
+      const path = `${this.path(key)}.${name}`;
+      if (typeof item !== 'string') {
+        this.ctx.problems.add(path, `must be a string, not ${describeType(item)}`);
+        ok = false;
+        continue;
+      }
+      const text = this.ctx.interpolate(item, path);
+      if (text === undefined) ok = false;
+      else out[name] = text;
+    }
+    return ok ? out : undefined;
+  }
+
+  object(key: string): JsonObject | undefined {
+    const value = this.raw[key];
+    if (value === undefined || value === null) return undefined;
+    if (!isObject(value)) return this.problem(key, `must be an object, not ${describeType(value)}`);
+    return value;
+  }
+}
