@@ -245,7 +245,7 @@ export const ROUTES: Route[] = [
       const dynamicIpRequired = args.boolean('dynamic_ip_required') ?? true;
       const enableIpv6 = args.boolean('enable_ipv6') ?? false;
       const publicIpId = args.string('public_ip');
-      args.boolean('protected');
+      const isProtected = args.boolean('protected') ?? false;
       args.string('security_group');
       args.string('placement_group');
       const type = commercialType ? COMMERCIAL_TYPES[commercialType] : undefined;
@@ -281,6 +281,7 @@ export const ROUTES: Route[] = [
         dynamicIpRequired,
         enableIpv6,
         flexibleIp,
+        isProtected,
         rootVolumeSize: root.size,
         rootVolumeType: root.volumeType,
       });

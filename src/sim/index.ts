@@ -99,9 +99,10 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const method = req.method ?? 'GET';
-    const url = new URL(req.url ?? '/', 'http://simulator');
-    // Packer joins api_url + path as strings: a trailing slash in api_url gives `//`.
-    const path = url.pathname.replace(/\/{2,}/g, '/').replace(/(.)\/$/, '$1');
+    // Packer joins api_url + path as strings: a trailing slash in api_url gives `//` (which
+    // URL parsing would also take for a host), so slashes are collapsed first.
+    const url = new URL((req.url ?? '/').replace(/^[^?]*/, (p) => p.replace(/\/{2,}/g, '/')), 'http://simulator');
+    const path = url.pathname.replace(/(.)\/$/, '$1');
     const instance = INSTANCE_PREFIX.exec(path);
     const zoneSegment = instance?.[1];
     const routePath = instance ? (instance[2] ?? '') : path;

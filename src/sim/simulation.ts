@@ -186,6 +186,7 @@ export class Simulation implements WorldLookup {
     dynamicIpRequired: boolean;
     enableIpv6: boolean;
     flexibleIp: IpRecord | null;
+    isProtected: boolean;
     rootVolumeSize: number | undefined;
     rootVolumeType: string;
   }): Promise<ServerRecord> {
@@ -236,7 +237,7 @@ export class Simulation implements WorldLookup {
       flexible_ip_id: input.flexibleIp?.id ?? null,
       dynamic_ip_required: input.dynamicIpRequired,
       enable_ipv6: input.enableIpv6,
-      protected: false,
+      protected: input.isProtected,
       user_data: {},
     };
     if (input.flexibleIp) {

@@ -40,7 +40,7 @@ test('the official Scaleway SDK builds an image against the simulator', async (t
   const api = new Instancev1.API(client);
   const imageId = await marketplaceImageId(sim.apiUrl, 'ubuntu_jammy', 'fr-par-1', 'DEV1-S');
 
-  const { server } = await api.createServer({ name: 'sdk-build', commercialType: 'DEV1-S', image: imageId, tags: ['kiln', 'sdk'] });
+  const { server } = await api.createServer({ name: 'sdk-build', commercialType: 'DEV1-S', image: imageId, tags: ['kiln', 'sdk'], protected: false });
   assert.ok(server);
   assert.equal(server.state, 'stopped');
   assert.deepEqual(server.allowedActions, ['poweron', 'backup']);
@@ -99,7 +99,7 @@ test('the SDK pages through servers with X-Total-Count', async (t) => {
   const imageId = await marketplaceImageId(sim.apiUrl, 'debian_bookworm', 'nl-ams-1', 'GP1-XS');
   const created: string[] = [];
   for (let i = 0; i < 7; i++) {
-    const { server } = await api.createServer({ name: `page-${i}`, commercialType: 'GP1-XS', image: imageId });
+    const { server } = await api.createServer({ name: `page-${i}`, commercialType: 'GP1-XS', image: imageId, protected: false });
     created.push(server!.id);
   }
   const firstPage = await api.listServers({ perPage: 3 });
