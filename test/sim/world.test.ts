@@ -1,0 +1,98 @@
+// The simulated world: disks follow volumes → snapshots → images → new servers, volumes outlive
+// their servers, flexible IPs, and a state directory that survives a restart.
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { startTestSimulator } from '../helpers/sim.js';
+import { client, createServer, PROJECT, until } from './client.js';
+
+test('what is written on a server\'s disk is in its snapshot, its image and servers made from it', async (t) => {
+  const sim = await startTestSimulator();
+  t.after(() => sim.close());
+  const call = client(sim);
+  const server = await createServer(call, { name: 'builder' });
+  const volumeDisk = sim.diskPathOfVolume(server.volumes['0'].id)!;
+  assert.match(await readFile(join(volumeDisk, 'etc/os-release'), 'utf8'), /ID=ubuntu/, 'the root volume starts as a copy of the base image');
+  await writeFile(join(volumeDisk, 'root', 'provisioned.txt'), 'hello from the build\n');
+
+  const { json: created } = await call('POST', '/snapshots', { name: 'snap', volume_id: server.volumes['0'].id, project: PROJECT });
+  const snapshotId = created.snapshot.id as string;
+  assert.equal(created.snapshot.state, 'snapshotting');
+  assert.equal(created.snapshot.base_volume.id, server.volumes['0'].id);
+  await writeFile(join(volumeDisk, 'root', 'after-snapshot.txt'), 'too late\n');
+  const { json: imageAnswer } = await call('POST', '/images', { name: 'built', root_volume: snapshotId, arch: 'x86_64', project: PROJECT });
+  await until(() => call('GET', `/images/${imageAnswer.image.id}`), (r) => r.json.image.state === 'available');
+
+  const snapshotDisk = sim.diskPathOfSnapshot(snapshotId)!;
+  assert.equal(await readFile(join(snapshotDisk, 'root', 'provisioned.txt'), 'utf8'), 'hello from the build\n');
+  assert.equal(existsSync(join(snapshotDisk, 'root', 'after-snapshot.txt')), false, 'the snapshot is the disk as it was when taken');
+
+  const child = await createServer(call, { name: 'from-image', image: imageAnswer.image.id });
+  const childDisk = sim.diskPathOfVolume(child.volumes['0'].id)!;
+  assert.equal(await readFile(join(childDisk, 'root', 'provisioned.txt'), 'utf8'), 'hello from the build\n');
+  await writeFile(join(childDisk, 'root', 'provisioned.txt'), 'changed\n');
+  assert.equal(await readFile(join(snapshotDisk, 'root', 'provisioned.txt'), 'utf8'), 'hello from the build\n', 'a server has its own copy');
+
+  const inUse = await call('DELETE', `/snapshots/${snapshotId}`);
+  assert.equal(inUse.status, 400, 'a snapshot an image uses cannot go first');
+});
+
+test('a deleted server leaves its volume available and detached; volume tags can be set', async (t) => {
+  const sim = await startTestSimulator();
+  t.after(() => sim.close());
+  const call = client(sim);
+  const server = await createServer(call);
+  const volumeId = server.volumes['0'].id as string;
+  assert.equal(server.volumes['0'].server.id, server.id);
+  assert.equal((await call('DELETE', `/servers/${server.id}`)).status, 204);
+  const { json } = await call('GET', `/volumes/${volumeId}`);
+  assert.equal(json.volume.state, 'available');
+  assert.equal(json.volume.server, null);
+  const patched = await call('PATCH', `/volumes/${volumeId}`, { tags: ['kiln', 'kiln-build=7'] });
+  assert.deepEqual(patched.json.volume.tags, ['kiln', 'kiln-build=7']);
+  const listed = await call('GET', '/volumes?tags=kiln-build=7');
+  assert.deepEqual(listed.json.volumes.map((v: { id: string }) => v.id), [volumeId]);
+  assert.equal((await call('DELETE', `/volumes/${volumeId}`)).status, 204);
+  assert.equal(sim.diskPathOfVolume(volumeId), undefined);
+});
+
+test('a server created with a flexible IP answers on that address', async (t) => {
+  const sim = await startTestSimulator();
+  t.after(() => sim.close());
+  const call = client(sim);
+  const { json } = await call('POST', '/ips', { project: PROJECT, tags: ['kiln'] });
+  assert.match(json.ip.address, /^127\./);
+  const server = await createServer(call, { public_ip: json.ip.id, dynamic_ip_required: false });
+  await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
+  const running = await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running');
+  assert.deepEqual({ address: running.json.server.public_ip.address, dynamic: running.json.server.public_ip.dynamic }, { address: json.ip.address, dynamic: false });
+  assert.equal((await call('GET', `/ips/${json.ip.id}`)).json.ip.server.id, server.id);
+});
+
+test('with a state directory the world survives a restart and pending transitions complete', async (t) => {
+  const stateDir = await mkdtemp(join(tmpdir(), 'kiln-sim-state-test-'));
+  t.after(() => rm(stateDir, { recursive: true, force: true }));
+  // Boot slower than this test's own steps, so the restart lands while the server is starting.
+  const options = { stateDir, latency: { boot: 400 } };
+  const first = await startTestSimulator(options);
+  let call = client(first);
+  const parked = await createServer(call, { name: 'parked' });
+  const booting = await createServer(call, { name: 'booting' });
+  await call('POST', `/servers/${booting.id}/action`, { action: 'poweron' });
+  assert.equal((await call('GET', `/servers/${booting.id}`)).json.server.state, 'starting');
+  await first.close();
+
+  const second = await startTestSimulator(options);
+  t.after(() => second.close());
+  call = client(second);
+  const again = await call('GET', `/servers/${parked.id}`);
+  assert.equal(again.json.server.name, 'parked');
+  assert.equal(again.json.server.state, 'stopped');
+  assert.ok(existsSync(join(second.diskPathOfVolume(parked.volumes['0'].id)!, 'etc/os-release')), 'disks are kept too');
+  const running = await until(() => call('GET', `/servers/${booting.id}`), (r) => r.json.server.state === 'running');
+  assert.ok(running.json.server.public_ip.address);
+  assert.equal(second.floorMs(booting.id), 400);
+});
