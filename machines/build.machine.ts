@@ -70,6 +70,9 @@ export interface BuildContext {
   interruptRequested: boolean;
   /** The error the cleanup after a failure ran into, if any (resources may be left for gc). */
   cleanupError: MachineError | null;
+  /** Counts finished phase runs; with `lastCompleted`, lets observers see each completion. */
+  completions: number;
+  lastCompleted: { phase: PhaseName; provisionerIndex: number; output: BuildFacts } | null;
 }
 
 /** Events the engine sends in. */
@@ -201,9 +204,15 @@ export function createBuildMachine(options: BuildMachineOptions) {
         return { phaseDeadlineAt: ms > 0 ? (context.phaseStartedAt ?? now()) + ms : null };
       }),
       nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
-      mergeFacts: assign(({ context, event }) => ({
-        facts: { ...context.facts, ...((event as AnyEventObject).output as BuildFacts | undefined) },
-      })),
+      // Every successful phase run ends here: merge what it learnt and mark it complete.
+      mergeFacts: assign(({ context, event }) => {
+        const output = ((event as AnyEventObject).output as BuildFacts | undefined) ?? {};
+        return {
+          facts: { ...context.facts, ...output },
+          completions: context.completions + 1,
+          lastCompleted: { phase: context.phase ?? 'prepare', provisionerIndex: context.provisionerIndex, output },
+        };
+      }),
       nextProvisioner: assign(({ context }) => ({ provisionerIndex: context.provisionerIndex + 1 })),
       recordRetryReason: assign(({ event }) => ({ lastError: toMachineError((event as AnyEventObject).error) })),
       recordAttemptTimeout: assign(({ context }) => ({
@@ -375,6 +384,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
       failure: null,
       interruptRequested: false,
       cleanupError: null,
+      completions: 0,
+      lastCompleted: null,
     }),
     on: { INTERRUPT: { actions: 'requestInterrupt' } },
     // The generated per-phase states are checked by the unit tests, not by the config types.

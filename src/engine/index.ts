@@ -1,0 +1,58 @@
+// The engine: runs builds (the machine + phase actors + event log), starts and resumes them.
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EventStore, OnError } from '../store/index.js';
+import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
+import type { TemplateEvaluation } from '../template/load.js';
+
+export { BuildRun, machineInput, DEFAULT_LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
+export { BuildError } from './phases.js';
+export { keyPath, deleteKeyPair } from './keys.js';
+export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';
+
+/** A new build id: time-ordered, short enough to type (`kiln show m3k9x2a1-4f0c2e`). */
+export function newBuildId(now: number = Date.now()): string {
+  return `${now.toString(36)}-${randomBytes(3).toString('hex')}`;
+}
+
+export interface NewBuildInput {
+  store: EventStore;
+  spec: BuildSpec;
+  /** `redactSpec(spec, sensitiveValues)`: what the database keeps. */
+  redacted: RedactedBuildSpec;
+  templatePath: string;
+  templateHash: string;
+  evaluation: TemplateEvaluation;
+  onError: OnError;
+  buildId?: string;
+}
+
+/** Records a new build (row + `build.started`) and returns its id. */
+export function createBuildRecord(input: NewBuildInput): string {
+  const id = input.buildId ?? newBuildId();
+  input.store.createBuild(
+    {
+      id,
+      templatePath: input.templatePath,
+      templateHash: input.templateHash,
+      builderName: input.spec.name,
+      spec: input.redacted,
+      onError: input.onError,
+    },
+    {
+      type: 'build.started',
+      data: {
+        templatePath: input.templatePath,
+        templateHash: input.templateHash,
+        builderName: input.spec.name,
+        onError: input.onError,
+        // The template's {{timestamp}}/{{uuid}}: resume evaluates the template to the same names.
+        evaluation: input.evaluation,
+        zone: input.spec.zone,
+        pid: process.pid,
+        host: hostname(),
+      },
+    },
+  );
+  return id;
+}

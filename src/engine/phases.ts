@@ -1,0 +1,618 @@
+// The phase actors: what each phase of the build machine does against the Scaleway API, the
+// communicator and the provisioners. Every side effect follows DESIGN.md's crash-safety protocol:
+// append an intent, call the API, append the result at once; a phase whose intent has no result
+// (a crash, an ambiguous answer) first looks the resource up by its tags before creating anything.
+// Every actor is idempotent: XState restarts it on retry, and resume re-runs an unfinished phase.
+import { readFileSync } from 'node:fs';
+import { fromPromise } from 'xstate';
+import type { BuildFacts, PhaseActorLogic, PhaseInput } from '../../machines/build.machine.js';
+import { cleanupPlan } from '../../machines/cleanup.js';
+import type { PhaseName } from '../../machines/phases.js';
+import { runProvisioner } from '../provision/index.js';
+import { AmbiguousError, NotFoundError, type ScalewayClient } from '../scaleway/index.js';
+import type { Arch, Server } from '../scaleway/types.js';
+import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
+import type { EventStore, EventType, NewEvent } from '../store/index.js';
+import type { BuildSpec } from '../template/spec.js';
+import { crashAfterCall } from './crash.js';
+import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
+import { pollUntil } from './poll.js';
+import { createdBy, resourceTags } from './tags.js';
+
+export interface EngineDeps {
+  store: EventStore;
+  client: ScalewayClient;
+  /** The full spec, secrets included: memory only. */
+  spec: BuildSpec;
+  buildId: string;
+  /** Where the temporary key pair is kept (0600). */
+  stateDir: string;
+  /** Skip the "image/snapshot name already exists" check (Packer's -force). */
+  force: boolean;
+  /** Connect here instead of the server's public IP port (the embedded simulator's SSH port). */
+  sshPortOverride?: number;
+}
+
+/** A failure the user must act on; never retried. */
+export class BuildError extends Error {
+  override name = 'BuildError';
+  readonly retryable = false;
+}
+
+/** Retryable by the phase policy. */
+class TransientBuildError extends Error {
+  override name = 'TransientError';
+  readonly retryable = true;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The engine's live state shared by the phases of one run (not persisted: rebuilt on resume). */
+export class PhaseRuntime {
+  communicator: Communicator | undefined;
+
+  constructor(readonly deps: EngineDeps) {}
+
+  record(input: Pick<PhaseInput, 'phase' | 'attempt'>, type: EventType, data: NewEvent['data'] = {}): void {
+    this.deps.store.append(this.deps.buildId, { type, phase: input.phase, attempt: input.attempt, data });
+  }
+
+  /** The latest event of `type` in this build's log. */
+  last(type: EventType): { seq: number; data: Record<string, unknown> } | undefined {
+    const events = this.deps.store.events(this.deps.buildId);
+    for (let i = events.length - 1; i >= 0; i--) if (events[i]!.type === type) return events[i];
+    return undefined;
+  }
+
+  /** True when `intent` was appended after the last `result`: a call whose outcome is unknown. */
+  pendingIntent(intent: EventType, result: EventType): boolean {
+    return (this.last(intent)?.seq ?? 0) > (this.last(result)?.seq ?? 0);
+  }
+
+  closeCommunicator(): void {
+    this.communicator?.close();
+    this.communicator = undefined;
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
+
+function volumeIdsOf(server: Server): string[] {
+  return Object.keys(server.volumes ?? {})
+    .sort((a, b) => Number(a) - Number(b))
+    .map((k) => server.volumes[k]!.id);
+}
+
+async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: string, signal: AbortSignal): Promise<Server> {
+  try {
+    return await rt.deps.client.getServer(id, { signal });
+  } catch (error) {
+    if (error instanceof NotFoundError) {
+      rt.record(input, 'resource.missing', { kind: 'server', id });
+      throw new BuildError(
+        `server ${id} no longer exists (deleted outside kiln?). Its provisioning is lost: ` +
+          `run \`kiln build\` again (and \`kiln gc --build ${rt.deps.buildId} --force\` to remove what is left).`,
+      );
+    }
+    throw error;
+  }
+}
+
+function requireFact(facts: BuildFacts, key: string, phase: PhaseName): string {
+  const value = str(facts[key]);
+  if (!value) throw new BuildError(`internal: phase ${phase} needs "${key}" from an earlier phase, but the build has none`);
+  return value;
+}
+
+// ---- the phases --------------------------------------------------------------------------
+
+async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { client, spec, force } = rt.deps;
+  let sourceImageId: string;
+  let arch: Arch;
+  if (UUID.test(spec.image)) {
+    sourceImageId = spec.image;
+    try {
+      arch = (await client.getImage(spec.image, { signal })).arch;
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+      // Marketplace local images are not always visible through /images: fall back to the type's arch.
+      const types = await client.listServerTypes({ signal });
+      const type = types[spec.commercialType.toUpperCase()] ?? types[spec.commercialType];
+      if (!type) throw new BuildError(`image ${spec.image} was not found in ${client.zone}, and commercial_type ${spec.commercialType} is unknown there`);
+      arch = type.arch;
+    }
+  } else {
+    const resolved = await client.resolveMarketplaceImage(spec.image, spec.commercialType, { signal });
+    sourceImageId = resolved.id;
+    arch = resolved.arch;
+  }
+  if (!force) {
+    // Packer refuses to build over an existing image or snapshot of the same name.
+    const images = (await client.listImages({ name: spec.imageName }, { signal })).filter(
+      (i) => i.name === spec.imageName && !createdBy(i.tags ?? [], rt.deps.buildId, 'image.create'),
+    );
+    if (images.length > 0) {
+      throw new BuildError(`an image named "${spec.imageName}" already exists (${images[0]!.id}); choose another image_name or pass --force`);
+    }
+    const snapshots = (await client.listSnapshots({ name: spec.snapshotName }, { signal })).filter(
+      (s) => s.name === spec.snapshotName && !createdBy(s.tags ?? [], rt.deps.buildId, 'snapshot.create'),
+    );
+    if (snapshots.length > 0) {
+      throw new BuildError(
+        `a snapshot named "${spec.snapshotName}" already exists (${snapshots[0]!.id}); choose another snapshot_name or pass --force`,
+      );
+    }
+  }
+  return { sourceImageId, arch };
+}
+
+async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFacts> {
+  const { spec, stateDir, buildId } = rt.deps;
+  if (spec.communicator.type !== 'ssh') return {};
+  if (spec.communicator.privateKeyFile) {
+    // The user's own key: read at connect time, never copied.
+    return { keySource: 'file' };
+  }
+  const { pair, created } = loadOrCreateKeyPair(stateDir, buildId);
+  if (created) rt.record(input, 'key.created', { publicKey: pair.publicKey });
+  return { keySource: 'temporary', authorizedKeyTag: authorizedKeyTag(pair.publicKey) };
+}
+
+async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { client, spec, buildId } = rt.deps;
+  const tags = resourceTags(buildId, 'server.create', [...spec.tags, ...spec.serverTags]);
+  const keyTag = str(input.facts.authorizedKeyTag);
+
+  const found = async (): Promise<Server | undefined> => {
+    const servers = await client.listServers({ tags: [resourceTags(buildId, null, [])[1]!] }, { signal });
+    return servers.find((s) => createdBy(s.tags, buildId, 'server.create'));
+  };
+
+  let server: Server | undefined;
+  const recorded = rt.last('server.created');
+  if (recorded && !rt.pendingIntent('server.create.requested', 'server.created')) {
+    // The result is in the log (resume, or a retry after a later step of this phase failed).
+    server = await getServerOrMissing(rt, input, String(recorded.data.serverId), signal);
+  } else if (rt.pendingIntent('server.create.requested', 'server.created')) {
+    server = await found();
+    if (server) rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
+  }
+  if (!server) {
+    rt.record(input, 'server.create.requested', { name: spec.serverName, tags, commercialType: spec.commercialType });
+    try {
+      server = await client.createServer(
+        {
+          name: spec.serverName,
+          commercial_type: spec.commercialType,
+          image: requireFact(input.facts, 'sourceImageId', 'server.create'),
+          boot_type: spec.bootType,
+          ...(spec.bootType === 'bootscript' && spec.bootscript ? { bootscript: spec.bootscript } : {}),
+          tags: keyTag ? [...tags, keyTag] : tags,
+          dynamic_ip_required: true,
+        },
+        { signal },
+      );
+    } catch (error) {
+      if (!(error instanceof AmbiguousError)) throw error;
+      // The create may have happened: look for it before anything else.
+      server = await found();
+      if (!server) throw new TransientBuildError(`creating the server may have failed (${error.message}); no server with its tags exists, trying again`);
+      rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
+    }
+    crashAfterCall('server.create');
+    if (!rt.last('server.created') || rt.pendingIntent('server.create.requested', 'server.created')) {
+      rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server) });
+    }
+  }
+
+  // Tag the volumes at once, so that gc finds them even if the server goes (PATCH: idempotent).
+  const volumeTags = resourceTags(buildId, 'server.create', spec.tags);
+  const volumeIds = volumeIdsOf(server);
+  for (const volumeId of volumeIds) {
+    const volume = server.volumes[Object.keys(server.volumes).find((k) => server!.volumes[k]!.id === volumeId)!]!;
+    if (volumeTags.every((t) => (volume.tags ?? []).includes(t))) continue;
+    await client.updateVolume(volumeId, { tags: [...new Set([...(volume.tags ?? []), ...volumeTags])] }, { signal });
+    rt.record(input, 'volume.tagged', { volumeId });
+  }
+  for (const [k, value] of Object.entries(spec.userData)) {
+    await client.setUserData(server.id, k, value, { signal });
+  }
+  return { serverId: server.id, volumeIds, rootVolumeId: volumeIds[0] ?? null };
+}
+
+async function serverStart(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const serverId = requireFact(input.facts, 'serverId', 'server.start');
+  const server = await getServerOrMissing(rt, input, serverId, signal);
+  if (server.state === 'stopped' || server.state === 'stopped in place') {
+    rt.record(input, 'server.poweron.requested', { serverId });
+    try {
+      await rt.deps.client.serverAction(serverId, 'poweron', { signal });
+    } catch (error) {
+      // A repeated action refused because an earlier attempt worked: check the state.
+      if (!(error instanceof AmbiguousError)) throw error;
+      const now = await getServerOrMissing(rt, input, serverId, signal);
+      if (now.state === 'stopped') throw new TransientBuildError(`powering on server ${serverId}: ${error.message}`);
+    }
+    crashAfterCall('server.start');
+    rt.record(input, 'server.poweron.accepted', { serverId });
+  }
+  return {};
+}
+
+async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const serverId = requireFact(input.facts, 'serverId', 'server.wait_running');
+  const server = await pollUntil(
+    async () => {
+      const s = await getServerOrMissing(rt, input, serverId, signal);
+      if (s.state === 'running' && s.public_ip?.address) return s;
+      if (s.state === 'stopped' || s.state === 'locked') {
+        throw new BuildError(`server ${serverId} is ${s.state} (${s.state_detail || 'no detail'}) instead of booting`);
+      }
+      return undefined;
+    },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to be running with a public IP` },
+  );
+  rt.record(input, 'server.running', { serverId, publicIp: server.public_ip!.address });
+  return { publicIp: server.public_ip!.address };
+}
+
+/** Connects (or reuses the connection) to the build's server. */
+async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, deadlineAt: number | null): Promise<Communicator> {
+  if (rt.communicator) return rt.communicator;
+  const { spec, stateDir, buildId, sshPortOverride } = rt.deps;
+  if (spec.communicator.type !== 'ssh') throw new BuildError('internal: no SSH communicator configured');
+  const c = spec.communicator;
+  const privateKey = c.privateKeyFile ? readFileSync(c.privateKeyFile, 'utf8') : readPrivateKey(stateDir, buildId);
+  if (!privateKey && !c.password) {
+    throw new BuildError(`the temporary SSH key of build ${buildId} is gone from ${stateDir}/keys; the server cannot be reached`);
+  }
+  const host = requireFact(input.facts, 'publicIp', input.phase);
+  const timeoutMs = deadlineAt !== null ? Math.max(1_000, deadlineAt - Date.now()) : c.timeoutMs;
+  rt.communicator = await connect({
+    host,
+    port: sshPortOverride ?? c.port,
+    username: c.username,
+    privateKey,
+    password: c.password,
+    timeoutMs,
+    handshakeAttempts: c.handshakeAttempts,
+    keepAliveIntervalMs: c.keepAliveIntervalMs || undefined,
+    signal,
+  });
+  rt.record(input, 'ssh.connected', { host, username: c.username });
+  return rt.communicator;
+}
+
+async function sshConnect(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
+  return {};
+}
+
+/** Provisioner output is appended in batches: one event per flush, not one per line. */
+class OutputBatcher {
+  private lines: { stream: 'stdout' | 'stderr'; line: string }[] = [];
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly rt: PhaseRuntime,
+    private readonly input: PhaseInput,
+    private readonly index: number,
+    private readonly maxLines = 50,
+    private readonly maxDelayMs = 100,
+  ) {}
+
+  push(stream: 'stdout' | 'stderr', line: string): void {
+    this.lines.push({ stream, line });
+    if (this.lines.length >= this.maxLines) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+  }
+
+  flush(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.lines.length === 0) return;
+    const lines = this.lines;
+    this.lines = [];
+    this.rt.record(this.input, 'provision.output', { index: this.index, lines });
+  }
+}
+
+async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { spec } = rt.deps;
+  const provisioner = spec.provisioners[input.provisionerIndex];
+  if (!provisioner) throw new BuildError(`internal: there is no provisioner #${input.provisionerIndex}`);
+  const communicator = provisioner.type === 'shell-local' ? rt.communicator : await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
+  rt.record(input, 'provisioner.started', { index: input.provisionerIndex, type: provisioner.type, templateIndex: provisioner.index });
+  const batch = new OutputBatcher(rt, input, input.provisionerIndex);
+  try {
+    // The machine owns retries and timeouts (the provisioner's max_retries and timeout are its
+    // policy), so the provisioner runs exactly one attempt here.
+    await runProvisioner(
+      { ...provisioner, maxRetries: 0, timeoutMs: 0, pauseBeforeMs: input.attempt === 1 ? provisioner.pauseBeforeMs : 0 },
+      {
+        communicator,
+        buildName: spec.name,
+        builderType: 'scaleway',
+        signal,
+        onOutput: (o) => batch.push(o.stream, o.line),
+      },
+    );
+  } catch (error) {
+    // A dropped connection is re-made by the next attempt.
+    if ((error as { retryable?: boolean }).retryable) rt.closeCommunicator();
+    throw error;
+  } finally {
+    batch.flush();
+  }
+  rt.record(input, 'provisioner.succeeded', { index: input.provisionerIndex });
+  return {};
+}
+
+async function serverStop(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  rt.closeCommunicator();
+  const serverId = requireFact(input.facts, 'serverId', 'server.stop');
+  const server = await getServerOrMissing(rt, input, serverId, signal);
+  if (server.state === 'running' || server.state === 'stopped in place') {
+    rt.record(input, 'server.poweroff.requested', { serverId });
+    try {
+      await rt.deps.client.serverAction(serverId, 'poweroff', { signal });
+    } catch (error) {
+      if (!(error instanceof AmbiguousError)) throw error;
+      const now = await getServerOrMissing(rt, input, serverId, signal);
+      if (now.state === 'running') throw new TransientBuildError(`powering off server ${serverId}: ${error.message}`);
+    }
+    crashAfterCall('server.stop');
+    rt.record(input, 'server.poweroff.accepted', { serverId });
+  } else if (server.state === 'starting') {
+    throw new TransientBuildError(`server ${serverId} is still starting; it is powered off once running`);
+  }
+  return {};
+}
+
+async function serverWaitStopped(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const serverId = requireFact(input.facts, 'serverId', 'server.wait_stopped');
+  await pollUntil(
+    async () => {
+      const s = await getServerOrMissing(rt, input, serverId, signal);
+      if (s.state === 'stopped') return s;
+      if (s.state === 'running') throw new TransientBuildError(`server ${serverId} is running again instead of stopping`);
+      return undefined;
+    },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to stop` },
+  );
+  rt.record(input, 'server.stopped', { serverId });
+  return {};
+}
+
+/** The create protocol shared by snapshot.create and image.create. */
+async function createTracked(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  signal: AbortSignal,
+  o: {
+    phase: 'snapshot.create' | 'image.create';
+    intent: EventType;
+    result: EventType;
+    idKey: 'snapshotId' | 'imageId';
+    name: string;
+    list: () => Promise<{ id: string; name: string; tags: string[] }[]>;
+    create: (tags: string[]) => Promise<{ id: string; name: string }>;
+    requestData: Record<string, unknown>;
+  },
+): Promise<string> {
+  const { buildId, spec } = rt.deps;
+  const tags = resourceTags(buildId, o.phase, spec.tags);
+  const find = async () => (await o.list()).find((r) => createdBy(r.tags ?? [], buildId, o.phase));
+  const recorded = rt.last(o.result);
+  if (recorded && !rt.pendingIntent(o.intent, o.result)) return String(recorded.data[o.idKey]);
+  if (rt.pendingIntent(o.intent, o.result)) {
+    const existing = await find();
+    if (existing) {
+      rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
+      return existing.id;
+    }
+  }
+  rt.record(input, o.intent, { name: o.name, tags, ...o.requestData });
+  let created: { id: string; name: string };
+  try {
+    created = await o.create(tags);
+  } catch (error) {
+    if (!(error instanceof AmbiguousError)) throw error;
+    const existing = await find();
+    if (!existing) throw new TransientBuildError(`${o.phase} may have failed (${error.message}); nothing with its tags exists, trying again`);
+    rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
+    return existing.id;
+  }
+  crashAfterCall(o.phase);
+  rt.record(input, o.result, { [o.idKey]: created.id, name: created.name });
+  return created.id;
+}
+
+async function snapshotCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { client, spec } = rt.deps;
+  const volumeId = requireFact(input.facts, 'rootVolumeId', 'snapshot.create');
+  const snapshotId = await createTracked(rt, input, signal, {
+    phase: 'snapshot.create',
+    intent: 'snapshot.create.requested',
+    result: 'snapshot.created',
+    idKey: 'snapshotId',
+    name: spec.snapshotName,
+    requestData: { volumeId },
+    list: () => client.listSnapshots({ tags: [resourceTags(rt.deps.buildId, null, [])[1]!] }, { signal }),
+    create: (tags) => client.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }),
+  });
+  return { snapshotId };
+}
+
+async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const snapshotId = requireFact(input.facts, 'snapshotId', 'snapshot.wait');
+  await pollUntil(
+    async () => {
+      const s = await rt.deps.client.getSnapshot(snapshotId, { signal });
+      if (s.state === 'available') return s;
+      if (s.state === 'error') throw new BuildError(`snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`);
+      return undefined;
+    },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `snapshot ${snapshotId} to be available`, maxMs: 10_000 },
+  );
+  rt.record(input, 'snapshot.available', { snapshotId });
+  return {};
+}
+
+async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { client, spec } = rt.deps;
+  const snapshotId = requireFact(input.facts, 'snapshotId', 'image.create');
+  const arch = requireFact(input.facts, 'arch', 'image.create') as Arch;
+  const imageId = await createTracked(rt, input, signal, {
+    phase: 'image.create',
+    intent: 'image.create.requested',
+    result: 'image.created',
+    idKey: 'imageId',
+    name: spec.imageName,
+    requestData: { snapshotId, arch },
+    list: () => client.listImages({ tags: [resourceTags(rt.deps.buildId, null, [])[1]!] }, { signal }),
+    create: (tags) =>
+      client.createImage(
+        {
+          name: spec.imageName,
+          root_volume: snapshotId,
+          arch,
+          tags,
+          ...(spec.bootType === 'bootscript' && spec.bootscript ? { default_bootscript: spec.bootscript } : {}),
+        },
+        { signal },
+      ),
+  });
+  return { imageId };
+}
+
+async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const imageId = requireFact(input.facts, 'imageId', 'image.wait');
+  await pollUntil(
+    async () => {
+      const i = await rt.deps.client.getImage(imageId, { signal });
+      if (i.state === 'available') return i;
+      if (i.state === 'error') throw new BuildError(`image ${imageId} failed to become available`);
+      return undefined;
+    },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `image ${imageId} to be available`, maxMs: 10_000 },
+  );
+  rt.record(input, 'image.available', { imageId });
+  return {};
+}
+
+/** Deletes a resource, treating "already gone" as done. */
+async function deleteTracked(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  kind: 'image' | 'snapshot' | 'volume',
+  id: string,
+  call: () => Promise<void>,
+): Promise<void> {
+  const idKey = `${kind}Id`;
+  rt.record(input, `${kind}.delete.requested` as EventType, { [idKey]: id });
+  let alreadyGone = false;
+  try {
+    await call();
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+    alreadyGone = true;
+  }
+  rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...(alreadyGone ? { alreadyGone } : {}) });
+}
+
+async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: string, signal: AbortSignal): Promise<void> {
+  const { client } = rt.deps;
+  rt.record(input, 'server.delete.requested', { serverId });
+  let terminated = false;
+  // Scaleway deletes only a stopped server; a running one (a failure during provisioning) is
+  // terminated, which stops it and removes it with its local volumes. Starting/stopping: wait.
+  await pollUntil(
+    async () => {
+      let s: Server;
+      try {
+        s = await client.getServer(serverId, { signal });
+      } catch (error) {
+        if (error instanceof NotFoundError) return true;
+        throw error;
+      }
+      if (s.state === 'stopped' || s.state === 'stopped in place') {
+        try {
+          await client.deleteServer(serverId, { signal });
+        } catch (error) {
+          if (!(error instanceof NotFoundError)) throw error;
+        }
+        return true;
+      }
+      if (s.state === 'running' && !terminated) {
+        await client.serverAction(serverId, 'terminate', { signal });
+        terminated = true;
+      }
+      return undefined;
+    },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to be deleted` },
+  );
+  rt.record(input, 'server.deleted', { serverId, ...(terminated ? { terminated } : {}) });
+}
+
+async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { client, spec, store, buildId, stateDir } = rt.deps;
+  rt.closeCommunicator();
+  // The log is the authority on what exists (it includes results reconciled on resume).
+  const resources = store.getBuild(buildId)?.resources ?? {};
+  const alive = <T extends { id: string; deleted?: boolean }>(r: T | undefined) => (r && !r.deleted ? r.id : undefined);
+  const steps = cleanupPlan(
+    {
+      serverId: alive(resources.server),
+      volumeIds: (resources.volumes ?? []).filter((v) => !v.deleted).map((v) => v.id),
+      snapshotId: alive(resources.snapshot),
+      imageId: alive(resources.image),
+    },
+    input.reason,
+    spec.removeVolume,
+  );
+  for (const step of steps) {
+    if (step.kind === 'image') await deleteTracked(rt, input, 'image', step.id, () => client.deleteImage(step.id, { signal }));
+    else if (step.kind === 'snapshot') await deleteTracked(rt, input, 'snapshot', step.id, () => client.deleteSnapshot(step.id, { signal }));
+    else if (step.kind === 'server') await deleteServer(rt, input, step.id, signal);
+    else {
+      // (A terminated server took its local volumes along: the delete then finds nothing.)
+      await deleteTracked(rt, input, 'volume', step.id, () => client.deleteVolume(step.id, { signal }));
+    }
+  }
+  if (deleteKeyPair(stateDir, buildId)) rt.record(input, 'key.deleted', {});
+  return {};
+}
+
+type PhaseFn = (rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal) => Promise<BuildFacts>;
+
+const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
+  prepare,
+  key,
+  'server.create': serverCreate,
+  'server.start': serverStart,
+  'server.wait_running': serverWaitRunning,
+  'ssh.connect': sshConnect,
+  provision,
+  'server.stop': serverStop,
+  'server.wait_stopped': serverWaitStopped,
+  'snapshot.create': snapshotCreate,
+  'snapshot.wait': snapshotWait,
+  'image.create': imageCreate,
+  'image.wait': imageWait,
+  cleanup,
+};
+
+/** The phase actors for one run, to give to `machine.provide({ actors: phaseActors(…) })`. */
+export function createPhaseActors(rt: PhaseRuntime): Record<PhaseName, PhaseActorLogic> {
+  const actors = {} as Record<PhaseName, PhaseActorLogic>;
+  for (const [phase, fn] of Object.entries(IMPLEMENTATIONS) as [PhaseName, PhaseFn][]) {
+    actors[phase] = fromPromise<BuildFacts, PhaseInput>(async ({ input, signal }) => {
+      // Let the transition that started this phase be recorded before the phase's own events.
+      await Promise.resolve();
+      return fn(rt, input, signal);
+    });
+  }
+  return actors;
+}
