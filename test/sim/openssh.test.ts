@@ -1,13 +1,13 @@
-// Real OpenSSH clients (ssh, scp) against the simulator's SSH side.
+// Real OpenSSH clients (ssh, scp) log into a server of the whole simulator (HTTP API + SSH) with
+// the key from its AUTHORIZED_KEY tag.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { SimSshGateway } from '../../src/sim/ssh.js';
-import { createBaseDisk } from '../../src/sim/disk.js';
-import { generateKeyPair, randomLoopbackAddress } from '../fixtures/sim-ssh/harness.js';
+import { startSimulator, type Simulator } from '../../src/sim/index.js';
+import { generateKeyPair, launchServer, simApi, SIM_ZONE } from '../fixtures/sim-ssh/harness.js';
 
 const missing = ['/usr/bin/ssh', '/usr/bin/scp'].filter((tool) => !existsSync(tool));
 const skip = missing.length > 0 ? `OpenSSH client not installed (${missing.join(', ')}); apt-get install openssh-client` : false;
@@ -37,36 +37,42 @@ describe('OpenSSH ssh and scp against a simulated server', { skip }, () => {
   let workDir: string;
   let diskDir: string;
   let keyFile: string;
-  let gateway: SimSshGateway;
-  const address = randomLoopbackAddress();
+  let sim: Simulator;
+  let serverId: string;
+  let address: string;
   const options = () => [
     '-o', 'StrictHostKeyChecking=no',
     '-o', 'UserKnownHostsFile=/dev/null',
     '-o', 'BatchMode=yes',
     '-o', 'LogLevel=ERROR',
+    '-o', 'ConnectTimeout=20',
     '-i', keyFile,
   ];
 
   before(async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-sim-openssh-test-'));
-    diskDir = path.join(workDir, 'disk');
-    await createBaseDisk(diskDir, { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)', arch: 'x86_64' });
     const key = generateKeyPair('ed25519');
     keyFile = path.join(workDir, 'id_ed25519');
     await fs.writeFile(keyFile, key.privateKey, { mode: 0o600 });
-    gateway = await SimSshGateway.start({ port: 0 });
-    await gateway.attach({ id: 'srv-openssh', address, authorizedKeys: [key.publicLine], diskDir });
+    sim = await startSimulator({ port: 0, sshPort: 0, latency: 'fast' });
+    const server = await launchServer(sim, key.publicLine, 'debian_bookworm');
+    serverId = server.id;
+    address = server.address;
+    const disk = sim.diskPathOfVolume(server.rootVolumeId);
+    assert.ok(disk, `root volume ${server.rootVolumeId} has a disk`);
+    diskDir = disk;
   });
 
   after(async () => {
-    await gateway?.close();
+    await sim?.close();
     if (workDir) await fs.rm(workDir, { recursive: true, force: true });
   });
 
   it('ssh logs in as root with the key and runs a command in the disk', async () => {
-    const result = await run('ssh', [...options(), '-p', String(gateway.port), `root@${address}`,
+    const result = await run('ssh', [...options(), '-p', String(sim.sshPort), `root@${address}`,
       '. /etc/os-release; echo "$ID $(id -un) $(pwd)"; echo made-by-ssh > /root/ssh.txt; exit 3']);
     assert.equal(result.stdout, 'debian root /root\n', result.stderr);
+    assert.match(address, /^127\.\d+\.\d+\.\d+$/);
     assert.equal(result.code, 3);
     assert.equal(await fs.readFile(path.join(diskDir, 'root', 'ssh.txt'), 'utf8'), 'made-by-ssh\n');
   });
@@ -74,12 +80,12 @@ describe('OpenSSH ssh and scp against a simulated server', { skip }, () => {
   it('scp copies a file into the disk (SFTP protocol) and back', async () => {
     const local = path.join(workDir, 'upload.txt');
     await fs.writeFile(local, 'copied with scp\n');
-    const up = await run('scp', [...options(), '-P', String(gateway.port), local, `root@${address}:/root/`]);
+    const up = await run('scp', [...options(), '-P', String(sim.sshPort), local, `root@${address}:/root/`]);
     assert.equal(up.code, 0, up.stderr);
     assert.equal(await fs.readFile(path.join(diskDir, 'root', 'upload.txt'), 'utf8'), 'copied with scp\n');
 
     const back = path.join(workDir, 'download.txt');
-    const down = await run('scp', [...options(), '-P', String(gateway.port), `root@${address}:upload.txt`, back]);
+    const down = await run('scp', [...options(), '-P', String(sim.sshPort), `root@${address}:upload.txt`, back]);
     assert.equal(down.code, 0, down.stderr);
     assert.equal(await fs.readFile(back, 'utf8'), 'copied with scp\n');
   });
@@ -87,21 +93,21 @@ describe('OpenSSH ssh and scp against a simulated server', { skip }, () => {
   it('scp -O copies a file with the legacy protocol (scp -t on the server, as Packer does)', async () => {
     const local = path.join(workDir, 'legacy.sh');
     await fs.writeFile(local, '#!/bin/sh\necho legacy\n', { mode: 0o755 });
-    const up = await run('scp', [...options(), '-O', '-P', String(gateway.port), local, `root@${address}:/tmp/`]);
+    const up = await run('scp', [...options(), '-O', '-P', String(sim.sshPort), local, `root@${address}:/tmp/`]);
     assert.equal(up.code, 0, up.stderr);
     const copied = path.join(diskDir, 'tmp', 'legacy.sh');
     assert.equal(await fs.readFile(copied, 'utf8'), '#!/bin/sh\necho legacy\n');
     assert.equal((await fs.stat(copied)).mode & 0o777, 0o755);
-    const ran = await run('ssh', [...options(), '-p', String(gateway.port), `root@${address}`, '/tmp/legacy.sh']);
+    const ran = await run('ssh', [...options(), '-p', String(sim.sshPort), `root@${address}`, '/tmp/legacy.sh']);
     assert.equal(ran.stdout, 'legacy\n', ran.stderr);
   });
 
   it('gives a terminal when asked (ssh -tt) and a shell when no command is given', async () => {
-    const withPty = await run('ssh', [...options(), '-tt', '-p', String(gateway.port), `root@${address}`, 'tty; echo "$TERM"']);
+    const withPty = await run('ssh', [...options(), '-tt', '-p', String(sim.sshPort), `root@${address}`, 'tty; echo "$TERM"']);
     assert.match(withPty.stdout, /^\/dev\/pts\/\d+\r\nxterm-test\r\n$/, withPty.stderr);
     assert.equal(withPty.code, 0);
 
-    const shell = await runWithInput('ssh', [...options(), '-T', '-p', String(gateway.port), `root@${address}`], 'echo from-shell; exit 5\n');
+    const shell = await runWithInput('ssh', [...options(), '-T', '-p', String(sim.sshPort), `root@${address}`], 'echo from-shell; exit 5\n');
     assert.equal(shell.stdout, 'from-shell\n', shell.stderr);
     assert.equal(shell.code, 5);
   });
@@ -109,8 +115,15 @@ describe('OpenSSH ssh and scp against a simulated server', { skip }, () => {
   it('refuses a key that is not authorized', async () => {
     const otherKey = path.join(workDir, 'other_ed25519');
     await fs.writeFile(otherKey, generateKeyPair().privateKey, { mode: 0o600 });
-    const result = await run('ssh', [...options().slice(0, -1), otherKey, '-p', String(gateway.port), `root@${address}`, 'true']);
+    const result = await run('ssh', [...options().slice(0, -1), otherKey, '-p', String(sim.sshPort), `root@${address}`, 'true']);
     assert.equal(result.code, 255);
     assert.match(result.stderr, /Permission denied/);
+  });
+
+  it('stops answering once the server is powered off', async () => {
+    await simApi(sim, 'POST', `/instance/v1/zones/${SIM_ZONE}/servers/${serverId}/action`, { action: 'poweroff' });
+    const result = await run('ssh', [...options(), '-p', String(sim.sshPort), `root@${address}`, 'true']);
+    assert.equal(result.code, 255);
+    assert.match(result.stderr, /Connection refused|Connection closed|Connection reset/);
   });
 });
