@@ -164,3 +164,22 @@ describe('server state/action table', () => {
     assert.equal(sim.diskPathOfVolume(volumeId), undefined);
   });
 });
+
+test('reboot passes through starting back to running; backup makes an image of the server', async (t) => {
+  const sim = await startTestSimulator();
+  t.after(() => sim.close());
+  const call = client(sim);
+  const server = await createServer(call);
+  await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
+  await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running');
+  const reboot = await call('POST', `/servers/${server.id}/action`, { action: 'reboot' });
+  assert.equal(reboot.status, 202);
+  assert.equal((await call('GET', `/servers/${server.id}`)).json.server.state, 'starting');
+  await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running');
+  const backup = await call('POST', `/servers/${server.id}/action`, { action: 'backup', name: 'nightly' });
+  assert.equal(backup.status, 202);
+  const imageId = (backup.json.task.href_result as string).replace('/images/', '');
+  const image = await until(() => call('GET', `/images/${imageId}`), (r) => r.json.image.state === 'available');
+  assert.equal(image.json.image.name, 'nightly');
+  assert.equal(image.json.image.from_server, server.id);
+});

@@ -1,0 +1,41 @@
+// Latency profiles: what `--latency` accepts and the durations it imposes.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { LatencyModel } from '../../src/sim/latency.js';
+
+test('fast latencies are tens of milliseconds', () => {
+  const model = new LatencyModel('fast', 1);
+  for (const transition of ['boot', 'stop', 'snapshot', 'image'] as const) {
+    const ms = model.next(transition);
+    assert.ok(ms >= 10 && ms < 100, `${transition}: ${ms}`);
+  }
+});
+
+test('realistic latencies spread around boot 8 s, stop 4 s, snapshot 1 s, image 3 s, reproducibly by seed', () => {
+  const sample = (seed: number): number[] => {
+    const model = new LatencyModel('realistic', seed);
+    return Array.from({ length: 20 }, () => model.next('boot'));
+  };
+  const boots = sample(7);
+  assert.deepEqual(sample(7), boots);
+  assert.ok(boots.every((ms) => ms >= 6000 && ms <= 10000), boots.join(','));
+  assert.ok(new Set(boots).size > 1, 'realistic latencies vary');
+  const model = new LatencyModel('realistic', 7);
+  for (const [transition, base] of [['stop', 4000], ['snapshot', 1000], ['image', 3000]] as const) {
+    const ms = model.next(transition);
+    assert.ok(ms >= base * 0.75 && ms <= base * 1.25, `${transition}: ${ms}`);
+  }
+});
+
+test('a JSON object sets per-transition milliseconds; the rest stay fast', () => {
+  const model = new LatencyModel('{"boot": 1234}', 1);
+  assert.equal(model.next('boot'), 1234);
+  assert.equal(model.next('stop'), new LatencyModel('fast', 1).next('stop'));
+  assert.equal(new LatencyModel({ image: 5 }, 1).next('image'), 5);
+});
+
+test('bad latency input is refused with what was expected', () => {
+  assert.throws(() => new LatencyModel('slowish', 1), /expected "fast", "realistic" or a JSON object/);
+  assert.throws(() => new LatencyModel('{"boott": 5}', 1), /unknown transition "boott"; use boot, stop, snapshot, image/);
+  assert.throws(() => new LatencyModel({ boot: -1 }, 1), /"boot" must be a number of milliseconds >= 0/);
+});
