@@ -1,6 +1,7 @@
 // The orphan rules of `kiln gc` (issue 7), as pure functions: given a resource, what the local
 // store knows of its build, the time and this host, decide whether the resource is an orphan and
 // say why. Everything that touches the world (the clock, the process table) comes in as input.
+import { formatDuration } from '../template/duration.js';
 import { buildIdOf, KILN_TAG, type GcBuild, type GcLease, type GcResource } from './types.js';
 
 export interface ClassifyContext {
@@ -63,20 +64,6 @@ function deadBuildReason(build: GcBuild, ctx: ClassifyContext): { dead: boolean;
           : `build ${build.id} is marked ${build.status} but nothing holds its lease`,
       };
   }
-}
-
-/** Exact short form of a duration, as a user would type it: `1h`, `1m30s`, `250ms`, `0s`. */
-export function formatDuration(ms: number): string {
-  if (ms === 0) return '0s';
-  const units: [string, number][] = [['h', 3_600_000], ['m', 60_000], ['s', 1000], ['ms', 1]];
-  let rest = ms;
-  let out = '';
-  for (const [unit, size] of units) {
-    const n = Math.floor(rest / size);
-    if (n > 0) out += `${n}${unit}`;
-    rest -= n * size;
-  }
-  return out;
 }
 
 /** Human form of an age in ms: `45s`, `12m`, `3h`, `2d`. */

@@ -1,5 +1,6 @@
 // The vocabulary of `kiln gc`: a cloud resource as gc sees it, the facts gc needs about a build
 // from the local store, and the plan/result rows that the table, --json and the store record share.
+import { buildTag } from '../engine/tags.js';
 
 export const RESOURCE_TYPES = ['server', 'volume', 'snapshot', 'image', 'ip'] as const;
 export type ResourceType = (typeof RESOURCE_TYPES)[number];
@@ -67,8 +68,9 @@ export interface ItemResult {
   reason?: string;
 }
 
-export const KILN_TAG = 'kiln';
-export const BUILD_TAG_PREFIX = 'kiln-build=';
+export { KILN_TAG } from '../engine/tags.js';
+/** `kiln-build=<id>` is `buildTag(id)` (src/engine/tags.ts); gc reads it back. */
+export const BUILD_TAG_PREFIX = buildTag('');
 
 /** The build id from a resource's `kiln-build=<id>` tag, if any. */
 export function buildIdOf(tags: readonly string[]): string | undefined {

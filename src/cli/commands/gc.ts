@@ -1,11 +1,29 @@
 import type { CommandModule } from 'yargs';
+import type { GcArgs } from '../../gc/command.js';
 
-// Placeholder until the 'gc' command lands; replaced by its owner.
-export const gcCommand: CommandModule = {
+// `kiln gc`: options only; the implementation (src/gc/command.ts) is loaded when it runs.
+export const gcCommand: CommandModule<object, GcArgs> = {
   command: 'gc',
-  describe: 'not implemented yet',
-  handler: () => {
-    process.stderr.write('kiln gc: not implemented yet\n');
-    process.exit(2);
+  describe: 'Find (and with --force remove) the servers, volumes, snapshots, images and IPs that failed or killed builds left behind',
+  builder: (yargs) =>
+    yargs
+      .option('older-than', {
+        type: 'string',
+        describe: 'Only resources at least this old, e.g. 90s, 30m, 2h; 0 = any age [default: 1h, or 0 with --build]',
+      })
+      .option('zone', { type: 'string', describe: 'Zone to search [default: SCW_DEFAULT_ZONE, the Scaleway config file, or fr-par-1]' })
+      .option('all-zones', { type: 'boolean', describe: 'Search every Scaleway zone' })
+      .option('build', { type: 'string', describe: "Only this build's resources (an id or a prefix of a known one)" })
+      .option('force', { type: 'boolean', default: false, describe: 'Delete the orphans (without it: a dry run that changes nothing)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print the plan and results as one JSON object' })
+      .option('db', { type: 'string', describe: 'kiln database [default: $KILN_DB or $XDG_STATE_HOME/kiln/kiln.db]' })
+      .option('api-url', { type: 'string', describe: 'Scaleway API URL [default: SCW_API_URL, the config file, or https://api.scaleway.com]' })
+      .option('wait-timeout', { type: 'string', describe: 'How long to wait for one server to stop before giving up on it', default: '5m' })
+      .example('kiln gc', 'List what would be removed (nothing is changed)')
+      .example('kiln gc --build 01J… --force', 'Remove what one failed build left behind')
+      .example('kiln gc --all-zones --older-than 2h --force', 'Remove every orphan older than two hours') as never,
+  handler: async (argv) => {
+    const { gcMain } = await import('../../gc/command.js');
+    process.exitCode = await gcMain(argv);
   },
 };

@@ -1,0 +1,181 @@
+// The `kiln gc` command's implementation (its options are declared in src/cli/commands/gc.ts):
+// turns flags, environment and the Scaleway config file into GcOptions, runs gc, prints the
+// table and summary (or JSON), and sets the exit code: 0 done, 1 some deletions failed, 2 bad input.
+import { Problems, formatProblems } from '../template/errors.js';
+import { ENV_NAMES, readScalewayConfig, type ScalewaySettings, type SettingName } from '../template/credentials.js';
+import { parseDuration, formatDuration } from '../template/duration.js';
+import { normalizeZone } from '../scaleway/index.js';
+import { dirname } from 'node:path';
+import { deleteKeyPair } from '../engine/keys.js';
+import { EventStore, UnknownBuildError, resolveDbPath } from '../store/index.js';
+import { runGc, type GcReport } from './index.js';
+import { renderSummary, renderTable } from './render.js';
+import { summarizePlan } from './plan.js';
+import { describeError } from './remove.js';
+
+export interface GcArgs {
+  olderThan?: string;
+  zone?: string;
+  allZones?: boolean;
+  build?: string;
+  force?: boolean;
+  json?: boolean;
+  db?: string;
+  apiUrl?: string;
+  waitTimeout?: string;
+}
+
+/** Every zone of the Scaleway Instance API (`--all-zones`). */
+export const SCALEWAY_ZONES = [
+  'fr-par-1', 'fr-par-2', 'fr-par-3',
+  'nl-ams-1', 'nl-ams-2', 'nl-ams-3',
+  'pl-waw-1', 'pl-waw-2', 'pl-waw-3',
+] as const;
+
+const DEFAULT_API_URL = 'https://api.scaleway.com';
+const DEFAULT_ZONE = 'fr-par-1';
+const DEFAULT_OLDER_THAN_MS = 3_600_000;
+const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
+
+/** A mistake in how kiln gc was called (exit code 2). */
+export class GcUsageError extends Error {
+  override readonly name = 'GcUsageError';
+}
+
+function duration(flag: string, text: string): number {
+  const ms = parseDuration(text);
+  if (ms === undefined || ms < 0) {
+    throw new GcUsageError(`--${flag} "${text}" is not a duration. Use a number with a unit, such as 90s, 30m, 2h or 1h30m (0 for any age).`);
+  }
+  return ms;
+}
+
+/** Environment first (current, then legacy names), then the Scaleway config file: as the template loader reads them. */
+async function scalewaySettings(env: NodeJS.ProcessEnv): Promise<ScalewaySettings> {
+  const problems = new Problems();
+  const file = await readScalewayConfig(env, undefined, problems);
+  if (problems.count > 0) throw new GcUsageError(formatProblems(problems.list).replace(/^the template has/, 'the Scaleway settings have'));
+  const settings: ScalewaySettings = { ...file.settings };
+  for (const [name, vars] of Object.entries(ENV_NAMES) as Array<[SettingName, { current: string; legacy?: string }]>) {
+    const value = env[vars.current] || (vars.legacy ? env[vars.legacy] : undefined);
+    if (value) settings[name] = value;
+  }
+  return settings;
+}
+
+/** Validates the flags and settings into runGc's options (everything but the store). */
+export async function resolveGcOptions(args: GcArgs, env: NodeJS.ProcessEnv = process.env) {
+  if (args.zone !== undefined && args.allZones) throw new GcUsageError('--zone and --all-zones exclude each other: give one of them.');
+  const settings = await scalewaySettings(env);
+  if (!settings.secretKey) {
+    throw new GcUsageError('no Scaleway secret key: set SCW_SECRET_KEY, or secret_key in the Scaleway config file (~/.config/scw/config.yaml).');
+  }
+  let zones: string[];
+  try {
+    zones = args.allZones ? [...SCALEWAY_ZONES] : [normalizeZone(args.zone ?? settings.zone ?? DEFAULT_ZONE)];
+  } catch (error) {
+    throw new GcUsageError(`${args.zone !== undefined ? '--zone' : 'SCW_DEFAULT_ZONE'}: ${(error as Error).message}`);
+  }
+  // With --build the user points at one build's leftovers (as `kiln build --on-error abort`
+  // suggests): any age, unless they ask otherwise.
+  const olderThanMs =
+    args.olderThan !== undefined ? duration('older-than', args.olderThan) : args.build !== undefined ? 0 : DEFAULT_OLDER_THAN_MS;
+  return {
+    apiUrl: args.apiUrl ?? settings.apiUrl ?? DEFAULT_API_URL,
+    secretKey: settings.secretKey,
+    ...(settings.projectId ? { projectId: settings.projectId } : {}),
+    zones,
+    olderThanMs,
+    force: args.force === true,
+    serverStopTimeoutMs: args.waitTimeout !== undefined ? duration('wait-timeout', args.waitTimeout) : DEFAULT_WAIT_TIMEOUT_MS,
+  };
+}
+
+/** The JSON form of a report: the plan and, after --force, each resource's result. */
+export function reportJson(report: GcReport, untaggedIgnored = report.untaggedIgnored) {
+  const summary = summarizePlan(report.items);
+  const counted = (status: string) => report.results.filter((r) => r?.status === status).length;
+  return {
+    runId: report.runId,
+    dryRun: report.dryRun,
+    zones: report.zones,
+    olderThan: formatDuration(report.olderThanMs),
+    build: report.buildFilter ?? null,
+    resources: report.items.map((item, index) => ({
+      type: item.type,
+      id: item.id,
+      name: item.name,
+      zone: item.zone,
+      build: item.buildId ?? null,
+      createdAt: item.createdAt === undefined ? null : new Date(item.createdAt).toISOString(),
+      ageSeconds: item.createdAt === undefined ? null : Math.max(0, Math.floor((report.now - item.createdAt) / 1000)),
+      state: item.state,
+      action: item.action,
+      reason: item.reason,
+      ...(item.serverId !== undefined ? { serverId: item.serverId } : {}),
+      result: report.results[index] ?? null,
+    })),
+    summary: {
+      found: summary.found,
+      orphans: summary.orphanTotal,
+      orphansByType: summary.orphans,
+      kept: summary.kept,
+      removed: counted('removed'),
+      failed: counted('failed'),
+      skipped: counted('skipped'),
+      untaggedIgnored,
+    },
+    cleanedBuilds: report.cleanedBuilds,
+    exitCode: report.exitCode,
+  };
+}
+
+/** Runs `kiln gc`; returns the process exit code. */
+export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+  let store: EventStore | undefined;
+  try {
+    const options = await resolveGcOptions(args);
+    const dbPath = resolveDbPath(args.db);
+    store = EventStore.open(dbPath);
+    let buildFilter = args.build;
+    if (buildFilter !== undefined) {
+      // A known build may be named by a prefix, as elsewhere in kiln; an unknown id is taken as
+      // given (its resources may come from another machine).
+      try {
+        buildFilter = store.findBuild(buildFilter).id;
+      } catch (error) {
+        if (!(error instanceof UnknownBuildError)) throw new GcUsageError(`--build: ${(error as Error).message}`);
+      }
+    }
+    const progress = !args.json && (err as NodeJS.WriteStream).isTTY === true;
+    const report = await runGc({
+      ...options,
+      store,
+      // The build's key pair lives in the state directory, beside the database.
+      removeKey: (buildId) => deleteKeyPair(dirname(dbPath), buildId),
+      ...(buildFilter !== undefined ? { buildFilter } : {}),
+      ...(progress
+        ? { onResult: (item, result) => err.write(`${result.status} ${item.type} ${item.id}${result.reason ? `: ${result.reason}` : ''}\n`) }
+        : {}),
+    });
+    if (args.json) {
+      out.write(JSON.stringify(reportJson(report)) + '\n');
+    } else {
+      if (report.items.length > 0) {
+        const results = report.dryRun ? undefined : report.results;
+        out.write(renderTable(report.items, { now: report.now, showZone: report.zones.length > 1, ...(results ? { results } : {}) }) + '\n\n');
+      }
+      out.write(renderSummary({ items: report.items, zones: report.zones, ...(report.dryRun ? {} : { results: report.results, cleanedBuilds: report.cleanedBuilds }) }) + '\n');
+    }
+    return report.exitCode;
+  } catch (error) {
+    if (error instanceof GcUsageError) {
+      err.write(`kiln gc: ${error.message}\n`);
+      return 2;
+    }
+    err.write(`kiln gc: ${describeError(error)}\nNothing more was deleted after this error; run the command again once it is fixed.\n`);
+    return 1;
+  } finally {
+    store?.close();
+  }
+}

@@ -1,0 +1,94 @@
+// Discovery: reads every page of every list gc cares about in one zone and hands each resource,
+// reduced to a GcResource, to the plan. Servers come first (attached volumes and IPs follow
+// their server's verdict), images before snapshots only for a stable table order.
+import type { ScalewayClient } from '../scaleway/index.js';
+import type { Image, Ip, Server, Snapshot, Volume } from '../scaleway/index.js';
+import { BUILD_TAG_PREFIX, KILN_TAG, type GcResource } from './types.js';
+
+function time(date: string | null | undefined): number | undefined {
+  if (!date) return undefined;
+  const ms = Date.parse(date);
+  return Number.isNaN(ms) ? undefined : ms;
+}
+
+export function fromServer(server: Server): GcResource {
+  const root = server.volumes?.['0'];
+  return {
+    type: 'server',
+    id: server.id,
+    name: server.name,
+    zone: server.zone,
+    tags: server.tags ?? [],
+    createdAt: time(server.creation_date),
+    state: server.state,
+    ...(root ? { rootVolumeId: root.id } : {}),
+  };
+}
+
+export function fromVolume(volume: Volume): GcResource {
+  return {
+    type: 'volume',
+    id: volume.id,
+    name: volume.name,
+    zone: volume.zone,
+    tags: volume.tags ?? [],
+    createdAt: time(volume.creation_date),
+    state: volume.state,
+    ...(volume.server ? { serverId: volume.server.id } : {}),
+  };
+}
+
+export function fromSnapshot(snapshot: Snapshot): GcResource {
+  return {
+    type: 'snapshot',
+    id: snapshot.id,
+    name: snapshot.name,
+    zone: snapshot.zone,
+    tags: snapshot.tags ?? [],
+    createdAt: time(snapshot.creation_date),
+    state: snapshot.state,
+  };
+}
+
+export function fromImage(image: Image): GcResource {
+  return {
+    type: 'image',
+    id: image.id,
+    name: image.name,
+    zone: image.zone,
+    tags: image.tags ?? [],
+    createdAt: time(image.creation_date),
+    state: image.state,
+  };
+}
+
+export function fromIp(ip: Ip): GcResource {
+  return {
+    type: 'ip',
+    id: ip.id,
+    name: ip.address,
+    zone: ip.zone,
+    tags: ip.tags ?? [],
+    // The Instance API gives IPs no creation date.
+    createdAt: undefined,
+    state: ip.server ? 'attached' : 'detached',
+    ...(ip.server ? { serverId: ip.server.id } : {}),
+  };
+}
+
+/**
+ * Every resource of one zone, page by page. Only servers are filtered by tag on the API side
+ * (the filter the reference documents for them); the other lists are read whole and the plan
+ * skips what is not kiln's. With a project, only that project's resources are listed. A resource's zone is the client's when the API omits it.
+ */
+export async function* discoverZone(client: ScalewayClient, buildFilter?: string, project?: string): AsyncGenerator<GcResource[]> {
+  const zone = client.zone;
+  const inProject = project ? { project } : {};
+  const withZone = (r: GcResource): GcResource => (r.zone ? r : { ...r, zone });
+  const serverTags = buildFilter === undefined ? [KILN_TAG] : [KILN_TAG, BUILD_TAG_PREFIX + buildFilter];
+  for await (const page of client.listServersPaged({ tags: serverTags, ...inProject })) yield page.map((s) => withZone(fromServer(s)));
+  for await (const page of client.listVolumesPaged(inProject)) yield page.map((v) => withZone(fromVolume(v)));
+  for await (const page of client.listIpsPaged(inProject)) yield page.map((ip) => withZone(fromIp(ip)));
+  for await (const page of client.listImagesPaged({ public: false, ...inProject })) yield page.map((i) => withZone(fromImage(i)));
+  for await (const page of client.listSnapshotsPaged(inProject)) yield page.map((s) => withZone(fromSnapshot(s)));
+}

@@ -1,0 +1,169 @@
+// `kiln gc`: finds the resources failed or killed builds left behind (cloud tags × local store)
+// and, with --force, removes them. See DESIGN.md ("gc") and issue 7 for the rules.
+import { hostname } from 'node:os';
+import { ScalewayClient, type RequestReport } from '../scaleway/index.js';
+import { LeaseHeldError, thisProcess, type EventStore } from '../store/index.js';
+import { discoverZone } from './discover.js';
+import { PlanBuilder } from './plan.js';
+import { buildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
+import { DEFAULT_CONCURRENCY, removePlan } from './remove.js';
+import type { ItemResult, PlanItem } from './types.js';
+
+export * from './types.js';
+export { classifyResource, leaseVerdict, formatAge, type ClassifyContext, type Verdict } from './classify.js';
+export { PlanBuilder, summarizePlan, type Plan, type PlanSummary } from './plan.js';
+export { renderTable, renderSummary, formatColumns } from './render.js';
+export { mapBounded } from './pool.js';
+export { CLEANED_STATUS } from './record.js';
+export { DEFAULT_CONCURRENCY, describeError } from './remove.js';
+
+export interface GcOptions {
+  store: EventStore;
+  apiUrl: string;
+  /** SECRET: only handed to the API client. */
+  secretKey: string;
+  projectId?: string;
+  zones: readonly string[];
+  /** Resources younger than this are left alone (0 = any age). */
+  olderThanMs: number;
+  /** Only this build's resources (`--build`). */
+  buildFilter?: string;
+  /** Delete; without it, a dry run that changes nothing. */
+  force: boolean;
+  /** How long to wait for one server to stop (default 5 min). */
+  serverStopTimeoutMs?: number;
+  concurrency?: number;
+  /** Removes a build's temporary SSH key pair once the build is cleaned. */
+  removeKey?: (buildId: string) => void;
+  onRequest?: (report: RequestReport) => void;
+  /** Each deletion's result as it is known. */
+  onResult?: (item: PlanItem, result: ItemResult) => void;
+}
+
+export interface GcReport {
+  runId: number;
+  dryRun: boolean;
+  zones: readonly string[];
+  olderThanMs: number;
+  buildFilter: string | undefined;
+  /** When the plan was made (epoch ms); ages in the table are relative to it. */
+  now: number;
+  items: PlanItem[];
+  /** Parallel to `items`; empty in a dry run, undefined for kept items. */
+  results: (ItemResult | undefined)[];
+  untaggedIgnored: number;
+  cleanedBuilds: string[];
+  /** 0: everything planned was removed (or nothing to do, or a dry run); 1: some deletions failed. */
+  exitCode: 0 | 1;
+}
+
+/** The leases gc takes on builds it cleans, so that a `kiln resume` cannot start meanwhile. */
+const GC_LEASE_TTL_MS = 15 * 60_000;
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export async function runGc(options: GcOptions): Promise<GcReport> {
+  const { store } = options;
+  const now = Date.now();
+  const clients = new Map<string, ScalewayClient>();
+  for (const zone of options.zones) {
+    clients.set(
+      zone,
+      new ScalewayClient({
+        apiUrl: options.apiUrl,
+        zone,
+        secretKey: options.secretKey,
+        ...(options.projectId ? { projectId: options.projectId } : {}),
+        ...(options.onRequest ? { onRequest: options.onRequest } : {}),
+      }),
+    );
+  }
+  const runId = recordRunStart(store, {
+    dryRun: !options.force,
+    zones: options.zones,
+    olderThanMs: options.olderThanMs,
+    buildFilter: options.buildFilter,
+  });
+
+  try {
+    return await planAndRemove(options, clients, runId, now);
+  } catch (error) {
+    // The run is recorded as failed; nothing is deleted after a failed discovery.
+    recordRunEnd(store, runId, { items: [], results: [], cleanedBuilds: [], exitCode: 1 });
+    throw error;
+  }
+}
+
+async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayClient>, runId: number, now: number): Promise<GcReport> {
+  const { store } = options;
+  const planner = new PlanBuilder({
+    now,
+    host: hostname(),
+    olderThanMs: options.olderThanMs,
+    pidAlive,
+    lookupBuild: buildLookup(store),
+    ...(options.buildFilter !== undefined ? { buildFilter: options.buildFilter, namedBuild: options.buildFilter } : {}),
+  });
+  for (const client of clients.values()) {
+    for await (const page of discoverZone(client, options.buildFilter, options.projectId)) {
+      for (const resource of page) planner.add(resource);
+    }
+  }
+  const plan = planner.finish();
+
+  let results: (ItemResult | undefined)[] = [];
+  let cleanedBuilds: string[] = [];
+  if (options.force) {
+    const claimed: string[] = [];
+    const owner = thisProcess();
+    try {
+      results = await removePlan(plan.items, {
+        clientFor: (zone) => clients.get(zone) ?? clients.values().next().value!,
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        serverStopTimeoutMs: options.serverStopTimeoutMs ?? 5 * 60_000,
+        stuckAfterMs: Math.min(30_000, (options.serverStopTimeoutMs ?? 5 * 60_000) / 4),
+        claimBuild: async (buildId) => {
+          // Builds this store never saw have no lease to take.
+          if (buildId === undefined || !store.getBuild(buildId)) return undefined;
+          try {
+            store.acquireLease(buildId, owner, GC_LEASE_TTL_MS);
+            claimed.push(buildId);
+            return undefined;
+          } catch (error) {
+            if (error instanceof LeaseHeldError) return `build ${buildId} became live again since the plan was made (${error.holder.host} pid ${error.holder.pid})`;
+            throw error;
+          }
+        },
+        ...(options.onResult ? { onResult: options.onResult } : {}),
+      });
+      cleanedBuilds = buildsNowClean(store, plan.items, results, options.zones);
+      markCleaned(store, cleanedBuilds);
+      for (const id of cleanedBuilds) options.removeKey?.(id);
+    } finally {
+      for (const id of claimed) store.releaseLease(id, owner);
+    }
+  }
+
+  const exitCode = results.some((r) => r && r.status !== 'removed') ? 1 : 0;
+  recordRunEnd(store, runId, { items: plan.items, results, cleanedBuilds, exitCode });
+  return {
+    runId,
+    dryRun: !options.force,
+    zones: options.zones,
+    olderThanMs: options.olderThanMs,
+    buildFilter: options.buildFilter,
+    now,
+    items: plan.items,
+    results,
+    untaggedIgnored: plan.untaggedIgnored,
+    cleanedBuilds,
+    exitCode,
+  };
+}

@@ -1,0 +1,209 @@
+// Deletion (`kiln gc --force`): carries out a plan with bounded concurrency and reports one
+// result per resource. Servers are stopped (powered off and waited for), then deleted, then
+// their volumes; detached volumes, images, IPs and snapshots are deleted directly. Images go
+// before snapshots (an image holds its snapshot) and IPs after servers (a server holds its IP).
+// Each call is retried by the API client itself; what is left failing is reported, not thrown.
+import { NotFoundError, ScalewayError, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
+import { formatDuration } from '../template/duration.js';
+import { mapBounded } from './pool.js';
+import type { ItemResult, PlanItem } from './types.js';
+
+export const DEFAULT_CONCURRENCY = 8;
+
+export interface RemoveOptions {
+  /** The API client of each zone in the plan. */
+  clientFor: (zone: string) => ScalewayClient;
+  /** At most this many deletions in flight (default 8). */
+  concurrency?: number;
+  /** How long to wait for one server to stop before giving up on it. */
+  serverStopTimeoutMs: number;
+  /** A server still `starting` after this long is stopped in place (the only action Scaleway
+   * allows while starting) so that it can be powered off. */
+  stuckAfterMs: number;
+  /** Called once per build before any of its resources is touched; a reason means "skip them"
+   * (e.g. the build was resumed since the plan was made and its lease is live again). */
+  claimBuild: (buildId: string | undefined) => Promise<string | undefined>;
+  /** Called as each resource's result is known (for progress output). */
+  onResult?: (item: PlanItem, result: ItemResult) => void;
+}
+
+/** One line for a failure: the error's class and message, never a request body or token. */
+export function describeError(error: unknown): string {
+  if (error instanceof ScalewayError) return `${error.name}: ${error.message}`;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+const POLL_FIRST_MS = 100;
+const POLL_MAX_MS = 2000;
+
+/** Polls a server until gc can delete it (stopped) or it is gone; powers it off on the way. */
+async function stopServer(client: ScalewayClient, id: string, options: RemoveOptions): Promise<Server | undefined> {
+  const started = Date.now();
+  let startingSince: number | undefined;
+  let poll = POLL_FIRST_MS;
+  let lastError: unknown;
+  for (;;) {
+    let server: Server | undefined;
+    try {
+      server = await client.getServer(id);
+    } catch (error) {
+      if (error instanceof NotFoundError) return undefined;
+      // The client already retried; keep polling until the deadline rather than give up.
+      if (!isRetryable(error) || Date.now() - started > options.serverStopTimeoutMs) throw error;
+    }
+    if (!server) {
+      await sleep(poll);
+      continue;
+    }
+    const allowed = server.allowed_actions ?? [];
+    let action: 'poweroff' | 'stop_in_place' | undefined;
+    switch (server.state) {
+      case 'stopped':
+        return server;
+      case 'locked':
+        throw new Error('the server is locked by Scaleway and accepts no action; try again later');
+      case 'running':
+      case 'stopped in place':
+        action = 'poweroff';
+        break;
+      case 'starting':
+        startingSince ??= Date.now();
+        if (Date.now() - startingSince >= options.stuckAfterMs && allowed.includes('stop_in_place')) action = 'stop_in_place';
+        break;
+      default:
+        // stopping: wait for it.
+        break;
+    }
+    if (action) {
+      try {
+        await client.serverAction(id, action);
+        poll = POLL_FIRST_MS;
+      } catch (error) {
+        if (error instanceof NotFoundError) return undefined;
+        // Refused because the state moved on meanwhile (400, 409, or ambiguous after a retry), or
+        // still failing after the client's retries: read the state again, until the deadline.
+        // Anything else (denied, quota, …) will not get better by waiting.
+        const refused = error instanceof ScalewayError && (error.status === 400 || error.status === 409 || error.type === 'ambiguous');
+        if (!refused && !isRetryable(error)) throw error;
+        lastError = error;
+      }
+    }
+    if (server.state !== 'starting') startingSince = undefined;
+    if (Date.now() - started > options.serverStopTimeoutMs) {
+      throw new Error(
+        `the server is still ${server.state} after ${formatDuration(options.serverStopTimeoutMs)}; ` +
+          'run `kiln gc --force` again later (or raise --wait-timeout)' +
+          (lastError === undefined ? '' : `; last error: ${describeError(lastError)}`),
+      );
+    }
+    await sleep(poll);
+    poll = Math.min(POLL_MAX_MS, Math.round(poll * 1.5));
+  }
+}
+
+/** Rounds of the client's own retries gc spends on one deletion before reporting it failed:
+ * gc is a batch job, and one more round is cheap next to leaving a resource behind. */
+const DELETE_ROUNDS = 3;
+
+function isRetryable(error: unknown): boolean {
+  return error instanceof ScalewayError && error.retryable;
+}
+
+async function deleteOne(client: ScalewayClient, item: PlanItem): Promise<ItemResult> {
+  const calls = {
+    server: (id: string) => client.deleteServer(id),
+    volume: (id: string) => client.deleteVolume(id),
+    snapshot: (id: string) => client.deleteSnapshot(id),
+    image: (id: string) => client.deleteImage(id),
+    ip: (id: string) => client.deleteIp(id),
+  } as const;
+  for (let round = 1; ; round++) {
+    try {
+      await calls[item.type](item.id);
+      return { status: 'removed' };
+    } catch (error) {
+      if (error instanceof NotFoundError) return { status: 'removed', reason: 'already gone' };
+      if (round < DELETE_ROUNDS && isRetryable(error)) continue;
+      return { status: 'failed', reason: describeError(error) };
+    }
+  }
+}
+
+/** Stops and deletes a server, then the volumes that go with it. */
+async function removeServer(client: ScalewayClient, server: PlanItem, volumes: PlanItem[], options: RemoveOptions): Promise<ItemResult[]> {
+  let serverResult: ItemResult;
+  try {
+    const stopped = await stopServer(client, server.id, options);
+    serverResult = stopped ? await deleteOne(client, server) : { status: 'removed', reason: 'already gone' };
+  } catch (error) {
+    serverResult = { status: 'failed', reason: describeError(error) };
+  }
+  if (serverResult.status !== 'removed') {
+    const skipped: ItemResult = { status: 'skipped', reason: `its server ${server.id} could not be removed` };
+    return [serverResult, ...volumes.map(() => skipped)];
+  }
+  const volumeResults: ItemResult[] = [];
+  for (const volume of volumes) volumeResults.push(await deleteOne(client, volume));
+  return [serverResult, ...volumeResults];
+}
+
+/** Carries out the plan. Returns results parallel to `items` (undefined for kept items). */
+export async function removePlan(items: readonly PlanItem[], options: RemoveOptions): Promise<(ItemResult | undefined)[]> {
+  const results: (ItemResult | undefined)[] = new Array(items.length).fill(undefined);
+  const settle = (index: number, result: ItemResult) => {
+    results[index] = result;
+    options.onResult?.(items[index]!, result);
+  };
+
+  // A build is claimed once, before its first resource is touched.
+  const claims = new Map<string | undefined, Promise<string | undefined>>();
+  const claim = (buildId: string | undefined) => {
+    let pending = claims.get(buildId);
+    if (!pending) claims.set(buildId, (pending = options.claimBuild(buildId)));
+    return pending;
+  };
+
+  const volumesOf = new Map<string, number[]>();
+  items.forEach((item, index) => {
+    if (item.action !== 'with-server' || item.serverId === undefined) return;
+    const key = `${item.zone}/${item.serverId}`;
+    volumesOf.set(key, [...(volumesOf.get(key) ?? []), index]);
+  });
+
+  const indexes = (filter: (item: PlanItem) => boolean) =>
+    items.flatMap((item, index) => (item.action === 'delete' && filter(item) ? [index] : []));
+  const first = indexes((i) => i.type === 'server' || i.type === 'volume' || i.type === 'image');
+  const second = indexes((i) => i.type === 'snapshot' || i.type === 'ip');
+
+  const run = async (index: number) => {
+    const item = items[index]!;
+    const refusal = await claim(item.buildId);
+    const client = options.clientFor(item.zone);
+    if (item.type === 'server') {
+      const attached = volumesOf.get(`${item.zone}/${item.id}`) ?? [];
+      if (refusal) {
+        for (const i of [index, ...attached]) settle(i, { status: 'skipped', reason: refusal });
+        return;
+      }
+      const [serverResult, ...volumeResults] = await removeServer(client, item, attached.map((i) => items[i]!), options);
+      settle(index, serverResult!);
+      attached.forEach((i, n) => settle(i, volumeResults[n]!));
+      return;
+    }
+    settle(index, refusal ? { status: 'skipped', reason: refusal } : await deleteOne(client, item));
+  };
+
+  const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
+  for (const phase of [first, second]) {
+    const outcomes = await mapBounded(phase, concurrency, run);
+    // `run` reports its failures as results; a throw here is a bug or an unexpected error from
+    // claimBuild: report it on the item rather than lose the other results.
+    outcomes.forEach((outcome, n) => {
+      if (outcome.status === 'rejected' && results[phase[n]!] === undefined) {
+        settle(phase[n]!, { status: 'failed', reason: describeError(outcome.reason) });
+      }
+    });
+  }
+  return results;
+}
