@@ -443,6 +443,8 @@ export class ScalewayClient {
     // Set once an attempt may have reached Scaleway and been acted on (an answer of 5xx, a reset,
     // a timeout): from then on a repeat may find the work already done.
     let mayHaveTakenEffect = false;
+    // The retry budget (maxTotalMs) is per request; the caller's deadline is per call (all pages of a list).
+    const requestStartedAt = performance.now();
 
     for (let attempt = 1; ; attempt++) {
       if (scope.caller?.aborted) throw scope.caller.reason;
@@ -525,9 +527,10 @@ export class ScalewayClient {
         failure instanceof RateLimitedError && failure.retryAfterMs !== undefined
           ? failure.retryAfterMs
           : backoffDelay(this.#retry, attempt);
-      const spent = performance.now() - scope.startedAt;
+      const now = performance.now();
       const inTime =
-        spent + delay <= this.#retry.maxTotalMs && (scope.deadlineMs === undefined || spent + delay < scope.deadlineMs);
+        now - requestStartedAt + delay <= this.#retry.maxTotalMs &&
+        (scope.deadlineMs === undefined || now - scope.startedAt + delay < scope.deadlineMs);
       const retrying = clientRetries && attempt < this.#retry.attempts && inTime;
 
       this.#report({
