@@ -13,7 +13,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { DISK_MOUNT_POINTS } from './disk.js';
 
-export type ConfinementMode = 'unshare' | 'bwrap' | 'unconfined';
+/**
+ * `unshare`: mount + pid namespaces (plus a user namespace mapping us to root when we are not root);
+ * `unshare-userns`: the same with a user namespace even as root (root without CAP_SYS_ADMIN, e.g.
+ * in some containers); `bwrap`: bubblewrap; `unconfined`: directly on the host.
+ */
+export type ConfinementMode = 'unshare' | 'unshare-userns' | 'bwrap' | 'unconfined';
 
 export interface ConfinedRun {
   diskDir: string;
@@ -22,7 +27,7 @@ export interface ConfinedRun {
   /** Extra environment the SSH client asked for (names must be valid shell identifiers). */
   env?: Record<string, string>;
   /** Run under a pseudo-terminal (the SSH client requested a pty). */
-  pty?: { term: string };
+  pty?: { term: string; cols?: number; rows?: number };
   /** Defaults to the mode detectConfinement() found. */
   mode?: ConfinementMode;
 }
@@ -126,7 +131,7 @@ export function spawnConfined(options: ConfinedRun): ConfinedProcess {
     child = spawn('bwrap', [...args, '--', ...init, ...argv], { ...common, env: { PATH: HOST_PATH } });
   } else {
     const unshareArgs = ['--mount', '--pid', '--fork', '--kill-child'];
-    if (process.getuid?.() !== 0) unshareArgs.unshift('--map-root-user');
+    if (mode === 'unshare-userns' || process.getuid?.() !== 0) unshareArgs.unshift('--map-root-user');
     const guest = [...init, '/usr/bin/env', '-i', '-C', '/root', ...env, ...argv];
     child = spawn(
       'unshare',
@@ -184,7 +189,8 @@ export function detectConfinement(): Promise<ConfinementMode> {
       }
       await fs.mkdir(path.join(probeDisk, 'root'));
       const failures: string[] = [];
-      for (const mode of ['unshare', 'bwrap'] as const) {
+      const candidates: ConfinementMode[] = process.getuid?.() === 0 ? ['unshare', 'unshare-userns', 'bwrap'] : ['unshare', 'bwrap'];
+      for (const mode of candidates) {
         const result = await runToEnd(spawnConfined({ diskDir: probeDisk, command: 'echo ok', mode }));
         if (result.code === 0 && result.stdout.trim() === 'ok') {
           detectedMode = mode;
@@ -241,7 +247,12 @@ function guestEnv(options: ConfinedRun): string[] {
     SHELL: '/bin/sh',
     PATH: GUEST_PATH,
   });
-  if (options.pty) env.TERM = options.pty.term || 'xterm';
+  if (options.pty) {
+    env.TERM = options.pty.term || 'xterm';
+    // `script` gives its pty no size of its own; full-screen programs read these instead.
+    if (options.pty.cols) env.COLUMNS = String(options.pty.cols);
+    if (options.pty.rows) env.LINES = String(options.pty.rows);
+  }
   return Object.entries(env).map(([name, value]) => `${name}=${value}`);
 }
 

@@ -143,14 +143,14 @@ export class SimSshGateway {
 
   private onSession(entry: Attached, session: Session): void {
     const env: Record<string, string> = {};
-    let pty: { term: string } | undefined;
+    let pty: { term: string; cols?: number; rows?: number } | undefined;
 
     session.on('env', (accept, _reject, info) => {
       env[info.key] = info.val;
       accept?.();
     });
     session.on('pty', (accept, _reject, info) => {
-      pty = { term: info.term };
+      pty = { term: info.term, cols: info.cols, rows: info.rows };
       accept?.();
     });
     session.on('window-change', (accept) => accept?.());
@@ -173,7 +173,7 @@ export class SimSshGateway {
   private run(
     entry: Attached,
     channel: ServerChannel,
-    request: { command?: string; env: Record<string, string>; pty?: { term: string } },
+    request: { command?: string; env: Record<string, string>; pty?: { term: string; cols?: number; rows?: number } },
   ): void {
     let confined: ConfinedProcess;
     try {

@@ -19,8 +19,10 @@ function unavailable(tool: string): string | false {
   }
 }
 
-for (const mode of ['unshare', 'bwrap'] as const satisfies readonly ConfinementMode[]) {
-  describe(`confinement with ${mode}`, { skip: unavailable(mode) }, () => {
+const modes = ['unshare', 'unshare-userns', 'bwrap'] as const satisfies readonly ConfinementMode[];
+for (const mode of modes) {
+  const tool = mode === 'bwrap' ? 'bwrap' : 'unshare';
+  describe(`confinement with ${mode}`, { skip: unavailable(tool) }, () => {
     let workDir: string;
     let diskDir: string;
     const run = (command: string, env?: Record<string, string>) =>
