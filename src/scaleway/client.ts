@@ -6,9 +6,10 @@
 // - the wait between attempts is `backoffDelay` (jittered, the same function the engine's phase
 //   retries use), and ky's retry has no jitter;
 // - each attempt is reported through `onRequest` with its number and the delay before the next one;
-// - the whole call (every attempt and every wait) is bounded by the caller's signal and deadline;
-//   ky 1's `timeout` only bounds one attempt (we use it for `requestTimeoutMs`).
-import ky, { TimeoutError as KyTimeoutError } from 'ky';
+// - the whole call (every attempt and every wait) is bounded by the caller's signal and deadline.
+// ky 1's own `timeout` stops at the answer's headers; a per-attempt AbortSignal also bounds reading
+// the body, so `requestTimeoutMs` is implemented with that instead (ky `timeout: false`).
+import ky from 'ky';
 import {
   AmbiguousError,
   NetworkError,
@@ -61,7 +62,7 @@ export interface ClientOptions {
   retry?: RetryPolicy;
   /** Called after every attempt (success or not); for the event log and `--debug`. */
   onRequest?: (report: RequestReport) => void;
-  /** Bound on one attempt until its answer's headers arrive; default 30 s. */
+  /** Bound on one attempt, answer body included; default 30 s. */
   requestTimeoutMs?: number;
   /** Items per page of list calls, 1..100 (Scaleway's maximum, the default). */
   pageSize?: number;
@@ -454,6 +455,8 @@ export class ScalewayClient {
           { status: null, type: 'deadline_exceeded', retryable: true, request },
         );
       }
+      const attemptTimer = AbortSignal.timeout(this.#requestTimeoutMs);
+      const attemptSignal = scope.signal ? AbortSignal.any([scope.signal, attemptTimer]) : attemptTimer;
       const began = performance.now();
       const elapsed = () => Math.round(performance.now() - began);
       let failure: ScalewayError;
@@ -464,8 +467,8 @@ export class ScalewayClient {
           headers,
           json: spec.json,
           body: spec.text,
-          signal: scope.signal,
-          timeout: this.#requestTimeoutMs,
+          signal: attemptSignal,
+          timeout: false,
           retry: 0,
           throwHttpErrors: false,
         });
@@ -495,18 +498,19 @@ export class ScalewayClient {
           this.#report({ ...request, status: null, attempt, durationMs: elapsed(), error: 'aborted by the caller' });
           throw scope.caller.reason;
         }
-        if (!(e instanceof KyTimeoutError) && !(e instanceof TypeError) && !scope.deadline?.aborted) throw e; // a bug, not the network
         const deadlineHit = scope.deadline?.aborted === true;
+        const timedOut = !deadlineHit && attemptTimer.aborted;
+        if (!(e instanceof TypeError) && !deadlineHit && !timedOut) throw e; // a bug, not the network
         const code = errorCode(e);
         sent = !notSentCodes.has(code ?? '');
         const what = deadlineHit
           ? `no answer within the call's deadline of ${scope.deadlineMs} ms`
-          : e instanceof KyTimeoutError
+          : timedOut
             ? `no answer within ${this.#requestTimeoutMs} ms`
             : describeTransportError(e);
         failure = new NetworkError(
           `Could not reach Scaleway at ${new URL(this.apiUrl).host} for ${request.method} ${request.path}: ${what}. Check the network and api_url; kiln retries calls that are safe to repeat.`,
-          { status: null, type: deadlineHit ? 'deadline_exceeded' : e instanceof KyTimeoutError ? 'timeout' : code ?? 'network_error', retryable: true, request, cause: e },
+          { status: null, type: deadlineHit ? 'deadline_exceeded' : timedOut ? 'timeout' : code ?? 'network_error', retryable: true, request, cause: e },
         );
       }
 
