@@ -13,6 +13,7 @@ import { AmbiguousError, NotFoundError, type ScalewayClient } from '../scaleway/
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
 import type { EventStore, EventType, NewEvent } from '../store/index.js';
+import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { crashAfterCall } from './crash.js';
 import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
@@ -50,11 +51,24 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The engine's live state shared by the phases of one run (not persisted: rebuilt on resume). */
 export class PhaseRuntime {
   communicator: Communicator | undefined;
+  private readonly secrets: string[];
 
-  constructor(readonly deps: EngineDeps) {}
+  constructor(readonly deps: EngineDeps) {
+    this.secrets = secretValuesOf(deps.spec);
+  }
+
+  /** `data` with every secret value hidden: nothing secret may reach the log (provisioner output included). */
+  scrub<T>(data: T): T {
+    return scrubSecrets(data, this.secrets);
+  }
 
   record(input: Pick<PhaseInput, 'phase' | 'attempt'>, type: EventType, data: NewEvent['data'] = {}): void {
-    this.deps.store.append(this.deps.buildId, { type, phase: input.phase, attempt: input.attempt, data });
+    this.deps.store.append(this.deps.buildId, { type, phase: input.phase, attempt: input.attempt, data: this.scrub(data) });
+  }
+
+  /** Appends events not tied to a phase attempt (machine transitions, build.*), scrubbed. */
+  appendEvents(events: NewEvent[]): void {
+    this.deps.store.appendMany(this.deps.buildId, events.map((e) => ({ ...e, data: this.scrub(e.data ?? {}) })));
   }
 
   /** The latest event of `type` in this build's log. */
@@ -73,6 +87,18 @@ export class PhaseRuntime {
     this.communicator?.close();
     this.communicator = undefined;
   }
+}
+
+/** A deep copy of `value` with each secret inside a string replaced by the redaction placeholder. */
+export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
+  if (secrets.length === 0) return value;
+  const walk = (v: unknown): unknown => {
+    if (typeof v === 'string') return redactText(v, secrets);
+    if (Array.isArray(v)) return v.map(walk);
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x)]));
+    return v;
+  };
+  return walk(value) as T;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);

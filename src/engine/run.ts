@@ -11,7 +11,7 @@ import {
 } from '../../machines/build.machine.js';
 import type { PhaseName } from '../../machines/phases.js';
 import { provisionerPolicy, resolvePhasePolicies } from '../../machines/policy.js';
-import { backoffDelay, ScalewayClient } from '../scaleway/index.js';
+import { backoffDelay, ScalewayClient, type RequestReport } from '../scaleway/index.js';
 import type { Artifact, ErrorInfo, EventStore, OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
 import { crashAtListener } from './crash.js';
@@ -36,6 +36,8 @@ export interface RunOptions {
   resumeAt?: { phase: PhaseName; provisionerIndex: number; facts: BuildFacts };
   /** Lease time-to-live; the heartbeat renews it every third of it. */
   leaseTtlMs?: number;
+  /** Every API attempt (--debug). */
+  onRequest?: (report: RequestReport) => void;
 }
 
 export interface BuildOutcome {
@@ -104,6 +106,7 @@ export class BuildRun {
       secretKey: spec.secretKey,
       projectId: spec.projectId,
       organizationId: spec.organizationId,
+      onRequest: this.options.onRequest,
     });
     const rt = new PhaseRuntime({
       store,
@@ -126,7 +129,7 @@ export class BuildRun {
     const actor = createActor(machine, {
       input: machineInput(buildId, spec, onError === 'ask' && !this.options.decide ? 'cleanup' : onError, this.options.resumeAt),
       inspect: persistObserver(
-        (events) => store.appendMany(buildId, events),
+        (events) => rt.appendEvents(events),
         (error) => {
           // Without the log there is no crash safety: stop at the next safe point.
           persistFailure ??= error;
@@ -160,7 +163,7 @@ export class BuildRun {
         actor.start();
         if (this.interruptRequested) actor.send({ type: 'INTERRUPT' });
       });
-      return this.finish(end.value, end.context, persistFailure);
+      return this.finish(end.value, end.context, persistFailure, rt);
     } finally {
       rt.closeCommunicator();
       clearInterval(heartbeat);
@@ -173,7 +176,7 @@ export class BuildRun {
     }
   }
 
-  private finish(value: string, context: BuildContext, persistFailure: unknown): BuildOutcome {
+  private finish(value: string, context: BuildContext, persistFailure: unknown, rt: PhaseRuntime): BuildOutcome {
     const { store, buildId, spec } = this.options;
     const base = { buildId, builderName: spec.name, phase: context.phase };
     if (value === 'done') {
@@ -185,13 +188,13 @@ export class BuildRun {
         snapshotName: record?.resources.snapshot?.name ?? spec.snapshotName,
         zone: spec.zone,
       };
-      store.append(buildId, { type: 'build.succeeded', data: { artifact } });
+      rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
       return { ...base, status: 'succeeded', artifact };
     }
     if (value === 'interrupted') {
       const reason = persistFailure ? `the event log could not be written: ${(persistFailure as Error).message}` : 'interrupted by a signal';
       try {
-        store.append(buildId, { type: 'build.interrupted', phase: context.phase, data: { reason } });
+        rt.appendEvents([{ type: 'build.interrupted', phase: context.phase, data: { reason } }]);
       } catch {
         // The log is what failed; the message below still tells the user.
       }
@@ -200,11 +203,13 @@ export class BuildRun {
     const failure = context.failure ?? { phase: context.phase ?? 'prepare', error: { name: 'Error', message: 'the build failed', retryable: false } };
     const rolledBack = context.phase === 'cleanup' && failure.phase !== 'cleanup';
     const cleanedUp = rolledBack && context.cleanupError === null;
-    store.append(buildId, {
-      type: 'build.failed',
-      phase: failure.phase,
-      data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}) },
-    });
-    return { ...base, status: 'failed', failure, cleanedUp };
+    rt.appendEvents([
+      {
+        type: 'build.failed',
+        phase: failure.phase,
+        data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}) },
+      },
+    ]);
+    return { ...base, status: 'failed', failure: rt.scrub(failure), cleanedUp };
   }
 }

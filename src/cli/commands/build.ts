@@ -1,11 +1,33 @@
 import type { CommandModule } from 'yargs';
+import { templateInputOptions } from '../../template/options.js';
+import type { BuildArgs } from '../run/build.js';
 
-// Placeholder until the 'build' command lands; replaced by its owner.
-export const buildCommand: CommandModule = {
-  command: 'build',
-  describe: 'not implemented yet',
-  handler: () => {
-    process.stderr.write('kiln build: not implemented yet\n');
-    process.exit(2);
+// `kiln build <template>`: builds every builder of the template into a Scaleway image, each step
+// recorded in the event store so that an interrupted build can be resumed.
+export const buildCommand: CommandModule<object, BuildArgs> = {
+  command: 'build <template>',
+  describe: 'Build images from a template; every step is recorded and resumable',
+  builder: (yargs) =>
+    yargs
+      .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template (or a bare scaleway builder object)' })
+      .options(templateInputOptions)
+      .option('on-error', {
+        choices: ['cleanup', 'abort', 'ask'] as const,
+        default: 'cleanup' as const,
+        describe: 'On failure: remove what the build created (cleanup), keep it for inspection and `kiln resume` (abort), or ask (terminal only)',
+      })
+      .option('parallel-builds', { type: 'number', default: 0, describe: 'Run at most N builds at once (0 = no limit)' })
+      .option('force', { type: 'boolean', default: false, describe: 'Build even if an image or snapshot of the same name exists' })
+      .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then one per artifact' })
+      .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
+      .option('sim', { type: 'boolean', default: false, describe: 'Run against an embedded Scaleway simulator (no cloud account needed)' })
+      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
+      .check((argv) => {
+        if (!Number.isInteger(argv['parallel-builds']) || argv['parallel-builds'] < 0) throw new Error('--parallel-builds takes a whole number ≥ 0');
+        return true;
+      }),
+  handler: async (argv) => {
+    const { runBuildCommand } = await import('../run/build.js');
+    process.exitCode = await runBuildCommand(argv);
   },
 };

@@ -1,0 +1,122 @@
+// One sentence per build event, for people: the terminal renderers, plain output and
+// `kiln show` all describe events through this one function.
+import type { Artifact, BuildEvent, ErrorInfo } from '../../store/index.js';
+
+const s = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
+
+export function describeError(e: unknown): string {
+  const error = e as Partial<ErrorInfo> | undefined;
+  if (!error) return 'unknown error';
+  return error.name && error.name !== 'Error' ? `${error.name}: ${s(error.message)}` : s(error.message);
+}
+
+export function formatDuration(ms: number): string {
+  if (ms < 1000) return `${Math.round(ms)}ms`;
+  const sec = ms / 1000;
+  if (sec < 60) return `${sec.toFixed(1)}s`;
+  const m = Math.floor(sec / 60);
+  const rest = Math.round(sec - m * 60);
+  if (m < 60) return `${m}m${String(rest).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Packer's artifact sentence. */
+export function describeArtifact(a: Artifact): string {
+  return `An image was created: '${a.imageName}' (ID: ${a.imageId}) in zone '${a.zone}' based on snapshot '${a.snapshotName}' (ID: ${a.snapshotId})`;
+}
+
+/** A line for the event, or null for events that are shown otherwise (output) or not at all. */
+export function describeEvent(e: BuildEvent): string | null {
+  const d = e.data;
+  switch (e.type) {
+    case 'build.started':
+      return `Build ${e.buildId} started (template ${s(d.templatePath)}, builder ${s(d.builderName)}, on error: ${s(d.onError)})`;
+    case 'build.resumed':
+      return `Build resumed at ${s(d.fromPhase)}${d.fromProvisioner !== undefined ? ` (provisioner ${s(d.fromProvisioner)})` : ''} by process ${s(d.pid)} on ${s(d.host)}`;
+    case 'build.interrupted':
+      return `Build interrupted during ${s(e.phase)}: ${s(d.reason)}`;
+    case 'build.failed':
+      return `Build failed in ${s(e.phase)}: ${describeError(d.error)}${d.cleanedUp ? ' (everything it created was removed)' : ''}`;
+    case 'build.succeeded':
+      return `Build finished: ${describeArtifact(d.artifact as Artifact)}`;
+    case 'phase.started':
+      return e.attempt > 1
+        ? `${e.phase}: attempt ${e.attempt}`
+        : `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}${d.reason === 'failure' ? ' (after the failure)' : ''}: started`;
+    case 'phase.retrying':
+      return `${e.phase}: attempt ${e.attempt} failed (${describeError(d.error)}); retrying${typeof d.delayMs === 'number' ? ` in ${formatDuration(d.delayMs)}` : ''}`;
+    case 'phase.succeeded':
+      return `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}: done${typeof d.durationMs === 'number' ? ` in ${formatDuration(d.durationMs)}` : ''}`;
+    case 'phase.failed':
+      return `${e.phase}: failed: ${describeError(d.error)}`;
+    case 'cleanup.started':
+      return `Cleaning up after the failure: removing what the build created, newest first`;
+    case 'key.created':
+      return 'Created a temporary SSH key pair';
+    case 'key.deleted':
+      return 'Deleted the temporary SSH key pair';
+    case 'server.create.requested':
+      return `Creating server ${s(d.name)} (${s(d.commercialType)})`;
+    case 'server.created':
+      return `Server ${s(d.serverId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'volume.tagged':
+      return `Tagged volume ${s(d.volumeId)}`;
+    case 'server.poweron.requested':
+      return `Powering on server ${s(d.serverId)}`;
+    case 'server.poweron.accepted':
+      return `Server ${s(d.serverId)} is starting`;
+    case 'server.running':
+      return `Server ${s(d.serverId)} is running at ${s(d.publicIp)}`;
+    case 'ssh.connected':
+      return `Connected over SSH to ${s(d.username)}@${s(d.host)}`;
+    case 'provisioner.started':
+      return `Provisioning with ${s(d.type)} (provisioner ${s(d.index)})`;
+    case 'provisioner.succeeded':
+      return `Provisioner ${s(d.index)} finished`;
+    case 'server.poweroff.requested':
+      return `Powering off server ${s(d.serverId)}`;
+    case 'server.poweroff.accepted':
+      return `Server ${s(d.serverId)} is stopping`;
+    case 'server.stopped':
+      return `Server ${s(d.serverId)} stopped`;
+    case 'snapshot.create.requested':
+      return `Creating snapshot ${s(d.name)} of volume ${s(d.volumeId)}`;
+    case 'snapshot.created':
+      return `Snapshot ${s(d.snapshotId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'snapshot.available':
+      return `Snapshot ${s(d.snapshotId)} is available`;
+    case 'image.create.requested':
+      return `Creating image ${s(d.name)} from snapshot ${s(d.snapshotId)}`;
+    case 'image.created':
+      return `Image ${s(d.imageId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'image.available':
+      return `Image ${s(d.imageId)} is available`;
+    case 'server.delete.requested':
+      return `Deleting server ${s(d.serverId)}`;
+    case 'server.deleted':
+      return `Server ${s(d.serverId)} deleted`;
+    case 'volume.delete.requested':
+      return `Deleting volume ${s(d.volumeId)}`;
+    case 'volume.deleted':
+      return `Volume ${s(d.volumeId)} deleted${d.alreadyGone ? ' (it was already gone)' : ''}`;
+    case 'snapshot.delete.requested':
+      return `Deleting snapshot ${s(d.snapshotId)}`;
+    case 'snapshot.deleted':
+      return `Snapshot ${s(d.snapshotId)} deleted${d.alreadyGone ? ' (it was already gone)' : ''}`;
+    case 'image.delete.requested':
+      return `Deleting image ${s(d.imageId)}`;
+    case 'image.deleted':
+      return `Image ${s(d.imageId)} deleted${d.alreadyGone ? ' (it was already gone)' : ''}`;
+    case 'resource.reconciled':
+      return `Found ${s(d.kind)} ${s(d.id)} by its tags`;
+    case 'resource.missing':
+      return `The ${s(d.kind)} ${s(d.id)} no longer exists`;
+    case 'provision.output':
+      return null;
+  }
+}
+
+/** The output lines of a `provision.output` event. */
+export function outputLines(e: BuildEvent): { stream: string; line: string }[] {
+  return e.type === 'provision.output' && Array.isArray(e.data.lines) ? (e.data.lines as { stream: string; line: string }[]) : [];
+}

@@ -1,0 +1,230 @@
+// Progress output of `kiln build` / `kiln resume`, from the build events as they are appended:
+// - `json`: one JSON object per event (the event itself, snake_case keys), for machines;
+// - `plain`: timestamped lines, for logs and pipes;
+// - `tty`: a live list of phases per build (the running one with elapsed time, attempts and the
+//   last retry reason) under the scrolling provisioner output and messages.
+import { PHASES, type PhaseName } from '../../../machines/phases.js';
+import type { Artifact, BuildEvent } from '../../store/index.js';
+import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from './describe.js';
+
+export interface ProgressRenderer {
+  /** A build this process runs: its events are rendered under `builderName`. */
+  track(buildId: string, builderName: string, phasesToShow?: readonly PhaseName[]): void;
+  onEvent(event: BuildEvent): void;
+  /** Stops live updates; prints nothing more. */
+  close(): void;
+}
+
+export type OutputMode = 'json' | 'plain' | 'tty';
+
+export function createRenderer(mode: OutputMode, out: NodeJS.WritableStream = process.stdout): ProgressRenderer {
+  if (mode === 'json') return new JsonRenderer(out);
+  if (mode === 'tty') return new TtyRenderer(out as NodeJS.WriteStream);
+  return new PlainRenderer(out);
+}
+
+/** The JSON form of an event: what `--json` prints and `kiln show --events --json` returns. */
+export function eventJson(e: BuildEvent): Record<string, unknown> {
+  return { build_id: e.buildId, seq: e.seq, at: e.at, type: e.type, phase: e.phase, attempt: e.attempt, data: e.data };
+}
+
+export function artifactJson(buildId: string, builderName: string, a: Artifact): Record<string, unknown> {
+  return {
+    type: 'artifact',
+    build_id: buildId,
+    builder: builderName,
+    image_id: a.imageId,
+    image_name: a.imageName,
+    snapshot_id: a.snapshotId,
+    snapshot_name: a.snapshotName,
+    zone: a.zone,
+  };
+}
+
+class JsonRenderer implements ProgressRenderer {
+  private readonly ids = new Set<string>();
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  track(buildId: string): void {
+    this.ids.add(buildId);
+  }
+  onEvent(e: BuildEvent): void {
+    if (this.ids.has(e.buildId)) this.out.write(JSON.stringify(eventJson(e)) + '\n');
+  }
+  close(): void {}
+}
+
+class PlainRenderer implements ProgressRenderer {
+  private readonly names = new Map<string, string>();
+  constructor(private readonly out: NodeJS.WritableStream) {}
+  track(buildId: string, builderName: string): void {
+    this.names.set(buildId, builderName);
+  }
+  onEvent(e: BuildEvent): void {
+    const name = this.names.get(e.buildId);
+    if (name === undefined) return;
+    const at = e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+    for (const o of outputLines(e)) this.out.write(`${at}     ${name}: ${o.line}\n`);
+    const text = describeEvent(e);
+    if (text !== null) this.out.write(`${at} ==> ${name}: ${text}\n`);
+  }
+  close(): void {}
+}
+
+type PhaseStatus = 'pending' | 'running' | 'retrying' | 'done' | 'failed';
+
+interface PhaseRow {
+  label: string;
+  phase: PhaseName;
+  provisionerIndex?: number;
+  status: PhaseStatus;
+  startedAt?: number;
+  endedAt?: number;
+  attempt: number;
+  note?: string;
+}
+
+interface TrackedBuild {
+  id: string;
+  name: string;
+  rows: PhaseRow[];
+  state: string;
+}
+
+const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
+const ICON: Record<PhaseStatus, string> = { pending: '·', running: '', retrying: '↻', done: '✓', failed: '✗' };
+
+class TtyRenderer implements ProgressRenderer {
+  private readonly builds = new Map<string, TrackedBuild>();
+  private blockLines = 0;
+  private frame = 0;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(private readonly out: NodeJS.WriteStream) {
+    this.timer = setInterval(() => this.redraw([]), 200);
+    this.timer.unref();
+  }
+
+  track(buildId: string, builderName: string, phasesToShow: readonly PhaseName[] = PHASES): void {
+    const rows: PhaseRow[] = phasesToShow.map((phase) => ({ label: phase, phase, status: 'pending', attempt: 0 }));
+    this.builds.set(buildId, { id: buildId, name: builderName, rows, state: 'running' });
+  }
+
+  private row(b: TrackedBuild, phase: PhaseName, provisionerIndex?: number): PhaseRow | undefined {
+    if (phase !== 'provision') return b.rows.find((r) => r.phase === phase);
+    let row = b.rows.find((r) => r.phase === 'provision' && r.provisionerIndex === provisionerIndex);
+    if (!row) {
+      // One row per provisioner, created as they start, in place of the generic one.
+      const generic = b.rows.findIndex((r) => r.phase === 'provision' && r.provisionerIndex === undefined);
+      const last = b.rows.map((r) => r.phase).lastIndexOf('provision');
+      row = { label: `provision #${provisionerIndex}`, phase, provisionerIndex, status: 'pending', attempt: 0 };
+      if (generic >= 0) b.rows.splice(generic, 1, row);
+      else b.rows.splice(last + 1, 0, row);
+    }
+    return row;
+  }
+
+  onEvent(e: BuildEvent): void {
+    const b = this.builds.get(e.buildId);
+    if (!b) return;
+    const log: string[] = [];
+    const now = Date.parse(e.at);
+    const d = e.data;
+    const provisionerIndex = typeof d.provisionerIndex === 'number' ? d.provisionerIndex : undefined;
+    switch (e.type) {
+      case 'phase.started': {
+        const r = e.phase && this.row(b, e.phase, provisionerIndex);
+        if (r) {
+          if (e.attempt <= 1 || r.startedAt === undefined) r.startedAt = now;
+          r.status = 'running';
+          r.attempt = e.attempt;
+          if (e.attempt <= 1) r.note = undefined;
+        }
+        break;
+      }
+      case 'phase.retrying': {
+        const r = e.phase && b.rows.find((x) => x.phase === e.phase && x.status !== 'done');
+        if (r) {
+          r.status = 'retrying';
+          r.note = `attempt ${e.attempt} failed: ${describeError(d.error)}`;
+        }
+        log.push(`${b.name}: ${describeEvent(e)}`);
+        break;
+      }
+      case 'phase.succeeded': {
+        const r = e.phase && (e.phase === 'provision' ? this.row(b, e.phase, provisionerIndex) : b.rows.find((x) => x.phase === e.phase));
+        if (r) {
+          r.status = 'done';
+          r.endedAt = now;
+          r.note = undefined;
+        }
+        break;
+      }
+      case 'phase.failed': {
+        const r = e.phase && b.rows.find((x) => x.phase === e.phase && (x.status === 'running' || x.status === 'retrying'));
+        if (r) {
+          r.status = 'failed';
+          r.endedAt = now;
+          r.note = describeError(d.error);
+        }
+        log.push(`${b.name}: ${describeEvent(e)}`);
+        break;
+      }
+      case 'provision.output':
+        for (const o of outputLines(e)) log.push(`    ${b.name}: ${o.line}`);
+        break;
+      case 'build.started':
+      case 'build.resumed':
+      case 'build.succeeded':
+      case 'build.failed':
+      case 'build.interrupted':
+      case 'cleanup.started':
+        b.state = e.type;
+        log.push(`${b.name}: ${describeEvent(e)}`);
+        break;
+      default:
+        break;
+    }
+    this.redraw(log);
+  }
+
+  private renderBlock(): string[] {
+    const lines: string[] = [];
+    const now = Date.now();
+    const spin = SPINNER[this.frame++ % SPINNER.length]!;
+    for (const b of this.builds.values()) {
+      lines.push(`\x1b[1m${b.name}\x1b[0m  build ${b.id}`);
+      for (const r of b.rows) {
+        const icon = r.status === 'running' ? spin : ICON[r.status];
+        const elapsed = r.startedAt !== undefined ? formatDuration((r.endedAt ?? now) - r.startedAt) : '';
+        const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
+        const note = r.note ? `  ${r.note}` : '';
+        const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${attempt}${note}`;
+        const width = this.out.columns ?? 100;
+        const clipped = text.length > width - 1 ? text.slice(0, width - 2) + '…' : text;
+        lines.push(r.status === 'pending' ? `\x1b[2m${clipped}\x1b[0m` : r.status === 'failed' ? `\x1b[31m${clipped}\x1b[0m` : clipped);
+      }
+    }
+    return lines;
+  }
+
+  private redraw(log: string[]): void {
+    let text = this.blockLines > 0 ? `\x1b[${this.blockLines}A\x1b[0J` : '';
+    for (const line of log) text += line + '\n';
+    const block = this.renderBlock();
+    text += block.join('\n') + '\n';
+    this.blockLines = block.length;
+    this.out.write(text);
+  }
+
+  close(): void {
+    clearInterval(this.timer);
+    this.redraw([]);
+  }
+}
+
+/** The end-of-build lines, as Packer prints them. */
+export function artifactReport(results: { builderName: string; artifact?: Artifact }[]): string {
+  const ok = results.filter((r) => r.artifact);
+  if (ok.length === 0) return '';
+  return ['==> Builds finished. The artifacts of successful builds are:', ...ok.map((r) => `--> ${r.builderName}: ${describeArtifact(r.artifact!)}`)].join('\n') + '\n';
+}
