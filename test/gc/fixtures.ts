@@ -24,6 +24,8 @@ export interface GcWorld {
   client: (zone?: string) => ScalewayClient;
   gc: (...args: string[]) => Promise<KilnResult>;
   openStore: () => EventStore;
+  /** Stops the simulator and starts another (same state dir, other options); gc follows it. */
+  restartSim: (options: SimulatorOptions) => Promise<void>;
   close: () => Promise<void>;
 }
 
@@ -41,19 +43,25 @@ export async function startGcWorld(options: SimulatorOptions = {}): Promise<GcWo
     KILN_DB: dbPath,
     XDG_STATE_HOME: join(dir, 'state'),
   });
-  return {
+  const world: GcWorld = {
     sim,
     dir,
     dbPath,
     env,
-    client: (zone = ZONE) => new ScalewayClient({ apiUrl: sim.apiUrl, zone, secretKey: SECRET, projectId: PROJECT }),
+    client: (zone = ZONE) => new ScalewayClient({ apiUrl: world.sim.apiUrl, zone, secretKey: SECRET, projectId: PROJECT }),
     gc: (...args) => runKiln(['gc', ...args], { env }),
     openStore: () => EventStore.open(dbPath),
+    restartSim: async (next) => {
+      await world.sim.close();
+      world.sim = await startTestSimulator(next);
+      env.SCW_API_URL = world.sim.apiUrl;
+    },
     close: async () => {
-      await sim.close();
+      await world.sim.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };
+  return world;
 }
 
 export const kilnTags = (buildId: string, phase: string) => ['kiln', `kiln-build=${buildId}`, `kiln-phase=${phase}`];
