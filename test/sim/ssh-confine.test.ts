@@ -74,3 +74,18 @@ for (const mode of modes) {
     });
   });
 }
+
+describe('unconfined (explicit opt-in)', () => {
+  it('runs the command on the host, starting in the disk’s root/ directory', async () => {
+    const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-sim-unconfined-'));
+    try {
+      const diskDir = path.join(workDir, 'disk');
+      await createBaseDisk(diskDir, { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12', arch: 'x86_64' });
+      const result = await runToEnd(spawnConfined({ diskDir, command: `pwd; echo "$HOME"; test -d ${workDir} && echo host-visible`, mode: 'unconfined' }));
+      const home = path.join(diskDir, 'root');
+      assert.equal(result.stdout, `${home}\n${home}\nhost-visible\n`, result.stderr);
+    } finally {
+      await fs.rm(workDir, { recursive: true, force: true });
+    }
+  });
+});
