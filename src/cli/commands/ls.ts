@@ -1,11 +1,17 @@
 import type { CommandModule } from 'yargs';
+import type { LsArgs } from '../run/ls.js';
 
-// Placeholder until the 'ls' command lands; replaced by its owner.
-export const lsCommand: CommandModule = {
+// `kiln ls`: builds, newest first.
+export const lsCommand: CommandModule<object, LsArgs> = {
   command: 'ls',
-  describe: 'not implemented yet',
-  handler: () => {
-    process.stderr.write('kiln ls: not implemented yet\n');
-    process.exit(2);
+  describe: 'List builds, newest first: id, template, status, phase, start, duration, image',
+  builder: (yargs) =>
+    yargs
+      .option('status', { choices: ['running', 'succeeded', 'failed', 'interrupted'] as const, describe: 'Only builds with this status' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print a JSON array' })
+      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+  handler: async (argv) => {
+    const { runLsCommand } = await import('../run/ls.js');
+    process.exitCode = runLsCommand(argv);
   },
 };

@@ -1,11 +1,18 @@
 import type { CommandModule } from 'yargs';
+import type { ShowArgs } from '../run/show.js';
 
-// Placeholder until the 'show' command lands; replaced by its owner.
-export const showCommand: CommandModule = {
-  command: 'show',
-  describe: 'not implemented yet',
-  handler: () => {
-    process.stderr.write('kiln show: not implemented yet\n');
-    process.exit(2);
+// `kiln show <build-id>`: the timeline of one build.
+export const showCommand: CommandModule<object, ShowArgs> = {
+  command: 'show <id>',
+  describe: "Show a build's timeline: phases, attempts, errors, resources and their fate, the artifact",
+  builder: (yargs) =>
+    yargs
+      .positional('id', { type: 'string', demandOption: true, describe: 'Build id (or an unambiguous prefix); `kiln ls` lists them' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
+      .option('events', { type: 'boolean', default: false, describe: 'Print the raw event log' })
+      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+  handler: async (argv) => {
+    const { runShowCommand } = await import('../run/show.js');
+    process.exitCode = runShowCommand(argv);
   },
 };

@@ -1,0 +1,57 @@
+// `kiln ls`: the builds of the event store, newest first.
+import { EventStore, resolveDbPath, type BuildRecord, type BuildStatus } from '../../store/index.js';
+import { formatDuration } from '../render/describe.js';
+import { formatTable } from '../render/table.js';
+
+export interface LsArgs {
+  status?: BuildStatus;
+  json: boolean;
+  db?: string;
+}
+
+function durationMs(b: BuildRecord): number {
+  return Date.parse(b.updatedAt) - Date.parse(b.createdAt);
+}
+
+export function lsJson(b: BuildRecord): Record<string, unknown> {
+  return {
+    id: b.id,
+    template: b.templatePath,
+    builder: b.builderName,
+    status: b.status,
+    phase: b.phase,
+    started_at: b.createdAt,
+    updated_at: b.updatedAt,
+    duration_ms: durationMs(b),
+    image_id: b.artifact?.imageId ?? null,
+  };
+}
+
+export function runLsCommand(argv: LsArgs): number {
+  const store = EventStore.open(resolveDbPath(argv.db));
+  try {
+    const builds = store.listBuilds({ status: argv.status });
+    if (argv.json) {
+      process.stdout.write(JSON.stringify(builds.map(lsJson)) + '\n');
+      return 0;
+    }
+    if (builds.length === 0) {
+      process.stdout.write(argv.status ? `No ${argv.status} builds.\n` : 'No builds yet. Start one with `kiln build <template>` (or try `kiln build --sim examples/basic.json`).\n');
+      return 0;
+    }
+    const rows = builds.map((b) => [
+      b.id,
+      b.templatePath,
+      b.builderName,
+      b.status,
+      b.phase ?? '-',
+      b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      formatDuration(durationMs(b)),
+      b.artifact?.imageId ?? '-',
+    ]);
+    process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'STARTED', 'DURATION', 'IMAGE'], rows));
+    return 0;
+  } finally {
+    store.close();
+  }
+}

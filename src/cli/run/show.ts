@@ -1,0 +1,186 @@
+// `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
+// resources it created and their fate; the artifact), or with --events its raw event log.
+import { EventStore, resolveDbPath, type BuildEvent, type BuildRecord } from '../../store/index.js';
+import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from '../render/describe.js';
+import { eventJson } from '../render/progress.js';
+import { formatTable } from '../render/table.js';
+import { lsJson } from './ls.js';
+
+export interface ShowArgs {
+  id: string;
+  json: boolean;
+  events: boolean;
+  db?: string;
+}
+
+export interface TimelineEntry {
+  kind: 'phase' | 'build';
+  /** Phase name, or the build event (started, resumed, crashed, interrupted, failed, succeeded). */
+  name: string;
+  provisionerIndex?: number;
+  startedAt: string;
+  durationMs?: number;
+  attempts?: number;
+  status: string;
+  errors: string[];
+}
+
+export interface ResourceFate {
+  kind: 'server' | 'volume' | 'snapshot' | 'image';
+  id: string;
+  createdAt: string;
+  fate: 'kept' | 'deleted' | 'missing';
+  reconciled: boolean;
+}
+
+const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted']);
+
+/** Folds a build's events into its timeline. */
+export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
+  const out: TimelineEntry[] = [];
+  let open: TimelineEntry | undefined;
+  let ended = true;
+  const closeOpen = (at: string, status: string) => {
+    if (open && open.status === 'running') {
+      open.status = status;
+      open.durationMs = Date.parse(at) - Date.parse(open.startedAt);
+    }
+  };
+  for (const e of events) {
+    const d = e.data;
+    switch (e.type) {
+      case 'build.started':
+      case 'build.resumed':
+        if (e.type === 'build.resumed' && !ended) {
+          // The previous process left no end: it was killed (or crashed).
+          closeOpen(e.at, 'crashed');
+          out.push({ kind: 'build', name: 'crashed', startedAt: e.at, status: 'process ended without recording an end', errors: [] });
+        }
+        ended = false;
+        out.push({ kind: 'build', name: e.type.slice('build.'.length), startedAt: e.at, status: describeEvent(e) ?? '', errors: [] });
+        break;
+      case 'phase.started': {
+        const index = typeof d.provisionerIndex === 'number' ? d.provisionerIndex : undefined;
+        if (open && open.name === e.phase && open.provisionerIndex === index && open.status === 'running' && e.attempt > 1) {
+          open.attempts = e.attempt;
+          break;
+        }
+        closeOpen(e.at, 'abandoned');
+        open = { kind: 'phase', name: `${e.phase}${d.reason === 'failure' ? ' (rollback)' : ''}`, provisionerIndex: index, startedAt: e.at, attempts: e.attempt, status: 'running', errors: [] };
+        if (open.name !== e.phase) open.name = e.phase!;
+        out.push(open);
+        break;
+      }
+      case 'phase.retrying':
+        open?.errors.push(`attempt ${e.attempt}: ${describeError(d.error)}`);
+        break;
+      case 'phase.succeeded':
+        closeOpen(e.at, 'succeeded');
+        break;
+      case 'phase.failed':
+        if (open && open.status === 'running') {
+          open.errors.push(describeError(d.error));
+          closeOpen(e.at, 'failed');
+        }
+        break;
+      default:
+        if (TERMINAL.has(e.type)) {
+          closeOpen(e.at, e.type === 'build.interrupted' ? 'interrupted' : 'failed');
+          ended = true;
+          out.push({ kind: 'build', name: e.type.slice('build.'.length), startedAt: e.at, status: describeEvent(e) ?? '', errors: [] });
+        }
+    }
+  }
+  return out;
+}
+
+/** The resources the build created and what became of them. */
+export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
+  const out = new Map<string, ResourceFate>();
+  const add = (kind: ResourceFate['kind'], id: unknown, at: string, reconciled: boolean) => {
+    if (typeof id === 'string' && !out.has(id)) out.set(id, { kind, id, createdAt: at, fate: 'kept', reconciled });
+  };
+  for (const e of events) {
+    const d = e.data;
+    if (e.type === 'server.created') {
+      add('server', d.serverId, e.at, d.reconciled === true);
+      if (Array.isArray(d.volumeIds)) for (const v of d.volumeIds) add('volume', v, e.at, d.reconciled === true);
+    } else if (e.type === 'snapshot.created') add('snapshot', d.snapshotId, e.at, d.reconciled === true);
+    else if (e.type === 'image.created') add('image', d.imageId, e.at, d.reconciled === true);
+    else if (e.type.endsWith('.deleted')) {
+      const id = d.serverId ?? d.volumeId ?? d.snapshotId ?? d.imageId;
+      const r = typeof id === 'string' ? out.get(id) : undefined;
+      if (r) r.fate = 'deleted';
+      if (e.type === 'server.deleted' && d.terminated) for (const v of out.values()) if (v.kind === 'volume') v.fate = 'deleted';
+    } else if (e.type === 'resource.missing') {
+      const r = typeof d.id === 'string' ? out.get(d.id) : undefined;
+      if (r) r.fate = 'missing';
+    }
+  }
+  return [...out.values()];
+}
+
+function human(build: BuildRecord, events: BuildEvent[]): string {
+  const lines: string[] = [];
+  lines.push(`Build ${build.id}  ${build.status}${build.phase ? ` (phase ${build.phase})` : ''}`);
+  lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
+  lines.push(`  builder   ${build.builderName}    on error: ${build.onError}`);
+  lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
+  if (build.lease && build.lease.expiresAt > Date.now()) lines.push(`  running in process ${build.lease.pid} on ${build.lease.host}`);
+  lines.push('', 'Timeline');
+  const rows = timeline(events).map((t) => [
+    t.startedAt.slice(11, 19),
+    t.kind === 'phase' ? `${t.name}${t.provisionerIndex !== undefined ? ` #${t.provisionerIndex}` : ''}` : `[${t.name}]`,
+    t.durationMs !== undefined ? formatDuration(t.durationMs) : '',
+    t.attempts !== undefined ? String(t.attempts) : '',
+    t.kind === 'phase' ? [t.status, ...t.errors].join('; ') : t.status,
+  ]);
+  lines.push(formatTable(['AT', 'PHASE', 'TOOK', 'ATTEMPTS', 'RESULT'], rows).trimEnd().replace(/^/gm, '  '));
+  const fates = resourceFates(events);
+  lines.push('', 'Resources');
+  if (fates.length === 0) lines.push('  none created');
+  else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.kind, f.id, f.fate + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
+  if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
+  if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
+  if (build.status === 'failed' || build.status === 'interrupted') {
+    lines.push('', `Continue with \`kiln resume ${build.id}\`, or remove what is left with \`kiln gc --build ${build.id} --force\`.`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function rawEvents(events: BuildEvent[]): string {
+  return events
+    .map((e) => {
+      const text = e.type === 'provision.output' ? outputLines(e).map((o) => `| ${o.line}`).join('\n' + ' '.repeat(8)) : describeEvent(e) ?? '';
+      return `${String(e.seq).padStart(5)}  ${e.at}  ${e.type.padEnd(26)} ${(e.phase ?? '').padEnd(20)} ${e.attempt || ''}\n        ${text}`;
+    })
+    .join('\n') + '\n';
+}
+
+export function runShowCommand(argv: ShowArgs): number {
+  const store = EventStore.open(resolveDbPath(argv.db));
+  try {
+    let build: BuildRecord;
+    try {
+      build = store.findBuild(argv.id);
+    } catch (error) {
+      process.stderr.write(`kiln show: ${(error as Error).message}\n`);
+      return 2;
+    }
+    const events = store.events(build.id);
+    if (argv.json) {
+      const body: Record<string, unknown> = {
+        build: { ...lsJson(build), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
+        timeline: timeline(events),
+        resources: resourceFates(events),
+      };
+      if (argv.events) body.events = events.map(eventJson);
+      process.stdout.write(JSON.stringify(body) + '\n');
+    } else {
+      process.stdout.write(argv.events ? rawEvents(events) : human(build, events));
+    }
+    return 0;
+  } finally {
+    store.close();
+  }
+}
