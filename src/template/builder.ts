@@ -72,6 +72,8 @@ export interface BuilderContext {
   env: Readonly<Record<string, string | undefined>>;
   configFile: ScalewayConfigFile;
   templateDir: string;
+  /** For `~/` in paths: $HOME of the given environment. */
+  home: string;
   initTime: Date;
   uuid: string;
   warnings: string[];
@@ -236,7 +238,7 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     userData,
     timeouts,
     phasePolicy: readPhasePolicy(reader),
-    communicator: readCommunicator(reader, ctx.templateDir, ctx.warnings),
+    communicator: readCommunicator(reader, ctx, ctx.warnings),
   };
   return problems.count === before ? spec : undefined;
 }

@@ -43,7 +43,7 @@ export const COMMUNICATOR_DEFAULTS = {
   agentAuth: false,
 } as const;
 
-export function readCommunicator(reader: FieldReader, templateDir: string, warnings: string[]): CommunicatorSpec {
+export function readCommunicator(reader: FieldReader, paths: { templateDir: string; home: string }, warnings: string[]): CommunicatorSpec {
   let type: 'ssh' | 'none' = 'ssh';
   if (reader.raw.communicator === 'winrm') {
     reader.ctx.problems.add(reader.path('communicator'), 'the winrm communicator is not supported by kiln', 'use "ssh" (the default) or "none"');
@@ -58,7 +58,7 @@ export function readCommunicator(reader: FieldReader, templateDir: string, warni
   }
 
   const username = reader.string('ssh_username') ?? COMMUNICATOR_DEFAULTS.username;
-  const privateKeyFile = readPrivateKeyFile(reader, templateDir);
+  const privateKeyFile = readPrivateKeyFile(reader, paths);
   const password = reader.string('ssh_password', { secret: true });
   // The seed: the temporary key pair only lets root in.
   if (username !== 'root' && !privateKeyFile && !password && reader.bool('ssh_agent_auth') !== true) {
@@ -85,10 +85,10 @@ function positiveOr(value: number | undefined, fallback: number): number {
 }
 
 // Packer refuses a key file it cannot read or parse; so does kiln, before anything is created.
-function readPrivateKeyFile(reader: FieldReader, templateDir: string): string | undefined {
+function readPrivateKeyFile(reader: FieldReader, paths: { templateDir: string; home: string }): string | undefined {
   const written = reader.string('ssh_private_key_file');
   if (written === undefined) return undefined;
-  const path = resolveLocalPath(templateDir, written);
+  const path = resolveLocalPath(paths.templateDir, written, paths.home);
   const where = path === written ? `"${written}"` : `"${written}" (${path})`;
   const fail = (message: string, hint?: string): undefined => {
     reader.ctx.problems.add(reader.path('ssh_private_key_file'), message, hint);

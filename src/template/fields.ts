@@ -181,9 +181,11 @@ export class FieldReader {
         ok = false;
         continue;
       }
+      // Keys may use template functions too (Packer interpolates map keys as well as values).
+      const evaluatedName = this.ctx.interpolate(name, path);
       const text = this.ctx.interpolate(item, path);
-      if (text === undefined) ok = false;
-      else out[name] = text;
+      if (text === undefined || evaluatedName === undefined) ok = false;
+      else out[evaluatedName] = text;
     }
     return ok ? out : undefined;
   }

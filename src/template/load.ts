@@ -3,6 +3,7 @@
 // TemplateError listing every problem. Offline only: nothing here calls the API.
 import { createHash, randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { Problems, TemplateError } from './errors.js';
 import { FieldReader, isObject, describeType, type FieldContext, type JsonObject } from './fields.js';
@@ -59,6 +60,7 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
   const templatePath = resolve(path);
   const templateDir = dirname(templatePath);
   const env = options.env ?? process.env;
+  const home = env.HOME || homedir();
   const problems = new Problems();
   const warnings: string[] = [];
   const evaluation: TemplateEvaluation = options.evaluation ?? { initTime: new Date().toISOString(), uuid: randomUUID() };
@@ -130,7 +132,7 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
 
   const rawBuilders = readBuilderList(template.builders, problems);
   const names = builderNames(rawBuilders, bare, problems);
-  const provisionerContext: ProvisionerContext = { ...fieldContext('provisioner'), templateDir, builderNames: names.filter((n): n is string => n !== undefined) };
+  const provisionerContext: ProvisionerContext = { ...fieldContext('provisioner'), templateDir, home, builderNames: names.filter((n): n is string => n !== undefined) };
   const rawProvisioners = checkProvisionerList(template.provisioners, provisionerContext);
 
   const builds: BuildSpec[] = [];
@@ -139,7 +141,7 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     if (name === undefined || !isObject(raw)) return;
     const prefix = bare ? '' : `builders[${index}]`;
     const reader = new FieldReader(raw, prefix, fieldContext('builder', name));
-    const builder = readScalewayBuilder(reader, { index, name, env, configFile, templateDir, initTime, uuid: evaluation.uuid, warnings });
+    const builder = readScalewayBuilder(reader, { index, name, env, configFile, templateDir, home, initTime, uuid: evaluation.uuid, warnings });
     const context: ProvisionerContext = { ...provisionerContext, ...fieldContext('provisioner', name) };
     const communicator = isObject(raw) && raw.communicator === 'none' ? 'none' : 'ssh';
     const provisioners: ProvisionerSpec[] = [];
@@ -224,7 +226,7 @@ function checkDistinctNames(builds: BuildSpec[], warnings: string[]): void {
     for (const [kind, name] of [['image', build.imageName], ['snapshot', build.snapshotName]] as const) {
       const key = `${kind}\u0000${build.zone}\u0000${name}`;
       const other = seen.get(key);
-      if (other !== undefined) warnings.push(`builds "${other}" and "${build.name}" both make a ${kind} named "${name}" in ${build.zone}; put {{build_name}} in ${kind}_name to tell them apart`);
+      if (other !== undefined) warnings.push(`builds "${other}" and "${build.name}" both make ${kind === 'image' ? 'an' : 'a'} ${kind} named "${name}" in ${build.zone}; put {{build_name}} in ${kind}_name to tell them apart`);
       else seen.set(key, build.name);
     }
   }

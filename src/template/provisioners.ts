@@ -56,6 +56,8 @@ export interface ProvisionerBuild {
 
 export interface ProvisionerContext extends FieldContext {
   templateDir: string;
+  /** For `~/` in paths: $HOME of the given environment. */
+  home: string;
   /** All builder names of the template, for only/except checks. */
   builderNames: readonly string[];
 }
@@ -159,7 +161,7 @@ function readScripts(reader: FieldReader, ctx: ProvisionerContext): { scripts: s
     scripts.forEach((file, i) => written.push({ path: `${reader.path('scripts')}[${i}]`, file }));
   }
   const resolved = written.map(({ path, file }) => {
-    const absolute = resolveLocalPath(ctx.templateDir, file);
+    const absolute = resolveLocalPath(ctx.templateDir, file, ctx.home);
     checkLocalFile(ctx, path, file, absolute, 'file');
     return absolute;
   });
@@ -262,7 +264,7 @@ function readFile(reader: FieldReader, common: ProvisionerCommon, ctx: Provision
   if (destination === undefined) ctx.problems.add(reader.path('destination'), 'the file provisioner needs "destination"', direction === 'upload' ? 'the path on the server, e.g. "/etc/motd"' : 'the local path to download to');
 
   // Uploads read local files (which must exist now); downloads read remote ones and write locally.
-  const local = (file: string): string => resolveLocalPath(ctx.templateDir, file);
+  const local = (file: string): string => resolveLocalPath(ctx.templateDir, file, ctx.home);
   const resolvedSources = written.map(({ path, file }) => {
     if (direction === 'download') return file;
     const absolute = local(file);

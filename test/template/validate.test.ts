@@ -1,0 +1,80 @@
+// `kiln validate` as a user runs it: exit codes, output, --json, --var/--var-file, no secrets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runKiln } from '../helpers/cli.js';
+import { builder, fixture, writeFiles, cleanEnv, SECRET } from './helpers.js';
+
+// examples/ lives at the repository root, whether this runs from test/ (tsx) or dist/test/.
+const examplesDir = fileURLToPath(new URL(import.meta.url.endsWith('.ts') ? '../../examples/' : '../../../examples/', import.meta.url));
+
+function envFor(dir: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  // Keep PATH and the node options tsx needs; nothing of this machine's Scaleway settings.
+  return { PATH: process.env.PATH, ...cleanEnv(dir), ...extra };
+}
+
+test('kiln validate examples/basic.json: valid, redacted, exit 0', async () => {
+  const dir = fixture({}).dir;
+  const result = await runKiln(['validate', join(examplesDir, 'basic.json')], { env: envFor(dir, { SCALEWAY_API_TOKEN: SECRET }) });
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /is valid: 1 build/);
+  assert.match(result.stdout, /zone: fr-par-1/);
+  assert.match(result.stdout, /secretKey: <sensitive>/);
+  assert.match(result.stdout, /\/etc\/kiln-release/);
+  assert.ok(result.stdout.includes(join(examplesDir, 'files/motd')), 'the file provisioner source resolves against the example directory');
+  assert.ok(!result.stdout.includes(SECRET) && !result.stderr.includes(SECRET));
+  assert.match(result.stderr, /warning: builders\[0\]\.api_token is deprecated: use "secret_key" instead/);
+});
+
+test('kiln validate --json with --var and --var-file: the effective configuration, no secret', async () => {
+  const f = fixture({
+    variables: { secret: null, zone: 'fr-par-1', name: 'x' },
+    'sensitive-variables': ['secret'],
+    builders: [builder({ secret_key: '{{user `secret`}}', zone: '{{user `zone`}}', image_name: '{{user `name`}}', ssh_password: 'pa55word' })],
+  });
+  writeFiles(f.dir, { 'vars.json': { zone: 'nl-ams-1' } });
+  const result = await runKiln(['validate', f.path, '--json', '--var', `secret=${SECRET}`, '--var', 'name=from-cli', '--var-file', join(f.dir, 'vars.json')], { env: envFor(f.dir) });
+  assert.equal(result.code, 0, result.stderr);
+  const output = JSON.parse(result.stdout);
+  assert.equal(output.valid, true);
+  assert.match(output.templateHash, /^[0-9a-f]{64}$/);
+  assert.equal(output.builds[0].zone, 'nl-ams-1');
+  assert.equal(output.builds[0].imageName, 'from-cli');
+  assert.equal(output.builds[0].secretKey, '<sensitive>');
+  assert.equal(output.builds[0].communicator.password, '<sensitive>');
+  assert.ok(!result.stdout.includes(SECRET) && !result.stdout.includes('pa55word'));
+});
+
+test('kiln validate of a bad template: every problem, exit 2 (text on stderr, JSON on stdout)', async () => {
+  const f = fixture({ builders: [builder({ comercial_type: 'DEV1-S', zone: 'fr-par-9', secret_key: 'plainly-not-a-uuid' })] });
+  const text = await runKiln(['validate', f.path], { env: envFor(f.dir) });
+  assert.equal(text.code, 2);
+  assert.match(text.stderr, /builders\[0\]\.comercial_type: unknown key "comercial_type" \(did you mean "commercial_type"\?\)/);
+  assert.match(text.stderr, /builders\[0\]\.zone: "fr-par-9" is not a Scaleway zone/);
+  assert.equal(text.stdout, '');
+
+  const json = await runKiln(['validate', f.path, '--json'], { env: envFor(f.dir) });
+  assert.equal(json.code, 2);
+  const output = JSON.parse(json.stdout);
+  assert.equal(output.valid, false);
+  assert.deepEqual(output.errors.map((e: { path: string }) => e.path).sort(), ['builders[0].comercial_type', 'builders[0].secret_key', 'builders[0].zone']);
+  for (const error of output.errors) assert.equal(typeof error.message, 'string');
+  assert.ok(!json.stdout.includes('plainly-not-a-uuid') && !text.stderr.includes('plainly-not-a-uuid'));
+});
+
+test('kiln validate: a required variable not given and a malformed --var exit 2', async () => {
+  const f = fixture({ variables: { v: null }, builders: [builder()] });
+  const missing = await runKiln(['validate', f.path, '--json'], { env: envFor(f.dir) });
+  assert.equal(missing.code, 2);
+  assert.equal(JSON.parse(missing.stdout).errors[0].path, 'variables.v');
+  const malformed = await runKiln(['validate', f.path, '--var', 'v'], { env: envFor(f.dir) });
+  assert.equal(malformed.code, 2);
+  assert.match(malformed.stderr, /--var: "v" has no value \(write --var name=value\)/);
+});
+
+test('kiln validate of a missing file exits 2 and says so', async () => {
+  const result = await runKiln(['validate', '/nonexistent/template.json']);
+  assert.equal(result.code, 2);
+  assert.match(result.stderr, /the template file does not exist/);
+});
