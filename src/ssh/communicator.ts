@@ -3,7 +3,7 @@
 import ssh2 from 'ssh2';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { posix } from 'node:path';
-import { abortError, sleep, throwIfAborted } from './abort.js';
+import { abortError, sleep, throwIfAborted, within } from './abort.js';
 import { LineSplitter } from './lines.js';
 import { shellAssignments } from './shell.js';
 import { getPath, putPath, remoteMkdirp } from './transfer.js';
@@ -207,8 +207,18 @@ export async function connect(options: ConnectOptions): Promise<Communicator> {
 
 /** An operation in flight, so close() can end it. */
 interface Running {
-  cancel(error: Error): void;
+  /** Rejects the operation with `error`; resolves once the remote side was told to stop. */
+  cancel(error: Error): Promise<void>;
 }
+
+/**
+ * Every command is prefixed with `echo <marker><pid> >&2` so kiln learns the remote shell's pid
+ * (sshd makes it a process-group leader) and can kill the whole group on abort. The SSH
+ * `signal` request alone is not enough: OpenSSH refuses it for root sessions ("session
+ * signalling requires privilege separation"), and closing a channel does not stop a command
+ * that has no terminal. The marker line is consumed, never shown.
+ */
+const pidMarker = 'kiln-exec-pid:';
 
 class SshCommunicator implements Communicator {
   private client: Client | undefined;
@@ -253,30 +263,49 @@ class SshCommunicator implements Communicator {
   async exec(command: string, options: ExecOptions = {}): Promise<ExecResult> {
     const { signal, onLine, expectDisconnect = false } = options;
     const env = options.env ?? {};
-    const prefix = Object.keys(env).length > 0 ? `export ${shellAssignments(env, 'exec env')}; ` : '';
+    const exports = Object.keys(env).length > 0 ? `export ${shellAssignments(env, 'exec env')}; ` : '';
     const client = await this.session(signal);
     return new Promise<ExecResult>((resolve, reject) => {
       let connectionLost = false;
       let settled = false;
       let channel: ClientChannel | undefined;
-      const stdout = new LineSplitter((line) => onLine?.('stdout', line));
-      const stderr = new LineSplitter((line) => onLine?.('stderr', line));
+      // Resolves with the remote shell's pid once its marker line arrived (stderr may lag stdout).
+      let pidKnown!: (pid: number | undefined) => void;
+      const remotePid = new Promise<number | undefined>((resolve) => (pidKnown = resolve));
+      let firstStderrLine = true;
+      const stdout = new LineSplitter((line) => {
+        if (!settled) onLine?.('stdout', line);
+      });
+      const stderr = new LineSplitter((line) => {
+        if (firstStderrLine) {
+          firstStderrLine = false;
+          if (line.startsWith(pidMarker)) {
+            pidKnown(Number(line.slice(pidMarker.length)) || undefined);
+            return;
+          }
+          pidKnown(undefined);
+        }
+        if (!settled) onLine?.('stderr', line);
+      });
       const onConnectionLost = () => (connectionLost = true);
       const running: Running = {
-        cancel: (error) => {
-          if (channel) {
-            // Kill the remote process (OpenSSH ≥ 7.9 honours signal requests), then drop the channel.
-            try {
-              channel.signal('KILL');
-              channel.close();
-            } catch {
-              /* channel already gone */
-            }
-          }
+        cancel: async (error) => {
           settle(() => reject(error));
+          try {
+            channel?.signal('KILL'); // honoured by OpenSSH for non-root users
+          } catch {
+            /* channel already gone */
+          }
+          const pid = await within(remotePid, 2000, undefined);
+          if (pid && !connectionLost) await killProcessGroup(client, pid);
+          try {
+            channel?.close();
+          } catch {
+            /* channel already gone */
+          }
         },
       };
-      const onAbort = () => running.cancel(abortError(signal!));
+      const onAbort = () => void running.cancel(abortError(signal!));
       const settle = (done: () => void) => {
         if (settled) return;
         settled = true;
@@ -300,16 +329,14 @@ class SshCommunicator implements Communicator {
       this.running.add(running);
       signal?.addEventListener('abort', onAbort, { once: true });
       client.once('close', onConnectionLost).once('end', onConnectionLost);
-      client.exec(prefix + command, { env }, (err, ch) => {
-        if (settled) {
-          ch?.close();
-          return;
-        }
+      client.exec(`echo ${pidMarker}$$ >&2; ${exports}${command}`, { env }, (err, ch) => {
         if (err) {
           if (connectionLost || this.client !== client) return lost();
           return settle(() => reject(new Error(`could not start the command over SSH: ${err.message}`)));
         }
         channel = ch;
+        // No input: end stdin at once, so a command that reads it (cat, a prompt) does not wait forever.
+        ch.end();
         let exit: { code: number | null; signal: string | null } | undefined;
         ch.on('exit', (code: number | null, exitSignal?: string) => {
           exit = { code: typeof code === 'number' ? code : null, signal: exitSignal ?? null };
@@ -318,6 +345,8 @@ class SshCommunicator implements Communicator {
         ch.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
         ch.on('error', () => {}); // reported through 'close'
         ch.on('close', () => {
+          pidKnown(undefined);
+          if (settled) return;
           stdout.flush();
           stderr.flush();
           if (exit) return settle(() => resolve({ exitCode: exit!.code, signal: exit!.signal, disconnected: false }));
@@ -325,6 +354,7 @@ class SshCommunicator implements Communicator {
           // The server closed the channel without saying how the command ended.
           settle(() => resolve({ exitCode: null, signal: null, disconnected: false }));
         });
+        if (settled) void running.cancel(new Error('cancelled')); // aborted while the channel was opening
       });
     });
   }
@@ -352,12 +382,12 @@ class SshCommunicator implements Communicator {
     return new Promise<void>((resolve, reject) => {
       let settled = false;
       const running: Running = {
-        cancel: (error) => {
+        cancel: async (error) => {
           sftp.end();
           settle(() => reject(error));
         },
       };
-      const onAbort = () => running.cancel(abortError(signal!));
+      const onAbort = () => void running.cancel(abortError(signal!));
       const settle = (done: () => void) => {
         if (settled) return;
         settled = true;
@@ -386,13 +416,40 @@ class SshCommunicator implements Communicator {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const running of [...this.running]) running.cancel(new Error('the SSH communicator was closed'));
     const client = this.client;
     this.client = undefined;
-    if (client) {
+    const stopping = [...this.running].map((running) => running.cancel(new Error('the SSH communicator was closed')));
+    if (!client) return;
+    // Kill running commands first (over this connection), then hang up; never wait more than 2 s.
+    let hungUp = false;
+    const hangUp = () => {
+      if (hungUp) return;
+      hungUp = true;
       client.end();
-      // If the peer never answers the disconnect, do not keep the socket (and the process) alive.
       setTimeout(() => client.destroy(), 2000).unref();
-    }
+    };
+    void Promise.allSettled(stopping).then(hangUp);
+    setTimeout(hangUp, 2000).unref();
   }
+}
+
+/** Kills a remote process group over a fresh channel; resolves when done or after 2 s. */
+function killProcessGroup(client: Client, pid: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, 2000).unref();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      client.exec(`kill -9 -${pid} 2>/dev/null || kill -9 ${pid} 2>/dev/null; true`, (err, ch) => {
+        if (err) return done();
+        ch.on('close', done).on('error', done).resume();
+        ch.stderr.resume();
+        ch.end();
+      });
+    } catch {
+      done();
+    }
+  });
 }

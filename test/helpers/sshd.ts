@@ -25,6 +25,8 @@ export interface SshdHandle {
   privateKey: string;
   /** Starts sshd (already called unless `deferStart` was given); resolves once it listens. */
   start(): Promise<void>;
+  /** What sshd wrote to stderr so far (for diagnosing a failing test). */
+  log(): string;
   /** Stops sshd and removes its directory. */
   stop(): Promise<void>;
 }
@@ -42,7 +44,7 @@ export function freePort(): Promise<number> {
   });
 }
 
-export async function startSshd(options: { deferStart?: boolean } = {}): Promise<SshdHandle> {
+export async function startSshd(options: { deferStart?: boolean; logLevel?: string } = {}): Promise<SshdHandle> {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-sshd-'));
   const port = await freePort();
   const hostKey = generateKeyPair('kiln-test-host');
@@ -64,6 +66,7 @@ export async function startSshd(options: { deferStart?: boolean } = {}): Promise
     // Many parallel test connections from one address must not be throttled.
     'MaxStartups 100',
     'MaxSessions 100',
+    `LogLevel ${options.logLevel ?? 'INFO'}`,
   ];
   writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n');
   mkdirSync('/run/sshd', { recursive: true }); // privilege separation directory sshd insists on
@@ -89,7 +92,7 @@ export async function startSshd(options: { deferStart?: boolean } = {}): Promise
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const handle: SshdHandle = { host: '127.0.0.1', port, username: userInfo().username, privateKey: clientKey.privateKey, start, stop };
+  const handle: SshdHandle = { host: '127.0.0.1', port, username: userInfo().username, privateKey: clientKey.privateKey, start, stop, log: () => log };
   if (!options.deferStart) {
     try {
       await start();

@@ -1,0 +1,254 @@
+// The communicator against real SSH servers (see targets.ts): exec, streaming, env, SFTP,
+// disconnects, aborts, connecting while the server is not up yet.
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connect, generateKeyPair, SshConnectError, SshDisconnectError, type Communicator } from '../../src/ssh/index.js';
+import { freePort, sshdUnavailableReason, startSshd } from '../helpers/sshd.js';
+import { connectTo, run, targets, type SshTarget } from './targets.js';
+
+for (const kind of targets) {
+  describe(`communicator against ${kind.name}`, { skip: kind.unavailable(), timeout: 60_000 }, () => {
+    let target: SshTarget;
+    let comm: Communicator;
+    let remoteDir: string;
+    let localDir: string;
+
+    before(async () => {
+      target = await kind.start();
+      comm = await connectTo(target);
+      [remoteDir] = await run(comm, 'mktemp -d');
+      localDir = mkdtempSync(join(tmpdir(), 'kiln-comm-test-'));
+    });
+    after(async () => {
+      if (comm && remoteDir) await run(comm, `rm -rf '${remoteDir}'`);
+      comm?.close();
+      await target?.stop();
+      if (localDir) rmSync(localDir, { recursive: true, force: true });
+    });
+
+    test('exec reports exit codes and keeps stdout and stderr apart, line by line', async () => {
+      const lines: [string, string][] = [];
+      const result = await comm.exec('echo out1; echo err1 >&2; printf "crlf\\r\\nno newline"; exit 3', {
+        onLine: (stream, line) => lines.push([stream, line]),
+      });
+      assert.deepEqual(result, { exitCode: 3, signal: null, disconnected: false });
+      assert.deepEqual(lines.filter(([s]) => s === 'stdout').map(([, l]) => l), ['out1', 'crlf', 'no newline']);
+      assert.deepEqual(lines.filter(([s]) => s === 'stderr').map(([, l]) => l), ['err1']);
+      assert.equal((await comm.exec('true')).exitCode, 0);
+    });
+
+    test('exec reports a command killed by a signal', async () => {
+      const result = await comm.exec('kill -TERM $$');
+      assert.equal(result.exitCode, null);
+      assert.equal(result.signal, 'SIGTERM');
+    });
+
+    test('a large output (about 10 MB of lines) arrives complete and in order', async () => {
+      const count = 1_300_000;
+      let expected = 1;
+      let bytes = 0;
+      let outOfOrder = 0;
+      const result = await comm.exec(`seq 1 ${count}`, {
+        onLine: (_stream, line) => {
+          if (line !== String(expected)) outOfOrder += 1;
+          expected += 1;
+          bytes += line.length + 1;
+        },
+      });
+      assert.equal(result.exitCode, 0);
+      assert.equal(outOfOrder, 0);
+      assert.equal(expected - 1, count);
+      assert.ok(bytes > 9_000_000, `received ${bytes} bytes`);
+    });
+
+    test('env reaches the command, quoted safely, including compound commands', async () => {
+      const lines = await new Promise<string[]>((resolve, reject) => {
+        const out: string[] = [];
+        comm
+          .exec('echo "$GREETING"; (echo "$DOLLARS")', {
+            env: { GREETING: "it's a \"test\"; echo injected", DOLLARS: '$HOME `id`' },
+            onLine: (_s, line) => out.push(line),
+          })
+          .then(() => resolve(out), reject);
+      });
+      assert.deepEqual(lines, [`it's a "test"; echo injected`, '$HOME `id`']);
+      await assert.rejects(comm.exec('true', { env: { 'NOT-A-NAME': 'x' } }), /not a valid environment variable name/);
+    });
+
+    test('a 5 MB upload arrives intact, and downloads back intact', async () => {
+      const local = join(localDir, 'big.bin');
+      const data = randomBytes(5 * 1024 * 1024);
+      writeFileSync(local, data);
+      const remote = `${remoteDir}/nested/dir/big.bin`;
+      await comm.upload(local, remote);
+      const [line] = await run(comm, `sha256sum '${remote}'`);
+      assert.equal(line.split(' ')[0], createHash('sha256').update(data).digest('hex'));
+      const back = join(localDir, 'back', 'big.bin');
+      await comm.download(remote, back);
+      assert.ok(readFileSync(back).equals(data));
+    });
+
+    test('a directory uploads recursively with its modes, and downloads back with them', async () => {
+      const tree = join(localDir, 'tree');
+      mkdirSync(join(tree, 'private'), { recursive: true });
+      writeFileSync(join(tree, 'run.sh'), '#!/bin/sh\necho ran\n');
+      chmodSync(join(tree, 'run.sh'), 0o755);
+      writeFileSync(join(tree, 'private', 'secret.txt'), 'shh\n');
+      chmodSync(join(tree, 'private', 'secret.txt'), 0o600);
+      chmodSync(join(tree, 'private'), 0o700);
+      await comm.upload(tree, `${remoteDir}/tree`);
+      const modes = await run(comm, `cd '${remoteDir}/tree' && find . -mindepth 1 | sort | xargs stat -c '%a %n'`);
+      assert.deepEqual(modes, ['700 ./private', '600 ./private/secret.txt', '755 ./run.sh']);
+      assert.deepEqual(await run(comm, `'${remoteDir}/tree/run.sh'`), ['ran']);
+      const back = join(localDir, 'tree-back');
+      await comm.download(`${remoteDir}/tree`, back);
+      assert.equal(statSync(join(back, 'private')).mode & 0o777, 0o700);
+      assert.equal(statSync(join(back, 'private', 'secret.txt')).mode & 0o777, 0o600);
+      assert.equal(readFileSync(join(back, 'private', 'secret.txt'), 'utf8'), 'shh\n');
+    });
+
+    test('download of a missing remote path fails with a clear error', async () => {
+      await assert.rejects(comm.download(`${remoteDir}/nope`, join(localDir, 'nope')), /nope does not exist/);
+    });
+
+    test('aborting exec rejects at once and kills the remote command and its children', async () => {
+      const controller = new AbortController();
+      let childPid = '';
+      const running = comm.exec('sleep 120 & echo $!; wait', {
+        signal: controller.signal,
+        onLine: (_s, line) => {
+          childPid = line;
+          controller.abort();
+        },
+      });
+      await assert.rejects(running, { name: 'AbortError' });
+      assert.match(childPid, /^\d+$/);
+      // Event, not a timer: wait until the process is gone (the test's timeout bounds it).
+      assert.deepEqual(await run(comm, `while kill -0 ${childPid} 2>/dev/null; do sleep 0.05; done; echo gone`), ['gone']);
+    });
+
+    test('a command reading stdin sees end of input instead of waiting', async () => {
+      assert.deepEqual(await run(comm, 'cat; echo done'), ['done']);
+    });
+
+    test('close() rejects running commands and ends the connection', async () => {
+      const other = await connectTo(target);
+      let started!: () => void;
+      const isRunning = new Promise<void>((resolve) => (started = resolve));
+      const running = other.exec('echo started; sleep 120', { onLine: () => started() });
+      await isRunning;
+      other.close();
+      await assert.rejects(running, /closed/);
+      await assert.rejects(other.exec('true'), /closed/);
+    });
+
+    if (kind.canKillSession) {
+      test('a dropped connection resolves {disconnected} with expectDisconnect, rejects without, and the next command reconnects', async () => {
+        const other = await connectTo(target);
+        try {
+          assert.deepEqual(await other.exec('kill -9 $PPID', { expectDisconnect: true }), {
+            exitCode: null,
+            signal: null,
+            disconnected: true,
+          });
+          assert.deepEqual(await run(other, 'echo back'), ['back']);
+          await assert.rejects(other.exec('kill -9 $PPID'), SshDisconnectError);
+          assert.deepEqual(await run(other, 'echo again'), ['again']);
+        } finally {
+          other.close();
+        }
+      });
+    }
+  });
+}
+
+describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () => {
+  test('keeps retrying until a server that starts late is listening', async () => {
+    const sshd = await startSshd({ deferStart: true });
+    try {
+      const failures: string[] = [];
+      const comm = await connect({
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: sshd.privateKey,
+        timeoutMs: 30_000,
+        onAttempt: (_attempt, error) => {
+          failures.push(error);
+          // The first refusal proves nothing was listening; now bring the server up.
+          if (failures.length === 1) void sshd.start();
+        },
+      });
+      try {
+        assert.match(failures[0], /ECONNREFUSED/);
+        assert.deepEqual(await run(comm, 'echo up'), ['up']);
+      } finally {
+        comm.close();
+      }
+    } finally {
+      await sshd.stop();
+    }
+  });
+
+  test('gives up after timeoutMs with an error naming the target and the last failure', async () => {
+    const port = await freePort();
+    let attempts = 0;
+    const error = await connect({
+      host: '127.0.0.1',
+      port,
+      username: 'root',
+      privateKey: generateKeyPair().privateKey,
+      timeoutMs: 1500,
+      onAttempt: () => (attempts += 1),
+    }).catch((err: unknown) => err);
+    assert.ok(error instanceof SshConnectError);
+    assert.match(error.message, new RegExp(`root@127\\.0\\.0\\.1:${port}.*ECONNREFUSED`));
+    assert.equal(error.attempts, attempts);
+    assert.ok(attempts >= 2, 'retried before giving up');
+  });
+
+  test('stops after handshakeAttempts authentication failures', async () => {
+    const sshd = await startSshd();
+    try {
+      const error = await connect({
+        host: sshd.host,
+        port: sshd.port,
+        username: sshd.username,
+        privateKey: generateKeyPair().privateKey, // not in authorized_keys
+        timeoutMs: 60_000,
+        handshakeAttempts: 2,
+      }).catch((err: unknown) => err);
+      assert.ok(error instanceof SshConnectError);
+      assert.equal(error.attempts, 2);
+      assert.match(error.message, /handshake failed 2 times.*authentication/);
+    } finally {
+      await sshd.stop();
+    }
+  });
+
+  test('an unparsable private key fails at once with a configuration error', async () => {
+    await assert.rejects(
+      connect({ host: '127.0.0.1', port: 1, username: 'root', privateKey: 'not a key', timeoutMs: 60_000 }),
+      /SSH configuration error/,
+    );
+  });
+
+  test('aborting stops the retries', async () => {
+    const port = await freePort();
+    const controller = new AbortController();
+    const error = await connect({
+      host: '127.0.0.1',
+      port,
+      username: 'root',
+      privateKey: generateKeyPair().privateKey,
+      timeoutMs: 60_000,
+      signal: controller.signal,
+      onAttempt: () => controller.abort(),
+    }).catch((err: unknown) => err);
+    assert.equal((error as Error).name, 'AbortError');
+  });
+});
