@@ -12,7 +12,7 @@ import { keyPath } from '../../src/engine/keys.js';
 import { runKiln, type KilnResult } from '../helpers/cli.js';
 import { startTestSimulator, type Simulator, type SimulatorOptions } from '../helpers/sim.js';
 
-export const SECRET = 'gc-test-secret';
+export const SECRET = '11111111-2222-4333-8444-555555555555';
 export const PROJECT = '6a1c9c7e-7f3a-4a5e-9d1e-0c4b2f6e8a10';
 export const ZONE = 'fr-par-1';
 

@@ -1,0 +1,46 @@
+// The command `kiln build --on-error abort` suggests after a failure, on a real build's leftovers:
+// `kiln gc --build <id> --force` removes its server and volume, marks it cleaned, removes its key.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { runKiln } from '../helpers/cli.js';
+import { inventory, keyExists, PROJECT, SECRET, startGcWorld, ZONE } from './fixtures.js';
+
+test('kiln gc --build <id> --force cleans what an --on-error abort build kept', { timeout: 120_000 }, async (t) => {
+  const world = await startGcWorld();
+  t.after(() => world.close());
+  const template = {
+    builders: [
+      { type: 'scaleway', secret_key: SECRET, project_id: PROJECT, image: 'ubuntu_jammy', zone: ZONE, commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: world.sim.sshPort },
+    ],
+    provisioners: [{ type: 'shell', inline: ['exit 3'] }],
+  };
+  const file = join(world.dir, 'fails.json');
+  writeFileSync(file, JSON.stringify(template));
+  const build = await runKiln(['build', file, '--on-error', 'abort'], { env: world.env });
+  assert.equal(build.code, 1, build.stderr);
+  const store = world.openStore();
+  const buildId = store.listBuilds()[0]!.id;
+  store.close();
+  assert.match(build.stdout + build.stderr, new RegExp(`kiln gc --build ${buildId} --force`));
+  const kept = await inventory(world.client());
+  assert.equal(kept.servers.length, 1, 'abort kept the server');
+  assert.ok(keyExists(world, buildId), 'abort kept the key for resume');
+
+  const gc = await world.gc('--build', buildId, '--force');
+  assert.equal(gc.code, 0, gc.stderr + gc.stdout);
+  assert.match(gc.stdout, new RegExp(`removed 2 of 2 \\(1 server, 1 volume\\), 0 failed, 0 skipped, 0 kept\\. Builds marked cleaned: ${buildId}\\.`));
+  const left = await inventory(world.client());
+  assert.deepEqual([left.servers, left.volumes, left.snapshots, left.images], [[], [], [], []]);
+  assert.equal(keyExists(world, buildId), false);
+  const after = world.openStore();
+  try {
+    assert.equal(after.getBuild(buildId)?.status, 'cleaned');
+  } finally {
+    after.close();
+  }
+  const again = await world.gc('--build', buildId, '--force');
+  assert.equal(again.code, 0);
+  assert.match(again.stdout, /Found 0 kiln resources in fr-par-1: nothing to remove, 0 kept\./);
+});
