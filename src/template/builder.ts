@@ -166,7 +166,10 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
   } else {
     const mapped = LEGACY_REGIONS[zoneSetting.value] ?? zoneSetting.value;
     if ((ZONES as readonly string[]).includes(mapped)) zone = mapped;
-    else problems.add(zoneSetting.origin, `"${zoneSetting.value}" is not a Scaleway zone`, `${didYouMean(zoneSetting.value, ZONES) ?? ''}${didYouMean(zoneSetting.value, ZONES) ? ' ' : ''}zones are ${ZONES.join(', ')}`);
+    else {
+      const guess = didYouMean(zoneSetting.value, ZONES);
+      problems.add(zoneSetting.origin, `"${zoneSetting.value}" is not a Scaleway zone`, `${guess ? `${guess} ` : ''}zones are ${ZONES.join(', ')}`);
+    }
   }
 
   const apiUrlSetting = setting('apiUrl');

@@ -72,7 +72,11 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     content = await readFile(templatePath);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new TemplateError([{ path, message: code === 'ENOENT' ? 'the template file does not exist' : `cannot read the template: ${code ?? (error as Error).message}`, hint: code === 'ENOENT' ? 'check the path; examples/basic.json is a template to start from' : undefined }].map(dropUndefinedHint));
+    throw new TemplateError([
+      code === 'ENOENT'
+        ? { path, message: 'the template file does not exist', hint: 'check the path; examples/basic.json is a template to start from' }
+        : { path, message: `cannot read the template: ${code ?? (error as Error).message}` },
+    ]);
   }
   const templateHash = createHash('sha256').update(content).digest('hex');
   const text = content.toString('utf8');
@@ -143,7 +147,7 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     const reader = new FieldReader(raw, prefix, fieldContext('builder', name));
     const builder = readScalewayBuilder(reader, { index, name, env, configFile, templateDir, home, initTime, uuid: evaluation.uuid, warnings });
     const context: ProvisionerContext = { ...provisionerContext, ...fieldContext('provisioner', name) };
-    const communicator = isObject(raw) && raw.communicator === 'none' ? 'none' : 'ssh';
+    const communicator = builder?.communicator.type ?? (raw.communicator === 'none' ? 'none' : 'ssh');
     const provisioners: ProvisionerSpec[] = [];
     rawProvisioners.forEach((rawProvisioner, i) => {
       if (!appliesTo(rawProvisioner, name)) return;
@@ -164,11 +168,6 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     throw new TemplateError(problems.list.map((p) => ({ ...p, message: redactText(p.message, secrets), ...(p.hint ? { hint: redactText(p.hint, secrets) } : {}) })));
   }
   return { builds, warnings: warnings.map((w) => redactText(w, secrets)), templateHash, sensitiveValues: secrets, evaluation };
-}
-
-function dropUndefinedHint<T extends { hint?: string | undefined }>(problem: T): T {
-  if (problem.hint === undefined) delete problem.hint;
-  return problem;
 }
 
 function readBuilderList(raw: unknown, problems: Problems): unknown[] {

@@ -97,6 +97,8 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
   const values = new Map<string, string>();
   const evaluating: string[] = [];
   const failed = new Set<string>();
+  // An error is reported once, at the variable where it happened, not at each one referring to it.
+  const reported = new WeakSet<InterpolationError>();
   const evaluate = (name: string): string | undefined => {
     const done = values.get(name);
     if (done !== undefined) return done;
@@ -119,10 +121,9 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
       return value;
     } catch (error) {
       if (!(error instanceof InterpolationError)) throw error;
-      // Report at the innermost variable only; the ones that referred to it just fail quietly.
-      if (!(error as { reported?: boolean }).reported) {
+      if (!reported.has(error)) {
         problems.add(source.path, error.message, error.hint);
-        (error as { reported?: boolean }).reported = true;
+        reported.add(error);
       }
       failed.add(name);
       if (evaluating.length > 1) throw error;
