@@ -68,8 +68,8 @@ export function isoTime(time: Date, layout: string = RFC3339): string {
   let i = 0;
   outer: while (i < layout.length) {
     const fractionMatch = /^[.,](0+|9+)(?![0-9])/.exec(layout.slice(i));
-    // Go treats ".000" as fractional seconds only right after a seconds field.
-    if (fractionMatch && /(05|5)$/.test(layout.slice(0, i))) {
+    // As in Go, a "." or "," followed by a run of 0s or 9s (and no other digit) is fractional seconds.
+    if (fractionMatch) {
       const digits = fractionMatch[1]!;
       const text = fraction(time, digits.length, digits[0] === '9');
       out += text === '' ? '' : layout[i] + text;
