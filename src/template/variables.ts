@@ -133,6 +133,8 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
     }
   };
   for (const name of sources.keys()) evaluate(name);
+  // A variable that is missing or failed has been reported already: elsewhere it reads as "".
+  for (const name of declared) if (!values.has(name)) values.set(name, '');
 
   const sensitiveValues: string[] = [];
   if (input.sensitive !== undefined && input.sensitive !== null) {

@@ -161,3 +161,14 @@ test('a sensitive value quoted by another error is hidden', async () => {
   assert.match(problem.message, /"<sensitive>" is not one of/);
   assert.ok(!JSON.stringify(problems).includes('hush-hush-value'));
 });
+
+test('a bad value from the environment or the config file is reported where it came from', async () => {
+  const f = fixture({ builders: [builder({ zone: undefined, api_url: undefined })] });
+  const configPath = join(f.dir, 'scw.yaml');
+  writeFiles(f.dir, { 'scw.yaml': 'default_zone: mars-1\n' });
+  const fromFile = await f.problems({ env: cleanEnv(f.dir, { SCW_CONFIG_PATH: configPath, SCW_API_URL: 'not a url' }) });
+  assert.match(problemAt(fromFile, `${configPath} (profile default): default_zone`).message, /"mars-1" is not a Scaleway zone/);
+  assert.match(problemAt(fromFile, 'SCW_API_URL').message, /"not a url" is not an http\(s\) URL/);
+  const fromEnv = await f.problems({ env: cleanEnv(f.dir, { SCW_CONFIG_PATH: configPath, SCW_DEFAULT_ZONE: 'venus-2' }) });
+  assert.match(problemAt(fromEnv, 'SCW_DEFAULT_ZONE').message, /"venus-2" is not a Scaleway zone/);
+});

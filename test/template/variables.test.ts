@@ -40,6 +40,11 @@ test('{{env}} of an unset variable is empty, so the key falls back to its defaul
   assert.equal(builds[0]!.imageName, `packer-${Math.floor(Date.parse(evaluation.initTime) / 1000)}`);
 });
 
+test('a required variable not given is reported once, not again where it is used', async () => {
+  const problems = await fixture(template({ name: null })).problems();
+  assert.deepEqual(problems.map((p) => p.path), ['variables.name']);
+});
+
 test('a required variable (null default) is accepted once given', async () => {
   const { builds } = await fixture(template({ name: null })).load({ vars: { name: 'given' } });
   assert.equal(builds[0]!.imageName, 'given');
