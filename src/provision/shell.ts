@@ -28,6 +28,8 @@ export async function runShell(spec: ShellProvisionerSpec, ctx: ProvisionContext
       const name = spec.inline ? 'inline commands' : basename(script);
       const fail = (message: string, exitCode: number | null, retryable: boolean) =>
         new ProvisionerError(`${where}: ${name}: ${message}`, { index: spec.index, exitCode, lastLines: tail.last(), retryable });
+      let failure: ProvisionerError | undefined;
+      let dropped = false;
       try {
         await communicator.upload(script, remotePath, { signal: ctx.signal });
         await mustSucceed(communicator, `chmod 0755 ${shellQuote(remotePath)}`, ctx.signal, `making ${remotePath} executable`);
@@ -37,26 +39,32 @@ export async function runShell(spec: ShellProvisionerSpec, ctx: ProvisionContext
           onLine: tail.onLine,
           expectDisconnect: spec.expectDisconnect,
         });
-        if (!result.disconnected) {
-          if (result.exitCode === null) {
-            throw fail(result.signal ? `killed by ${result.signal}` : 'ended without an exit status', null, false);
-          }
-          if (!spec.validExitCodes.includes(result.exitCode)) {
-            throw fail(
-              `exited with code ${result.exitCode} (valid: ${spec.validExitCodes.join(', ')}). ` +
-                'Fix the script, or list the code in valid_exit_codes if it means success.',
-              result.exitCode,
-              false,
-            );
-          }
+        dropped = result.disconnected;
+        if (result.disconnected) {
+          // expect_disconnect: the connection dropping is how this script ends (a reboot, say).
+        } else if (result.exitCode === null) {
+          failure = fail(result.signal ? `killed by ${result.signal}` : 'ended without an exit status', null, false);
+        } else if (!spec.validExitCodes.includes(result.exitCode)) {
+          failure = fail(
+            `exited with code ${result.exitCode} (valid: ${spec.validExitCodes.join(', ')}). ` +
+              'Fix the script, or list the code in valid_exit_codes if it means success.',
+            result.exitCode,
+            false,
+          );
         }
-        // Packer removes the script too; after an expected disconnect this reconnects first.
+      } catch (err) {
+        if (ctx.signal.aborted) throw err;
+        throw fail((err as Error).message, null, err instanceof SshDisconnectError || err instanceof SshConnectError);
+      }
+      // Remove the script like Packer does (after an expected disconnect this reconnects first),
+      // and also after a failure, where a cleanup problem must not hide the script's own error.
+      try {
         await mustSucceed(communicator, `rm -f ${shellQuote(remotePath)}`, ctx.signal, `removing ${remotePath}`);
       } catch (err) {
-        if (err instanceof ProvisionerError || ctx.signal.aborted) throw err;
-        const dropped = err instanceof SshDisconnectError || err instanceof SshConnectError;
-        throw fail((err as Error).message, null, dropped);
+        if (ctx.signal.aborted) throw err;
+        if (!failure) throw fail((err as Error).message, null, dropped || err instanceof SshDisconnectError || err instanceof SshConnectError);
       }
+      if (failure) throw failure;
     }
   } finally {
     await rm(scratch, { recursive: true, force: true });
