@@ -1,17 +1,17 @@
 // The `kiln gc` command's implementation (its options are declared in src/cli/commands/gc.ts):
 // turns flags, environment and the Scaleway config file into GcOptions, runs gc, prints the
 // table and summary (or JSON), and sets the exit code: 0 done, 1 some deletions failed, 2 bad input.
-import { Problems, formatProblems } from '../template/errors.js';
-import { ENV_NAMES, readScalewayConfig, type ScalewaySettings, type SettingName } from '../template/credentials.js';
-import { parseDuration, formatDuration } from '../template/duration.js';
-import { normalizeZone } from '../scaleway/index.js';
 import { dirname } from 'node:path';
 import { deleteKeyPair } from '../engine/keys.js';
+import { normalizeZone } from '../scaleway/index.js';
+import { ENV_NAMES, readScalewayConfig, type ScalewaySettings, type SettingName } from '../template/credentials.js';
+import { parseDuration, formatDuration } from '../template/duration.js';
+import { Problems, formatProblems } from '../template/errors.js';
 import { EventStore, UnknownBuildError, resolveDbPath } from '../store/index.js';
 import { runGc, type GcReport } from './index.js';
 import { renderSummary, renderTable } from './render.js';
 import { summarizePlan } from './plan.js';
-import { describeError } from './remove.js';
+import { DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError } from './remove.js';
 
 export interface GcArgs {
   olderThan?: string;
@@ -35,17 +35,20 @@ export const SCALEWAY_ZONES = [
 const DEFAULT_API_URL = 'https://api.scaleway.com';
 const DEFAULT_ZONE = 'fr-par-1';
 const DEFAULT_OLDER_THAN_MS = 3_600_000;
-const DEFAULT_WAIT_TIMEOUT_MS = 5 * 60_000;
 
 /** A mistake in how kiln gc was called (exit code 2). */
 export class GcUsageError extends Error {
   override readonly name = 'GcUsageError';
 }
 
-function duration(flag: string, text: string): number {
+function duration(flag: 'older-than' | 'wait-timeout', text: string): number {
   const ms = parseDuration(text);
-  if (ms === undefined || ms < 0) {
-    throw new GcUsageError(`--${flag} "${text}" is not a duration. Use a number with a unit, such as 90s, 30m, 2h or 1h30m (0 for any age).`);
+  const zeroAllowed = flag === 'older-than';
+  if (ms === undefined || ms < 0 || (ms === 0 && !zeroAllowed)) {
+    throw new GcUsageError(
+      `--${flag} "${text}" is not a ${zeroAllowed ? '' : 'positive '}duration. Use a number with a unit, such as 90s, 30m, 2h or 1h30m` +
+        (zeroAllowed ? ' (0 for any age).' : '.'),
+    );
   }
   return ms;
 }
@@ -65,7 +68,14 @@ async function scalewaySettings(env: NodeJS.ProcessEnv): Promise<ScalewaySetting
 
 /** Validates the flags and settings into runGc's options (everything but the store). */
 export async function resolveGcOptions(args: GcArgs, env: NodeJS.ProcessEnv = process.env) {
+  // The flags first: a typo is reported before any file or credential is looked at.
   if (args.zone !== undefined && args.allZones) throw new GcUsageError('--zone and --all-zones exclude each other: give one of them.');
+  // With --build the user points at one build's leftovers (as `kiln build --on-error abort`
+  // suggests): any age, unless they ask otherwise.
+  const olderThanMs =
+    args.olderThan !== undefined ? duration('older-than', args.olderThan) : args.build !== undefined ? 0 : DEFAULT_OLDER_THAN_MS;
+  const serverStopTimeoutMs = args.waitTimeout !== undefined ? duration('wait-timeout', args.waitTimeout) : DEFAULT_SERVER_STOP_TIMEOUT_MS;
+
   const settings = await scalewaySettings(env);
   if (!settings.secretKey) {
     throw new GcUsageError('no Scaleway secret key: set SCW_SECRET_KEY, or secret_key in the Scaleway config file (~/.config/scw/config.yaml).');
@@ -76,10 +86,6 @@ export async function resolveGcOptions(args: GcArgs, env: NodeJS.ProcessEnv = pr
   } catch (error) {
     throw new GcUsageError(`${args.zone !== undefined ? '--zone' : 'SCW_DEFAULT_ZONE'}: ${(error as Error).message}`);
   }
-  // With --build the user points at one build's leftovers (as `kiln build --on-error abort`
-  // suggests): any age, unless they ask otherwise.
-  const olderThanMs =
-    args.olderThan !== undefined ? duration('older-than', args.olderThan) : args.build !== undefined ? 0 : DEFAULT_OLDER_THAN_MS;
   return {
     apiUrl: args.apiUrl ?? settings.apiUrl ?? DEFAULT_API_URL,
     secretKey: settings.secretKey,
@@ -87,7 +93,7 @@ export async function resolveGcOptions(args: GcArgs, env: NodeJS.ProcessEnv = pr
     zones,
     olderThanMs,
     force: args.force === true,
-    serverStopTimeoutMs: args.waitTimeout !== undefined ? duration('wait-timeout', args.waitTimeout) : DEFAULT_WAIT_TIMEOUT_MS,
+    serverStopTimeoutMs,
   };
 }
 

@@ -3,7 +3,8 @@
 // their server's verdict), images before snapshots only for a stable table order.
 import type { ScalewayClient } from '../scaleway/index.js';
 import type { Image, Ip, Server, Snapshot, Volume } from '../scaleway/index.js';
-import { BUILD_TAG_PREFIX, KILN_TAG, type GcResource } from './types.js';
+import { buildTag } from '../engine/tags.js';
+import { KILN_TAG, type GcResource } from './types.js';
 
 function time(date: string | null | undefined): number | undefined {
   if (!date) return undefined;
@@ -79,13 +80,14 @@ export function fromIp(ip: Ip): GcResource {
 /**
  * Every resource of one zone, page by page. Only servers are filtered by tag on the API side
  * (the filter the reference documents for them); the other lists are read whole and the plan
- * skips what is not kiln's. With a project, only that project's resources are listed. A resource's zone is the client's when the API omits it.
+ * skips what is not kiln's. With a project, only that project's resources are listed.
  */
 export async function* discoverZone(client: ScalewayClient, buildFilter?: string, project?: string): AsyncGenerator<GcResource[]> {
   const zone = client.zone;
   const inProject = project ? { project } : {};
-  const withZone = (r: GcResource): GcResource => (r.zone ? r : { ...r, zone });
-  const serverTags = buildFilter === undefined ? [KILN_TAG] : [KILN_TAG, BUILD_TAG_PREFIX + buildFilter];
+  // The zone that was asked is the zone gc deletes in (an answer may spell it the legacy way).
+  const withZone = (r: GcResource): GcResource => (r.zone === zone ? r : { ...r, zone });
+  const serverTags = buildFilter === undefined ? [KILN_TAG] : [KILN_TAG, buildTag(buildFilter)];
   for await (const page of client.listServersPaged({ tags: serverTags, ...inProject })) yield page.map((s) => withZone(fromServer(s)));
   for await (const page of client.listVolumesPaged(inProject)) yield page.map((v) => withZone(fromVolume(v)));
   for await (const page of client.listIpsPaged(inProject)) yield page.map((ip) => withZone(fromIp(ip)));

@@ -6,7 +6,7 @@ import { LeaseHeldError, thisProcess, type EventStore } from '../store/index.js'
 import { discoverZone } from './discover.js';
 import { PlanBuilder } from './plan.js';
 import { buildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
-import { DEFAULT_CONCURRENCY, removePlan } from './remove.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, removePlan } from './remove.js';
 import type { ItemResult, PlanItem } from './types.js';
 
 export * from './types.js';
@@ -15,7 +15,7 @@ export { PlanBuilder, summarizePlan, type Plan, type PlanSummary } from './plan.
 export { renderTable, renderSummary, formatColumns } from './render.js';
 export { mapBounded } from './pool.js';
 export { CLEANED_STATUS } from './record.js';
-export { DEFAULT_CONCURRENCY, describeError } from './remove.js';
+export { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError } from './remove.js';
 
 export interface GcOptions {
   store: EventStore;
@@ -30,7 +30,8 @@ export interface GcOptions {
   buildFilter?: string;
   /** Delete; without it, a dry run that changes nothing. */
   force: boolean;
-  /** How long to wait for one server to stop (default 5 min). */
+  /** How long to wait for one server to stop (default 5 min); a server still `starting` after
+   * a quarter of it (at most 30 s) is stopped in place. */
   serverStopTimeoutMs?: number;
   concurrency?: number;
   /** Removes a build's temporary SSH key pair once the build is cleaned. */
@@ -57,8 +58,9 @@ export interface GcReport {
   exitCode: 0 | 1;
 }
 
-/** The leases gc takes on builds it cleans, so that a `kiln resume` cannot start meanwhile. */
-const GC_LEASE_TTL_MS = 15 * 60_000;
+/** gc holds the lease of each build it cleans, so that a `kiln resume` cannot start meanwhile;
+ * long enough for the slowest server stop, as gc does not renew it. */
+const leaseTtlMs = (serverStopTimeoutMs: number) => serverStopTimeoutMs + 10 * 60_000;
 
 function pidAlive(pid: number): boolean {
   try {
@@ -95,7 +97,7 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
   try {
     return await planAndRemove(options, clients, runId, now);
   } catch (error) {
-    // The run is recorded as failed; nothing is deleted after a failed discovery.
+    // Recorded as failed (discovery or the store failed); deletion never starts after a failed discovery.
     recordRunEnd(store, runId, { items: [], results: [], cleanedBuilds: [], exitCode: 1 });
     throw error;
   }
@@ -121,19 +123,24 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
   let results: (ItemResult | undefined)[] = [];
   let cleanedBuilds: string[] = [];
   if (options.force) {
+    const serverStopTimeoutMs = options.serverStopTimeoutMs ?? DEFAULT_SERVER_STOP_TIMEOUT_MS;
     const claimed: string[] = [];
     const owner = thisProcess();
     try {
       results = await removePlan(plan.items, {
-        clientFor: (zone) => clients.get(zone) ?? clients.values().next().value!,
+        clientFor: (zone) => {
+          const client = clients.get(zone);
+          if (!client) throw new Error(`no API client for zone ${zone}`); // discovery only yields scanned zones
+          return client;
+        },
         concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
-        serverStopTimeoutMs: options.serverStopTimeoutMs ?? 5 * 60_000,
-        stuckAfterMs: Math.min(30_000, (options.serverStopTimeoutMs ?? 5 * 60_000) / 4),
+        serverStopTimeoutMs,
+        stuckAfterMs: Math.min(30_000, serverStopTimeoutMs / 4),
         claimBuild: async (buildId) => {
           // Builds this store never saw have no lease to take.
           if (buildId === undefined || !store.getBuild(buildId)) return undefined;
           try {
-            store.acquireLease(buildId, owner, GC_LEASE_TTL_MS);
+            store.acquireLease(buildId, owner, leaseTtlMs(serverStopTimeoutMs));
             claimed.push(buildId);
             return undefined;
           } catch (error) {

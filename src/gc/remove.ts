@@ -9,6 +9,8 @@ import { mapBounded } from './pool.js';
 import type { ItemResult, PlanItem } from './types.js';
 
 export const DEFAULT_CONCURRENCY = 8;
+/** How long gc waits for one server to stop, by default (Packer's waiters give 5 minutes too). */
+export const DEFAULT_SERVER_STOP_TIMEOUT_MS = 5 * 60_000;
 
 export interface RemoveOptions {
   /** The API client of each zone in the plan. */
