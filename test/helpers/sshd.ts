@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/ssh/index.js';
@@ -27,6 +28,8 @@ export interface SshdHandle {
   start(): Promise<void>;
   /** What sshd wrote to stderr so far (for diagnosing a failing test). */
   log(): string;
+  /** Drops every connection from outside, as a crash or reboot would: kills every process below the listener. */
+  dropConnections(): Promise<void>;
   /** Stops sshd and removes its directory. */
   stop(): Promise<void>;
 }
@@ -92,7 +95,18 @@ export async function startSshd(options: { deferStart?: boolean; logLevel?: stri
     }
     rmSync(dir, { recursive: true, force: true });
   };
-  const handle: SshdHandle = { host: '127.0.0.1', port, username: userInfo().username, privateKey: clientKey.privateKey, start, stop, log: () => log };
+  const dropConnections = async () => {
+    if (child?.pid === undefined) return;
+    const victims = descendantsOf(child.pid);
+    for (const pid of victims) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  };
+  const handle: SshdHandle = { host: '127.0.0.1', port, username: userInfo().username, privateKey: clientKey.privateKey, start, stop, dropConnections, log: () => log };
   if (!options.deferStart) {
     try {
       await start();
@@ -102,4 +116,29 @@ export async function startSshd(options: { deferStart?: boolean; logLevel?: stri
     }
   }
   return handle;
+}
+
+/** Pids of every process below `root` (from /proc), so only processes of this sshd are touched. */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      // Field 4 of /proc/<pid>/stat is the parent pid; the command name (field 2) may hold spaces.
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      children.set(ppid, [...(children.get(ppid) ?? []), Number(name)]);
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  const found: number[] = [];
+  const visit = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      found.push(child);
+      visit(child);
+    }
+  };
+  visit(root);
+  return found;
 }

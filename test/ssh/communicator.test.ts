@@ -146,8 +146,22 @@ for (const kind of targets) {
       await assert.rejects(other.exec('true'), /closed/);
     });
 
+    test('a connection dropped by the server resolves {disconnected} with expectDisconnect, rejects without; the next command reconnects', async () => {
+      const other = await connectTo(target);
+      try {
+        const dropOnFirstLine = (expectDisconnect: boolean) =>
+          other.exec('echo started; exec sleep 30', { expectDisconnect, onLine: () => void target.dropConnections() });
+        assert.deepEqual(await dropOnFirstLine(true), { exitCode: null, signal: null, disconnected: true });
+        assert.deepEqual(await run(other, 'echo back'), ['back']);
+        await assert.rejects(dropOnFirstLine(false), SshDisconnectError);
+        assert.deepEqual(await run(other, 'echo again'), ['again']);
+      } finally {
+        other.close();
+      }
+    });
+
     if (kind.canKillSession) {
-      test('a dropped connection resolves {disconnected} with expectDisconnect, rejects without, and the next command reconnects', async () => {
+      test('a command that kills its own session resolves {disconnected} with expectDisconnect, rejects without, and the next command reconnects', async () => {
         const other = await connectTo(target);
         try {
           assert.deepEqual(await other.exec('kill -9 $PPID', { expectDisconnect: true }), {

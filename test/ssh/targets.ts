@@ -2,13 +2,17 @@
 // and (once available) the simulator's per-server SSH endpoint. Suites are parametrized over
 // these so both behave the same for kiln.
 import { startSshd, sshdUnavailableReason } from '../helpers/sshd.js';
-import { connect, type Communicator, type ConnectOptions } from '../../src/ssh/index.js';
+import { connect, generateKeyPair, type Communicator, type ConnectOptions } from '../../src/ssh/index.js';
+import { startTestSimulator } from '../helpers/sim.js';
+import { launchServer, simApi, SIM_ZONE } from '../fixtures/sim-ssh/harness.js';
 
 export interface SshTarget {
   host: string;
   port: number;
   username: string;
   privateKey: string;
+  /** Drops every SSH connection from the server side (sshd killed / the server rebooted). */
+  dropConnections(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +31,35 @@ export const targets: TargetKind[] = [
     unavailable: sshdUnavailableReason,
     start: () => startSshd(),
     canKillSession: true,
+  },
+  {
+    // A server of the whole simulator (API + SSH gateway), reached like kiln reaches a real one:
+    // key in the AUTHORIZED_KEY tag, poweron, SSH to its public address. Commands run confined
+    // in the server's disk with the host's /usr.
+    name: 'simulator server',
+    unavailable: () => undefined,
+    start: async () => {
+      const sim = await startTestSimulator();
+      try {
+        const key = generateKeyPair();
+        const server = await launchServer(sim, key.publicKey);
+        return {
+          host: server.address,
+          port: sim.sshPort,
+          username: 'root',
+          privateKey: key.privateKey,
+          // A reboot through the API: the simulator drops the server's SSH connections, then boots it again.
+          dropConnections: () =>
+            simApi(sim, 'POST', `/instance/v1/zones/${SIM_ZONE}/servers/${server.id}/action`, { action: 'reboot' }),
+          stop: () => sim.close(),
+        };
+      } catch (err) {
+        await sim.close();
+        throw err;
+      }
+    },
+    // Commands run confined, below the gateway: killing $PPID does not reach the connection.
+    canKillSession: false,
   },
 ];
 
