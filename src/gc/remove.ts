@@ -19,8 +19,8 @@ export interface RemoveOptions {
   concurrency?: number;
   /** How long to wait for one server to stop before giving up on it. */
   serverStopTimeoutMs: number;
-  /** A server still `starting` after this long is stopped in place (the only action Scaleway
-   * allows while starting) so that it can be powered off. */
+  /** A server still `starting` (or `stopping`) after this long is stopped in place (the only
+   * action Scaleway allows in those states) so that it can be powered off. */
   stuckAfterMs: number;
   /** Called once per build before any of its resources is touched; a reason means "skip them"
    * (e.g. the build was resumed since the plan was made and its lease is live again). */
@@ -42,7 +42,8 @@ const POLL_MAX_MS = 2000;
 /** Polls a server until gc can delete it (stopped) or it is gone; powers it off on the way. */
 async function stopServer(client: ScalewayClient, id: string, options: RemoveOptions): Promise<Server | undefined> {
   const started = Date.now();
-  let startingSince: number | undefined;
+  // A server in a transitional state (starting, stopping) since this time, and which state.
+  let transition: { state: string; since: number } | undefined;
   let poll = POLL_FIRST_MS;
   let lastError: unknown;
   for (;;) {
@@ -69,12 +70,14 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
       case 'stopped in place':
         action = 'poweroff';
         break;
-      case 'starting':
-        startingSince ??= Date.now();
-        if (Date.now() - startingSince >= options.stuckAfterMs && allowed.includes('stop_in_place')) action = 'stop_in_place';
-        break;
       default:
-        // stopping: wait for it.
+        // starting or stopping: wait for it, unless it has not moved for too long; then stop it
+        // in place, the one action Scaleway allows in these states.
+        if (transition?.state !== server.state) transition = { state: server.state, since: Date.now() };
+        if (Date.now() - transition.since >= options.stuckAfterMs && allowed.includes('stop_in_place')) {
+          action = 'stop_in_place';
+          transition = undefined;
+        }
         break;
     }
     if (action) {
@@ -91,7 +94,6 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
         lastError = error;
       }
     }
-    if (server.state !== 'starting') startingSince = undefined;
     if (Date.now() - started > options.serverStopTimeoutMs) {
       throw new Error(
         `the server is still ${server.state} after ${formatDuration(options.serverStopTimeoutMs)}; ` +
