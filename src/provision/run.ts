@@ -32,13 +32,20 @@ async function runAttempt(spec: ProvisionerSpec, ctx: ProvisionContext): Promise
   const timeout = new AbortController();
   const timer = spec.timeoutMs > 0 ? setTimeout(() => timeout.abort(), spec.timeoutMs) : undefined;
   const signal = AbortSignal.any([ctx.signal, timeout.signal]);
+  // The attempt's last lines, for the timeout error (the provisioner's own error has them already).
+  const recent: string[] = [];
+  const onOutput: ProvisionContext['onOutput'] = (output) => {
+    recent.push(output.line);
+    if (recent.length > 20) recent.shift();
+    ctx.onOutput(output);
+  };
   try {
-    await runOnce(spec, { ...ctx, signal });
+    await runOnce(spec, { ...ctx, signal, onOutput });
   } catch (err) {
     if (timeout.signal.aborted && !ctx.signal.aborted) {
       throw new ProvisionerError(
         `provisioner ${spec.index} (${spec.type}) timed out after ${spec.timeoutMs / 1000} s; raise its timeout if it needs longer`,
-        { index: spec.index, lastLines: err instanceof ProvisionerError ? err.lastLines : [] },
+        { index: spec.index, lastLines: recent },
       );
     }
     throw err;

@@ -272,18 +272,16 @@ class SshCommunicator implements Communicator {
       // Resolves with the remote shell's pid once its marker line arrived (stderr may lag stdout).
       let pidKnown!: (pid: number | undefined) => void;
       const remotePid = new Promise<number | undefined>((resolve) => (pidKnown = resolve));
-      let firstStderrLine = true;
+      let markerSeen = false;
       const stdout = new LineSplitter((line) => {
         if (!settled) onLine?.('stdout', line);
       });
       const stderr = new LineSplitter((line) => {
-        if (firstStderrLine) {
-          firstStderrLine = false;
-          if (line.startsWith(pidMarker)) {
-            pidKnown(Number(line.slice(pidMarker.length)) || undefined);
-            return;
-          }
-          pidKnown(undefined);
+        // Usually the first stderr line, unless the login shell's start-up files print first.
+        if (!markerSeen && line.startsWith(pidMarker)) {
+          markerSeen = true;
+          pidKnown(Number(line.slice(pidMarker.length)) || undefined);
+          return;
         }
         if (!settled) onLine?.('stderr', line);
       });
@@ -329,7 +327,7 @@ class SshCommunicator implements Communicator {
       this.running.add(running);
       signal?.addEventListener('abort', onAbort, { once: true });
       client.once('close', onConnectionLost).once('end', onConnectionLost);
-      client.exec(`echo ${pidMarker}$$ >&2; ${exports}${command}`, { env }, (err, ch) => {
+      const started = (err: Error | undefined, ch: ClientChannel) => {
         if (err) {
           if (connectionLost || this.client !== client) return lost();
           return settle(() => reject(new Error(`could not start the command over SSH: ${err.message}`)));
@@ -355,7 +353,13 @@ class SshCommunicator implements Communicator {
           settle(() => resolve({ exitCode: null, signal: null, disconnected: false }));
         });
         if (settled) void running.cancel(new Error('cancelled')); // aborted while the channel was opening
-      });
+      };
+      try {
+        client.exec(`echo ${pidMarker}$$ >&2; ${exports}${command}`, { env }, started);
+      } catch {
+        // ssh2 throws "Not connected" when the connection died just before this call.
+        lost();
+      }
     });
   }
 
@@ -375,15 +379,12 @@ class SshCommunicator implements Communicator {
   /** Opens an SFTP channel for one transfer; abort or close() ends the channel. */
   private async withSftp(signal: AbortSignal | undefined, what: string, work: (sftp: SFTPWrapper) => Promise<void>): Promise<void> {
     const client = await this.session(signal);
-    const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
-      client.sftp((err, s) => (err ? reject(new Error(`${what}: could not open SFTP: ${err.message}`)) : resolve(s))),
-    );
-    sftp.on('error', () => {}); // reported through the failing operation
     return new Promise<void>((resolve, reject) => {
       let settled = false;
+      let sftp: SFTPWrapper | undefined;
       const running: Running = {
         cancel: async (error) => {
-          sftp.end();
+          sftp?.end();
           settle(() => reject(error));
         },
       };
@@ -395,21 +396,29 @@ class SshCommunicator implements Communicator {
         signal?.removeEventListener('abort', onAbort);
         done();
       };
+      const fail = (err: Error) => {
+        sftp?.end();
+        const dropped = this.client !== client;
+        settle(() =>
+          reject(dropped ? new SshDisconnectError(`${what}: the SSH connection dropped (${err.message})`) : new Error(`${what}: ${err.message}`)),
+        );
+      };
       this.running.add(running);
       signal?.addEventListener('abort', onAbort, { once: true });
-      work(sftp).then(
-        () => {
-          sftp.end();
-          settle(resolve);
-        },
-        (err: Error) => {
-          sftp.end();
-          const dropped = this.client !== client;
-          settle(() =>
-            reject(dropped ? new SshDisconnectError(`${what}: the SSH connection dropped (${err.message})`) : new Error(`${what}: ${err.message}`)),
-          );
-        },
-      );
+      try {
+        client.sftp((err, opened) => {
+          if (settled) return opened?.end();
+          if (err) return fail(new Error(`could not open SFTP: ${err.message}`));
+          sftp = opened;
+          opened.on('error', () => {}); // reported through the failing operation
+          work(opened).then(() => {
+            opened.end();
+            settle(resolve);
+          }, fail);
+        });
+      } catch (err) {
+        fail(err as Error); // "Not connected": the connection died just before this call
+      }
     });
   }
 

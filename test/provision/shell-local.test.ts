@@ -51,6 +51,17 @@ test('a failing command fails with its exit code and last lines', async () => {
   assert.match(error.message, /shell-local.*exited with code 4/);
 });
 
+test('timeout: a command running too long is killed and fails with its last lines', async () => {
+  const error = await runProvisioner(
+    shellLocalSpec({ index: 5, inline: ['echo started', 'sleep 60'], timeoutMs: 1000 }),
+    recordingContext(undefined),
+  ).catch((err: unknown) => err);
+  assert.ok(error instanceof ProvisionerError);
+  assert.equal(error.index, 5);
+  assert.match(error.message, /shell-local\) timed out after 1 s/);
+  assert.deepEqual(error.lastLines, ['started']);
+});
+
 test('a bad environment_vars entry is reported clearly', async () => {
   await assert.rejects(
     runProvisioner(shellLocalSpec({ inline: ['true'], environmentVars: ['NO_EQUALS'] }), recordingContext(undefined)),
