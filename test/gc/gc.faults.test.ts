@@ -55,26 +55,28 @@ test('deletions succeed under injected 5xx and 429 answers', async (t) => {
   assert.ok(deletes > ids.length, `expected retried DELETEs, saw ${deletes} for ${ids.length} resources`);
 });
 
-test('a server stuck in starting is stopped in place, powered off and deleted', async (t) => {
+test('servers stuck in starting or stopping are stopped in place, powered off and deleted', async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'kiln-gc-sim-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
-  // Power-on answers 202 but the boot never completes: the server stays `starting`.
-  const world = await startGcWorld({ stateDir, faults: { 'POST /servers/{id}/action': { stuck: 1 } } });
+  const world = await startGcWorld({ stateDir });
   t.after(() => world.close());
-  const left = await makeLeftovers(world.client(), 'stuck-1', {});
-  await world.client().serverAction(left.serverId, 'poweron');
-  assert.equal((await world.client().getServer(left.serverId)).state, 'starting');
+  const stopping = await makeLeftovers(world.client(), 'stuck-1', { running: true });
+  // From now on actions answer 202 but their transition never completes.
+  await world.restartSim({ stateDir, faults: { 'POST /servers/{id}/action': { stuck: 1 } } });
+  const starting = await makeLeftovers(world.client(), 'stuck-1', {});
+  await world.client().serverAction(starting.serverId, 'poweron');
+  await world.client().serverAction(stopping.serverId, 'poweroff');
   recordBuild(world, 'stuck-1', 'failed');
-  // The same world without the fault: the server is still stuck (its boot was never scheduled).
+  // The same world without the fault: both servers stay stuck (their transitions were never scheduled).
   await world.restartSim({ stateDir });
-  assert.equal((await world.client().getServer(left.serverId)).state, 'starting');
+  assert.equal((await world.client().getServer(starting.serverId)).state, 'starting');
+  assert.equal((await world.client().getServer(stopping.serverId)).state, 'stopping');
 
   const run = await world.gc('--older-than', '0', '--force', '--wait-timeout', '8s');
   assert.equal(run.code, 0, run.stderr + run.stdout);
-  assert.match(run.stdout, /removed 2 of 2 \(1 server, 1 volume\)/);
+  assert.match(run.stdout, /removed 4 of 4 \(2 servers, 2 volumes\)/);
   const after = JSON.stringify(await inventory(world.client()));
-  assert.equal(after.includes(left.serverId), false);
-  assert.equal(after.includes(left.rootVolumeId), false);
+  for (const id of [starting.serverId, starting.rootVolumeId, stopping.serverId, stopping.rootVolumeId]) assert.equal(after.includes(id), false);
 });
 
 test('a server that stays stuck fails alone, after --wait-timeout, with the reason; exit 1', async (t) => {
