@@ -4,6 +4,7 @@
 import { dirname } from 'node:path';
 import { deleteKeyPair } from '../engine/keys.js';
 import { normalizeZone } from '../scaleway/index.js';
+import { DEFAULT_API_URL, ZONES } from '../template/builder.js';
 import { ENV_NAMES, readScalewayConfig, type ScalewaySettings, type SettingName } from '../template/credentials.js';
 import { parseDuration, formatDuration } from '../template/duration.js';
 import { Problems, formatProblems } from '../template/errors.js';
@@ -25,14 +26,6 @@ export interface GcArgs {
   waitTimeout?: string;
 }
 
-/** Every zone of the Scaleway Instance API (`--all-zones`). */
-export const SCALEWAY_ZONES = [
-  'fr-par-1', 'fr-par-2', 'fr-par-3',
-  'nl-ams-1', 'nl-ams-2', 'nl-ams-3',
-  'pl-waw-1', 'pl-waw-2', 'pl-waw-3',
-] as const;
-
-const DEFAULT_API_URL = 'https://api.scaleway.com';
 const DEFAULT_ZONE = 'fr-par-1';
 const DEFAULT_OLDER_THAN_MS = 3_600_000;
 
@@ -81,10 +74,20 @@ export async function resolveGcOptions(args: GcArgs, env: NodeJS.ProcessEnv = pr
     throw new GcUsageError('no Scaleway secret key: set SCW_SECRET_KEY, or secret_key in the Scaleway config file (~/.config/scw/config.yaml).');
   }
   let zones: string[];
-  try {
-    zones = args.allZones ? [...SCALEWAY_ZONES] : [normalizeZone(args.zone ?? settings.zone ?? DEFAULT_ZONE)];
-  } catch (error) {
-    throw new GcUsageError(`${args.zone !== undefined ? '--zone' : 'SCW_DEFAULT_ZONE'}: ${(error as Error).message}`);
+  if (args.allZones) zones = [...ZONES];
+  else {
+    const given = args.zone ?? settings.zone ?? DEFAULT_ZONE;
+    const where = args.zone !== undefined ? '--zone' : 'the default zone (SCW_DEFAULT_ZONE or default_zone in the Scaleway config file)';
+    let zone: string;
+    try {
+      zone = normalizeZone(given);
+    } catch (error) {
+      throw new GcUsageError(`${where}: ${(error as Error).message}`);
+    }
+    if (!(ZONES as readonly string[]).includes(zone)) {
+      throw new GcUsageError(`${where}: "${given}" is not a Scaleway zone; zones are ${ZONES.join(', ')}.`);
+    }
+    zones = [zone];
   }
   return {
     apiUrl: args.apiUrl ?? settings.apiUrl ?? DEFAULT_API_URL,
