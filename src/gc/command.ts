@@ -182,7 +182,7 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
       err.write(`kiln gc: ${error.message}\n`);
       return 2;
     }
-    err.write(`kiln gc: ${describeError(error)}\nNothing more was deleted after this error; run the command again once it is fixed.\n`);
+    err.write(`kiln gc: ${describeError(error)}\nRun the command again once the cause is fixed.\n`);
     return 1;
   } finally {
     store?.close();

@@ -6,7 +6,7 @@ import { LeaseHeldError, thisProcess, type EventStore } from '../store/index.js'
 import { discoverZone } from './discover.js';
 import { PlanBuilder } from './plan.js';
 import { buildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, removePlan } from './remove.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError, removePlan } from './remove.js';
 import type { ItemResult, PlanItem } from './types.js';
 
 export * from './types.js';
@@ -56,6 +56,17 @@ export interface GcReport {
   cleanedBuilds: string[];
   /** 0: everything planned was removed (or nothing to do, or a dry run); 1: some deletions failed. */
   exitCode: 0 | 1;
+}
+
+/** Listing the cloud failed (after the client's retries): gc deletes nothing on a partial view. */
+export class GcDiscoveryError extends Error {
+  override readonly name = 'GcDiscoveryError';
+  constructor(
+    readonly zone: string,
+    cause: unknown,
+  ) {
+    super(`could not list the resources of ${zone}: ${describeError(cause)}. Nothing was deleted.`, { cause });
+  }
 }
 
 /** gc holds the lease of each build it cleans, so that a `kiln resume` cannot start meanwhile;
@@ -114,8 +125,12 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
     ...(options.buildFilter !== undefined ? { buildFilter: options.buildFilter, namedBuild: options.buildFilter } : {}),
   });
   for (const client of clients.values()) {
-    for await (const page of discoverZone(client, options.buildFilter, options.projectId)) {
-      for (const resource of page) planner.add(resource);
+    try {
+      for await (const page of discoverZone(client, options.buildFilter, options.projectId)) {
+        for (const resource of page) planner.add(resource);
+      }
+    } catch (error) {
+      throw new GcDiscoveryError(client.zone, error);
     }
   }
   const plan = planner.finish();

@@ -223,3 +223,20 @@ describe('kiln gc usage errors', () => {
     assert.match(noKey.stderr, /no Scaleway secret key: set SCW_SECRET_KEY/);
   });
 });
+
+test('an API that refuses the key stops gc before any deletion, with exit 1 and the cause', async (t) => {
+  const world = await startGcWorld({ token: 'a-different-token' });
+  t.after(() => world.close());
+  const run = await world.gc('--force', '--older-than', '0');
+  assert.equal(run.code, 1);
+  assert.match(run.stderr, /kiln gc: could not list the resources of fr-par-1: UnauthorizedError: .*Nothing was deleted\./);
+  assert.equal(run.stderr.includes(world.env.SCW_SECRET_KEY!), false, 'the secret key is never printed');
+  const store = world.openStore();
+  try {
+    const last = store.db.prepare('SELECT exit_code, finished_at FROM gc_runs ORDER BY id DESC LIMIT 1').get() as { exit_code: number; finished_at: string | null };
+    assert.equal(last.exit_code, 1);
+    assert.ok(last.finished_at);
+  } finally {
+    store.close();
+  }
+});
