@@ -16,6 +16,8 @@ export interface ConnectOptions {
   privateKey?: string;
   /** SECRET. */
   password?: string;
+  /** An ssh-agent socket to authenticate with too (Packer's `ssh_agent_auth`: pass SSH_AUTH_SOCK). */
+  agent?: string;
   /** Overall time to keep trying, like Packer's `ssh_timeout`. */
   timeoutMs: number;
   /**
@@ -100,6 +102,9 @@ interface SshError extends Error {
 function describe(err: SshError): string {
   if (err.level === 'client-authentication') return 'authentication refused (key not installed yet?)';
   if (err.level === 'client-timeout') return 'timed out waiting for the SSH handshake';
+  if (err.level === 'protocol' && /lost before handshake/i.test(err.message)) {
+    return 'the server closed the connection before the SSH handshake (sshd starting, or throttling reconnects)';
+  }
   return err.code ? `${err.code}: ${err.message}` : err.message;
 }
 
@@ -132,6 +137,7 @@ function connectOnce(options: ConnectOptions, readyTimeoutMs: number, signal: Ab
       username: options.username,
       privateKey: options.privateKey,
       password: options.password,
+      agent: options.agent,
       readyTimeout: readyTimeoutMs,
       keepaliveInterval: options.keepAliveIntervalMs ?? 5000,
       keepaliveCountMax: 3,
@@ -172,7 +178,10 @@ async function connectClient(options: ConnectOptions, signal: AbortSignal | unde
       lastError = describe(error);
       options.onAttempt?.(attempt, lastError);
       // Reached sshd but the handshake/auth failed: bounded, unlike "nothing listening yet".
-      if (error.level === 'client-authentication' || error.level === 'client-timeout' || error.level === 'protocol') {
+      // A connection dropped before the handshake is not counted: that is how sshd sheds load
+      // (MaxStartups) and how OpenSSH ≥ 9.8 penalises a source (PerSourcePenalties).
+      const droppedEarly = error.level === 'protocol' && /lost before handshake/i.test(error.message);
+      if (error.level === 'client-authentication' || error.level === 'client-timeout' || (error.level === 'protocol' && !droppedEarly)) {
         handshakeFailures += 1;
         if (handshakeFailures >= maxHandshakeFailures) {
           throw new SshConnectError(

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { connect, generateKeyPair, SshConnectError, SshDisconnectError, type Communicator } from '../../src/ssh/index.js';
 import { freePort, sshdUnavailableReason, startSshd } from '../helpers/sshd.js';
@@ -240,6 +241,47 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
       assert.equal(error.attempts, 2);
       assert.match(error.message, /handshake failed 2 times.*authentication/);
     } finally {
+      await sshd.stop();
+    }
+  });
+
+  test('connections dropped before the handshake (sshd shedding load or penalising) do not use up handshakeAttempts', async () => {
+    const sshd = await startSshd();
+    // A loopback front that hangs up on the first three connections, then forwards to sshd.
+    let accepted = 0;
+    const sockets = new Set<Socket>();
+    const front = createServer((socket) => {
+      sockets.add(socket);
+      accepted += 1;
+      if (accepted <= 3) return socket.destroy();
+      const upstream = netConnect(sshd.port, sshd.host);
+      socket.pipe(upstream).pipe(socket);
+      socket.on('error', () => upstream.destroy());
+      upstream.on('error', () => socket.destroy());
+      socket.on('close', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+    try {
+      const failures: string[] = [];
+      const comm = await connect({
+        host: '127.0.0.1',
+        port: (front.address() as AddressInfo).port,
+        username: sshd.username,
+        privateKey: sshd.privateKey,
+        timeoutMs: 30_000,
+        handshakeAttempts: 1,
+        onAttempt: (_attempt, error) => failures.push(error),
+      });
+      try {
+        assert.equal(failures.length, 3);
+        assert.match(failures[0], /closed the connection before the SSH handshake/);
+        assert.deepEqual(await run(comm, 'echo through'), ['through']);
+      } finally {
+        comm.close();
+      }
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => front.close(resolve));
       await sshd.stop();
     }
   });
