@@ -193,8 +193,8 @@ async function connectClient(options: ConnectOptions, signal: AbortSignal | unde
         }
       }
     }
-    const jittered = delay * (0.75 + Math.random() * 0.5);
-    if (Date.now() + jittered >= deadline) {
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) {
       throw new SshConnectError(
         `SSH to ${target}: no connection within ${Math.round(options.timeoutMs / 1000)} s after ${attempt} attempts ` +
           `(last: ${lastError}). Check that the server booted, that port ${options.port} is reachable, ` +
@@ -203,7 +203,8 @@ async function connectClient(options: ConnectOptions, signal: AbortSignal | unde
         lastError,
       );
     }
-    await sleep(jittered, signal);
+    // Jitter spreads the retries of many builds; the last wait is cut short for one final try.
+    await sleep(Math.min(delay * (0.75 + Math.random() * 0.5), remaining), signal);
     delay = Math.min(backoff.maxMs, delay * backoff.factor);
   }
 }
