@@ -101,7 +101,7 @@ export async function resolveGcOptions(args: GcArgs, env: NodeJS.ProcessEnv = pr
 }
 
 /** The JSON form of a report: the plan and, after --force, each resource's result. */
-export function reportJson(report: GcReport, untaggedIgnored = report.untaggedIgnored) {
+export function reportJson(report: GcReport) {
   const summary = summarizePlan(report.items);
   const counted = (status: string) => report.results.filter((r) => r?.status === status).length;
   return {
@@ -132,7 +132,7 @@ export function reportJson(report: GcReport, untaggedIgnored = report.untaggedIg
       removed: counted('removed'),
       failed: counted('failed'),
       skipped: counted('skipped'),
-      untaggedIgnored,
+      untaggedIgnored: report.untaggedIgnored,
     },
     cleanedBuilds: report.cleanedBuilds,
     exitCode: report.exitCode,
