@@ -25,7 +25,7 @@ export interface BuildArgs {
 
 /** The project the embedded simulator's resources belong to when the template names none. */
 const SIM_PROJECT_ID = '00000000-0000-4000-8000-00000000c1a7';
-const SIM_TOKEN = 'kiln-embedded-simulator';
+const SIM_TOKEN = '5e1a1a70-0000-4000-8000-00000000c1a7';
 
 export const EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
 

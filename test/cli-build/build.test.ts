@@ -1,0 +1,125 @@
+// `kiln build`, `kiln ls`, `kiln show` as a user runs them: child processes, the embedded simulator (--sim).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runKiln, spawnKiln } from '../helpers/cli.js';
+
+// The repository's example, from sources (test/cli-build) or from dist (dist/test/cli-build).
+const examplePath = [new URL('../../examples/basic.json', import.meta.url), new URL('../../../examples/basic.json', import.meta.url)]
+  .map((u) => fileURLToPath(u))
+  .find((p) => existsSync(p))!;
+
+function tempDb(t: { after: (fn: () => void) => void }): { dir: string; db: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-cli-build-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return { dir, db: join(dir, 'kiln.db') };
+}
+
+test('kiln build --sim examples/basic.json: the build id first, then progress, then the artifact; ls and show agree', { timeout: 120_000 }, async (t) => {
+  const { db } = tempDb(t);
+  const r = await runKiln(['build', '--sim', '--db', db, examplePath]);
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  const lines = r.stdout.trim().split('\n');
+  const id = /Build (\S+) started/.exec(lines[0]!)?.[1];
+  assert.ok(id, `first line names the build: ${lines[0]}`);
+  assert.match(r.stdout, /==> Builds finished\. The artifacts of successful builds are:\n--> scaleway: An image was created: '[^']+' \(ID: [0-9a-f-]{36}\) in zone 'fr-par-1' based on snapshot '[^']+' \(ID: [0-9a-f-]{36}\)/);
+  const imageId = /An image was created: '[^']+' \(ID: ([0-9a-f-]{36})\)/.exec(r.stdout)![1];
+
+  const ls = await runKiln(['ls', '--json', '--db', db]);
+  assert.equal(ls.code, 0, ls.stderr);
+  const builds = JSON.parse(ls.stdout) as { id: string; status: string; image_id: string }[];
+  assert.deepEqual(builds.map((b) => [b.id, b.status, b.image_id]), [[id, 'succeeded', imageId]]);
+
+  const show = await runKiln(['show', id!, '--json', '--db', db]);
+  const body = JSON.parse(show.stdout) as { timeline: { name: string; status: string }[]; resources: { kind: string; fate: string }[] };
+  assert.ok(body.timeline.filter((e) => e.name === 'provision').length === 2);
+  assert.deepEqual(
+    body.resources.map((x) => `${x.kind}:${x.fate}`).sort(),
+    ['image:kept', 'server:deleted', 'snapshot:kept', 'volume:deleted'],
+  );
+  const human = await runKiln(['show', id!, '--db', db]);
+  assert.match(human.stdout, /Timeline[\s\S]*server\.wait_running[\s\S]*Resources[\s\S]*Artifact/);
+});
+
+test('kiln build --json prints one JSON object per event, then the artifact', { timeout: 120_000 }, async (t) => {
+  const { db } = tempDb(t);
+  const r = await runKiln(['build', '--sim', '--json', '--db', db, examplePath]);
+  assert.equal(r.code, 0, r.stderr);
+  const objects = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+  assert.equal(objects[0]!.type, 'build.started');
+  const id = objects[0]!.build_id;
+  const events = objects.slice(0, -1);
+  assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'every event, in order');
+  assert.ok(events.every((e) => e.build_id === id && typeof e.at === 'string' && 'phase' in e));
+  const artifact = objects.at(-1)!;
+  assert.equal(artifact.type, 'artifact');
+  assert.match(String(artifact.image_id), /^[0-9a-f-]{36}$/);
+  assert.equal(artifact.zone, 'fr-par-1');
+  // The simulator's token is the template's sensitive default: it must not be printed.
+  assert.ok(!r.stdout.includes('00000000-0000-4000-8000-000000000000'));
+});
+
+test('an invalid template exits 2 and says what is wrong, where', async (t) => {
+  const { dir, db } = tempDb(t);
+  const bad = join(dir, 'bad.json');
+  writeFileSync(bad, JSON.stringify({ builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1' }] }));
+  const r = await runKiln(['build', '--sim', '--db', db, bad]);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /commercial_type/);
+});
+
+test('--on-error abort: a failed build exits 1, keeps its resources and names resume and gc', { timeout: 120_000 }, async (t) => {
+  const { dir, db } = tempDb(t);
+  const failing = join(dir, 'failing.json');
+  writeFileSync(
+    failing,
+    JSON.stringify({
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
+      provisioners: [{ type: 'shell', inline: ['echo broken on purpose >&2', 'exit 7'] }],
+    }),
+  );
+  const r = await runKiln(['build', '--sim', '--on-error', 'abort', '--db', db, failing]);
+  assert.equal(r.code, 1, r.stderr);
+  const id = /Build (\S+) started/.exec(r.stdout)![1]!;
+  assert.match(r.stderr, new RegExp(`failed in provision`));
+  assert.match(r.stderr, new RegExp(`kiln resume ${id}`));
+  assert.match(r.stderr, new RegExp(`kiln gc --build ${id} --force`));
+  assert.match(r.stdout, /broken on purpose/, 'provisioner output is streamed');
+  const ls = JSON.parse((await runKiln(['ls', '--json', '--status', 'failed', '--db', db])).stdout) as { id: string }[];
+  assert.deepEqual(ls.map((b) => b.id), [id]);
+});
+
+test('the first SIGINT stops at a safe point: exit 130, the build is interrupted and says how to go on', { timeout: 120_000 }, async (t) => {
+  const { dir, db } = tempDb(t);
+  const slow = join(dir, 'slow.json');
+  writeFileSync(
+    slow,
+    JSON.stringify({
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
+      provisioners: [{ type: 'shell', inline: ['echo provisioning-started', 'sleep 30'] }],
+    }),
+  );
+  const child = spawnKiln(['build', '--sim', '--db', db, slow]);
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  await new Promise<void>((resolve) => {
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (stdout.includes('provisioning-started')) resolve();
+    });
+  });
+  child.kill('SIGINT');
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 130, stderr);
+  const id = /Build (\S+) started/.exec(stdout)![1]!;
+  assert.match(stderr, /interrupted during provision/);
+  assert.match(stderr, new RegExp(`kiln resume ${id}`));
+  assert.match(stderr, new RegExp(`kiln gc --build ${id} --force`));
+  const show = JSON.parse((await runKiln(['show', id, '--json', '--db', db])).stdout) as { build: { status: string; phase: string } };
+  assert.equal(show.build.status, 'interrupted');
+  assert.equal(show.build.phase, 'provision');
+});
