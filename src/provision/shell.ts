@@ -33,7 +33,9 @@ export async function runShell(spec: ShellProvisionerSpec, ctx: ProvisionContext
       try {
         await communicator.upload(script, remotePath, { signal: ctx.signal });
         await mustSucceed(communicator, `chmod 0755 ${shellQuote(remotePath)}`, ctx.signal, `making ${remotePath} executable`);
-        const command = renderCommand(spec.executeCommand, { Path: shellQuote(remotePath), Vars: vars });
+        // Unquoted, as Packer does: templates embed {{.Path}} inside their own quotes
+        // (`sudo sh -c '{{.Vars}} {{.Path}}'`), and the path is remote_folder + script_<n>.sh.
+        const command = renderCommand(spec.executeCommand, { Path: remotePath, Vars: vars });
         const result = await communicator.exec(command, {
           signal: ctx.signal,
           onLine: tail.onLine,

@@ -68,7 +68,8 @@ for (const kind of targets) {
           scripts: [first, second],
           remoteFolder: await remoteFolder(),
           environmentVars: ['MODE=custom'],
-          executeCommand: '{{ .Vars }} sh -c "{{.Path}} arg"',
+          // The sudo idiom of many Packer templates: everything inside one quoted sh -c argument.
+          executeCommand: "sh -c '{{ .Vars }} {{.Path}} arg'",
         }),
         ctx,
       );
