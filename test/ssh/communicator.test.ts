@@ -116,35 +116,34 @@ for (const kind of targets) {
       await assert.rejects(comm.download(`${remoteDir}/nope`, join(localDir, 'nope')), /nope does not exist/);
     });
 
+    // The aborted command and its child hold a lock on a file; taking the lock afterwards waits
+    // for both to be gone (an event, not a timer; the suite's timeout bounds it). A lock works
+    // across the simulator's per-command pid namespaces, where `kill -0 <pid>` could not tell.
+    const holdLockCommand = (lock: string) => `exec 9>'${lock}'; flock 9; sleep 120 & echo started; wait`;
+
     test('aborting exec rejects at once and kills the remote command and its children', async () => {
       const controller = new AbortController();
-      let childPid = '';
-      const running = comm.exec('sleep 120 & echo $!; wait', {
-        signal: controller.signal,
-        onLine: (_s, line) => {
-          childPid = line;
-          controller.abort();
-        },
-      });
+      const lock = `${remoteDir}/abort.lock`;
+      const running = comm.exec(holdLockCommand(lock), { signal: controller.signal, onLine: () => controller.abort() });
       await assert.rejects(running, { name: 'AbortError' });
-      assert.match(childPid, /^\d+$/);
-      // Event, not a timer: wait until the process is gone (the test's timeout bounds it).
-      assert.deepEqual(await run(comm, `while kill -0 ${childPid} 2>/dev/null; do sleep 0.05; done; echo gone`), ['gone']);
+      assert.deepEqual(await run(comm, `flock '${lock}' echo released`), ['released']);
     });
 
     test('a command reading stdin sees end of input instead of waiting', async () => {
       assert.deepEqual(await run(comm, 'cat; echo done'), ['done']);
     });
 
-    test('close() rejects running commands and ends the connection', async () => {
+    test('close() rejects running commands, kills them and ends the connection', async () => {
       const other = await connectTo(target);
+      const lock = `${remoteDir}/close.lock`;
       let started!: () => void;
       const isRunning = new Promise<void>((resolve) => (started = resolve));
-      const running = other.exec('echo started; sleep 120', { onLine: () => started() });
+      const running = other.exec(holdLockCommand(lock), { onLine: () => started() });
       await isRunning;
       other.close();
       await assert.rejects(running, /closed/);
       await assert.rejects(other.exec('true'), /closed/);
+      assert.deepEqual(await run(comm, `flock '${lock}' echo released`), ['released']);
     });
 
     test('a connection dropped by the server resolves {disconnected} with expectDisconnect, rejects without; the next command reconnects', async () => {
