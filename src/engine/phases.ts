@@ -197,7 +197,9 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
 
   let server: Server | undefined;
   const recorded = rt.last('server.created');
-  if (recorded && !rt.pendingIntent('server.create.requested', 'server.created')) {
+  // A server found missing on resume (deleted by hand before provisioning) is created anew.
+  const lost = recorded && (rt.last('resource.missing')?.seq ?? 0) > recorded.seq;
+  if (recorded && !lost && !rt.pendingIntent('server.create.requested', 'server.created')) {
     // The result is in the log (resume, or a retry after a later step of this phase failed).
     server = await getServerOrMissing(rt, input, String(recorded.data.serverId), signal);
   } else if (rt.pendingIntent('server.create.requested', 'server.created')) {

@@ -199,7 +199,7 @@ class TtyRenderer implements ProgressRenderer {
         const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
         const note = r.note ? `  ${r.note}` : '';
         const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${attempt}${note}`;
-        const width = this.out.columns ?? 100;
+        const width = this.out.columns || 100;
         const clipped = text.length > width - 1 ? text.slice(0, width - 2) + '…' : text;
         lines.push(r.status === 'pending' ? `\x1b[2m${clipped}\x1b[0m` : r.status === 'failed' ? `\x1b[31m${clipped}\x1b[0m` : clipped);
       }

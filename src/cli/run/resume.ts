@@ -1,0 +1,173 @@
+// `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
+import { hostname } from 'node:os';
+import { dirname } from 'node:path';
+import { BuildRun } from '../../engine/index.js';
+import { checkCloud, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
+import { ScalewayClient } from '../../scaleway/index.js';
+import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError, type OnError } from '../../store/index.js';
+import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import type { TemplateEvaluation } from '../../template/load.js';
+import { describeArtifact } from '../render/describe.js';
+import { artifactJson, artifactReport, createRenderer } from '../render/progress.js';
+import { EXIT, handleSignals, nextSteps, phasesShown } from './build.js';
+
+export interface ResumeArgs {
+  id: string;
+  var?: string[];
+  'var-file'?: string[];
+  'on-error'?: OnError;
+  'from-provisioner'?: number;
+  force: boolean;
+  json: boolean;
+  debug: boolean;
+  db?: string;
+}
+
+const LEASE_TTL_MS = 30_000;
+
+export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
+  const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+  const dbPath = resolveDbPath(argv.db);
+  const store = EventStore.open(dbPath);
+  const owner = { pid: process.pid, host: hostname() };
+  try {
+    let record;
+    try {
+      record = store.findBuild(argv.id);
+    } catch (error) {
+      if (error instanceof UnknownBuildError) {
+        err(`kiln resume: ${error.message}`);
+        return EXIT.invalid;
+      }
+      throw error;
+    }
+    const id = record.id;
+    if (record.status === 'succeeded') {
+      process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
+      return EXIT.ok;
+    }
+    const events = store.events(id);
+    const lastFailed = [...events].reverse().find((e) => e.type === 'build.failed');
+    if (record.status === 'failed' && lastFailed?.data.cleanedUp === true) {
+      err(`kiln resume: build ${id} failed and everything it created was removed; there is nothing to resume. Run \`kiln build\` again.`);
+      return EXIT.failed;
+    }
+
+    // The same template, evaluated to the same names ({{timestamp}}, {{uuid}}) as at the start.
+    const started = events.find((e) => e.type === 'build.started');
+    const evaluation = started?.data.evaluation as TemplateEvaluation | undefined;
+    let loaded;
+    try {
+      loaded = await loadTemplate(record.templatePath, {
+        ...templateInputsFromArgv(argv),
+        evaluation,
+        force: (record.spec as { force?: boolean } | null)?.force ?? false,
+      });
+    } catch (error) {
+      if (error instanceof TemplateError) {
+        err(`kiln resume: the template of build ${id} (${record.templatePath}) does not load: ${error.message}`);
+        return EXIT.invalid;
+      }
+      throw error;
+    }
+    if (loaded.templateHash !== record.templateHash && !argv.force) {
+      err(
+        `kiln resume: ${record.templatePath} changed since build ${id} started (sha256 ${record.templateHash.slice(0, 12)}… → ${loaded.templateHash.slice(0, 12)}…). ` +
+          'Resuming with a different template can give an image that matches neither; pass --force to resume anyway.',
+      );
+      return EXIT.invalid;
+    }
+    const spec = loaded.builds.find((b) => b.name === record.builderName);
+    if (!spec) {
+      err(`kiln resume: the template no longer has a builder named "${record.builderName}"`);
+      return EXIT.invalid;
+    }
+
+    try {
+      store.acquireLease(id, owner, LEASE_TTL_MS);
+    } catch (error) {
+      if (error instanceof LeaseHeldError) {
+        err(`kiln resume: ${error.message}`);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+
+    let point: ResumePoint;
+    try {
+      point = resumePoint(events, spec);
+      if (argv['from-provisioner'] !== undefined) point = fromProvisioner(point, spec, argv['from-provisioner']);
+    } catch (error) {
+      if (error instanceof ResumeRefusedError) {
+        store.releaseLease(id, owner);
+        err(`kiln resume: build ${id}: ${error.message}`);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+
+    // The cloud first: is the server the build needs still there?
+    const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId });
+    const check = await checkCloud(client, record, point);
+    if (check.action === 'fail') {
+      store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
+      store.append(id, { type: 'build.failed', phase: point.phase, data: { error: { name: 'ServerMissing', message: check.message, retryable: false }, cleanedUp: false } });
+      store.releaseLease(id, owner);
+      err(`kiln resume: ${check.message}`);
+      return EXIT.failed;
+    }
+    if (check.action === 'recreate-server') {
+      store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
+      err(`kiln resume: server ${check.missingServerId} was deleted outside kiln before provisioning; creating a new one`);
+    }
+    point = check.point;
+
+    const onError = argv['on-error'] ?? record.onError;
+    const renderer = createRenderer(argv.json ? 'json' : process.stdout.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain');
+    renderer.track(id, spec.name, phasesShown(spec));
+    const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
+    store.append(id, {
+      type: 'build.resumed',
+      phase: point.phase,
+      data: {
+        fromPhase: point.phase,
+        ...(point.phase === 'provision' ? { fromProvisioner: point.provisionerIndex } : {}),
+        previousStatus: record.status,
+        templateChanged: loaded.templateHash !== record.templateHash,
+        pid: owner.pid,
+        host: owner.host,
+      },
+    });
+
+    const run = new BuildRun({
+      store,
+      buildId: id,
+      spec,
+      onError: onError === 'ask' ? 'cleanup' : onError,
+      stateDir: dirname(dbPath),
+      resumeAt: point,
+      leaseTtlMs: LEASE_TTL_MS,
+      onRequest: argv.debug
+        ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, loaded.sensitiveValues)}` : ''}`)
+        : undefined,
+    });
+    const stopSignals = handleSignals(() => [run], err);
+    let outcome;
+    try {
+      outcome = await run.run();
+    } finally {
+      stopSignals();
+      renderer.close();
+      unsubscribe();
+    }
+    if (argv.json) {
+      if (outcome.artifact) process.stdout.write(JSON.stringify(artifactJson(id, outcome.builderName, outcome.artifact)) + '\n');
+    } else {
+      process.stdout.write(artifactReport([outcome]));
+    }
+    if (outcome.status !== 'succeeded') err(nextSteps(outcome));
+    return outcome.status === 'succeeded' ? EXIT.ok : outcome.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
+  } finally {
+    store.close();
+  }
+}

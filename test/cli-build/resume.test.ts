@@ -1,0 +1,196 @@
+// `kiln resume`: a build killed (SIGKILL) at every intent and result event — and between an API
+// call that succeeded and the recording of its result — resumes to exactly one image and one
+// snapshot, with no server or volume left, and a timeline that shows the crash and the resume.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScalewayClient } from '../../src/scaleway/index.js';
+import { runKiln, type KilnResult } from '../helpers/cli.js';
+import { startTestSimulator, type Simulator } from '../helpers/sim.js';
+
+const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
+const PROJECT = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+let sim: Simulator;
+let dir: string;
+let client: ScalewayClient;
+
+before(async () => {
+  sim = await startTestSimulator();
+  dir = mkdtempSync(join(tmpdir(), 'kiln-resume-'));
+  client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+});
+after(async () => {
+  await sim.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let n = 0;
+function writeTemplate(extra: Record<string, unknown> = {}, provisioners?: unknown[]): string {
+  const path = join(dir, `t${++n}.json`);
+  writeFileSync(
+    path,
+    JSON.stringify({
+      builders: [
+        {
+          type: 'scaleway',
+          image: 'ubuntu_jammy',
+          zone: 'fr-par-1',
+          commercial_type: 'DEV1-S',
+          ssh_username: 'root',
+          ssh_port: sim.sshPort,
+          image_name: `crash-${n}`,
+          snapshot_name: `crash-${n}`,
+          ...extra,
+        },
+      ],
+      provisioners: provisioners ?? [
+        { type: 'shell', inline: ['echo first >> /root/runs'] },
+        { type: 'shell', inline: ['echo second >> /root/runs'] },
+      ],
+    }),
+  );
+  return path;
+}
+
+function kiln(args: string[], env: Record<string, string> = {}, db: string): Promise<KilnResult> {
+  return runKiln([...args, '--db', db], {
+    env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT, ...env },
+  });
+}
+
+function buildIdOf(r: KilnResult): string {
+  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
+  assert.equal(first.type, 'build.started');
+  return first.build_id;
+}
+
+async function assertExactlyOneOfEverything(id: string): Promise<void> {
+  const tags = [`kiln-build=${id}`];
+  const [servers, volumes, snapshots, images] = await Promise.all([
+    client.listServers({ tags }),
+    client.listVolumes({ tags }),
+    client.listSnapshots({ tags }),
+    client.listImages({ tags }),
+  ]);
+  assert.deepEqual(
+    { servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length },
+    { servers: 0, volumes: 0, snapshots: 1, images: 1 },
+    `build ${id}`,
+  );
+  assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id);
+}
+
+// Every intent and result of a build with two provisioners (the n-th occurrence where it repeats).
+const CRASH_AT = [
+  'server.create.requested',
+  'server.created',
+  'server.poweron.requested',
+  'server.poweron.accepted',
+  'provisioner.started:1',
+  'provisioner.succeeded:1',
+  'provisioner.started:2',
+  'server.poweroff.requested',
+  'server.poweroff.accepted',
+  'snapshot.create.requested',
+  'snapshot.created',
+  'image.create.requested',
+  'image.created',
+  'server.delete.requested',
+  'server.deleted',
+  'volume.delete.requested',
+];
+// Between an API call that succeeded and the recording of its result.
+const CRASH_AFTER_CALL = ['server.create', 'server.start', 'server.stop', 'snapshot.create', 'image.create'];
+
+const cases = [
+  ...CRASH_AT.map((at) => ({ name: `killed right after ${at}`, env: { KILN_CRASH_AT: at } })),
+  ...CRASH_AFTER_CALL.map((phase) => ({ name: `killed after the ${phase} call, before its result`, env: { KILN_CRASH_AFTER_CALL: phase } })),
+];
+
+for (const c of cases) {
+  test(`crash matrix: ${c.name}; resume ends with exactly one image and snapshot`, { timeout: 90_000 }, async () => {
+    const db = join(dir, `${c.name.replace(/\W+/g, '_')}.db`);
+    const template = writeTemplate();
+    const crashed = await kiln(['build', '--json', template], c.env, db);
+    assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
+    const id = buildIdOf(crashed);
+    const resumed = await kiln(['resume', id, '--json'], {}, db);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    await assertExactlyOneOfEverything(id);
+    const show = JSON.parse((await kiln(['show', id, '--json', '--events'], {}, db)).stdout) as {
+      build: { status: string };
+      timeline: { name: string }[];
+      events: { type: string; data: Record<string, unknown> }[];
+    };
+    assert.equal(show.build.status, 'succeeded');
+    const marks = show.timeline.map((e) => e.name);
+    assert.ok(marks.includes('crashed') && marks.includes('resumed'), marks.join(','));
+    assert.equal(show.events.filter((e) => e.type === 'server.created').length, 1, 'one server, whatever the kill point');
+    assert.equal(show.events.filter((e) => e.type === 'image.created').length, 1);
+  });
+}
+
+test('a finished provisioner does not run again; the unfinished one does', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'provisioners.db');
+  const template = writeTemplate({}, [
+    { type: 'shell', inline: ['echo first >> /root/runs'] },
+    { type: 'shell', inline: ['echo second >> /root/runs'] },
+    { type: 'shell', inline: ['cat /root/runs'] },
+  ]);
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:2' }, db);
+  assert.equal(crashed.signal, 'SIGKILL');
+  const id = buildIdOf(crashed);
+  const resumed = await kiln(['resume', id, '--json'], {}, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const output = resumed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; data: { lines?: { line: string }[] } })
+    .filter((e) => e.type === 'provision.output')
+    .flatMap((e) => e.data.lines!.map((l) => l.line));
+  assert.deepEqual(output, ['first', 'second']);
+});
+
+test('two resumes at once: one wins, the other is refused with the holder pid and host', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'lease.db');
+  const template = writeTemplate();
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:1' }, db);
+  const id = buildIdOf(crashed);
+  const [a, b] = await Promise.all([kiln(['resume', id], {}, db), kiln(['resume', id], {}, db)]);
+  const codes = [a.code, b.code].sort();
+  assert.deepEqual(codes, [0, 1], a.stderr + b.stderr);
+  const refused = a.code === 1 ? a : b;
+  assert.match(refused.stderr, /is being run by process \d+ on \S+/);
+  await assertExactlyOneOfEverything(id);
+});
+
+test('a changed template is refused unless --force', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'changed.db');
+  const template = writeTemplate();
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.created' }, db);
+  const id = buildIdOf(crashed);
+  writeFileSync(template, JSON.stringify({ ...JSON.parse(String(await import('node:fs').then((fs) => fs.readFileSync(template)))), description: 'edited' }));
+  const refused = await kiln(['resume', id], {}, db);
+  assert.equal(refused.code, 2);
+  assert.match(refused.stderr, /changed since build .* started.*--force/);
+  const forced = await kiln(['resume', id, '--force'], {}, db);
+  assert.equal(forced.code, 0, forced.stderr);
+  await assertExactlyOneOfEverything(id);
+});
+
+test('a server deleted by hand after provisioning began: the resume fails clearly and names gc', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'deleted.db');
+  const template = writeTemplate();
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.succeeded:1' }, db);
+  const id = buildIdOf(crashed);
+  const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
+  await client.serverAction(server!.id, 'terminate');
+  for (let i = 0; i < 100 && (await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const resumed = await kiln(['resume', id], {}, db);
+  assert.equal(resumed.code, 1);
+  assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln`));
+  assert.match(resumed.stderr, new RegExp(`kiln gc --build ${id} --force`));
+});
