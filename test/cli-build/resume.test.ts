@@ -1,12 +1,14 @@
 // `kiln resume`: a build killed (SIGKILL) at every intent and result event — and between an API
 // call that succeeded and the recording of its result — resumes to exactly one image and one
 // snapshot, with no server or volume left, and a timeline that shows the crash and the resume.
-import { test, before, after } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
+import { timeline } from '../../src/cli/run/show.js';
+import { EventStore } from '../../src/store/index.js';
 import { runKiln, type KilnResult } from '../helpers/cli.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
@@ -110,28 +112,87 @@ const cases = [
   ...CRASH_AFTER_CALL.map((phase) => ({ name: `killed after the ${phase} call, before its result`, env: { KILN_CRASH_AFTER_CALL: phase } })),
 ];
 
-for (const c of cases) {
-  test(`crash matrix: ${c.name}; resume ends with exactly one image and snapshot`, { timeout: 90_000 }, async () => {
-    const db = join(dir, `${c.name.replace(/\W+/g, '_')}.db`);
-    const template = writeTemplate();
-    const crashed = await kiln(['build', '--json', template], c.env, db);
-    assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
-    const id = buildIdOf(crashed);
-    const resumed = await kiln(['resume', id, '--json'], {}, db);
-    assert.equal(resumed.code, 0, resumed.stderr);
-    await assertExactlyOneOfEverything(id);
-    const show = JSON.parse((await kiln(['show', id, '--json', '--events'], {}, db)).stdout) as {
-      build: { status: string };
-      timeline: { name: string }[];
-      events: { type: string; data: Record<string, unknown> }[];
-    };
-    assert.equal(show.build.status, 'succeeded');
-    const marks = show.timeline.map((e) => e.name);
+/** Builds with a crash point, checks the kill, resumes, and checks the cloud and the log. */
+async function crashAndResume(db: string, crashEnv: Record<string, string>, extraEnv: Record<string, string> = {}, between?: () => Promise<void>): Promise<string> {
+  const template = writeTemplate();
+  const crashed = await kiln(['build', '--json', template], { ...crashEnv, ...extraEnv }, db);
+  assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
+  const id = buildIdOf(crashed);
+  await between?.();
+  const resumed = await kiln(['resume', id, '--json'], extraEnv, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  await assertExactlyOneOfEverything(id);
+  // The log, read as `kiln show` reads it: the crash and the resume are on the timeline.
+  const store = EventStore.open(db);
+  try {
+    const events = store.events(id);
+    assert.equal(store.getBuild(id)!.status, 'succeeded');
+    const marks = timeline(events).map((e) => e.name);
     assert.ok(marks.includes('crashed') && marks.includes('resumed'), marks.join(','));
-    assert.equal(show.events.filter((e) => e.type === 'server.created').length, 1, 'one server, whatever the kill point');
-    assert.equal(show.events.filter((e) => e.type === 'image.created').length, 1);
-  });
+    assert.equal(events.filter((e) => e.type === 'server.created').length, 1, 'one server, whatever the kill point');
+    assert.equal(events.filter((e) => e.type === 'image.created').length, 1);
+  } finally {
+    store.close();
+  }
+  return id;
 }
+
+// Two at a time: each case is two short-lived kiln processes against the shared simulator.
+describe('crash matrix', { concurrency: 2 }, () => {
+  for (const c of cases) {
+    test(`${c.name}: resume ends with exactly one image and snapshot`, { timeout: 90_000 }, async () => {
+      await crashAndResume(join(dir, `${c.name.replace(/\W+/g, '_')}.db`), c.env);
+    });
+  }
+});
+
+test('kiln show tells the crash and the resume', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'show.db');
+  const id = await crashAndResume(db, { KILN_CRASH_AT: 'snapshot.created' });
+  const show = await kiln(['show', id], {}, db);
+  assert.match(show.stdout, /\[crashed\][\s\S]*\[resumed\][\s\S]*\[succeeded\]/);
+});
+
+test('crashes with the fault injection on still end with exactly one of everything', { timeout: 120_000 }, async () => {
+  const faulty = await startTestSimulator({
+    seed: 11,
+    faults: { '*': { '5xx': 0.1, '429': 0.1, retry_after: 0 }, 'POST /servers': { ghost_create: 0.5 }, 'POST /images': { ghost_create: 0.5 } },
+  });
+  const saved = { sim, client };
+  sim = faulty;
+  client = new ScalewayClient({ apiUrl: faulty.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+  try {
+    for (const at of ['server.create.requested', 'provisioner.started:2', 'image.create.requested']) {
+      await crashAndResume(join(dir, `faulty-${at.replace(/\W+/g, '_')}.db`), { KILN_CRASH_AT: at });
+    }
+  } finally {
+    ({ sim, client } = saved);
+    await faulty.close();
+  }
+});
+
+test('the simulator restarted from its state dir while the build was down', { timeout: 120_000 }, async () => {
+  const stateDir = join(dir, 'sim-state');
+  let restartable = await startTestSimulator({ stateDir });
+  const saved = { sim, client };
+  const use = (s: Simulator) => {
+    sim = s;
+    client = new ScalewayClient({ apiUrl: s.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+  };
+  use(restartable);
+  try {
+    const port = new URL(restartable.apiUrl).port;
+    const sshPort = restartable.sshPort;
+    await crashAndResume(join(dir, 'restart.db'), { KILN_CRASH_AT: 'provisioner.succeeded:1' }, {}, async () => {
+      await restartable.close();
+      restartable = await startTestSimulator({ stateDir, port: Number(port), sshPort });
+      use(restartable);
+    });
+  } finally {
+    ({ sim, client } = saved);
+    await restartable.close();
+  }
+});
 
 test('a finished provisioner does not run again; the unfinished one does', { timeout: 90_000 }, async () => {
   const db = join(dir, 'provisioners.db');
