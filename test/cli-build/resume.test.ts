@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { timeline } from '../../src/cli/run/show.js';
 import { EventStore } from '../../src/store/index.js';
-import { runKiln, type KilnResult } from '../helpers/cli.js';
+import { runKiln, spawnKiln, type KilnResult } from '../helpers/cli.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -254,4 +254,52 @@ test('a server deleted by hand after provisioning began: the resume fails clearl
   assert.equal(resumed.code, 1);
   assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln`));
   assert.match(resumed.stderr, new RegExp(`kiln gc --build ${id} --force`));
+});
+
+test('kiln resume redrives a build that failed with --on-error abort, once the cause is fixed', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'redrive.db');
+  const path = join(dir, 'redrive.json');
+  writeFileSync(
+    path,
+    JSON.stringify({
+      variables: { code: '0' },
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: sim.sshPort, image_name: 'redrive', snapshot_name: 'redrive' }],
+      provisioners: [{ type: 'shell', inline: ['echo exiting with {{user `code`}}', 'exit {{user `code`}}'] }],
+    }),
+  );
+  const failed = await kiln(['build', path, '--json', '--on-error', 'abort', '--var', 'code=4'], {}, db);
+  assert.equal(failed.code, 1, failed.stderr);
+  const id = buildIdOf(failed);
+  const resumed = await kiln(['resume', id, '--var', 'code=0'], {}, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /Build resumed at provision/);
+  await assertExactlyOneOfEverything(id);
+});
+
+test('Ctrl-C, then resume: the build continues from the interrupted provisioner', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'signals.db');
+  const template = writeTemplate({}, [
+    // Slow the first time only, so that the interrupted run can be resumed quickly.
+    { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] },
+  ]);
+  const child = spawnKiln(['build', '--db', db, template], {
+    env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  await new Promise<void>((resolve) =>
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (stdout.includes('first-run')) resolve();
+    }),
+  );
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.kill('SIGINT');
+  assert.equal(await closed, 130, stderr);
+  const id = /Build (\S+) started/.exec(stdout)![1]!;
+  const resumed = await kiln(['resume', id], {}, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /second-run/);
+  await assertExactlyOneOfEverything(id);
 });
