@@ -12,6 +12,8 @@ export const EVENT_TYPES = [
   'build.interrupted',
   'build.failed',
   'build.succeeded',
+  // `kiln gc` removed everything a failed or interrupted build left behind
+  'build.cleaned',
   // machine transitions (derived from the running machine by the engine's inspection observer)
   'phase.started',
   'phase.retrying',
@@ -66,8 +68,9 @@ export interface ErrorInfo {
   retryable: boolean;
 }
 
-export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'interrupted';
-export const BUILD_STATUSES: readonly BuildStatus[] = ['running', 'succeeded', 'failed', 'interrupted'];
+/** `cleaned`: a failed or interrupted build whose leftovers `kiln gc` removed (nothing to resume). */
+export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cleaned';
+export const BUILD_STATUSES: readonly BuildStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cleaned'];
 
 export type OnError = 'cleanup' | 'abort' | 'ask';
 

@@ -66,6 +66,9 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
       next.status = 'failed';
       next.error = (d.error as ErrorInfo | undefined) ?? next.error;
       break;
+    case 'build.cleaned':
+      next.status = 'cleaned';
+      break;
     case 'build.succeeded':
       next.status = 'succeeded';
       next.artifact = (d.artifact as Artifact | undefined) ?? null;

@@ -7,7 +7,7 @@ export const lsCommand: CommandModule<object, LsArgs> = {
   describe: 'List builds, newest first: id, template, status, phase, start, duration, image',
   builder: (yargs) =>
     yargs
-      .option('status', { choices: ['running', 'succeeded', 'failed', 'interrupted'] as const, describe: 'Only builds with this status' })
+      .option('status', { choices: ['running', 'succeeded', 'failed', 'interrupted', 'cleaned'] as const, describe: 'Only builds with this status' })
       .option('json', { type: 'boolean', default: false, describe: 'Print a JSON array' })
       .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
   handler: async (argv) => {

@@ -37,6 +37,8 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Build interrupted during ${s(e.phase)}: ${s(d.reason)}`;
     case 'build.failed':
       return `Build failed in ${s(e.phase)}: ${describeError(d.error)}${d.cleanedUp ? ' (everything it created was removed)' : ''}`;
+    case 'build.cleaned':
+      return `kiln gc removed what the build left behind`;
     case 'build.succeeded':
       return `Build finished: ${describeArtifact(d.artifact as Artifact)}`;
     case 'phase.started':

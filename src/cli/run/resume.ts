@@ -48,6 +48,10 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     }
     const events = store.events(id);
     const lastFailed = [...events].reverse().find((e) => e.type === 'build.failed');
+    if (record.status === 'cleaned') {
+      err(`kiln resume: build ${id} was cleaned up by \`kiln gc\`; there is nothing to resume. Run \`kiln build\` again.`);
+      return EXIT.failed;
+    }
     if (record.status === 'failed' && lastFailed?.data.cleanedUp === true) {
       err(`kiln resume: build ${id} failed and everything it created was removed; there is nothing to resume. Run \`kiln build\` again.`);
       return EXIT.failed;

@@ -33,7 +33,7 @@ export interface ResourceFate {
   reconciled: boolean;
 }
 
-const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted']);
+const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted', 'build.cleaned']);
 
 /** Folds a build's events into its timeline. */
 export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
