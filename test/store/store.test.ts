@@ -1,10 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { EventStore, LeaseHeldError, resolveDbPath, defaultStateDir, type NewBuild } from '../../src/store/index.js';
+import Database from 'better-sqlite3';
+import { EventStore, LeaseHeldError, MIGRATIONS_DIR, migrate, resolveDbPath, defaultStateDir, type NewBuild } from '../../src/store/index.js';
 
 function tempDir(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-store-'));
@@ -25,8 +26,10 @@ test('creates the database 0600 in a 0700 directory and applies each migration o
   const dir = tempDir(t);
   const path = join(dir, 'state', 'kiln.db');
   const store = EventStore.open(path);
-  const applied = store.db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[];
-  assert.deepEqual(applied.map((r) => r.name), ['0001_init.sql']);
+  const applied = store.db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[];
+  const shipped = readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+  assert.ok(shipped.includes('0001_init.sql'));
+  assert.deepEqual(applied.map((r) => r.name), shipped);
   store.close();
   assert.equal(statSync(path).mode & 0o777, 0o600);
   assert.equal(statSync(join(dir, 'state')).mode & 0o777, 0o700);
@@ -148,4 +151,20 @@ test('the database path: --db, then KILN_DB, then $XDG_STATE_HOME/kiln/kiln.db, 
   assert.equal(resolveDbPath(undefined, { KILN_DB: '/x/env.db' }), '/x/env.db');
   assert.equal(resolveDbPath(undefined, { XDG_STATE_HOME: '/xdg' }), '/xdg/kiln/kiln.db');
   assert.match(defaultStateDir({ HOME: '/h' }), /\.local\/state\/kiln$/);
+});
+
+test('the migrations runner applies new files in order, each once, and rolls a failing one back whole', (t) => {
+  const dir = tempDir(t);
+  const db = new Database(join(dir, 'm.db'));
+  t.after(() => db.close());
+  writeFileSync(join(dir, '0002_b.sql'), 'ALTER TABLE a ADD COLUMN y INTEGER;');
+  writeFileSync(join(dir, '0001_a.sql'), 'CREATE TABLE a (x INTEGER);');
+  writeFileSync(join(dir, 'notes.txt'), 'not a migration');
+  assert.deepEqual(migrate(db, dir), ['0001_a.sql', '0002_b.sql']);
+  assert.deepEqual(migrate(db, dir), []);
+  writeFileSync(join(dir, '0003_bad.sql'), 'CREATE TABLE c (z INTEGER); INSERT INTO nowhere VALUES (1);');
+  assert.throws(() => migrate(db, dir), /nowhere/);
+  // Neither table c nor the record of 0003 survived the failed transaction.
+  assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name = 'c'").all(), []);
+  assert.deepEqual((db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name), ['0001_a.sql', '0002_b.sql']);
 });
