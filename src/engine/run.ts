@@ -91,7 +91,9 @@ export class BuildRun {
     store.acquireLease(buildId, owner, ttl);
     const heartbeat = setInterval(() => {
       try {
-        store.renewLease(buildId, owner, ttl);
+        // Lost: another process took the build over (this one was frozen past the lease's
+        // expiry). Two drivers must never act on one build: stop at the next safe point.
+        if (!store.renewLease(buildId, owner, ttl)) this.interrupt();
       } catch {
         // A busy database delays one renewal; the next one catches up well before expiry.
       }

@@ -123,3 +123,19 @@ test('the first SIGINT stops at a safe point: exit 130, the build is interrupted
   assert.equal(show.build.status, 'interrupted');
   assert.equal(show.build.phase, 'provision');
 });
+
+test('--on-error ask without a terminal cleans up, and says so', { timeout: 120_000 }, async (t) => {
+  const { dir, db } = tempDb(t);
+  const failing = join(dir, 'failing.json');
+  writeFileSync(
+    failing,
+    JSON.stringify({
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
+      provisioners: [{ type: 'shell', inline: ['exit 9'] }],
+    }),
+  );
+  const r = await runKiln(['build', '--sim', '--on-error', 'ask', '--db', db, failing]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--on-error ask needs a terminal; cleaning up on failure instead/);
+  assert.match(r.stderr, /Everything the build created was removed/);
+});

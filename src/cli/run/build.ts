@@ -69,7 +69,7 @@ export function nextSteps(o: BuildOutcome): string {
 }
 
 /** --on-error ask, on a terminal: retry, clean up, or abort. */
-async function askDecision(builderName: string, failure: { phase: PhaseName; error: ErrorInfo }): Promise<Decision> {
+export async function askDecision(builderName: string, failure: { phase: PhaseName; error: ErrorInfo }): Promise<Decision> {
   const rl = createInterface({ input: process.stdin, output: process.stderr });
   try {
     for (;;) {

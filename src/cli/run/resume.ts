@@ -9,7 +9,7 @@ import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from 
 import type { TemplateEvaluation } from '../../template/load.js';
 import { describeArtifact } from '../render/describe.js';
 import { artifactJson, artifactReport, createRenderer } from '../render/progress.js';
-import { EXIT, handleSignals, nextSteps, phasesShown } from './build.js';
+import { askDecision, EXIT, handleSignals, nextSteps, phasesShown } from './build.js';
 
 export interface ResumeArgs {
   id: string;
@@ -126,7 +126,11 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     }
     point = check.point;
 
-    const onError = argv['on-error'] ?? record.onError;
+    let onError = argv['on-error'] ?? record.onError;
+    if (onError === 'ask' && !(process.stdin.isTTY && process.stderr.isTTY && !argv.json)) {
+      err('kiln: --on-error ask needs a terminal; cleaning up on failure instead (use --on-error abort to keep resources)');
+      onError = 'cleanup';
+    }
     const renderer = createRenderer(argv.json ? 'json' : process.stdout.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain');
     renderer.track(id, spec.name, phasesShown(spec));
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
@@ -147,7 +151,8 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       store,
       buildId: id,
       spec,
-      onError: onError === 'ask' ? 'cleanup' : onError,
+      onError,
+      decide: onError === 'ask' ? (failure) => askDecision(spec.name, failure) : undefined,
       stateDir: dirname(dbPath),
       resumeAt: point,
       leaseTtlMs: LEASE_TTL_MS,
