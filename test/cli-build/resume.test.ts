@@ -303,3 +303,27 @@ test('Ctrl-C, then resume: the build continues from the interrupted provisioner'
   assert.match(resumed.stdout, /second-run/);
   await assertExactlyOneOfEverything(id);
 });
+
+test('a server deleted by hand before provisioning began is created anew on resume', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'recreate.db');
+  const template = writeTemplate();
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.running' }, db);
+  assert.equal(crashed.signal, 'SIGKILL');
+  const id = buildIdOf(crashed);
+  const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
+  await client.serverAction(server!.id, 'terminate');
+  for (let i = 0; i < 100 && (await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  const resumed = await kiln(['resume', id], {}, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln before provisioning; creating a new one`));
+  await assertExactlyOneOfEverything(id);
+  const store = EventStore.open(db);
+  try {
+    const created = store.events(id).filter((e) => e.type === 'server.created').map((e) => e.data.serverId);
+    assert.equal(created.length, 2);
+    assert.equal(created[0], server!.id);
+    assert.notEqual(created[1], server!.id);
+  } finally {
+    store.close();
+  }
+});
