@@ -17,7 +17,21 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
       .option('force', { type: 'boolean', default: false, describe: 'Resume even though the template changed since the build started' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then the artifact' })
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
-      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
+      .epilog(
+        [
+          'How a build continues:',
+          '  - a phase that finished never runs again; the one that was running starts over, after looking up',
+          '    by their tags the resources it may already have created (so nothing is created twice);',
+          '  - a provisioner that had not finished runs again from its start: write provisioners so that running',
+          '    them twice does no harm, or choose where provisioning starts over with --from-provisioner N;',
+          '  - the cloud is checked first: if the server was deleted before provisioning began, a new one is',
+          '    created; if it was deleted later, the build fails (its provisioning is lost) and says so;',
+          '  - secrets are read again from the environment, the Scaleway config file and --var/--var-file;',
+          '    a template changed since the start is refused unless --force;',
+          '  - a build run by another live process is refused (its pid and host are named).',
+        ].join('\n'),
+      ),
   handler: async (argv) => {
     const { runResumeCommand } = await import('../run/resume.js');
     process.exitCode = await runResumeCommand(argv);
