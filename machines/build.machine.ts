@@ -141,7 +141,8 @@ function phaseEnabled(context: BuildContext, phase: PhaseName): boolean {
     case 'ssh.connect':
       return context.communicator === 'ssh';
     case 'provision':
-      return context.communicator === 'ssh' && context.provisionerPolicies.length > 0;
+      // Without SSH only shell-local provisioners can be in the list (the template loader checks).
+      return context.provisionerPolicies.length > 0;
     default:
       return true;
   }

@@ -29,7 +29,7 @@ export class ResumeRefusedError extends Error {
 /** Whether a spec's build goes through `phase` (the machine's own rule, for the resume point). */
 export function phaseRuns(spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, phase: PhaseName): boolean {
   if (phase === 'key' || phase === 'ssh.connect') return spec.communicator.type === 'ssh';
-  if (phase === 'provision') return spec.communicator.type === 'ssh' && spec.provisioners.length > 0;
+  if (phase === 'provision') return spec.provisioners.length > 0;
   return true;
 }
 

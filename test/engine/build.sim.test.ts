@@ -126,14 +126,18 @@ test('5xx and 429 answers are retried and ghost creates reconciled: one of every
   assert.equal(counts['POST /servers'], 1, 'the create was not repeated');
 });
 
-test('communicator none skips SSH and provisioning', { timeout: 60_000 }, async (t) => {
+test('communicator none skips SSH; shell-local provisioners still run', { timeout: 60_000 }, async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
-  const path = h.template(template({ communicator: 'none', ssh_username: undefined }));
+  const path = h.template(template({ communicator: 'none', ssh_username: undefined }, [{ type: 'shell-local', inline: ['echo ran-locally'] }]));
   const [outcome] = await h.build(path);
   assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
-  const phases = new Set(h.events(outcome!.buildId).filter((e) => e.type === 'phase.started').map((e) => e.phase));
-  for (const skipped of ['key', 'ssh.connect', 'provision']) assert.ok(!phases.has(skipped as never), skipped);
+  const events = h.events(outcome!.buildId);
+  const phases = new Set(events.filter((e) => e.type === 'phase.started').map((e) => e.phase));
+  for (const skipped of ['key', 'ssh.connect']) assert.ok(!phases.has(skipped as never), skipped);
+  assert.ok(!events.some((e) => e.type === 'ssh.connected'));
+  const lines = events.filter((e) => e.type === 'provision.output').flatMap((e) => (e.data.lines as { line: string }[]).map((l) => l.line));
+  assert.deepEqual(lines, ['ran-locally']);
   assert.ok(phases.has('snapshot.create'));
   assert.equal((await h.inventory(outcome!.buildId)).images.length, 1);
 });

@@ -91,12 +91,16 @@ test('a successful build runs every phase in order, each provisioner once, and e
   assert.equal(end.context.facts.serverId, 's-1');
 });
 
-test('communicator none skips the key, SSH and provisioning phases', async () => {
-  const h = harness({}, { communicator: 'none' });
+test('communicator none skips the key and SSH phases, and provisioning when there is nothing to run', async () => {
+  const h = harness({}, { communicator: 'none', provisionerPolicies: [] });
   const end = await runToEnd(h);
   assert.equal(end.value, 'done');
   for (const skipped of ['key', 'ssh.connect', 'provision'] as const) assert.ok(!phasesCalled(h).includes(skipped), skipped);
   assert.ok(phasesCalled(h).includes('server.wait_running'));
+  // shell-local provisioners need no SSH: they still run.
+  const local = harness({}, { communicator: 'none', provisionerPolicies: [DEFAULT_PHASE_POLICIES.provision] });
+  assert.equal((await runToEnd(local)).value, 'done');
+  assert.deepEqual(phasesCalled(local).filter((p) => ['key', 'ssh.connect', 'provision'].includes(p)), ['provision']);
 });
 
 test('a retryable error is retried after the backoff delay, then the build goes on', async () => {

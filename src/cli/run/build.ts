@@ -36,8 +36,8 @@ function outputMode(json: boolean): OutputMode {
 
 /** The phases a build will go through (communicator none skips SSH and provisioning). */
 export function phasesShown(spec: BuildSpec): PhaseName[] {
-  if (spec.communicator.type === 'ssh') return spec.provisioners.length > 0 ? [...PHASES] : PHASES.filter((p) => p !== 'provision');
-  return PHASES.filter((p) => p !== 'key' && p !== 'ssh.connect' && p !== 'provision');
+  const withoutSsh = spec.communicator.type === 'ssh' ? [] : ['key', 'ssh.connect'];
+  return PHASES.filter((p) => !withoutSsh.includes(p) && (p !== 'provision' || spec.provisioners.length > 0));
 }
 
 /** Runs `tasks` with at most `limit` at once (0 = no limit). */
