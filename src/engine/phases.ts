@@ -9,15 +9,15 @@ import type { BuildFacts, PhaseActorLogic, PhaseInput } from '../../machines/bui
 import { cleanupPlan } from '../../machines/cleanup.js';
 import type { PhaseName } from '../../machines/phases.js';
 import { runProvisioner } from '../provision/index.js';
-import { AmbiguousError, NotFoundError, type ScalewayClient } from '../scaleway/index.js';
+import { AmbiguousError, NotFoundError, sleep, type ScalewayClient } from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
-import type { EventStore, EventType, NewEvent } from '../store/index.js';
+import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { crashAfterCall } from './crash.js';
 import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
-import { pollUntil } from './poll.js';
+import { pollDelay, pollUntil } from './poll.js';
 import { createdBy, resourceTags } from './tags.js';
 
 export interface EngineDeps {
@@ -72,7 +72,7 @@ export class PhaseRuntime {
   }
 
   /** The latest event of `type` in this build's log. */
-  last(type: EventType): { seq: number; data: Record<string, unknown> } | undefined {
+  last(type: EventType): BuildEvent | undefined {
     const events = this.deps.store.events(this.deps.buildId);
     for (let i = events.length - 1; i >= 0; i--) if (events[i]!.type === type) return events[i];
     return undefined;
@@ -99,6 +99,25 @@ export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
     return v;
   };
   return walk(value) as T;
+}
+
+/**
+ * How long after its intent a create may still land. A request can be in flight when the
+ * process dies or the client gives up (slow networks, queued requests): a lookup right after
+ * would miss the resource and create it twice. So "not found" counts only once the intent is
+ * this old; until then the lookup is repeated.
+ */
+export const CREATE_SETTLE_MS = 5_000;
+
+/** Looks a possibly-created resource up by its tags until the create can no longer land. */
+async function reconcile<T>(rt: PhaseRuntime, intent: EventType, find: () => Promise<T | undefined>, signal: AbortSignal): Promise<T | undefined> {
+  const intentAt = Date.parse(rt.last(intent)?.at ?? '') || 0;
+  const settledAt = intentAt + CREATE_SETTLE_MS;
+  for (let n = 0; ; n++) {
+    const found = await find();
+    if (found !== undefined || Date.now() >= settledAt) return found;
+    await sleep(Math.min(pollDelay(n), Math.max(0, settledAt - Date.now())), signal);
+  }
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
@@ -203,7 +222,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     // The result is in the log (resume, or a retry after a later step of this phase failed).
     server = await getServerOrMissing(rt, input, String(recorded.data.serverId), signal);
   } else if (rt.pendingIntent('server.create.requested', 'server.created')) {
-    server = await found();
+    server = await reconcile(rt, 'server.create.requested', found, signal);
     if (server) rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
   }
   if (!server) {
@@ -224,7 +243,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     } catch (error) {
       if (!(error instanceof AmbiguousError)) throw error;
       // The create may have happened: look for it before anything else.
-      server = await found();
+      server = await reconcile(rt, 'server.create.requested', found, signal);
       if (!server) throw new TransientBuildError(`creating the server may have failed (${error.message}); no server with its tags exists, trying again`);
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
     }
@@ -435,7 +454,7 @@ async function createTracked(
   const recorded = rt.last(o.result);
   if (recorded && !rt.pendingIntent(o.intent, o.result)) return String(recorded.data[o.idKey]);
   if (rt.pendingIntent(o.intent, o.result)) {
-    const existing = await find();
+    const existing = await reconcile(rt, o.intent, find, signal);
     if (existing) {
       rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
       return existing.id;
@@ -447,7 +466,7 @@ async function createTracked(
     created = await o.create(tags);
   } catch (error) {
     if (!(error instanceof AmbiguousError)) throw error;
-    const existing = await find();
+    const existing = await reconcile(rt, o.intent, find, signal);
     if (!existing) throw new TransientBuildError(`${o.phase} may have failed (${error.message}); nothing with its tags exists, trying again`);
     rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
     return existing.id;

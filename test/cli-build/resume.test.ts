@@ -327,3 +327,51 @@ test('a server deleted by hand before provisioning began is created anew on resu
     store.close();
   }
 });
+
+test('a second Ctrl-C exits at once, even mid-create; the create that lands afterwards is found, not repeated', { timeout: 90_000 }, async () => {
+  // Every server create is answered 2.5 s late: the first Ctrl-C must wait for it (no safe point).
+  const slow = await startTestSimulator({ faults: { 'POST /servers': { slow: 1, slow_ms: 2500 } } });
+  const saved = { sim, client };
+  sim = slow;
+  client = new ScalewayClient({ apiUrl: slow.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+  try {
+    const db = join(dir, 'double-sigint.db');
+    const template = writeTemplate();
+    const child = spawnKiln(['build', '--json', '--db', db, template], {
+      env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
+    });
+    let stdout = '';
+    let stderr = '';
+    const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    await new Promise<void>((resolve) =>
+      child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+        stdout += c;
+        if (stdout.includes('"server.create.requested"')) resolve();
+      }),
+    );
+    const firstHandled = new Promise<void>((resolve) =>
+      child.stderr!.setEncoding('utf8').on('data', (c: string) => {
+        stderr += c;
+        if (stderr.includes('stopping at the next safe point')) resolve();
+      }),
+    );
+    child.kill('SIGINT');
+    await firstHandled;
+    child.kill('SIGINT');
+    assert.equal(await closed, 130, stderr);
+    assert.match(stderr, /second SIGINT: exiting now/);
+    const id = (JSON.parse(stdout.split('\n')[0]!) as { build_id: string }).build_id;
+    assert.ok(!stdout.includes('"server.created"'), 'the process left before the create was answered');
+
+    const resumed = await kiln(['resume', id, '--json'], {}, db);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    await assertExactlyOneOfEverything(id);
+    const created = resumed.stdout.split('\n').filter((l) => l.includes('"server.created"')).map((l) => JSON.parse(l) as { data: { reconciled?: boolean } });
+    assert.equal(created.length, 1);
+    assert.equal(created[0]!.data.reconciled, true, 'found by its tags once it landed');
+    assert.equal(slow.requestCounts()['POST /servers'], 1, 'never created twice');
+  } finally {
+    ({ sim, client } = saved);
+    await slow.close();
+  }
+});
