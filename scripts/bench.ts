@@ -4,7 +4,7 @@
 // markdown table and writes it into docs/benchmarks.md (between the bench markers, keeping the
 // hand-written analysis around them). Nothing here asserts a time: it measures and reports.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -47,7 +47,7 @@ const verdict = (met: boolean, by: string): string => (met ? 'met' : `**missed**
 // ---- 1, 2, 9: end to end, kiln vs the floor vs Packer -----------------------------------------
 
 /** Where kiln's time goes in one build, from its own event log. */
-function breakdown(events: BuildEvent[], wallMs: number, floorMs: number): Record<string, number> {
+function breakdown(events: BuildEvent[], wallMs: number, floorMs: number, phases: Record<string, number[]>): Record<string, number> {
   const at = (e: BuildEvent) => Date.parse(e.at);
   let waiting = 0;
   let active = 0;
@@ -59,6 +59,8 @@ function breakdown(events: BuildEvent[], wallMs: number, floorMs: number): Recor
       const started = open.get(key);
       if (started === undefined) continue;
       const ms = at(e) - started;
+      const name = e.phase === 'provision' ? `provision #${String(e.data.provisionerIndex ?? '?')}` : String(e.phase);
+      (phases[name] ??= []).push(ms);
       if (e.phase && /wait/.test(e.phase)) waiting += ms;
       else active += ms;
     }
@@ -75,11 +77,12 @@ function breakdown(events: BuildEvent[], wallMs: number, floorMs: number): Recor
 
 async function endToEnd(s: Settings): Promise<SectionResult> {
   const stateDir = mkdtempSync(join(s.work, 'sim-e2e-'));
-  const sim = await startSimulator({ latency: 'realistic', port: 0, sshPort: 0, stateDir, seed: 8, log: () => {} });
+  const sim = await startSimulator({ latency: 'realistic', port: 0, sshPort: 0, stateDir, seed: 8, log: (line) => s.log(`simulator: ${line}`) });
   const withPacker = existsSync(PACKER);
   const kiln: BuildMeasurement[] = [];
   const packer: BuildMeasurement[] = [];
   const parts: Record<string, number[]> = {};
+  const phaseTimes: Record<string, number[]> = {};
   try {
     for (let run = 1; run <= s.runs; run++) {
       const home = mkdtempSync(join(s.work, 'e2e-kiln-'));
@@ -88,7 +91,7 @@ async function endToEnd(s: Settings): Promise<SectionResult> {
       kiln.push(k);
       const id = /"build_id":"([^"]+)"/.exec(k.result.stdout)![1]!;
       const store = EventStore.open(join(home, 'kiln.db'));
-      for (const [part, ms] of Object.entries(breakdown(store.events(id), k.wallMs, k.floorMs))) (parts[part] ??= []).push(ms);
+      for (const [part, ms] of Object.entries(breakdown(store.events(id), k.wallMs, k.floorMs, phaseTimes))) (parts[part] ??= []).push(ms);
       store.close();
       s.log(`e2e run ${run}/${s.runs}: kiln ${seconds(k.wallMs, 2)} (floor ${seconds(k.floorMs, 2)}, ${k.apiCalls} API calls, ${k.events} events)`);
       if (withPacker) {
@@ -121,6 +124,11 @@ async function endToEnd(s: Settings): Promise<SectionResult> {
       markdownTable(
         ['part', 'median'],
         Object.entries(parts).map(([part, values]) => [part, millis(median(values))]),
+      ) +
+      `\n\n**kiln's phases** (median duration; the \`wait\` phases include the simulator's latency):\n\n` +
+      markdownTable(
+        ['phase', 'median'],
+        Object.entries(phaseTimes).map(([phase, values]) => [phase, millis(median(values))]),
       ),
   );
   if (withPacker) {
@@ -271,7 +279,7 @@ async function resume(s: Settings): Promise<SectionResult> {
       details: [],
     };
   }
-  const sim = await startSimulator({ latency: 'fast', port: 0, sshPort: 0, log: () => {} });
+  const sim = await startSimulator({ latency: 'fast', port: 0, sshPort: 0, log: (line) => s.log(`simulator: ${line}`) });
   const rows: Row[] = [];
   try {
     for (const size of sizes) {
@@ -281,7 +289,7 @@ async function resume(s: Settings): Promise<SectionResult> {
       const template = writeKilnTemplate(home, sim.sshPort);
       const db = join(home, 'kiln.db');
       const env = kilnEnv(sim, home);
-      const crashed = await runKiln(['build', '--json', '--db', db, template], { env: { ...env, KILN_CRASH_AT: 'provisioner.started' } });
+      const crashed = await runKiln(['build', '--json', '--db', db, template], { env: { ...env, KILN_CRASH_AT: 'provisioner.started' }, timeoutMs: 300_000 });
       const id = /"build_id":"([^"]+)"/.exec(crashed.stdout)?.[1];
       if (crashed.signal !== 'SIGKILL' || !id) throw new Error(`the build was to kill itself at provisioner.started: exit ${crashed.code ?? crashed.signal}\n${crashed.stderr.slice(-2000)}`);
       const store = EventStore.open(db);
@@ -310,7 +318,7 @@ async function resume(s: Settings): Promise<SectionResult> {
 
 /** A real build's log (fast simulator), to copy. */
 async function sampleBuild(s: Settings): Promise<{ db: string; id: string }> {
-  const sim = await startSimulator({ latency: 'fast', port: 0, sshPort: 0, log: () => {} });
+  const sim = await startSimulator({ latency: 'fast', port: 0, sshPort: 0, log: (line) => s.log(`simulator: ${line}`) });
   try {
     const home = mkdtempSync(join(s.work, 'sample-'));
     const template = writeKilnTemplate(home, sim.sshPort);
@@ -388,7 +396,7 @@ async function gc(s: Settings): Promise<SectionResult> {
   const sizes = s.quick ? [300] : [1_000, 10_000];
   const rows: Row[] = [];
   for (const size of sizes) {
-    const sim = await startSimulator({ latency: 'fast', port: 0, sshPort: 0, log: () => {} });
+    const sim = await startSimulator({ latency: 'fast', port: 0, sshPort: 0, log: (line) => s.log(`simulator: ${line}`) });
     try {
       const api = new SimApi(sim.apiUrl);
       const servers = Math.min(SIM_MAX_SERVERS, size);
@@ -433,7 +441,7 @@ async function gc(s: Settings): Promise<SectionResult> {
 
 async function parallel(s: Settings): Promise<SectionResult> {
   const count = s.quick ? 5 : 20;
-  const sim = await startSimulator({ latency: 'realistic', port: 0, sshPort: 0, seed: 20, log: () => {} });
+  const sim = await startSimulator({ latency: 'realistic', port: 0, sshPort: 0, seed: 20, log: (line) => s.log(`simulator: ${line}`) });
   try {
     const oneHome = mkdtempSync(join(s.work, 'parallel-1-'));
     const one = s.single ?? (await kilnBuild(sim, writeKilnTemplate(oneHome, sim.sshPort), oneHome, { measureRss: true }));
@@ -505,6 +513,7 @@ async function main(): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'kiln-bench-'));
   const settings: Settings = { runs: argv.runs ?? (argv.quick ? 1 : 5), quick: argv.quick, work, log: (line) => process.stderr.write(`bench: ${line}\n`) };
   const started = new Date();
+  const loadAtStart = loadavg()[0]!;
   const rows: Row[] = [];
   const details: string[] = [];
   try {
@@ -525,7 +534,7 @@ async function main(): Promise<void> {
   rows.sort((a, b) => a.item.localeCompare(b.item, 'en', { numeric: true }));
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);
   const generated = [
-    `Run on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machineDescription()} · \`${['bench', ...process.argv.slice(2)].join(' ')}\` (${settings.runs} run${settings.runs === 1 ? '' : 's'} per measurement${argv.quick ? ', quick sizes' : ''}; ${minutes} min)${runningFromSources ? ' · from sources via tsx' : ''}`,
+    `Run on ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC · ${machineDescription()} · \`${['bench', ...process.argv.slice(2)].join(' ')}\` (${settings.runs} run${settings.runs === 1 ? '' : 's'} per measurement${argv.quick ? ', quick sizes' : ''}; ${minutes} min; 1-min load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0]!.toFixed(2)} at the end)${runningFromSources ? ' · from sources via tsx' : ''}`,
     '',
     markdownTable(['#', 'measure', 'result', 'target', 'verdict'], rows.map((r) => [r.item, r.measure, r.result, r.target, r.verdict])),
     '',

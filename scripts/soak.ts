@@ -40,6 +40,8 @@ interface BuildLog {
   outcome: 'succeeded' | 'failed';
   lastError?: string;
   clientRetries: number;
+  /** The phase the build was in at each kill ("before start" when none was recorded). */
+  killedIn: string[];
 }
 
 /** A small seeded generator (mulberry32), so a soak can be replayed with --seed. */
@@ -72,6 +74,15 @@ function buildIdOf(result: ProcessResult, db: string, pid: number | undefined): 
       if (started?.data.pid === pid) return build.id;
     }
     return undefined;
+  } finally {
+    store.close();
+  }
+}
+
+function phaseOf(db: string, buildId: string): string {
+  const store = EventStore.open(db);
+  try {
+    return store.getBuild(buildId)?.phase ?? 'start-up';
   } finally {
     store.close();
   }
@@ -113,7 +124,7 @@ async function main(): Promise<void> {
     const started = performance.now();
 
     const builds = await boundedAll(argv.builds, argv.concurrency, async (index): Promise<BuildLog> => {
-      const entry: BuildLog = { index, processes: 0, crashes: 0, resumes: 0, killedBeforeStart: 0, outcome: 'failed', clientRetries: 0 };
+      const entry: BuildLog = { index, processes: 0, crashes: 0, resumes: 0, killedBeforeStart: 0, outcome: 'failed', clientRetries: 0, killedIn: [] };
       for (;;) {
         const args = entry.buildId ? ['resume', entry.buildId, '--db', db, ...resumeDebug] : ['build', '--json', '--debug', '--db', db, template];
         const kill = entry.crashes < argv['max-kills'] && random() < argv['kill-probability'] ? random() * argv['kill-window'] : undefined;
@@ -122,6 +133,7 @@ async function main(): Promise<void> {
         let killed = false;
         const result = await runKiln(args, {
           env,
+          timeoutMs: 300_000,
           onSpawn: (child) => {
             pid = child.pid;
             if (kill !== undefined)
@@ -138,6 +150,7 @@ async function main(): Promise<void> {
           entry.crashes++;
           entry.buildId ??= buildIdOf(result, db, pid);
           if (!entry.buildId) entry.killedBeforeStart++;
+          entry.killedIn.push(entry.buildId ? phaseOf(db, entry.buildId) : 'before start');
           continue;
         }
         entry.buildId ??= buildIdOf(result, db, pid);
@@ -240,6 +253,9 @@ async function main(): Promise<void> {
       ['wall time of the builds', `${(buildMs / 1000).toFixed(1)} s`],
     ];
     process.stdout.write(`\nkiln soak — seed ${seed}\n\n${markdownTable(['count', 'value'], rows)}\n`);
+    const byPhase = new Map<string, number>();
+    for (const phase of builds.flatMap((b) => b.killedIn)) byPhase.set(phase, (byPhase.get(phase) ?? 0) + 1);
+    process.stdout.write(`\nkills by phase: ${[...byPhase].map(([p, n]) => `${p} ${n}`).join(', ') || 'none'}\n`);
     for (const b of builds.filter((x) => x.outcome !== 'succeeded')) process.stdout.write(`failed: build ${b.index + 1} ${b.buildId ?? ''} ${b.lastError ?? ''}\n`);
     for (const line of duplicateLines) process.stdout.write(`duplicate: ${line}\n`);
     for (const line of leakLines) process.stdout.write(`leak: ${line}\n`);

@@ -75,7 +75,8 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 export async function kilnBuild(sim: Simulator, template: string, home: string, options: { measureRss?: boolean } = {}): Promise<BuildMeasurement & { builds: number; result: ProcessResult }> {
   const db = join(home, 'kiln.db');
   const before = sim.requestCounts();
-  const result = await runKiln(['build', '--json', '--db', db, template], { env: kilnEnv(sim, home), measureRss: options.measureRss });
+  // A build that hangs (e.g. an SSH wait that never ends) must not hang the bench: 10 minutes at most.
+  const result = await runKiln(['build', '--json', '--db', db, template], { env: kilnEnv(sim, home), measureRss: options.measureRss, timeoutMs: 600_000 });
   const apiByRoute = diffCounts(sim.requestCounts(), before);
   if (result.code !== 0) throw new Error(`kiln build exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
   const ids = new Set<string>();
