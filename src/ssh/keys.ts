@@ -10,8 +10,14 @@ export interface KeyPair {
 
 /** Makes a fresh ed25519 key pair (Packer makes RSA; ed25519 is smaller and accepted everywhere we boot). */
 export function generateKeyPair(comment = 'kiln'): KeyPair {
-  const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
-  return { privateKey: pair.private, publicKey: pair.public.trim() };
+  // ssh2 1.17 drops a leading zero byte of an ed25519 key's public part (about 1 key in 200),
+  // producing a key that its own parser and every SSH server reject: draw again until it parses.
+  for (;;) {
+    const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
+    if (!(ssh2.utils.parseKey(pair.private) instanceof Error) && !(ssh2.utils.parseKey(pair.public) instanceof Error)) {
+      return { privateKey: pair.private, publicKey: pair.public.trim() };
+    }
+  }
 }
 
 /**

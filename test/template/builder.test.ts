@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import ssh2 from 'ssh2';
+import { generateKeyPair } from '../../src/ssh/index.js';
 import { builder, fixture, cleanEnv, writeFiles, SECRET, PROJECT, IMAGE_UUID, OTHER_SECRET } from './helpers.js';
 import type { BuildSpec } from '../../src/template/index.js';
 
@@ -85,7 +85,7 @@ test('defaults of a minimal builder', async () => {
 });
 
 test('ssh_private_key_file: relative to the template, "~/" from $HOME, and the key must be usable', async () => {
-  const { private: privateKey, public: publicKey } = ssh2.utils.generateKeyPairSync('ed25519');
+  const { privateKey, publicKey } = generateKeyPair();
   const f = fixture({ builders: [builder({ name: 'rel', ssh_private_key_file: 'keys/id' }), builder({ name: 'home', ssh_private_key_file: '~/.ssh/id_ed25519' })] });
   writeFiles(f.dir, { 'keys/id': privateKey, 'home/.ssh/id_ed25519': privateKey, 'keys/id.pub': publicKey, 'keys/junk': 'not a key' });
   const { builds } = await f.load();
@@ -131,7 +131,7 @@ test('api_access_key holding a UUID: the warning says it looks like an organizat
 });
 
 test("the seed's Basic Example is accepted as it is, its placeholders filled", async () => {
-  const { private: privateKey } = ssh2.utils.generateKeyPairSync('ed25519');
+  const { privateKey } = generateKeyPair();
   const f = fixture({
     type: 'scaleway',
     api_access_key: 'SCWABCDEFGHIJKLMNOPQ',
