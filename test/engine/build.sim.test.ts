@@ -102,7 +102,7 @@ test('a phase that outlives its deadline fails with PhaseTimeout and is cleaned 
   assert.deepEqual(await h.inventory(outcome!.buildId), { servers: [], volumes: [], snapshots: [], images: [] });
 });
 
-test('5xx and 429 answers are retried and ghost creates reconciled: one of everything', { timeout: 60_000 }, async (t) => {
+test('5xx and 429 answers are retried and ghost creates reconciled: one of everything', { timeout: 180_000 }, async (t) => {
   const h = await startHarness({
     seed: 7,
     faults: {
