@@ -18,7 +18,7 @@ import type { BuildSpec } from '../template/spec.js';
 import { crashAfterCall } from './crash.js';
 import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
 import { pollDelay, pollUntil } from './poll.js';
-import { createdBy, resourceTags } from './tags.js';
+import { buildTag, createdBy, resourceTags } from './tags.js';
 
 export interface EngineDeps {
   store: EventStore;
@@ -210,7 +210,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
   const keyTag = str(input.facts.authorizedKeyTag);
 
   const found = async (): Promise<Server | undefined> => {
-    const servers = await client.listServers({ tags: [resourceTags(buildId, null, [])[1]!] }, { signal });
+    const servers = await client.listServers({ tags: [buildTag(buildId)] }, { signal });
     return servers.find((s) => createdBy(s.tags, buildId, 'server.create'));
   };
 
@@ -486,7 +486,7 @@ async function snapshotCreate(rt: PhaseRuntime, input: PhaseInput, signal: Abort
     idKey: 'snapshotId',
     name: spec.snapshotName,
     requestData: { volumeId },
-    list: () => client.listSnapshots({ tags: [resourceTags(rt.deps.buildId, null, [])[1]!] }, { signal }),
+    list: () => client.listSnapshots({ tags: [buildTag(rt.deps.buildId)] }, { signal }),
     create: (tags) => client.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }),
   });
   return { snapshotId };
@@ -518,7 +518,7 @@ async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
     idKey: 'imageId',
     name: spec.imageName,
     requestData: { snapshotId, arch },
-    list: () => client.listImages({ tags: [resourceTags(rt.deps.buildId, null, [])[1]!] }, { signal }),
+    list: () => client.listImages({ tags: [buildTag(rt.deps.buildId)] }, { signal }),
     create: (tags) =>
       client.createImage(
         {
