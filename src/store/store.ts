@@ -127,6 +127,12 @@ function pidAlive(pid: number): boolean {
   }
 }
 
+/** Whether a lease is held by a live process: unexpired, and (on this host) its pid still exists. */
+export function leaseIsLive(lease: Lease | null, now: number = Date.now()): boolean {
+  if (!lease || lease.expiresAt <= now) return false;
+  return lease.host !== hostname() || pidAlive(lease.pid);
+}
+
 export class EventStore {
   private readonly listeners = new Set<EventListener>();
 

@@ -220,6 +220,10 @@ test('two resumes at once: one wins, the other is refused with the holder pid an
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:1' }, db);
   const id = buildIdOf(crashed);
+  // Before the resume, `kiln ls` tells a build whose process is gone from a live one.
+  const ls = JSON.parse((await kiln(['ls', '--json'], {}, db)).stdout) as { id: string; status: string; alive?: boolean }[];
+  assert.deepEqual(ls.map((b) => [b.id, b.status, b.alive]), [[id, 'running', false]]);
+  assert.match((await kiln(['ls'], {}, db)).stdout, /running \(process gone: kiln resume\)/);
   const [a, b] = await Promise.all([kiln(['resume', id], {}, db), kiln(['resume', id], {}, db)]);
   const codes = [a.code, b.code].sort();
   assert.deepEqual(codes, [0, 1], a.stderr + b.stderr);

@@ -1,5 +1,5 @@
 // `kiln ls`: the builds of the event store, newest first.
-import { EventStore, resolveDbPath, type BuildRecord, type BuildStatus } from '../../store/index.js';
+import { EventStore, leaseIsLive, resolveDbPath, type BuildRecord, type BuildStatus } from '../../store/index.js';
 import { formatDuration } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
@@ -13,12 +13,18 @@ function durationMs(b: BuildRecord): number {
   return Date.parse(b.updatedAt) - Date.parse(b.createdAt);
 }
 
+/** A build recorded as running whose process is gone (killed, crashed): `kiln resume` continues it. */
+export function displayStatus(b: BuildRecord): string {
+  return b.status === 'running' && !leaseIsLive(b.lease) ? 'running (process gone: kiln resume)' : b.status;
+}
+
 export function lsJson(b: BuildRecord): Record<string, unknown> {
   return {
     id: b.id,
     template: b.templatePath,
     builder: b.builderName,
     status: b.status,
+    ...(b.status === 'running' ? { alive: leaseIsLive(b.lease) } : {}),
     phase: b.phase,
     started_at: b.createdAt,
     updated_at: b.updatedAt,
@@ -43,7 +49,7 @@ export function runLsCommand(argv: LsArgs): number {
       b.id,
       b.templatePath,
       b.builderName,
-      b.status,
+      displayStatus(b),
       b.phase ?? '-',
       b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       formatDuration(durationMs(b)),

@@ -4,7 +4,7 @@ import { EventStore, resolveDbPath, type BuildEvent, type BuildRecord } from '..
 import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from '../render/describe.js';
 import { eventJson } from '../render/progress.js';
 import { formatTable } from '../render/table.js';
-import { lsJson } from './ls.js';
+import { displayStatus, lsJson } from './ls.js';
 
 export interface ShowArgs {
   id: string;
@@ -122,7 +122,7 @@ export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
 
 function human(build: BuildRecord, events: BuildEvent[]): string {
   const lines: string[] = [];
-  lines.push(`Build ${build.id}  ${build.status}${build.phase ? ` (phase ${build.phase})` : ''}`);
+  lines.push(`Build ${build.id}  ${displayStatus(build)}${build.phase ? ` (phase ${build.phase})` : ''}`);
   lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
   lines.push(`  builder   ${build.builderName}    on error: ${build.onError}`);
   lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
@@ -142,7 +142,7 @@ function human(build: BuildRecord, events: BuildEvent[]): string {
   else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.kind, f.id, f.fate + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
-  if (build.status === 'failed' || build.status === 'interrupted') {
+  if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build) !== build.status) {
     lines.push('', `Continue with \`kiln resume ${build.id}\`, or remove what is left with \`kiln gc --build ${build.id} --force\`.`);
   }
   return lines.join('\n') + '\n';
