@@ -11,6 +11,9 @@ export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
   track(buildId: string, builderName: string, phasesToShow?: readonly PhaseName[]): void;
   onEvent(event: BuildEvent): void;
+  /** Holds live output while the terminal asks the user something (--on-error ask). */
+  suspend(): void;
+  resume(): void;
   /** Stops live updates; prints nothing more. */
   close(): void;
 }
@@ -50,6 +53,8 @@ class JsonRenderer implements ProgressRenderer {
   onEvent(e: BuildEvent): void {
     if (this.ids.has(e.buildId)) this.out.write(JSON.stringify(eventJson(e)) + '\n');
   }
+  suspend(): void {}
+  resume(): void {}
   close(): void {}
 }
 
@@ -67,6 +72,8 @@ class PlainRenderer implements ProgressRenderer {
     const text = describeEvent(e);
     if (text !== null) this.out.write(`${at} ==> ${name}: ${text}\n`);
   }
+  suspend(): void {}
+  resume(): void {}
   close(): void {}
 }
 
@@ -97,11 +104,32 @@ class TtyRenderer implements ProgressRenderer {
   private readonly builds = new Map<string, TrackedBuild>();
   private blockLines = 0;
   private frame = 0;
-  private readonly timer: NodeJS.Timeout;
+  private timer: NodeJS.Timeout | undefined;
+  private suspended = false;
+  /** Log lines that arrived while suspended. */
+  private held: string[] = [];
 
   constructor(private readonly out: NodeJS.WriteStream) {
+    this.startTimer();
+  }
+
+  private startTimer(): void {
     this.timer = setInterval(() => this.redraw([]), 200);
     this.timer.unref();
+  }
+
+  suspend(): void {
+    this.suspended = true;
+    clearInterval(this.timer);
+    this.blockLines = 0; // the prompt goes below the block; the next draw starts afresh
+  }
+
+  resume(): void {
+    this.suspended = false;
+    this.startTimer();
+    const held = this.held;
+    this.held = [];
+    this.redraw(held);
   }
 
   track(buildId: string, builderName: string, phasesToShow: readonly PhaseName[] = PHASES): void {
@@ -208,6 +236,10 @@ class TtyRenderer implements ProgressRenderer {
   }
 
   private redraw(log: string[]): void {
+    if (this.suspended) {
+      this.held.push(...log);
+      return;
+    }
     let text = this.blockLines > 0 ? `\x1b[${this.blockLines}A\x1b[0J` : '';
     for (const line of log) text += line + '\n';
     const block = this.renderBlock();
@@ -218,7 +250,9 @@ class TtyRenderer implements ProgressRenderer {
 
   close(): void {
     clearInterval(this.timer);
-    this.redraw([]);
+    this.suspended = false;
+    this.redraw(this.held);
+    this.held = [];
   }
 }
 

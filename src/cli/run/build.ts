@@ -89,6 +89,25 @@ export async function askDecision(builderName: string, failure: { phase: PhaseNa
   }
 }
 
+/** Asks with live progress held, so the prompt stays readable. One question at a time. */
+let asking: Promise<unknown> = Promise.resolve();
+export function askWhileSuspended(
+  renderer: { suspend(): void; resume(): void },
+  builderName: string,
+  failure: { phase: PhaseName; error: ErrorInfo },
+): Promise<Decision> {
+  const answer = asking.then(async () => {
+    renderer.suspend();
+    try {
+      return await askDecision(builderName, failure);
+    } finally {
+      renderer.resume();
+    }
+  });
+  asking = answer.catch(() => undefined);
+  return answer;
+}
+
 /** Wires SIGINT/SIGTERM: the first asks every run to stop at a safe point, the second exits at once. */
 export function handleSignals(runs: () => BuildRun[], say: (line: string) => void): () => void {
   let received = 0;
@@ -187,7 +206,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             onError,
             stateDir,
             sshPortOverride: sim?.sshPort,
-            decide: onError === 'ask' ? (failure) => askDecision(spec.name, failure) : undefined,
+            decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
             onRequest: argv.debug
               ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, secrets)}` : ''}`)
               : undefined,

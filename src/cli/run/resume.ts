@@ -9,7 +9,7 @@ import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from 
 import type { TemplateEvaluation } from '../../template/load.js';
 import { describeArtifact } from '../render/describe.js';
 import { artifactJson, artifactReport, createRenderer } from '../render/progress.js';
-import { askDecision, EXIT, handleSignals, nextSteps, phasesShown } from './build.js';
+import { askWhileSuspended, EXIT, handleSignals, nextSteps, phasesShown } from './build.js';
 
 export interface ResumeArgs {
   id: string;
@@ -152,7 +152,7 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       buildId: id,
       spec,
       onError,
-      decide: onError === 'ask' ? (failure) => askDecision(spec.name, failure) : undefined,
+      decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
       stateDir: dirname(dbPath),
       resumeAt: point,
       leaseTtlMs: LEASE_TTL_MS,
