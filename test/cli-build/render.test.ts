@@ -1,0 +1,77 @@
+// The progress renderers, fed build events: what a user sees on a terminal, in a log, as JSON.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createRenderer } from '../../src/cli/render/progress.js';
+import type { BuildEvent, EventType } from '../../src/store/index.js';
+import type { PhaseName } from '../../machines/phases.js';
+
+class Capture extends Writable {
+  text = '';
+  columns = 120;
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+let seq = 0;
+const ev = (type: EventType, phase: PhaseName | null, data: Record<string, unknown> = {}, attempt = 1): BuildEvent => ({
+  buildId: 'b-1',
+  seq: ++seq,
+  at: '2026-11-27T10:00:0' + (seq % 10) + '.000Z',
+  type,
+  phase,
+  attempt,
+  data,
+});
+
+const story = (): BuildEvent[] => [
+  ev('build.started', null, { templatePath: 't.json', builderName: 'scaleway', onError: 'cleanup' }, 0),
+  ev('phase.started', 'server.create'),
+  ev('phase.retrying', 'server.create', { error: { name: 'ServerError', message: '503 from the API', retryable: true }, delayMs: 1000 }),
+  ev('phase.started', 'server.create', {}, 2),
+  ev('server.created', 'server.create', { serverId: 's-1' }, 2),
+  ev('phase.succeeded', 'server.create', { durationMs: 1500 }, 2),
+  ev('phase.started', 'provision', { provisionerIndex: 0 }),
+  ev('provision.output', 'provision', { index: 0, lines: [{ stream: 'stdout', line: 'hello from the server' }] }),
+];
+
+test('terminal: the phase list shows attempts, the retry reason and finished phases; output streams with a prefix', () => {
+  const out = new Capture();
+  const r = createRenderer('tty', out as unknown as NodeJS.WritableStream);
+  r.track('b-1', 'scaleway', ['server.create', 'provision', 'cleanup']);
+  const events = story();
+  for (const e of events.slice(0, 4)) r.onEvent(e);
+  const afterRetry = out.text.slice(out.text.lastIndexOf('build b-1'));
+  assert.match(afterRetry, /server\.create\s+\S+\s+attempt 2\s+attempt 1 failed: ServerError: 503 from the API/);
+  for (const e of events.slice(4)) r.onEvent(e);
+  r.close();
+  const last = out.text.slice(out.text.lastIndexOf('build b-1'));
+  assert.match(last, /✓ server\.create/);
+  assert.match(last, /provision #0/);
+  assert.match(out.text, /(\n|\x1b\[0J) {4}scaleway: hello from the server\n/);
+});
+
+test('plain: one timestamped line per step, output lines prefixed with the builder name', () => {
+  const out = new Capture();
+  const r = createRenderer('plain', out);
+  r.track('b-1', 'scaleway');
+  for (const e of story()) r.onEvent(e);
+  const lines = out.text.trim().split('\n');
+  assert.match(lines[0]!, /^2026-11-27 10:00:0\dZ ==> scaleway: Build b-1 started/);
+  assert.ok(lines.some((l) => /==> scaleway: server\.create: attempt 1 failed \(ServerError: 503 from the API\); retrying in 1\.0s$/.test(l)));
+  assert.ok(lines.some((l) => /^2026-\S+ \S+ {5}scaleway: hello from the server$/.test(l)));
+  assert.ok(!out.text.includes('\x1b['), 'no terminal escapes in plain output');
+});
+
+test('json: every event of a tracked build as one object, with snake_case keys', () => {
+  const out = new Capture();
+  const r = createRenderer('json', out);
+  r.track('b-1', 'scaleway');
+  for (const e of story()) r.onEvent(e);
+  r.onEvent({ ...story()[0]!, buildId: 'someone-else' });
+  const objects = out.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(objects.length, story().length);
+  assert.deepEqual(Object.keys(objects[0]!), ['build_id', 'seq', 'at', 'type', 'phase', 'attempt', 'data']);
+});
