@@ -2,7 +2,7 @@
 // and, with --force, removes them. See DESIGN.md ("gc") and issue 7 for the rules.
 import { hostname } from 'node:os';
 import { ScalewayClient, type RequestReport } from '../scaleway/index.js';
-import { LeaseHeldError, thisProcess, type EventStore } from '../store/index.js';
+import { LeaseHeldError, pidAlive, thisProcess, type EventStore } from '../store/index.js';
 import { discoverZone } from './discover.js';
 import { PlanBuilder } from './plan.js';
 import { buildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
@@ -72,15 +72,6 @@ export class GcDiscoveryError extends Error {
 /** gc holds the lease of each build it cleans, so that a `kiln resume` cannot start meanwhile;
  * long enough for the slowest server stop, as gc does not renew it. */
 const leaseTtlMs = (serverStopTimeoutMs: number) => serverStopTimeoutMs + 10 * 60_000;
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function runGc(options: GcOptions): Promise<GcReport> {
   const { store } = options;

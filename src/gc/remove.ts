@@ -3,7 +3,7 @@
 // their volumes; detached volumes, images, IPs and snapshots are deleted directly. Images go
 // before snapshots (an image holds its snapshot) and IPs after servers (a server holds its IP).
 // Each call is retried by the API client itself; what is left failing is reported, not thrown.
-import { NotFoundError, ScalewayError, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
+import { NotFoundError, ScalewayError, isRetryable, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
 import { formatDuration } from '../template/duration.js';
 import { mapBounded } from './pool.js';
 import type { ItemResult, PlanItem } from './types.js';
@@ -109,10 +109,6 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
 /** Rounds of the client's own retries gc spends on one deletion before reporting it failed:
  * gc is a batch job, and one more round is cheap next to leaving a resource behind. */
 const DELETE_ROUNDS = 3;
-
-function isRetryable(error: unknown): boolean {
-  return error instanceof ScalewayError && error.retryable;
-}
 
 async function deleteOne(client: ScalewayClient, item: PlanItem): Promise<ItemResult> {
   const calls = {

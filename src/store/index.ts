@@ -2,4 +2,4 @@
 export * from './events.js';
 export * from './projection.js';
 export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, type Db } from './db.js';
-export { EventStore, LeaseHeldError, UnknownBuildError, leaseIsLive, thisProcess, type NewBuild, type LeaseOwner, type EventListener } from './store.js';
+export { EventStore, LeaseHeldError, UnknownBuildError, leaseIsLive, pidAlive, thisProcess, type NewBuild, type LeaseOwner, type EventListener } from './store.js';

@@ -118,7 +118,7 @@ function toEvent(row: EventRow): BuildEvent {
 }
 
 /** True when a process with this pid exists on this host. */
-function pidAlive(pid: number): boolean {
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

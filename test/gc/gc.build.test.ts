@@ -39,6 +39,8 @@ test('kiln gc --build <id> --force cleans what an --on-error abort build kept', 
   const after = world.openStore();
   try {
     assert.equal(after.getBuild(buildId)?.status, 'cleaned');
+    const last = after.events(buildId).at(-1);
+    assert.equal(last?.type, 'build.cleaned', 'the event log tells who cleaned the build');
   } finally {
     after.close();
   }
