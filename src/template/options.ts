@@ -9,12 +9,15 @@ export const templateInputOptions = {
   var: {
     type: 'string',
     array: true,
+    // One value per flag, so `--var a=b template.json` does not swallow the template path.
+    nargs: 1,
     requiresArg: true,
     describe: 'Set a template variable: --var name=value (repeatable; later ones win)',
   },
   'var-file': {
     type: 'string',
     array: true,
+    nargs: 1,
     requiresArg: true,
     describe: 'Read template variables from a JSON file of {"name": "value"} (repeatable)',
   },

@@ -34,7 +34,8 @@ test('kiln validate --json with --var and --var-file: the effective configuratio
     builders: [builder({ secret_key: '{{user `secret`}}', zone: '{{user `zone`}}', image_name: '{{user `name`}}', ssh_password: 'pa55word' })],
   });
   writeFiles(f.dir, { 'vars.json': { zone: 'nl-ams-1' } });
-  const result = await runKiln(['validate', f.path, '--json', '--var', `secret=${SECRET}`, '--var', 'name=from-cli', '--var-file', join(f.dir, 'vars.json')], { env: envFor(f.dir) });
+  // Flags before the template path too: each --var takes exactly one value.
+  const result = await runKiln(['validate', '--var', `secret=${SECRET}`, '--var-file', join(f.dir, 'vars.json'), f.path, '--json', '--var', 'name=from-cli'], { env: envFor(f.dir) });
   assert.equal(result.code, 0, result.stderr);
   const output = JSON.parse(result.stdout);
   assert.equal(output.valid, true);
