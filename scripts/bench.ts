@@ -1,4 +1,4 @@
-// `npm run bench` (node dist/scripts/bench.js [--runs N] [--quick] [--only a,b] [--no-write]):
+// `npm run bench` (node dist/scripts/bench.js [--runs N] [--quick] [--only a,b] [--[no-]write]):
 // measures kiln against the simulator's latency floor and against Packer 1.6.6 on the same
 // simulator, the event store, resume, ls/show, start-up, gc and parallel builds (issue 8), prints a
 // markdown table and writes it into docs/benchmarks.md (between the bench markers, keeping the
@@ -500,7 +500,7 @@ async function main(): Promise<void> {
     .option('runs', { type: 'number', describe: 'Repeats of each timed measurement (median reported) [default: 5, 1 with --quick]' })
     .option('quick', { type: 'boolean', default: false, describe: 'One run and smaller sizes: a try-out in about a minute' })
     .option('only', { type: 'string', describe: `Comma-separated sections: ${SECTIONS.join(', ')}` })
-    .option('write', { type: 'boolean', default: true, describe: 'Write the table into docs/benchmarks.md (--no-write: print only)' })
+    .option('write', { type: 'boolean', describe: 'Write the table into docs/benchmarks.md [default: yes for a full run; no with --quick or --only]' })
     .strict()
     .check((a) => {
       if (a.runs !== undefined && (!Number.isInteger(a.runs) || a.runs < 1)) throw new Error('--runs takes a whole number ≥ 1');
@@ -541,8 +541,9 @@ async function main(): Promise<void> {
     ...details.flatMap((d) => [d, '']),
   ].join('\n');
   process.stdout.write(generated + '\n');
-  if (argv.write && !argv.only) writeReport(join(REPO_ROOT, 'docs', 'benchmarks.md'), generated);
-  else if (argv.write) settings.log('--only: docs/benchmarks.md left as it is (it holds the full run)');
+  // The committed report holds a full run: a quick or partial run only prints, unless asked.
+  if (argv.write ?? (!argv.quick && !argv.only)) writeReport(join(REPO_ROOT, 'docs', 'benchmarks.md'), generated);
+  else settings.log('docs/benchmarks.md left as it is (a quick or partial run only prints; --write to write it)');
 }
 
 main().catch((error: unknown) => {
