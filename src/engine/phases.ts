@@ -153,6 +153,20 @@ function requireFact(facts: BuildFacts, key: string, phase: PhaseName): string {
 
 async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { client, spec, force } = rt.deps;
+  // Checks that need the API, made before anything exists (the template loader made the offline ones).
+  if (!spec.projectId && !spec.organizationId) {
+    throw new BuildError(
+      'no Scaleway project is set, and Scaleway creates every resource in a project: set project_id in the template, export SCW_DEFAULT_PROJECT_ID, or add default_project_id to your Scaleway config file',
+    );
+  }
+  const types = await client.listServerTypes({ signal });
+  const type = types[spec.commercialType.toUpperCase()];
+  if (!type) {
+    const offered = Object.keys(types).sort();
+    throw new BuildError(
+      `commercial_type ${spec.commercialType} is not offered in ${client.zone}; the zone offers ${offered.join(', ')}. Set commercial_type to one of them`,
+    );
+  }
   let sourceImageId: string;
   let arch: Arch;
   if (UUID.test(spec.image)) {
@@ -162,9 +176,6 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     } catch (error) {
       if (!(error instanceof NotFoundError)) throw error;
       // Marketplace local images are not always visible through /images: fall back to the type's arch.
-      const types = await client.listServerTypes({ signal });
-      const type = types[spec.commercialType.toUpperCase()] ?? types[spec.commercialType];
-      if (!type) throw new BuildError(`image ${spec.image} was not found in ${client.zone}, and commercial_type ${spec.commercialType} is unknown there`);
       arch = type.arch;
     }
   } else {

@@ -154,6 +154,12 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
   for (const [id, label] of [[projectId, 'project'], [organizationId, 'organization']] as const) {
     if (id && !isUuid(id.value)) problems.add(id.origin, `"${id.value}" is not a ${label} ID (a UUID)`, `find the ${label} ID in the Scaleway console`);
   }
+  // Scaleway creates every resource in a project (older accounts name the organization instead):
+  // without one the first create is refused, after the build has started. Say it now.
+  // (A warning, not an error: the seed's Basic Example names none and must validate as it is.)
+  if (!projectId && !organizationId) {
+    ctx.warnings.push(`no Scaleway project is set (${lookedIn('projectId')}): the build will stop in its prepare phase unless you set project_id, SCW_DEFAULT_PROJECT_ID or default_project_id`);
+  }
 
   const zoneSetting = setting('zone');
   let zone = '';

@@ -180,3 +180,34 @@ test('what a provisioner writes is in the image: a second build from it reads th
   const lines = h.events(two!.buildId).filter((e) => e.type === 'provision.output').flatMap((e) => (e.data.lines as { line: string }[]).map((l) => l.line));
   assert.deepEqual(lines, ['baked-by-first-build']);
 });
+
+test('the checks that need the API fail the prepare phase before any server exists', { timeout: 60_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const cases: Array<{ builder: Record<string, unknown>; env?: Record<string, string | undefined>; message: RegExp }> = [
+    { builder: {}, env: { SCW_DEFAULT_PROJECT_ID: undefined }, message: /no Scaleway project is set.*SCW_DEFAULT_PROJECT_ID/ },
+    { builder: { commercial_type: 'GP9-HUGE' }, message: /commercial_type GP9-HUGE is not offered in fr-par-1; the zone offers .*DEV1-S/ },
+    { builder: { image: 'ubuntu_nonexistent' }, message: /ubuntu_nonexistent/ },
+  ];
+  for (const { builder, env, message } of cases) {
+    const [outcome] = await h.build(h.template(template(builder)), { env });
+    assert.equal(outcome!.status, 'failed');
+    assert.equal(outcome!.failure?.phase, 'prepare');
+    assert.match(outcome!.failure!.error.message, message);
+    assert.ok(!types(h.events(outcome!.buildId)).includes('server.create.requested'), 'no server was asked for');
+  }
+  assert.deepEqual((await h.client.listServers({})).length, 0);
+});
+
+test('an image name that is taken stops the next build in prepare, as Packer does', { timeout: 60_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  const path = h.template(template({ image_name: 'golden', snapshot_name: 'golden-snap', communicator: 'none' }));
+  const [first] = await h.build(path);
+  assert.equal(first!.status, 'succeeded');
+  const [second] = await h.build(path);
+  assert.equal(second!.status, 'failed');
+  assert.equal(second!.failure?.phase, 'prepare');
+  assert.match(second!.failure!.error.message, /an image named "golden" already exists .*pass --force/);
+  assert.equal((await h.client.listImages({ name: 'golden' })).length, 1);
+});

@@ -21,7 +21,10 @@ export interface Harness {
   /** Writes a template (JSON) into the harness dir and returns its path. */
   template(body: unknown, name?: string): string;
   /** Loads `templatePath` and runs all its builds at once; returns their outcomes in builder order. */
-  build(templatePath: string, options?: Partial<Pick<RunOptions, 'onError'>> & { vars?: Record<string, string> }): Promise<BuildOutcome[]>;
+  build(
+    templatePath: string,
+    options?: Partial<Pick<RunOptions, 'onError'>> & { vars?: Record<string, string>; env?: Record<string, string | undefined> },
+  ): Promise<BuildOutcome[]>;
   /** What the simulator holds for a build (found by its kiln-build tag). */
   inventory(buildId: string): Promise<{ servers: string[]; volumes: string[]; snapshots: string[]; images: string[] }>;
   events(buildId: string): BuildEvent[];
@@ -48,7 +51,7 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
       return path;
     },
     async build(templatePath, options = {}) {
-      const loaded = await loadTemplate(templatePath, { env, vars: options.vars });
+      const loaded = await loadTemplate(templatePath, { env: { ...env, ...options.env }, vars: options.vars });
       const onError = options.onError ?? 'cleanup';
       const runs = loaded.builds.map((spec) => {
         const buildId = newBuildId();

@@ -250,3 +250,13 @@ test('two builds making the same image name in one zone: a warning suggesting {{
   const { warnings } = await fixture({ builders: [builder({ name: 'a', image_name: 'same' }), builder({ name: 'b', image_name: 'same' })] }).load();
   assert.ok(warnings.some((w) => /builds "a" and "b" both make an image named "same" in fr-par-1/.test(w) && /\{\{build_name\}\}/.test(w)), warnings.join('\n'));
 });
+
+test('no project anywhere: a warning that says where kiln looked (the build stops in prepare); organization_id is enough', async () => {
+  const { warnings } = await fixture({ builders: [builder({ project_id: undefined })] }).load();
+  assert.ok(
+    warnings.some((w) => /no Scaleway project is set/.test(w) && /SCW_DEFAULT_PROJECT_ID/.test(w) && /default_project_id/.test(w)),
+    warnings.join('\n'),
+  );
+  const withOrganization = await fixture({ builders: [builder({ project_id: undefined, organization_id: PROJECT })] }).load();
+  assert.ok(!withOrganization.warnings.some((w) => /no Scaleway project/.test(w)), withOrganization.warnings.join('\n'));
+});

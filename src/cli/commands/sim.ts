@@ -53,13 +53,15 @@ export const simCommand: CommandModule<object, SimArgs> = {
       process.stderr.write(`kiln sim: ${err.message}${hint}\n`);
       process.exit(invalidInput ? 2 : 1);
     }
-    const secret = args.token === undefined ? '<any>' : '<your --token>';
+    // Any UUID is a valid secret key for the simulator unless --token pins one; any project UUID works.
+    const secret = args.token === undefined ? '00000000-0000-4000-8000-000000000000' : '<your --token>';
     process.stdout.write(
       [
         `kiln sim: Scaleway API simulator running${args.unconfined ? ' (SSH commands UNCONFINED)' : ''}`,
         `  API: ${sim.apiUrl}`,
         `  SSH: port ${sim.sshPort} on each running server's own 127.x.y.z address`,
-        `  Try: SCW_API_URL=${sim.apiUrl} SCW_SECRET_KEY=${secret} kiln build examples/basic.json`,
+        `  Try: SCW_API_URL=${sim.apiUrl} SCW_SECRET_KEY=${secret} SCW_DEFAULT_PROJECT_ID=00000000-0000-4000-8000-00000000c1a7 kiln build examples/basic.json`,
+        ...(sim.sshPort === 22 ? [] : [`  (SSH is not on port 22 here: set "ssh_port": ${sim.sshPort} in the template's builder)`]),
         `Press Ctrl-C to stop.`,
         '',
       ].join('\n'),

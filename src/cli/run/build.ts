@@ -151,7 +151,12 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     try {
       const inputs = templateInputsFromArgv(argv);
       const env = sim
-        ? { ...process.env, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: process.env.SCW_SECRET_KEY ?? SIM_TOKEN }
+        ? {
+            ...process.env,
+            SCW_API_URL: sim.apiUrl,
+            SCW_SECRET_KEY: process.env.SCW_SECRET_KEY ?? SIM_TOKEN,
+            SCW_DEFAULT_PROJECT_ID: process.env.SCW_DEFAULT_PROJECT_ID ?? SIM_PROJECT_ID,
+          }
         : process.env;
       loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force });
     } catch (error) {
@@ -166,7 +171,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     const specs: BuildSpec[] = loaded.builds.map((spec) =>
       sim
         ? // Never send real credentials to the simulator; point every build at it.
-          { ...spec, apiUrl: sim.apiUrl, secretKey: SIM_TOKEN, projectId: spec.projectId ?? (spec.organizationId ? undefined : SIM_PROJECT_ID) }
+          { ...spec, apiUrl: sim.apiUrl, secretKey: SIM_TOKEN }
         : spec,
     );
 
