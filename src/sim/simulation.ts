@@ -515,6 +515,7 @@ export class Simulation implements WorldLookup {
       if (server.public_ip && !server.public_ip.dynamic) server.public_ip = null;
     }
     delete this.data.ips[ip.id];
+    this.addressesInUse = undefined;
     this.persist();
   }
 
@@ -642,6 +643,7 @@ export class Simulation implements WorldLookup {
     this.cancelPending(server.id);
     if (server.flexible_ip_id && this.data.ips[server.flexible_ip_id]) this.data.ips[server.flexible_ip_id]!.server_id = null;
     delete this.data.servers[server.id];
+    this.addressesInUse = undefined;
   }
 
   // ---- SSH and disks -----------------------------------------------------------------------
@@ -693,14 +695,33 @@ export class Simulation implements WorldLookup {
     return made;
   }
 
+  /** Addresses held by servers and flexible IPs; built on demand, dropped when one is freed. */
+  private addressesInUse: Set<string> | undefined;
+  /** Where the next search for a free address starts (a hint: the search checks every address). */
+  private addressCursor = 0;
+
+  /**
+   * A free address in this simulator's 127.A.0.0/16, starting at 127.A.B.2: 64,768 addresses,
+   * enough for the 10,000-server gc benchmark. Sequential from a cursor, so creating n servers
+   * costs O(n), not O(n²).
+   */
   private allocateAddress(): string {
-    const used = new Set<string>([...Object.values(this.data.servers).map((s) => s.address), ...Object.values(this.data.ips).map((ip) => ip.address)]);
+    const used = (this.addressesInUse ??= new Set<string>([
+      ...Object.values(this.data.servers).map((s) => s.address),
+      ...Object.values(this.data.ips).map((ip) => ip.address),
+    ]));
     const [a, b] = this.data.subnet;
-    for (let host = 2; host <= 254; host++) {
-      const address = `127.${a}.${b}.${host}`;
-      if (!used.has(address)) return address;
+    const capacity = 256 * 253;
+    for (let step = 0; step < capacity; step++) {
+      const index = (this.addressCursor + step) % capacity;
+      const address = `127.${a}.${(b + Math.floor(index / 253)) % 256}.${2 + (index % 253)}`;
+      if (!used.has(address)) {
+        used.add(address);
+        this.addressCursor = index + 1;
+        return address;
+      }
     }
-    throw new ApiError(403, { type: 'quotas_exceeded', message: 'quota exceeded', details: [{ resource: 'instance_ip', quota: 253, current: 253 }] });
+    throw new ApiError(403, { type: 'quotas_exceeded', message: 'quota exceeded', details: [{ resource: 'instance_ip', quota: capacity, current: capacity }] });
   }
 
   // ---- persistence -------------------------------------------------------------------------

@@ -96,7 +96,7 @@ export interface PendingTransition {
 
 export interface WorldData {
   version: 1;
-  /** This simulator's loopback subnet 127.A.B.0/24. */
+  /** This simulator's loopback range: addresses 127.A.*.* handed out from 127.A.B.2 on. */
   subnet: [number, number];
   sequence: number;
   servers: Record<string, ServerRecord>;

@@ -96,3 +96,25 @@ test('with a state directory the world survives a restart and pending transition
   assert.ok(running.json.server.public_ip.address);
   assert.equal(second.floorMs(booting.id), 400);
 });
+
+test('a zone holds more servers than one /24 of addresses, each with its own address', async (t) => {
+  const sim = await startTestSimulator();
+  t.after(() => sim.close());
+  const call = client(sim);
+  const addresses = new Set<string>();
+  // 300 > the 253 hosts of one /24; created a few at a time, as a client would.
+  for (let batch = 0; batch < 30; batch++) {
+    const servers = await Promise.all(Array.from({ length: 10 }, (_, i) => createServer(call, { name: `many-${batch}-${i}` })));
+    for (const server of servers) {
+      const started = await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
+      assert.equal(started.status, 202);
+    }
+    for (const server of servers) {
+      const { json } = await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.public_ip !== null);
+      addresses.add(json.server.public_ip.address);
+    }
+  }
+  assert.equal(addresses.size, 300, 'no two servers share an address');
+  for (const address of addresses) assert.match(address, /^127\.(\d+)\.\d+\.\d+$/);
+  assert.equal(new Set([...addresses].map((a) => a.split('.')[1])).size, 1, 'all in this simulator\'s 127.A range');
+});
