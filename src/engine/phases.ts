@@ -113,10 +113,11 @@ export const CREATE_SETTLE_MS = 5_000;
 async function reconcile<T>(rt: PhaseRuntime, intent: EventType, find: () => Promise<T | undefined>, signal: AbortSignal): Promise<T | undefined> {
   const intentAt = Date.parse(rt.last(intent)?.at ?? '') || 0;
   const settledAt = intentAt + CREATE_SETTLE_MS;
-  for (let n = 0; ; n++) {
+  const startedAt = Date.now();
+  for (;;) {
     const found = await find();
     if (found !== undefined || Date.now() >= settledAt) return found;
-    await sleep(Math.min(pollDelay(n), Math.max(0, settledAt - Date.now())), signal);
+    await sleep(Math.min(pollDelay(Date.now() - startedAt), Math.max(0, settledAt - Date.now())), signal);
   }
 }
 
@@ -512,7 +513,7 @@ async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       if (s.state === 'error') throw new BuildError(`snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`);
       return undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `snapshot ${snapshotId} to be available`, maxMs: 10_000 },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `snapshot ${snapshotId} to be available` },
   );
   rt.record(input, 'snapshot.available', { snapshotId });
   return {};
@@ -554,7 +555,7 @@ async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
       if (i.state === 'error') throw new BuildError(`image ${imageId} failed to become available`);
       return undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `image ${imageId} to be available`, maxMs: 10_000 },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: `image ${imageId} to be available` },
   );
   rt.record(input, 'image.available', { imageId });
   return {};

@@ -1,6 +1,19 @@
-// Adaptive polling for the waiting phases: look soon after a change is likely (fast at first),
-// then back off to a cap so a long wait does not flood the API.
+// Adaptive polling for the waiting phases. The delay before the next look is a small fraction of
+// the time already waited: a state change is noticed at most that fraction late (~0.4 s on an
+// 8 s boot), while an hour-long snapshot wait still backs off to a cap instead of flooding the API.
 import { sleep } from '../scaleway/index.js';
+
+/** The one polling schedule: next delay = clamp(fraction × elapsed, minMs, maxMs). */
+export interface PollSchedule {
+  /** Share of the time already waited to wait before the next look. */
+  fraction: number;
+  /** Floor of the delay, so a young wait does not hammer the API. */
+  minMs: number;
+  /** Cap of the delay, reached by long waits (fraction × elapsed ≥ maxMs). */
+  maxMs: number;
+}
+
+export const POLL_SCHEDULE: Readonly<PollSchedule> = { fraction: 0.05, minMs: 250, maxMs: 10_000 };
 
 export interface PollOptions {
   signal: AbortSignal;
@@ -8,9 +21,8 @@ export interface PollOptions {
   deadlineAt: number | null;
   /** What is being waited for, for the timeout message: "server s-1 to be running". */
   what: string;
-  initialMs?: number;
-  factor?: number;
-  maxMs?: number;
+  /** Overrides of POLL_SCHEDULE (tests use tiny delays). */
+  schedule?: Partial<PollSchedule>;
 }
 
 export class WaitTimeoutError extends Error {
@@ -18,9 +30,10 @@ export class WaitTimeoutError extends Error {
   readonly retryable = false;
 }
 
-/** The delay before poll number `n` (0-based): initial × factor^n, capped. */
-export function pollDelay(n: number, initialMs = 200, factor = 1.5, maxMs = 5_000): number {
-  return Math.min(maxMs, Math.round(initialMs * factor ** n));
+/** The delay before the next poll, `elapsedMs` after the wait started. */
+export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {}): number {
+  const { fraction, minMs, maxMs } = { ...POLL_SCHEDULE, ...schedule };
+  return Math.round(Math.min(maxMs, Math.max(minMs, fraction * Math.max(0, elapsedMs))));
 }
 
 /**
@@ -28,10 +41,11 @@ export function pollDelay(n: number, initialMs = 200, factor = 1.5, maxMs = 5_00
  * calls. Errors from `check` propagate (the client already retried transient ones).
  */
 export async function pollUntil<T>(check: () => Promise<T | undefined>, o: PollOptions): Promise<T> {
-  for (let n = 0; ; n++) {
+  const startedAt = Date.now();
+  for (;;) {
     const value = await check();
     if (value !== undefined) return value;
-    let delay = pollDelay(n, o.initialMs, o.factor, o.maxMs);
+    let delay = pollDelay(Date.now() - startedAt, o.schedule);
     if (o.deadlineAt !== null) {
       const left = o.deadlineAt - Date.now();
       if (left <= 0) throw new WaitTimeoutError(`gave up waiting for ${o.what}: the phase deadline passed`);
