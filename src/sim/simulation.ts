@@ -24,6 +24,7 @@ import {
   authorizedKeysOf,
   type ImageRecord,
   type IpRecord,
+  type Owned,
   type PendingTransition,
   type ServerAction,
   type ServerRecord,
@@ -190,7 +191,6 @@ export class Simulation implements WorldLookup {
     rootVolumeSize: number | undefined;
     rootVolumeType: string;
   }): Promise<ServerRecord> {
-    const created = now();
     const serverId = randomUUID();
     const rootSnapshot = this.snapshot(input.image.root_snapshot_id);
     if (!rootSnapshot) throw invalidRequest(`image ${input.image.id} has no root snapshot`);
@@ -199,31 +199,16 @@ export class Simulation implements WorldLookup {
     await this.options.disks.copyDisk(this.snapshotDiskDir(rootSnapshot.id), this.volumeDiskDir(volumeId));
     const type = COMMERCIAL_TYPES[input.commercialType]!;
     const volume: VolumeRecord = {
-      id: volumeId,
-      name: rootSnapshot.name,
-      organization: input.organization,
-      project: input.project,
-      zone: input.zone,
-      tags: [],
-      creation_date: created,
-      modification_date: created,
-      seq: ++this.data.sequence,
+      ...this.owned({ ...input, id: volumeId, name: rootSnapshot.name, tags: [] }),
       volume_type: input.rootVolumeType,
       size: input.rootVolumeSize ?? type.defaultVolumeSize,
       state: 'available',
       server_id: serverId,
       origin_server_id: serverId,
     };
+
     const server: ServerRecord = {
-      id: serverId,
-      name: input.name,
-      organization: input.organization,
-      project: input.project,
-      zone: input.zone,
-      tags: input.tags,
-      creation_date: created,
-      modification_date: created,
-      seq: ++this.data.sequence,
+      ...this.owned({ ...input, id: serverId }),
       commercial_type: input.commercialType,
       arch: type.arch,
       boot_type: input.bootType,
@@ -334,17 +319,8 @@ export class Simulation implements WorldLookup {
   // ---- volumes -----------------------------------------------------------------------------
 
   async createVolume(input: { zone: Zone; name: string; project: string; organization: string; tags: string[]; volumeType: string; size: number; baseSnapshot: SnapshotRecord | undefined }): Promise<VolumeRecord> {
-    const created = now();
     const volume: VolumeRecord = {
-      id: randomUUID(),
-      name: input.name,
-      organization: input.organization,
-      project: input.project,
-      zone: input.zone,
-      tags: input.tags,
-      creation_date: created,
-      modification_date: created,
-      seq: ++this.data.sequence,
+      ...this.owned(input),
       volume_type: input.volumeType,
       size: input.size,
       state: 'available',
@@ -384,17 +360,8 @@ export class Simulation implements WorldLookup {
     input: { zone: Zone; name: string; volume: VolumeRecord; project: string; organization: string; tags: string[] },
     ctx: RequestContext,
   ): Promise<{ snapshot: SnapshotRecord; task: Record<string, unknown> }> {
-    const created = now();
     const snapshot: SnapshotRecord = {
-      id: randomUUID(),
-      name: input.name,
-      organization: input.organization,
-      project: input.project,
-      zone: input.zone,
-      tags: input.tags,
-      creation_date: created,
-      modification_date: created,
-      seq: ++this.data.sequence,
+      ...this.owned(input),
       volume_type: input.volume.volume_type,
       size: input.volume.size,
       state: 'snapshotting',
@@ -414,7 +381,7 @@ export class Simulation implements WorldLookup {
       status: 'pending',
       href_from: `/snapshots`,
       href_result: `/snapshots/${snapshot.id}`,
-      started_at: created,
+      started_at: snapshot.creation_date,
       terminated_at: null,
       progress: 0,
       zone: input.zone,
@@ -446,17 +413,8 @@ export class Simulation implements WorldLookup {
     input: { zone: Zone; name: string; snapshot: SnapshotRecord; arch: Arch; bootscriptId: string | null; project: string; organization: string; tags: string[]; fromServer?: string },
     ctx: RequestContext,
   ): ImageRecord {
-    const created = now();
     const image: ImageRecord = {
-      id: randomUUID(),
-      name: input.name,
-      organization: input.organization,
-      project: input.project,
-      zone: input.zone,
-      tags: input.tags,
-      creation_date: created,
-      modification_date: created,
-      seq: ++this.data.sequence,
+      ...this.owned(input),
       arch: input.arch,
       state: 'creating',
       root_snapshot_id: input.snapshot.id,
@@ -489,17 +447,8 @@ export class Simulation implements WorldLookup {
   // ---- flexible IPs ------------------------------------------------------------------------
 
   createIp(input: { zone: Zone; project: string; organization: string; tags: string[] }): IpRecord {
-    const created = now();
     const ip: IpRecord = {
-      id: randomUUID(),
-      name: '',
-      organization: input.organization,
-      project: input.project,
-      zone: input.zone,
-      tags: input.tags,
-      creation_date: created,
-      modification_date: created,
-      seq: ++this.data.sequence,
+      ...this.owned({ ...input, name: '' }),
       address: this.allocateAddress(),
       server_id: null,
     };
@@ -693,6 +642,22 @@ export class Simulation implements WorldLookup {
       this.baseDisks.set(snapshotId, made);
     }
     return made;
+  }
+
+  /** The fields every created resource carries; a new id unless one was chosen ahead. */
+  private owned(input: { id?: string; name: string; organization: string; project: string; zone: Zone; tags: string[] }): Owned {
+    const created = now();
+    return {
+      id: input.id ?? randomUUID(),
+      name: input.name,
+      organization: input.organization,
+      project: input.project,
+      zone: input.zone,
+      tags: input.tags,
+      creation_date: created,
+      modification_date: created,
+      seq: ++this.data.sequence,
+    };
   }
 
   /** Addresses held by servers and flexible IPs; built on demand, dropped when one is freed. */
