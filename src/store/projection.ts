@@ -34,6 +34,11 @@ export interface BuildRecord {
   lastSeq: number;
 }
 
+/** What a listing of builds shows (`kiln ls`): a BuildRecord is one too. */
+export interface BuildSummary extends Pick<BuildRecord, 'id' | 'templatePath' | 'builderName' | 'status' | 'phase' | 'lease' | 'createdAt' | 'updatedAt'> {
+  artifact: Pick<Artifact, 'imageId'> | null;
+}
+
 function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }

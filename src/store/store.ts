@@ -6,7 +6,7 @@ import type { PhaseName } from '../../machines/phases.js';
 import { isPhaseName } from '../../machines/phases.js';
 import { openDatabase, type Db } from './db.js';
 import type { BuildEvent, BuildStatus, EventType, NewEvent, OnError } from './events.js';
-import { applyEvent, type BuildRecord, type Lease } from './projection.js';
+import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 
 export interface NewBuild {
   id: string;
@@ -95,13 +95,34 @@ function toRecord(row: BuildRow): BuildRecord {
     resources: JSON.parse(row.resources) as BuildRecord['resources'],
     artifact: row.artifact ? (JSON.parse(row.artifact) as BuildRecord['artifact']) : null,
     error: row.error ? (JSON.parse(row.error) as BuildRecord['error']) : null,
-    lease:
-      row.lease_pid !== null && row.lease_host !== null && row.lease_expires_at !== null
-        ? { pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires_at }
-        : null,
+    lease: toLease(row),
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSeq: row.last_seq,
+  };
+}
+
+type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'created_at' | 'updated_at'> & {
+  image_id: string | null;
+};
+
+function toLease(row: Pick<BuildRow, 'lease_pid' | 'lease_host' | 'lease_expires_at'>): Lease | null {
+  return row.lease_pid !== null && row.lease_host !== null && row.lease_expires_at !== null
+    ? { pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires_at }
+    : null;
+}
+
+function toSummary(row: SummaryRow): BuildSummary {
+  return {
+    id: row.id,
+    templatePath: row.template_path,
+    builderName: row.builder_name,
+    status: row.status as BuildStatus,
+    phase: row.phase && isPhaseName(row.phase) ? row.phase : null,
+    artifact: row.image_id ? { imageId: row.image_id } : null,
+    lease: toLease(row),
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
   };
 }
 
@@ -263,6 +284,21 @@ export class EventStore {
         : this.db.prepare('SELECT * FROM builds ORDER BY created_at DESC, rowid DESC').all()
     ) as BuildRow[];
     return rows.map(toRecord);
+  }
+
+  /**
+   * Builds, newest first, with only what a listing shows: no spec or resources to read and parse,
+   * so `kiln ls` stays fast with thousands of builds.
+   */
+  listBuildSummaries(filter: { status?: BuildStatus } = {}): BuildSummary[] {
+    const columns = `id, template_path, builder_name, status, phase, json_extract(artifact, '$.imageId') AS image_id,
+      lease_pid, lease_host, lease_expires_at, created_at, updated_at`;
+    const rows = (
+      filter.status
+        ? this.db.prepare(`SELECT ${columns} FROM builds WHERE status = ? ORDER BY created_at DESC, rowid DESC`).all(filter.status)
+        : this.db.prepare(`SELECT ${columns} FROM builds ORDER BY created_at DESC, rowid DESC`).all()
+    ) as SummaryRow[];
+    return rows.map(toSummary);
   }
 
   events(buildId: string, options: { afterSeq?: number } = {}): BuildEvent[] {

@@ -111,6 +111,26 @@ test('lists builds newest first and filters by status', (t) => {
   assert.throws(() => store.findBuild('zzz'), /no build with id zzz/);
 });
 
+test('the listing summaries agree with the full records on everything a listing shows', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild(build('old'), { type: 'build.started' });
+  store.createBuild(build('new'), { type: 'build.started' });
+  store.append('new', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+  store.acquireLease('new', { pid: 4242, host: 'elsewhere' }, 60_000);
+  store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'img-1', imageName: 'n', snapshotId: 's', snapshotName: 'sn', zone: 'fr-par-1' } } });
+  const summaries = store.listBuildSummaries();
+  assert.deepEqual(summaries.map((b) => b.id), ['new', 'old']);
+  for (const summary of summaries) {
+    const full = store.getBuild(summary.id)!;
+    const { id, templatePath, builderName, status, phase, lease, createdAt, updatedAt } = full;
+    assert.deepEqual(summary, { id, templatePath, builderName, status, phase, lease, createdAt, updatedAt, artifact: full.artifact ? { imageId: full.artifact.imageId } : null });
+  }
+  assert.equal(summaries[1]!.artifact?.imageId, 'img-1');
+  assert.equal(summaries[0]!.lease?.pid, 4242);
+  assert.deepEqual(store.listBuildSummaries({ status: 'succeeded' }).map((b) => b.id), ['old']);
+});
+
 test('a live lease held by another process is refused with its pid and host', (t) => {
   const store = EventStore.open(join(tempDir(t), 'kiln.db'));
   t.after(() => store.close());

@@ -1,5 +1,5 @@
 // `kiln ls`: the builds of the event store, newest first.
-import { EventStore, leaseIsLive, resolveDbPath, type BuildRecord, type BuildStatus } from '../../store/index.js';
+import { EventStore, leaseIsLive, resolveDbPath, type BuildStatus, type BuildSummary } from '../../store/index.js';
 import { formatDuration } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
@@ -9,16 +9,16 @@ export interface LsArgs {
   db?: string;
 }
 
-function durationMs(b: BuildRecord): number {
+function durationMs(b: BuildSummary): number {
   return Date.parse(b.updatedAt) - Date.parse(b.createdAt);
 }
 
 /** A build recorded as running whose process is gone (killed, crashed): `kiln resume` continues it. */
-export function displayStatus(b: BuildRecord): string {
+export function displayStatus(b: BuildSummary): string {
   return b.status === 'running' && !leaseIsLive(b.lease) ? 'running (process gone: kiln resume)' : b.status;
 }
 
-export function lsJson(b: BuildRecord): Record<string, unknown> {
+export function lsJson(b: BuildSummary): Record<string, unknown> {
   return {
     id: b.id,
     template: b.templatePath,
@@ -36,7 +36,7 @@ export function lsJson(b: BuildRecord): Record<string, unknown> {
 export function runLsCommand(argv: LsArgs): number {
   const store = EventStore.open(resolveDbPath(argv.db));
   try {
-    const builds = store.listBuilds({ status: argv.status });
+    const builds = store.listBuildSummaries({ status: argv.status });
     if (argv.json) {
       process.stdout.write(JSON.stringify(builds.map(lsJson)) + '\n');
       return 0;
