@@ -73,9 +73,7 @@ export class PhaseRuntime {
 
   /** The latest event of `type` in this build's log. */
   last(type: EventType): BuildEvent | undefined {
-    const events = this.deps.store.events(this.deps.buildId);
-    for (let i = events.length - 1; i >= 0; i--) if (events[i]!.type === type) return events[i];
-    return undefined;
+    return this.deps.store.lastEvent(this.deps.buildId, type);
   }
 
   /** True when `intent` was appended after the last `result`: a call whose outcome is unknown. */

@@ -301,11 +301,22 @@ export class EventStore {
     return rows.map(toSummary);
   }
 
-  events(buildId: string, options: { afterSeq?: number } = {}): BuildEvent[] {
-    const rows = this.db
-      .prepare('SELECT * FROM events WHERE build_id = ? AND seq > ? ORDER BY seq')
-      .all(buildId, options.afterSeq ?? 0) as EventRow[];
+  /**
+   * A build's events in order. `withoutOutput` leaves out `provision.output` (provisioner output
+   * lines): they carry no state, so folding the log (resume) does not need to read them.
+   */
+  events(buildId: string, options: { afterSeq?: number; withoutOutput?: boolean } = {}): BuildEvent[] {
+    const sql = options.withoutOutput
+      ? "SELECT * FROM events WHERE build_id = ? AND seq > ? AND type <> 'provision.output' ORDER BY seq"
+      : 'SELECT * FROM events WHERE build_id = ? AND seq > ? ORDER BY seq';
+    const rows = this.db.prepare(sql).all(buildId, options.afterSeq ?? 0) as EventRow[];
     return rows.map(toEvent);
+  }
+
+  /** The build's latest event of `type`, without reading the rest of its log. */
+  lastEvent(buildId: string, type: EventType): BuildEvent | undefined {
+    const row = this.db.prepare('SELECT * FROM events WHERE build_id = ? AND type = ? ORDER BY seq DESC LIMIT 1').get(buildId, type) as EventRow | undefined;
+    return row ? toEvent(row) : undefined;
   }
 
   /**

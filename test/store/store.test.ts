@@ -99,6 +99,25 @@ test('two connections appending to one build keep seq gap-free and unique', (t) 
   assert.deepEqual(a.events('b1').map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
 });
 
+test('reads a log without its provisioner output, and the latest event of a type', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild(build('b1'), { type: 'build.started' });
+  store.append('b1', { type: 'phase.started', phase: 'provision', attempt: 1 });
+  store.append('b1', { type: 'provision.output', phase: 'provision', attempt: 1, data: { lines: ['a'] } });
+  store.append('b1', { type: 'phase.started', phase: 'provision', attempt: 2 });
+  store.append('b1', { type: 'provision.output', phase: 'provision', attempt: 2, data: { lines: ['b'] } });
+  assert.deepEqual(store.events('b1', { withoutOutput: true }).map((e) => [e.seq, e.type]), [
+    [1, 'build.started'],
+    [2, 'phase.started'],
+    [4, 'phase.started'],
+  ]);
+  assert.equal(store.events('b1').length, 5);
+  assert.equal(store.lastEvent('b1', 'phase.started')?.attempt, 2);
+  assert.equal(store.lastEvent('b1', 'provision.output')?.seq, 5);
+  assert.equal(store.lastEvent('b1', 'build.failed'), undefined);
+});
+
 test('lists builds newest first and filters by status', (t) => {
   const store = EventStore.open(join(tempDir(t), 'kiln.db'));
   t.after(() => store.close());

@@ -9,6 +9,7 @@ import { loadTemplate, redactSpec, redactText, TemplateError, templateInputsFrom
 import type { BuildSpec } from '../../template/spec.js';
 import { artifactJson, artifactReport, createRenderer, type OutputMode } from '../render/progress.js';
 import { describeError } from '../render/describe.js';
+import { EXIT } from './exit.js';
 
 export interface BuildArgs {
   template: string;
@@ -27,7 +28,7 @@ export interface BuildArgs {
 const SIM_PROJECT_ID = '00000000-0000-4000-8000-00000000c1a7';
 const SIM_TOKEN = '5e1a1a70-0000-4000-8000-00000000c1a7';
 
-export const EXIT = { ok: 0, failed: 1, invalid: 2, interrupted: 130 } as const;
+export { EXIT };
 
 function outputMode(json: boolean): OutputMode {
   if (json) return 'json';

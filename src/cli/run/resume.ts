@@ -1,15 +1,13 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { BuildRun } from '../../engine/index.js';
 import { checkCloud, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
 import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError, type OnError } from '../../store/index.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/load.js';
 import { describeArtifact } from '../render/describe.js';
-import { artifactJson, artifactReport, createRenderer } from '../render/progress.js';
-import { askWhileSuspended, EXIT, handleSignals, nextSteps, phasesShown } from './build.js';
+import { EXIT } from './exit.js';
 
 export interface ResumeArgs {
   id: string;
@@ -46,7 +44,8 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
       return EXIT.ok;
     }
-    const events = store.events(id);
+    // provision.output lines carry no state, and a long build has thousands of them.
+    const events = store.events(id, { withoutOutput: true });
     const lastFailed = [...events].reverse().find((e) => e.type === 'build.failed');
     if (record.status === 'cleaned') {
       err(`kiln resume: build ${id} was cleaned up by \`kiln gc\`; there is nothing to resume. Run \`kiln build\` again.`);
@@ -125,6 +124,14 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       err(`kiln resume: server ${check.missingServerId} was deleted outside kiln before provisioning; creating a new one`);
     }
     point = check.point;
+
+    // What runs the build (xstate, SSH, provisioners, the renderer) loads only now, after the
+    // first API call: resume reaches the cloud check sooner.
+    const [{ BuildRun }, { askWhileSuspended, handleSignals, nextSteps, phasesShown }, { artifactJson, artifactReport, createRenderer }] = await Promise.all([
+      import('../../engine/run.js'),
+      import('./build.js'),
+      import('../render/progress.js'),
+    ]);
 
     let onError = argv['on-error'] ?? record.onError;
     if (onError === 'ask' && !(process.stdin.isTTY && process.stderr.isTTY && !argv.json)) {
