@@ -158,6 +158,11 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
       'no Scaleway project is set, and Scaleway creates every resource in a project: set project_id in the template, export SCW_DEFAULT_PROJECT_ID, or add default_project_id to your Scaleway config file',
     );
   }
+  // The name checks do not depend on the others: in flight meanwhile, reported after them.
+  const nameChecks = force
+    ? undefined
+    : Promise.all([client.listImages({ name: spec.imageName }, { signal }), client.listSnapshots({ name: spec.snapshotName }, { signal })]);
+  nameChecks?.catch(() => undefined); // awaited below; a check failing first must not leave it unhandled
   const types = await client.listServerTypes({ signal });
   const type = types[spec.commercialType.toUpperCase()];
   if (!type) {
@@ -182,17 +187,14 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     sourceImageId = resolved.id;
     arch = resolved.arch;
   }
-  if (!force) {
+  if (nameChecks) {
     // Packer refuses to build over an existing image or snapshot of the same name.
-    const images = (await client.listImages({ name: spec.imageName }, { signal })).filter(
-      (i) => i.name === spec.imageName && !createdBy(i.tags ?? [], rt.deps.buildId, 'image.create'),
-    );
+    const [imagesNamed, snapshotsNamed] = await nameChecks;
+    const images = imagesNamed.filter((i) => i.name === spec.imageName && !createdBy(i.tags ?? [], rt.deps.buildId, 'image.create'));
     if (images.length > 0) {
       throw new BuildError(`an image named "${spec.imageName}" already exists (${images[0]!.id}); choose another image_name or pass --force`);
     }
-    const snapshots = (await client.listSnapshots({ name: spec.snapshotName }, { signal })).filter(
-      (s) => s.name === spec.snapshotName && !createdBy(s.tags ?? [], rt.deps.buildId, 'snapshot.create'),
-    );
+    const snapshots = snapshotsNamed.filter((s) => s.name === spec.snapshotName && !createdBy(s.tags ?? [], rt.deps.buildId, 'snapshot.create'));
     if (snapshots.length > 0) {
       throw new BuildError(
         `a snapshot named "${spec.snapshotName}" already exists (${snapshots[0]!.id}); choose another snapshot_name or pass --force`,
