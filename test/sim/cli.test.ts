@@ -4,7 +4,7 @@ import { once } from 'node:events';
 import { test } from 'node:test';
 import { runKiln, spawnKiln } from '../helpers/cli.js';
 
-test('kiln sim prints its URLs, serves the API and exits 0 on SIGTERM', async (t) => {
+test('kiln sim prints its URLs, serves the API and exits 0 on SIGTERM', { timeout: 60_000 }, async (t) => {
   const child = spawnKiln(['sim', '--port', '0', '--ssh-port', '0']);
   t.after(() => child.kill('SIGKILL'));
   let stdout = '';
@@ -13,13 +13,15 @@ test('kiln sim prints its URLs, serves the API and exits 0 on SIGTERM', async (t
   const apiUrl = await new Promise<string>((resolve, reject) => {
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
       stdout += chunk;
-      const match = /SCW_API_URL=(\S+) SCW_SECRET_KEY=\S+ kiln build examples\/basic\.json/.exec(stdout);
+      const match = /Try: SCW_API_URL=(\S+) SCW_SECRET_KEY=\S+ SCW_DEFAULT_PROJECT_ID=\S+ kiln build examples\/basic\.json/.exec(stdout);
       if (match) resolve(match[1]!);
     });
     child.once('exit', (code) => reject(new Error(`kiln sim exited ${code} before listening: ${stderr}`)));
   });
   assert.match(stdout, new RegExp(`API: ${apiUrl.replace(/[.]/g, '\\.')}`));
   assert.match(stdout, /SSH: port \d+/);
+  // Not on port 22 here, so the line says which ssh_port the template needs.
+  assert.match(stdout, /set "ssh_port": \d+ in the template's builder/);
 
   const response = await fetch(`${apiUrl}/instance/v1/zones/fr-par-1/servers`, { headers: { 'X-Auth-Token': 'anything' } });
   assert.equal(response.status, 200);
