@@ -21,5 +21,7 @@ if (files.length === 0) {
   console.error(`no test files matched ${filters.join(' ') || 'dist/test/**/*.test.js'}`);
   process.exit(1);
 }
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+// A test that hangs fails after 5 minutes instead of holding CI until its limit; tests that
+// need longer say so themselves.
+const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=300000', ...files], { stdio: 'inherit' });
 process.exit(result.status ?? 1);
