@@ -9,7 +9,7 @@ import type { BuildFacts, PhaseActorLogic, PhaseInput } from '../../machines/bui
 import { cleanupPlan } from '../../machines/cleanup.js';
 import type { PhaseName } from '../../machines/phases.js';
 import { runProvisioner } from '../provision/index.js';
-import { AmbiguousError, NotFoundError, sleep, type ScalewayClient } from '../scaleway/index.js';
+import { AmbiguousError, NotFoundError, pollDelay, pollUntil, sleep, type ScalewayClient } from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
 import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
@@ -17,7 +17,6 @@ import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { crashAfterCall } from './crash.js';
 import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
-import { pollDelay, pollUntil } from './poll.js';
 import { buildTag, createdBy, resourceTags } from './tags.js';
 
 export interface EngineDeps {

@@ -3,7 +3,7 @@
 // their volumes; detached volumes, images, IPs and snapshots are deleted directly. Images go
 // before snapshots (an image holds its snapshot) and IPs after servers (a server holds its IP).
 // Each call is retried by the API client itself; what is left failing is reported, not thrown.
-import { NotFoundError, ScalewayError, isRetryable, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
+import { NotFoundError, ScalewayError, isRetryable, pollDelay, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
 import { formatDuration } from '../template/duration.js';
 import { mapBounded } from './pool.js';
 import type { ItemResult, PlanItem } from './types.js';
@@ -36,7 +36,7 @@ export function describeError(error: unknown): string {
   return String(error);
 }
 
-const POLL_FIRST_MS = 100;
+// gc waits on many servers at once and each wait is short: a lower cap than a build's.
 const POLL_MAX_MS = 2000;
 
 /** Polls a server until gc can delete it (stopped) or it is gone; powers it off on the way. */
@@ -44,7 +44,9 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
   const started = Date.now();
   // A server in a transitional state (starting, stopping) since this time, and which state.
   let transition: { state: string; since: number } | undefined;
-  let poll = POLL_FIRST_MS;
+  // When gc last acted on the server: polls start fast again after each action.
+  let waitingSince = started;
+  const nextPoll = () => sleep(pollDelay(Date.now() - waitingSince, { maxMs: POLL_MAX_MS }));
   let lastError: unknown;
   for (;;) {
     let server: Server | undefined;
@@ -56,7 +58,7 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
       if (!isRetryable(error) || Date.now() - started > options.serverStopTimeoutMs) throw error;
     }
     if (!server) {
-      await sleep(poll);
+      await nextPoll();
       continue;
     }
     const allowed = server.allowed_actions ?? [];
@@ -83,7 +85,7 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
     if (action) {
       try {
         await client.serverAction(id, action);
-        poll = POLL_FIRST_MS;
+        waitingSince = Date.now();
       } catch (error) {
         if (error instanceof NotFoundError) return undefined;
         // Refused because the state moved on meanwhile (400, 409, or ambiguous after a retry), or
@@ -101,8 +103,7 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
           (lastError === undefined ? '' : `; last error: ${describeError(lastError)}`),
       );
     }
-    await sleep(poll);
-    poll = Math.min(POLL_MAX_MS, Math.round(poll * 1.5));
+    await nextPoll();
   }
 }
 

@@ -20,6 +20,7 @@ export {
   type RequestContext,
 } from './errors.js';
 export { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
+export { POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, type PollSchedule, type PollOptions } from './poll.js';
 export { normalizeZone } from './zones.js';
 export { pickMarketplaceImage, normalizeLabel, nearbyLabels } from './marketplace.js';
 export type * from './types.js';

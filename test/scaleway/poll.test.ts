@@ -2,7 +2,7 @@
 // bounded by the phase deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError } from '../../src/engine/poll.js';
+import { POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError } from '../../src/scaleway/index.js';
 
 test('a young wait polls at the floor delay', () => {
   assert.equal(pollDelay(0), POLL_SCHEDULE.minMs);

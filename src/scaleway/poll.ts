@@ -1,7 +1,8 @@
-// Adaptive polling for the waiting phases. The delay before the next look is a small fraction of
+// Adaptive polling while waiting on a Scaleway state (the build's waiting phases, gc's server
+// stops). The delay before the next look is a small fraction of
 // the time already waited: a state change is noticed at most that fraction late (~0.4 s on an
 // 8 s boot), while an hour-long snapshot wait still backs off to a cap instead of flooding the API.
-import { sleep } from '../scaleway/index.js';
+import { sleep } from './retry.js';
 
 /** The one polling schedule: next delay = clamp(fraction × elapsed, minMs, maxMs). */
 export interface PollSchedule {
