@@ -322,7 +322,12 @@ async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, signal: A
   if (spec.communicator.type !== 'ssh') throw new BuildError('internal: no SSH communicator configured');
   const c = spec.communicator;
   const privateKey = c.privateKeyFile ? readFileSync(c.privateKeyFile, 'utf8') : readPrivateKey(stateDir, buildId);
-  if (!privateKey && !c.password) {
+  // ssh_agent_auth: the keys of the running ssh-agent are offered too.
+  const agent = c.agentAuth ? process.env.SSH_AUTH_SOCK : undefined;
+  if (c.agentAuth && !agent) {
+    throw new BuildError('ssh_agent_auth is true but SSH_AUTH_SOCK is not set: start an ssh-agent (eval $(ssh-agent); ssh-add) or remove ssh_agent_auth');
+  }
+  if (!privateKey && !c.password && !agent) {
     throw new BuildError(`the temporary SSH key of build ${buildId} is gone from ${stateDir}/keys; the server cannot be reached`);
   }
   const host = requireFact(input.facts, 'publicIp', input.phase);
@@ -333,7 +338,9 @@ async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, signal: A
     username: c.username,
     privateKey,
     password: c.password,
+    ...(agent ? { agent } : {}),
     timeoutMs,
+    readWriteTimeoutMs: c.readWriteTimeoutMs,
     handshakeAttempts: c.handshakeAttempts,
     keepAliveIntervalMs: c.keepAliveIntervalMs || undefined,
     signal,

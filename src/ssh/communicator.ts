@@ -28,6 +28,11 @@ export interface ConnectOptions {
   handshakeAttempts?: number;
   /** Keep-alive interval; 0 disables. Default 5 s. */
   keepAliveIntervalMs?: number;
+  /**
+   * Packer's `ssh_read_write_timeout`: a command that sends nothing (no output) for this long is
+   * taken as a hung connection — killed, and reported as a dropped connection. 0 (default): none.
+   */
+  readWriteTimeoutMs?: number;
   /** Per-attempt limit for TCP connect + handshake. Default 20 s (capped by what is left of timeoutMs). */
   readyTimeoutMs?: number;
   signal?: AbortSignal;
@@ -349,8 +354,27 @@ class SshCommunicator implements Communicator {
         ch.on('exit', (code: number | null, exitSignal?: string) => {
           exit = { code: typeof code === 'number' ? code : null, signal: exitSignal ?? null };
         });
-        ch.on('data', (chunk: Buffer) => stdout.push(chunk));
-        ch.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
+        const silenceLimit = this.options.readWriteTimeoutMs ?? 0;
+        const silence =
+          silenceLimit > 0
+            ? setTimeout(() => {
+                void running.cancel(
+                  new SshDisconnectError(
+                    `no data from ${this.options.host}:${this.options.port} for ${silenceLimit} ms (ssh_read_write_timeout): ` +
+                      'the command was stopped; raise ssh_read_write_timeout if it is silent on purpose',
+                  ),
+                );
+              }, silenceLimit)
+            : undefined;
+        ch.on('close', () => clearTimeout(silence));
+        ch.on('data', (chunk: Buffer) => {
+          silence?.refresh();
+          stdout.push(chunk);
+        });
+        ch.stderr.on('data', (chunk: Buffer) => {
+          silence?.refresh();
+          stderr.push(chunk);
+        });
         ch.on('error', () => {}); // reported through 'close'
         ch.on('close', () => {
           pidKnown(undefined);

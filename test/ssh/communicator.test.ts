@@ -6,6 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { createServer, connect as netConnect, type AddressInfo, type Socket } from 'node:net';
+import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { connect, generateKeyPair, SshConnectError, SshDisconnectError, type Communicator } from '../../src/ssh/index.js';
 import { freePort, sshdUnavailableReason, startSshd } from '../helpers/sshd.js';
@@ -305,5 +306,46 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
       onAttempt: () => controller.abort(),
     }).catch((err: unknown) => err);
     assert.equal((error as Error).name, 'AbortError');
+  });
+});
+
+describe('Packer communicator options against OpenSSH sshd', { skip: sshdUnavailableReason(), timeout: 60_000 }, () => {
+  test('ssh_read_write_timeout: a command silent for longer is stopped as a hung connection; output keeps it alive', async (t) => {
+    const sshd = await startSshd();
+    t.after(() => sshd.stop());
+    const comm = await connectTo(sshd, { readWriteTimeoutMs: 1500 });
+    t.after(() => comm.close());
+    // Talks every 0.5 s for 3 s: never silent for 1.5 s, so it runs to its end.
+    const lines: string[] = [];
+    const talking = await comm.exec('for i in 1 2 3 4 5 6; do echo $i; sleep 0.5; done', { onLine: (_s, l) => lines.push(l) });
+    assert.equal(talking.exitCode, 0);
+    assert.deepEqual(lines, ['1', '2', '3', '4', '5', '6']);
+    await assert.rejects(comm.exec('sleep 30'), (error: Error) => {
+      assert.ok(error instanceof SshDisconnectError);
+      assert.match(error.message, /no data from .* for 1500 ms \(ssh_read_write_timeout\)/);
+      return true;
+    });
+    assert.equal((await comm.exec('true')).exitCode, 0, 'the connection is still usable');
+  });
+
+  test('ssh_agent_auth: the key held by a running ssh-agent logs in, with no key given to kiln', async (t) => {
+    const sshd = await startSshd();
+    t.after(() => sshd.stop());
+    const dir = mkdtempSync(join(tmpdir(), 'kiln-agent-'));
+    const socket = join(dir, 'agent.sock');
+    const keyFile = join(dir, 'id');
+    writeFileSync(keyFile, sshd.privateKey, { mode: 0o600 });
+    const agent = spawnSync('ssh-agent', ['-a', socket], { encoding: 'utf8' });
+    if (agent.status !== 0) return t.skip(`ssh-agent could not start: ${agent.stderr}`);
+    const agentPid = Number(/SSH_AGENT_PID=(\d+)/.exec(agent.stdout)?.[1]);
+    t.after(() => {
+      if (agentPid) process.kill(agentPid);
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const added = spawnSync('ssh-add', [keyFile], { env: { ...process.env, SSH_AUTH_SOCK: socket }, encoding: 'utf8' });
+    assert.equal(added.status, 0, added.stderr);
+    const comm = await connect({ host: sshd.host, port: sshd.port, username: sshd.username, agent: socket, timeoutMs: 10_000 });
+    t.after(() => comm.close());
+    assert.deepEqual(await run(comm, 'echo via-agent'), ['via-agent']);
   });
 });
