@@ -1,5 +1,6 @@
 // The one definition of exponential backoff with jitter in kiln. The API client uses it between
-// request attempts; the engine's phase retries reuse it with their own policies.
+// request attempts; the engine's phase retries and the SSH connect loop reuse it with their own
+// policies.
 
 export interface RetryPolicy {
   /** Attempts in all, the first included (1 = never retry). */

@@ -4,6 +4,7 @@ import ssh2 from 'ssh2';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { posix } from 'node:path';
 import { abortError, sleep, throwIfAborted, within } from './abort.js';
+import { backoffDelay, type RetryPolicy } from '../scaleway/retry.js';
 import { LineSplitter } from './lines.js';
 import { shellAssignments } from './shell.js';
 import { getPath, putPath, remoteMkdirp } from './transfer.js';
@@ -96,7 +97,15 @@ export class SshDisconnectError extends Error {
   override name = 'SshDisconnectError';
 }
 
-const backoff = { initialMs: 500, factor: 1.6, maxMs: 5000 };
+// Gentle on purpose: OpenSSH 9.8 penalises clients that reconnect rapidly after failures.
+const connectBackoff: RetryPolicy = {
+  attempts: Number.POSITIVE_INFINITY,
+  initialMs: 500,
+  factor: 1.6,
+  maxMs: 5000,
+  jitter: 0.25,
+  maxTotalMs: Number.POSITIVE_INFINITY, // bounded by timeoutMs instead
+};
 
 interface SshError extends Error {
   level?: string;
@@ -167,7 +176,6 @@ async function connectClient(options: ConnectOptions, signal: AbortSignal | unde
   const maxHandshakeFailures = options.handshakeAttempts ?? 10;
   let handshakeFailures = 0;
   let attempt = 0;
-  let delay = backoff.initialMs;
   let lastError = 'no attempt made';
   const target = `${options.username}@${options.host}:${options.port}`;
   for (;;) {
@@ -209,8 +217,7 @@ async function connectClient(options: ConnectOptions, signal: AbortSignal | unde
       );
     }
     // Jitter spreads the retries of many builds; the last wait is cut short for one final try.
-    await sleep(Math.min(delay * (0.75 + Math.random() * 0.5), remaining), signal);
-    delay = Math.min(backoff.maxMs, delay * backoff.factor);
+    await sleep(Math.min(backoffDelay(connectBackoff, attempt), remaining), signal);
   }
 }
 
