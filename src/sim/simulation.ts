@@ -351,7 +351,7 @@ export class Simulation implements WorldLookup {
       throw new ApiError(409, { type: 'transient_state', message: 'resource is in a transient state', resource: 'instance_volume', resource_id: volume.id, current_state: volume.state });
     delete this.data.volumes[volume.id];
     this.persist();
-    await this.options.disks.removeDisk(this.volumeDiskDir(volume.id));
+    this.discardDisk(this.volumeDiskDir(volume.id));
   }
 
   // ---- snapshots ---------------------------------------------------------------------------
@@ -404,7 +404,7 @@ export class Simulation implements WorldLookup {
     this.settleVolumeOf(snapshot);
     delete this.data.snapshots[snapshot.id];
     this.persist();
-    await this.options.disks.removeDisk(this.snapshotDiskDir(snapshot.id));
+    this.discardDisk(this.snapshotDiskDir(snapshot.id));
   }
 
   // ---- images ------------------------------------------------------------------------------
@@ -528,7 +528,7 @@ export class Simulation implements WorldLookup {
           if (volume?.volume_type === 'l_ssd') {
             delete this.data.volumes[volumeId];
             this.persist();
-            await this.options.disks.removeDisk(this.volumeDiskDir(volumeId));
+            this.discardDisk(this.volumeDiskDir(volumeId));
           } else if (volume) volume.server_id = null;
         }
         break;
@@ -642,6 +642,16 @@ export class Simulation implements WorldLookup {
       this.baseDisks.set(snapshotId, made);
     }
     return made;
+  }
+
+  /**
+   * Removes a deleted resource's disk in the background, as Scaleway answers a DELETE before the
+   * storage is reclaimed: the answer does not wait on `rm -rf`. close() waits for it.
+   */
+  private discardDisk(dir: string): void {
+    const removal = this.options.disks.removeDisk(dir).catch((error: Error) => this.options.log(`removing disk ${dir}: ${error.message}`));
+    this.inFlight.add(removal);
+    void removal.finally(() => this.inFlight.delete(removal));
   }
 
   /** The fields every created resource carries; a new id unless one was chosen ahead. */
