@@ -98,32 +98,27 @@ export class FieldReader {
   }
 
   int(key: string, range: { min?: number; max?: number } = {}): number | undefined {
-    const value = this.raw[key];
-    if (value === undefined || value === null) return undefined;
-    let number: number;
-    if (typeof value === 'number') number = value;
-    else if (typeof value === 'string') {
-      const text = this.ctx.interpolate(value, this.path(key));
-      if (text === undefined || text === '') return undefined;
-      number = /^[-+]?\d+$/.test(text.trim()) ? Number(text) : NaN;
-    } else return this.problem(key, `must be a whole number, not ${describeType(value)}`);
-    if (!Number.isInteger(number)) return this.problem(key, `must be a whole number`);
-    if (range.min !== undefined && number < range.min) return this.problem(key, `must be at least ${range.min}, not ${number}`);
-    if (range.max !== undefined && number > range.max) return this.problem(key, `must be at most ${range.max}, not ${number}`);
-    return number;
+    return this.numeric(key, range, 'whole');
   }
 
   number(key: string, range: { min?: number; max?: number } = {}): number | undefined {
+    return this.numeric(key, range, 'any');
+  }
+
+  /** A number written as a JSON number or as a (template-expanded) string, within `range`. */
+  private numeric(key: string, range: { min?: number; max?: number }, kind: 'whole' | 'any'): number | undefined {
     const value = this.raw[key];
     if (value === undefined || value === null) return undefined;
+    const noun = kind === 'whole' ? 'a whole number' : 'a number';
     let number: number;
     if (typeof value === 'number') number = value;
     else if (typeof value === 'string') {
       const text = this.ctx.interpolate(value, this.path(key));
       if (text === undefined || text === '') return undefined;
-      number = text.trim() === '' ? NaN : Number(text);
-    } else return this.problem(key, `must be a number, not ${describeType(value)}`);
-    if (!Number.isFinite(number)) return this.problem(key, 'must be a number');
+      const wellFormed = kind === 'whole' ? /^[-+]?\d+$/.test(text.trim()) : text.trim() !== '';
+      number = wellFormed ? Number(text) : NaN;
+    } else return this.problem(key, `must be ${noun}, not ${describeType(value)}`);
+    if (kind === 'whole' ? !Number.isInteger(number) : !Number.isFinite(number)) return this.problem(key, `must be ${noun}`);
     if (range.min !== undefined && number < range.min) return this.problem(key, `must be at least ${range.min}, not ${number}`);
     if (range.max !== undefined && number > range.max) return this.problem(key, `must be at most ${range.max}, not ${number}`);
     return number;
