@@ -160,8 +160,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       if (!(error instanceof ApiError)) throw error;
       reply = errorReply(error);
     }
-    // The create happened; the client is told it failed (and must not blindly retry).
-    if (fault?.kind === 'ghost_create' && route.create && reply.status < 300) reply = serverError(500);
+    // The change happened; the client is told it failed (and must not blindly retry).
+    const ghosted = (fault?.kind === 'ghost_create' && route.create) || (fault?.kind === 'ghost' && req.method !== 'GET');
+    if (ghosted && reply.status < 300) reply = serverError(500);
     sendReply(res, reply);
   }
 
@@ -190,7 +191,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         }
         return undefined;
       default:
-        return undefined; // ghost_create and stuck act during and after the handler
+        return undefined; // ghost_create, ghost and stuck act during and after the handler
     }
   }
 

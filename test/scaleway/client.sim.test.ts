@@ -309,35 +309,32 @@ describe('ScalewayClient under injected faults', () => {
   });
 
   test('a DELETE whose first answer was lost, answered 404 on retry, is success', async (t) => {
-    // The simulator's ghost fault only exists for creates, so the lost answer is made with a slow
-    // fault: attempt 1 times out at 150 ms, the simulator performs the delete at 600 ms, attempt 2
-    // comes after a 1000 ms backoff and finds the server gone. Seed 4 makes the first DELETE slow
-    // and the second not (the die is rolled for this route only).
-    const sim = await startTestSimulator({ faults: { 'DELETE /servers/{id}': { slow: 0.5, slow_ms: 600 } }, seed: 4 });
+    // ghost: the simulator deletes the server, then answers 500; the retry finds it gone (404).
+    const sim = await startTestSimulator({ faults: { 'DELETE /servers/{id}': { ghost: 1 } }, seed: 1 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
-    const client = clientFor(sim, reports, { requestTimeoutMs: 150, retry: { ...quickRetry, attempts: 3, initialMs: 1000, maxMs: 1000, jitter: 0 } });
+    const client = clientFor(sim, reports, { retry: { ...quickRetry, attempts: 3 } });
     const server = await newServer(clientFor(sim, []), ['kiln']);
     await client.deleteServer(server.id);
     const deletes = reports.filter((r) => r.method === 'DELETE');
-    assert.deepEqual(deletes.map((r) => r.status), [null, 404], JSON.stringify(deletes));
+    assert.deepEqual(deletes.map((r) => r.status), [500, 404], JSON.stringify(deletes));
     await assert.rejects(client.getServer(server.id), NotFoundError);
     // Without an earlier attempt that may have worked, a 404 is what it says.
     await assert.rejects(clientFor(sim, []).deleteServer(server.id), NotFoundError);
   });
 
   test('an action refused on retry after its first attempt may have worked is Ambiguous', async (t) => {
-    // As above: attempt 1 of poweron times out but the simulator performs it; the retry is refused
-    // (poweron is not allowed once starting/running) and the client says the outcome is uncertain.
-    const sim = await startTestSimulator({ faults: { 'POST /servers/{id}/action': { slow: 0.5, slow_ms: 600 } }, seed: 4 });
+    // ghost: the simulator powers the server on, then answers 500; the retry is refused (poweron
+    // is not allowed once starting) and the client says the outcome is uncertain.
+    const sim = await startTestSimulator({ faults: { 'POST /servers/{id}/action': { ghost: 1 } }, seed: 1 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
-    const client = clientFor(sim, reports, { requestTimeoutMs: 150, retry: { ...quickRetry, attempts: 3, initialMs: 1000, maxMs: 1000, jitter: 0 } });
+    const client = clientFor(sim, reports, { retry: { ...quickRetry, attempts: 3 } });
     const server = await newServer(clientFor(sim, []), ['kiln']);
     await assert.rejects(client.serverAction(server.id, 'poweron'), (e: unknown) =>
       e instanceof AmbiguousError && e.status === 400 && e.cause instanceof InvalidArgumentsError,
     );
-    assert.deepEqual(reports.map((r) => r.status), [null, 400]);
+    assert.deepEqual(reports.map((r) => r.status), [500, 400]);
     assert.notEqual((await client.getServer(server.id)).state, 'stopped');
   });
 

@@ -56,6 +56,18 @@ test('ghost_create creates the server, then answers 500', async (t) => {
   assert.deepEqual(listed.json.servers.map((s: { name: string }) => s.name), ['ghost']);
 });
 
+test('ghost performs any change, then answers 500; reads are never ghosted', async (t) => {
+  const sim = await startTestSimulator({ faults: { '* /servers/{id}': { ghost: 1 } } });
+  t.after(() => sim.close());
+  const call = client(sim);
+  const server = await createServer(call, { name: 'renamed-later' });
+  assert.equal((await call('GET', `/servers/${server.id}`)).status, 200, 'a GET is answered as usual');
+  assert.equal((await call('PATCH', `/servers/${server.id}`, { name: 'renamed' })).status, 500);
+  assert.equal((await call('GET', `/servers/${server.id}`)).json.server.name, 'renamed', 'the change happened');
+  assert.equal((await call('DELETE', `/servers/${server.id}`)).status, 500);
+  assert.equal((await call('GET', `/servers/${server.id}`)).status, 404, 'the delete happened');
+});
+
 test('stuck leaves a transition unfinished while others complete', async (t) => {
   const sim = await startTestSimulator({
     latency: { boot: 10, snapshot: 80 },
