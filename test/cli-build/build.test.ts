@@ -5,7 +5,9 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runKiln, spawnKiln } from '../helpers/cli.js';
+import { cliArgv, runKiln, spawnKiln } from '../helpers/cli.js';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 
 // The repository's example, from sources (test/cli-build) or from dist (dist/test/cli-build).
 const examplePath = [new URL('../../examples/basic.json', import.meta.url), new URL('../../../examples/basic.json', import.meta.url)]
@@ -138,4 +140,38 @@ test('--on-error ask without a terminal cleans up, and says so', { timeout: 120_
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--on-error ask needs a terminal; cleaning up on failure instead/);
   assert.match(r.stderr, /Everything the build created was removed/);
+});
+
+// util-linux `script` runs kiln on a pseudo-terminal, so the prompt is the one a user sees.
+const noScript = existsSync('/usr/bin/script') ? false : '/usr/bin/script (util-linux) is not installed: no pseudo-terminal to run kiln on';
+
+test('--on-error ask on a terminal: retry runs the failed phase again, abort keeps everything resumable', { timeout: 120_000, skip: noScript }, async (t) => {
+  const { dir, db } = tempDb(t);
+  const failing = join(dir, 'failing.json');
+  writeFileSync(
+    failing,
+    JSON.stringify({
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
+      provisioners: [{ type: 'shell', inline: ['echo attempt', 'exit 9'] }],
+    }),
+  );
+  const command = [process.execPath, ...cliArgv(['build', '--sim', '--on-error', 'ask', '--db', db, failing])].map((a) => `'${a}'`).join(' ');
+  const child = spawn('script', ['-qefc', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let screen = '';
+  const answers = ['r', 'a'];
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+    screen += chunk;
+    const prompts = screen.split('[r]etry the phase, [c]lean up, or [a]bort').length - 1;
+    // One answer per prompt, in order: retry the first time, abort the second.
+    while (answers.length > 0 && prompts > 2 - answers.length) child.stdin!.write(`${answers.shift()}\n`);
+  });
+  const [code] = (await once(child, 'close')) as [number | null];
+  assert.equal(code, 1, screen.slice(-2000));
+  assert.match(screen, /Its resources are kept for inspection/);
+  const id = /kiln resume (\S+)/.exec(screen)![1]!;
+  const events = JSON.parse((await runKiln(['show', id, '--json', '--events', '--db', db])).stdout) as { events: { type: string }[] };
+  const types = events.events.map((e) => e.type);
+  assert.equal(types.filter((type) => type === 'provisioner.started').length, 2, 'the failed provisioner ran twice');
+  assert.ok(!types.includes('cleanup.started'), 'abort cleaned nothing up');
 });
