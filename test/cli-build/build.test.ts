@@ -20,6 +20,14 @@ function tempDb(t: { after: (fn: () => void) => void }): { dir: string; db: stri
   return { dir, db: join(dir, 'kiln.db') };
 }
 
+/** Writes a one-builder template whose single shell provisioner runs `inline`; returns its path. */
+function shellTemplate(dir: string, name: string, inline: string[]): string {
+  const path = join(dir, name);
+  const builder = { type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' };
+  writeFileSync(path, JSON.stringify({ builders: [builder], provisioners: [{ type: 'shell', inline }] }));
+  return path;
+}
+
 test('kiln build --sim examples/basic.json: the build id first, then progress, then the artifact; ls and show agree', { timeout: 120_000 }, async (t) => {
   const { db } = tempDb(t);
   const r = await runKiln(['build', '--sim', '--db', db, examplePath]);
@@ -75,14 +83,7 @@ test('an invalid template exits 2 and says what is wrong, where', async (t) => {
 
 test('--on-error abort: a failed build exits 1, keeps its resources and names resume and gc', { timeout: 120_000 }, async (t) => {
   const { dir, db } = tempDb(t);
-  const failing = join(dir, 'failing.json');
-  writeFileSync(
-    failing,
-    JSON.stringify({
-      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
-      provisioners: [{ type: 'shell', inline: ['echo broken on purpose >&2', 'exit 7'] }],
-    }),
-  );
+  const failing = shellTemplate(dir, 'failing.json', ['echo broken on purpose >&2', 'exit 7']);
   const r = await runKiln(['build', '--sim', '--on-error', 'abort', '--db', db, failing]);
   assert.equal(r.code, 1, r.stderr);
   const id = /Build (\S+) started/.exec(r.stdout)![1]!;
@@ -96,14 +97,7 @@ test('--on-error abort: a failed build exits 1, keeps its resources and names re
 
 test('the first SIGINT stops at a safe point: exit 130, the build is interrupted and says how to go on', { timeout: 120_000 }, async (t) => {
   const { dir, db } = tempDb(t);
-  const slow = join(dir, 'slow.json');
-  writeFileSync(
-    slow,
-    JSON.stringify({
-      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
-      provisioners: [{ type: 'shell', inline: ['echo provisioning-started', 'sleep 30'] }],
-    }),
-  );
+  const slow = shellTemplate(dir, 'slow.json', ['echo provisioning-started', 'sleep 30']);
   const child = spawnKiln(['build', '--sim', '--db', db, slow]);
   let stdout = '';
   let stderr = '';
@@ -128,14 +122,7 @@ test('the first SIGINT stops at a safe point: exit 130, the build is interrupted
 
 test('--on-error ask without a terminal cleans up, and says so', { timeout: 120_000 }, async (t) => {
   const { dir, db } = tempDb(t);
-  const failing = join(dir, 'failing.json');
-  writeFileSync(
-    failing,
-    JSON.stringify({
-      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
-      provisioners: [{ type: 'shell', inline: ['exit 9'] }],
-    }),
-  );
+  const failing = shellTemplate(dir, 'failing.json', ['exit 9']);
   const r = await runKiln(['build', '--sim', '--on-error', 'ask', '--db', db, failing]);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /--on-error ask needs a terminal; cleaning up on failure instead/);
@@ -147,14 +134,7 @@ const noScript = existsSync('/usr/bin/script') ? false : '/usr/bin/script (util-
 
 test('--on-error ask on a terminal: retry runs the failed phase again, abort keeps everything resumable', { timeout: 120_000, skip: noScript }, async (t) => {
   const { dir, db } = tempDb(t);
-  const failing = join(dir, 'failing.json');
-  writeFileSync(
-    failing,
-    JSON.stringify({
-      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' }],
-      provisioners: [{ type: 'shell', inline: ['echo attempt', 'exit 9'] }],
-    }),
-  );
+  const failing = shellTemplate(dir, 'failing.json', ['echo attempt', 'exit 9']);
   const command = [process.execPath, ...cliArgv(['build', '--sim', '--on-error', 'ask', '--db', db, failing])].map((a) => `'${a}'`).join(' ');
   const child = spawn('script', ['-qefc', command, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
   t.after(() => child.kill('SIGKILL'));
