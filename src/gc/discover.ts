@@ -12,56 +12,26 @@ function time(date: string | null | undefined): number | undefined {
   return Number.isNaN(ms) ? undefined : ms;
 }
 
+/** What every listed resource but an IP reduces to: its identity, tags, age and state. */
+function owned(
+  type: GcResource['type'],
+  r: { id: string; name: string; zone: string; tags?: string[] | null; creation_date?: string | null; state: string },
+): GcResource {
+  return { type, id: r.id, name: r.name, zone: r.zone, tags: r.tags ?? [], createdAt: time(r.creation_date), state: r.state };
+}
+
 export function fromServer(server: Server): GcResource {
   const root = server.volumes?.['0'];
-  return {
-    type: 'server',
-    id: server.id,
-    name: server.name,
-    zone: server.zone,
-    tags: server.tags ?? [],
-    createdAt: time(server.creation_date),
-    state: server.state,
-    ...(root ? { rootVolumeId: root.id } : {}),
-  };
+  return { ...owned('server', server), ...(root ? { rootVolumeId: root.id } : {}) };
 }
 
 export function fromVolume(volume: Volume): GcResource {
-  return {
-    type: 'volume',
-    id: volume.id,
-    name: volume.name,
-    zone: volume.zone,
-    tags: volume.tags ?? [],
-    createdAt: time(volume.creation_date),
-    state: volume.state,
-    ...(volume.server ? { serverId: volume.server.id } : {}),
-  };
+  return { ...owned('volume', volume), ...(volume.server ? { serverId: volume.server.id } : {}) };
 }
 
-export function fromSnapshot(snapshot: Snapshot): GcResource {
-  return {
-    type: 'snapshot',
-    id: snapshot.id,
-    name: snapshot.name,
-    zone: snapshot.zone,
-    tags: snapshot.tags ?? [],
-    createdAt: time(snapshot.creation_date),
-    state: snapshot.state,
-  };
-}
+export const fromSnapshot = (snapshot: Snapshot): GcResource => owned('snapshot', snapshot);
 
-export function fromImage(image: Image): GcResource {
-  return {
-    type: 'image',
-    id: image.id,
-    name: image.name,
-    zone: image.zone,
-    tags: image.tags ?? [],
-    createdAt: time(image.creation_date),
-    state: image.state,
-  };
-}
+export const fromImage = (image: Image): GcResource => owned('image', image);
 
 export function fromIp(ip: Ip): GcResource {
   return {
