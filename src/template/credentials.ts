@@ -4,7 +4,6 @@
 import { readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { parseDocument } from 'yaml';
 import type { Problems } from './errors.js';
 import { isObject } from './fields.js';
 
@@ -75,6 +74,8 @@ export async function readScalewayConfig(
     return { path, profile, status: missing ? 'not found' : 'unreadable', settings: {} };
   }
 
+  // Loaded only when there is a file to parse: most runs (CI, env credentials) never need it.
+  const { parseDocument } = await import('yaml');
   const document = parseDocument(content);
   if (document.errors.length > 0) {
     // yaml's own message quotes the offending line, which may hold a key: give only the position.
