@@ -2,7 +2,8 @@
 export { loadTemplate, type LoadTemplateOptions, type LoadedTemplate, type TemplateEvaluation } from './load.js';
 export { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
 export { redactSpec, redactText, secretValuesOf } from './redact.js';
-export { parseVarArgs, templateInputOptions, templateInputsFromArgv, type TemplateInputs } from './options.js';
+export { parseVarArgs, templateInputOptions, templateInputsFromArgv, buildSelectionOptions, selectionFromArgv, type TemplateInputs } from './options.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { DEFAULT_API_URL, ZONES, LEGACY_REGIONS } from './builder.js';
 export * from './spec.js';
+export { selectBuilds, selectBuildNames, keepsPostProcessor, globMatches, type NameSelection } from './select.js';

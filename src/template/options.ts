@@ -3,6 +3,7 @@
 // Cheap on purpose: command modules import this while declaring their options.
 import { resolve } from 'node:path';
 import { TemplateError, type TemplateProblem } from './errors.js';
+import { splitPatterns, type NameSelection } from './select.js';
 
 /** yargs option declarations: `.options(templateInputOptions)` in a command's builder. */
 export const templateInputOptions = {
@@ -20,6 +21,24 @@ export const templateInputOptions = {
     nargs: 1,
     requiresArg: true,
     describe: 'Read template variables from a JSON file of {"name": "value"} (repeatable)',
+  },
+} as const;
+
+/** `-only` / `-except` (Packer's spellings; see select.ts): which builds and post-processors run. */
+export const buildSelectionOptions = {
+  only: {
+    type: 'string',
+    array: true,
+    nargs: 1,
+    requiresArg: true,
+    describe: 'Run only the builds with these names: -only=a,b (globs: -only=\'web-*\')',
+  },
+  except: {
+    type: 'string',
+    array: true,
+    nargs: 1,
+    requiresArg: true,
+    describe: 'Run every build and post-processor but these: -except=a,b (globs too)',
   },
 } as const;
 
@@ -63,4 +82,9 @@ export function templateInputsFromArgv(argv: { var?: readonly string[] | undefin
     vars: parseVarArgs(argv.var ?? []),
     varFiles: (argv['var-file'] ?? []).map((file) => resolve(file)),
   };
+}
+
+/** Reads `-only`/`-except` from yargs' argv (comma-separated lists, repeatable). */
+export function selectionFromArgv(argv: { only?: readonly string[] | undefined; except?: readonly string[] | undefined }): NameSelection {
+  return { only: splitPatterns(argv.only), except: splitPatterns(argv.except) };
 }

@@ -1,9 +1,13 @@
 // The implementation of `kiln validate`: load the template, then print either the effective
 // configuration of each build (redacted) or every problem. Exit code 0 or 2.
+import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { loadTemplate } from './load.js';
-import { TemplateError, formatProblems } from './errors.js';
-import { templateInputsFromArgv } from './options.js';
+import { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
+import { selectionFromArgv, templateInputsFromArgv } from './options.js';
+import { selectBuilds } from './select.js';
+import { jsonErrorSummary } from './variables.js';
+import { isObject } from './fields.js';
 import { redactSpec } from './redact.js';
 import { formatDuration } from './duration.js';
 
@@ -11,6 +15,10 @@ export interface ValidateInput {
   template: string;
   var?: readonly string[] | undefined;
   'var-file'?: readonly string[] | undefined;
+  only?: readonly string[] | undefined;
+  except?: readonly string[] | undefined;
+  /** Packer's -syntax-only: is the file a template at all (JSON, builders with a type); nothing else is checked. */
+  'syntax-only'?: boolean | undefined;
   json?: boolean | undefined;
 }
 
@@ -28,7 +36,14 @@ const processOutput: ValidateOutput = {
 export async function runValidate(input: ValidateInput, out: ValidateOutput = processOutput): Promise<number> {
   let loaded;
   try {
+    if (input['syntax-only']) {
+      await checkSyntax(input.template);
+      if (input.json) out.stdout(`${JSON.stringify({ valid: true, syntaxOnly: true }, null, 2)}\n`);
+      else out.stdout('Syntax-only check passed. Everything looks okay.\n');
+      return 0;
+    }
     loaded = await loadTemplate(input.template, templateInputsFromArgv(input));
+    loaded = { ...loaded, builds: selectBuilds(loaded.builds, selectionFromArgv(input)) };
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     if (input.json) out.stdout(`${JSON.stringify({ valid: false, errors: error.problems }, null, 2)}\n`);
@@ -46,6 +61,32 @@ export async function runValidate(input: ValidateInput, out: ValidateOutput = pr
     out.stdout(`\nbuild "${build.name}" (${build.type}):\n${indent(stringify(readableDurations(build)))}`);
   }
   return 0;
+}
+
+/** Packer's -syntax-only: the file reads, is JSON, and is a template (builders with a type) or a bare builder object. */
+async function checkSyntax(path: string): Promise<void> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new TemplateError([{ path, message: `cannot read the template: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}` }]);
+  }
+  const problems: TemplateProblem[] = [];
+  if (!isObject(parsed)) problems.push({ path, message: 'a template is a JSON object' });
+  else if (parsed.builders === undefined && parsed.type === undefined) problems.push({ path: 'builders', message: 'the template has no builders' });
+  else if (parsed.builders !== undefined) {
+    if (!Array.isArray(parsed.builders)) problems.push({ path: 'builders', message: 'must be a list of builders' });
+    else parsed.builders.forEach((b, i) => {
+      if (!isObject(b) || typeof b.type !== 'string') problems.push({ path: `builders[${i}]`, message: 'a builder is an object with a "type"' });
+    });
+  }
+  if (problems.length > 0) throw new TemplateError(problems);
 }
 
 // For people: `timeoutMs: 300000` reads better as `timeout: 5m`.

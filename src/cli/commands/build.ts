@@ -1,5 +1,6 @@
 import type { CommandModule } from 'yargs';
-import { templateInputOptions } from '../../template/options.js';
+import { buildSelectionOptions, templateInputOptions } from '../../template/options.js';
+import { ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
 import type { BuildArgs } from '../run/build.js';
 
 // `kiln build <template>`: builds every builder of the template into a Scaleway image, each step
@@ -11,14 +12,17 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
     yargs
       .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template (or a bare scaleway builder object)' })
       .options(templateInputOptions)
+      .options(buildSelectionOptions)
       .option('on-error', {
-        choices: ['cleanup', 'abort', 'ask'] as const,
+        choices: ON_ERROR_CHOICES,
         default: 'cleanup' as const,
-        describe: 'On failure: remove what the build created (cleanup), keep it for inspection and `kiln resume` (abort), or ask (terminal only)',
+        describe:
+          'On failure: remove what the build created (cleanup), keep it for inspection and `kiln resume` (abort), or ask (terminal only); run-cleanup-provisioner is cleanup',
       })
       .option('parallel-builds', { type: 'number', default: 0, describe: 'Run at most N builds at once (0 = no limit)' })
       .option('force', { type: 'boolean', default: false, describe: 'Build even if an image or snapshot of the same name exists' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then one per artifact' })
+      .options(outputOptions)
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
       .option('sim', { type: 'boolean', default: false, describe: 'Run against an embedded Scaleway simulator (no cloud account needed)' })
       .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })

@@ -1,8 +1,9 @@
 import type { CommandModule } from 'yargs';
 import type { GcArgs } from '../../gc/command.js';
+import { outputOptions, type OutputArgs } from './shared-options.js';
 
 // `kiln gc`: options only; the implementation (src/gc/command.ts) is loaded when it runs.
-export const gcCommand: CommandModule<object, GcArgs> = {
+export const gcCommand: CommandModule<object, GcArgs & OutputArgs> = {
   command: 'gc',
   describe: 'Find (and with --force remove) the servers, volumes, snapshots, images and IPs that failed or killed builds left behind',
   builder: (yargs) =>
@@ -16,6 +17,7 @@ export const gcCommand: CommandModule<object, GcArgs> = {
       .option('build', { type: 'string', describe: "Only this build's resources (an id or a prefix of a known one)" })
       .option('force', { type: 'boolean', default: false, describe: 'Delete the orphans (without it: a dry run that changes nothing)' })
       .option('json', { type: 'boolean', default: false, describe: 'Print the plan and results as one JSON object' })
+      .options(outputOptions)
       .option('db', { type: 'string', describe: 'kiln database [default: $KILN_DB or $XDG_STATE_HOME/kiln/kiln.db]' })
       .option('api-url', { type: 'string', describe: 'Scaleway API URL [default: SCW_API_URL, the config file, or https://api.scaleway.com]' })
       .option('wait-timeout', { type: 'string', describe: 'How long to wait for one server to stop before giving up on it', default: '5m' })
@@ -24,6 +26,14 @@ export const gcCommand: CommandModule<object, GcArgs> = {
       .example('kiln gc --all-zones --older-than 2h --force', 'Remove every orphan older than two hours') as never,
   handler: async (argv) => {
     const { gcMain } = await import('../../gc/command.js');
-    process.exitCode = await gcMain(argv);
+    if (!argv['machine-readable'] && !argv['timestamp-ui']) {
+      process.exitCode = await gcMain(argv);
+      return;
+    }
+    // Packer's output forms: each line of the table and summary as a `ui,say` line (or with a timestamp).
+    const { packerUiStream } = await import('../render/machine.js');
+    const out = packerUiStream(argv['machine-readable'] ? 'machine' : 'timestamped', 'say');
+    process.exitCode = await gcMain(argv, out);
+    await new Promise<void>((resolve) => out.end(resolve));
   },
 };

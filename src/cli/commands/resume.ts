@@ -1,6 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { templateInputOptions } from '../../template/options.js';
 import type { ResumeArgs } from '../run/resume.js';
+import { ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
 
 // `kiln resume <build-id>`: continue a build where it stopped (Ctrl-C, kill -9, --on-error abort).
 // Finished phases never run again; the unfinished one starts over (provisioners should be
@@ -12,10 +13,11 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
     yargs
       .positional('id', { type: 'string', demandOption: true, describe: 'Build id (or an unambiguous prefix); `kiln ls` lists them' })
       .options(templateInputOptions)
-      .option('on-error', { choices: ['cleanup', 'abort', 'ask'] as const, describe: "On failure (default: the build's own setting)" })
+      .option('on-error', { choices: ON_ERROR_CHOICES, describe: "On failure (default: the build's own setting)" })
       .option('from-provisioner', { type: 'number', describe: 'Start provisioning over at provisioner N (0-based)' })
       .option('force', { type: 'boolean', default: false, describe: 'Resume even though the template changed since the build started' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then the artifact' })
+      .options(outputOptions)
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
       .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
       .epilog(

@@ -1,10 +1,13 @@
 import type { CommandModule } from 'yargs';
-import { templateInputOptions } from '../../template/options.js';
+import { buildSelectionOptions, templateInputOptions } from '../../template/options.js';
 
 export interface ValidateArgs {
   template: string;
   var?: string[];
   'var-file'?: string[];
+  only?: string[];
+  except?: string[];
+  'syntax-only'?: boolean;
   json?: boolean;
 }
 
@@ -17,6 +20,8 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
     yargs
       .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template (or a bare scaleway builder object)' })
       .options(templateInputOptions)
+      .options(buildSelectionOptions)
+      .option('syntax-only', { type: 'boolean', default: false, describe: 'Only check that the file is a template (JSON, builders with a type), as Packer does' })
       .option('json', { type: 'boolean', default: false, describe: 'Print {"valid": …} as JSON on stdout' }),
   handler: async (argv) => {
     const { runValidate } = await import('../../template/validate.js');

@@ -5,17 +5,20 @@ import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
-import { loadTemplate, redactSpec, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, redactSpec, redactText, selectBuilds, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
-import { artifactJson, artifactReport, createRenderer, type OutputMode } from '../render/progress.js';
+import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
+import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError } from '../render/describe.js';
 import { EXIT } from './exit.js';
 
-export interface BuildArgs {
+export interface BuildArgs extends OutputArgs {
   template: string;
   var?: string[];
   'var-file'?: string[];
-  'on-error': OnError;
+  only?: string[];
+  except?: string[];
+  'on-error': OnErrorFlag;
   'parallel-builds': number;
   force: boolean;
   json: boolean;
@@ -30,9 +33,21 @@ const SIM_TOKEN = '5e1a1a70-0000-4000-8000-00000000c1a7';
 
 export { EXIT };
 
-function outputMode(json: boolean): OutputMode {
-  if (json) return 'json';
-  return process.stdout.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain';
+/**
+ * The --on-error a build runs with: Packer's run-cleanup-provisioner is cleanup (kiln has no
+ * error-cleanup-provisioner), and ask needs a terminal; each substitution is said in one line.
+ */
+export function effectiveOnError(flag: OnErrorFlag, output: OutputKind, say: (line: string) => void): OnError {
+  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && output !== 'json' && output !== 'machine';
+  if (flag === 'run-cleanup-provisioner') {
+    say('kiln: -on-error=run-cleanup-provisioner runs as cleanup: kiln has no error-cleanup-provisioner; it removes what the build created');
+    return 'cleanup';
+  }
+  if (flag === 'ask' && !interactive) {
+    say('kiln: --on-error ask needs a terminal; cleaning up on failure instead (use --on-error abort to keep resources)');
+    return 'cleanup';
+  }
+  return flag;
 }
 
 /** The phases a build will go through (communicator none skips SSH and provisioning). */
@@ -131,12 +146,8 @@ export function handleSignals(runs: () => BuildRun[], say: (line: string) => voi
 
 export async function runBuildCommand(argv: BuildArgs): Promise<number> {
   const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
-  let onError = argv['on-error'];
-  const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && !argv.json;
-  if (onError === 'ask' && !interactive) {
-    err('kiln: --on-error ask needs a terminal; cleaning up on failure instead (use --on-error abort to keep resources)');
-    onError = 'cleanup';
-  }
+  const kind = outputKind(argv);
+  const onError = effectiveOnError(argv['on-error'], kind, err);
 
   // --sim: an embedded simulator, loaded only when asked for.
   let sim: { apiUrl: string; sshPort: number; close(): Promise<void> } | undefined;
@@ -160,6 +171,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           }
         : process.env;
       loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force });
+      loaded = { ...loaded, builds: selectBuilds(loaded.builds, selectionFromArgv(argv)) };
     } catch (error) {
       if (error instanceof TemplateError) {
         err(`kiln build: ${error.message}`);
@@ -179,7 +191,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     const dbPath = resolveDbPath(argv.db);
     store = EventStore.open(dbPath);
     const stateDir = dirname(dbPath);
-    const renderer = createRenderer(outputMode(argv.json));
+    const output = createOutput(kind);
+    const renderer = output.renderer;
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
     const secrets = loaded.sensitiveValues;
 
@@ -228,11 +241,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
       unsubscribe();
     }
 
-    if (argv.json) {
-      for (const o of outcomes) if (o.artifact) process.stdout.write(JSON.stringify(artifactJson(o.buildId, o.builderName, o.artifact)) + '\n');
-    } else {
-      process.stdout.write(artifactReport(outcomes));
-    }
+    output.finish(outcomes);
     for (const o of outcomes) if (o.status !== 'succeeded') err(nextSteps(o));
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;

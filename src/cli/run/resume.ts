@@ -6,14 +6,15 @@ import { ScalewayClient } from '../../scaleway/index.js';
 import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError, type OnError } from '../../store/index.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/load.js';
+import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
 import { EXIT } from './exit.js';
 
-export interface ResumeArgs {
+export interface ResumeArgs extends OutputArgs {
   id: string;
   var?: string[];
   'var-file'?: string[];
-  'on-error'?: OnError;
+  'on-error'?: OnErrorFlag;
   'from-provisioner'?: number;
   force: boolean;
   json: boolean;
@@ -41,7 +42,13 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     }
     const id = record.id;
     if (record.status === 'succeeded') {
-      process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
+      if (argv['machine-readable'] && record.artifact) {
+        // A script that resumes until success still finds the artifact lines it parses.
+        const { createOutput } = await import('../render/output.js');
+        createOutput('machine').finish([{ buildId: id, builderName: record.builderName, artifact: record.artifact, status: 'succeeded' }]);
+      } else {
+        process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
+      }
       return EXIT.ok;
     }
     // provision.output lines carry no state, and a long build has thousands of them.
@@ -127,18 +134,16 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
 
     // What runs the build (xstate, SSH, provisioners, the renderer) loads only now, after the
     // first API call: resume reaches the cloud check sooner.
-    const [{ BuildRun }, { askWhileSuspended, handleSignals, nextSteps, phasesShown }, { artifactJson, artifactReport, createRenderer }] = await Promise.all([
+    const [{ BuildRun }, { askWhileSuspended, effectiveOnError, handleSignals, nextSteps, phasesShown }, { createOutput, outputKind }] = await Promise.all([
       import('../../engine/run.js'),
       import('./build.js'),
-      import('../render/progress.js'),
+      import('../render/output.js'),
     ]);
 
-    let onError = argv['on-error'] ?? record.onError;
-    if (onError === 'ask' && !(process.stdin.isTTY && process.stderr.isTTY && !argv.json)) {
-      err('kiln: --on-error ask needs a terminal; cleaning up on failure instead (use --on-error abort to keep resources)');
-      onError = 'cleanup';
-    }
-    const renderer = createRenderer(argv.json ? 'json' : process.stdout.isTTY && process.env.TERM !== 'dumb' ? 'tty' : 'plain');
+    const kind = outputKind(argv);
+    const onError = effectiveOnError(argv['on-error'] ?? record.onError, kind, err);
+    const output = createOutput(kind);
+    const renderer = output.renderer;
     renderer.track(id, spec.name, phasesShown(spec));
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
     store.append(id, {
@@ -176,11 +181,7 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       renderer.close();
       unsubscribe();
     }
-    if (argv.json) {
-      if (outcome.artifact) process.stdout.write(JSON.stringify(artifactJson(id, outcome.builderName, outcome.artifact)) + '\n');
-    } else {
-      process.stdout.write(artifactReport([outcome]));
-    }
+    output.finish([outcome]);
     if (outcome.status !== 'succeeded') err(nextSteps(outcome));
     return outcome.status === 'succeeded' ? EXIT.ok : outcome.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
   } finally {

@@ -1,0 +1,25 @@
+// Options several commands share, in Packer's spellings where Packer has them (the single-dash
+// forms `-machine-readable`, `-on-error=abort` are read by src/cli/argv.ts).
+
+/** --on-error's values: Packer's four; run-cleanup-provisioner runs as cleanup (kiln has no error-cleanup-provisioner). */
+export const ON_ERROR_CHOICES = ['cleanup', 'abort', 'ask', 'run-cleanup-provisioner'] as const;
+export type OnErrorFlag = (typeof ON_ERROR_CHOICES)[number];
+
+/** The output flags of `kiln build`, `kiln resume` and `kiln gc`. */
+export const outputOptions = {
+  'machine-readable': {
+    type: 'boolean',
+    default: false,
+    conflicts: 'json',
+    describe: "Packer's machine-readable lines on stdout (timestamp,target,type,data…), as scripts written for `packer build` parse them",
+  },
+  color: { type: 'boolean', default: true, describe: 'Colours and the live progress block on a terminal; -color=false for plain lines' },
+  'timestamp-ui': { type: 'boolean', default: false, describe: 'Prefix each output line with an RFC 3339 timestamp, as Packer does' },
+} as const;
+
+/** The output flags as parsed by yargs. */
+export interface OutputArgs {
+  'machine-readable': boolean;
+  color: boolean;
+  'timestamp-ui': boolean;
+}
