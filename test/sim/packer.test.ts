@@ -2,15 +2,13 @@
 // simulator's API and SSH side are faithful enough for a real third-party client.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSimulator, type Simulator } from '../../src/sim/index.js';
 import { marketplaceImageId } from '../fixtures/sim-ssh/harness.js';
+import { packerMissing as skip, runPacker } from '../helpers/packer.js';
 
-const PACKER = '/usr/bin/packer';
-const skip = existsSync(PACKER) ? false : `Packer is not installed at ${PACKER} (Debian: apt-get install packer)`;
 const ZONE = 'fr-par-1';
 const COMMERCIAL_TYPE = 'DEV1-S';
 // Packer's Scaleway SDK checks the credentials' formats before any request.
@@ -88,29 +86,3 @@ describe('Packer 1.6.6 builds an image against the simulator', { skip }, () => {
     assert.deepEqual(servers, [], 'Packer deleted its server');
   });
 });
-
-/** Run packer with a private home and cache, no telemetry and no colours; collect stdout+stderr. */
-function runPacker(args: string[], home: string): Promise<{ code: number | null; output: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(PACKER, args, {
-      cwd: home,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        PACKER_CACHE_DIR: path.join(home, 'packer_cache'),
-        PACKER_CONFIG_DIR: home,
-        CHECKPOINT_DISABLE: '1',
-        PACKER_NO_COLOR: '1',
-        TMPDIR: home,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Packer's own SSH timeout is 5 minutes: never let a broken simulator hang the suite that long.
-      timeout: 150_000,
-    });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
-  });
-}

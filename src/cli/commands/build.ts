@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { buildSelectionOptions, templateInputOptions } from '../../template/options.js';
-import { ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
+import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
 import type { BuildArgs } from '../run/build.js';
 
 // `kiln build <template>`: builds every builder of the template into a Scaleway image, each step
@@ -28,7 +28,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
       .check((argv) => {
         if (!Number.isInteger(argv['parallel-builds']) || argv['parallel-builds'] < 0) throw new Error('--parallel-builds takes a whole number ≥ 0');
-        return true;
+        return checkOutputFlags(argv);
       }),
   handler: async (argv) => {
     const { runBuildCommand } = await import('../run/build.js');

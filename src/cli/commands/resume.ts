@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { templateInputOptions } from '../../template/options.js';
 import type { ResumeArgs } from '../run/resume.js';
-import { ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
+import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
 
 // `kiln resume <build-id>`: continue a build where it stopped (Ctrl-C, kill -9, --on-error abort).
 // Finished phases never run again; the unfinished one starts over (provisioners should be
@@ -18,6 +18,7 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
       .option('force', { type: 'boolean', default: false, describe: 'Resume even though the template changed since the build started' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then the artifact' })
       .options(outputOptions)
+      .check(checkOutputFlags)
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
       .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
       .epilog(

@@ -10,7 +10,6 @@ export const outputOptions = {
   'machine-readable': {
     type: 'boolean',
     default: false,
-    conflicts: 'json',
     describe: "Packer's machine-readable lines on stdout (timestamp,target,type,data…), as scripts written for `packer build` parse them",
   },
   color: { type: 'boolean', default: true, describe: 'Colours and the live progress block on a terminal; -color=false for plain lines' },
@@ -22,4 +21,10 @@ export interface OutputArgs {
   'machine-readable': boolean;
   color: boolean;
   'timestamp-ui': boolean;
+}
+
+/** A yargs .check(): --json and -machine-readable are two different outputs; ask for one. */
+export function checkOutputFlags(argv: { json?: boolean; 'machine-readable'?: boolean }): true {
+  if (argv.json && argv['machine-readable']) throw new Error('--json and -machine-readable are two output formats: give one of them');
+  return true;
 }
