@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
-import { escapeMachineField, finishPackerUi, machineLine, PackerUi, PackerUiRenderer, packerUiStream, rfc3339 } from '../../src/cli/render/machine.js';
+import { escapeMachineField, finishPackerUi, goDuration, machineLine, PackerUi, PackerUiRenderer, packerUiStream, rfc3339 } from '../../src/cli/render/machine.js';
 import type { BuildEvent } from '../../src/store/index.js';
 
 function collect(): { stream: PassThrough; text: () => string } {
@@ -77,4 +77,19 @@ test('timestamped UI: each line prefixed with its RFC 3339 time; a text stream b
   assert.equal(lines.length, 2);
   assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d): first line$/);
   assert.match(lines[1]!, /: second line$/);
+});
+
+test("a build's last line, as Packer prints it: Build 'web' finished after 11 seconds 604 milliseconds.", () => {
+  assert.equal(goDuration(11_604), '11 seconds 604 milliseconds');
+  assert.equal(goDuration(3_661_001), '1 hour 1 minute');
+  assert.equal(goDuration(61_000), '1 minute 1 second');
+  assert.equal(goDuration(0), '0 milliseconds');
+  const out = collect();
+  const renderer = new PackerUiRenderer('machine', out.stream);
+  renderer.track('b1', 'web');
+  const at = (s: number) => new Date(Date.UTC(2026, 10, 30, 13, 0, s)).toISOString();
+  const artifact = { imageId: 'i', imageName: 'n', snapshotId: 's', snapshotName: 'sn', zone: 'fr-par-1' };
+  renderer.onEvent({ buildId: 'b1', seq: 1, at: at(0), type: 'build.started', phase: null, attempt: 0, data: {} } as BuildEvent);
+  renderer.onEvent({ buildId: 'b1', seq: 2, at: at(12), type: 'build.succeeded', phase: null, attempt: 0, data: { artifact } } as BuildEvent);
+  assert.match(out.text(), /,,ui,say,Build 'web' finished after 12 seconds\.\n$/);
 });

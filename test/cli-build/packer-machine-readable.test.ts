@@ -108,6 +108,9 @@ describe('kiln build -machine-readable prints what packer build -machine-readabl
     // Both escape the provisioner's comma the same way, in a ui message line.
     for (const lines of [packerLines, kilnLines]) {
       assert.ok(lines.some((l) => l.type === 'ui' && l.data[0] === 'message' && l.data[1]!.endsWith('one: a%!(PACKER_COMMA)b')), 'the comma is escaped');
+      // And each build's last line, which logs are searched for.
+      assert.ok(lines.some((l) => l.type === 'ui' && l.data[0] === 'say' && /^Build 'one' finished after \d+ [a-z]+( \d+ [a-z]+)?\.$/.test(l.data[1]!)));
+      assert.ok(lines.some((l) => l.type === 'ui' && l.data[0] === 'error' && /^Build 'two' errored after .+: .*3/.test(l.data[1]!)));
     }
 
     // What scripts parse, in the order they come; `artifact` lines per build, then the build's next.

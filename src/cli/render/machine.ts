@@ -31,6 +31,19 @@ export function rfc3339(at: Date): string {
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}T${pad(at.getHours())}:${pad(at.getMinutes())}:${pad(at.getSeconds())}${zone}`;
 }
 
+/** A duration as Packer prints it (github.com/hako/durafmt, its two largest units): `11 seconds 604 milliseconds`. */
+export function goDuration(ms: number): string {
+  const units: [string, number][] = [['hour', 3_600_000], ['minute', 60_000], ['second', 1000], ['millisecond', 1]];
+  let rest = Math.max(0, Math.round(ms));
+  const parts: string[] = [];
+  for (const [unit, size] of units) {
+    const n = Math.floor(rest / size);
+    rest -= n * size;
+    if (n > 0) parts.push(`${n} ${unit}${n === 1 ? '' : 's'}`);
+  }
+  return parts.length > 0 ? parts.slice(0, 2).join(' ') : '0 milliseconds';
+}
+
 export type PackerUiMode = 'machine' | 'timestamped';
 type UiKind = 'say' | 'message' | 'error';
 
@@ -55,6 +68,8 @@ export class PackerUi {
 /** Build progress as Packer UI messages: `==> name: …` lines, provisioner output as `    name: …`. */
 export class PackerUiRenderer implements ProgressRenderer {
   private readonly names = new Map<string, string>();
+  /** When this process first saw each build's events (ms): Packer's "finished after" counts from there. */
+  private readonly startedAt = new Map<string, number>();
   readonly ui: PackerUi;
 
   constructor(mode: PackerUiMode, out: NodeJS.WritableStream = process.stdout) {
@@ -71,10 +86,15 @@ export class PackerUiRenderer implements ProgressRenderer {
     const at = new Date(e.at);
     // Packer shows a provisioner's stdout as a message and its stderr as an error.
     for (const o of outputLines(e)) this.ui.ui(o.stream === 'stderr' ? 'error' : 'message', `${o.stream === 'stderr' ? '==>' : '   '} ${name}: ${o.line}`, at);
+    if (!this.startedAt.has(e.buildId)) this.startedAt.set(e.buildId, at.getTime());
     const text = describeEvent(e);
     if (text === null) return;
     const failed = e.type === 'build.failed' || e.type === 'phase.failed';
     this.ui.ui(failed ? 'error' : 'say', `==> ${name}: ${text}`, at);
+    // Packer's last line of a build, which logs and scripts look for.
+    const took = goDuration(at.getTime() - this.startedAt.get(e.buildId)!);
+    if (e.type === 'build.succeeded') this.ui.ui('say', `Build '${name}' finished after ${took}.`, at);
+    if (e.type === 'build.failed') this.ui.ui('error', `Build '${name}' errored after ${took}: ${describeError(e.data.error)}`, at);
   }
 
   suspend(): void {}
