@@ -8,6 +8,7 @@ import { selectionFromArgv, templateInputsFromArgv } from './options.js';
 import { selectBuilds } from './select.js';
 import { jsonErrorSummary } from './variables.js';
 import { isObject } from './fields.js';
+import { didYouMean } from './suggest.js';
 import { redactSpec } from './redact.js';
 import { formatDuration } from './duration.js';
 
@@ -63,7 +64,15 @@ export async function runValidate(input: ValidateInput, out: ValidateOutput = pr
   return 0;
 }
 
-/** Packer's -syntax-only: the file reads, is JSON, and is a template (builders with a type) or a bare builder object. */
+/** The top-level keys of Packer's JSON template syntax (kiln refuses some of them when it loads a template). */
+const PACKER_TEMPLATE_KEYS = ['description', 'min_packer_version', 'variables', 'sensitive-variables', 'builders', 'provisioners', 'post-processors', 'error-cleanup-provisioner'];
+
+/**
+ * Packer's -syntax-only: what Packer's template parser checks, nothing of the builders' settings.
+ * The file is JSON; its top-level keys are a template's; builders, provisioners and post-processors
+ * are lists of objects with a "type"; no two builders share a name. (Packer 1.6.6 accepts a
+ * template without builders here; so does kiln.)
+ */
 async function checkSyntax(path: string): Promise<void> {
   let text: string;
   try {
@@ -77,13 +86,30 @@ async function checkSyntax(path: string): Promise<void> {
   } catch (error) {
     throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}` }]);
   }
+  if (!isObject(parsed)) throw new TemplateError([{ path, message: 'a template is a JSON object' }]);
+  // The seed's bare builder object is one builder.
+  const template = parsed.builders === undefined && parsed.type !== undefined ? { builders: [parsed] } : parsed;
   const problems: TemplateProblem[] = [];
-  if (!isObject(parsed)) problems.push({ path, message: 'a template is a JSON object' });
-  else if (parsed.builders === undefined && parsed.type === undefined) problems.push({ path: 'builders', message: 'the template has no builders' });
-  else if (parsed.builders !== undefined) {
-    if (!Array.isArray(parsed.builders)) problems.push({ path: 'builders', message: 'must be a list of builders' });
-    else parsed.builders.forEach((b, i) => {
-      if (!isObject(b) || typeof b.type !== 'string') problems.push({ path: `builders[${i}]`, message: 'a builder is an object with a "type"' });
+  for (const key of Object.keys(template)) {
+    if (!PACKER_TEMPLATE_KEYS.includes(key) && !key.startsWith('_')) problems.push({ path: key, message: `unknown top-level key "${key}"`, hint: didYouMean(key, PACKER_TEMPLATE_KEYS) });
+  }
+  const names = new Set<string>();
+  for (const section of ['builders', 'provisioners', 'post-processors'] as const) {
+    const list: unknown = template[section];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) {
+      problems.push({ path: section, message: 'must be a list' });
+      continue;
+    }
+    list.forEach((item: unknown, i) => {
+      // A post-processor may be a name, or a list of them (a sequence).
+      if (section === 'post-processors' && (typeof item === 'string' || Array.isArray(item))) return;
+      if (!isObject(item) || typeof item.type !== 'string') problems.push({ path: `${section}[${i}]`, message: 'needs a "type"' });
+      else if (section === 'builders') {
+        const name = typeof item.name === 'string' ? item.name : item.type;
+        if (names.has(name)) problems.push({ path: `${section}[${i}]`, message: `a second builder named "${name}"`, hint: 'give each builder its own "name"' });
+        names.add(name);
+      }
     });
   }
   if (problems.length > 0) throw new TemplateError(problems);

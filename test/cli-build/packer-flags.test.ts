@@ -13,6 +13,7 @@ import { commands } from '../../src/cli/commands/index.js';
 import { createCli } from '../../src/cli/parse.js';
 import { unknownFlags } from '../../src/cli/argv.js';
 import { cliArgv, runKiln } from '../helpers/cli.js';
+import { packerMissing, runPacker } from '../helpers/packer.js';
 import { startTestSimulator } from '../helpers/sim.js';
 
 /** What `kiln <args>` hands its command, without running it. */
@@ -214,5 +215,35 @@ test('unknown flags, one dash or two: exit 2 with a did-you-mean, never the help
     const r = await runKiln(help);
     assert.equal(r.code, 0);
     assert.match(r.stdout, /-machine-readable/);
+  }
+});
+
+test('validate -syntax-only accepts and refuses what packer validate -syntax-only does', { skip: packerMissing, timeout: 120_000 }, async (t) => {
+  const dir = workDir(t);
+  const scaleway = { type: 'scaleway' };
+  const templates: Record<string, string> = {
+    'minimal.json': JSON.stringify({ builders: [scaleway] }),
+    'every-key.json': JSON.stringify({
+      _comment: 'x', description: 'd', min_packer_version: '1.0.0', variables: {}, 'sensitive-variables': [],
+      builders: [scaleway], provisioners: [{ type: 'shell', inline: ['true'] }], 'post-processors': [{ type: 'manifest' }],
+      'error-cleanup-provisioner': { type: 'shell-local', inline: ['true'] },
+    }),
+    'no-builders.json': JSON.stringify({ variables: {} }),
+    'trailing-comma.json': '{"builders":[{"type":"scaleway",}]}',
+    'builder-without-type.json': JSON.stringify({ builders: [{ name: 'x' }] }),
+    'unknown-key.json': JSON.stringify({ builders: [scaleway], bogus: 1 }),
+    'same-name.json': JSON.stringify({ builders: [{ ...scaleway, name: 'a' }, { ...scaleway, name: 'a' }] }),
+    'provisioner-without-type.json': JSON.stringify({ builders: [scaleway], provisioners: [{ inline: ['x'] }] }),
+    'builders-object.json': JSON.stringify({ builders: scaleway }),
+    'array.json': '[]',
+  };
+  for (const [name, text] of Object.entries(templates)) {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    const packer = await runPacker(['validate', '-syntax-only', path], dir);
+    const kiln = await runKiln(['validate', '-syntax-only', path]);
+    // Packer exits 1 for a bad template, kiln 2 (its code for invalid input).
+    assert.equal(kiln.code, packer.code === 0 ? 0 : 2, `${name}: packer ${packer.code} (${packer.output.trim()}), kiln ${kiln.code} (${kiln.stderr.trim()})`);
+    if (kiln.code === 0) assert.equal(kiln.stdout, 'Syntax-only check passed. Everything looks okay.\n');
   }
 });
