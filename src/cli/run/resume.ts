@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { dirname } from 'node:path';
 import { checkCloud, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
-import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError, type OnError } from '../../store/index.js';
+import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError } from '../../store/index.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/load.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
