@@ -23,6 +23,9 @@ export interface TimelineEntry {
   attempts?: number;
   status: string;
   errors: string[];
+  /** A wait with history: how long it usually takes (± spread), from the prediction it ran with. */
+  typicalMs?: number;
+  typicalSpreadMs?: number;
 }
 
 export interface ResourceFate {
@@ -74,6 +77,12 @@ export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
       case 'phase.retrying':
         open?.errors.push(`attempt ${e.attempt}: ${describeError(d.error)}`);
         break;
+      case 'wait.started':
+        if (open && open.status === 'running' && typeof d.expectedMs === 'number') {
+          open.typicalMs = d.expectedMs;
+          open.typicalSpreadMs = Number(d.spreadMs) || 0;
+        }
+        break;
       case 'phase.succeeded':
         closeOpen(e.at, 'succeeded');
         break;
@@ -120,7 +129,8 @@ export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
   return [...out.values()];
 }
 
-function human(build: BuildRecord, events: BuildEvent[]): string {
+/** `kiln show` for people. */
+export function human(build: BuildRecord, events: BuildEvent[]): string {
   const lines: string[] = [];
   lines.push(`Build ${build.id}  ${displayStatus(build)}${build.phase ? ` (phase ${build.phase})` : ''}`);
   lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
@@ -128,14 +138,19 @@ function human(build: BuildRecord, events: BuildEvent[]): string {
   lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
   if (build.lease && build.lease.expiresAt > Date.now()) lines.push(`  running in process ${build.lease.pid} on ${build.lease.host}`);
   lines.push('', 'Timeline');
-  const rows = timeline(events).map((t) => [
-    t.startedAt.slice(11, 19),
-    t.kind === 'phase' ? `${t.name}${t.provisionerIndex !== undefined ? ` #${t.provisionerIndex}` : ''}` : `[${t.name}]`,
-    t.durationMs !== undefined ? formatDuration(t.durationMs) : '',
-    t.attempts !== undefined ? String(t.attempts) : '',
-    t.kind === 'phase' ? [t.status, ...t.errors].join('; ') : t.status,
-  ]);
-  lines.push(formatTable(['AT', 'PHASE', 'TOOK', 'ATTEMPTS', 'RESULT'], rows).trimEnd().replace(/^/gm, '  '));
+  const rows = timeline(events).map((t) => {
+    // A phase slower than its usual window stands out.
+    const slow = t.typicalMs !== undefined && t.durationMs !== undefined && t.durationMs > t.typicalMs + (t.typicalSpreadMs ?? 0);
+    return [
+      t.startedAt.slice(11, 19),
+      t.kind === 'phase' ? `${t.name}${t.provisionerIndex !== undefined ? ` #${t.provisionerIndex}` : ''}` : `[${t.name}]`,
+      t.durationMs !== undefined ? formatDuration(t.durationMs) : '',
+      t.typicalMs !== undefined ? `~${formatDuration(t.typicalMs)}` : '',
+      t.attempts !== undefined ? String(t.attempts) : '',
+      t.kind === 'phase' ? [t.status + (slow ? ' (slower than usual)' : ''), ...t.errors].join('; ') : t.status,
+    ];
+  });
+  lines.push(formatTable(['AT', 'PHASE', 'TOOK', 'USUALLY', 'ATTEMPTS', 'RESULT'], rows).trimEnd().replace(/^/gm, '  '));
   const fates = resourceFates(events);
   lines.push('', 'Resources');
   if (fates.length === 0) lines.push('  none created');
