@@ -91,3 +91,15 @@ test('a server powered off behind kiln\'s back during provisioning is still stop
   // A wait that did not follow its own action is no sample for later predictions.
   assert.equal(events.find((e) => e.type === 'wait.finished' && (e.data.key as { wait: string }).wait === 'server.stop')?.data.whole, false);
 });
+
+test('a cached catalogue that lacks the template\'s type is asked again before the type is refused', { timeout: 120_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  h.store.cache(`${h.sim.apiUrl} fr-par-1 products/servers`, { 'GP1-XL': { arch: 'x86_64' } }, 3_600_000);
+  const path = h.template(template({ image_name: 'kiln-waits-stale', snapshot_name: 'kiln-waits-stale-snap' }));
+  const before = h.sim.requestCounts();
+  const [outcome] = await h.build(path);
+  assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+  assert.equal(routeCount(diff(h.sim.requestCounts(), before), /products\/servers/), 1);
+  assert.ok(h.store.cached<Record<string, unknown>>(`${h.sim.apiUrl} fr-par-1 products/servers`)?.['DEV1-S'], 'the fresh catalogue replaced the stale one');
+});
