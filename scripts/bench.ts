@@ -8,6 +8,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { firstPollDelay, POLL_SCHEDULE, pollDelay, predictWait, type PollSchedule, type WaitRecord } from '../src/scaleway/index.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { EventStore, type BuildEvent } from '../src/store/index.js';
 import { kilnBuild, kilnEnv, PACKER, packerBuild, writeKilnTemplate, type BuildMeasurement } from './lib/e2e.js';
@@ -16,7 +17,7 @@ import { REPO_ROOT, runKiln, runningFromSources, runProcess, spawnKiln } from '.
 import { SimApi } from './lib/sim-api.js';
 import { machineDescription, markdownTable, median, millis, percent, seconds } from './lib/stats.js';
 
-const SECTIONS = ['e2e', 'store', 'resume', 'ls', 'cold', 'gc', 'parallel'] as const;
+const SECTIONS = ['e2e', 'store', 'resume', 'ls', 'cold', 'gc', 'parallel', 'waits'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Row {
@@ -551,6 +552,58 @@ async function parallel(s: Settings): Promise<SectionResult> {
   }
 }
 
+// ---- 10: the waits' schedule, modelled (no clock: the real prediction and schedule, replayed) ----
+
+/**
+ * Replays the one polling schedule against the simulator's realistic latencies (uniform ±25 %),
+ * learning from its own past waits as kiln does: looks and lag per build for a few window
+ * densities, next to the plain schedule. Shows what fewer API calls cost in lag, without timing.
+ */
+async function waitModel(s: Settings): Promise<SectionResult> {
+  const latencies: Record<string, number> = { 'server.boot': 8_000, 'server.stop': 4_000, snapshot: 1_000, image: 3_000 };
+  const builds = s.quick ? 200 : 1_000;
+  let seed = 14;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const replay = (schedule: Partial<PollSchedule> | null) => {
+    let looks = 0;
+    let lag = 0;
+    for (const [wait, base] of Object.entries(latencies)) {
+      const key = { wait, zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
+      const history: WaitRecord[] = [];
+      for (let b = 0; b < WARM_UP_BUILDS + builds; b++) {
+        const changeAt = base * (0.75 + 0.5 * random());
+        const prediction = schedule ? predictWait(history, key) : undefined;
+        let t = firstPollDelay(0, prediction);
+        let n = 0;
+        let lastMiss: number | undefined;
+        for (;;) {
+          n++;
+          if (t >= changeAt) break;
+          lastMiss = t;
+          t += pollDelay(t, schedule ?? {}, prediction);
+        }
+        history.push({ key, durationMs: t, lastMissMs: lastMiss, whole: true });
+        if (b >= WARM_UP_BUILDS) {
+          looks += n / builds;
+          lag += (t - changeAt) / builds;
+        }
+      }
+    }
+    return [looks.toFixed(1), millis(lag)];
+  };
+  const rows = [
+    ['plain schedule (cold, no history)', ...replay(null)],
+    ...[0.1, 0.25, 0.5, 1].map((f) => [`with history, a look every ${f} × spread in the window${f === POLL_SCHEDULE.windowFraction ? ' (kiln\'s)' : ''}`, ...replay({ windowFraction: f })]),
+  ];
+  return {
+    rows: [],
+    details: [
+      `**The waits' schedule, modelled** (${builds} builds replayed through \`predictWait\` and \`pollDelay\` against the realistic latencies, boot 8 s, stop 4 s, snapshot 1 s, image 3 s, each ±25 %; the four waits of one build summed; no clock involved):\n\n` +
+        markdownTable(['schedule', 'looks per build', 'lag per build'], rows),
+    ],
+  };
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 
 const RUNNERS: Record<SectionName, (s: Settings) => Promise<SectionResult>> = {
@@ -561,6 +614,7 @@ const RUNNERS: Record<SectionName, (s: Settings) => Promise<SectionResult>> = {
   cold: coldStart,
   gc,
   parallel,
+  waits: waitModel,
 };
 
 const BEGIN = '<!-- bench:begin (written by scripts/bench.ts; edit outside these markers) -->';
