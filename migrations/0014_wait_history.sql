@@ -3,6 +3,8 @@
 --    predict how long each wait will take: a partial index keeps that one query off the rest of
 --    the log (provisioner output and all) and costs nothing on the appends of other event types.
 CREATE INDEX events_wait_finished ON events (type) WHERE type = 'wait.finished';
+-- The same for finished phases: `kiln show` sets each phase against its usual duration.
+CREATE INDEX events_phase_succeeded ON events (type) WHERE type = 'phase.succeeded';
 
 -- 2. Answers that rarely change (a zone's server catalogue, the image a marketplace label points
 --    to), kept for a while so that a build does not ask for them every time. Never a secret.

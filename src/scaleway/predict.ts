@@ -56,9 +56,9 @@ export function sameWaitKey(a: WaitKey, b: WaitKey): boolean {
 /**
  * The prediction for a wait with `key` from past waits (oldest first), or undefined when fewer than
  * MIN_SAMPLES whole waits share the key. Each past wait's true duration lies between its last miss
- * and its hit: the midpoint is taken. The window is the observed range widened on each side by one
- * average gap between samples (where the next sample of the same spread is likely to fall), and by
- * at least MIN_SPREAD_FRACTION of the expected duration.
+ * and its hit: the midpoint is taken. The window (durationWindow) is the observed range widened on
+ * each side by one average gap between samples, where the next sample of the same spread is likely
+ * to fall.
  */
 export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitPrediction | undefined {
   const durations: number[] = [];
@@ -68,6 +68,16 @@ export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitP
     const low = r.lastMissMs !== undefined && r.lastMissMs >= 0 && r.lastMissMs <= r.durationMs ? r.lastMissMs : r.durationMs;
     durations.push((low + r.durationMs) / 2);
   }
+  return durationWindow(durations);
+}
+
+/**
+ * The usual duration and its window from past durations (any order), or undefined with fewer than
+ * MIN_SAMPLES: the median, and the observed range widened on each side by one average gap between
+ * samples and by at least MIN_SPREAD_FRACTION of the median.
+ */
+export function durationWindow(pastDurations: readonly number[]): WaitPrediction | undefined {
+  const durations = [...pastDurations];
   if (durations.length < MIN_SAMPLES) return undefined;
   durations.sort((a, b) => a - b);
   const n = durations.length;

@@ -330,6 +330,23 @@ export class EventStore {
     return rows.reverse().map((r) => JSON.parse(r.data) as EventData);
   }
 
+  /**
+   * How long each phase took in other builds of the same template and builder, among the latest
+   * `scan` finished phases of the store (bounded work however large the store): the history
+   * `kiln show` sets a build's phases against.
+   */
+  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 5_000): { phase: string; provisionerIndex?: number; durationMs: number }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.phase AS phase, json_extract(e.data, '$.provisionerIndex') AS provisionerIndex, json_extract(e.data, '$.durationMs') AS durationMs
+         FROM (SELECT build_id, phase, data FROM events INDEXED BY events_phase_succeeded WHERE type = 'phase.succeeded' ORDER BY rowid DESC LIMIT ?) e
+         JOIN builds b ON b.id = e.build_id
+         WHERE b.template_hash = ? AND b.builder_name = ? AND b.id <> ? AND json_extract(e.data, '$.durationMs') IS NOT NULL`,
+      )
+      .all(scan, of.templateHash, of.builderName, of.excludeBuildId) as { phase: string; provisionerIndex: number | null; durationMs: number }[];
+    return rows.map((r) => ({ phase: r.phase, ...(r.provisionerIndex !== null ? { provisionerIndex: r.provisionerIndex } : {}), durationMs: r.durationMs }));
+  }
+
   /** A cached answer under `key` that has not expired at `now`, or undefined. */
   cached<T>(key: string, now: number = Date.now()): T | undefined {
     const row = this.db.prepare('SELECT value FROM api_cache WHERE key = ? AND expires_at > ?').get(key, now) as { value: string } | undefined;

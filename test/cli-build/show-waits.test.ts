@@ -1,4 +1,5 @@
-// `kiln show`: each wait's duration against the usual one (its prediction), slow ones marked.
+// `kiln show`: each phase's duration against the usual one (a wait's prediction, other phases'
+// durations in earlier builds of the same template), slow ones marked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { human, timeline } from '../../src/cli/run/show.js';
@@ -53,4 +54,32 @@ test('kiln show lists the usual duration next to the one taken, and marks a wait
   assert.match(text, /server\.wait_running\s+8\.1s\s+~8\.0s\s+1\s+succeeded\n/);
   assert.match(text, /server\.wait_stopped\s+9\.0s\s+~4\.0s\s+1\s+succeeded \(slower than usual\)/);
   assert.match(text, /image\.wait\s+3\.0s\s+1\s+succeeded/);
+});
+
+test('other phases are set against their durations in earlier builds of the same template (from 3 of them)', () => {
+  const withProvision: BuildEvent[] = [
+    ...events,
+    ev('phase.started', 'provision', 21_100, { provisionerIndex: 0 }),
+    ev('phase.succeeded', 'provision', 21_100 + 2_500, { provisionerIndex: 0, durationMs: 2_500 }),
+    ev('phase.started', 'provision', 23_700, { provisionerIndex: 1 }),
+    ev('phase.succeeded', 'provision', 23_700 + 300, { provisionerIndex: 1, durationMs: 300 }),
+  ];
+  const past = [
+    ...[400, 500, 450].map((durationMs) => ({ phase: 'provision', provisionerIndex: 0, durationMs })),
+    ...[300, 320].map((durationMs) => ({ phase: 'provision', provisionerIndex: 1, durationMs })),
+    ...[9_000, 9_000, 9_000].map((durationMs) => ({ phase: 'server.wait_running', durationMs })),
+    ...[2_000, 3_000, 4_000].map((durationMs) => ({ phase: 'image.wait', durationMs })),
+  ];
+  const t = timeline(withProvision, past).filter((x) => x.kind === 'phase');
+  const usual = (name: string, index?: number) => t.find((x) => x.name === name && x.provisionerIndex === index)?.typicalMs;
+  assert.equal(usual('provision', 0), 450);
+  assert.equal(usual('provision', 1), undefined, 'two earlier builds are not enough to say what is usual');
+  assert.equal(usual('server.wait_running'), 8_000, "a wait's own prediction comes first");
+  assert.equal(usual('image.wait'), 3_000, 'a wait that ran without a prediction: the earlier builds');
+  const build = {
+    id: 'b-1', templatePath: 't.json', templateHash: 'abcdef0123456789', builderName: 'scaleway', status: 'succeeded', phase: null, attempt: 0,
+    provisionerIndex: 0, spec: {}, onError: 'cleanup', resources: {}, artifact: null, error: null, lease: null,
+    createdAt: events[0]!.at, updatedAt: withProvision.at(-1)!.at, lastSeq: seq,
+  } satisfies BuildRecord;
+  assert.match(human(build, withProvision, past), /provision #0\s+2\.5s\s+~450ms\s+1\s+succeeded \(slower than usual\)/);
 });

@@ -233,3 +233,22 @@ test('the answer cache returns a value until it expires, and forgets on demand',
   store.uncache('api fr-par-1 products/servers');
   assert.equal(store.cached('api fr-par-1 products/servers', 20_001), undefined);
 });
+
+test('phaseHistory: how long each phase took in other builds of the same template and builder', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  const builds = { mine: build('b-mine'), same: build('b-same'), other: { ...build('b-other'), templateHash: 'sha256:other' } };
+  for (const b of Object.values(builds)) {
+    store.createBuild(b, { type: 'build.started' });
+    store.append(b.id, { type: 'phase.succeeded', phase: 'prepare', attempt: 1, data: { durationMs: b.id.length } });
+    store.append(b.id, { type: 'phase.succeeded', phase: 'provision', attempt: 1, data: { provisionerIndex: 1, durationMs: 700 } });
+    store.append(b.id, { type: 'phase.succeeded', phase: 'ssh.connect', attempt: 1, data: {} });
+  }
+  assert.deepEqual(
+    store.phaseHistory({ templateHash: 'sha256:abc', builderName: 'scaleway', excludeBuildId: 'b-mine' }).sort((a, b) => a.durationMs - b.durationMs),
+    [
+      { phase: 'prepare', durationMs: 'b-same'.length },
+      { phase: 'provision', provisionerIndex: 1, durationMs: 700 },
+    ],
+  );
+});

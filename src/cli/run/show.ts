@@ -1,5 +1,6 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
+import { durationWindow } from '../../scaleway/predict.js';
 import { EventStore, resolveDbPath, type BuildEvent, type BuildRecord } from '../../store/index.js';
 import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from '../render/describe.js';
 import { eventJson } from '../render/progress.js';
@@ -23,7 +24,7 @@ export interface TimelineEntry {
   attempts?: number;
   status: string;
   errors: string[];
-  /** A wait with history: how long it usually takes (± spread), from the prediction it ran with. */
+  /** How long the phase usually takes (± spread): a wait's prediction, else other builds of the template; none without history. */
   typicalMs?: number;
   typicalSpreadMs?: number;
 }
@@ -38,8 +39,18 @@ export interface ResourceFate {
 
 const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted', 'build.cleaned']);
 
-/** Folds a build's events into its timeline. */
-export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
+/** How long a phase took in another build of the same template (EventStore.phaseHistory). */
+export interface PastPhase {
+  phase: string;
+  provisionerIndex?: number;
+  durationMs: number;
+}
+
+/**
+ * Folds a build's events into its timeline. Each phase gets its usual duration: a wait's from the
+ * prediction it ran with, any other phase's from `past` (other builds of the same template).
+ */
+export function timeline(events: readonly BuildEvent[], past: readonly PastPhase[] = []): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   let open: TimelineEntry | undefined;
   let ended = true;
@@ -100,6 +111,11 @@ export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
         }
     }
   }
+  for (const entry of out) {
+    if (entry.kind !== 'phase' || entry.typicalMs !== undefined) continue;
+    const usual = durationWindow(past.filter((p) => p.phase === entry.name && p.provisionerIndex === entry.provisionerIndex).map((p) => p.durationMs));
+    if (usual) [entry.typicalMs, entry.typicalSpreadMs] = [usual.expectedMs, usual.spreadMs];
+  }
   return out;
 }
 
@@ -130,7 +146,7 @@ export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
 }
 
 /** `kiln show` for people. */
-export function human(build: BuildRecord, events: BuildEvent[]): string {
+export function human(build: BuildRecord, events: BuildEvent[], past: readonly PastPhase[] = []): string {
   const lines: string[] = [];
   lines.push(`Build ${build.id}  ${displayStatus(build)}${build.phase ? ` (phase ${build.phase})` : ''}`);
   lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
@@ -138,7 +154,7 @@ export function human(build: BuildRecord, events: BuildEvent[]): string {
   lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
   if (build.lease && build.lease.expiresAt > Date.now()) lines.push(`  running in process ${build.lease.pid} on ${build.lease.host}`);
   lines.push('', 'Timeline');
-  const rows = timeline(events).map((t) => {
+  const rows = timeline(events, past).map((t) => {
     // A phase slower than its usual window stands out.
     const slow = t.typicalMs !== undefined && t.durationMs !== undefined && t.durationMs > t.typicalMs + (t.typicalSpreadMs ?? 0);
     return [
@@ -183,16 +199,17 @@ export function runShowCommand(argv: ShowArgs): number {
       return 2;
     }
     const events = store.events(build.id);
+    const past = store.phaseHistory({ templateHash: build.templateHash, builderName: build.builderName, excludeBuildId: build.id });
     if (argv.json) {
       const body: Record<string, unknown> = {
         build: { ...lsJson(build), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
-        timeline: timeline(events),
+        timeline: timeline(events, past),
         resources: resourceFates(events),
       };
       if (argv.events) body.events = events.map(eventJson);
       process.stdout.write(JSON.stringify(body) + '\n');
     } else {
-      process.stdout.write(argv.events ? rawEvents(events) : human(build, events));
+      process.stdout.write(argv.events ? rawEvents(events) : human(build, events, past));
     }
     return 0;
   } finally {
