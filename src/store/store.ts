@@ -335,7 +335,7 @@ export class EventStore {
    * `scan` finished phases of the store (bounded work however large the store): the history
    * `kiln show` sets a build's phases against.
    */
-  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 5_000): { phase: string; provisionerIndex?: number; durationMs: number }[] {
+  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 2_000): { phase: string; provisionerIndex?: number; durationMs: number }[] {
     const rows = this.db
       .prepare(
         `SELECT e.phase AS phase, json_extract(e.data, '$.provisionerIndex') AS provisionerIndex, json_extract(e.data, '$.durationMs') AS durationMs
