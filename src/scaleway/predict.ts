@@ -73,18 +73,23 @@ export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitP
 
 /**
  * The usual duration and its window from past durations (any order), or undefined with fewer than
- * MIN_SAMPLES: the median, and the observed range widened on each side by one average gap between
- * samples and by at least MIN_SPREAD_FRACTION of the median.
+ * MIN_SAMPLES: the median ± the distance from the shortest sample to it, widened by one average gap
+ * between the samples below the median (where the next short one is likely to fall), and at least
+ * MIN_SPREAD_FRACTION of the median. The window is measured on the short side only: a rare very
+ * long wait (an incident) must not thin out the looks of every later wait; a wait that runs past
+ * the window backs off anyway. With ten samples or more, the shortest tenth is left out, so that one
+ * glitch does not open every later window early.
  */
 export function durationWindow(pastDurations: readonly number[]): WaitPrediction | undefined {
   const durations = [...pastDurations];
   if (durations.length < MIN_SAMPLES) return undefined;
   durations.sort((a, b) => a - b);
   const n = durations.length;
-  const median = n % 2 === 1 ? durations[(n - 1) / 2]! : (durations[n / 2 - 1]! + durations[n / 2]!) / 2;
-  const lo = durations[0]!;
-  const hi = durations[n - 1]!;
-  const gap = (hi - lo) / (n - 1);
-  const spread = Math.max(median - (lo - gap), hi + gap - median, MIN_SPREAD_FRACTION * median);
+  const middle = Math.floor((n - 1) / 2);
+  const median = n % 2 === 1 ? durations[middle]! : (durations[middle]! + durations[middle + 1]!) / 2;
+  const shortest = Math.floor(n / 10);
+  const lo = durations[shortest]!;
+  const gap = middle > shortest ? (median - lo) / (middle - shortest) : 0;
+  const spread = Math.max(median - lo + gap, MIN_SPREAD_FRACTION * median);
   return { expectedMs: Math.round(median), spreadMs: Math.round(spread), samples: n };
 }

@@ -29,9 +29,22 @@ test('the expected duration is the median, the window covers every past wait wit
   const p = predictWait(history, bootKey)!;
   assert.equal(p.expectedMs, 8_000);
   assert.equal(p.samples, 5);
-  // range 6.5–9.5 s, one average gap (0.75 s) beyond it on each side
-  assert.ok(p.expectedMs - p.spreadMs <= 6_500 - 750, `opens at ${p.expectedMs - p.spreadMs}`);
+  // shortest 6.5 s, one average gap below the median (0.75 s) beyond it
+  assert.equal(p.expectedMs - p.spreadMs, 6_500 - 750);
   assert.ok(p.expectedMs + p.spreadMs >= 9_500 + 750, `closes at ${p.expectedMs + p.spreadMs}`);
+});
+
+test('one very long past wait (an incident) does not thin out the looks of the next waits', () => {
+  const usual = [7_600, 7_800, 8_000, 8_200, 8_400, 7_700, 8_100, 7_900, 8_300];
+  const p = predictWait([...usual, 600_000].map((ms) => waited(ms)), bootKey)!;
+  assert.ok(p.spreadMs < 1_000, `spread ${p.spreadMs} ms`);
+  assert.ok(p.expectedMs < 8_500, `expected ${p.expectedMs} ms`);
+});
+
+test('with ten past waits or more, one glitch of a short wait does not open every later window early', () => {
+  const usual = [7_600, 7_800, 8_000, 8_200, 8_400, 7_700, 8_100, 7_900, 8_300];
+  const p = predictWait([...usual, 50].map((ms) => waited(ms)), bootKey)!;
+  assert.ok(p.expectedMs - p.spreadMs > 7_000, `opens at ${p.expectedMs - p.spreadMs} ms`);
 });
 
 test('each past wait counts at the middle of its last miss and its hit (the change happened between)', () => {
