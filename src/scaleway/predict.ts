@@ -77,7 +77,7 @@ export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitP
  * between the samples below the median (where the next short one is likely to fall), and at least
  * MIN_SPREAD_FRACTION of the median. The window is measured on the short side only: a rare very
  * long wait (an incident) must not thin out the looks of every later wait; a wait that runs past
- * the window backs off anyway. With ten samples or more, the shortest tenth is left out, so that one
+ * the window backs off anyway. The shortest twentieth is left out (one of MAX_SAMPLES), so that one
  * glitch does not open every later window early.
  */
 export function durationWindow(pastDurations: readonly number[]): WaitPrediction | undefined {
@@ -87,7 +87,7 @@ export function durationWindow(pastDurations: readonly number[]): WaitPrediction
   const n = durations.length;
   const middle = Math.floor((n - 1) / 2);
   const median = n % 2 === 1 ? durations[middle]! : (durations[middle]! + durations[middle + 1]!) / 2;
-  const shortest = Math.floor(n / 10);
+  const shortest = Math.floor(n / 20);
   const lo = durations[shortest]!;
   const gap = middle > shortest ? (median - lo) / (middle - shortest) : 0;
   const spread = Math.max(median - lo + gap, MIN_SPREAD_FRACTION * median);
