@@ -107,7 +107,7 @@ test('plain and json: a wait says what it expects, and the JSON event carries th
   p.track('b-1', 'scaleway');
   for (const e of events) p.onEvent(e);
   assert.match(plain.text, /Waiting for image i-1 to be available \(usually ~3\.0s \(2\.5s–3\.5s\), from 4 past waits\)/);
-  assert.match(plain.text, /Waited 3\.1s \(expected ~3\.0s \(2\.5s–3\.5s\)\), 3 looks/);
+  assert.match(plain.text, /Waited 3\.1s \(expected ~3\.0s \(2\.5s–3\.5s\)\), 3 checks of its state/);
   const json = new Capture();
   const j = createRenderer('json', json);
   j.track('b-1', 'scaleway');

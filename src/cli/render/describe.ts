@@ -96,7 +96,7 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'wait.started':
       return `Waiting for ${s(d.what)}${typeof d.expectedMs === 'number' ? ` (usually ${describeExpected(d)}, from ${s(d.samples)} past waits)` : ''}`;
     case 'wait.finished':
-      return `Waited ${formatDuration(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}, ${s(d.looks)} look${d.looks === 1 ? '' : 's'}`;
+      return `Waited ${formatDuration(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}, ${s(d.looks)} check${d.looks === 1 ? '' : 's'} of its state`;
     case 'server.delete.requested':
       return `Deleting server ${s(d.serverId)}`;
     case 'server.deleted':
