@@ -3,6 +3,8 @@
 // fewer API calls; prepare's catalogue and label look-ups come from the store's cache.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { MIN_SAMPLES } from '../../src/scaleway/index.js';
 import type { BuildEvent } from '../../src/store/index.js';
 import { startHarness, template } from './harness.js';
@@ -67,15 +69,21 @@ test('after a few builds of the same kind, the waits are predicted and the build
 test('a server powered off behind kiln\'s back during provisioning is still stopped, imaged and deleted', { timeout: 120_000 }, async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
-  // A shell-local provisioner runs while the test powers the server off through the API: kiln
+  // A shell-local provisioner waits while the test powers the server off through the API: kiln
   // last saw it running, its poweroff is refused, and the retry asks for the state.
-  const path = h.template(template({ image_name: 'kiln-waits-off', snapshot_name: 'kiln-waits-off-snap' }, [{ type: 'shell-local', inline: ['sleep 1'] }]));
+  const flag = join(h.dir, 'powered-off');
+  const path = h.template(
+    template({ image_name: 'kiln-waits-off', snapshot_name: 'kiln-waits-off-snap' }, [{ type: 'shell-local', inline: [`while [ ! -e '${flag}' ]; do sleep 0.05; done`] }]),
+  );
   const stopped = new Promise<void>((resolve, reject) => {
     const unsubscribe = h.store.subscribe((e) => {
       if (e.type !== 'provisioner.started') return;
       unsubscribe();
       const serverId = String(h.store.lastEvent(e.buildId, 'server.created')!.data.serverId);
-      h.client.serverAction(serverId, 'poweroff').then(() => resolve(), reject);
+      h.client
+        .serverAction(serverId, 'poweroff')
+        .then(() => resolve(), reject)
+        .finally(() => writeFileSync(flag, '')); // the provisioner ends only once the poweroff was sent
     });
   });
   const [outcome] = await h.build(path);
