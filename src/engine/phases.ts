@@ -9,7 +9,18 @@ import type { BuildFacts, PhaseActorLogic, PhaseInput } from '../../machines/bui
 import { cleanupPlan } from '../../machines/cleanup.js';
 import type { PhaseName } from '../../machines/phases.js';
 import { runProvisioner } from '../provision/index.js';
-import { AmbiguousError, NotFoundError, pollDelay, pollUntil, sleep, type ScalewayClient } from '../scaleway/index.js';
+import {
+  AmbiguousError,
+  NotFoundError,
+  pollDelay,
+  pollUntil,
+  predictWait,
+  sizeClassOf,
+  sleep,
+  type ScalewayClient,
+  type WaitKey,
+  type WaitRecord,
+} from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
 import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
@@ -50,7 +61,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** The engine's live state shared by the phases of one run (not persisted: rebuilt on resume). */
 export class PhaseRuntime {
   communicator: Communicator | undefined;
+  /**
+   * The state this process last saw each server in (a create's answer, the end of a wait), so that
+   * the next action need not ask again; an action refused because the state moved on asks then.
+   */
+  readonly serverStates = new Map<string, string>();
   private readonly secrets: string[];
+  private history: WaitRecord[] | undefined;
 
   constructor(readonly deps: EngineDeps) {
     this.secrets = secretValuesOf(deps.spec);
@@ -84,6 +101,17 @@ export class PhaseRuntime {
     this.communicator?.close();
     this.communicator = undefined;
   }
+
+  /** The past waits of every build in the store, read once (at the first wait of this run). */
+  waitHistory(): readonly WaitRecord[] {
+    this.history ??= this.deps.store.waitHistory().flatMap((d) => (isWaitRecord(d) ? [d] : []));
+    return this.history;
+  }
+}
+
+function isWaitRecord(d: Record<string, unknown>): d is Record<string, unknown> & WaitRecord {
+  const k = d.key as Partial<WaitKey> | undefined;
+  return typeof d.durationMs === 'number' && typeof d.whole === 'boolean' && !!k && typeof k.wait === 'string' && typeof k.zone === 'string';
 }
 
 /** A deep copy of `value` with each secret inside a string replaced by the redaction placeholder. */
@@ -120,6 +148,67 @@ async function reconcile<T>(rt: PhaseRuntime, intent: EventType, find: () => Pro
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v.length > 0 ? v : undefined);
 
+/** A wait that begins this soon after the action that started its change saw all of it: a sample. */
+const WHOLE_WAIT_MS = 2_000;
+
+/** A wait on a state change, as `waitFor` runs it. */
+export interface WaitOptions<T> {
+  /** The kind of wait, the first part of its key: "server.boot", "snapshot", … */
+  wait: string;
+  /** The result event of the action that started the change (its time is when the wait's clock starts). */
+  startedBy: EventType;
+  /** What is waited for, for messages: "server s-1 to be running". */
+  what: string;
+  /** One look: the value when done, undefined when not yet (throws on a state that will not come right). */
+  check: () => Promise<T | undefined>;
+  /** Parts of the key that differ from the build's server and root volume (e.g. an SBS volume's type and size). */
+  key?: Partial<Omit<WaitKey, 'wait'>>;
+}
+
+/**
+ * Waits for a state change with the one polling schedule, fed with the prediction learnt from past
+ * waits of the same key (none yet: the plain schedule). Records `wait.started` (key, prediction)
+ * and `wait.finished` (how long it took), which later waits learn from. Every wait on a cloud
+ * state change goes through here.
+ */
+export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, o: WaitOptions<T>): Promise<T> {
+  const { spec } = rt.deps;
+  const key: WaitKey = {
+    wait: o.wait,
+    zone: spec.zone,
+    commercialType: spec.commercialType.toUpperCase(),
+    volumeType: str(input.facts.rootVolumeType) ?? '',
+    sizeClass: sizeClassOf(typeof input.facts.rootVolumeSize === 'number' ? input.facts.rootVolumeSize : undefined),
+    ...o.key,
+  };
+  const prediction = predictWait(rt.waitHistory(), key);
+  const action = rt.last(o.startedBy);
+  const startedAt = action ? Date.parse(action.at) : Date.now();
+  const elapsedMs = Math.max(0, Date.now() - startedAt);
+  const whole = action !== undefined && elapsedMs <= WHOLE_WAIT_MS;
+  rt.record(input, 'wait.started', { key, what: o.what, elapsedMs, ...(prediction ?? {}) });
+  let lastMissAt: number | undefined;
+  let looks = 0;
+  const value = await pollUntil(
+    async () => {
+      looks++;
+      const v = await o.check();
+      if (v === undefined) lastMissAt = Date.now();
+      return v;
+    },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction, elapsedMs },
+  );
+  rt.record(input, 'wait.finished', {
+    key,
+    durationMs: Date.now() - startedAt,
+    ...(lastMissAt !== undefined ? { lastMissMs: lastMissAt - startedAt } : {}),
+    whole,
+    looks,
+    ...(prediction ? { expectedMs: prediction.expectedMs, spreadMs: prediction.spreadMs } : {}),
+  });
+  return value;
+}
+
 function volumeIdsOf(server: Server): string[] {
   return Object.keys(server.volumes ?? {})
     .sort((a, b) => Number(a) - Number(b))
@@ -147,6 +236,25 @@ function requireFact(facts: BuildFacts, key: string, phase: PhaseName): string {
   return value;
 }
 
+/** How long a zone's catalogue and a marketplace label's image are taken from the store's cache. */
+export const CATALOGUE_TTL_MS = 60 * 60_000;
+
+/** The cache key of an answer of the API at `apiUrl` (a simulator's answers are not the cloud's). */
+function cacheKey(rt: PhaseRuntime, what: string): string {
+  return `${rt.deps.spec.apiUrl} ${rt.deps.client.zone} ${what}`;
+}
+
+/** `fetch()`'s answer, taken from the store's cache while it is younger than CATALOGUE_TTL_MS. */
+async function cachedAnswer<T>(rt: PhaseRuntime, key: string, fetch: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
+  const hit = rt.deps.store.cached<T>(key);
+  if (hit !== undefined) return { value: hit, cached: true };
+  const value = await fetch();
+  rt.deps.store.cache(key, value, CATALOGUE_TTL_MS);
+  return { value, cached: false };
+}
+
+const marketplaceKey = (rt: PhaseRuntime): string => cacheKey(rt, `marketplace ${rt.deps.spec.image} ${rt.deps.spec.commercialType.toUpperCase()}`);
+
 // ---- the phases --------------------------------------------------------------------------
 
 async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
@@ -162,7 +270,13 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     ? undefined
     : Promise.all([client.listImages({ name: spec.imageName }, { signal }), client.listSnapshots({ name: spec.snapshotName }, { signal })]);
   nameChecks?.catch(() => undefined); // awaited below; a check failing first must not leave it unhandled
-  const types = await client.listServerTypes({ signal });
+  // The zone's catalogue rarely changes: cached for a while, asked again before refusing a type.
+  const catalogueKey = cacheKey(rt, 'products/servers');
+  let { value: types, cached } = await cachedAnswer(rt, catalogueKey, () => client.listServerTypes({ signal }));
+  if (!types[spec.commercialType.toUpperCase()] && cached) {
+    rt.deps.store.uncache(catalogueKey);
+    types = (await cachedAnswer(rt, catalogueKey, () => client.listServerTypes({ signal }))).value;
+  }
   const type = types[spec.commercialType.toUpperCase()];
   if (!type) {
     const offered = Object.keys(types).sort();
@@ -182,7 +296,9 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
       arch = type.arch;
     }
   } else {
-    const resolved = await client.resolveMarketplaceImage(spec.image, spec.commercialType, { signal });
+    // A label's image changes when a new release is published: cached for a while (and forgotten
+    // if a server cannot be created from it).
+    const resolved = (await cachedAnswer(rt, marketplaceKey(rt), () => client.resolveMarketplaceImage(spec.image, spec.commercialType, { signal }))).value;
     sourceImageId = resolved.id;
     arch = resolved.arch;
   }
@@ -252,7 +368,11 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
         { signal },
       );
     } catch (error) {
-      if (!(error instanceof AmbiguousError)) throw error;
+      if (!(error instanceof AmbiguousError)) {
+        // Perhaps the cached image of the label is gone: the next attempt resolves it afresh.
+        rt.deps.store.uncache(marketplaceKey(rt));
+        throw error;
+      }
       // The create may have happened: look for it before anything else.
       server = await reconcile(rt, 'server.create.requested', found, signal);
       if (!server) throw new TransientBuildError(`creating the server may have failed (${error.message}); no server with its tags exists, trying again`);
@@ -276,32 +396,64 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
   for (const [k, value] of Object.entries(spec.userData)) {
     await client.setUserData(server.id, k, value, { signal });
   }
-  return { serverId: server.id, volumeIds, rootVolumeId: volumeIds[0] ?? null };
+  rt.serverStates.set(server.id, server.state);
+  // The root volume's type and size are part of the waits' keys (a bigger disk snapshots slower).
+  const root = server.volumes?.['0'];
+  return { serverId: server.id, volumeIds, rootVolumeId: volumeIds[0] ?? null, rootVolumeType: root?.volume_type ?? null, rootVolumeSize: root?.size ?? null };
+}
+
+/**
+ * Powers the build's server on or off, once: skipped when it is already past `from` (a retry or a
+ * resume after the action went through). The state this process last saw (a create's answer, the
+ * end of a wait) saves asking for it; if the action is then refused because the state moved on
+ * (a provisioner shut the server down), the retry asks.
+ */
+async function serverPower(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  signal: AbortSignal,
+  o: { action: 'poweron' | 'poweroff'; phase: 'server.start' | 'server.stop'; from: string[]; requested: EventType; accepted: EventType },
+): Promise<string> {
+  const serverId = requireFact(input.facts, 'serverId', o.phase);
+  const seen = rt.serverStates.get(serverId);
+  rt.serverStates.delete(serverId);
+  const state = seen ?? (await getServerOrMissing(rt, input, serverId, signal)).state;
+  if (!o.from.includes(state)) return state;
+  rt.record(input, o.requested, { serverId });
+  try {
+    await rt.deps.client.serverAction(serverId, o.action, { signal });
+  } catch (error) {
+    if (seen !== undefined && !(error instanceof AmbiguousError) && !signal.aborted) {
+      throw new TransientBuildError(`${o.action} of server ${serverId} was refused (${(error as Error).message}); asking for its state and trying again`);
+    }
+    // A repeated action refused because an earlier attempt worked: check the state.
+    if (!(error instanceof AmbiguousError)) throw error;
+    const now = await getServerOrMissing(rt, input, serverId, signal);
+    if (o.from.includes(now.state)) throw new TransientBuildError(`${o.action} of server ${serverId}: ${error.message}`);
+  }
+  crashAfterCall(o.phase);
+  rt.record(input, o.accepted, { serverId });
+  return state;
 }
 
 async function serverStart(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const serverId = requireFact(input.facts, 'serverId', 'server.start');
-  const server = await getServerOrMissing(rt, input, serverId, signal);
-  if (server.state === 'stopped' || server.state === 'stopped in place') {
-    rt.record(input, 'server.poweron.requested', { serverId });
-    try {
-      await rt.deps.client.serverAction(serverId, 'poweron', { signal });
-    } catch (error) {
-      // A repeated action refused because an earlier attempt worked: check the state.
-      if (!(error instanceof AmbiguousError)) throw error;
-      const now = await getServerOrMissing(rt, input, serverId, signal);
-      if (now.state === 'stopped') throw new TransientBuildError(`powering on server ${serverId}: ${error.message}`);
-    }
-    crashAfterCall('server.start');
-    rt.record(input, 'server.poweron.accepted', { serverId });
-  }
+  await serverPower(rt, input, signal, {
+    action: 'poweron',
+    phase: 'server.start',
+    from: ['stopped', 'stopped in place'],
+    requested: 'server.poweron.requested',
+    accepted: 'server.poweron.accepted',
+  });
   return {};
 }
 
 async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const serverId = requireFact(input.facts, 'serverId', 'server.wait_running');
-  const server = await pollUntil(
-    async () => {
+  const server = await waitFor(rt, input, signal, {
+    wait: 'server.boot',
+    startedBy: 'server.poweron.accepted',
+    what: `server ${serverId} to be running with a public IP`,
+    check: async () => {
       const s = await getServerOrMissing(rt, input, serverId, signal);
       if (s.state === 'running' && s.public_ip?.address) return s;
       if (s.state === 'stopped' || s.state === 'locked') {
@@ -309,8 +461,8 @@ async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: Ab
       }
       return undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to be running with a public IP` },
-  );
+  });
+  rt.serverStates.set(serverId, 'running');
   rt.record(input, 'server.running', { serverId, publicIp: server.public_ip!.address });
   return { publicIp: server.public_ip!.address };
 }
@@ -416,36 +568,33 @@ async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
 
 async function serverStop(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   rt.closeCommunicator();
-  const serverId = requireFact(input.facts, 'serverId', 'server.stop');
-  const server = await getServerOrMissing(rt, input, serverId, signal);
-  if (server.state === 'running' || server.state === 'stopped in place') {
-    rt.record(input, 'server.poweroff.requested', { serverId });
-    try {
-      await rt.deps.client.serverAction(serverId, 'poweroff', { signal });
-    } catch (error) {
-      if (!(error instanceof AmbiguousError)) throw error;
-      const now = await getServerOrMissing(rt, input, serverId, signal);
-      if (now.state === 'running') throw new TransientBuildError(`powering off server ${serverId}: ${error.message}`);
-    }
-    crashAfterCall('server.stop');
-    rt.record(input, 'server.poweroff.accepted', { serverId });
-  } else if (server.state === 'starting') {
-    throw new TransientBuildError(`server ${serverId} is still starting; it is powered off once running`);
+  const state = await serverPower(rt, input, signal, {
+    action: 'poweroff',
+    phase: 'server.stop',
+    from: ['running', 'stopped in place'],
+    requested: 'server.poweroff.requested',
+    accepted: 'server.poweroff.accepted',
+  });
+  if (state === 'starting') {
+    throw new TransientBuildError(`server ${input.facts.serverId} is still starting; it is powered off once running`);
   }
   return {};
 }
 
 async function serverWaitStopped(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const serverId = requireFact(input.facts, 'serverId', 'server.wait_stopped');
-  await pollUntil(
-    async () => {
+  await waitFor(rt, input, signal, {
+    wait: 'server.stop',
+    startedBy: 'server.poweroff.accepted',
+    what: `server ${serverId} to stop`,
+    check: async () => {
       const s = await getServerOrMissing(rt, input, serverId, signal);
       if (s.state === 'stopped') return s;
       if (s.state === 'running') throw new TransientBuildError(`server ${serverId} is running again instead of stopping`);
       return undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to stop` },
-  );
+  });
+  rt.serverStates.set(serverId, 'stopped');
   rt.record(input, 'server.stopped', { serverId });
   return {};
 }
@@ -512,15 +661,17 @@ async function snapshotCreate(rt: PhaseRuntime, input: PhaseInput, signal: Abort
 
 async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const snapshotId = requireFact(input.facts, 'snapshotId', 'snapshot.wait');
-  await pollUntil(
-    async () => {
+  await waitFor(rt, input, signal, {
+    wait: 'snapshot',
+    startedBy: 'snapshot.created',
+    what: `snapshot ${snapshotId} to be available`,
+    check: async () => {
       const s = await rt.deps.client.getSnapshot(snapshotId, { signal });
       if (s.state === 'available') return s;
       if (s.state === 'error') throw new BuildError(`snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`);
       return undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `snapshot ${snapshotId} to be available` },
-  );
+  });
   rt.record(input, 'snapshot.available', { snapshotId });
   return {};
 }
@@ -554,15 +705,17 @@ async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
 
 async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const imageId = requireFact(input.facts, 'imageId', 'image.wait');
-  await pollUntil(
-    async () => {
+  await waitFor(rt, input, signal, {
+    wait: 'image',
+    startedBy: 'image.created',
+    what: `image ${imageId} to be available`,
+    check: async () => {
       const i = await rt.deps.client.getImage(imageId, { signal });
       if (i.state === 'available') return i;
       if (i.state === 'error') throw new BuildError(`image ${imageId} failed to become available`);
       return undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `image ${imageId} to be available` },
-  );
+  });
   rt.record(input, 'image.available', { imageId });
   return {};
 }
@@ -591,9 +744,23 @@ async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: strin
   const { client } = rt.deps;
   rt.record(input, 'server.delete.requested', { serverId });
   let terminated = false;
+  // Seen stopped by this process (the build's own wait): delete it without asking first.
+  const seen = rt.serverStates.get(serverId);
+  rt.serverStates.delete(serverId);
+  let deleted = false;
+  if (seen === 'stopped') {
+    try {
+      await client.deleteServer(serverId, { signal });
+      deleted = true;
+    } catch (error) {
+      // Gone already is done; any other refusal (its state moved on): the careful way below.
+      deleted = error instanceof NotFoundError;
+      if (signal.aborted) throw error;
+    }
+  }
   // Scaleway deletes only a stopped server; a running one (a failure during provisioning) is
   // terminated, which stops it and removes it with its local volumes. Starting/stopping: wait.
-  await pollUntil(
+  if (!deleted) await pollUntil(
     async () => {
       let s: Server;
       try {

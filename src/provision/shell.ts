@@ -1,5 +1,5 @@
 // The `shell` provisioner, as Packer runs it: each script (inline commands become one script
-// with the inline shebang) is uploaded to `<remote_folder>/script_<n>.sh`, made executable,
+// with the inline shebang) is uploaded to `<remote_folder>/script_<n>.sh` with mode 0755,
 // run through `execute_command` with `{{.Path}}` and `{{.Vars}}`, then removed.
 import { randomInt } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -31,8 +31,8 @@ export async function runShell(spec: ShellProvisionerSpec, ctx: ProvisionContext
       let failure: ProvisionerError | undefined;
       let dropped = false;
       try {
-        await communicator.upload(script, remotePath, { signal: ctx.signal });
-        await mustSucceed(communicator, `chmod 0755 ${shellQuote(remotePath)}`, ctx.signal, `making ${remotePath} executable`);
+        // Made executable by the upload itself (SFTP), not by one more command over SSH.
+        await communicator.upload(script, remotePath, { signal: ctx.signal, mode: 0o755 });
         // Unquoted, as Packer does: templates embed {{.Path}} inside their own quotes
         // (`sudo sh -c '{{.Vars}} {{.Path}}'`), and the path is remote_folder + script_<n>.sh.
         const command = renderCommand(spec.executeCommand, { Path: remotePath, Vars: vars });

@@ -53,6 +53,8 @@ export interface Simulator {
   close(): Promise<void>;
   /** Per server: the sum of latencies the simulator imposed (the floor a perfect client reaches). */
   floorMs(serverId: string): number;
+  /** The same, one entry per transition ("server.boot", "server.stop", "snapshot", "image"), in order. */
+  floorParts(serverId: string): { kind: string; ms: number }[];
   /** The directory holding a volume's / snapshot's disk. */
   diskPathOfVolume(volumeId: string): string | undefined;
   diskPathOfSnapshot(snapshotId: string): string | undefined;
@@ -229,6 +231,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return closed;
     },
     floorMs: (serverId) => sim.floorMs(serverId),
+    floorParts: (serverId) => sim.floorParts(serverId),
     diskPathOfVolume: (volumeId) => (sim.volume(volumeId) ? sim.volumeDiskDir(volumeId) : undefined),
     diskPathOfSnapshot: (snapshotId) => (sim.snapshot(snapshotId) ? sim.snapshotDiskDir(snapshotId) : undefined),
     requestCounts: () => ({ ...counts }),

@@ -84,6 +84,8 @@ const now = (): string => new Date().toISOString();
 
 export class Simulation implements WorldLookup {
   private readonly timers = new Map<PendingTransition, NodeJS.Timeout>();
+  /** Per server, the latencies imposed on its floor in this run (for benchmarks: lag per wait). */
+  private readonly imposed = new Map<string, { kind: string; ms: number }[]>();
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly publicImages = new Map<string, ImageRecord>();
   private readonly publicSnapshots = new Map<string, { record: SnapshotRecord; os: MarketplaceOs; arch: Arch }>();
@@ -154,6 +156,11 @@ export class Simulation implements WorldLookup {
 
   floorMs(serverId: string): number {
     return this.data.floors[serverId] ?? 0;
+  }
+
+  /** The latencies imposed on a server's floor, one per transition in order (this run only). */
+  floorParts(serverId: string): { kind: string; ms: number }[] {
+    return this.imposed.get(serverId) ?? [];
   }
 
   // ---- start and stop ----------------------------------------------------------------------
@@ -472,7 +479,10 @@ export class Simulation implements WorldLookup {
 
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
-    if (floorOf) this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + ms;
+    if (floorOf) {
+      this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + ms;
+      this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms }]);
+    }
     const pending: PendingTransition = { ...partial, dueAt: Date.now() + ms };
     this.data.pending.push(pending);
     this.arm(pending);

@@ -68,6 +68,8 @@ export interface ExecOptions {
 
 export interface TransferOptions {
   signal?: AbortSignal;
+  /** Upload of a file: its permission bits on the remote side, instead of the local file's. */
+  mode?: number;
 }
 
 export interface Communicator {
@@ -407,7 +409,7 @@ class SshCommunicator implements Communicator {
   upload(localPath: string, remotePath: string, options: TransferOptions = {}): Promise<void> {
     return this.withSftp(options.signal, `upload ${localPath} → ${remotePath}`, async (sftp) => {
       await remoteMkdirp(sftp, posix.dirname(remotePath));
-      await putPath(sftp, localPath, remotePath);
+      await putPath(sftp, localPath, remotePath, options.mode);
     });
   }
 

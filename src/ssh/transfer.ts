@@ -35,8 +35,8 @@ export async function remoteMkdirp(sftp: SFTPWrapper, path: string): Promise<voi
   }
 }
 
-/** Copies a local file or directory tree to exactly `remotePath`, keeping permission bits. */
-export async function putPath(sftp: SFTPWrapper, localPath: string, remotePath: string): Promise<void> {
+/** Copies a local file or directory tree to exactly `remotePath`, keeping permission bits (a file's: `fileMode` if given). */
+export async function putPath(sftp: SFTPWrapper, localPath: string, remotePath: string, fileMode?: number): Promise<void> {
   const stats = await stat(localPath);
   if (stats.isDirectory()) {
     await remoteMkdirp(sftp, remotePath);
@@ -46,8 +46,9 @@ export async function putPath(sftp: SFTPWrapper, localPath: string, remotePath: 
     // Last, so that a read-only directory mode does not stop us writing its contents.
     await call((cb) => sftp.chmod(remotePath, stats.mode & permissionBits, cb));
   } else {
-    await call((cb) => sftp.fastPut(localPath, remotePath, { mode: stats.mode & permissionBits }, cb));
-    await call((cb) => sftp.chmod(remotePath, stats.mode & permissionBits, cb));
+    const mode = (fileMode ?? stats.mode) & permissionBits;
+    await call((cb) => sftp.fastPut(localPath, remotePath, { mode }, cb));
+    await call((cb) => sftp.chmod(remotePath, mode, cb));
   }
 }
 

@@ -42,6 +42,10 @@ export const EVENT_TYPES = [
   'image.create.requested',
   'image.created',
   'image.available',
+  // a wait on a state change: its key and prediction when it starts, how long it took when it ends
+  // (the history later waits with the same key learn from; see src/scaleway/predict.ts)
+  'wait.started',
+  'wait.finished',
   'server.delete.requested',
   'server.deleted',
   'volume.delete.requested',

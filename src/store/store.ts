@@ -5,7 +5,7 @@ import { hostname } from 'node:os';
 import type { PhaseName } from '../../machines/phases.js';
 import { isPhaseName } from '../../machines/phases.js';
 import { openDatabase, type Db } from './db.js';
-import type { BuildEvent, BuildStatus, EventType, NewEvent, OnError } from './events.js';
+import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent, OnError } from './events.js';
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 
 export interface NewBuild {
@@ -317,6 +317,52 @@ export class EventStore {
   lastEvent(buildId: string, type: EventType): BuildEvent | undefined {
     const row = this.db.prepare('SELECT * FROM events WHERE build_id = ? AND type = ? ORDER BY seq DESC LIMIT 1').get(buildId, type) as EventRow | undefined;
     return row ? toEvent(row) : undefined;
+  }
+
+  /**
+   * The data of the latest `limit` `wait.finished` events of all builds, oldest first: the history
+   * wait predictions learn from (one query on a partial index).
+   */
+  waitHistory(limit = 1_000): EventData[] {
+    const rows = this.db
+      .prepare("SELECT data FROM events INDEXED BY events_wait_finished WHERE type = 'wait.finished' ORDER BY rowid DESC LIMIT ?")
+      .all(limit) as { data: string }[];
+    return rows.reverse().map((r) => JSON.parse(r.data) as EventData);
+  }
+
+  /**
+   * How long each phase took in other builds of the same template and builder, among the latest
+   * `scan` finished phases of the store (bounded work however large the store): the history
+   * `kiln show` sets a build's phases against.
+   */
+  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 2_000): { phase: string; provisionerIndex?: number; durationMs: number }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT e.phase AS phase, json_extract(e.data, '$.provisionerIndex') AS provisionerIndex, json_extract(e.data, '$.durationMs') AS durationMs
+         FROM (SELECT build_id, phase, data FROM events INDEXED BY events_phase_succeeded WHERE type = 'phase.succeeded' ORDER BY rowid DESC LIMIT ?) e
+         JOIN builds b ON b.id = e.build_id
+         WHERE b.template_hash = ? AND b.builder_name = ? AND b.id <> ? AND json_extract(e.data, '$.durationMs') IS NOT NULL`,
+      )
+      .all(scan, of.templateHash, of.builderName, of.excludeBuildId) as { phase: string; provisionerIndex: number | null; durationMs: number }[];
+    return rows.map((r) => ({ phase: r.phase, ...(r.provisionerIndex !== null ? { provisionerIndex: r.provisionerIndex } : {}), durationMs: r.durationMs }));
+  }
+
+  /** A cached answer under `key` that has not expired at `now`, or undefined. */
+  cached<T>(key: string, now: number = Date.now()): T | undefined {
+    const row = this.db.prepare('SELECT value FROM api_cache WHERE key = ? AND expires_at > ?').get(key, now) as { value: string } | undefined;
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  /** Keeps `value` under `key` until `ttlMs` from `now`. */
+  cache(key: string, value: unknown, ttlMs: number, now: number = Date.now()): void {
+    this.db
+      .prepare('INSERT INTO api_cache (key, value, fetched_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at')
+      .run(key, JSON.stringify(value), now, now + ttlMs);
+  }
+
+  /** Forgets the cached answer under `key` (it proved wrong). */
+  uncache(key: string): void {
+    this.db.prepare('DELETE FROM api_cache WHERE key = ?').run(key);
   }
 
   /**

@@ -75,3 +75,45 @@ test('json: every event of a tracked build as one object, with snake_case keys',
   assert.equal(objects.length, story().length);
   assert.deepEqual(Object.keys(objects[0]!), ['build_id', 'seq', 'at', 'type', 'phase', 'attempt', 'data']);
 });
+
+test('terminal: a wait with history shows its time against the usual one, with a bar; done, the usual time stays', () => {
+  const out = new Capture();
+  const r = createRenderer('tty', out as unknown as NodeJS.WritableStream);
+  r.track('b-1', 'scaleway', ['server.wait_running', 'server.wait_stopped']);
+  const now = Date.now();
+  const at = (ms: number) => new Date(now + ms).toISOString();
+  const key = { wait: 'server.boot', zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
+  r.onEvent({ ...ev('phase.started', 'server.wait_running'), at: at(-6_000) });
+  // The boot started 100 ms before the wait (the poweron's answer): the wait's clock counts from it.
+  r.onEvent({ ...ev('wait.started', 'server.wait_running', { key, what: 'server s-1', elapsedMs: 100, expectedMs: 8_000, spreadMs: 2_000, samples: 5 }), at: at(-6_000) });
+  r.onEvent(ev('phase.started', 'server.wait_stopped')); // a wait without history: no bar
+  const running = out.text.slice(out.text.lastIndexOf('build b-1'));
+  assert.match(running, /server\.wait_running\s+6\.\ds\s+6\.\ds of ~8\.0s ███████░░░/);
+  assert.doesNotMatch(running.split('\n').find((l) => l.includes('server.wait_stopped'))!, /of ~/);
+  r.onEvent({ ...ev('phase.succeeded', 'server.wait_running'), at: at(4_000) });
+  r.close();
+  const done = out.text.slice(out.text.lastIndexOf('build b-1'));
+  assert.match(done, /✓ server\.wait_running\s+10\.0s\s+10\.1s, usually ~8\.0s \(slow\)/);
+});
+
+test('plain and json: a wait says what it expects, and the JSON event carries the prediction', () => {
+  const key = { wait: 'image', zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
+  const events = [
+    ev('wait.started', 'image.wait', { key, what: 'image i-1 to be available', elapsedMs: 3, expectedMs: 3_000, spreadMs: 500, samples: 4 }),
+    ev('wait.finished', 'image.wait', { key, durationMs: 3_100, lastMissMs: 2_900, whole: true, looks: 3, expectedMs: 3_000, spreadMs: 500 }),
+  ];
+  const plain = new Capture();
+  const p = createRenderer('plain', plain);
+  p.track('b-1', 'scaleway');
+  for (const e of events) p.onEvent(e);
+  assert.match(plain.text, /Waiting for image i-1 to be available \(usually ~3\.0s \(2\.5s–3\.5s\), from 4 past waits\)/);
+  assert.match(plain.text, /Waited 3\.1s \(expected ~3\.0s \(2\.5s–3\.5s\)\), 3 checks of its state/);
+  const json = new Capture();
+  const j = createRenderer('json', json);
+  j.track('b-1', 'scaleway');
+  for (const e of events) j.onEvent(e);
+  const first = JSON.parse(json.text.split('\n')[0]!) as { type: string; data: Record<string, unknown> };
+  assert.equal(first.type, 'wait.started');
+  assert.deepEqual([first.data.expectedMs, first.data.spreadMs, first.data.samples], [3_000, 500, 4]);
+  assert.deepEqual(first.data.key, key);
+});

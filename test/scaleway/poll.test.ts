@@ -2,7 +2,7 @@
 // bounded by the phase deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError } from '../../src/scaleway/index.js';
+import { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError } from '../../src/scaleway/index.js';
 
 test('a young wait polls at the floor delay', () => {
   assert.equal(pollDelay(0), POLL_SCHEDULE.minMs);
@@ -60,4 +60,74 @@ test('pollUntil stops when its signal aborts', async () => {
   const waiting = pollUntil(async () => undefined, { signal: controller.signal, deadlineAt: null, what: 'x', schedule: { minMs: 60_000 } });
   controller.abort(new Error('interrupted'));
   await assert.rejects(waiting, /interrupted/);
+});
+
+// ---- with a prediction learnt from past waits -------------------------------------------------
+
+const boot = { expectedMs: 8_000, spreadMs: 2_000, samples: 5 };
+
+test('with a prediction, nothing is looked at before the expected window opens', () => {
+  assert.equal(firstPollDelay(0, boot), 6_000);
+  assert.equal(firstPollDelay(2_500, boot), 3_500, 'a wait that starts after its action counts from the action');
+  assert.equal(firstPollDelay(7_000, boot), 0, 'inside the window: look at once');
+  assert.equal(firstPollDelay(0), 0, 'without a prediction: look at once, as always');
+  assert.equal(pollDelay(1_000, {}, boot), 5_000);
+});
+
+test('inside the window the looks are dense; past it the wait backs off as without a prediction', () => {
+  assert.equal(pollDelay(6_000, {}, boot), 250, 'a tenth of the spread, at least the floor');
+  assert.equal(pollDelay(9_900, {}, boot), 250);
+  assert.equal(pollDelay(10_001, {}, boot), pollDelay(10_001), 'late: the plain schedule');
+  assert.equal(pollDelay(3_600_000, {}, boot), POLL_SCHEDULE.maxMs);
+  const snapshot = { expectedMs: 3_600_000, spreadMs: 600_000, samples: 4 };
+  assert.equal(pollDelay(3_000_000, {}, snapshot), POLL_SCHEDULE.maxMs, 'a wide window still looks at least every maxMs');
+});
+
+test('a predicted 8 s boot costs far fewer looks, and is noticed no later than the plain schedule may notice it', () => {
+  const looks = (changeAt: number, prediction?: typeof boot) => {
+    let t = firstPollDelay(0, prediction);
+    let n = 0;
+    for (;;) {
+      n++;
+      if (t >= changeAt) return { n, lagMs: t - changeAt };
+      t += pollDelay(t, {}, prediction);
+    }
+  };
+  for (const changeAt of [6_100, 8_000, 9_900]) {
+    const plain = looks(changeAt);
+    const predicted = looks(changeAt, boot);
+    assert.ok(predicted.n * 2 <= plain.n, `boot at ${changeAt}: ${predicted.n} looks vs ${plain.n}`);
+    // The plain schedule notices a change at t up to pollDelay(t) late; the predicted one a window step.
+    assert.ok(predicted.lagMs <= Math.min(250, pollDelay(changeAt)), `boot at ${changeAt}: noticed ${predicted.lagMs} ms late`);
+  }
+  // A boot far slower than ever seen still ends the wait: the looks go on past the window.
+  assert.ok(looks(30_000, boot).n < looks(30_000).n);
+});
+
+test('pollUntil with a prediction sleeps to the window, then polls until the answer', async () => {
+  const lookedAt: number[] = [];
+  const started = Date.now();
+  const value = await pollUntil(
+    async () => {
+      lookedAt.push(Date.now() - started);
+      return lookedAt.length === 3 ? 'ready' : undefined;
+    },
+    { signal: new AbortController().signal, deadlineAt: null, what: 'the test', prediction: { expectedMs: 120, spreadMs: 40, samples: 3 }, schedule: { minMs: 1 } },
+  );
+  assert.equal(value, 'ready');
+  assert.ok(lookedAt[0]! >= 75, `first look after ${lookedAt[0]} ms, before the window opened at 80 ms`);
+});
+
+test('pollUntil with a prediction beyond the deadline still looks once before giving up', async () => {
+  let looks = 0;
+  await assert.rejects(
+    pollUntil(async () => void looks++, {
+      signal: new AbortController().signal,
+      deadlineAt: Date.now() + 30,
+      what: 'image i-1 to be available',
+      prediction: { expectedMs: 600_000, spreadMs: 60_000, samples: 3 },
+    }),
+    (error: unknown) => error instanceof WaitTimeoutError && /image i-1/.test(error.message),
+  );
+  assert.equal(looks, 1);
 });

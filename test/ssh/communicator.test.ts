@@ -94,6 +94,14 @@ for (const kind of targets) {
       assert.ok(readFileSync(back).equals(data));
     });
 
+    test('an upload can set the remote file\'s mode (a script made executable without a chmod command)', async () => {
+      const local = join(localDir, 'not-executable.sh');
+      writeFileSync(local, '#!/bin/sh\necho ran\n', { mode: 0o644 });
+      const remote = `${remoteDir}/modes/script.sh`;
+      await comm.upload(local, remote, { mode: 0o755 });
+      assert.deepEqual(await run(comm, `stat -c %a '${remote}' && '${remote}'`), ['755', 'ran']);
+    });
+
     test('a directory uploads recursively with its modes, and downloads back with them', async () => {
       const tree = join(localDir, 'tree');
       mkdirSync(join(tree, 'private'), { recursive: true });

@@ -207,3 +207,48 @@ test('the migrations runner applies new files in order, each once, and rolls a f
   assert.deepEqual(db.prepare("SELECT name FROM sqlite_master WHERE name = 'c'").all(), []);
   assert.deepEqual((db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name), ['0001_a.sql', '0002_b.sql']);
 });
+
+test('waitHistory reads the recent wait.finished events of every build, oldest first, and nothing else', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  for (const id of ['b-1', 'b-2']) {
+    store.createBuild(build(id), { type: 'build.started' });
+    store.append(id, { type: 'provision.output', phase: 'provision', attempt: 1, data: { index: 0, lines: [] } });
+    store.append(id, { type: 'wait.finished', phase: 'server.wait_running', attempt: 1, data: { durationMs: id === 'b-1' ? 1 : 2 } });
+    store.append(id, { type: 'wait.finished', phase: 'image.wait', attempt: 1, data: { durationMs: id === 'b-1' ? 3 : 4 } });
+  }
+  assert.deepEqual(store.waitHistory().map((d) => d.durationMs), [1, 3, 2, 4]);
+  assert.deepEqual(store.waitHistory(2).map((d) => d.durationMs), [2, 4], 'the most recent ones');
+});
+
+test('the answer cache returns a value until it expires, and forgets on demand', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  store.cache('api fr-par-1 products/servers', { 'DEV1-S': { arch: 'x86_64' } }, 1_000, 10_000);
+  assert.deepEqual(store.cached('api fr-par-1 products/servers', 10_500), { 'DEV1-S': { arch: 'x86_64' } });
+  assert.equal(store.cached('api fr-par-1 products/servers', 11_000), undefined, 'expired');
+  assert.equal(store.cached('api nl-ams-1 products/servers', 10_500), undefined);
+  store.cache('api fr-par-1 products/servers', { 'GP1-S': {} }, 1_000, 20_000);
+  assert.deepEqual(store.cached('api fr-par-1 products/servers', 20_001), { 'GP1-S': {} }, 'a newer answer replaces the old one');
+  store.uncache('api fr-par-1 products/servers');
+  assert.equal(store.cached('api fr-par-1 products/servers', 20_001), undefined);
+});
+
+test('phaseHistory: how long each phase took in other builds of the same template and builder', (t) => {
+  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
+  t.after(() => store.close());
+  const builds = { mine: build('b-mine'), same: build('b-same'), other: { ...build('b-other'), templateHash: 'sha256:other' } };
+  for (const b of Object.values(builds)) {
+    store.createBuild(b, { type: 'build.started' });
+    store.append(b.id, { type: 'phase.succeeded', phase: 'prepare', attempt: 1, data: { durationMs: b.id.length } });
+    store.append(b.id, { type: 'phase.succeeded', phase: 'provision', attempt: 1, data: { provisionerIndex: 1, durationMs: 700 } });
+    store.append(b.id, { type: 'phase.succeeded', phase: 'ssh.connect', attempt: 1, data: {} });
+  }
+  assert.deepEqual(
+    store.phaseHistory({ templateHash: 'sha256:abc', builderName: 'scaleway', excludeBuildId: 'b-mine' }).sort((a, b) => a.durationMs - b.durationMs),
+    [
+      { phase: 'prepare', durationMs: 'b-same'.length },
+      { phase: 'provision', provisionerIndex: 1, durationMs: 700 },
+    ],
+  );
+});

@@ -93,6 +93,10 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Image ${s(d.imageId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
     case 'image.available':
       return `Image ${s(d.imageId)} is available`;
+    case 'wait.started':
+      return `Waiting for ${s(d.what)}${typeof d.expectedMs === 'number' ? ` (usually ${describeExpected(d)}, from ${s(d.samples)} past waits)` : ''}`;
+    case 'wait.finished':
+      return `Waited ${formatDuration(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}, ${s(d.looks)} check${d.looks === 1 ? '' : 's'} of its state`;
     case 'server.delete.requested':
       return `Deleting server ${s(d.serverId)}`;
     case 'server.deleted':
@@ -116,6 +120,13 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'provision.output':
       return null;
   }
+}
+
+/** A wait's prediction, for people: "~8.0s (6.0s–10.0s)". */
+export function describeExpected(d: Record<string, unknown>): string {
+  const expected = Number(d.expectedMs);
+  const spread = Number(d.spreadMs) || 0;
+  return `~${formatDuration(expected)} (${formatDuration(Math.max(0, expected - spread))}–${formatDuration(expected + spread)})`;
 }
 
 /** The output lines of a `provision.output` event. */

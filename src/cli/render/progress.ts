@@ -88,6 +88,8 @@ interface PhaseRow {
   endedAt?: number;
   attempt: number;
   note?: string;
+  /** A wait with history: when its change started and how long it usually takes. */
+  expected?: { startedAt: number; ms: number; spreadMs: number };
 }
 
 interface TrackedBuild {
@@ -197,6 +199,13 @@ class TtyRenderer implements ProgressRenderer {
         log.push(`${b.name}: ${describeEvent(e)}`);
         break;
       }
+      case 'wait.started': {
+        const r = e.phase && b.rows.find((x) => x.phase === e.phase);
+        if (r && typeof d.expectedMs === 'number') {
+          r.expected = { startedAt: now - (Number(d.elapsedMs) || 0), ms: d.expectedMs, spreadMs: Number(d.spreadMs) || 0 };
+        }
+        break;
+      }
       case 'provision.output':
         for (const o of outputLines(e)) log.push(`    ${b.name}: ${o.line}`);
         break;
@@ -224,9 +233,10 @@ class TtyRenderer implements ProgressRenderer {
       for (const r of b.rows) {
         const icon = r.status === 'running' ? spin : ICON[r.status];
         const elapsed = r.startedAt !== undefined ? formatDuration((r.endedAt ?? now) - r.startedAt) : '';
+        const expected = r.expected ? `  ${waitProgress((r.endedAt ?? now) - r.expected.startedAt, r.expected, r.status === 'running')}` : '';
         const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
         const note = r.note ? `  ${r.note}` : '';
-        const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${attempt}${note}`;
+        const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${expected}${attempt}${note}`;
         const width = this.out.columns || 100;
         const clipped = text.length > width - 1 ? text.slice(0, width - 2) + '…' : text;
         lines.push(r.status === 'pending' ? `\x1b[2m${clipped}\x1b[0m` : r.status === 'failed' ? `\x1b[31m${clipped}\x1b[0m` : clipped);
@@ -254,6 +264,20 @@ class TtyRenderer implements ProgressRenderer {
     this.redraw(this.held);
     this.held = [];
   }
+}
+
+const BAR_CELLS = 10;
+
+/**
+ * A wait against its prediction: "6.1s of ~8.0s ███████░░░" while it runs, "7.9s, usually ~8.0s"
+ * once done; past the predicted window it says so, since that is when a wait is worth a look.
+ */
+export function waitProgress(waitedMs: number, expected: { ms: number; spreadMs: number }, running: boolean): string {
+  const late = waitedMs > expected.ms + expected.spreadMs;
+  if (!running) return `${formatDuration(waitedMs)}, usually ~${formatDuration(expected.ms)}${late ? ' (slow)' : ''}`;
+  const filled = Math.min(BAR_CELLS, Math.floor((BAR_CELLS * waitedMs) / Math.max(1, expected.ms)));
+  const bar = '█'.repeat(filled) + '░'.repeat(BAR_CELLS - filled);
+  return `${formatDuration(waitedMs)} of ~${formatDuration(expected.ms)} ${bar}${late ? ' later than usual' : ''}`;
 }
 
 /** The end-of-build lines, as Packer prints them. */

@@ -1,5 +1,6 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
+import { durationWindow } from '../../scaleway/predict.js';
 import { EventStore, resolveDbPath, type BuildEvent, type BuildRecord } from '../../store/index.js';
 import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from '../render/describe.js';
 import { eventJson } from '../render/progress.js';
@@ -23,6 +24,9 @@ export interface TimelineEntry {
   attempts?: number;
   status: string;
   errors: string[];
+  /** How long the phase usually takes (± spread): a wait's prediction, else other builds of the template; none without history. */
+  typicalMs?: number;
+  typicalSpreadMs?: number;
 }
 
 export interface ResourceFate {
@@ -35,8 +39,18 @@ export interface ResourceFate {
 
 const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted', 'build.cleaned']);
 
-/** Folds a build's events into its timeline. */
-export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
+/** How long a phase took in another build of the same template (EventStore.phaseHistory). */
+export interface PastPhase {
+  phase: string;
+  provisionerIndex?: number;
+  durationMs: number;
+}
+
+/**
+ * Folds a build's events into its timeline. Each phase gets its usual duration: a wait's from the
+ * prediction it ran with, any other phase's from `past` (other builds of the same template).
+ */
+export function timeline(events: readonly BuildEvent[], past: readonly PastPhase[] = []): TimelineEntry[] {
   const out: TimelineEntry[] = [];
   let open: TimelineEntry | undefined;
   let ended = true;
@@ -74,6 +88,12 @@ export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
       case 'phase.retrying':
         open?.errors.push(`attempt ${e.attempt}: ${describeError(d.error)}`);
         break;
+      case 'wait.started':
+        if (open && open.status === 'running' && typeof d.expectedMs === 'number') {
+          open.typicalMs = d.expectedMs;
+          open.typicalSpreadMs = Number(d.spreadMs) || 0;
+        }
+        break;
       case 'phase.succeeded':
         closeOpen(e.at, 'succeeded');
         break;
@@ -90,6 +110,11 @@ export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
           out.push({ kind: 'build', name: e.type.slice('build.'.length), startedAt: e.at, status: describeEvent(e) ?? '', errors: [] });
         }
     }
+  }
+  for (const entry of out) {
+    if (entry.kind !== 'phase' || entry.typicalMs !== undefined) continue;
+    const usual = durationWindow(past.filter((p) => p.phase === entry.name && p.provisionerIndex === entry.provisionerIndex).map((p) => p.durationMs));
+    if (usual) [entry.typicalMs, entry.typicalSpreadMs] = [usual.expectedMs, usual.spreadMs];
   }
   return out;
 }
@@ -120,7 +145,8 @@ export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
   return [...out.values()];
 }
 
-function human(build: BuildRecord, events: BuildEvent[]): string {
+/** `kiln show` for people. */
+export function human(build: BuildRecord, events: BuildEvent[], past: readonly PastPhase[] = []): string {
   const lines: string[] = [];
   lines.push(`Build ${build.id}  ${displayStatus(build)}${build.phase ? ` (phase ${build.phase})` : ''}`);
   lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
@@ -128,14 +154,19 @@ function human(build: BuildRecord, events: BuildEvent[]): string {
   lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
   if (build.lease && build.lease.expiresAt > Date.now()) lines.push(`  running in process ${build.lease.pid} on ${build.lease.host}`);
   lines.push('', 'Timeline');
-  const rows = timeline(events).map((t) => [
-    t.startedAt.slice(11, 19),
-    t.kind === 'phase' ? `${t.name}${t.provisionerIndex !== undefined ? ` #${t.provisionerIndex}` : ''}` : `[${t.name}]`,
-    t.durationMs !== undefined ? formatDuration(t.durationMs) : '',
-    t.attempts !== undefined ? String(t.attempts) : '',
-    t.kind === 'phase' ? [t.status, ...t.errors].join('; ') : t.status,
-  ]);
-  lines.push(formatTable(['AT', 'PHASE', 'TOOK', 'ATTEMPTS', 'RESULT'], rows).trimEnd().replace(/^/gm, '  '));
+  const rows = timeline(events, past).map((t) => {
+    // A phase slower than its usual window stands out.
+    const slow = t.typicalMs !== undefined && t.durationMs !== undefined && t.durationMs > t.typicalMs + (t.typicalSpreadMs ?? 0);
+    return [
+      t.startedAt.slice(11, 19),
+      t.kind === 'phase' ? `${t.name}${t.provisionerIndex !== undefined ? ` #${t.provisionerIndex}` : ''}` : `[${t.name}]`,
+      t.durationMs !== undefined ? formatDuration(t.durationMs) : '',
+      t.typicalMs !== undefined ? `~${formatDuration(t.typicalMs)}` : '',
+      t.attempts !== undefined ? String(t.attempts) : '',
+      t.kind === 'phase' ? [t.status + (slow ? ' (slower than usual)' : ''), ...t.errors].join('; ') : t.status,
+    ];
+  });
+  lines.push(formatTable(['AT', 'PHASE', 'TOOK', 'USUALLY', 'ATTEMPTS', 'RESULT'], rows).trimEnd().replace(/^/gm, '  '));
   const fates = resourceFates(events);
   lines.push('', 'Resources');
   if (fates.length === 0) lines.push('  none created');
@@ -168,16 +199,17 @@ export function runShowCommand(argv: ShowArgs): number {
       return 2;
     }
     const events = store.events(build.id);
+    const past = store.phaseHistory({ templateHash: build.templateHash, builderName: build.builderName, excludeBuildId: build.id });
     if (argv.json) {
       const body: Record<string, unknown> = {
         build: { ...lsJson(build), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
-        timeline: timeline(events),
+        timeline: timeline(events, past),
         resources: resourceFates(events),
       };
       if (argv.events) body.events = events.map(eventJson);
       process.stdout.write(JSON.stringify(body) + '\n');
     } else {
-      process.stdout.write(argv.events ? rawEvents(events) : human(build, events));
+      process.stdout.write(argv.events ? rawEvents(events) : human(build, events, past));
     }
     return 0;
   } finally {

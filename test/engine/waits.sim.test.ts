@@ -1,0 +1,113 @@
+// Waits that learn from the event log (issue 14): after a few builds of the same kind, a build's
+// waits carry a prediction, look for the change only around when it is due, and the build makes
+// fewer API calls; prepare's catalogue and label look-ups come from the store's cache.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { MIN_SAMPLES } from '../../src/scaleway/index.js';
+import type { BuildEvent } from '../../src/store/index.js';
+import { startHarness, template } from './harness.js';
+
+const LATENCY = { boot: 600, stop: 400, snapshot: 300, image: 400 };
+
+const diff = (after: Record<string, number>, before: Record<string, number>) =>
+  Object.fromEntries(Object.entries(after).map(([route, n]) => [route, n - (before[route] ?? 0)]).filter(([, n]) => (n as number) > 0)) as Record<string, number>;
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
+const routeCount = (counts: Record<string, number>, pattern: RegExp) => sum(Object.fromEntries(Object.entries(counts).filter(([r]) => pattern.test(r))));
+
+test('after a few builds of the same kind, the waits are predicted and the build asks the API less', { timeout: 300_000 }, async (t) => {
+  const h = await startHarness({ latency: JSON.stringify(LATENCY) });
+  t.after(() => h.close());
+  const runs: { events: BuildEvent[]; calls: Record<string, number> }[] = [];
+  for (let i = 0; i <= MIN_SAMPLES; i++) {
+    const path = h.template(template({ image_name: `kiln-waits-${i}`, snapshot_name: `kiln-waits-${i}-snap` }, [{ type: 'shell', inline: ['true'] }]));
+    const before = h.sim.requestCounts();
+    const [outcome] = await h.build(path);
+    assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+    runs.push({ events: h.events(outcome!.buildId), calls: diff(h.sim.requestCounts(), before) });
+  }
+  const waits = (events: BuildEvent[], type: 'wait.started' | 'wait.finished') => events.filter((e) => e.type === type);
+
+  // Cold: no prediction; each wait still records its key, so that the history describes itself.
+  const cold = runs[0]!;
+  assert.deepEqual(waits(cold.events, 'wait.started').map((e) => (e.data.key as { wait: string }).wait), ['server.boot', 'server.stop', 'snapshot', 'image']);
+  for (const e of waits(cold.events, 'wait.started')) {
+    assert.equal(e.data.expectedMs, undefined);
+    assert.deepEqual(Object.keys(e.data.key as object).sort(), ['commercialType', 'sizeClass', 'volumeType', 'wait', 'zone']);
+    assert.equal((e.data.key as { commercialType: string }).commercialType, 'DEV1-S');
+  }
+  for (const e of waits(cold.events, 'wait.finished')) assert.equal(e.data.whole, true, JSON.stringify(e.data));
+
+  // Warm: every wait predicted near the simulator's latency, from the MIN_SAMPLES builds before.
+  const warm = runs[MIN_SAMPLES]!;
+  const latencyOf: Record<string, number> = { 'server.boot': LATENCY.boot, 'server.stop': LATENCY.stop, snapshot: LATENCY.snapshot, image: LATENCY.image };
+  const started = waits(warm.events, 'wait.started');
+  assert.equal(started.length, 4);
+  for (const e of started) {
+    const kind = (e.data.key as { wait: string }).wait;
+    assert.equal(e.data.samples, MIN_SAMPLES, kind);
+    const expected = Number(e.data.expectedMs);
+    // Counted from the action's result event (the simulator's clock starts a little earlier, while
+    // it answers), each past wait at the middle of its last miss and its hit.
+    assert.ok(expected >= latencyOf[kind]! * 0.3 && expected <= latencyOf[kind]! + 1_000, `${kind}: expected ${expected} ms for ${latencyOf[kind]} ms`);
+  }
+  const looks = (events: BuildEvent[]) => waits(events, 'wait.finished').reduce((n, e) => n + Number(e.data.looks), 0);
+  assert.ok(looks(warm.events) < looks(cold.events), `warm waits looked ${looks(warm.events)} times, cold ${looks(cold.events)}`);
+  assert.ok(sum(warm.calls) < sum(cold.calls), `warm build: ${sum(warm.calls)} API calls, cold: ${sum(cold.calls)}`);
+
+  // The zone's catalogue and the label's image were asked for once, then taken from the store.
+  assert.equal(routeCount(cold.calls, /products\/servers/), 1);
+  assert.equal(routeCount(cold.calls, /marketplace/), 1);
+  for (const run of runs.slice(1)) {
+    assert.equal(routeCount(run.calls, /products\/servers|marketplace/), 0, JSON.stringify(run.calls));
+    // The name checks stay: every build asks whether its image and snapshot names are taken.
+    assert.equal(routeCount(run.calls, /^GET \/images$|^GET [^ ]*\/images$/), 1, JSON.stringify(run.calls));
+  }
+});
+
+test('a server powered off behind kiln\'s back during provisioning is still stopped, imaged and deleted', { timeout: 120_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  // A shell-local provisioner waits while the test powers the server off through the API: kiln
+  // last saw it running, its poweroff is refused, and the retry asks for the state.
+  const flag = join(h.dir, 'powered-off');
+  const path = h.template(
+    template({ image_name: 'kiln-waits-off', snapshot_name: 'kiln-waits-off-snap' }, [{ type: 'shell-local', inline: [`while [ ! -e '${flag}' ]; do sleep 0.05; done`] }]),
+  );
+  const stopped = new Promise<void>((resolve, reject) => {
+    const unsubscribe = h.store.subscribe((e) => {
+      if (e.type !== 'provisioner.started') return;
+      unsubscribe();
+      const serverId = String(h.store.lastEvent(e.buildId, 'server.created')!.data.serverId);
+      h.client
+        .serverAction(serverId, 'poweroff')
+        .then(() => resolve(), reject)
+        .finally(() => writeFileSync(flag, '')); // the provisioner ends only once the poweroff was sent
+    });
+  });
+  const [outcome] = await h.build(path);
+  await stopped;
+  assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+  const inv = await h.inventory(outcome!.buildId);
+  assert.deepEqual(inv.servers, []);
+  assert.deepEqual(inv.images, [outcome!.artifact!.imageId]);
+  const events = h.events(outcome!.buildId);
+  const retry = events.find((e) => e.type === 'phase.retrying' && e.phase === 'server.stop');
+  assert.match(String((retry?.data.error as { message?: string } | undefined)?.message), /poweroff of server .* was refused/);
+  assert.equal(events.filter((e) => e.type === 'server.poweroff.accepted').length, 0, 'nothing to power off once it was seen stopped');
+  // A wait that did not follow its own action is no sample for later predictions.
+  assert.equal(events.find((e) => e.type === 'wait.finished' && (e.data.key as { wait: string }).wait === 'server.stop')?.data.whole, false);
+});
+
+test('a cached catalogue that lacks the template\'s type is asked again before the type is refused', { timeout: 120_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  h.store.cache(`${h.sim.apiUrl} fr-par-1 products/servers`, { 'GP1-XL': { arch: 'x86_64' } }, 3_600_000);
+  const path = h.template(template({ image_name: 'kiln-waits-stale', snapshot_name: 'kiln-waits-stale-snap' }));
+  const before = h.sim.requestCounts();
+  const [outcome] = await h.build(path);
+  assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+  assert.equal(routeCount(diff(h.sim.requestCounts(), before), /products\/servers/), 1);
+  assert.ok(h.store.cached<Record<string, unknown>>(`${h.sim.apiUrl} fr-par-1 products/servers`)?.['DEV1-S'], 'the fresh catalogue replaced the stale one');
+});
