@@ -65,6 +65,8 @@ export async function createBaseDisk(dir: string, os: DiskOs): Promise<void> {
       '',
     ].join('\n'),
     'etc/kiln-sim-arch': `${os.arch}\n`,
+    // Empty, as in Scaleway's (and most) cloud images: each server gets its own id at first boot.
+    'etc/machine-id': '',
   };
   for (const [name, content] of Object.entries(files)) await fs.writeFile(at(name), content, { mode: 0o644 });
 
