@@ -24,3 +24,15 @@ export { POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, type PollSchedul
 export { normalizeZone } from './zones.js';
 export { pickMarketplaceImage, normalizeLabel, nearbyLabels } from './marketplace.js';
 export type * from './types.js';
+export {
+  getSecurityGroup,
+  getPrivateNetwork,
+  createPrivateNic,
+  getPrivateNic,
+  listPrivateNics,
+  deletePrivateNic,
+  type PrivateNic,
+  type PrivateNicState,
+  type SecurityGroup,
+  type PrivateNetwork,
+} from './network.js';
