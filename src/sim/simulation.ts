@@ -17,6 +17,7 @@ import {
   type MarketplaceOs,
   type Zone,
 } from './catalog.js';
+import { bootCloudInit } from './cloud-init.js';
 import { ApiError, invalidRequest } from './http.js';
 import type { LatencyModel, Transition } from './latency.js';
 import {
@@ -46,6 +47,8 @@ export interface DiskOps {
 export interface SshGatewayLike {
   readonly port: number;
   attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string }): Promise<void>;
+  /** Runs a command inside an attached server, in the background, until it ends or the server stops (cloud-init at boot). */
+  runInServer?(serverId: string, command: string): void;
   detach(serverId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -540,12 +543,14 @@ export class Simulation implements WorldLookup {
         const server = this.data.servers[pending.targetId];
         if (!server || server.state !== 'starting') break;
         await this.initMachineId(server);
+        const runUserData = await this.bootCloudInit(server);
         await this.attachSsh(server);
         if (this.closed || this.data.servers[server.id] !== server || server.state !== 'starting') {
           await this.detachSsh(server.id);
           break;
         }
         this.setState(server, 'running', 'booted');
+        if (runUserData) this.options.gateway.runInServer?.(server.id, 'cloud-init modules --mode final');
         break;
       }
       case 'server.stop':
@@ -672,6 +677,18 @@ export class Simulation implements WorldLookup {
       if (current.trim() === '') await writeFile(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
     } catch (error) {
       this.options.log(`server ${server.id}: writing /etc/machine-id failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** cloud-init's boot: whether the user-data stage must run (once per instance). */
+  private async bootCloudInit(server: ServerRecord): Promise<boolean> {
+    const rootVolumeId = server.volumes['0'];
+    if (!rootVolumeId) return false;
+    try {
+      return await bootCloudInit(this.volumeDiskDir(rootVolumeId), server.id, server.user_data['cloud-init']);
+    } catch (error) {
+      this.options.log(`server ${server.id}: cloud-init could not start: ${(error as Error).message}`);
+      return false;
     }
   }
 

@@ -56,7 +56,10 @@ export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: 
         const status = cloudInitStatus(output);
         if (status === 'done' || status === 'disabled') return `cloud-init ${status}`;
         if (status === 'error') {
-          throw new BuildError(`cloud-init reported an error running the user data. \`cloud-init status --long\` says:\n${output}`);
+          // What the user data printed says more than the status: cloud-init logs it here.
+          const log = await run(communicator, 'tail -n 20 /var/log/cloud-init-output.log', signal);
+          const tail = log.exitCode === 0 && log.output.trim() !== '' ? `\nThe end of /var/log/cloud-init-output.log:\n${log.output}` : '';
+          throw new BuildError(`cloud-init reported an error running the user data. \`cloud-init status --long\` says:\n${output}${tail}`);
         }
         if (status === undefined && exitCode !== 0) {
           throw new BuildError(`\`cloud-init status --long\` failed (exit ${exitCode ?? 'none'}):\n${output}`);
