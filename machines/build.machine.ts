@@ -109,6 +109,7 @@ const INTERRUPTIBLE: ReadonlySet<PhaseName> = new Set<PhaseName>([
   'server.wait_running',
   'ssh.connect',
   'provision',
+  'user_data.wait',
   'server.wait_stopped',
   'snapshot.wait',
   'image.wait',
