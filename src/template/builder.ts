@@ -275,6 +275,9 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     phasePolicy: readPhasePolicy(reader),
     communicator: readCommunicator(reader, ctx, ctx.warnings),
   };
+  if (spec.cleanupMachineRelatedData && spec.communicator.type === 'none') {
+    ctx.warnings.push(`${reader.path('cleanup_machine_related_data')} is ignored with communicator "none": emptying the machine-id files needs SSH`);
+  }
   return problems.count === before ? spec : undefined;
 }
 

@@ -81,3 +81,8 @@ test('an access key that is not a UUID (SCW…) is never taken for an organizati
   assert.equal(builds[0]!.projectId, undefined);
   assert.ok(warnings.some((w) => /no Scaleway project is set/.test(w)));
 });
+
+test('cleanup_machine_related_data with communicator none: a warning that it needs SSH', async () => {
+  const { warnings } = await fixture({ builders: [builder({ communicator: 'none', cleanup_machine_related_data: 'true' })] }).load();
+  assert.ok(warnings.some((w) => /cleanup_machine_related_data is ignored with communicator "none"/.test(w)), warnings.join('\n'));
+});
