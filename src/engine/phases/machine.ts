@@ -32,7 +32,9 @@ export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: 
   const ssh = spec.communicator.type === 'ssh';
   const timeoutMs = spec.userDataTimeoutMs || USER_DATA_WAIT_DEFAULT_MS;
   let started = rt.last('user_data.wait.started');
-  if (!started || (rt.last('user_data.done')?.seq ?? 0) > started.seq) {
+  // Recorded as done (a crash before the phase's own end was recorded): nothing left to wait for.
+  if (started && (rt.last('user_data.done')?.seq ?? 0) > started.seq) return {};
+  if (!started) {
     rt.record(input, 'user_data.wait.started', { mode: ssh ? 'cloud-init' : 'timeout', timeoutMs, until: Date.now() + timeoutMs });
     started = rt.last('user_data.wait.started')!;
   }
