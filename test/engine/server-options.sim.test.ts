@@ -8,6 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { resourceFates } from '../../src/cli/run/show.js';
 import { runGc } from '../../src/gc/index.js';
+import { runKiln } from '../helpers/cli.js';
 import { PROJECT, SECRET, startHarness, template, type Harness } from './harness.js';
 
 const IAM_KEY = '0be0a1b2-c3d4-4e5f-8a6b-7c8d9e0f1a2b';
@@ -48,6 +49,9 @@ test('security_group_id + keep_server: the server is created in the group and st
 
   const fates = resourceFates(h.events(outcome!.buildId));
   assert.deepEqual(fates.filter((f) => f.kind === 'server').map((f) => [f.fate, f.onPurpose]), [['kept', true]]);
+  const show = await runKiln(['show', outcome!.buildId, '--db', h.dbPath]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, new RegExp(`server\\s+${server.id}\\s+kept on purpose \\(keep_server\\)`));
 });
 
 test('an unknown security group stops the build in prepare, before anything is created', { timeout: 60_000 }, async (t) => {
