@@ -111,7 +111,7 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
       ctx.warnings.push(
         current !== undefined
           ? `${reader.path(keys.alias!)} is deprecated and ignored because "${keys.current}" is set`
-          : `${reader.path(keys.alias!)} is deprecated: use "${keys.current}" instead${aliasAdvice(keys.alias!, alias)}`,
+          : `${reader.path(keys.alias!)} is deprecated: use "${keys.current}" instead`,
       );
     }
     if (current !== undefined) return { value: current, origin: reader.path(keys.current), templateKey: keys.current };
@@ -163,6 +163,9 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     ctx.warnings.push(
       `${accessKey.origin} holds a UUID and no project is set: kiln uses it as the organization ID and its default project (${accessKey.value}), as the seed's api_access_key means; set project_id to build in another project`,
     );
+  } else if (accessKey?.templateKey === 'api_access_key' && isUuid(accessKey.value) && !organizationId) {
+    // Packer ≤1.5 used api_access_key for the organization ID; a UUID there is probably one.
+    ctx.warnings.push(`${accessKey.origin} looks like an organization ID, as api_access_key held in old Packer versions: if it is, set "organization_id" to it`);
   } else if (!projectId && !organizationId) {
     ctx.warnings.push(`no Scaleway project is set (${lookedIn('projectId')}): the build will stop in its prepare phase unless you set project_id, SCW_DEFAULT_PROJECT_ID or default_project_id`);
   }
@@ -289,12 +292,6 @@ function readUuid(reader: FieldReader, key: string, what: string, hint: string):
     return undefined;
   }
   return value;
-}
-
-function aliasAdvice(alias: string, value: string): string {
-  // Packer ≤1.5 used api_access_key for the organization ID; a UUID there is probably one.
-  if (alias === 'api_access_key' && isUuid(value)) return ' (this value looks like an organization ID, as api_access_key held in old Packer versions: set "organization_id" (and "project_id") to say so explicitly)';
-  return '';
 }
 
 function describeSecret(value: string): string {
