@@ -8,7 +8,7 @@
 // are data (`phaseDeadlineAt` in context, and each actor gets it as input) because `after`
 // timers do not survive a restart; a retry re-enters states so invokes and timers restart.
 import { assign, fromPromise, setup, type AnyEventObject, type PromiseActorLogic } from 'xstate';
-import { PHASES, type PhaseName } from './phases.js';
+import { OPTIONAL_PHASES, PHASES, type PhaseName } from './phases.js';
 import { retries, type PhasePolicies, type PhasePolicy } from './policy.js';
 
 export type OnErrorMode = 'cleanup' | 'abort' | 'ask';
@@ -43,6 +43,8 @@ export interface BuildMachineInput {
   communicator: 'ssh' | 'none';
   /** The provisioners' own policies (max_retries, timeout), in run order. */
   provisionerPolicies: PhasePolicy[];
+  /** Which of OPTIONAL_PHASES this build runs (default: none). */
+  optionalPhases?: PhaseName[];
   /** Resume: start at this phase (default `prepare`) with what earlier phases recorded. */
   startAt?: PhaseName;
   provisionerIndex?: number;
@@ -55,6 +57,7 @@ export interface BuildContext {
   policies: PhasePolicies;
   communicator: 'ssh' | 'none';
   provisionerPolicies: PhasePolicy[];
+  optionalPhases: PhaseName[];
   startAt: PhaseName;
   phase: PhaseName | null;
   attempt: number;
@@ -106,6 +109,7 @@ const INTERRUPTIBLE: ReadonlySet<PhaseName> = new Set<PhaseName>([
   'server.wait_running',
   'ssh.connect',
   'provision',
+  'user_data.wait',
   'server.wait_stopped',
   'snapshot.wait',
   'image.wait',
@@ -144,7 +148,7 @@ function phaseEnabled(context: BuildContext, phase: PhaseName): boolean {
       // Without SSH only shell-local provisioners can be in the list (the template loader checks).
       return context.provisionerPolicies.length > 0;
     default:
-      return true;
+      return !OPTIONAL_PHASES.includes(phase) || context.optionalPhases.includes(phase);
   }
 }
 
@@ -374,6 +378,7 @@ export function createBuildMachine(options: BuildMachineOptions) {
       policies: input.policies,
       communicator: input.communicator,
       provisionerPolicies: input.provisionerPolicies,
+      optionalPhases: input.optionalPhases ?? [],
       startAt: input.startAt ?? 'prepare',
       phase: null,
       attempt: 0,

@@ -7,8 +7,11 @@ export const PHASES = [
   'server.create',
   'server.start',
   'server.wait_running',
+  'network.attach',
   'ssh.connect',
   'provision',
+  'user_data.wait',
+  'machine.cleanup',
   'server.stop',
   'server.wait_stopped',
   'snapshot.create',
@@ -23,3 +26,7 @@ export type PhaseName = (typeof PHASES)[number];
 export function isPhaseName(value: string): value is PhaseName {
   return (PHASES as readonly string[]).includes(value);
 }
+
+/** Phases that run only when the template asks for what they do (private_network_ids, user data,
+ * cleanup_machine_related_data); the engine says which (`optionalPhases` of the machine's input). */
+export const OPTIONAL_PHASES: readonly PhaseName[] = ['network.attach', 'user_data.wait', 'machine.cleanup'];

@@ -30,6 +30,9 @@ export type PhasePolicies = Record<PhaseName, PhasePolicy>;
 
 const SECOND = 1000;
 const MINUTE = 60 * SECOND;
+/** How long kiln waits for cloud-init when user data is set and user_data_timeout is not (or 0). */
+export const USER_DATA_WAIT_DEFAULT_MS = 10 * MINUTE;
+
 const apiBackoff: Backoff = { initialMs: 1 * SECOND, factor: 2, maxMs: 30 * SECOND, jitter: 0.2 };
 
 const p = (attempts: number, attemptTimeoutMs: number, phaseTimeoutMs: number, retryOn: RetryOn = 'retryable'): PhasePolicy => ({
@@ -51,8 +54,12 @@ export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   'server.create': p(4, 2 * MINUTE, 10 * MINUTE),
   'server.start': p(4, 1 * MINUTE, 5 * MINUTE),
   'server.wait_running': p(3, 0, 10 * MINUTE),
+  'network.attach': p(3, 0, 10 * MINUTE),
   'ssh.connect': p(1, 0, 5 * MINUTE),
   provision: p(1, 0, 0, 'any'),
+  // Bounded by user_data_timeout (see resolvePhasePolicies); the actor's own wait ends first.
+  'user_data.wait': p(3, 0, USER_DATA_WAIT_DEFAULT_MS + 2 * MINUTE),
+  'machine.cleanup': p(3, 1 * MINUTE, 5 * MINUTE),
   'server.stop': p(4, 1 * MINUTE, 5 * MINUTE),
   'server.wait_stopped': p(3, 0, 10 * MINUTE),
   'snapshot.create': p(4, 2 * MINUTE, 10 * MINUTE),
@@ -78,7 +85,7 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
 }
 
 /** The policy table for one build: defaults, then the template's timeouts, then `kiln_phase_policy`. */
-export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePolicy' | 'communicator'>): PhasePolicies {
+export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePolicy' | 'communicator'> & Partial<Pick<BuildSpec, 'userDataTimeoutMs'>>): PhasePolicies {
   const t = spec.timeouts;
   const withPhaseTimeout = (phase: PhaseName, ms: number | undefined): PhasePolicy =>
     ms && ms > 0 ? { ...DEFAULT_PHASE_POLICIES[phase], phaseTimeoutMs: ms } : DEFAULT_PHASE_POLICIES[phase];
@@ -92,6 +99,7 @@ export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePo
     'server.wait_stopped': withPhaseTimeout('server.wait_stopped', t.serverShutdownMs),
     'snapshot.wait': withPhaseTimeout('snapshot.wait', t.snapshotCreationMs),
     'image.wait': withPhaseTimeout('image.wait', t.imageCreationMs),
+    'user_data.wait': withPhaseTimeout('user_data.wait', (spec.userDataTimeoutMs || USER_DATA_WAIT_DEFAULT_MS) + 2 * MINUTE),
   };
   for (const phase of Object.keys(spec.phasePolicy) as PhaseName[]) {
     table[phase] = applyOverride(table[phase], spec.phasePolicy[phase]);

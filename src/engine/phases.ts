@@ -23,11 +23,14 @@ import {
 } from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
+import { publicKeyOf } from '../ssh/keys.js';
 import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { crashAfterCall } from './crash.js';
 import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
+import { machineCleanup, userDataWait } from './phases/machine.js';
+import { checkNetworkSettings, deletePrivateNics, networkAttach } from './phases/network.js';
 import { buildTag, createdBy, resourceTags } from './tags.js';
 
 export interface EngineDeps {
@@ -51,7 +54,7 @@ export class BuildError extends Error {
 }
 
 /** Retryable by the phase policy. */
-class TransientBuildError extends Error {
+export class TransientBuildError extends Error {
   override name = 'TransientError';
   readonly retryable = true;
 }
@@ -135,7 +138,7 @@ export function scrubSecrets<T>(value: T, secrets: readonly string[]): T {
 export const CREATE_SETTLE_MS = 5_000;
 
 /** Looks a possibly-created resource up by its tags until the create can no longer land. */
-async function reconcile<T>(rt: PhaseRuntime, intent: EventType, find: () => Promise<T | undefined>, signal: AbortSignal): Promise<T | undefined> {
+export async function reconcile<T>(rt: PhaseRuntime, intent: EventType, find: () => Promise<T | undefined>, signal: AbortSignal): Promise<T | undefined> {
   const intentAt = Date.parse(rt.last(intent)?.at ?? '') || 0;
   const settledAt = intentAt + CREATE_SETTLE_MS;
   const startedAt = Date.now();
@@ -215,7 +218,7 @@ function volumeIdsOf(server: Server): string[] {
     .map((k) => server.volumes[k]!.id);
 }
 
-async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: string, signal: AbortSignal): Promise<Server> {
+export async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: string, signal: AbortSignal): Promise<Server> {
   try {
     return await rt.deps.client.getServer(id, { signal });
   } catch (error) {
@@ -230,7 +233,7 @@ async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: strin
   }
 }
 
-function requireFact(facts: BuildFacts, key: string, phase: PhaseName): string {
+export function requireFact(facts: BuildFacts, key: string, phase: PhaseName): string {
   const value = str(facts[key]);
   if (!value) throw new BuildError(`internal: phase ${phase} needs "${key}" from an earlier phase, but the build has none`);
   return value;
@@ -270,6 +273,8 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     ? undefined
     : Promise.all([client.listImages({ name: spec.imageName }, { signal }), client.listSnapshots({ name: spec.snapshotName }, { signal })]);
   nameChecks?.catch(() => undefined); // awaited below; a check failing first must not leave it unhandled
+  const networkChecks = checkNetworkSettings(rt, signal);
+  networkChecks.catch(() => undefined); // likewise
   // The zone's catalogue rarely changes: cached for a while, asked again before refusing a type.
   const catalogueKey = cacheKey(rt, 'products/servers');
   let { value: types, cached } = await cachedAnswer(rt, catalogueKey, () => client.listServerTypes({ signal }));
@@ -302,6 +307,7 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     sourceImageId = resolved.id;
     arch = resolved.arch;
   }
+  await networkChecks;
   if (nameChecks) {
     // Packer refuses to build over an existing image or snapshot of the same name.
     const [imagesNamed, snapshotsNamed] = await nameChecks;
@@ -323,8 +329,10 @@ async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFacts> {
   const { spec, stateDir, buildId } = rt.deps;
   if (spec.communicator.type !== 'ssh') return {};
   if (spec.communicator.privateKeyFile) {
-    // The user's own key: read at connect time, never copied.
-    return { keySource: 'file' };
+    // The user's own key: read at connect time, never copied. Its public half goes in the
+    // AUTHORIZED_KEY tag, as a temporary key's does, so the server lets it in.
+    const publicKey = publicKeyOf(readFileSync(spec.communicator.privateKeyFile, 'utf8'));
+    return { keySource: 'file', ...(publicKey ? { authorizedKeyTag: authorizedKeyTag(publicKey) } : {}) };
   }
   const { pair, created } = loadOrCreateKeyPair(stateDir, buildId);
   if (created) rt.record(input, 'key.created', { publicKey: pair.publicKey });
@@ -364,6 +372,8 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
           ...(spec.bootType === 'bootscript' && spec.bootscript ? { bootscript: spec.bootscript } : {}),
           tags: keyTag ? [...tags, keyTag] : tags,
           dynamic_ip_required: true,
+          ...(spec.securityGroupId ? { security_group: spec.securityGroupId } : {}),
+          ...(spec.adminPasswordEncryptionSshKeyId ? { admin_password_encryption_ssh_key_id: spec.adminPasswordEncryptionSshKeyId } : {}),
         },
         { signal },
       );
@@ -468,7 +478,7 @@ async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: Ab
 }
 
 /** Connects (or reuses the connection) to the build's server. */
-async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, deadlineAt: number | null): Promise<Communicator> {
+export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, deadlineAt: number | null): Promise<Communicator> {
   if (rt.communicator) return rt.communicator;
   const { spec, stateDir, buildId, sshPortOverride } = rt.deps;
   if (spec.communicator.type !== 'ssh') throw new BuildError('internal: no SSH communicator configured');
@@ -804,7 +814,13 @@ async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     input.reason,
     spec.removeVolume,
   );
+  // keep_server: after success the server stays with its volumes and NICs, recorded as kept.
+  const keep = input.reason === 'success' && spec.keepServer && resources.server !== undefined && !resources.server.deleted;
+  if (keep && !resources.server!.kept) rt.record(input, 'server.kept', { serverId: resources.server!.id, volumeIds: (resources.volumes ?? []).filter((v) => !v.deleted).map((v) => v.id) });
+  const serverStep = steps.find((step) => step.kind === 'server');
+  if (serverStep && !keep) await deletePrivateNics(rt, input, serverStep.id, signal);
   for (const step of steps) {
+    if (keep && (step.kind === 'server' || step.kind === 'volume')) continue;
     if (step.kind === 'image') await deleteTracked(rt, input, 'image', step.id, () => client.deleteImage(step.id, { signal }));
     else if (step.kind === 'snapshot') await deleteTracked(rt, input, 'snapshot', step.id, () => client.deleteSnapshot(step.id, { signal }));
     else if (step.kind === 'server') await deleteServer(rt, input, step.id, signal);
@@ -825,8 +841,11 @@ const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
   'server.create': serverCreate,
   'server.start': serverStart,
   'server.wait_running': serverWaitRunning,
+  'network.attach': networkAttach,
   'ssh.connect': sshConnect,
   provision,
+  'user_data.wait': userDataWait,
+  'machine.cleanup': machineCleanup,
   'server.stop': serverStop,
   'server.wait_stopped': serverWaitStopped,
   'snapshot.create': snapshotCreate,

@@ -10,10 +10,14 @@
 //   anew; deleted after that (its provisioning is lost) the build fails with a clear message;
 //   once the snapshot exists the server is no longer needed and its absence is fine.
 import type { BuildFacts } from '../../machines/build.machine.js';
-import { PHASES, type PhaseName } from '../../machines/phases.js';
+import { OPTIONAL_PHASES, PHASES, type PhaseName } from '../../machines/phases.js';
+import { optionalPhasesOf, type OptionalPhaseSpec } from './phases/optional.js';
 import { NotFoundError, type ScalewayClient } from '../scaleway/index.js';
 import type { BuildEvent, BuildRecord } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
+
+/** What of a spec decides the phases a build goes through. */
+export type ResumeSpec = Pick<BuildSpec, 'communicator' | 'provisioners'> & OptionalPhaseSpec;
 
 export interface ResumePoint {
   phase: PhaseName;
@@ -27,18 +31,19 @@ export class ResumeRefusedError extends Error {
 }
 
 /** Whether a spec's build goes through `phase` (the machine's own rule, for the resume point). */
-export function phaseRuns(spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, phase: PhaseName): boolean {
+export function phaseRuns(spec: ResumeSpec, phase: PhaseName): boolean {
   if (phase === 'key' || phase === 'ssh.connect') return spec.communicator.type === 'ssh';
   if (phase === 'provision') return spec.provisioners.length > 0;
+  if (OPTIONAL_PHASES.includes(phase)) return optionalPhasesOf(spec).includes(phase);
   return true;
 }
 
-function nextPhase(spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, after: PhaseName): PhaseName | undefined {
+function nextPhase(spec: ResumeSpec, after: PhaseName): PhaseName | undefined {
   return PHASES.slice(PHASES.indexOf(after) + 1).find((p) => phaseRuns(spec, p));
 }
 
 /** The phase (and provisioner) a resumed build starts at, with what finished phases learnt. */
-export function resumePoint(events: readonly BuildEvent[], spec: Pick<BuildSpec, 'communicator' | 'provisioners'>): ResumePoint {
+export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): ResumePoint {
   const facts: BuildFacts = {};
   let lastStart: BuildEvent | undefined;
   let lastStartDone = false;
@@ -72,7 +77,7 @@ export function resumePoint(events: readonly BuildEvent[], spec: Pick<BuildSpec,
 }
 
 /** Applies `--from-provisioner N`: provisioning starts over at N (the server must still be up). */
-export function fromProvisioner(point: ResumePoint, spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, n: number): ResumePoint {
+export function fromProvisioner(point: ResumePoint, spec: ResumeSpec, n: number): ResumePoint {
   if (!phaseRuns(spec, 'provision')) throw new ResumeRefusedError('--from-provisioner: this build has no provisioners to run');
   if (!Number.isInteger(n) || n < 0 || n >= spec.provisioners.length) {
     throw new ResumeRefusedError(`--from-provisioner ${n}: the build has provisioners 0 to ${spec.provisioners.length - 1}`);

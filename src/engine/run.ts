@@ -11,6 +11,7 @@ import {
 } from '../../machines/build.machine.js';
 import type { PhaseName } from '../../machines/phases.js';
 import { provisionerPolicy, resolvePhasePolicies } from '../../machines/policy.js';
+import { optionalPhasesOf } from './phases/optional.js';
 import { backoffDelay, ScalewayClient, type RequestReport } from '../scaleway/index.js';
 import type { Artifact, ErrorInfo, EventStore, OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
@@ -64,6 +65,7 @@ export function machineInput(buildId: string, spec: BuildSpec, onError: OnError,
     policies,
     communicator: spec.communicator.type === 'ssh' ? 'ssh' : 'none',
     provisionerPolicies: spec.provisioners.map((p) => provisionerPolicy(policies.provision, p)),
+    optionalPhases: optionalPhasesOf(spec),
     ...(resumeAt ? { startAt: resumeAt.phase, provisionerIndex: resumeAt.provisionerIndex, facts: resumeAt.facts } : {}),
   };
 }

@@ -93,6 +93,9 @@ export function classifyResource(resource: GcResource, build: GcBuild | undefine
   if (buildId === undefined) {
     return { orphan: false, reason: 'tagged kiln but names no build (no kiln-build=<id> tag): left alone' };
   }
+  if (build?.keptIds?.includes(resource.id)) {
+    return { orphan: false, reason: `kept on purpose by build ${build.id} (keep_server): the user's` };
+  }
   const isArtifactKind = resource.type === 'snapshot' || resource.type === 'image';
 
   let why: string;

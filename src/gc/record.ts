@@ -22,6 +22,7 @@ export function buildLookup(store: EventStore): (id: string) => GcBuild | undefi
           hasArtifact: record.artifact !== null,
           lease: record.lease,
           updatedAt: Date.parse(record.updatedAt),
+          keptIds: [record.resources.server, ...(record.resources.volumes ?? [])].filter((r) => r?.kept).map((r) => r!.id),
         },
       );
     }

@@ -40,6 +40,8 @@ export interface GcBuild {
   lease: GcLease | null;
   /** Epoch ms of the build's last event: a dead build created nothing after it. */
   updatedAt: number;
+  /** The server and volumes the build kept on purpose (keep_server): never orphans. */
+  keptIds?: readonly string[];
 }
 
 /** What gc will do with a resource: delete it, delete it as part of its server, or leave it. */

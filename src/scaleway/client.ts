@@ -90,7 +90,7 @@ export interface CallOptions {
   deadlineMs?: number;
 }
 
-type Query = Record<string, string | number | boolean | undefined>;
+export type Query = Record<string, string | number | boolean | undefined>;
 
 /**
  * How a failure is handled:
@@ -101,7 +101,7 @@ type Query = Record<string, string | number | boolean | undefined>;
  * - `create`: never repeated once it may have reached Scaleway (AmbiguousError); repeated only when
  *   Scaleway certainly did not act on it (429, connection refused).
  */
-type CallKind = 'read' | 'delete' | 'action' | 'create';
+export type CallKind = 'read' | 'delete' | 'action' | 'create';
 
 interface RequestSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
@@ -357,6 +357,37 @@ export class ScalewayClient {
   async resolveMarketplaceImage(label: string, commercialType: string, o?: CallOptions): Promise<{ id: string; arch: Arch }> {
     const catalogue = await collect(this.#pages<MarketplaceImage>('/marketplace/v1/images', 'images', {}, o));
     return pickMarketplaceImage(catalogue, label, this.zone, commercialType);
+  }
+
+  // ---- for the per-API modules (network.ts, …): the shared retry loop and error types ------
+
+  /** The path of an Instance API resource in this client's zone (`/instance/v1/zones/<zone>/…`). */
+  instancePath(path: string): string {
+    return this.#zonePath(path);
+  }
+
+  /** The region of this client's zone (`fr-par-1` → `fr-par`), for regional APIs such as VPC. */
+  get region(): string {
+    return this.zone.replace(/-\d+$/, '');
+  }
+
+  /** One call through the shared retry loop; the parsed JSON object answered, or `{}` for 204. */
+  async callApi(
+    call: { method: 'GET' | 'POST' | 'PATCH' | 'DELETE'; path: string; json?: unknown; query?: Query; kind: CallKind; createName?: string; createTags?: string[] },
+    o?: CallOptions,
+  ): Promise<Record<string, unknown>> {
+    const answer = await this.#call(call, o);
+    return answer.status === 204 || answer.text === '' ? {} : parseJson(answer);
+  }
+
+  /** Every page of a list (Instance-style `page`/`per_page`, `X-Total-Count`). */
+  listAll<T>(path: string, key: string, filter: Query, o?: CallOptions): Promise<T[]> {
+    return collect(this.#pages<T>(path, key, filter, o));
+  }
+
+  /** The project (or organization) a created resource belongs to, as the Instance API wants it. */
+  ownerOf(body: { project?: string; organization?: string } = {}): { project?: string; organization?: string } {
+    return this.#owner(body);
   }
 
   // ---- the machinery -------------------------------------------------------------------------

@@ -25,3 +25,15 @@ export { MAX_SAMPLES, MIN_SAMPLES, predictWait, sameWaitKey, sizeClassOf, type W
 export { normalizeZone } from './zones.js';
 export { pickMarketplaceImage, normalizeLabel, nearbyLabels } from './marketplace.js';
 export type * from './types.js';
+export {
+  getSecurityGroup,
+  getPrivateNetwork,
+  createPrivateNic,
+  getPrivateNic,
+  listPrivateNics,
+  deletePrivateNic,
+  type PrivateNic,
+  type PrivateNicState,
+  type SecurityGroup,
+  type PrivateNetwork,
+} from './network.js';

@@ -154,6 +154,10 @@ export interface CreateServerRequest {
   dynamic_ip_required?: boolean;
   enable_ipv6?: boolean;
   volumes?: Record<string, unknown>;
+  /** A security group id (default: the project's default group). */
+  security_group?: string;
+  /** An IAM SSH key id that encrypts the Windows Administrator password. */
+  admin_password_encryption_ssh_key_id?: string;
 }
 
 export interface CreateSnapshotRequest {

@@ -3,6 +3,7 @@
 import {
   bootscripts,
   COMMERCIAL_TYPES,
+  isWindowsType,
   marketplaceImages,
   marketplaceLocalImages,
   presentCommercialType,
@@ -10,6 +11,7 @@ import {
   type Zone,
 } from './catalog.js';
 import { ApiError, invalidArguments, invalidRequest, notFound, parseJsonObject, type ArgumentDetail, type Reply } from './http.js';
+import { findSecurityGroup, NETWORK_ROUTES } from './network.js';
 import type { RequestContext, Simulation } from './simulation.js';
 import {
   presentImage,
@@ -43,6 +45,8 @@ export interface Route {
   /** Relative to `/instance/v1/zones/{zone}` for Instance routes; absolute for the marketplace. */
   pattern: string;
   marketplace?: boolean;
+  /** An absolute path of another API (VPC: `/vpc/v2/regions/{region}/…`) that, unlike the marketplace, needs the token. */
+  absolute?: boolean;
   /** A create: a `ghost_create` fault performs it and then answers 500. */
   create?: boolean;
   handle(sim: Simulation, request: ApiRequest): Promise<Reply> | Reply;
@@ -51,7 +55,7 @@ export interface Route {
 // ---- argument checking ---------------------------------------------------------------------
 
 /** Reads a JSON body field by field, collecting every problem before answering 400. */
-class Args {
+export class Args {
   readonly problems: ArgumentDetail[] = [];
   constructor(readonly body: Record<string, unknown>) {}
 
@@ -132,7 +136,7 @@ class Args {
   }
 }
 
-function jsonBody(text: string): Args {
+export function jsonBody(text: string): Args {
   return new Args(parseJsonObject(text));
 }
 
@@ -157,18 +161,18 @@ function positiveInt(raw: string | null, fallback: number, name: string, problem
   return value;
 }
 
-function listReply<T>(key: string, items: T[], query: URLSearchParams, present: (item: T) => unknown): Reply {
+export function listReply<T>(key: string, items: T[], query: URLSearchParams, present: (item: T) => unknown): Reply {
   const { page, total } = paginate(items, query);
   return { status: 200, json: { [key]: page.map(present) }, headers: { 'X-Total-Count': String(total) } };
 }
 
 /** Newest first, like Scaleway's default `creation_date_desc`. */
-function newestFirst<T extends Owned>(items: Iterable<T>): T[] {
+export function newestFirst<T extends Owned>(items: Iterable<T>): T[] {
   return [...items].sort((a, b) => b.seq - a.seq);
 }
 
 /** The filters every resource list shares. */
-function ownedFilter(query: URLSearchParams, zone: Zone): (item: Owned) => boolean {
+export function ownedFilter(query: URLSearchParams, zone: Zone): (item: Owned) => boolean {
   const name = query.get('name');
   const project = query.get('project');
   const organization = query.get('organization');
@@ -183,7 +187,7 @@ function ownedFilter(query: URLSearchParams, zone: Zone): (item: Owned) => boole
 
 // ---- lookups -------------------------------------------------------------------------------
 
-function findServer(sim: Simulation, request: ApiRequest, id = request.params.id!): ServerRecord {
+export function findServer(sim: Simulation, request: ApiRequest, id = request.params.id!): ServerRecord {
   const server = sim.server(id);
   if (!server || server.zone !== request.zone) throw notFound('instance_server', id);
   return server;
@@ -246,7 +250,8 @@ export const ROUTES: Route[] = [
       const enableIpv6 = args.boolean('enable_ipv6') ?? false;
       const publicIpId = args.string('public_ip');
       const isProtected = args.boolean('protected') ?? false;
-      args.string('security_group');
+      const securityGroupId = args.string('security_group');
+      const adminPasswordKeyId = args.string('admin_password_encryption_ssh_key_id');
       args.string('placement_group');
       const type = commercialType ? COMMERCIAL_TYPES[commercialType] : undefined;
       if (commercialType && !type)
@@ -255,6 +260,8 @@ export const ROUTES: Route[] = [
       args.done();
       const image = findImage(sim, request, imageId);
       if (image.state !== 'available') throw invalidRequest(`image ${image.id} is ${image.state}, not available`);
+      if (securityGroupId) findSecurityGroup(sim, request, securityGroupId);
+      checkWindows(sim, image, commercialType);
       if (type!.arch !== image.arch)
         throw invalidRequest(`image ${image.id} is for ${image.arch} but commercial type ${commercialType} is ${type!.arch}`);
       let bootscript: string | null = null;
@@ -284,6 +291,8 @@ export const ROUTES: Route[] = [
         isProtected,
         rootVolumeSize: root.size,
         rootVolumeType: root.volumeType,
+        ...(securityGroupId ? { securityGroupId } : {}),
+        ...(adminPasswordKeyId ? { adminPasswordEncryptionSshKeyId: adminPasswordKeyId } : {}),
       });
       return { status: 201, json: { server: presentServer(server, sim) }, headers: { Location: request.locationOf(`/servers/${server.id}`) } };
     },
@@ -663,7 +672,19 @@ export const ROUTES: Route[] = [
       return { status: 200, json: { local_images: page, total_count: total }, headers: { 'X-Total-Count': String(total) } };
     },
   },
+
+  // private NICs, security groups, VPC private networks
+  ...NETWORK_ROUTES,
 ];
+
+/** `-WIN` types boot Windows images only, and Windows images need a `-WIN` type (user images are not checked). */
+function checkWindows(sim: Simulation, image: ImageRecord, commercialType: string): void {
+  const os = sim.imageOs(image);
+  if (!os) return;
+  const windowsImage = os.os.id === 'windows';
+  if (windowsImage && !isWindowsType(commercialType)) throw invalidRequest(`image ${image.id} (${os.label}) runs only on Windows commercial types (-WIN), not ${commercialType}`);
+  if (!windowsImage && isWindowsType(commercialType)) throw invalidRequest(`commercial type ${commercialType} runs only Windows images; ${os.label} is not one`);
+}
 
 /** `volumes["0"]` of a create body: only the root volume's size and type are honoured. */
 function rootVolumeTemplate(args: Args): { size: number | undefined; volumeType: string } {

@@ -72,7 +72,15 @@ export const COMMERCIAL_TYPES: Record<string, CommercialType> = {
   'DEV1-M': type('x86_64', 3, 4, 0.0198, 10, 40),
   'GP1-XS': type('x86_64', 4, 16, 0.091, 10, 150),
   'PLAY2-PICO': type('x86_64', 1, 2, 0.014, 10, 40),
+  // Windows types boot only Windows images (and Windows images only these); the real ones are
+  // SBS-rooted, the simulator gives them a 25 GB local root.
+  'POP2-2C-8G-WIN': type('x86_64', 2, 8, 0.2, 25, 25),
 };
+
+/** `-WIN` commercial types run Windows images only. */
+export function isWindowsType(name: string): boolean {
+  return name.toUpperCase().endsWith('-WIN');
+}
 
 /** The wire form of `GET /products/servers` entries. */
 export function presentCommercialType(ct: CommercialType): Record<string, unknown> {
@@ -96,8 +104,11 @@ export function presentCommercialType(ct: CommercialType): Record<string, unknow
 }
 
 /** The arch of marketplace local images a commercial type can boot. */
-export function typesForArch(arch: Arch): string[] {
-  return Object.entries(COMMERCIAL_TYPES).filter(([, ct]) => ct.arch === arch).map(([name]) => name);
+export function typesForArch(arch: Arch, os?: MarketplaceOs): string[] {
+  const windows = os?.os.id === 'windows';
+  return Object.entries(COMMERCIAL_TYPES)
+    .filter(([name, ct]) => ct.arch === arch && isWindowsType(name) === windows)
+    .map(([name]) => name);
 }
 
 /** The organization/project that owns public images, snapshots and bootscripts. */
@@ -108,6 +119,8 @@ export interface MarketplaceOs {
   name: string;
   /** What `createBaseDisk` writes into the disk's /etc/os-release. */
   os: { id: string; versionId: string; prettyName: string };
+  /** Default: every arch of MARKETPLACE_ARCHES. */
+  arches?: Arch[];
 }
 
 export const MARKETPLACE_OSES: MarketplaceOs[] = [
@@ -115,6 +128,7 @@ export const MARKETPLACE_OSES: MarketplaceOs[] = [
   { label: 'ubuntu_focal', name: 'Ubuntu 20.04 Focal Fossa', os: { id: 'ubuntu', versionId: '20.04', prettyName: 'Ubuntu 20.04.6 LTS' } },
   { label: 'debian_bookworm', name: 'Debian Bookworm', os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' } },
   { label: 'debian_bullseye', name: 'Debian Bullseye', os: { id: 'debian', versionId: '11', prettyName: 'Debian GNU/Linux 11 (bullseye)' } },
+  { label: 'windows_server_2022', name: 'Windows Server 2022', os: { id: 'windows', versionId: '2022', prettyName: 'Windows Server 2022 Datacenter' }, arches: ['x86_64'] },
 ];
 
 export const MARKETPLACE_ARCHES: Arch[] = ['x86_64', 'arm64'];
@@ -134,7 +148,7 @@ export function publicImageSeeds(): PublicImageSeed[] {
   const seeds: PublicImageSeed[] = [];
   for (const os of MARKETPLACE_OSES)
     for (const zone of ZONES)
-      for (const arch of MARKETPLACE_ARCHES)
+      for (const arch of os.arches ?? MARKETPLACE_ARCHES)
         seeds.push({
           imageId: stableUuid('image', os.label, zone, arch),
           snapshotId: stableUuid('snapshot', os.label, zone, arch),
@@ -175,7 +189,7 @@ export function marketplaceImages(): Record<string, unknown>[] {
               id: seed.imageId,
               arch: seed.arch,
               zone: seed.zone,
-              compatible_commercial_types: typesForArch(seed.arch),
+              compatible_commercial_types: typesForArch(seed.arch, seed.os),
             })),
         },
       ],
@@ -189,7 +203,7 @@ export function marketplaceLocalImages(): Record<string, unknown>[] {
     id: seed.imageId,
     arch: seed.arch,
     zone: seed.zone,
-    compatible_commercial_types: typesForArch(seed.arch),
+    compatible_commercial_types: typesForArch(seed.arch, seed.os),
     label: seed.os.label,
     type: 'instance_local',
   }));

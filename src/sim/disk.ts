@@ -5,6 +5,7 @@ import { execFile } from 'node:child_process';
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { installCloudInit } from './cloud-init.js';
 
 const run = promisify(execFile);
 
@@ -65,8 +66,13 @@ export async function createBaseDisk(dir: string, os: DiskOs): Promise<void> {
       '',
     ].join('\n'),
     'etc/kiln-sim-arch': `${os.arch}\n`,
+    // Empty, as in Scaleway's (and most) cloud images: each server gets its own id at first boot.
+    'etc/machine-id': '',
   };
   for (const [name, content] of Object.entries(files)) await fs.writeFile(at(name), content, { mode: 0o644 });
+
+  // Linux cloud images carry cloud-init, which runs the server's user data at boot (cloud-init.ts).
+  if (os.id !== 'windows') await installCloudInit(dir);
 
   // Debian puts `awk`, `which`, `editor`, … behind /etc/alternatives symlinks that point into /usr.
   if (await exists('/etc/alternatives')) {

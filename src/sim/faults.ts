@@ -5,7 +5,8 @@ import { seededRandom } from './random.js';
 
 // ghost_create: a create is performed, then answered 500. ghost: the same for any request that
 // changes something (POST, PATCH, DELETE): the answer of a change that happened is lost.
-export const FAULT_KINDS = ['5xx', '429', '429_no_retry_after', 'reset', 'slow', 'ghost_create', 'ghost', 'stuck'] as const;
+// error_state: the transition the request starts ends in the resource's error state (a private NIC: syncing_error).
+export const FAULT_KINDS = ['5xx', '429', '429_no_retry_after', 'reset', 'slow', 'ghost_create', 'ghost', 'stuck', 'error_state'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Probabilities (0..1) per fault kind for one route, plus the knobs of `slow` and `429`. */

@@ -27,7 +27,7 @@ export function invalidRequest(message: string): ApiError {
   return new ApiError(400, { type: 'invalid_request_error', message });
 }
 
-export type ResourceKind = 'instance_server' | 'instance_volume' | 'instance_snapshot' | 'instance_image' | 'instance_ip' | 'instance_bootscript' | 'instance_user_data';
+export type ResourceKind = 'instance_server' | 'instance_volume' | 'instance_snapshot' | 'instance_image' | 'instance_ip' | 'instance_bootscript' | 'instance_user_data' | 'instance_private_nic' | 'instance_security_group' | 'private_network';
 
 export function notFound(resource: ResourceKind, resourceId: string): ApiError {
   return new ApiError(404, { type: 'not_found', message: 'resource is not found', resource, resource_id: resourceId });

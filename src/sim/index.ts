@@ -108,7 +108,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const instance = INSTANCE_PREFIX.exec(path);
     const zoneSegment = instance?.[1];
     const routePath = instance ? (instance[2] ?? '') : path;
-    const candidates = ROUTES.filter((route) => Boolean(route.marketplace) === !instance);
+    const candidates = ROUTES.filter((route) => Boolean(route.marketplace || route.absolute) === !instance);
     let route: Route | undefined;
     let params: Record<string, string> | undefined;
     let pathKnown = false;
@@ -155,7 +155,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         params,
         query: url.searchParams,
         body,
-        ctx: { stuck: fault?.kind === 'stuck' },
+        ctx: { stuck: fault?.kind === 'stuck', failing: fault?.kind === 'error_state' },
         locationOf: (relative) => `${apiUrl}/instance/v1/zones/${zone}${relative}`,
       });
     } catch (error) {

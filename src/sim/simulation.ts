@@ -2,9 +2,9 @@
 // background transitions that follow them, disks, SSH endpoints, and keeping the world on disk.
 // The HTTP layer (api.ts) validates requests and calls in here; everything a client can
 // observe changes here, and every change is persisted before the reply leaves.
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   bootscripts,
@@ -17,8 +17,9 @@ import {
   type MarketplaceOs,
   type Zone,
 } from './catalog.js';
+import { bootCloudInit } from './cloud-init.js';
 import { ApiError, invalidRequest } from './http.js';
-import type { LatencyModel } from './latency.js';
+import type { LatencyModel, Transition } from './latency.js';
 import {
   ALLOWED_ACTIONS,
   authorizedKeysOf,
@@ -26,6 +27,7 @@ import {
   type IpRecord,
   type Owned,
   type PendingTransition,
+  type PrivateNicRecord,
   type ServerAction,
   type ServerRecord,
   type SnapshotRecord,
@@ -45,6 +47,8 @@ export interface DiskOps {
 export interface SshGatewayLike {
   readonly port: number;
   attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string }): Promise<void>;
+  /** Runs a command inside an attached server, in the background, until it ends or the server stops (cloud-init at boot). */
+  runInServer?(serverId: string, command: string): void;
   detach(serverId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -52,6 +56,8 @@ export interface SshGatewayLike {
 /** Per request: a `stuck` fault makes the transitions it starts never complete. */
 export interface RequestContext {
   stuck: boolean;
+  /** An `error_state` fault: the transition it starts ends in the resource's error state. */
+  failing?: boolean;
 }
 
 export interface SimulationOptions {
@@ -143,6 +149,18 @@ export class Simulation implements WorldLookup {
   bootscript(zone: Zone, id: string): Bootscript | undefined {
     return bootscripts(zone).find((b) => b.id === id);
   }
+  privateNicsOf(serverId: string): PrivateNicRecord[] {
+    return Object.values(this.data.private_nics ?? {})
+      .filter((nic) => nic.server_id === serverId)
+      .sort((a, b) => a.seq - b.seq);
+  }
+  /** The OS of a public (marketplace) image; undefined for images a user made. */
+  imageOs(image: ImageRecord): MarketplaceOs | undefined {
+    return this.publicSnapshots.get(image.root_snapshot_id)?.os;
+  }
+  securityGroupName(id: string): string | undefined {
+    return this.data.security_groups?.[id]?.name;
+  }
   allImages(): ImageRecord[] {
     return [...Object.values(this.data.images), ...this.publicImages.values()];
   }
@@ -197,6 +215,8 @@ export class Simulation implements WorldLookup {
     isProtected: boolean;
     rootVolumeSize: number | undefined;
     rootVolumeType: string;
+    securityGroupId?: string;
+    adminPasswordEncryptionSshKeyId?: string;
   }): Promise<ServerRecord> {
     const serverId = randomUUID();
     const rootSnapshot = this.snapshot(input.image.root_snapshot_id);
@@ -231,6 +251,8 @@ export class Simulation implements WorldLookup {
       enable_ipv6: input.enableIpv6,
       protected: input.isProtected,
       user_data: {},
+      ...(input.securityGroupId ? { security_group_id: input.securityGroupId } : {}),
+      ...(input.adminPasswordEncryptionSshKeyId ? { admin_password_encryption_ssh_key_id: input.adminPasswordEncryptionSshKeyId } : {}),
     };
     if (input.flexibleIp) {
       input.flexibleIp.server_id = serverId;
@@ -477,6 +499,23 @@ export class Simulation implements WorldLookup {
 
   // ---- transitions -------------------------------------------------------------------------
 
+  /** How long the next transition of this kind takes (the latency model). */
+  latencyOf(transition: Transition): number {
+    return this.options.latency.next(transition);
+  }
+
+  /** Removes a private NIC and any transition it was waiting on. */
+  forgetPrivateNic(nicId: string): void {
+    this.cancelPending(nicId);
+    delete this.data.private_nics?.[nicId];
+    this.persist();
+  }
+
+  /** A background transition of another module's resource (network.ts's NICs); `complete` carries it out. */
+  scheduleTransition(partial: Omit<PendingTransition, 'dueAt'>, ms: number, ctx: RequestContext): void {
+    this.schedule(partial, ms, null, ctx);
+  }
+
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
     if (floorOf) {
@@ -513,12 +552,15 @@ export class Simulation implements WorldLookup {
       case 'server.reboot': {
         const server = this.data.servers[pending.targetId];
         if (!server || server.state !== 'starting') break;
+        await this.initMachineId(server);
+        const runUserData = await this.bootCloudInit(server);
         await this.attachSsh(server);
         if (this.closed || this.data.servers[server.id] !== server || server.state !== 'starting') {
           await this.detachSsh(server.id);
           break;
         }
         this.setState(server, 'running', 'booted');
+        if (runUserData) this.options.gateway.runInServer?.(server.id, 'cloud-init modules --mode final');
         break;
       }
       case 'server.stop':
@@ -549,6 +591,13 @@ export class Simulation implements WorldLookup {
         snapshot.state = 'available';
         snapshot.modification_date = now();
         this.settleVolumeOf(snapshot);
+        break;
+      }
+      case 'nic.sync': {
+        const nic = this.data.private_nics?.[pending.targetId];
+        if (!nic || nic.state !== 'syncing') break;
+        nic.state = pending.outcome === 'syncing_error' ? 'syncing_error' : 'available';
+        nic.modification_date = now();
         break;
       }
       case 'image': {
@@ -600,6 +649,11 @@ export class Simulation implements WorldLookup {
 
   private forgetServer(server: ServerRecord): void {
     this.cancelPending(server.id);
+    // A server's private NICs go with it (Scaleway removes them when the server is deleted).
+    for (const nic of this.privateNicsOf(server.id)) {
+      this.cancelPending(nic.id);
+      delete this.data.private_nics![nic.id];
+    }
     if (server.flexible_ip_id && this.data.ips[server.flexible_ip_id]) this.data.ips[server.flexible_ip_id]!.server_id = null;
     delete this.data.servers[server.id];
     this.addressesInUse = undefined;
@@ -620,6 +674,31 @@ export class Simulation implements WorldLookup {
       // The server still runs (as a real one whose sshd failed would); say why SSH is missing.
       server.state_detail = `ssh unavailable: ${(error as Error).message}`;
       this.options.log(`server ${server.id}: SSH endpoint failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** systemd at boot: an empty or missing /etc/machine-id gets a fresh id (this server's own). */
+  private async initMachineId(server: ServerRecord): Promise<void> {
+    const rootVolumeId = server.volumes['0'];
+    if (!rootVolumeId) return;
+    const file = join(this.volumeDiskDir(rootVolumeId), 'etc', 'machine-id');
+    try {
+      const current = await readFile(file, 'utf8').catch(() => '');
+      if (current.trim() === '') await writeFile(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
+    } catch (error) {
+      this.options.log(`server ${server.id}: writing /etc/machine-id failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** cloud-init's boot: whether the user-data stage must run (once per instance). */
+  private async bootCloudInit(server: ServerRecord): Promise<boolean> {
+    const rootVolumeId = server.volumes['0'];
+    if (!rootVolumeId) return false;
+    try {
+      return await bootCloudInit(this.volumeDiskDir(rootVolumeId), server.id, server.user_data['cloud-init']);
+    } catch (error) {
+      this.options.log(`server ${server.id}: cloud-init could not start: ${(error as Error).message}`);
+      return false;
     }
   }
 

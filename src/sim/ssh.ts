@@ -109,6 +109,23 @@ export class SimSshGateway {
     clearTimeout(grace);
   }
 
+  /** Runs `command` inside an attached server in the background (no channel: its output is the command's business); killed on detach. */
+  runInServer(serverId: string, command: string): void {
+    const entry = this.attached.get(serverId);
+    if (!entry) return;
+    let confined: ConfinedProcess;
+    try {
+      confined = spawnConfined({ diskDir: entry.server.diskDir, command, env: {}, mode: this.mode });
+    } catch {
+      return; // the server runs without it, as one whose cloud-init failed to start would
+    }
+    entry.processes.add(confined);
+    confined.process.stdin?.end();
+    confined.process.stdout?.resume();
+    confined.process.stderr?.resume();
+    confined.done.catch(() => undefined).finally(() => entry.processes.delete(confined));
+  }
+
   async close(): Promise<void> {
     await Promise.all([...this.attached.keys()].map((id) => this.detach(id)));
     const reservation = this.portReservation;

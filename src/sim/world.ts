@@ -51,6 +51,9 @@ export interface ServerRecord extends Owned {
   enable_ipv6: boolean;
   protected: boolean;
   user_data: Record<string, string>;
+  /** The security group given at creation (absent: the project's default group). */
+  security_group_id?: string;
+  admin_password_encryption_ssh_key_id?: string | null;
 }
 
 export interface VolumeRecord extends Owned {
@@ -86,9 +89,43 @@ export interface IpRecord extends Owned {
   server_id: string | null;
 }
 
+export interface PrivateNicRecord {
+  id: string;
+  server_id: string;
+  private_network_id: string;
+  mac_address: string;
+  state: 'syncing' | 'available' | 'syncing_error';
+  tags: string[];
+  zone: Zone;
+  creation_date: string;
+  modification_date: string;
+  seq: number;
+}
+
+export interface SecurityGroupRecord extends Owned {
+  description: string;
+}
+
+/** A VPC private network: regional, and owned by `project_id`/`organization_id` (VPC's field names). */
+export interface PrivateNetworkRecord {
+  id: string;
+  name: string;
+  project_id: string;
+  organization_id: string;
+  region: string;
+  vpc_id: string;
+  tags: string[];
+  subnet: string;
+  created_at: string;
+  updated_at: string;
+  seq: number;
+}
+
 /** A background state change the simulator owes; kept in the world so a restart resumes it. */
 export interface PendingTransition {
-  kind: 'server.boot' | 'server.stop' | 'server.stop_in_place' | 'server.terminate' | 'server.reboot' | 'snapshot' | 'image';
+  kind: 'server.boot' | 'server.stop' | 'server.stop_in_place' | 'server.terminate' | 'server.reboot' | 'snapshot' | 'image' | 'nic.sync';
+  /** The state the transition ends in, when it can end in more than one (a NIC: `syncing_error` after an `error_state` fault). */
+  outcome?: string;
   targetId: string;
   /** Epoch ms at which it completes. */
   dueAt: number;
@@ -105,6 +142,10 @@ export interface WorldData {
   images: Record<string, ImageRecord>;
   ips: Record<string, IpRecord>;
   pending: PendingTransition[];
+  /** Private NICs, security groups and VPC private networks (src/sim/network.ts); absent in older state files. */
+  private_nics?: Record<string, PrivateNicRecord>;
+  security_groups?: Record<string, SecurityGroupRecord>;
+  private_networks?: Record<string, PrivateNetworkRecord>;
   /** Per server id: ms of latency imposed on it and on the snapshot/image made from it. */
   floors: Record<string, number>;
 }
@@ -116,6 +157,9 @@ export interface WorldLookup {
   image(id: string): ImageRecord | undefined;
   server(id: string): ServerRecord | undefined;
   bootscript(zone: Zone, id: string): Bootscript | undefined;
+  /** The private NICs of a server, oldest first. */
+  privateNicsOf(serverId: string): PrivateNicRecord[];
+  securityGroupName(id: string): string | undefined;
 }
 
 export function presentVolume(volume: VolumeRecord, world: WorldLookup): Record<string, unknown> {
@@ -249,15 +293,17 @@ export function presentServer(server: ServerRecord, world: WorldLookup): Record<
     enable_ipv6: server.enable_ipv6,
     protected: server.protected,
     volumes,
-    security_group: { id: securityGroupOf(server.project), name: 'Default security group' },
+    security_group: server.security_group_id
+      ? { id: server.security_group_id, name: world.securityGroupName(server.security_group_id) ?? '' }
+      : { id: securityGroupOf(server.project), name: 'Default security group' },
     placement_group: null,
-    private_nics: [],
+    private_nics: world.privateNicsOf(server.id).map(presentPrivateNic),
     filesystems: [],
     location: onHypervisor
       ? { zone_id: server.zone, platform_id: '14', cluster_id: '12', hypervisor_id: '301', node_id: '7' }
       : null,
     maintenances: [],
-    admin_password_encryption_ssh_key_id: null,
+    admin_password_encryption_ssh_key_id: server.admin_password_encryption_ssh_key_id ?? null,
     admin_password_encrypted_value: null,
     end_of_service: false,
     creation_date: server.creation_date,
@@ -266,7 +312,21 @@ export function presentServer(server: ServerRecord, world: WorldLookup): Record<
   };
 }
 
-function macAddressOf(id: string): string {
+export function presentPrivateNic(nic: PrivateNicRecord): Record<string, unknown> {
+  return {
+    id: nic.id,
+    server_id: nic.server_id,
+    private_network_id: nic.private_network_id,
+    mac_address: nic.mac_address,
+    state: nic.state,
+    tags: nic.tags,
+    creation_date: nic.creation_date,
+    modification_date: nic.modification_date,
+    zone: nic.zone,
+  };
+}
+
+export function macAddressOf(id: string): string {
   const hex = id.replace(/-/g, '').slice(0, 10);
   return `de:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}`;
 }

@@ -31,3 +31,12 @@ export function authorizedKeyTag(publicKey: string): string {
   }
   return `AUTHORIZED_KEY=${line.replace(/\s+/g, '_')}`;
 }
+
+/** The authorized_keys line of a private key (the user's `ssh_private_key_file`), or undefined if it cannot be parsed. */
+export function publicKeyOf(privateKey: string, comment = 'kiln'): string | undefined {
+  const parsed = ssh2.utils.parseKey(privateKey);
+  if (parsed instanceof Error) return undefined;
+  const key = Array.isArray(parsed) ? parsed[0] : parsed;
+  if (!key) return undefined;
+  return `${key.type} ${key.getPublicSSH().toString('base64')} ${comment}`;
+}

@@ -29,10 +29,19 @@ export const EVENT_TYPES = [
   'server.poweron.requested',
   'server.poweron.accepted',
   'server.running',
+  // private_network_ids: one NIC per network, attached once the server runs (network.attach)
+  'private_nic.create.requested',
+  'private_nic.created',
+  'private_nic.available',
   'ssh.connected',
   'provisioner.started',
   'provisioner.succeeded',
   'provision.output',
+  // user data: the wait for cloud-init (user_data.wait) and its outcome
+  'user_data.wait.started',
+  'user_data.done',
+  // cleanup_machine_related_data: the machine-id files were truncated (machine.cleanup)
+  'machine.cleaned',
   'server.poweroff.requested',
   'server.poweroff.accepted',
   'server.stopped',
@@ -48,6 +57,10 @@ export const EVENT_TYPES = [
   'wait.finished',
   'server.delete.requested',
   'server.deleted',
+  // keep_server: after a successful build the server (and its volumes, NICs) stay, on purpose
+  'server.kept',
+  'private_nic.delete.requested',
+  'private_nic.deleted',
   'volume.delete.requested',
   'volume.deleted',
   'snapshot.delete.requested',
@@ -83,12 +96,20 @@ export interface ResourceRef {
   id: string;
   name?: string;
   deleted?: boolean;
+  /** Left in place on purpose (keep_server): never an orphan for `kiln gc`. */
+  kept?: boolean;
+}
+
+/** A private NIC of the build's server, in the private network it joins. */
+export interface PrivateNicRef extends ResourceRef {
+  privateNetworkId: string;
 }
 
 /** What a build owns in the cloud, as far as the event log knows. */
 export interface BuildResources {
   server?: ResourceRef;
   volumes?: ResourceRef[];
+  privateNics?: PrivateNicRef[];
   publicIp?: string;
   snapshot?: ResourceRef;
   image?: ResourceRef;
@@ -133,6 +154,8 @@ export const INTENT_RESULT: Readonly<Partial<Record<EventType, EventType>>> = {
   'server.poweroff.requested': 'server.poweroff.accepted',
   'snapshot.create.requested': 'snapshot.created',
   'image.create.requested': 'image.created',
+  'private_nic.create.requested': 'private_nic.created',
+  'private_nic.delete.requested': 'private_nic.deleted',
   'server.delete.requested': 'server.deleted',
   'volume.delete.requested': 'volume.deleted',
   'snapshot.delete.requested': 'snapshot.deleted',

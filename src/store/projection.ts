@@ -100,6 +100,19 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
     case 'server.running':
       if (str(d.publicIp)) r.publicIp = str(d.publicIp);
       break;
+    case 'private_nic.created': {
+      const nic = { id: String(d.nicId), privateNetworkId: String(d.privateNetworkId) };
+      r.privateNics = [...(r.privateNics ?? []).filter((n) => n.id !== nic.id), nic];
+      break;
+    }
+    case 'private_nic.deleted':
+      if (r.privateNics) r.privateNics = r.privateNics.map((n) => (n.id === d.nicId ? { ...n, deleted: true } : n));
+      break;
+    case 'server.kept':
+      if (r.server && r.server.id === d.serverId) r.server = { ...r.server, kept: true };
+      if (r.volumes) r.volumes = r.volumes.map((v) => (v.deleted ? v : { ...v, kept: true }));
+      if (r.privateNics) r.privateNics = r.privateNics.map((n) => (n.deleted ? n : { ...n, kept: true }));
+      break;
     case 'snapshot.created':
       r.snapshot = { id: String(d.snapshotId), name: str(d.name) };
       break;
@@ -119,6 +132,8 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
     case 'server.deleted':
       r.server = markDeleted(r.server, str(d.serverId));
       r.publicIp = undefined;
+      // A server's private NICs go with it.
+      if (r.privateNics) r.privateNics = r.privateNics.map((n) => ({ ...n, deleted: true }));
       // Local volumes go with a terminated server; the engine says so with `volumesDeleted`.
       if (d.volumesDeleted === true && r.volumes) r.volumes = r.volumes.map((v) => ({ ...v, deleted: true }));
       break;

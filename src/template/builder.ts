@@ -36,7 +36,8 @@ const SCALEWAY_KEYS = [
   'access_key', 'secret_key', 'project_id', 'organization_id', 'zone', 'api_url',
   'api_access_key', 'api_token', 'region',
   'image', 'commercial_type', 'server_name', 'image_name', 'snapshot_name', 'boottype', 'bootscript',
-  'remove_volume', 'tags', 'server_tags', 'user_data',
+  'remove_volume', 'tags', 'server_tags', 'user_data', 'user_data_timeout',
+  'security_group_id', 'keep_server', 'admin_password_encryption_ssh_key_id', 'cleanup_machine_related_data', 'private_network_ids',
   'server_creation_timeout', 'server_shutdown_timeout', 'snapshot_creation_timeout', 'image_creation_timeout', 'state_timeout',
   'kiln_phase_policy',
 ] as const;
@@ -48,9 +49,6 @@ const UNSUPPORTED_BUILDER_KEYS: Record<string, string> = {
   root_volume: 'kiln builds from the image\'s own root volume',
   block_volume: 'kiln attaches no extra volumes',
   image_size_in_gb: 'kiln keeps the source image\'s volume size',
-  cleanup_machine_related_data: 'run the cleanup in a shell provisioner',
-  user_data_timeout: 'kiln does not wait for user data scripts',
-  security_group_id: 'kiln uses the project\'s default security group',
   snapshot_type: 'kiln makes the default snapshot type',
 };
 
@@ -113,7 +111,7 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
       ctx.warnings.push(
         current !== undefined
           ? `${reader.path(keys.alias!)} is deprecated and ignored because "${keys.current}" is set`
-          : `${reader.path(keys.alias!)} is deprecated: use "${keys.current}" instead${aliasAdvice(keys.alias!, alias)}`,
+          : `${reader.path(keys.alias!)} is deprecated: use "${keys.current}" instead`,
       );
     }
     if (current !== undefined) return { value: current, origin: reader.path(keys.current), templateKey: keys.current };
@@ -149,15 +147,26 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     problems.add(secret.origin, `is not a Scaleway secret key: expected a UUID (8-4-4-4-12 hexadecimal digits), got ${describeSecret(secret.value)}`, 'copy the secret key from the Scaleway console (Identity and Access Management → API keys)');
   }
   const accessKey = setting('accessKey');
-  const projectId = setting('projectId');
-  const organizationId = setting('organizationId');
+  let projectId = setting('projectId');
+  let organizationId = setting('organizationId');
   for (const [id, label] of [[projectId, 'project'], [organizationId, 'organization']] as const) {
     if (id && !isUuid(id.value)) problems.add(id.origin, `"${id.value}" is not a ${label} ID (a UUID)`, `find the ${label} ID in the Scaleway console`);
   }
   // Scaleway creates every resource in a project (older accounts name the organization instead):
   // without one the first create is refused, after the build has started. Say it now.
   // (A warning, not an error: the seed's Basic Example names none and must validate as it is.)
-  if (!projectId && !organizationId) {
+  // The seed: api_access_key is "the organization access key to use to identify your organization".
+  // A UUID there, with no project anywhere, is that organization; its default project has its id.
+  if (!projectId && !organizationId && accessKey && isUuid(accessKey.value)) {
+    organizationId = { value: accessKey.value, origin: accessKey.origin };
+    projectId = { value: accessKey.value, origin: accessKey.origin };
+    ctx.warnings.push(
+      `${accessKey.origin} holds a UUID and no project is set: kiln uses it as the organization ID and its default project (${accessKey.value}), as the seed's api_access_key means; set project_id to build in another project`,
+    );
+  } else if (accessKey?.templateKey === 'api_access_key' && isUuid(accessKey.value) && !organizationId) {
+    // Packer ≤1.5 used api_access_key for the organization ID; a UUID there is probably one.
+    ctx.warnings.push(`${accessKey.origin} looks like an organization ID, as api_access_key held in old Packer versions: if it is, set "organization_id" to it`);
+  } else if (!projectId && !organizationId) {
     ctx.warnings.push(`no Scaleway project is set (${lookedIn('projectId')}): the build will stop in its prepare phase unless you set project_id, SCW_DEFAULT_PROJECT_ID or default_project_id`);
   }
 
@@ -211,6 +220,19 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
   const tags = readTags(reader, 'tags');
   const serverTags = readTags(reader, 'server_tags');
   const userData = reader.stringMap('user_data') ?? {};
+  const userDataTimeoutMs = reader.duration('user_data_timeout') ?? 0;
+
+  // The current plugin's server options (reference: scaleway-modern-api.md §3, §5, §7).
+  const securityGroupId = readUuid(reader, 'security_group_id', 'a security group ID', 'find it with `scw instance security-group list`');
+  const adminPasswordKeyId = readUuid(reader, 'admin_password_encryption_ssh_key_id', 'an IAM SSH key ID', 'find it with `scw iam ssh-key list` (an RSA key)');
+  const privateNetworkIds = reader.stringList('private_network_ids') ?? [];
+  privateNetworkIds.forEach((id, index) => {
+    const path = `${reader.path('private_network_ids')}[${index}]`;
+    if (id.trim() === '') problems.add(path, 'must not be empty', 'remove the empty entry');
+    else if (!isUuid(id)) problems.add(path, `"${id}" is not a private network ID (a UUID)`, 'find it with `scw vpc private-network list`');
+  });
+  const duplicateNetwork = privateNetworkIds.find((id, index) => privateNetworkIds.indexOf(id) !== index);
+  if (duplicateNetwork) problems.add(reader.path('private_network_ids'), `lists ${duplicateNetwork} twice`, 'a server has one NIC per private network: list each once');
 
   const timeout = (key: string, fallback: number): number => {
     const ms = reader.duration(key);
@@ -245,17 +267,31 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     tags,
     serverTags,
     userData,
+    userDataTimeoutMs,
+    ...(securityGroupId !== undefined ? { securityGroupId } : {}),
+    ...(adminPasswordKeyId !== undefined ? { adminPasswordEncryptionSshKeyId: adminPasswordKeyId } : {}),
+    keepServer: reader.bool('keep_server') ?? false,
+    // The plugin's string boolean ("true", "1", …; strconv.ParseBool), default "false".
+    cleanupMachineRelatedData: reader.bool('cleanup_machine_related_data') ?? false,
+    privateNetworkIds,
     timeouts,
     phasePolicy: readPhasePolicy(reader),
     communicator: readCommunicator(reader, ctx, ctx.warnings),
   };
+  if (spec.cleanupMachineRelatedData && spec.communicator.type === 'none') {
+    ctx.warnings.push(`${reader.path('cleanup_machine_related_data')} is ignored with communicator "none": emptying the machine-id files needs SSH`);
+  }
   return problems.count === before ? spec : undefined;
 }
 
-function aliasAdvice(alias: string, value: string): string {
-  // Packer ≤1.5 used api_access_key for the organization ID; a UUID there is probably one.
-  if (alias === 'api_access_key' && isUuid(value)) return ' (this value looks like an organization ID, as api_access_key held in old Packer versions: if it is, set "organization_id" instead)';
-  return '';
+function readUuid(reader: FieldReader, key: string, what: string, hint: string): string | undefined {
+  const value = reader.string(key);
+  if (value === undefined || value === '') return undefined;
+  if (!isUuid(value)) {
+    reader.ctx.problems.add(reader.path(key), `"${value}" is not ${what} (a UUID)`, hint);
+    return undefined;
+  }
+  return value;
 }
 
 function describeSecret(value: string): string {

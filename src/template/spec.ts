@@ -107,6 +107,19 @@ export interface BuildSpec {
   serverTags: string[];
   /** user_data key → value, set on the server before it boots. */
   userData: Record<string, string>;
+  /** user_data_timeout (default 0): with SSH, the longest wait for cloud-init to finish after
+   *  provisioning (0: kiln's 10m when there is user data); without SSH, a plain wait this long. */
+  userDataTimeoutMs: number;
+  /** security_group_id: sent at server creation; checked to exist in prepare. */
+  securityGroupId?: string;
+  /** admin_password_encryption_ssh_key_id: an IAM SSH key id sent at server creation (Windows). */
+  adminPasswordEncryptionSshKeyId?: string;
+  /** keep_server: the server (and its volumes) stay after a successful build, recorded as kept. */
+  keepServer: boolean;
+  /** cleanup_machine_related_data: truncate the machine-id files after provisioning. */
+  cleanupMachineRelatedData: boolean;
+  /** private_network_ids: one private NIC per network, attached once the server runs. */
+  privateNetworkIds: string[];
   timeouts: {
     serverCreationMs: number;
     serverShutdownMs: number;

@@ -10,7 +10,7 @@ import {
   type PhaseActorLogic,
   type PhaseInput,
 } from '../../machines/build.machine.js';
-import { PHASES, type PhaseName } from '../../machines/phases.js';
+import { OPTIONAL_PHASES, PHASES, type PhaseName } from '../../machines/phases.js';
 import { DEFAULT_PHASE_POLICIES, provisionerPolicy, resolvePhasePolicies, type PhasePolicy } from '../../machines/policy.js';
 import { cleanupPlan } from '../../machines/cleanup.js';
 
@@ -77,7 +77,7 @@ test('a successful build runs every phase in order, each provisioner once, and e
     'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'] }),
     'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
     'image.create': async (i) => ({ imageId: 'img-1', seenSnapshot: String(i.facts.snapshotId) }),
-  });
+  }, { optionalPhases: [...OPTIONAL_PHASES] });
   const end = await runToEnd(h);
   assert.equal(end.value, 'done');
   assert.deepEqual(
@@ -89,6 +89,17 @@ test('a successful build runs every phase in order, each provisioner once, and e
   // Facts flow from phase to phase.
   assert.equal(end.context.facts.seenSnapshot, 'snap-1');
   assert.equal(end.context.facts.serverId, 's-1');
+});
+
+test('optional phases (private NICs, user data wait, machine cleanup) run only when the input lists them', async () => {
+  const none = harness({}, { optionalPhases: [] });
+  assert.equal((await runToEnd(none)).value, 'done');
+  assert.deepEqual(phasesCalled(none).filter((p) => OPTIONAL_PHASES.includes(p)), []);
+  const one = harness({}, { optionalPhases: ['machine.cleanup'] });
+  assert.equal((await runToEnd(one)).value, 'done');
+  const called = phasesCalled(one);
+  assert.deepEqual(called.filter((p) => OPTIONAL_PHASES.includes(p)), ['machine.cleanup']);
+  assert.ok(called.lastIndexOf('provision') < called.indexOf('machine.cleanup') && called.indexOf('machine.cleanup') < called.indexOf('server.stop'));
 });
 
 test('communicator none skips the key and SSH phases, and provisioning when there is nothing to run', async () => {

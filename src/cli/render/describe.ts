@@ -69,6 +69,26 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Server ${s(d.serverId)} is starting`;
     case 'server.running':
       return `Server ${s(d.serverId)} is running at ${s(d.publicIp)}`;
+    case 'private_nic.create.requested':
+      return `Attaching a private NIC to server ${s(d.serverId)} in private network ${s(d.privateNetworkId)}`;
+    case 'private_nic.created':
+      return `Private NIC ${s(d.nicId)} created in private network ${s(d.privateNetworkId)}${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'private_nic.available':
+      return `Private NIC ${s(d.nicId)} is available`;
+    case 'private_nic.delete.requested':
+      return `Deleting private NIC ${s(d.nicId)}`;
+    case 'private_nic.deleted':
+      return `Private NIC ${s(d.nicId)} deleted${d.alreadyGone ? ' (it was already gone)' : ''}`;
+    case 'user_data.wait.started':
+      return d.mode === 'cloud-init'
+        ? `Waiting for cloud-init to finish (at most ${formatDuration(Number(d.timeoutMs))})`
+        : `Waiting ${formatDuration(Number(d.timeoutMs))} for the user data scripts (user_data_timeout; no SSH to ask cloud-init)`;
+    case 'user_data.done':
+      return `User data: ${s(d.outcome)}`;
+    case 'machine.cleaned':
+      return `Emptied ${(d.files as string[] | undefined)?.join(' and ') ?? 'the machine-id files'} (cleanup_machine_related_data)`;
+    case 'server.kept':
+      return `Server ${s(d.serverId)} kept on purpose (keep_server), with its volumes`;
     case 'ssh.connected':
       return `Connected over SSH to ${s(d.username)}@${s(d.host)}`;
     case 'provisioner.started':

@@ -4,6 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
+import { phaseRuns } from '../../engine/resume.js';
 import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
 import { loadTemplate, redactSpec, redactText, selectBuilds, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
@@ -50,10 +51,9 @@ export function effectiveOnError(flag: OnErrorFlag, output: OutputKind, say: (li
   return flag;
 }
 
-/** The phases a build will go through (communicator none skips SSH and provisioning). */
+/** The phases a build will go through (communicator none skips SSH and provisioning; optional phases run when asked for). */
 export function phasesShown(spec: BuildSpec): PhaseName[] {
-  const withoutSsh = spec.communicator.type === 'ssh' ? [] : ['key', 'ssh.connect'];
-  return PHASES.filter((p) => !withoutSsh.includes(p) && (p !== 'provision' || spec.provisioners.length > 0));
+  return PHASES.filter((p) => phaseRuns(spec, p));
 }
 
 /** Runs `tasks` with at most `limit` at once (0 = no limit). */

@@ -30,10 +30,12 @@ export interface TimelineEntry {
 }
 
 export interface ResourceFate {
-  kind: 'server' | 'volume' | 'snapshot' | 'image';
+  kind: 'server' | 'volume' | 'private_nic' | 'snapshot' | 'image';
   id: string;
   createdAt: string;
+  /** `kept`: still there (`onPurpose`: keep_server kept it). */
   fate: 'kept' | 'deleted' | 'missing';
+  onPurpose?: boolean;
   reconciled: boolean;
 }
 
@@ -130,13 +132,18 @@ export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
     if (e.type === 'server.created') {
       add('server', d.serverId, e.at, d.reconciled === true);
       if (Array.isArray(d.volumeIds)) for (const v of d.volumeIds) add('volume', v, e.at, d.reconciled === true);
+    } else if (e.type === 'private_nic.created') add('private_nic', d.nicId, e.at, d.reconciled === true);
+    else if (e.type === 'server.kept') {
+      for (const r of out.values()) if ((r.kind === 'server' || r.kind === 'volume' || r.kind === 'private_nic') && r.fate === 'kept') r.onPurpose = true;
     } else if (e.type === 'snapshot.created') add('snapshot', d.snapshotId, e.at, d.reconciled === true);
     else if (e.type === 'image.created') add('image', d.imageId, e.at, d.reconciled === true);
     else if (e.type.endsWith('.deleted')) {
-      const id = d.serverId ?? d.volumeId ?? d.snapshotId ?? d.imageId;
+      const id = d.nicId ?? d.serverId ?? d.volumeId ?? d.snapshotId ?? d.imageId;
       const r = typeof id === 'string' ? out.get(id) : undefined;
       if (r) r.fate = 'deleted';
       if (e.type === 'server.deleted' && d.terminated) for (const v of out.values()) if (v.kind === 'volume') v.fate = 'deleted';
+      // A server's private NICs go with it.
+      if (e.type === 'server.deleted') for (const v of out.values()) if (v.kind === 'private_nic') v.fate = 'deleted';
     } else if (e.type === 'resource.missing') {
       const r = typeof d.id === 'string' ? out.get(d.id) : undefined;
       if (r) r.fate = 'missing';
@@ -170,7 +177,7 @@ export function human(build: BuildRecord, events: BuildEvent[], past: readonly P
   const fates = resourceFates(events);
   lines.push('', 'Resources');
   if (fates.length === 0) lines.push('  none created');
-  else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.kind, f.id, f.fate + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
+  else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.kind, f.id, (f.onPurpose ? 'kept on purpose (keep_server)' : f.fate) + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
   if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build) !== build.status) {

@@ -1,0 +1,97 @@
+// What happens on the machine between provisioning and shutdown (reference: scaleway-modern-api.md
+// §4–5): `user_data.wait` waits for cloud-init to finish the user data (the plugin only sleeps
+// user_data_timeout), and `machine.cleanup` empties the machine-id files
+// (cleanup_machine_related_data) so that every server made from the image gets its own.
+import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
+import { USER_DATA_WAIT_DEFAULT_MS } from '../../../machines/policy.js';
+import { pollUntil, sleep, WaitTimeoutError } from '../../scaleway/index.js';
+import type { Communicator } from '../../ssh/index.js';
+import { formatDuration } from '../../template/duration.js';
+import { BuildError, ensureCommunicator, type PhaseRuntime } from '../phases.js';
+
+/** Runs a command and collects its output (stdout and stderr, in order). */
+async function run(communicator: Communicator, command: string, signal: AbortSignal): Promise<{ exitCode: number | null; output: string }> {
+  const lines: string[] = [];
+  const result = await communicator.exec(command, { signal, onLine: (_stream, line) => lines.push(line) });
+  return { exitCode: result.exitCode, output: lines.join('\n') };
+}
+
+/** The `status:` line of `cloud-init status --long` (`not started`, `running`, `done`, `error`, `disabled`). */
+export function cloudInitStatus(output: string): string | undefined {
+  return /^status:\s*(.+?)\s*$/m.exec(output)?.[1];
+}
+
+/**
+ * user_data.wait. With SSH: polls `cloud-init status --long` until cloud-init is done (or absent),
+ * up to user_data_timeout (kiln's 10m when it is 0); an `error` status fails the build with
+ * cloud-init's own report. Without SSH: waits user_data_timeout, as the plugin does. The end of
+ * the wait is recorded when it starts, so a retry or a resume does not start the clock again.
+ */
+export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const { spec } = rt.deps;
+  const ssh = spec.communicator.type === 'ssh';
+  const timeoutMs = spec.userDataTimeoutMs || USER_DATA_WAIT_DEFAULT_MS;
+  let started = rt.last('user_data.wait.started');
+  // Recorded as done (a crash before the phase's own end was recorded): nothing left to wait for.
+  if (started && (rt.last('user_data.done')?.seq ?? 0) > started.seq) return {};
+  if (!started) {
+    rt.record(input, 'user_data.wait.started', { mode: ssh ? 'cloud-init' : 'timeout', timeoutMs, until: Date.now() + timeoutMs });
+    started = rt.last('user_data.wait.started')!;
+  }
+  const until = Number(started.data.until);
+
+  if (!ssh) {
+    await sleep(Math.max(0, until - Date.now()), signal);
+    rt.record(input, 'user_data.done', { outcome: `waited ${formatDuration(timeoutMs)} (user_data_timeout)` });
+    return {};
+  }
+
+  const communicator = await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
+  let last = '';
+  let outcome: string;
+  try {
+    outcome = await pollUntil(
+      async () => {
+        const { exitCode, output } = await run(communicator, 'cloud-init status --long', signal);
+        last = output;
+        if (exitCode === 127) return 'no cloud-init on the server: nothing to wait for';
+        const status = cloudInitStatus(output);
+        if (status === 'done' || status === 'disabled') return `cloud-init ${status}`;
+        if (status === 'error') {
+          // What the user data printed says more than the status: cloud-init logs it here.
+          const log = await run(communicator, 'tail -n 20 /var/log/cloud-init-output.log', signal);
+          const tail = log.exitCode === 0 && log.output.trim() !== '' ? `\nThe end of /var/log/cloud-init-output.log:\n${log.output}` : '';
+          throw new BuildError(`cloud-init reported an error running the user data. \`cloud-init status --long\` says:\n${output}${tail}`);
+        }
+        if (status === undefined && exitCode !== 0) {
+          throw new BuildError(`\`cloud-init status --long\` failed (exit ${exitCode ?? 'none'}):\n${output}`);
+        }
+        return undefined; // not started, running
+      },
+      { signal, deadlineAt: until, what: 'cloud-init to finish' },
+    );
+  } catch (error) {
+    if (!(error instanceof WaitTimeoutError)) throw error;
+    throw new BuildError(
+      `cloud-init did not finish within ${formatDuration(timeoutMs)} (user_data_timeout). Its last \`cloud-init status --long\`:\n${last}\nRaise user_data_timeout if the user data needs longer`,
+    );
+  }
+  rt.record(input, 'user_data.done', { outcome });
+  return {};
+}
+
+/** The files the plugin's cleanup_machine_related_data empties. */
+export const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'] as const;
+
+/** machine.cleanup: empties the machine-id files (not removes: systemd makes a new id at first boot of an empty one). */
+export async function machineCleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  const communicator = await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
+  const sudo = rt.deps.spec.communicator.type === 'ssh' && rt.deps.spec.communicator.username !== 'root' ? 'sudo ' : '';
+  // -c: a file the image does not have is not created.
+  const { exitCode, output } = await run(communicator, MACHINE_ID_FILES.map((f) => `${sudo}truncate -c -s 0 ${f}`).join(' && '), signal);
+  if (exitCode !== 0) {
+    throw new BuildError(`cleanup_machine_related_data: emptying ${MACHINE_ID_FILES.join(' and ')} failed (exit ${exitCode ?? 'none'}):\n${output}`);
+  }
+  rt.record(input, 'machine.cleaned', { files: [...MACHINE_ID_FILES] });
+  return {};
+}

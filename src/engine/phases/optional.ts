@@ -1,0 +1,18 @@
+// Which optional phases (OPTIONAL_PHASES) a build runs: the one rule the machine's input and the
+// resume point both follow.
+import type { PhaseName } from '../../../machines/phases.js';
+import type { BuildSpec } from '../../template/spec.js';
+
+/** The keys are optional so that partial specs (tests, older callers) mean "none of these". */
+export type OptionalPhaseSpec = Pick<BuildSpec, 'communicator'> &
+  Partial<Pick<BuildSpec, 'privateNetworkIds' | 'userData' | 'userDataTimeoutMs' | 'cleanupMachineRelatedData'>>;
+
+export function optionalPhasesOf(spec: OptionalPhaseSpec): PhaseName[] {
+  const phases: PhaseName[] = [];
+  if ((spec.privateNetworkIds ?? []).length > 0) phases.push('network.attach');
+  // With SSH kiln asks cloud-init whenever there is user data; without, it waits only if told how long.
+  const ssh = spec.communicator.type === 'ssh';
+  if ((spec.userDataTimeoutMs ?? 0) > 0 || (ssh && Object.keys(spec.userData ?? {}).length > 0)) phases.push('user_data.wait');
+  if (spec.cleanupMachineRelatedData && ssh) phases.push('machine.cleanup');
+  return phases;
+}
