@@ -9,7 +9,7 @@ import type { BuildFacts, PhaseActorLogic, PhaseInput } from '../../machines/bui
 import { cleanupPlan } from '../../machines/cleanup.js';
 import type { PhaseName } from '../../machines/phases.js';
 import { runProvisioner } from '../provision/index.js';
-import { AmbiguousError, NotFoundError, pollDelay, pollUntil, sleep, type ScalewayClient } from '../scaleway/index.js';
+import { AmbiguousError, answerOf, NotFoundError, pollDelay, pollUntil, sleep, type ScalewayClient } from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
 import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
@@ -39,10 +39,18 @@ export class BuildError extends Error {
   readonly retryable = false;
 }
 
-/** Retryable by the phase policy. */
+/** Retryable by the phase policy (until the phase's deadline): the machine says whether it tries again. */
 class TransientBuildError extends Error {
   override name = 'TransientError';
   readonly retryable = true;
+}
+
+/** An ambiguous create that reconcile found nothing for: it did not happen, and may simply be tried again. */
+function notCreated(kind: string, error: AmbiguousError): TransientBuildError {
+  const call = error.request ? `${error.request.method} ${error.request.path}` : `creating the ${kind}`;
+  return new TransientBuildError(`${call} failed (${answerOf(error) ?? error.type}) and no ${kind} with the build's tags exists: it was not created`, {
+    cause: error,
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -255,7 +263,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       if (!(error instanceof AmbiguousError)) throw error;
       // The create may have happened: look for it before anything else.
       server = await reconcile(rt, 'server.create.requested', found, signal);
-      if (!server) throw new TransientBuildError(`creating the server may have failed (${error.message}); no server with its tags exists, trying again`);
+      if (!server) throw notCreated('server', error);
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
     }
     crashAfterCall('server.create');
@@ -290,7 +298,7 @@ async function serverStart(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
       // A repeated action refused because an earlier attempt worked: check the state.
       if (!(error instanceof AmbiguousError)) throw error;
       const now = await getServerOrMissing(rt, input, serverId, signal);
-      if (now.state === 'stopped') throw new TransientBuildError(`powering on server ${serverId}: ${error.message}`);
+      if (now.state === 'stopped') throw new TransientBuildError(`powering on server ${serverId}: ${error.message}`, { cause: error });
     }
     crashAfterCall('server.start');
     rt.record(input, 'server.poweron.accepted', { serverId });
@@ -425,7 +433,7 @@ async function serverStop(rt: PhaseRuntime, input: PhaseInput, signal: AbortSign
     } catch (error) {
       if (!(error instanceof AmbiguousError)) throw error;
       const now = await getServerOrMissing(rt, input, serverId, signal);
-      if (now.state === 'running') throw new TransientBuildError(`powering off server ${serverId}: ${error.message}`);
+      if (now.state === 'running') throw new TransientBuildError(`powering off server ${serverId}: ${error.message}`, { cause: error });
     }
     crashAfterCall('server.stop');
     rt.record(input, 'server.poweroff.accepted', { serverId });
@@ -485,7 +493,7 @@ async function createTracked(
   } catch (error) {
     if (!(error instanceof AmbiguousError)) throw error;
     const existing = await reconcile(rt, o.intent, find, signal);
-    if (!existing) throw new TransientBuildError(`${o.phase} may have failed (${error.message}); nothing with its tags exists, trying again`);
+    if (!existing) throw notCreated(o.phase === 'image.create' ? 'image' : 'snapshot', error);
     rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
     return existing.id;
   }
@@ -676,7 +684,14 @@ export function createPhaseActors(rt: PhaseRuntime): Record<PhaseName, PhaseActo
     actors[phase] = fromPromise<BuildFacts, PhaseInput>(async ({ input, signal }) => {
       // Let the transition that started this phase be recorded before the phase's own events.
       await Promise.resolve();
-      return fn(rt, input, signal);
+      try {
+        return await fn(rt, input, signal);
+      } catch (error) {
+        // What Scaleway answered goes with the error into the log: a phase that gives up says it.
+        const answer = answerOf(error);
+        if (answer !== undefined && error instanceof Error) Object.assign(error, { answer });
+        throw error;
+      }
     });
   }
   return actors;

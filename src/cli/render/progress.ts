@@ -5,7 +5,7 @@
 //   last retry reason) under the scrolling provisioner output and messages.
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import type { Artifact, BuildEvent } from '../../store/index.js';
-import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from './describe.js';
+import { describeArtifact, describeError, describeEvent, formatDuration, outputLines, timeLeft } from './describe.js';
 
 export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
@@ -88,6 +88,8 @@ interface PhaseRow {
   endedAt?: number;
   attempt: number;
   note?: string;
+  /** While retrying: the phase's deadline (epoch ms), for the time left. */
+  deadlineAt?: number;
 }
 
 interface TrackedBuild {
@@ -165,6 +167,7 @@ class TtyRenderer implements ProgressRenderer {
           if (e.attempt <= 1 || r.startedAt === undefined) r.startedAt = now;
           r.status = 'running';
           r.attempt = e.attempt;
+          r.deadlineAt = undefined;
           if (e.attempt <= 1) r.note = undefined;
         }
         break;
@@ -174,6 +177,8 @@ class TtyRenderer implements ProgressRenderer {
         if (r) {
           r.status = 'retrying';
           r.note = `attempt ${e.attempt} failed: ${describeError(d.error)}`;
+          const left = timeLeft(d.deadlineAt, now);
+          r.deadlineAt = left === undefined ? undefined : now + left;
         }
         log.push(`${b.name}: ${describeEvent(e)}`);
         break;
@@ -225,7 +230,9 @@ class TtyRenderer implements ProgressRenderer {
         const icon = r.status === 'running' ? spin : ICON[r.status];
         const elapsed = r.startedAt !== undefined ? formatDuration((r.endedAt ?? now) - r.startedAt) : '';
         const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
-        const note = r.note ? `  ${r.note}` : '';
+        // A retrying phase says first how long it may still retry (the reason may be clipped).
+        const left = r.status === 'retrying' && r.deadlineAt !== undefined ? `  retrying, ${formatDuration(Math.max(0, r.deadlineAt - now))} left;` : '';
+        const note = r.note ? `${left || ' '} ${r.note}` : left;
         const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${attempt}${note}`;
         const width = this.out.columns || 100;
         const clipped = text.length > width - 1 ? text.slice(0, width - 2) + '…' : text;
