@@ -168,11 +168,20 @@ async function main(): Promise<void> {
     const store = EventStore.open(db);
     const artifacts = new Map<string, { imageId: string; snapshotId: string }>();
     let phaseRetries = 0;
+    // Phase runs that needed more attempts than the fixed limit of 4 kiln had before issue 18.
+    let longPhaseRuns = 0;
+    let mostAttempts = 0;
     for (const b of builds) {
       if (!b.buildId) continue;
       const record = store.getBuild(b.buildId);
       if (record?.status === 'succeeded' && record.artifact) artifacts.set(b.buildId, record.artifact);
-      phaseRetries += store.events(b.buildId).filter((e) => e.type === 'phase.retrying').length;
+      const events = store.events(b.buildId, { withoutOutput: true });
+      phaseRetries += events.filter((e) => e.type === 'phase.retrying').length;
+      for (const e of events) {
+        if (e.type !== 'phase.started') continue;
+        mostAttempts = Math.max(mostAttempts, e.attempt);
+        if (e.attempt === 5) longPhaseRuns++;
+      }
     }
     store.close();
     // The soak's own listing must not fail on the faults it injects: retry each page.
@@ -250,6 +259,7 @@ async function main(): Promise<void> {
       ['API calls (all, incl. gc and the soak\'s own listing)', String(apiCalls)],
       ['client retries (attempt > 1, from --debug)', String(sum((b) => b.clientRetries))],
       ['phase retries (phase.retrying events)', String(phaseRetries)],
+      ['most attempts of one phase run; runs that needed more than 4', `${mostAttempts}; ${longPhaseRuns}`],
       ['wall time of the builds', `${(buildMs / 1000).toFixed(1)} s`],
     ];
     process.stdout.write(`\nkiln soak — seed ${seed}\n\n${markdownTable(['count', 'value'], rows)}\n`);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runKiln } from '../helpers/cli.js';
 import { startTestSimulator } from '../helpers/sim.js';
+import { template } from '../engine/harness.js';
 
 const SECRET = 'd7e9a1c2-5b3f-4e8a-9c6d-2f1b0a3e4c5d';
 const PROJECT = '3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b';
@@ -21,21 +22,12 @@ test('a build that ends on 5xx answers says so and suggests running again (clean
   });
   const templatePath = join(dir, 'template.json');
   const policy = { initial_backoff: '100ms', max_backoff: '1s' };
-  writeFileSync(
-    templatePath,
-    JSON.stringify({
-      builders: [
-        {
-          type: 'scaleway',
-          image: 'ubuntu_jammy',
-          zone: 'fr-par-1',
-          commercial_type: 'DEV1-S',
-          communicator: 'none',
-          kiln_phase_policy: { 'snapshot.create': policy, 'image.create': { ...policy, phase_timeout: '12s' } },
-        },
-      ],
-    }),
-  );
+  const builder = {
+    communicator: 'none',
+    ssh_username: undefined,
+    kiln_phase_policy: { 'snapshot.create': policy, 'image.create': { ...policy, phase_timeout: '12s' } },
+  };
+  writeFileSync(templatePath, JSON.stringify(template(builder)));
   const env = { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT };
   const build = (onError: string) => runKiln(['build', '--on-error', onError, '--db', join(dir, `${onError}.db`), templatePath], { env });
   const [cleanup, abort] = await Promise.all([build('cleanup'), build('abort')]);
