@@ -169,6 +169,19 @@ function extendStreak(context: BuildContext, error: MachineError, now: number): 
 }
 
 /**
+ * The transient streak a phase's deadline ends, if that is what it ends: the phase was waiting to
+ * retry, or the attempt still running has lasted no longer than the failures before it. (A wait
+ * that failed once early, then polled until its deadline, timed out: its server was too slow.)
+ */
+function failingAtDeadline(context: BuildContext, now: number): TransientStreak | null {
+  const streak = context.transientStreak;
+  if (!streak) return null;
+  const waitingToRetry = context.attempt === streak.lastAttempt;
+  const running = context.attemptStartedAt ?? now;
+  return waitingToRetry || running - streak.since >= now - running ? streak : null;
+}
+
+/**
  * The error of a phase that gave up on transient errors, from what its attempts met: who kept
  * failing how, for how long, and why kiln stopped trying ("Scaleway kept answering 502 for 10
  * minutes (…)"). `retryable` stays true: running the build again, later, may well succeed.
@@ -327,9 +340,10 @@ export function createBuildMachine(options: BuildMachineOptions) {
       recordPhaseTimeout: assign(({ context }) => {
         const phase = context.phase ?? 'prepare';
         const policy = policyOf(context);
+        const streak = failingAtDeadline(context, now());
         const error: MachineError =
-          context.transientStreak && context.lastError
-            ? giveUpError(phase, context.transientStreak, context.lastError, { now: now(), attempt: context.attempt, policy, ending: 'deadline' })
+          streak && context.lastError
+            ? giveUpError(phase, streak, context.lastError, { now: now(), attempt: context.attempt, policy, ending: 'deadline' })
             : {
                 name: 'PhaseTimeout',
                 message: `${phase} did not finish within ${spokenDuration(policy.phaseTimeoutMs)} (${context.attempt} attempt(s))`,

@@ -198,14 +198,28 @@ test('transient errors are retried until the phase deadline, not a fixed count; 
 });
 
 test('a deadline that lands in an attempt after transient failures says the attempt was still running', async () => {
+  // Each attempt fails after 80 s, until the 7th (started at 543 s), which hangs: the 600 s deadline lands in it.
+  let n = 0;
+  // The simulated clock times the failures (h is set before any attempt starts).
+  const slowFailure: Behaviour = (i, signal) =>
+    n++ < 6 ? new Promise((_resolve, reject) => h.clock.setTimeout(() => answered('502')(i, signal).catch(reject), 80_000)) : never(i, signal);
+  const h: Harness = harness({ 'image.create': slowFailure }, { policies: { ...DEFAULT_PHASE_POLICIES, 'image.create': { ...DEFAULT_PHASE_POLICIES['image.create'], attemptTimeoutMs: 0 } } });
+  const end = await runClockToEnd(h, 1_000, 2 * DEFAULT_PHASE_POLICIES['image.create'].phaseTimeoutMs);
+  assert.equal(end.value, 'failed');
+  assert.equal(
+    end.context.failure?.error.message,
+    'Scaleway kept answering 502 for 10 minutes (6 failed attempts of image.create; attempt 7 was still running at its deadline of 10 minutes). Last error: POST /images answered 502',
+  );
+});
+
+test('a wait that failed once early, then waited until its deadline, timed out: PhaseTimeout, not a transient failure', async () => {
   let n = 0;
   const h = harness({ 'snapshot.wait': (i, signal) => (n++ === 0 ? answered('503')(i, signal) : never(i, signal)) });
   const end = await runClockToEnd(h, 60_000, 2 * DEFAULT_PHASE_POLICIES['snapshot.wait'].phaseTimeoutMs);
   assert.equal(end.value, 'failed');
-  assert.equal(
-    end.context.failure?.error.message,
-    'Scaleway answered 503 (1 failed attempt of snapshot.wait; attempt 2 was still running at its deadline of 60 minutes). Last error: POST /images answered 503',
-  );
+  assert.equal(end.context.failure?.error.name, 'PhaseTimeout');
+  assert.equal(end.context.failure?.error.message, 'snapshot.wait did not finish within 60 minutes (2 attempt(s))');
+  assert.equal(end.context.failure?.error.retryable, false);
 });
 
 test('a non-transient error after transient ones is not retried (retryOn: retryable) and is reported as it is', async () => {
