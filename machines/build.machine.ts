@@ -16,7 +16,22 @@ export type OnErrorMode = 'cleanup' | 'abort' | 'ask';
 export interface MachineError {
   name: string;
   message: string;
+  /** Transient: the same step may simply be tried again (later). */
   retryable: boolean;
+  /** What the API answered, when the error came from it: an HTTP status ('502') or why no answer came ('connection reset'). */
+  answer?: string;
+}
+
+/** The transient failures of the current phase run, in a row: what a phase that gives up reports. */
+export interface TransientStreak {
+  /** When the first failed attempt of the streak started (epoch ms). */
+  since: number;
+  /** Failed attempts in the streak. */
+  failures: number;
+  /** The number of the last failed attempt. */
+  lastAttempt: number;
+  /** What the API answered, distinct, in order of first appearance. */
+  answers: string[];
 }
 
 /** What phases learn and later phases need (ids of created resources, addresses, …). JSON only. */
@@ -63,10 +78,13 @@ export interface BuildContext {
   attempt: number;
   phaseStartedAt: number | null;
   phaseDeadlineAt: number | null;
+  attemptStartedAt: number | null;
   provisionerIndex: number;
   facts: BuildFacts;
   /** The error of the last failed attempt (the retry reason). */
   lastError: MachineError | null;
+  /** The transient failures of this phase run so far (null once an attempt failed otherwise). */
+  transientStreak: TransientStreak | null;
   /** Why the build failed; set when it enters the failure path. */
   failure: { phase: PhaseName; error: MachineError } | null;
   /** Set by INTERRUPT: the build stops at the next safe point. */
@@ -122,14 +140,86 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function toMachineError(error: unknown): MachineError {
   if (error && typeof error === 'object') {
-    const e = error as { name?: unknown; message?: unknown; retryable?: unknown };
+    const e = error as { name?: unknown; message?: unknown; retryable?: unknown; answer?: unknown };
     return {
       name: typeof e.name === 'string' ? e.name : 'Error',
       message: typeof e.message === 'string' ? e.message : String(error),
       retryable: e.retryable === true,
+      ...(typeof e.answer === 'string' ? { answer: e.answer } : {}),
     };
   }
   return { name: 'Error', message: String(error), retryable: false };
+}
+
+/** "10 minutes", "45 seconds": a span as a person says it. */
+export function spokenDuration(ms: number): string {
+  const unit = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  if (ms < 59_500) return unit(Math.max(0, Math.round(ms / 1000)), 'second');
+  if (ms < 119.5 * 60_000) return unit(Math.round(ms / 60_000), 'minute');
+  return unit(Math.round(ms / 3_600_000), 'hour');
+}
+
+/** The streak after a failed attempt: extended by a transient error, ended by any other. */
+function extendStreak(context: BuildContext, error: MachineError, now: number): TransientStreak | null {
+  if (!error.retryable) return null;
+  const previous = context.transientStreak;
+  const answers = previous?.answers ?? [];
+  return {
+    since: previous?.since ?? context.attemptStartedAt ?? now,
+    failures: (previous?.failures ?? 0) + 1,
+    lastAttempt: context.attempt,
+    answers: error.answer && !answers.includes(error.answer) ? [...answers, error.answer] : answers,
+  };
+}
+
+/**
+ * The transient streak a phase's deadline ends, if that is what it ends: the phase was waiting to
+ * retry, or the attempt still running has lasted no longer than the failures before it. (A wait
+ * that failed once early, then polled until its deadline, timed out: its server was too slow.)
+ */
+function failingAtDeadline(context: BuildContext, now: number): TransientStreak | null {
+  const streak = context.transientStreak;
+  if (!streak) return null;
+  const waitingToRetry = context.attempt === streak.lastAttempt;
+  const running = context.attemptStartedAt ?? now;
+  return waitingToRetry || running - streak.since >= now - running ? streak : null;
+}
+
+/**
+ * The error of a phase that gave up on transient errors, from what its attempts met: who kept
+ * failing how, for how long, and why kiln stopped trying ("Scaleway kept answering 502 for 10
+ * minutes (…)"). `retryable` stays true: running the build again, later, may well succeed.
+ */
+export function giveUpError(
+  phase: PhaseName,
+  streak: TransientStreak,
+  last: MachineError,
+  o: { now: number; attempt: number; policy: PhasePolicy; ending: 'deadline' | 'attempts' },
+): MachineError {
+  const kept = streak.failures > 1;
+  const answers = [...streak.answers].sort();
+  const list = answers.length > 1 ? `${answers.slice(0, -1).join(', ')} and ${answers.at(-1)}` : answers[0] ?? '';
+  const lead =
+    answers.length === 0
+      ? `${phase} ${kept ? 'kept failing with transient errors' : 'failed with a transient error'}`
+      : answers.every((a) => /^\d{3}$/.test(a))
+        ? `Scaleway ${kept ? 'kept answering' : 'answered'} ${list}`
+        : `Scaleway ${kept ? 'kept failing' : 'failed'} (${answers.join(', ')})`;
+  const deadline = `its deadline of ${spokenDuration(o.policy.phaseTimeoutMs)}`;
+  const why =
+    o.ending === 'attempts'
+      ? `, the most its policy allows`
+      : o.attempt > streak.lastAttempt
+        ? `; attempt ${o.attempt} was still running at ${deadline}`
+        : `, retried until ${deadline}`;
+  return {
+    name: 'TransientFailure',
+    message:
+      `${lead}${kept ? ` for ${spokenDuration(o.now - streak.since)}` : ''} ` +
+      `(${streak.failures} failed attempt${streak.failures === 1 ? '' : 's'} of ${phase}${why}). Last error: ${last.message}`,
+    retryable: true,
+    ...(last.answer ? { answer: last.answer } : {}),
+  };
 }
 
 const notProvided = (phase: string): PhaseActorLogic =>
@@ -160,6 +250,15 @@ function policyOf(context: BuildContext): PhasePolicy {
 
 export function createBuildMachine(options: BuildMachineOptions) {
   const now = options.now ?? (() => Date.now());
+
+  /** The context update of a phase that failed with `error`; `gaveUp`: the policy would have retried it, but the attempts ran out. */
+  const failWith = (context: BuildContext, error: MachineError, gaveUp: (policy: PhasePolicy) => boolean) => {
+    const phase = context.phase ?? 'prepare';
+    const policy = policyOf(context);
+    const streak = gaveUp(policy) ? extendStreak(context, error, now()) : null;
+    const reported = streak ? giveUpError(phase, streak, error, { now: now(), attempt: context.attempt, policy, ending: 'attempts' }) : error;
+    return { lastError: error, transientStreak: streak, failure: { phase, error: reported } };
+  };
 
   const builder = setup({
     types: {
@@ -201,6 +300,7 @@ export function createBuildMachine(options: BuildMachineOptions) {
           phaseStartedAt: started,
           phaseDeadlineAt: null as number | null,
           lastError: null,
+          transientStreak: null,
         };
       }),
       // Set after enterPhase so that the provisioner policy (which depends on the index) applies.
@@ -208,7 +308,7 @@ export function createBuildMachine(options: BuildMachineOptions) {
         const ms = policyOf(context).phaseTimeoutMs;
         return { phaseDeadlineAt: ms > 0 ? (context.phaseStartedAt ?? now()) + ms : null };
       }),
-      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1 })),
+      nextAttempt: assign(({ context }) => ({ attempt: context.attempt + 1, attemptStartedAt: now() })),
       // Every successful phase run ends here: merge what it learnt and mark it complete.
       mergeFacts: assign(({ context, event }) => {
         const output = ((event as AnyEventObject).output as BuildFacts | undefined) ?? {};
@@ -219,28 +319,41 @@ export function createBuildMachine(options: BuildMachineOptions) {
         };
       }),
       nextProvisioner: assign(({ context }) => ({ provisionerIndex: context.provisionerIndex + 1 })),
-      recordRetryReason: assign(({ event }) => ({ lastError: toMachineError((event as AnyEventObject).error) })),
-      recordAttemptTimeout: assign(({ context }) => ({
-        lastError: { ...ATTEMPT_TIMEOUT, message: `attempt ${context.attempt} of ${context.phase} took longer than ${policyOf(context).attemptTimeoutMs} ms` },
-      })),
+      recordRetryReason: assign(({ context, event }) => {
+        const error = toMachineError((event as AnyEventObject).error);
+        return { lastError: error, transientStreak: extendStreak(context, error, now()) };
+      }),
+      recordAttemptTimeout: assign(({ context }) => {
+        const error = { ...ATTEMPT_TIMEOUT, message: `attempt ${context.attempt} of ${context.phase} took longer than ${policyOf(context).attemptTimeoutMs} ms` };
+        return { lastError: error, transientStreak: extendStreak(context, error, now()) };
+      }),
+      // An error the policy retries ends the phase only when the attempts ran out: report the streak.
       recordFailure: assign(({ context, event }) => {
         const error = toMachineError((event as AnyEventObject).error);
-        return { lastError: error, failure: { phase: context.phase ?? 'prepare', error } };
+        return failWith(context, error, (policy) => error.retryable && retries(policy.retryOn, error));
       }),
       recordAttemptTimeoutFailure: assign(({ context }) => {
+        const policy = policyOf(context);
         const error: MachineError = {
           ...ATTEMPT_TIMEOUT,
-          message: `${context.phase} took longer than ${policyOf(context).attemptTimeoutMs} ms (attempt ${context.attempt} of ${policyOf(context).attempts})`,
+          message: `${context.phase} took longer than ${policy.attemptTimeoutMs} ms (attempt ${context.attempt}${Number.isFinite(policy.attempts) ? ` of ${policy.attempts}` : ''})`,
         };
-        return { lastError: error, failure: { phase: context.phase ?? 'prepare', error } };
+        return failWith(context, error, () => retries(policy.retryOn, ATTEMPT_TIMEOUT));
       }),
+      // At the deadline, a phase that was failing transiently reports that; otherwise it was too slow.
       recordPhaseTimeout: assign(({ context }) => {
-        const error: MachineError = {
-          name: 'PhaseTimeout',
-          message: `${context.phase} did not finish within ${policyOf(context).phaseTimeoutMs} ms (${context.attempt} attempt(s))`,
-          retryable: false,
-        };
-        return { lastError: error, failure: { phase: context.phase ?? 'prepare', error } };
+        const phase = context.phase ?? 'prepare';
+        const policy = policyOf(context);
+        const streak = failingAtDeadline(context, now());
+        const error: MachineError =
+          streak && context.lastError
+            ? giveUpError(phase, streak, context.lastError, { now: now(), attempt: context.attempt, policy, ending: 'deadline' })
+            : {
+                name: 'PhaseTimeout',
+                message: `${phase} did not finish within ${spokenDuration(policy.phaseTimeoutMs)} (${context.attempt} attempt(s))`,
+                retryable: false,
+              };
+        return { lastError: error, failure: { phase, error } };
       }),
       recordCleanupError: assign(({ context, event }) => {
         const error = (event as AnyEventObject).error;
@@ -384,9 +497,11 @@ export function createBuildMachine(options: BuildMachineOptions) {
       attempt: 0,
       phaseStartedAt: null,
       phaseDeadlineAt: null,
+      attemptStartedAt: null,
       provisionerIndex: input.provisionerIndex ?? 0,
       facts: input.facts ?? {},
       lastError: null,
+      transientStreak: null,
       failure: null,
       interruptRequested: false,
       cleanupError: null,

@@ -16,7 +16,10 @@ export interface Backoff {
 export type RetryOn = 'retryable' | 'any' | readonly string[];
 
 export interface PhasePolicy {
-  /** Attempts in all, the first included (1 = never retry). */
+  /**
+   * Attempts in all, the first included (1 = never retry), or UNTIL_DEADLINE: as many as start
+   * before `phaseTimeoutMs` runs out. Only errors that `retryOn` accepts are retried at all.
+   */
   attempts: number;
   backoff: Backoff;
   /** One attempt is abandoned (and may be retried) after this long; 0 = no limit. */
@@ -35,6 +38,9 @@ export const USER_DATA_WAIT_DEFAULT_MS = 10 * MINUTE;
 
 const apiBackoff: Backoff = { initialMs: 1 * SECOND, factor: 2, maxMs: 30 * SECOND, jitter: 0.2 };
 
+/** Attempts without a count: transient errors are retried until the phase's deadline (`phaseTimeoutMs`). */
+export const UNTIL_DEADLINE = Number.POSITIVE_INFINITY;
+
 const p = (attempts: number, attemptTimeoutMs: number, phaseTimeoutMs: number, retryOn: RetryOn = 'retryable'): PhasePolicy => ({
   attempts,
   backoff: apiBackoff,
@@ -44,29 +50,31 @@ const p = (attempts: number, attemptTimeoutMs: number, phaseTimeoutMs: number, r
 });
 
 /**
- * The defaults. API calls retry transient errors; waits are bounded by the phase deadline (their
- * own polling absorbs transient errors); a provisioner's policy comes from its `max_retries` and
- * `timeout` (see provisionerPolicy).
+ * The defaults. Phases that talk to the Scaleway API retry transient errors (5xx, 429, resets,
+ * timeouts, ambiguous creates that reconcile found nothing for: `retryable`) until their deadline,
+ * and fail at once on any other error; a minute of 5xx answers must not cost a half-hour build.
+ * `key` is local; `ssh.connect` retries inside its own loop until its deadline; a provisioner's
+ * policy comes from its `max_retries` and `timeout` (see provisionerPolicy).
  */
 export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
-  prepare: p(3, 1 * MINUTE, 5 * MINUTE),
+  prepare: p(UNTIL_DEADLINE, 1 * MINUTE, 5 * MINUTE),
   key: p(1, 30 * SECOND, 30 * SECOND),
-  'server.create': p(4, 2 * MINUTE, 10 * MINUTE),
-  'server.start': p(4, 1 * MINUTE, 5 * MINUTE),
-  'server.wait_running': p(3, 0, 10 * MINUTE),
-  'network.attach': p(3, 0, 10 * MINUTE),
+  'server.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
+  'server.start': p(UNTIL_DEADLINE, 1 * MINUTE, 5 * MINUTE),
+  'server.wait_running': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
+  'network.attach': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
   'ssh.connect': p(1, 0, 5 * MINUTE),
   provision: p(1, 0, 0, 'any'),
   // Bounded by user_data_timeout (see resolvePhasePolicies); the actor's own wait ends first.
   'user_data.wait': p(3, 0, USER_DATA_WAIT_DEFAULT_MS + 2 * MINUTE),
   'machine.cleanup': p(3, 1 * MINUTE, 5 * MINUTE),
-  'server.stop': p(4, 1 * MINUTE, 5 * MINUTE),
-  'server.wait_stopped': p(3, 0, 10 * MINUTE),
-  'snapshot.create': p(4, 2 * MINUTE, 10 * MINUTE),
-  'snapshot.wait': p(3, 0, 60 * MINUTE),
-  'image.create': p(4, 2 * MINUTE, 10 * MINUTE),
-  'image.wait': p(3, 0, 60 * MINUTE),
-  cleanup: p(5, 2 * MINUTE, 15 * MINUTE),
+  'server.stop': p(UNTIL_DEADLINE, 1 * MINUTE, 5 * MINUTE),
+  'server.wait_stopped': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
+  'snapshot.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
+  'snapshot.wait': p(UNTIL_DEADLINE, 0, 60 * MINUTE),
+  'image.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
+  'image.wait': p(UNTIL_DEADLINE, 0, 60 * MINUTE),
+  cleanup: p(UNTIL_DEADLINE, 2 * MINUTE, 15 * MINUTE),
 };
 
 function applyOverride(base: PhasePolicy, o: PhasePolicyOverride | undefined): PhasePolicy {

@@ -1,6 +1,7 @@
 // node dist/scripts/soak.js [--builds N] [--concurrency C] [--seed S]: N builds of
 // examples/basic.json against a simulator that fails 10% of requests with 5xx, 5% with 429, resets
-// 2% of connections and answers 1% of creates with a 500 after creating (issue 8), while a chaos
+// 2% of connections and answers 1% of creates with a 500 after creating (issue 8; --fault-scale
+// multiplies these), while a chaos
 // loop kill -9s build processes at random moments and `kiln resume`s them. A final
 // `kiln gc --force` runs, then the simulator's API is read for what is left. Prints builds,
 // crashes, resumes, successes, duplicates, leaks, API calls and retries; exits 1 on any duplicate,
@@ -19,14 +20,19 @@ import { boundedAll, markdownTable } from './lib/stats.js';
 
 const BASE_FAULTS = { '5xx': 0.1, '429': 0.05, reset: 0.02 };
 const CREATE_FAULTS = { ...BASE_FAULTS, ghost_create: 0.01 };
-const FAULTS: FaultSpec = {
-  '*': BASE_FAULTS,
-  'POST /servers': CREATE_FAULTS,
-  'POST /snapshots': CREATE_FAULTS,
-  'POST /images': CREATE_FAULTS,
-  'POST /volumes': CREATE_FAULTS,
-  'POST /ips': CREATE_FAULTS,
-};
+/** The fault table with every probability multiplied by `scale` (--fault-scale; 1 = the defaults above). */
+function faultTable(scale: number): FaultSpec {
+  const scaled = (faults: Record<string, number>) => Object.fromEntries(Object.entries(faults).map(([kind, p]) => [kind, p * scale]));
+  const creates = scaled(CREATE_FAULTS);
+  return {
+    '*': scaled(BASE_FAULTS),
+    'POST /servers': creates,
+    'POST /snapshots': creates,
+    'POST /images': creates,
+    'POST /volumes': creates,
+    'POST /ips': creates,
+  };
+}
 /** Slow enough that a random kill lands in every phase, fast enough for 50 builds in minutes. */
 const LATENCY = { boot: 1500, stop: 800, snapshot: 300, image: 600 };
 
@@ -97,12 +103,14 @@ async function main(): Promise<void> {
     .option('seed', { type: 'number', describe: 'Seed of the faults and of the chaos loop [default: random, printed]' })
     .option('kill-probability', { type: 'number', default: 0.6, describe: 'Chance that a kiln process is killed (-9) at a random moment' })
     .option('max-kills', { type: 'number', default: 3, describe: 'Kills per build at most (then it is left to finish)' })
+    .option('fault-scale', { type: 'number', default: 1, describe: 'Multiply every fault probability by this (1 = the rates above; at most 1 / 0.18)' })
     .option('kill-window', { type: 'number', default: 7000, describe: 'Kills land uniformly in [0, this many ms] after the process starts' })
     .strict()
     .check((a) => {
       for (const key of ['builds', 'concurrency', 'max-kills'] as const)
         if (!Number.isInteger(a[key]) || a[key] < (key === 'max-kills' ? 0 : 1)) throw new Error(`--${key} takes a whole number`);
       if (a['kill-probability'] < 0 || a['kill-probability'] > 1) throw new Error('--kill-probability is between 0 and 1');
+      if (!(a['fault-scale'] >= 0) || a['fault-scale'] * 0.18 > 1) throw new Error('--fault-scale is between 0 and 5.5 (the create faults add up to 18 % at 1)');
       return true;
     })
     .parse();
@@ -110,8 +118,9 @@ async function main(): Promise<void> {
   const random = seeded(seed);
   const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
   const work = mkdtempSync(join(tmpdir(), 'kiln-soak-'));
-  const sim = await startSimulator({ latency: LATENCY, faults: FAULTS, seed, port: 0, sshPort: 0, log: () => {} });
-  log(`seed ${seed}; simulator ${sim.apiUrl}; ${argv.builds} builds, ${argv.concurrency} at a time; faults ${JSON.stringify(FAULTS['POST /servers'])} on creates, ${JSON.stringify(BASE_FAULTS)} elsewhere`);
+  const faults = faultTable(argv['fault-scale']);
+  const sim = await startSimulator({ latency: LATENCY, faults, seed, port: 0, sshPort: 0, log: () => {} });
+  log(`seed ${seed}; simulator ${sim.apiUrl}; ${argv.builds} builds, ${argv.concurrency} at a time; faults ${JSON.stringify(faults['POST /servers'])} on creates, ${JSON.stringify(faults['*'])} elsewhere`);
   let exitCode = 0;
   const resumeHelp = await runKiln(['resume', '--help']);
   const resumeMissing = /not implemented/i.test(resumeHelp.stdout + resumeHelp.stderr);
@@ -168,11 +177,20 @@ async function main(): Promise<void> {
     const store = EventStore.open(db);
     const artifacts = new Map<string, { imageId: string; snapshotId: string }>();
     let phaseRetries = 0;
+    // Phase runs that needed more attempts than the fixed limit of 4 kiln had before issue 18.
+    let longPhaseRuns = 0;
+    let mostAttempts = 0;
     for (const b of builds) {
       if (!b.buildId) continue;
       const record = store.getBuild(b.buildId);
       if (record?.status === 'succeeded' && record.artifact) artifacts.set(b.buildId, record.artifact);
-      phaseRetries += store.events(b.buildId).filter((e) => e.type === 'phase.retrying').length;
+      const events = store.events(b.buildId, { withoutOutput: true });
+      phaseRetries += events.filter((e) => e.type === 'phase.retrying').length;
+      for (const e of events) {
+        if (e.type !== 'phase.started') continue;
+        mostAttempts = Math.max(mostAttempts, e.attempt);
+        if (e.attempt === 5) longPhaseRuns++;
+      }
     }
     store.close();
     // The soak's own listing must not fail on the faults it injects: retry each page.
@@ -250,9 +268,10 @@ async function main(): Promise<void> {
       ['API calls (all, incl. gc and the soak\'s own listing)', String(apiCalls)],
       ['client retries (attempt > 1, from --debug)', String(sum((b) => b.clientRetries))],
       ['phase retries (phase.retrying events)', String(phaseRetries)],
+      ['most attempts of one phase run; runs that needed more than 4', `${mostAttempts}; ${longPhaseRuns}`],
       ['wall time of the builds', `${(buildMs / 1000).toFixed(1)} s`],
     ];
-    process.stdout.write(`\nkiln soak — seed ${seed}\n\n${markdownTable(['count', 'value'], rows)}\n`);
+    process.stdout.write(`\nkiln soak — seed ${seed}${argv['fault-scale'] !== 1 ? `, fault rates × ${argv['fault-scale']}` : ''}\n\n${markdownTable(['count', 'value'], rows)}\n`);
     const byPhase = new Map<string, number>();
     for (const phase of builds.flatMap((b) => b.killedIn)) byPhase.set(phase, (byPhase.get(phase) ?? 0) + 1);
     process.stdout.write(`\nkills by phase: ${[...byPhase].map(([p, n]) => `${p} ${n}`).join(', ') || 'none'}\n`);

@@ -74,7 +74,12 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
         type: 'phase.retrying',
         phase,
         attempt: c.attempt,
-        data: { error: c.lastError, ...(retryDelayMs !== undefined ? { delayMs: retryDelayMs } : {}) },
+        data: {
+          error: c.lastError,
+          ...(retryDelayMs !== undefined ? { delayMs: retryDelayMs } : {}),
+          // How long the phase may keep retrying: the progress shows the time left.
+          deadlineAt: c.phaseDeadlineAt === null ? null : new Date(c.phaseDeadlineAt).toISOString(),
+        },
       });
     }
   }

@@ -11,6 +11,7 @@ import type { PhaseName } from '../../machines/phases.js';
 import { runProvisioner } from '../provision/index.js';
 import {
   AmbiguousError,
+  answerOf,
   NotFoundError,
   pollDelay,
   pollUntil,
@@ -53,10 +54,18 @@ export class BuildError extends Error {
   readonly retryable = false;
 }
 
-/** Retryable by the phase policy. */
+/** Retryable by the phase policy (until the phase's deadline): the machine says whether it tries again. */
 export class TransientBuildError extends Error {
   override name = 'TransientError';
   readonly retryable = true;
+}
+
+/** An ambiguous create that reconcile found nothing for: it did not happen, and may simply be tried again. */
+export function notCreated(kind: string, error: AmbiguousError): TransientBuildError {
+  const call = error.request ? `${error.request.method} ${error.request.path}` : `creating the ${kind}`;
+  return new TransientBuildError(`${call} failed (${answerOf(error) ?? error.type}) and no ${kind} with the build's tags exists: it was not created`, {
+    cause: error,
+  });
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -385,7 +394,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       }
       // The create may have happened: look for it before anything else.
       server = await reconcile(rt, 'server.create.requested', found, signal);
-      if (!server) throw new TransientBuildError(`creating the server may have failed (${error.message}); no server with its tags exists, trying again`);
+      if (!server) throw notCreated('server', error);
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
     }
     crashAfterCall('server.create');
@@ -434,12 +443,12 @@ async function serverPower(
     await rt.deps.client.serverAction(serverId, o.action, { signal });
   } catch (error) {
     if (seen !== undefined && !(error instanceof AmbiguousError) && !signal.aborted) {
-      throw new TransientBuildError(`${o.action} of server ${serverId} was refused (${(error as Error).message}); asking for its state and trying again`);
+      throw new TransientBuildError(`${o.action} of server ${serverId} was refused (${(error as Error).message}): its state changed since this process last saw it`, { cause: error });
     }
     // A repeated action refused because an earlier attempt worked: check the state.
     if (!(error instanceof AmbiguousError)) throw error;
     const now = await getServerOrMissing(rt, input, serverId, signal);
-    if (o.from.includes(now.state)) throw new TransientBuildError(`${o.action} of server ${serverId}: ${error.message}`);
+    if (o.from.includes(now.state)) throw new TransientBuildError(`${o.action} of server ${serverId}: ${error.message}`, { cause: error });
   }
   crashAfterCall(o.phase);
   rt.record(input, o.accepted, { serverId });
@@ -644,7 +653,7 @@ async function createTracked(
   } catch (error) {
     if (!(error instanceof AmbiguousError)) throw error;
     const existing = await reconcile(rt, o.intent, find, signal);
-    if (!existing) throw new TransientBuildError(`${o.phase} may have failed (${error.message}); nothing with its tags exists, trying again`);
+    if (!existing) throw notCreated(o.phase === 'image.create' ? 'image' : 'snapshot', error);
     rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
     return existing.id;
   }
@@ -862,7 +871,14 @@ export function createPhaseActors(rt: PhaseRuntime): Record<PhaseName, PhaseActo
     actors[phase] = fromPromise<BuildFacts, PhaseInput>(async ({ input, signal }) => {
       // Let the transition that started this phase be recorded before the phase's own events.
       await Promise.resolve();
-      return fn(rt, input, signal);
+      try {
+        return await fn(rt, input, signal);
+      } catch (error) {
+        // What Scaleway answered goes with the error into the log: a phase that gives up says it.
+        const answer = answerOf(error);
+        if (answer !== undefined && error instanceof Error) Object.assign(error, { answer });
+        throw error;
+      }
     });
   }
   return actors;

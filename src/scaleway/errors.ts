@@ -106,6 +106,30 @@ export class AmbiguousError extends ScalewayError {
   }
 }
 
+const noAnswer: Record<string, string> = {
+  timeout: 'no answer in time',
+  deadline_exceeded: 'no answer in time',
+  ECONNRESET: 'connection reset',
+  UND_ERR_SOCKET: 'connection reset',
+  ECONNREFUSED: 'connection refused',
+};
+
+/**
+ * What Scaleway answered to the call behind `error` (its cause chain is followed, so a phase error
+ * wrapping an AmbiguousError still knows): the HTTP status ('502'), or why no answer came
+ * ('connection reset', 'no answer in time'); undefined when the error did not come from an API call.
+ */
+export function answerOf(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current && depth < 5; depth++) {
+    if (current instanceof ScalewayError) {
+      if (current.status !== null) return String(current.status);
+      if (current.type !== 'ambiguous') return noAnswer[current.type] ?? current.type;
+    }
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
+}
+
 /** Whether repeating the same call is safe and may succeed. Non-Scaleway errors (bugs, aborts) are not retryable. */
 export function isRetryable(e: unknown): boolean {
   return e instanceof ScalewayError && e.retryable;

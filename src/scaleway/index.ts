@@ -14,6 +14,7 @@ export {
   NetworkError,
   AmbiguousError,
   isRetryable,
+  answerOf,
   errorFromResponse,
   type ArgumentDetail,
   type QuotaDetail,

@@ -82,7 +82,10 @@ export function isEventType(value: string): value is EventType {
 export interface ErrorInfo {
   name: string;
   message: string;
+  /** Transient: trying the same step again (later) may succeed. */
   retryable: boolean;
+  /** What the Scaleway API answered, when the error came from it ('502', 'connection reset'). */
+  answer?: string;
 }
 
 /** `cleaned`: a failed or interrupted build whose leftovers `kiln gc` removed (nothing to resume). */

@@ -130,7 +130,8 @@ export interface BuildSpec {
   /** kiln's own per-phase retry/timeout overrides, template key `kiln_phase_policy`:
    *  `{"server.create": {"attempts": 5, "attempt_timeout": "30s", "phase_timeout": "5m",
    *  "initial_backoff": "1s", "max_backoff": "30s", "backoff_factor": 2, "jitter": 0.2}}`,
-   *  phase names from PHASES. Only the keys written are set. */
+   *  phase names from PHASES. Only the keys written are set; `attempts` caps a count that is
+   *  otherwise unbounded for transient errors (see DEFAULT_PHASE_POLICIES). */
   phasePolicy: Partial<Record<PhaseName, PhasePolicyOverride>>;
   communicator: CommunicatorSpec;
   /** Provisioners that apply to this builder (only/except already applied), template order. */

@@ -53,6 +53,25 @@ test('terminal: the phase list shows attempts, the retry reason and finished pha
   assert.match(out.text, /(\n|\x1b\[0J) {4}scaleway: hello from the server\n/);
 });
 
+test('a retrying phase shows the reason and the time left before its deadline (terminal and plain)', () => {
+  const retrying = (deadlineAt: string) =>
+    ev('phase.retrying', 'image.create', { error: { name: 'ServerError', message: '502 from the API', retryable: true }, delayMs: 2000, deadlineAt }, 3);
+  const tty = new Capture();
+  const r = createRenderer('tty', tty as unknown as NodeJS.WritableStream);
+  r.track('b-1', 'scaleway', ['image.create']);
+  // The terminal counts down from now: a deadline 9m30s away shows as 9m2x/9m30s left.
+  r.onEvent(retrying(new Date(Date.now() + 570_000).toISOString()));
+  r.close();
+  assert.match(tty.text.slice(tty.text.lastIndexOf('build b-1')), /↻ image\.create .*retrying, 9m[23]\ds left; attempt 3 failed: ServerError: 502 from the API/);
+  // A log line counts from the event's own time.
+  const plain = new Capture();
+  const p = createRenderer('plain', plain);
+  p.track('b-1', 'scaleway');
+  const e = retrying('');
+  p.onEvent({ ...e, data: { ...e.data, deadlineAt: new Date(Date.parse(e.at) + 552_000).toISOString() } });
+  assert.match(plain.text, /==> scaleway: image\.create: attempt 3 failed \(ServerError: 502 from the API\); retrying in 2\.0s, 9m12s left before its deadline\n$/);
+});
+
 test('plain: one timestamped line per step, output lines prefixed with the builder name', () => {
   const out = new Capture();
   const r = createRenderer('plain', out);

@@ -25,8 +25,8 @@ export interface Harness {
     templatePath: string,
     options?: Partial<Pick<RunOptions, 'onError'>> & { vars?: Record<string, string>; env?: Record<string, string | undefined> },
   ): Promise<BuildOutcome[]>;
-  /** What the simulator holds for a build (found by its kiln-build tag). */
-  inventory(buildId: string): Promise<{ servers: string[]; volumes: string[]; snapshots: string[]; images: string[] }>;
+  /** What the simulator holds for a build (found by its kiln-build tag); `reader`: a client of one's own (e.g. one that outlasts injected faults). */
+  inventory(buildId: string, reader?: ScalewayClient): Promise<{ servers: string[]; volumes: string[]; snapshots: string[]; images: string[] }>;
   events(buildId: string): BuildEvent[];
   close(): Promise<void>;
 }
@@ -69,13 +69,13 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
       });
       return Promise.all(runs.map((r) => r.run()));
     },
-    async inventory(buildId) {
+    async inventory(buildId, reader = client) {
       const tags = [`kiln-build=${buildId}`];
       return {
-        servers: (await client.listServers({ tags })).map((s) => s.id),
-        volumes: (await client.listVolumes({ tags })).map((v) => v.id),
-        snapshots: (await client.listSnapshots({ tags })).map((s) => s.id),
-        images: (await client.listImages({ tags })).map((i) => i.id),
+        servers: (await reader.listServers({ tags })).map((s) => s.id),
+        volumes: (await reader.listVolumes({ tags })).map((v) => v.id),
+        snapshots: (await reader.listSnapshots({ tags })).map((s) => s.id),
+        images: (await reader.listImages({ tags })).map((i) => i.id),
       };
     },
     events(buildId) {

@@ -157,16 +157,90 @@ test('a non-retryable error fails the phase at once and the rollback cleans up a
   assert.equal(end.context.facts.snapshotId, 'snap-1');
 });
 
-test('attempts are bounded by the policy', async () => {
-  const h = harness({ 'server.start': fail('ServerError', true) });
+/** Advances the clock `stepMs` at a time until the machine ends (or `maxMs` have passed). */
+async function runClockToEnd(h: Harness, stepMs: number, maxMs: number): Promise<SnapshotFrom<ReturnType<typeof createBuildMachine>>> {
   h.actor.start();
-  for (let round = 0; round < 10 && h.actor.getSnapshot().status !== 'done'; round++) {
+  for (let elapsed = 0; elapsed <= maxMs && h.actor.getSnapshot().status !== 'done'; elapsed += stepMs) {
     for (let i = 0; i < 5; i++) await flush();
-    h.clock.increment(60_000);
+    h.clock.increment(stepMs);
   }
-  for (let i = 0; i < 10; i++) await flush();
-  assert.equal(h.actor.getSnapshot().value, 'failed');
-  assert.equal(h.calls.filter((c) => c.phase === 'server.start').length, DEFAULT_PHASE_POLICIES['server.start'].attempts);
+  for (let i = 0; i < 20 && h.actor.getSnapshot().status !== 'done'; i++) await flush();
+  return h.actor.getSnapshot();
+}
+
+/** An API error as the engine hands it to the machine: transient, with what Scaleway answered. */
+const answered = (answer: string): Behaviour => async () => {
+  throw Object.assign(new Error(`POST /images answered ${answer}`), { name: 'TransientError', retryable: true, answer });
+};
+
+test('an explicit attempts cap (kiln_phase_policy) bounds transient retries, and the failure says what happened', async () => {
+  const capped = { ...DEFAULT_PHASE_POLICIES, 'server.start': { ...DEFAULT_PHASE_POLICIES['server.start'], attempts: 3 } };
+  const h = harness({ 'server.start': answered('503') }, { policies: capped });
+  const end = await runClockToEnd(h, 1_000, 60_000);
+  assert.equal(end.value, 'failed');
+  assert.equal(h.calls.filter((c) => c.phase === 'server.start').length, 3);
+  // Attempts at 0 s, 1 s and 3 s (backoff 1 s, 2 s): the third failed at 3 s.
+  assert.equal(end.context.failure?.error.name, 'TransientFailure');
+  assert.equal(
+    end.context.failure?.error.message,
+    'Scaleway kept answering 503 for 3 seconds (3 failed attempts of server.start, the most its policy allows). Last error: POST /images answered 503',
+  );
+  assert.equal(end.context.failure?.error.retryable, true);
+});
+
+test('transient errors are retried until the phase deadline, not a fixed count; the failure names the answers and how long', async () => {
+  let n = 0;
+  const h = harness({ 'image.create': (i, signal) => answered(n++ % 3 === 2 ? '503' : '502')(i, signal) });
+  const timeout = DEFAULT_PHASE_POLICIES['image.create'].phaseTimeoutMs;
+  const end = await runClockToEnd(h, 1_000, 2 * timeout);
+  assert.equal(end.value, 'failed');
+  assert.equal(end.context.failure?.phase, 'image.create');
+  // The test backoff doubles from 1 s without a cap: attempts start at 0, 1, 3, 7, … 511 s; the
+  // next would start after the 600 s deadline.
+  assert.equal(h.calls.filter((c) => c.phase === 'image.create').length, 10);
+  assert.equal(end.context.failure?.error.name, 'TransientFailure');
+  assert.equal(
+    end.context.failure?.error.message,
+    'Scaleway kept answering 502 and 503 for 10 minutes (10 failed attempts of image.create, retried until its deadline of 10 minutes). Last error: POST /images answered 502',
+  );
+  assert.equal(end.context.failure?.error.retryable, true);
+  // The failure path runs as for any other failure.
+  assert.deepEqual(h.calls.filter((c) => c.phase === 'cleanup').map((c) => c.reason), ['failure']);
+});
+
+test('a deadline that lands in an attempt after transient failures says the attempt was still running', async () => {
+  // Each attempt fails after 80 s, until the 7th (started at 543 s), which hangs: the 600 s deadline lands in it.
+  let n = 0;
+  // The simulated clock times the failures (h is set before any attempt starts).
+  const slowFailure: Behaviour = (i, signal) =>
+    n++ < 6 ? new Promise((_resolve, reject) => h.clock.setTimeout(() => answered('502')(i, signal).catch(reject), 80_000)) : never(i, signal);
+  const h: Harness = harness({ 'image.create': slowFailure }, { policies: { ...DEFAULT_PHASE_POLICIES, 'image.create': { ...DEFAULT_PHASE_POLICIES['image.create'], attemptTimeoutMs: 0 } } });
+  const end = await runClockToEnd(h, 1_000, 2 * DEFAULT_PHASE_POLICIES['image.create'].phaseTimeoutMs);
+  assert.equal(end.value, 'failed');
+  assert.equal(
+    end.context.failure?.error.message,
+    'Scaleway kept answering 502 for 10 minutes (6 failed attempts of image.create; attempt 7 was still running at its deadline of 10 minutes). Last error: POST /images answered 502',
+  );
+});
+
+test('a wait that failed once early, then waited until its deadline, timed out: PhaseTimeout, not a transient failure', async () => {
+  let n = 0;
+  const h = harness({ 'snapshot.wait': (i, signal) => (n++ === 0 ? answered('503')(i, signal) : never(i, signal)) });
+  const end = await runClockToEnd(h, 60_000, 2 * DEFAULT_PHASE_POLICIES['snapshot.wait'].phaseTimeoutMs);
+  assert.equal(end.value, 'failed');
+  assert.equal(end.context.failure?.error.name, 'PhaseTimeout');
+  assert.equal(end.context.failure?.error.message, 'snapshot.wait did not finish within 60 minutes (2 attempt(s))');
+  assert.equal(end.context.failure?.error.retryable, false);
+});
+
+test('a non-transient error after transient ones is not retried (retryOn: retryable) and is reported as it is', async () => {
+  let n = 0;
+  const h = harness({ 'image.create': (i, signal) => (n++ < 2 ? answered('502')(i, signal) : fail('InvalidArgumentsError', false)(i, signal)) });
+  const end = await runClockToEnd(h, 1_000, 60_000);
+  assert.equal(end.value, 'failed');
+  assert.equal(h.calls.filter((c) => c.phase === 'image.create').length, 3);
+  assert.equal(end.context.failure?.error.name, 'InvalidArgumentsError');
+  assert.equal(end.context.failure?.error.retryable, false);
 });
 
 test('an attempt that outlives its attempt timeout is aborted and retried', async () => {

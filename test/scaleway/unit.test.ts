@@ -18,6 +18,8 @@ import {
   defaultRequestRetry,
   errorFromResponse,
   isRetryable,
+  answerOf,
+  NetworkError,
   normalizeZone,
   parseRetryAfter,
   pickMarketplaceImage,
@@ -131,6 +133,20 @@ test('isRetryable is false for foreign errors and for AmbiguousError', () => {
   const amb = new AmbiguousError('m', { status: 500, type: 'ambiguous', retryable: false, requestName: 'n', requestTags: ['kiln'] });
   assert.equal(isRetryable(amb), false);
   assert.deepEqual(amb.requestTags, ['kiln']);
+});
+
+test('answerOf names what Scaleway answered, through wrapping errors: a status, or why no answer came', () => {
+  assert.equal(answerOf(errorFromResponse(502, '<html>bad gateway</html>', req)), '502');
+  assert.equal(answerOf(errorFromResponse(429, '', req)), '429');
+  const reset = new NetworkError('reset', { status: null, type: 'ECONNRESET', retryable: true, request: req });
+  assert.equal(answerOf(reset), 'connection reset');
+  assert.equal(answerOf(new NetworkError('slow', { status: null, type: 'timeout', retryable: true, request: req })), 'no answer in time');
+  // An ambiguous create wraps the answer; a phase error may wrap the ambiguous create.
+  const ambiguous = new AmbiguousError('m', { status: null, type: 'ambiguous', retryable: false, cause: reset });
+  assert.equal(answerOf(new Error('phase', { cause: ambiguous })), 'connection reset');
+  const ambiguous503 = new AmbiguousError('m', { status: 503, type: 'ambiguous', retryable: false, cause: errorFromResponse(503, '', req) });
+  assert.equal(answerOf(ambiguous503), '503');
+  assert.equal(answerOf(new Error('not an API call')), undefined);
 });
 
 test('normalizeZone maps legacy regions and refuses nonsense clearly', () => {

@@ -20,6 +20,12 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** The time from `at` to a phase's deadline (an ISO string in the event), or undefined without one. */
+export function timeLeft(deadlineAt: unknown, at: number): number | undefined {
+  const deadline = typeof deadlineAt === 'string' ? Date.parse(deadlineAt) : NaN;
+  return Number.isNaN(deadline) ? undefined : Math.max(0, deadline - at);
+}
+
 /** Packer's artifact sentence. */
 export function describeArtifact(a: Artifact): string {
   return `An image was created: '${a.imageName}' (ID: ${a.imageId}) in zone '${a.zone}' based on snapshot '${a.snapshotName}' (ID: ${a.snapshotId})`;
@@ -45,8 +51,10 @@ export function describeEvent(e: BuildEvent): string | null {
       return e.attempt > 1
         ? `${e.phase}: attempt ${e.attempt}`
         : `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}${d.reason === 'failure' ? ' (after the failure)' : ''}: started`;
-    case 'phase.retrying':
-      return `${e.phase}: attempt ${e.attempt} failed (${describeError(d.error)}); retrying${typeof d.delayMs === 'number' ? ` in ${formatDuration(d.delayMs)}` : ''}`;
+    case 'phase.retrying': {
+      const left = timeLeft(d.deadlineAt, Date.parse(e.at));
+      return `${e.phase}: attempt ${e.attempt} failed (${describeError(d.error)}); retrying${typeof d.delayMs === 'number' ? ` in ${formatDuration(d.delayMs)}` : ''}${left !== undefined ? `, ${formatDuration(left)} left before its deadline` : ''}`;
+    }
     case 'phase.succeeded':
       return `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}: done${typeof d.durationMs === 'number' ? ` in ${formatDuration(d.durationMs)}` : ''}`;
     case 'phase.failed':

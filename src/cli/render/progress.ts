@@ -5,7 +5,7 @@
 //   last retry reason) under the scrolling provisioner output and messages.
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import type { Artifact, BuildEvent } from '../../store/index.js';
-import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from './describe.js';
+import { describeArtifact, describeError, describeEvent, formatDuration, outputLines, timeLeft } from './describe.js';
 
 export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
@@ -90,6 +90,8 @@ interface PhaseRow {
   note?: string;
   /** A wait with history: when its change started and how long it usually takes. */
   expected?: { startedAt: number; ms: number; spreadMs: number };
+  /** While retrying: the phase's deadline (epoch ms), for the time left. */
+  deadlineAt?: number;
 }
 
 interface TrackedBuild {
@@ -167,6 +169,7 @@ class TtyRenderer implements ProgressRenderer {
           if (e.attempt <= 1 || r.startedAt === undefined) r.startedAt = now;
           r.status = 'running';
           r.attempt = e.attempt;
+          r.deadlineAt = undefined;
           if (e.attempt <= 1) r.note = undefined;
         }
         break;
@@ -176,6 +179,8 @@ class TtyRenderer implements ProgressRenderer {
         if (r) {
           r.status = 'retrying';
           r.note = `attempt ${e.attempt} failed: ${describeError(d.error)}`;
+          const left = timeLeft(d.deadlineAt, now);
+          r.deadlineAt = left === undefined ? undefined : now + left;
         }
         log.push(`${b.name}: ${describeEvent(e)}`);
         break;
@@ -235,7 +240,9 @@ class TtyRenderer implements ProgressRenderer {
         const elapsed = r.startedAt !== undefined ? formatDuration((r.endedAt ?? now) - r.startedAt) : '';
         const expected = r.expected ? `  ${waitProgress((r.endedAt ?? now) - r.expected.startedAt, r.expected, r.status === 'running')}` : '';
         const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
-        const note = r.note ? `  ${r.note}` : '';
+        // A retrying phase says first how long it may still retry (the reason may be clipped).
+        const left = r.status === 'retrying' && r.deadlineAt !== undefined ? `  retrying, ${formatDuration(Math.max(0, r.deadlineAt - now))} left;` : '';
+        const note = r.note ? `${left || ' '} ${r.note}` : left;
         const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${expected}${attempt}${note}`;
         const width = this.out.columns || 100;
         const clipped = text.length > width - 1 ? text.slice(0, width - 2) + '…' : text;

@@ -80,7 +80,16 @@ export function nextSteps(o: BuildOutcome): string {
     return `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}; its resources are kept.\n  continue:  ${resume}\n  clean up:  ${gc}\n`;
   }
   const cause = `Build ${o.buildId} (${o.builderName}) failed in ${o.failure?.phase}: ${describeError(o.failure?.error)}\n`;
-  if (o.cleanedUp) return cause + `  Everything the build created was removed. Fix the cause and run \`kiln build\` again.\n`;
+  // A transient failure (Scaleway's 5xx, 429, resets, timeouts) has nothing to fix: only to try again later.
+  const transient = o.failure?.error.retryable === true;
+  if (o.cleanedUp) {
+    return transient
+      ? cause + `  The failure is transient: nothing in the template needs fixing. Everything the build created was removed: run \`kiln build\` again later.\n`
+      : cause + `  Everything the build created was removed. Fix the cause and run \`kiln build\` again.\n`;
+  }
+  if (transient) {
+    return cause + `  The failure is transient: nothing in the template needs fixing. Its resources are kept.\n  continue where it stopped, later:  ${resume}\n  remove them:  ${gc}\n`;
+  }
   return cause + `  Its resources are kept for inspection.\n  retry the failed phase after fixing the cause:  ${resume}\n  remove them:  ${gc}\n`;
 }
 

@@ -16,7 +16,7 @@ import {
 } from '../../scaleway/index.js';
 import type { BuildEvent } from '../../store/index.js';
 import { crashAfterCall } from '../crash.js';
-import { BuildError, TransientBuildError, getServerOrMissing, reconcile, requireFact, type PhaseRuntime } from '../phases.js';
+import { BuildError, getServerOrMissing, notCreated, reconcile, requireFact, type PhaseRuntime } from '../phases.js';
 import { buildTag, createdBy, resourceTags } from '../tags.js';
 
 /** prepare: everything the server will be attached to exists, before anything is created. */
@@ -88,7 +88,7 @@ async function ensureNic(rt: PhaseRuntime, input: PhaseInput, serverId: string, 
   } catch (error) {
     if (!(error instanceof AmbiguousError)) throw error;
     nic = await reconcile(rt, 'private_nic.create.requested', find, signal);
-    if (!nic) throw new TransientBuildError(`attaching a private NIC in ${networkId} may have failed (${error.message}); none with its tags exists, trying again`);
+    if (!nic) throw notCreated(`private NIC in ${networkId}`, error);
   }
   crashAfterCall('network.attach');
   rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id });
