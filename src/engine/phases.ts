@@ -258,7 +258,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       if (!server) throw new TransientBuildError(`creating the server may have failed (${error.message}); no server with its tags exists, trying again`);
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
     }
-    crashAfterCall('server.create');
+    crashAfterCall('server.created');
     if (!rt.last('server.created') || rt.pendingIntent('server.create.requested', 'server.created')) {
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server) });
     }
@@ -271,6 +271,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     const volume = server.volumes[Object.keys(server.volumes).find((k) => server!.volumes[k]!.id === volumeId)!]!;
     if (volumeTags.every((t) => (volume.tags ?? []).includes(t))) continue;
     await client.updateVolume(volumeId, { tags: [...new Set([...(volume.tags ?? []), ...volumeTags])] }, { signal });
+    crashAfterCall('volume.tagged');
     rt.record(input, 'volume.tagged', { volumeId });
   }
   for (const [k, value] of Object.entries(spec.userData)) {
@@ -292,7 +293,7 @@ async function serverStart(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
       const now = await getServerOrMissing(rt, input, serverId, signal);
       if (now.state === 'stopped') throw new TransientBuildError(`powering on server ${serverId}: ${error.message}`);
     }
-    crashAfterCall('server.start');
+    crashAfterCall('server.poweron.accepted');
     rt.record(input, 'server.poweron.accepted', { serverId });
   }
   return {};
@@ -427,7 +428,7 @@ async function serverStop(rt: PhaseRuntime, input: PhaseInput, signal: AbortSign
       const now = await getServerOrMissing(rt, input, serverId, signal);
       if (now.state === 'running') throw new TransientBuildError(`powering off server ${serverId}: ${error.message}`);
     }
-    crashAfterCall('server.stop');
+    crashAfterCall('server.poweroff.accepted');
     rt.record(input, 'server.poweroff.accepted', { serverId });
   } else if (server.state === 'starting') {
     throw new TransientBuildError(`server ${serverId} is still starting; it is powered off once running`);
@@ -489,7 +490,7 @@ async function createTracked(
     rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
     return existing.id;
   }
-  crashAfterCall(o.phase);
+  crashAfterCall(o.result);
   rt.record(input, o.result, { [o.idKey]: created.id, name: created.name });
   return created.id;
 }
@@ -584,6 +585,7 @@ async function deleteTracked(
     if (!(error instanceof NotFoundError)) throw error;
     alreadyGone = true;
   }
+  crashAfterCall(`${kind}.deleted`);
   rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...(alreadyGone ? { alreadyGone } : {}) });
 }
 
@@ -618,6 +620,7 @@ async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: strin
     },
     { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to be deleted` },
   );
+  crashAfterCall('server.deleted');
   rt.record(input, 'server.deleted', { serverId, ...(terminated ? { terminated } : {}) });
 }
 

@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
+import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
 import { loadTemplate, redactSpec, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
@@ -181,6 +182,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     const stateDir = dirname(dbPath);
     const renderer = createRenderer(outputMode(argv.json));
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
+    armCrashPoint(store); // after the renderer: the killing event is printed first
     const secrets = loaded.sensitiveValues;
 
     const runs: BuildRun[] = [];

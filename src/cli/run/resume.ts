@@ -1,7 +1,8 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { checkCloud, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
+import { armCrashPoint } from '../../engine/crash.js';
+import { artifactOf, checkCloud, finishedFacts, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
 import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError, type OnError } from '../../store/index.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
@@ -28,10 +29,12 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
   const dbPath = resolveDbPath(argv.db);
   const store = EventStore.open(dbPath);
   const owner = { pid: process.pid, host: hostname() };
+  armCrashPoint(store);
+  let leased: string | undefined;
   try {
-    let record;
+    let id;
     try {
-      record = store.findBuild(argv.id);
+      id = store.findBuild(argv.id).id;
     } catch (error) {
       if (error instanceof UnknownBuildError) {
         err(`kiln resume: ${error.message}`);
@@ -39,7 +42,19 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       }
       throw error;
     }
-    const id = record.id;
+    // The lease first, then the build's status and log: read before it, they could change under
+    // us (the build finishing in another process, gc cleaning it up) and be resumed stale.
+    try {
+      store.acquireLease(id, owner, LEASE_TTL_MS);
+      leased = id;
+    } catch (error) {
+      if (error instanceof LeaseHeldError) {
+        err(`kiln resume: ${error.message}`);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+    const record = store.getBuild(id)!;
     if (record.status === 'succeeded') {
       process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
       return EXIT.ok;
@@ -86,14 +101,18 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       return EXIT.invalid;
     }
 
-    try {
-      store.acquireLease(id, owner, LEASE_TTL_MS);
-    } catch (error) {
-      if (error instanceof LeaseHeldError) {
-        err(`kiln resume: ${error.message}`);
-        return EXIT.failed;
+    const finished = finishedFacts(events);
+    if (finished) {
+      // Killed after its last phase, before recording its success: nothing is left to run.
+      const artifact = artifactOf(record, finished, spec);
+      store.append(id, { type: 'build.succeeded', data: { artifact } });
+      if (argv.json) {
+        const { artifactJson } = await import('../render/progress.js');
+        process.stdout.write(JSON.stringify(artifactJson(id, spec.name, artifact)) + '\n');
+      } else {
+        process.stdout.write(`Build ${id} had finished every phase; its success is now recorded. ${describeArtifact(artifact)}\n`);
       }
-      throw error;
+      return EXIT.ok;
     }
 
     let point: ResumePoint;
@@ -102,7 +121,6 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       if (argv['from-provisioner'] !== undefined) point = fromProvisioner(point, spec, argv['from-provisioner']);
     } catch (error) {
       if (error instanceof ResumeRefusedError) {
-        store.releaseLease(id, owner);
         err(`kiln resume: build ${id}: ${error.message}`);
         return EXIT.failed;
       }
@@ -115,7 +133,6 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     if (check.action === 'fail') {
       store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
       store.append(id, { type: 'build.failed', phase: point.phase, data: { error: { name: 'ServerMissing', message: check.message, retryable: false }, cleanedUp: false } });
-      store.releaseLease(id, owner);
       err(`kiln resume: ${check.message}`);
       return EXIT.failed;
     }
@@ -184,6 +201,11 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     if (outcome.status !== 'succeeded') err(nextSteps(outcome));
     return outcome.status === 'succeeded' ? EXIT.ok : outcome.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
   } finally {
-    store.close();
+    try {
+      // (BuildRun releases it too when it ran; releasing twice is harmless.)
+      if (leased) store.releaseLease(leased, owner);
+    } finally {
+      store.close();
+    }
   }
 }
