@@ -64,7 +64,9 @@ test('a failing provisioner with --on-error cleanup leaves nothing behind', { ti
   const [outcome] = await h.build(path);
   assert.equal(outcome!.status, 'failed');
   assert.equal(outcome!.failure?.phase, 'provision');
-  assert.match(outcome!.failure!.error.message, /about to fail|exit|3/);
+  // The message names the exit code and the script's last output.
+  assert.match(outcome!.failure!.error.message, /exited with code 3 \(valid: 0\)/);
+  assert.match(outcome!.failure!.error.message, /last output:\n {2}\| about to fail$/);
   assert.equal(outcome!.cleanedUp, true);
   assert.deepEqual(await h.inventory(outcome!.buildId), { servers: [], volumes: [], snapshots: [], images: [] });
   const t2 = types(h.events(outcome!.buildId));
