@@ -179,6 +179,32 @@ test('a finished provisioner does not run again; the unfinished one does', { tim
   assert.deepEqual(output, ['first', 'second']);
 });
 
+test('kiln resume --from-provisioner N runs provisioning again from N; a bad N is refused', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'from-provisioner.db');
+  const template = writeTemplate({}, [
+    { type: 'shell', inline: ['echo p0 >> /root/runs'] },
+    { type: 'shell', inline: ['echo p1 >> /root/runs'] },
+    { type: 'shell', inline: ['cat /root/runs'] },
+  ]);
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:3' }, db);
+  assert.equal(crashed.signal, 'SIGKILL');
+  const id = buildIdOf(crashed);
+  const bad = await kiln(['resume', id, '--from-provisioner', '3'], {}, db);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--from-provisioner 3: the build has provisioners 0 to 2/);
+  const resumed = await kiln(['resume', id, '--json', '--from-provisioner', '1'], {}, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const events = resumed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; data: { lines?: { line: string }[]; fromProvisioner?: number } });
+  assert.equal(events.find((e) => e.type === 'build.resumed')?.data.fromProvisioner, 1);
+  // Provisioner 1 ran a second time (without the flag, only the unfinished 2 would have run).
+  const output = events.filter((e) => e.type === 'provision.output').flatMap((e) => e.data.lines!.map((l) => l.line));
+  assert.deepEqual(output, ['p0', 'p1', 'p1']);
+  await assertExactlyOneOfEverything(id);
+});
+
 test('two resumes at once: one wins, the other is refused with the holder pid and host', { timeout: 90_000 }, async () => {
   const db = join(dir, 'lease.db');
   const template = writeTemplate();
@@ -269,6 +295,38 @@ test('Ctrl-C, then resume: the build continues from the interrupted provisioner'
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /second-run/);
+  await assertExactlyOneOfEverything(id);
+});
+
+test('an interrupted kiln resume exits 130 (SIGTERM), and resuming again finishes the build', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'resume-sigterm.db');
+  const template = writeTemplate({}, [
+    // Slow the first time only: the resume is interrupted in it, the next resume gets through.
+    { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] },
+  ]);
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started' }, db);
+  assert.equal(crashed.signal, 'SIGKILL');
+  const id = buildIdOf(crashed);
+  const child = spawnKiln(['resume', id, '--db', db], {
+    env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  await new Promise<void>((resolve) =>
+    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+      stdout += c;
+      if (stdout.includes('first-run')) resolve();
+    }),
+  );
+  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  child.kill('SIGTERM');
+  assert.equal(await closed, 130, stderr);
+  assert.match(stderr, /SIGTERM received: stopping at the next safe point/);
+  assert.match(stderr, new RegExp(`continue: +kiln resume ${id}`));
+  const again = await kiln(['resume', id], {}, db);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /second-run/);
   await assertExactlyOneOfEverything(id);
 });
 
