@@ -28,17 +28,12 @@ async function resumeRacing(db: string, id: string, write: NewEvent): Promise<{ 
     return original.apply(this, args);
   };
   let output = '';
-  const writes = { out: process.stdout.write, err: process.stderr.write };
-  const capture = (chunk: string | Uint8Array): boolean => ((output += String(chunk)), true);
-  process.stdout.write = capture as typeof process.stdout.write;
-  process.stderr.write = capture as typeof process.stderr.write;
+  const capture = { write: (chunk: string | Uint8Array): boolean => ((output += String(chunk)), true) };
   try {
-    const code = await runResumeCommand({ id, db, force: false, json: false, debug: false });
+    const code = await runResumeCommand({ id, db, force: false, json: false, debug: false }, { out: capture, err: capture });
     assert.ok(raced, 'the resume took the lease');
     return { code, output };
   } finally {
-    process.stdout.write = writes.out;
-    process.stderr.write = writes.err;
     EventStore.prototype.acquireLease = original;
   }
 }

@@ -24,8 +24,14 @@ export interface ResumeArgs {
 
 const LEASE_TTL_MS = 30_000;
 
-export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
-  const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+/** Where the command's own lines go (tests give their own; the progress renderer writes to stdout). */
+export interface CommandOutput {
+  out: Pick<NodeJS.WritableStream, 'write'>;
+  err: Pick<NodeJS.WritableStream, 'write'>;
+}
+
+export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const err = (line: string) => io.err.write(line.endsWith('\n') ? line : line + '\n');
   const dbPath = resolveDbPath(argv.db);
   const store = EventStore.open(dbPath);
   const owner = { pid: process.pid, host: hostname() };
@@ -56,7 +62,7 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     }
     const record = store.getBuild(id)!;
     if (record.status === 'succeeded') {
-      process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
+      io.out.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
       return EXIT.ok;
     }
     // provision.output lines carry no state, and a long build has thousands of them.
@@ -108,9 +114,9 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       store.append(id, { type: 'build.succeeded', data: { artifact } });
       if (argv.json) {
         const { artifactJson } = await import('../render/progress.js');
-        process.stdout.write(JSON.stringify(artifactJson(id, spec.name, artifact)) + '\n');
+        io.out.write(JSON.stringify(artifactJson(id, spec.name, artifact)) + '\n');
       } else {
-        process.stdout.write(`Build ${id} had finished every phase; its success is now recorded. ${describeArtifact(artifact)}\n`);
+        io.out.write(`Build ${id} had finished every phase; its success is now recorded. ${describeArtifact(artifact)}\n`);
       }
       return EXIT.ok;
     }
@@ -194,9 +200,9 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       unsubscribe();
     }
     if (argv.json) {
-      if (outcome.artifact) process.stdout.write(JSON.stringify(artifactJson(id, outcome.builderName, outcome.artifact)) + '\n');
+      if (outcome.artifact) io.out.write(JSON.stringify(artifactJson(id, outcome.builderName, outcome.artifact)) + '\n');
     } else {
-      process.stdout.write(artifactReport([outcome]));
+      io.out.write(artifactReport([outcome]));
     }
     if (outcome.status !== 'succeeded') err(nextSteps(outcome));
     return outcome.status === 'succeeded' ? EXIT.ok : outcome.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
