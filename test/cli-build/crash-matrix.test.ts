@@ -23,7 +23,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, EventStore, type BuildEvent, type EventType } from '../../src/store/index.js';
+import { template } from '../engine/harness.js';
 import { spawnKiln, type KilnResult } from '../helpers/cli.js';
+import { cloudOfBuild } from '../helpers/cloud.js';
 import { startTestSimulator, type Simulator, type SimulatorOptions } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -75,22 +77,7 @@ class CaseWorld {
     this.template = join(dir, `${slug}.json`);
     writeFileSync(
       this.template,
-      JSON.stringify({
-        builders: [
-          {
-            type: 'scaleway',
-            image: 'ubuntu_jammy',
-            zone: 'fr-par-1',
-            commercial_type: 'DEV1-S',
-            ssh_username: 'root',
-            ssh_port: sim.sshPort,
-            image_name: slug,
-            snapshot_name: slug,
-            ...scenario.builder,
-          },
-        ],
-        provisioners: scenario.provisioners,
-      }),
+      JSON.stringify(template({ ssh_port: sim.sshPort, image_name: slug, snapshot_name: slug, ...scenario.builder }, scenario.provisioners)),
     );
   }
 
@@ -278,13 +265,7 @@ async function recoverAndCheck(c: CaseWorld, id: string): Promise<void> {
     assert.equal(gc.code, 0, gc.stdout + gc.stderr);
   }
   const client = new ScalewayClient({ apiUrl: c.sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-  const tags = [`kiln-build=${id}`];
-  const [servers, volumes, snapshots, images] = await Promise.all([
-    client.listServers({ tags }),
-    client.listVolumes({ tags }),
-    client.listSnapshots({ tags }),
-    client.listImages({ tags }),
-  ]);
+  const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
   assert.deepEqual(
     {
       servers: servers.length,

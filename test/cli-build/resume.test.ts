@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { timeline } from '../../src/cli/run/show.js';
 import { EventStore } from '../../src/store/index.js';
+import { template as templateOf } from '../engine/harness.js';
 import { runKiln, spawnKiln, type KilnResult } from '../helpers/cli.js';
+import { cloudOfBuild } from '../helpers/cloud.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -34,25 +36,12 @@ function writeTemplate(extra: Record<string, unknown> = {}, provisioners?: unkno
   const path = join(dir, `t${++n}.json`);
   writeFileSync(
     path,
-    JSON.stringify({
-      builders: [
-        {
-          type: 'scaleway',
-          image: 'ubuntu_jammy',
-          zone: 'fr-par-1',
-          commercial_type: 'DEV1-S',
-          ssh_username: 'root',
-          ssh_port: sim.sshPort,
-          image_name: `crash-${n}`,
-          snapshot_name: `crash-${n}`,
-          ...extra,
-        },
-      ],
-      provisioners: provisioners ?? [
+    JSON.stringify(
+      templateOf({ ssh_port: sim.sshPort, image_name: `crash-${n}`, snapshot_name: `crash-${n}`, ...extra }, provisioners ?? [
         { type: 'shell', inline: ['echo first >> /root/runs'] },
         { type: 'shell', inline: ['echo second >> /root/runs'] },
-      ],
-    }),
+      ]),
+    ),
   );
   return path;
 }
@@ -70,13 +59,7 @@ function buildIdOf(r: KilnResult): string {
 }
 
 async function assertExactlyOneOfEverything(id: string): Promise<void> {
-  const tags = [`kiln-build=${id}`];
-  const [servers, volumes, snapshots, images] = await Promise.all([
-    client.listServers({ tags }),
-    client.listVolumes({ tags }),
-    client.listSnapshots({ tags }),
-    client.listImages({ tags }),
-  ]);
+  const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
   assert.deepEqual(
     { servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length },
     { servers: 0, volumes: 0, snapshots: 1, images: 1 },
@@ -270,13 +253,12 @@ test('kiln resume redrives a build that failed with --on-error abort, once the c
   await assertExactlyOneOfEverything(id);
 });
 
-test('Ctrl-C, then resume: the build continues from the interrupted provisioner', { timeout: 90_000 }, async () => {
-  const db = join(dir, 'signals.db');
-  const template = writeTemplate({}, [
-    // Slow the first time only, so that the interrupted run can be resumed quickly.
-    { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] },
-  ]);
-  const child = spawnKiln(['build', '--db', db, template], {
+// Slow the first time only: the run is interrupted in it, and the next one gets through quickly.
+const SLOW_ONCE = { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] };
+
+/** Runs kiln until its output shows `marker`, sends `signal`, and collects how it ended. */
+async function interruptAt(args: string[], marker: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnKiln(args, {
     env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
   });
   let stdout = '';
@@ -285,13 +267,20 @@ test('Ctrl-C, then resume: the build continues from the interrupted provisioner'
   await new Promise<void>((resolve) =>
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
-      if (stdout.includes('first-run')) resolve();
+      if (stdout.includes(marker)) resolve();
     }),
   );
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  child.kill('SIGINT');
-  assert.equal(await closed, 130, stderr);
-  const id = /Build (\S+) started/.exec(stdout)![1]!;
+  child.kill(signal);
+  return { code: await closed, stdout, stderr };
+}
+
+test('Ctrl-C, then resume: the build continues from the interrupted provisioner', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'signals.db');
+  const template = writeTemplate({}, [SLOW_ONCE]);
+  const interrupted = await interruptAt(['build', '--db', db, template], 'first-run', 'SIGINT');
+  assert.equal(interrupted.code, 130, interrupted.stderr);
+  const id = /Build (\S+) started/.exec(interrupted.stdout)![1]!;
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /second-run/);
@@ -300,30 +289,14 @@ test('Ctrl-C, then resume: the build continues from the interrupted provisioner'
 
 test('an interrupted kiln resume exits 130 (SIGTERM), and resuming again finishes the build', { timeout: 90_000 }, async () => {
   const db = join(dir, 'resume-sigterm.db');
-  const template = writeTemplate({}, [
-    // Slow the first time only: the resume is interrupted in it, the next resume gets through.
-    { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] },
-  ]);
+  const template = writeTemplate({}, [SLOW_ONCE]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
   const id = buildIdOf(crashed);
-  const child = spawnKiln(['resume', id, '--db', db], {
-    env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-  await new Promise<void>((resolve) =>
-    child.stdout!.setEncoding('utf8').on('data', (c: string) => {
-      stdout += c;
-      if (stdout.includes('first-run')) resolve();
-    }),
-  );
-  const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  child.kill('SIGTERM');
-  assert.equal(await closed, 130, stderr);
-  assert.match(stderr, /SIGTERM received: stopping at the next safe point/);
-  assert.match(stderr, new RegExp(`continue: +kiln resume ${id}`));
+  const interrupted = await interruptAt(['resume', id, '--db', db], 'first-run', 'SIGTERM');
+  assert.equal(interrupted.code, 130, interrupted.stderr);
+  assert.match(interrupted.stderr, /SIGTERM received: stopping at the next safe point/);
+  assert.match(interrupted.stderr, new RegExp(`continue: +kiln resume ${id}`));
   const again = await kiln(['resume', id], {}, db);
   assert.equal(again.code, 0, again.stderr);
   assert.match(again.stdout, /second-run/);

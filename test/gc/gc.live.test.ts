@@ -4,12 +4,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { resolveGcOptions } from '../../src/gc/command.js';
 import { runGc } from '../../src/gc/index.js';
 import { runKiln, spawnKiln } from '../helpers/cli.js';
-import { inventory, PROJECT, SECRET, startGcWorld, ZONE } from './fixtures.js';
+import { inventory, startGcWorld, writeShellTemplate } from './fixtures.js';
 
 /** Blocks this thread for `ms` (gc's lease claim is synchronous; the resume is another process). */
 const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -17,15 +15,8 @@ const pause = (ms: number) => Atomics.wait(new Int32Array(new SharedArrayBuffer(
 test('gc --force skips a build that a live kiln resume took over after the plan was made', { timeout: 120_000 }, async (t) => {
   const world = await startGcWorld();
   t.after(() => world.close());
-  const template = {
-    builders: [
-      { type: 'scaleway', secret_key: SECRET, project_id: PROJECT, image: 'ubuntu_jammy', zone: ZONE, commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: world.sim.sshPort },
-    ],
-    // Long enough that the resume is still provisioning (holding the lease) when gc acts.
-    provisioners: [{ type: 'shell', inline: ['echo provisioning', 'sleep 60'] }],
-  };
-  const file = join(world.dir, 'slow.json');
-  writeFileSync(file, JSON.stringify(template));
+  // Long enough that the resume is still provisioning (holding the lease) when gc acts.
+  const file = writeShellTemplate(world, 'slow.json', ['echo provisioning', 'sleep 60']);
   const killed = await runKiln(['build', file], { env: { ...world.env, KILN_CRASH_AT: 'provisioner.started' } });
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   const store = world.openStore();
