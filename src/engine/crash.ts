@@ -6,7 +6,7 @@
 //                                        records returned, before the result is appended (one of
 //                                        CLOUD_CHANGE_RESULTS: the call changed the cloud, the log
 //                                        does not know it yet).
-// The crash matrix (test/cli-build/crash-matrix.test.ts) derives its kill points from the event
+// The crash matrix (test/cli-build/crash-matrix.ts) derives its kill points from the event
 // catalogue, so every event type is killed at.
 import type { BuildEvent, EventStore, EventType } from '../store/index.js';
 
