@@ -1,9 +1,14 @@
-// Test-only crash points, to prove that a build survives kill -9 anywhere (issue 6):
-//   KILN_CRASH_AT=<event type>[:<n>]  SIGKILL this process right after the n-th append (default 1st)
-//                                     of that event type;
-//   KILN_CRASH_AFTER_CALL=<phase>     SIGKILL right after that phase's API call succeeded, before its
-//                                     result is recorded.
-import type { BuildEvent } from '../store/index.js';
+// Test-only crash points, to prove that a build survives kill -9 anywhere (issue 6, issue 19):
+//   KILN_CRASH_AT=<event type>[:<n>]     SIGKILL this process right after the n-th append (default
+//                                        the 1st) of that event type by this process — whichever
+//                                        command appends it (build, resume, gc);
+//   KILN_CRASH_AFTER_CALL=<result type>  SIGKILL right after the API call whose result that event
+//                                        records returned, before the result is appended (one of
+//                                        CLOUD_CHANGE_RESULTS: the call changed the cloud, the log
+//                                        does not know it yet).
+// The crash matrix (test/cli-build/crash-matrix.ts) derives its kill points from the event
+// catalogue, so every event type is killed at.
+import type { BuildEvent, EventStore, EventType } from '../store/index.js';
 
 function die(): never {
   process.kill(process.pid, 'SIGKILL');
@@ -23,7 +28,13 @@ export function crashAtListener(env: NodeJS.ProcessEnv = process.env): ((event: 
   };
 }
 
-/** Called by a phase right after its API call returned, before recording the result. */
-export function crashAfterCall(phase: string, env: NodeJS.ProcessEnv = process.env): void {
-  if (env.KILN_CRASH_AFTER_CALL === phase) die();
+/** Arms KILN_CRASH_AT on the store a command writes through (once per process). */
+export function armCrashPoint(store: EventStore, env: NodeJS.ProcessEnv = process.env): void {
+  const listener = crashAtListener(env);
+  if (listener) store.subscribe(listener);
+}
+
+/** Called right after an API call that changed the cloud returned, before `result` is appended. */
+export function crashAfterCall(result: EventType, env: NodeJS.ProcessEnv = process.env): void {
+  if (env.KILN_CRASH_AFTER_CALL === result) die();
 }

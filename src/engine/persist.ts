@@ -41,6 +41,7 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
         ...(done.phase === 'provision' ? { provisionerIndex: done.provisionerIndex } : {}),
         ...(p?.phaseStartedAt != null ? { durationMs: Math.max(0, Date.now() - p.phaseStartedAt) } : {}),
         facts: done.output,
+        ...(prev?.top === 'rollback' ? { reason: 'failure' } : {}),
       },
     });
   }

@@ -397,7 +397,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       if (!server) throw notCreated('server', error);
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
     }
-    crashAfterCall('server.create');
+    crashAfterCall('server.created');
     if (!rt.last('server.created') || rt.pendingIntent('server.create.requested', 'server.created')) {
       rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server) });
     }
@@ -410,6 +410,7 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     const volume = server.volumes[Object.keys(server.volumes).find((k) => server!.volumes[k]!.id === volumeId)!]!;
     if (volumeTags.every((t) => (volume.tags ?? []).includes(t))) continue;
     await client.updateVolume(volumeId, { tags: [...new Set([...(volume.tags ?? []), ...volumeTags])] }, { signal });
+    crashAfterCall('volume.tagged');
     rt.record(input, 'volume.tagged', { volumeId });
   }
   for (const [k, value] of Object.entries(spec.userData)) {
@@ -450,7 +451,7 @@ async function serverPower(
     const now = await getServerOrMissing(rt, input, serverId, signal);
     if (o.from.includes(now.state)) throw new TransientBuildError(`${o.action} of server ${serverId}: ${error.message}`, { cause: error });
   }
-  crashAfterCall(o.phase);
+  crashAfterCall(o.accepted);
   rt.record(input, o.accepted, { serverId });
   return state;
 }
@@ -657,7 +658,7 @@ async function createTracked(
     rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
     return existing.id;
   }
-  crashAfterCall(o.phase);
+  crashAfterCall(o.result);
   rt.record(input, o.result, { [o.idKey]: created.id, name: created.name });
   return created.id;
 }
@@ -756,6 +757,7 @@ async function deleteTracked(
     if (!(error instanceof NotFoundError)) throw error;
     alreadyGone = true;
   }
+  crashAfterCall(`${kind}.deleted`);
   rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...(alreadyGone ? { alreadyGone } : {}) });
 }
 
@@ -804,6 +806,7 @@ async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: strin
     },
     { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to be deleted` },
   );
+  crashAfterCall('server.deleted');
   rt.record(input, 'server.deleted', { serverId, ...(terminated ? { terminated } : {}) });
 }
 

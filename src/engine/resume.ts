@@ -13,7 +13,7 @@ import type { BuildFacts } from '../../machines/build.machine.js';
 import { OPTIONAL_PHASES, PHASES, type PhaseName } from '../../machines/phases.js';
 import { optionalPhasesOf, type OptionalPhaseSpec } from './phases/optional.js';
 import { NotFoundError, type ScalewayClient } from '../scaleway/index.js';
-import type { BuildEvent, BuildRecord } from '../store/index.js';
+import type { Artifact, BuildEvent, BuildRecord } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
 
 /** What of a spec decides the phases a build goes through. */
@@ -76,6 +76,33 @@ export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): Re
   return { phase: next, provisionerIndex: 0, facts };
 }
 
+/**
+ * The facts of a build whose every phase finished — its cleanup after success included — but
+ * which was killed before it recorded its success; undefined for any other build. Such a build
+ * has nothing left to run: resume records its success.
+ */
+export function finishedFacts(events: readonly BuildEvent[]): BuildFacts | undefined {
+  if (events.some((e) => e.type === 'cleanup.started' || (e.type === 'phase.started' && e.data.reason === 'failure'))) return undefined;
+  const cleanupStart = events.findLast((e) => e.type === 'phase.started' && e.phase === 'cleanup');
+  if (!cleanupStart || !events.some((e) => e.type === 'phase.succeeded' && e.phase === 'cleanup' && e.seq > cleanupStart.seq)) return undefined;
+  const facts: BuildFacts = {};
+  for (const e of events) {
+    if (e.type === 'phase.succeeded' && e.data.reason !== 'failure') Object.assign(facts, (e.data.facts as BuildFacts | undefined) ?? {});
+  }
+  return facts;
+}
+
+/** The artifact of a finished build, printed the way Packer prints a Scaleway artifact. */
+export function artifactOf(record: BuildRecord | undefined, facts: BuildFacts, spec: Pick<BuildSpec, 'imageName' | 'snapshotName' | 'zone'>): Artifact {
+  return {
+    imageId: String(facts.imageId),
+    imageName: record?.resources.image?.name ?? spec.imageName,
+    snapshotId: String(facts.snapshotId),
+    snapshotName: record?.resources.snapshot?.name ?? spec.snapshotName,
+    zone: spec.zone,
+  };
+}
+
 /** Applies `--from-provisioner N`: provisioning starts over at N (the server must still be up). */
 export function fromProvisioner(point: ResumePoint, spec: ResumeSpec, n: number): ResumePoint {
   if (!phaseRuns(spec, 'provision')) throw new ResumeRefusedError('--from-provisioner: this build has no provisioners to run');
@@ -103,12 +130,16 @@ export type CloudCheck =
 export async function checkCloud(client: ScalewayClient, record: BuildRecord, point: ResumePoint, signal?: AbortSignal): Promise<CloudCheck> {
   const server = record.resources.server;
   const needsServer = PHASES.indexOf(point.phase) <= PHASES.indexOf('snapshot.create');
-  if (!server || server.deleted || !needsServer) return { action: 'continue', point };
-  try {
-    await client.getServer(server.id, { signal });
-    return { action: 'continue', point };
-  } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
+  if (!server || !needsServer) return { action: 'continue', point };
+  // Recorded gone (resource.missing: an earlier resume found it so, and was killed before it
+  // recreated it), or gone now.
+  if (!server.deleted) {
+    try {
+      await client.getServer(server.id, { signal });
+      return { action: 'continue', point };
+    } catch (error) {
+      if (!(error instanceof NotFoundError)) throw error;
+    }
   }
   if (PHASES.indexOf(point.phase) <= PHASES.indexOf('ssh.connect')) {
     const facts: BuildFacts = { ...point.facts, serverId: undefined, volumeIds: undefined, rootVolumeId: undefined, publicIp: undefined };

@@ -15,8 +15,8 @@ import { optionalPhasesOf } from './phases/optional.js';
 import { backoffDelay, ScalewayClient, type RequestReport } from '../scaleway/index.js';
 import type { Artifact, ErrorInfo, EventStore, OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
-import { crashAtListener } from './crash.js';
 import { persistObserver } from './persist.js';
+import { artifactOf } from './resume.js';
 import { createPhaseActors, PhaseRuntime } from './phases.js';
 
 export type Decision = 'retry' | 'cleanup' | 'abort';
@@ -101,8 +101,6 @@ export class BuildRun {
       }
     }, Math.max(1_000, Math.floor(ttl / 3)));
     heartbeat.unref();
-    const crash = crashAtListener();
-    const unsubscribe = crash ? store.subscribe(crash) : () => {};
 
     const client = new ScalewayClient({
       apiUrl: spec.apiUrl,
@@ -171,7 +169,6 @@ export class BuildRun {
     } finally {
       rt.closeCommunicator();
       clearInterval(heartbeat);
-      unsubscribe();
       try {
         store.releaseLease(buildId, owner);
       } catch {
@@ -184,14 +181,7 @@ export class BuildRun {
     const { store, buildId, spec } = this.options;
     const base = { buildId, builderName: spec.name, phase: context.phase };
     if (value === 'done') {
-      const record = store.getBuild(buildId);
-      const artifact: Artifact = {
-        imageId: String(context.facts.imageId),
-        imageName: record?.resources.image?.name ?? spec.imageName,
-        snapshotId: String(context.facts.snapshotId),
-        snapshotName: record?.resources.snapshot?.name ?? spec.snapshotName,
-        zone: spec.zone,
-      };
+      const artifact = artifactOf(store.getBuild(buildId), context.facts, spec);
       rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
       return { ...base, status: 'succeeded', artifact };
     }

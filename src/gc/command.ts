@@ -2,6 +2,7 @@
 // turns flags, environment and the Scaleway config file into GcOptions, runs gc, prints the
 // table and summary (or JSON), and sets the exit code: 0 done, 1 some deletions failed, 2 bad input.
 import { dirname } from 'node:path';
+import { armCrashPoint } from '../engine/crash.js';
 import { deleteKeyPair } from '../engine/keys.js';
 import { normalizeZone } from '../scaleway/index.js';
 import { DEFAULT_API_URL, ZONES } from '../template/builder.js';
@@ -146,6 +147,7 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
     const options = await resolveGcOptions(args);
     const dbPath = resolveDbPath(args.db);
     store = EventStore.open(dbPath);
+    armCrashPoint(store);
     let buildFilter = args.build;
     if (buildFilter !== undefined) {
       // A known build may be named by a prefix, as elsewhere in kiln; an unknown id is taken as

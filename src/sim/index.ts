@@ -11,12 +11,12 @@ import { resolveZone } from './catalog.js';
 import * as disks from './disk.js';
 import { FaultInjector, parseFaults, type FaultSpec, type RolledFault } from './faults.js';
 import { ApiError, deniedAuthentication, errorReply, invalidArguments, matchPattern, readBody, sendReply, type Reply } from './http.js';
-import { LatencyModel, type LatencyOption } from './latency.js';
+import { LatencyModel, type LatencyOption, type Transition } from './latency.js';
 import { SimSshGateway } from './ssh.js';
 import { emptyWorld, ensureDir, loadWorld, removeDirSync, Simulation, type SshGatewayLike } from './simulation.js';
 
 export type { FaultSpec, RouteFaults, FaultKind } from './faults.js';
-export type { LatencyOption } from './latency.js';
+export type { LatencyOption, Transition } from './latency.js';
 export type { SshGatewayLike } from './simulation.js';
 
 export interface SimulatorOptions {
@@ -41,6 +41,8 @@ export interface SimulatorOptions {
   unconfined?: boolean;
   /** Replaces the SSH gateway (tests of the API alone). Default: SimSshGateway from ssh.ts. */
   sshGateway?: (options: { port: number; unconfined?: boolean }) => Promise<SshGatewayLike>;
+  /** Transitions held from the start (see Simulator.hold), e.g. to find a restored one still pending. */
+  hold?: Transition[];
   /** Where problems without a request to answer go (default: stderr). */
   log?: (line: string) => void;
 }
@@ -58,8 +60,13 @@ export interface Simulator {
   /** The directory holding a volume's / snapshot's disk. */
   diskPathOfVolume(volumeId: string): string | undefined;
   diskPathOfSnapshot(snapshotId: string): string | undefined;
-  /** Counts of API requests served, by "METHOD /route-pattern" (e.g. "GET /servers/{id}"). */
-  requestCounts(): Record<string, number>;
+  /** Counts of API requests served, by "METHOD /route-pattern" (e.g. "GET /servers/{id}"). With
+   *  `tag`: only the requests whose JSON body carries that tag (e.g. a build's creates, by its
+   *  `kiln-build=<id>` tag), so that one build's calls are counted among many. */
+  requestCounts(tag?: string): Record<string, number>;
+  /** Tests: transitions of these kinds complete only once released (a transient state, held). */
+  hold(...transitions: Transition[]): void;
+  release(...transitions: Transition[]): void;
 }
 
 const INSTANCE_PREFIX = /^\/instance\/v1\/zones\/([^/]+)(\/.*)?$/;
@@ -83,9 +90,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const sim = new Simulation(world, { dataDir, stateFile, latency, disks, gateway, log });
   sim.persist();
+  if (options.hold) sim.hold(options.hold);
   await sim.resume();
 
   const counts: Record<string, number> = {};
+  const countsByTag = new Map<string, Record<string, number>>();
   /** Slow answers being held back, released early by close(). */
   const slowTimers = new Map<NodeJS.Timeout, () => void>();
   let closing = false;
@@ -132,6 +141,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
     const routeKey = `${method} ${route.pattern}`;
     counts[routeKey] = (counts[routeKey] ?? 0) + 1;
+    for (const tag of tagsOf(body)) {
+      const byRoute = countsByTag.get(tag) ?? {};
+      byRoute[routeKey] = (byRoute[routeKey] ?? 0) + 1;
+      countsByTag.set(tag, byRoute);
+    }
     const fault = faults.roll(routeKey, Boolean(route.marketplace));
     if (fault) {
       const early = await applyEarlyFault(fault, req);
@@ -234,8 +248,21 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     floorParts: (serverId) => sim.floorParts(serverId),
     diskPathOfVolume: (volumeId) => (sim.volume(volumeId) ? sim.volumeDiskDir(volumeId) : undefined),
     diskPathOfSnapshot: (snapshotId) => (sim.snapshot(snapshotId) ? sim.snapshotDiskDir(snapshotId) : undefined),
-    requestCounts: () => ({ ...counts }),
+    hold: (...transitions) => sim.hold(transitions),
+    release: (...transitions) => sim.release(transitions),
+    requestCounts: (tag) => ({ ...(tag === undefined ? counts : countsByTag.get(tag)) }),
   };
+}
+
+/** The tags a request body carries (creates and tag updates), or none. */
+function tagsOf(body: string): string[] {
+  if (!body.includes('"tags"')) return [];
+  try {
+    const tags = (JSON.parse(body) as { tags?: unknown }).tags;
+    return Array.isArray(tags) ? tags.filter((t): t is string => typeof t === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 /** Load balancers answer 5xx with whatever body they like; clients must not expect JSON. */

@@ -97,6 +97,9 @@ export class Simulation implements WorldLookup {
   private readonly publicSnapshots = new Map<string, { record: SnapshotRecord; os: MarketplaceOs; arch: Arch }>();
   private readonly baseDisks = new Map<string, Promise<void>>();
   private closed = false;
+  /** Transitions held back by a test (hold/release): due ones wait here until released. */
+  private readonly held = new Set<Transition>();
+  private readonly waiting: PendingTransition[] = [];
 
   constructor(
     readonly data: WorldData,
@@ -192,6 +195,7 @@ export class Simulation implements WorldLookup {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.waiting.length = 0;
     for (const timer of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await Promise.allSettled([...this.inFlight]);
@@ -531,9 +535,25 @@ export class Simulation implements WorldLookup {
     if (this.closed) return;
     const timer = setTimeout(() => {
       this.timers.delete(pending);
-      this.track(this.complete(pending));
+      if (this.held.has(transitionOf(pending))) this.waiting.push(pending);
+      else this.track(this.complete(pending));
     }, Math.max(0, pending.dueAt - Date.now()));
     this.timers.set(pending, timer);
+  }
+
+  /** Holds back every transition of these kinds: one that falls due waits for release(). Lets a
+   *  test observe a transient state (starting, stopping…) for as long as it needs. */
+  hold(kinds: readonly Transition[]): void {
+    for (const kind of kinds) this.held.add(kind);
+  }
+
+  /** Lets held transitions of these kinds complete (those already due at once). */
+  release(kinds: readonly Transition[]): void {
+    for (const kind of kinds) this.held.delete(kind);
+    for (const pending of this.waiting.splice(0)) {
+      if (this.held.has(transitionOf(pending))) this.waiting.push(pending);
+      else this.track(this.complete(pending));
+    }
   }
 
   private track(promise: Promise<unknown>): void {
@@ -832,3 +852,20 @@ function permissionsDenied(resource: string, action: string): ApiError {
   return new ApiError(403, { type: 'permissions_denied', message: 'insufficient permissions', details: [{ resource, action }] });
 }
 
+
+/** The latency kind a pending transition took (a reboot's last part is a boot). */
+function transitionOf(pending: PendingTransition): Transition {
+  switch (pending.kind) {
+    case 'server.boot':
+    case 'server.reboot':
+      return 'boot';
+    case 'server.stop':
+    case 'server.stop_in_place':
+    case 'server.terminate':
+      return 'stop';
+    case 'nic.sync':
+      return 'nic';
+    default:
+      return pending.kind;
+  }
+}

@@ -67,8 +67,8 @@ export const EVENT_TYPES = [
   'snapshot.deleted',
   'image.delete.requested',
   'image.deleted',
-  // resume found a resource by its tags after an intent without a result, or found one gone
-  'resource.reconciled',
+  // a resource the build needs was found gone (deleted outside kiln). (One found by its tags
+  // after an intent without a result is recorded as that intent's result, with `reconciled: true`.)
   'resource.missing',
 ] as const;
 
@@ -164,3 +164,7 @@ export const INTENT_RESULT: Readonly<Partial<Record<EventType, EventType>>> = {
   'snapshot.delete.requested': 'snapshot.deleted',
   'image.delete.requested': 'image.deleted',
 };
+
+/** The results that record an API call which changed the cloud: each is a point where a crash
+ * leaves a change the log does not know of (KILN_CRASH_AFTER_CALL, src/engine/crash.ts). */
+export const CLOUD_CHANGE_RESULTS: readonly EventType[] = [...new Set([...Object.values(INTENT_RESULT), 'volume.tagged' as const])];

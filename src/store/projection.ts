@@ -119,16 +119,6 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
     case 'image.created':
       r.image = { id: String(d.imageId), name: str(d.name) };
       break;
-    case 'resource.reconciled': {
-      const kind = str(d.kind);
-      const ref: ResourceRef = { id: String(d.id), name: str(d.name) };
-      if (kind === 'server') {
-        r.server = ref;
-        if (Array.isArray(d.volumeIds)) r.volumes = d.volumeIds.map((id) => ({ id: String(id) }));
-      } else if (kind === 'snapshot') r.snapshot = ref;
-      else if (kind === 'image') r.image = ref;
-      break;
-    }
     case 'server.deleted':
       r.server = markDeleted(r.server, str(d.serverId));
       r.publicIp = undefined;

@@ -5,6 +5,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { EventStore } from '../../src/store/index.js';
 import { cliArgv, runKiln, spawnKiln } from '../helpers/cli.js';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -154,4 +155,41 @@ test('--on-error ask on a terminal: retry runs the failed phase again, abort kee
   const types = events.events.map((e) => e.type);
   assert.equal(types.filter((type) => type === 'provisioner.started').length, 2, 'the failed provisioner ran twice');
   assert.ok(!types.includes('cleanup.started'), 'abort cleaned nothing up');
+});
+
+test('--parallel-builds N runs at most N builds at once, and N do run at once', { timeout: 180_000 }, async (t) => {
+  const { dir } = tempDb(t);
+  const path = join(dir, 'three.json');
+  const builder = { type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' };
+  writeFileSync(
+    path,
+    JSON.stringify({
+      builders: ['a', 'b', 'c'].map((name) => ({ ...builder, name, image_name: `par-${name}-{{timestamp}}`, snapshot_name: `par-${name}-{{timestamp}}` })),
+      provisioners: [{ type: 'shell', inline: ['echo building'] }],
+    }),
+  );
+  /** The most builds running at once, from the store's global append order (first phase → end). */
+  const mostAtOnce = (db: string): number => {
+    const opened = EventStore.open(db);
+    try {
+      const rows = opened.db.prepare('SELECT build_id, type FROM events ORDER BY rowid').all() as { build_id: string; type: string }[];
+      const running = new Set<string>();
+      let most = 0;
+      for (const row of rows) {
+        if (row.type === 'phase.started') running.add(row.build_id);
+        if (row.type === 'build.succeeded' || row.type === 'build.failed') running.delete(row.build_id);
+        most = Math.max(most, running.size);
+      }
+      return most;
+    } finally {
+      opened.close();
+    }
+  };
+  for (const n of [2, 1]) {
+    const db = join(dir, `parallel-${n}.db`);
+    const r = await runKiln(['build', '--sim', '--json', '--parallel-builds', String(n), '--db', db, path]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.split('\n').filter((l) => l.includes('"type":"artifact"')).length, 3, 'three artifacts');
+    assert.equal(mostAtOnce(db), n, `--parallel-builds ${n}`);
+  }
 });

@@ -68,7 +68,7 @@ const scenarios: Scenario[] = [
     },
     killPoints: [
       ...['private_nic.create.requested', 'private_nic.created', 'private_nic.available', 'private_nic.delete.requested', 'private_nic.deleted'].map((at) => ({ KILN_CRASH_AT: at })),
-      { KILN_CRASH_AFTER_CALL: 'network.attach' },
+      { KILN_CRASH_AFTER_CALL: 'private_nic.created' },
     ],
     async check(_id, events, _disk, network) {
       const nicIds = new Set(events.filter((e) => e.type === 'private_nic.created').map((e) => e.data.nicId));

@@ -1,6 +1,6 @@
-// `kiln resume`: a build killed (SIGKILL) at every intent and result event — and between an API
-// call that succeeded and the recording of its result — resumes to exactly one image and one
-// snapshot, with no server or volume left, and a timeline that shows the crash and the resume.
+// `kiln resume`: what a resumed build shows (timeline), faults and a restarted simulator during a
+// crash, provisioners run once, leases, a changed template, servers deleted by hand, signals.
+// Every kill point is in the crash matrix (crash-matrix.ts).
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { timeline } from '../../src/cli/run/show.js';
 import { EventStore } from '../../src/store/index.js';
+import { template as templateOf } from '../engine/harness.js';
 import { runKiln, spawnKiln, type KilnResult } from '../helpers/cli.js';
+import { cloudOfBuild } from '../helpers/cloud.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -34,25 +36,12 @@ function writeTemplate(extra: Record<string, unknown> = {}, provisioners?: unkno
   const path = join(dir, `t${++n}.json`);
   writeFileSync(
     path,
-    JSON.stringify({
-      builders: [
-        {
-          type: 'scaleway',
-          image: 'ubuntu_jammy',
-          zone: 'fr-par-1',
-          commercial_type: 'DEV1-S',
-          ssh_username: 'root',
-          ssh_port: sim.sshPort,
-          image_name: `crash-${n}`,
-          snapshot_name: `crash-${n}`,
-          ...extra,
-        },
-      ],
-      provisioners: provisioners ?? [
+    JSON.stringify(
+      templateOf({ ssh_port: sim.sshPort, image_name: `crash-${n}`, snapshot_name: `crash-${n}`, ...extra }, provisioners ?? [
         { type: 'shell', inline: ['echo first >> /root/runs'] },
         { type: 'shell', inline: ['echo second >> /root/runs'] },
-      ],
-    }),
+      ]),
+    ),
   );
   return path;
 }
@@ -70,13 +59,7 @@ function buildIdOf(r: KilnResult): string {
 }
 
 async function assertExactlyOneOfEverything(id: string): Promise<void> {
-  const tags = [`kiln-build=${id}`];
-  const [servers, volumes, snapshots, images] = await Promise.all([
-    client.listServers({ tags }),
-    client.listVolumes({ tags }),
-    client.listSnapshots({ tags }),
-    client.listImages({ tags }),
-  ]);
+  const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
   assert.deepEqual(
     { servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length },
     { servers: 0, volumes: 0, snapshots: 1, images: 1 },
@@ -84,33 +67,6 @@ async function assertExactlyOneOfEverything(id: string): Promise<void> {
   );
   assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id);
 }
-
-// Every intent and result of a build with two provisioners (the n-th occurrence where it repeats).
-const CRASH_AT = [
-  'server.create.requested',
-  'server.created',
-  'server.poweron.requested',
-  'server.poweron.accepted',
-  'provisioner.started:1',
-  'provisioner.succeeded:1',
-  'provisioner.started:2',
-  'server.poweroff.requested',
-  'server.poweroff.accepted',
-  'snapshot.create.requested',
-  'snapshot.created',
-  'image.create.requested',
-  'image.created',
-  'server.delete.requested',
-  'server.deleted',
-  'volume.delete.requested',
-];
-// Between an API call that succeeded and the recording of its result.
-const CRASH_AFTER_CALL = ['server.create', 'server.start', 'server.stop', 'snapshot.create', 'image.create'];
-
-const cases = [
-  ...CRASH_AT.map((at) => ({ name: `killed right after ${at}`, env: { KILN_CRASH_AT: at } })),
-  ...CRASH_AFTER_CALL.map((phase) => ({ name: `killed after the ${phase} call, before its result`, env: { KILN_CRASH_AFTER_CALL: phase } })),
-];
 
 /** Builds with a crash point, checks the kill, resumes, and checks the cloud and the log. */
 async function crashAndResume(db: string, crashEnv: Record<string, string>, extraEnv: Record<string, string> = {}, between?: () => Promise<void>): Promise<string> {
@@ -136,15 +92,6 @@ async function crashAndResume(db: string, crashEnv: Record<string, string>, extr
   }
   return id;
 }
-
-// Two at a time: each case is two short-lived kiln processes against the shared simulator.
-describe('crash matrix', { concurrency: 2 }, () => {
-  for (const c of cases) {
-    test(`${c.name}: resume ends with exactly one image and snapshot`, { timeout: 90_000 }, async () => {
-      await crashAndResume(join(dir, `${c.name.replace(/\W+/g, '_')}.db`), c.env);
-    });
-  }
-});
 
 test('kiln show tells the crash and the resume', { timeout: 90_000 }, async () => {
   const db = join(dir, 'show.db');
@@ -215,6 +162,32 @@ test('a finished provisioner does not run again; the unfinished one does', { tim
   assert.deepEqual(output, ['first', 'second']);
 });
 
+test('kiln resume --from-provisioner N runs provisioning again from N; a bad N is refused', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'from-provisioner.db');
+  const template = writeTemplate({}, [
+    { type: 'shell', inline: ['echo p0 >> /root/runs'] },
+    { type: 'shell', inline: ['echo p1 >> /root/runs'] },
+    { type: 'shell', inline: ['cat /root/runs'] },
+  ]);
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:3' }, db);
+  assert.equal(crashed.signal, 'SIGKILL');
+  const id = buildIdOf(crashed);
+  const bad = await kiln(['resume', id, '--from-provisioner', '3'], {}, db);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /--from-provisioner 3: the build has provisioners 0 to 2/);
+  const resumed = await kiln(['resume', id, '--json', '--from-provisioner', '1'], {}, db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const events = resumed.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as { type: string; data: { lines?: { line: string }[]; fromProvisioner?: number } });
+  assert.equal(events.find((e) => e.type === 'build.resumed')?.data.fromProvisioner, 1);
+  // Provisioner 1 ran a second time (without the flag, only the unfinished 2 would have run).
+  const output = events.filter((e) => e.type === 'provision.output').flatMap((e) => e.data.lines!.map((l) => l.line));
+  assert.deepEqual(output, ['p0', 'p1', 'p1']);
+  await assertExactlyOneOfEverything(id);
+});
+
 test('two resumes at once: one wins, the other is refused with the holder pid and host', { timeout: 90_000 }, async () => {
   const db = join(dir, 'lease.db');
   const template = writeTemplate();
@@ -280,13 +253,12 @@ test('kiln resume redrives a build that failed with --on-error abort, once the c
   await assertExactlyOneOfEverything(id);
 });
 
-test('Ctrl-C, then resume: the build continues from the interrupted provisioner', { timeout: 90_000 }, async () => {
-  const db = join(dir, 'signals.db');
-  const template = writeTemplate({}, [
-    // Slow the first time only, so that the interrupted run can be resumed quickly.
-    { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] },
-  ]);
-  const child = spawnKiln(['build', '--db', db, template], {
+// Slow the first time only: the run is interrupted in it, and the next one gets through quickly.
+const SLOW_ONCE = { type: 'shell', inline: ['if [ -f /root/once ]; then echo second-run; exit 0; fi', 'touch /root/once', 'echo first-run', 'sleep 30'] };
+
+/** Runs kiln until its output shows `marker`, sends `signal`, and collects how it ended. */
+async function interruptAt(args: string[], marker: string, signal: NodeJS.Signals): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawnKiln(args, {
     env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
   });
   let stdout = '';
@@ -295,16 +267,39 @@ test('Ctrl-C, then resume: the build continues from the interrupted provisioner'
   await new Promise<void>((resolve) =>
     child.stdout!.setEncoding('utf8').on('data', (c: string) => {
       stdout += c;
-      if (stdout.includes('first-run')) resolve();
+      if (stdout.includes(marker)) resolve();
     }),
   );
   const closed = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  child.kill('SIGINT');
-  assert.equal(await closed, 130, stderr);
-  const id = /Build (\S+) started/.exec(stdout)![1]!;
+  child.kill(signal);
+  return { code: await closed, stdout, stderr };
+}
+
+test('Ctrl-C, then resume: the build continues from the interrupted provisioner', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'signals.db');
+  const template = writeTemplate({}, [SLOW_ONCE]);
+  const interrupted = await interruptAt(['build', '--db', db, template], 'first-run', 'SIGINT');
+  assert.equal(interrupted.code, 130, interrupted.stderr);
+  const id = /Build (\S+) started/.exec(interrupted.stdout)![1]!;
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /second-run/);
+  await assertExactlyOneOfEverything(id);
+});
+
+test('an interrupted kiln resume exits 130 (SIGTERM), and resuming again finishes the build', { timeout: 90_000 }, async () => {
+  const db = join(dir, 'resume-sigterm.db');
+  const template = writeTemplate({}, [SLOW_ONCE]);
+  const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started' }, db);
+  assert.equal(crashed.signal, 'SIGKILL');
+  const id = buildIdOf(crashed);
+  const interrupted = await interruptAt(['resume', id, '--db', db], 'first-run', 'SIGTERM');
+  assert.equal(interrupted.code, 130, interrupted.stderr);
+  assert.match(interrupted.stderr, /SIGTERM received: stopping at the next safe point/);
+  assert.match(interrupted.stderr, new RegExp(`continue: +kiln resume ${id}`));
+  const again = await kiln(['resume', id], {}, db);
+  assert.equal(again.code, 0, again.stderr);
+  assert.match(again.stdout, /second-run/);
   await assertExactlyOneOfEverything(id);
 });
 

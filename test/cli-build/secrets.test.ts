@@ -1,17 +1,19 @@
 // No secret in anything `kiln build` prints or stores: the secret key, a sensitive variable (even
-// when a provisioner echoes it), with --json and --debug, on stdout, stderr and in the database.
-import { test } from 'node:test';
+// when a provisioner echoes it), with --json and --debug, on stdout, stderr and in the database;
+// and the same after `kiln resume`, which reads them again.
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runKiln } from '../helpers/cli.js';
+import { runKiln, type KilnResult } from '../helpers/cli.js';
 import { startTestSimulator } from '../helpers/sim.js';
 
 const SECRET_KEY = '5e5e5e5e-aaaa-4bbb-8ccc-0123456789ab';
 const SENSITIVE = 'hunter2-do-not-print-me';
 
-test('kiln build --json --debug leaks neither the secret key nor a sensitive variable, anywhere', { timeout: 120_000 }, async (t) => {
+/** A simulator, a template whose provisioner echoes a sensitive variable, and the env to run kiln. */
+async function secretsWorld(t: TestContext) {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const dir = mkdtempSync(join(tmpdir(), 'kiln-secrets-'));
@@ -36,17 +38,49 @@ test('kiln build --json --debug leaks neither the secret key nor a sensitive var
     SCW_SECRET_KEY: SECRET_KEY,
     SCW_DEFAULT_PROJECT_ID: '3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b',
   };
+  return { dir, template, db, env };
+}
+
+function assertOutputHoldsNoSecret(r: KilnResult, label: string): void {
+  for (const secret of [SECRET_KEY, SENSITIVE]) {
+    assert.ok(!r.stdout.includes(secret), `${label}: stdout holds no secret`);
+    assert.ok(!r.stderr.includes(secret), `${label}: stderr holds no secret`);
+  }
+}
+
+/** The database's raw bytes (WAL and shared memory included) hold no secret. */
+function assertDatabaseHoldsNoSecret(dir: string): void {
+  const files = readdirSync(join(dir, 'state')).filter((f) => f.startsWith('kiln.db'));
+  assert.ok(files.includes('kiln.db'));
+  for (const file of files) {
+    const bytes = readFileSync(join(dir, 'state', file)).toString('latin1');
+    for (const secret of [SECRET_KEY, SENSITIVE]) assert.ok(!bytes.includes(secret), `${file} holds no secret`);
+  }
+}
+
+test('kiln build --json --debug leaks neither the secret key nor a sensitive variable, anywhere', { timeout: 120_000 }, async (t) => {
+  const { dir, template, db, env } = await secretsWorld(t);
   for (const mode of [['--json'], ['--debug']]) {
     const r = await runKiln(['build', ...mode, '--db', db, '--var', `db_password=${SENSITIVE}`, template], { env });
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout + r.stderr, /the password is <sensitive>/, "the provisioner ran; its output is shown with the value masked");
-    for (const secret of [SECRET_KEY, SENSITIVE]) {
-      assert.ok(!r.stdout.includes(secret), `${mode}: stdout holds no secret`);
-      assert.ok(!r.stderr.includes(secret), `${mode}: stderr holds no secret`);
-    }
+    assertOutputHoldsNoSecret(r, mode.join(' '));
   }
-  for (const file of readdirSync(join(dir, 'state')).filter((f) => f.startsWith('kiln.db'))) {
-    const bytes = readFileSync(join(dir, 'state', file)).toString('latin1');
-    for (const secret of [SECRET_KEY, SENSITIVE]) assert.ok(!bytes.includes(secret), `${file} holds no secret`);
+  assertDatabaseHoldsNoSecret(dir);
+});
+
+test('kiln resume, which reads the secrets again, leaks none of them either', { timeout: 120_000 }, async (t) => {
+  const { dir, template, db, env } = await secretsWorld(t);
+  const crashed = await runKiln(['build', '--json', '--db', db, '--var', `db_password=${SENSITIVE}`, template], {
+    env: { ...env, KILN_CRASH_AT: 'provisioner.started' },
+  });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+  const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+  for (const mode of [['--json', '--debug'], []]) {
+    const r = await runKiln(['resume', id, ...mode, '--db', db, '--var', `db_password=${SENSITIVE}`], { env });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assertOutputHoldsNoSecret(r, `resume ${mode.join(' ')}`);
+    if (mode.length > 0) assert.match(r.stdout, /the password is <sensitive>/, 'the provisioner ran again, its output masked');
   }
+  assertDatabaseHoldsNoSecret(dir);
 });

@@ -64,7 +64,9 @@ test('a failing provisioner with --on-error cleanup leaves nothing behind', { ti
   const [outcome] = await h.build(path);
   assert.equal(outcome!.status, 'failed');
   assert.equal(outcome!.failure?.phase, 'provision');
-  assert.match(outcome!.failure!.error.message, /about to fail|exit|3/);
+  // The message names the exit code and the script's last output.
+  assert.match(outcome!.failure!.error.message, /exited with code 3 \(valid: 0\)/);
+  assert.match(outcome!.failure!.error.message, /last output:\n {2}\| about to fail$/);
   assert.equal(outcome!.cleanedUp, true);
   assert.deepEqual(await h.inventory(outcome!.buildId), { servers: [], volumes: [], snapshots: [], images: [] });
   const t2 = types(h.events(outcome!.buildId));
@@ -157,6 +159,12 @@ test('two builders run in parallel, each to its own image', { timeout: 60_000 },
   const outcomes = await h.build(path);
   assert.deepEqual(outcomes.map((o) => o.status), ['succeeded', 'succeeded']);
   assert.notEqual(outcomes[0]!.buildId, outcomes[1]!.buildId);
+  // They overlapped: in the store's global append order, each started its first phase before
+  // the other one finished (run one after the other, the second would start after the first ended).
+  const order = (h.store.db.prepare('SELECT build_id, type FROM events ORDER BY rowid').all() as { build_id: string; type: string }[]);
+  const at = (id: string, type: string) => order.findIndex((e) => e.build_id === id && e.type === type);
+  const [a, b] = outcomes.map((o) => o.buildId) as [string, string];
+  assert.ok(at(a, 'phase.started') < at(b, 'build.succeeded') && at(b, 'phase.started') < at(a, 'build.succeeded'), 'the two builds ran at the same time');
   for (const o of outcomes) {
     const inv = await h.inventory(o.buildId);
     assert.deepEqual(inv.images, [o.artifact!.imageId]);

@@ -192,3 +192,18 @@ export async function inventory(client: ScalewayClient): Promise<Record<string, 
     ips: ids((await client.listIps()).map((ip) => ({ id: ip.id }))),
   };
 }
+
+/** Writes a one-builder template (the world's simulator, these shell lines) into the world's dir. */
+export function writeShellTemplate(world: GcWorld, name: string, inline: string[]): string {
+  const file = join(world.dir, name);
+  writeFileSync(
+    file,
+    JSON.stringify({
+      builders: [
+        { type: 'scaleway', secret_key: SECRET, project_id: PROJECT, image: 'ubuntu_jammy', zone: ZONE, commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: world.sim.sshPort },
+      ],
+      provisioners: [{ type: 'shell', inline }],
+    }),
+  );
+  return file;
+}

@@ -3,23 +3,14 @@
 // and on a build killed with SIGKILL, whose lease names a process that is gone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { once } from 'node:events';
 import { runKiln, spawnKiln } from '../helpers/cli.js';
-import { inventory, keyExists, PROJECT, SECRET, startGcWorld, ZONE } from './fixtures.js';
+import { inventory, keyExists, startGcWorld, writeShellTemplate } from './fixtures.js';
 
 test('kiln gc --build <id> --force cleans what an --on-error abort build kept', { timeout: 120_000 }, async (t) => {
   const world = await startGcWorld();
   t.after(() => world.close());
-  const template = {
-    builders: [
-      { type: 'scaleway', secret_key: SECRET, project_id: PROJECT, image: 'ubuntu_jammy', zone: ZONE, commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: world.sim.sshPort },
-    ],
-    provisioners: [{ type: 'shell', inline: ['exit 3'] }],
-  };
-  const file = join(world.dir, 'fails.json');
-  writeFileSync(file, JSON.stringify(template));
+  const file = writeShellTemplate(world, 'fails.json', ['exit 3']);
   const build = await runKiln(['build', file, '--on-error', 'abort'], { env: world.env });
   assert.equal(build.code, 1, build.stderr);
   const store = world.openStore();
@@ -52,14 +43,7 @@ test('kiln gc --build <id> --force cleans what an --on-error abort build kept', 
 test('kiln gc --force cleans up after a build killed with SIGKILL mid-provisioning', { timeout: 120_000 }, async (t) => {
   const world = await startGcWorld();
   t.after(() => world.close());
-  const template = {
-    builders: [
-      { type: 'scaleway', secret_key: SECRET, project_id: PROJECT, image: 'ubuntu_jammy', zone: ZONE, commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: world.sim.sshPort },
-    ],
-    provisioners: [{ type: 'shell', inline: ['echo provisioning', 'sleep 60'] }],
-  };
-  const file = join(world.dir, 'slow.json');
-  writeFileSync(file, JSON.stringify(template));
+  const file = writeShellTemplate(world, 'slow.json', ['echo provisioning', 'sleep 60']);
   const child = spawnKiln(['build', file], { env: world.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = once(child, 'exit');
   // The provisioner's first line of output means the server runs and the build is mid-provisioning.

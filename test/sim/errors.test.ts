@@ -125,7 +125,8 @@ describe('server state/action table', () => {
   });
 
   test('a server walks stopped → starting → running → stopping → stopped, advertising the table', async (t) => {
-    const sim = await startTestSimulator({ latency: { boot: 60, stop: 60 } });
+    // Each transition is held until the transient state was checked: observed for sure, not raced.
+    const sim = await startTestSimulator({ latency: { boot: 60, stop: 60 }, hold: ['boot', 'stop'] });
     t.after(() => sim.close());
     const call = client(sim);
     const server = await createServer(call);
@@ -140,9 +141,11 @@ describe('server state/action table', () => {
     await check('stopped');
     await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
     await check('starting');
+    sim.release('boot');
     await check('running');
     await call('POST', `/servers/${server.id}/action`, { action: 'poweroff' });
     await check('stopping');
+    sim.release('stop');
     await check('stopped');
     assert.equal(sim.floorMs(server.id), 120, 'the floor is the boot plus the stop latency');
   });
@@ -172,9 +175,11 @@ test('reboot passes through starting back to running; backup makes an image of t
   const server = await createServer(call);
   await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
   await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running');
+  sim.hold('boot'); // "starting" is observed for sure, not raced against the reboot
   const reboot = await call('POST', `/servers/${server.id}/action`, { action: 'reboot' });
   assert.equal(reboot.status, 202);
   assert.equal((await call('GET', `/servers/${server.id}`)).json.server.state, 'starting');
+  sim.release('boot');
   await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running');
   const backup = await call('POST', `/servers/${server.id}/action`, { action: 'backup', name: 'nightly' });
   assert.equal(backup.status, 202);

@@ -141,8 +141,6 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Deleting image ${s(d.imageId)}`;
     case 'image.deleted':
       return `Image ${s(d.imageId)} deleted${d.alreadyGone ? ' (it was already gone)' : ''}`;
-    case 'resource.reconciled':
-      return `Found ${s(d.kind)} ${s(d.id)} by its tags`;
     case 'resource.missing':
       return `The ${s(d.kind)} ${s(d.id)} no longer exists`;
     case 'provision.output':

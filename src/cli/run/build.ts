@@ -3,6 +3,7 @@
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
+import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
@@ -203,6 +204,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     const output = createOutput(kind);
     const renderer = output.renderer;
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
+    armCrashPoint(store); // after the renderer: the killing event is printed first
     const secrets = loaded.sensitiveValues;
 
     const runs: BuildRun[] = [];

@@ -1,7 +1,8 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
-import { checkCloud, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
+import { armCrashPoint } from '../../engine/crash.js';
+import { artifactOf, checkCloud, finishedFacts, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
 import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError } from '../../store/index.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
@@ -24,15 +25,23 @@ export interface ResumeArgs extends OutputArgs {
 
 const LEASE_TTL_MS = 30_000;
 
-export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
-  const err = (line: string) => process.stderr.write(line.endsWith('\n') ? line : line + '\n');
+/** Where the command's own lines go (tests give their own; the progress renderer writes to stdout). */
+export interface CommandOutput {
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
+  const err = (line: string) => io.err.write(line.endsWith('\n') ? line : line + '\n');
   const dbPath = resolveDbPath(argv.db);
   const store = EventStore.open(dbPath);
   const owner = { pid: process.pid, host: hostname() };
+  armCrashPoint(store);
+  let leased: string | undefined;
   try {
-    let record;
+    let id;
     try {
-      record = store.findBuild(argv.id);
+      id = store.findBuild(argv.id).id;
     } catch (error) {
       if (error instanceof UnknownBuildError) {
         err(`kiln resume: ${error.message}`);
@@ -40,14 +49,26 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       }
       throw error;
     }
-    const id = record.id;
+    // The lease first, then the build's status and log: read before it, they could change under
+    // us (the build finishing in another process, gc cleaning it up) and be resumed stale.
+    try {
+      store.acquireLease(id, owner, LEASE_TTL_MS);
+      leased = id;
+    } catch (error) {
+      if (error instanceof LeaseHeldError) {
+        err(`kiln resume: ${error.message}`);
+        return EXIT.failed;
+      }
+      throw error;
+    }
+    const record = store.getBuild(id)!;
     if (record.status === 'succeeded') {
       if (argv['machine-readable'] && record.artifact) {
         // A script that resumes until success still finds the artifact lines it parses.
         const { createOutput } = await import('../render/output.js');
-        createOutput('machine').finish([{ buildId: id, builderName: record.builderName, artifact: record.artifact, status: 'succeeded' }]);
+        createOutput('machine', io.out).finish([{ buildId: id, builderName: record.builderName, artifact: record.artifact, status: 'succeeded' }]);
       } else {
-        process.stdout.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
+        io.out.write(`Build ${id} already succeeded: ${record.artifact ? describeArtifact(record.artifact) : 'no artifact recorded'}\n`);
       }
       return EXIT.ok;
     }
@@ -93,14 +114,18 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       return EXIT.invalid;
     }
 
-    try {
-      store.acquireLease(id, owner, LEASE_TTL_MS);
-    } catch (error) {
-      if (error instanceof LeaseHeldError) {
-        err(`kiln resume: ${error.message}`);
-        return EXIT.failed;
+    const finished = finishedFacts(events);
+    if (finished) {
+      // Killed after its last phase, before recording its success: nothing is left to run.
+      const artifact = artifactOf(record, finished, spec);
+      store.append(id, { type: 'build.succeeded', data: { artifact } });
+      if (argv.json) {
+        const { artifactJson } = await import('../render/progress.js');
+        io.out.write(JSON.stringify(artifactJson(id, spec.name, artifact)) + '\n');
+      } else {
+        io.out.write(`Build ${id} had finished every phase; its success is now recorded. ${describeArtifact(artifact)}\n`);
       }
-      throw error;
+      return EXIT.ok;
     }
 
     let point: ResumePoint;
@@ -109,7 +134,6 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
       if (argv['from-provisioner'] !== undefined) point = fromProvisioner(point, spec, argv['from-provisioner']);
     } catch (error) {
       if (error instanceof ResumeRefusedError) {
-        store.releaseLease(id, owner);
         err(`kiln resume: build ${id}: ${error.message}`);
         return EXIT.failed;
       }
@@ -122,7 +146,6 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     if (check.action === 'fail') {
       store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
       store.append(id, { type: 'build.failed', phase: point.phase, data: { error: { name: 'ServerMissing', message: check.message, retryable: false }, cleanedUp: false } });
-      store.releaseLease(id, owner);
       err(`kiln resume: ${check.message}`);
       return EXIT.failed;
     }
@@ -142,7 +165,7 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
 
     const kind = outputKind(argv);
     const onError = effectiveOnError(argv['on-error'] ?? record.onError, kind, err);
-    const output = createOutput(kind);
+    const output = createOutput(kind, io.out);
     const renderer = output.renderer;
     renderer.track(id, spec.name, phasesShown(spec));
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
@@ -185,6 +208,11 @@ export async function runResumeCommand(argv: ResumeArgs): Promise<number> {
     if (outcome.status !== 'succeeded') err(nextSteps(outcome));
     return outcome.status === 'succeeded' ? EXIT.ok : outcome.status === 'interrupted' ? EXIT.interrupted : EXIT.failed;
   } finally {
-    store.close();
+    try {
+      // (BuildRun releases it too when it ran; releasing twice is harmless.)
+      if (leased) store.releaseLease(leased, owner);
+    } finally {
+      store.close();
+    }
   }
 }

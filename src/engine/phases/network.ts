@@ -90,7 +90,7 @@ async function ensureNic(rt: PhaseRuntime, input: PhaseInput, serverId: string, 
     nic = await reconcile(rt, 'private_nic.create.requested', find, signal);
     if (!nic) throw notCreated(`private NIC in ${networkId}`, error);
   }
-  crashAfterCall('network.attach');
+  crashAfterCall('private_nic.created');
   rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id });
   return nic.id;
 }
@@ -140,6 +140,7 @@ export async function deletePrivateNics(rt: PhaseRuntime, input: PhaseInput, ser
       if (!(error instanceof NotFoundError)) throw error;
       alreadyGone = true;
     }
+    crashAfterCall('private_nic.deleted');
     rt.record(input, 'private_nic.deleted', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id, ...(alreadyGone ? { alreadyGone } : {}) });
   }
 }

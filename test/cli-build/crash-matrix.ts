@@ -1,0 +1,472 @@
+// The crash matrix (run by crash-matrix*.test.ts): `kiln build`, `kiln resume` and `kiln gc` SIGKILLed at every event type they
+// append, and between every API call that changed the cloud and the recording of its result;
+// each case is then brought to its end (resume, gc) and the cloud is read back by the build's
+// tags: exactly the artifact (one image and its snapshot) or nothing, never a server or a volume,
+// and `POST /servers` called exactly as often as the scenario needs (counted by the simulator).
+//
+// How the kill points are derived, and how to extend the matrix:
+// - A scenario is a template (and simulator settings) plus the command that is killed. Its
+//   reference run — the same commands, not killed — is made when a test file loads; the event
+//   types that the killed command appended in it are the scenario's kill points (the first
+//   occurrence of each, and the last where it repeats: the last provisioner's success, the
+//   cleanup's phase.started…). `window` narrows them to the part of the run the scenario is
+//   about (e.g. the cleanup after a failure), `onlyNew` to types no earlier scenario covers.
+// - Each result in CLOUD_CHANGE_RESULTS the window holds is also a KILN_CRASH_AFTER_CALL point.
+// - The "every event type has a kill point" test (crash-matrix.test.ts) fails for an event type
+//   (in EVENT_TYPES) that no scenario produces. A change that adds event types produced only by
+//   some templates (SBS volumes, private NICs, user data…) adds a scenario with such a template to
+//   SCENARIOS below; nothing else needs to change (crash-matrix.test.ts runs every scenario not
+//   in SPLIT_OUT; a scenario with many cases can get files of its own, as `build` has).
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ScalewayClient } from '../../src/scaleway/index.js';
+import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, EventStore, type BuildEvent, type EventType } from '../../src/store/index.js';
+import { template } from '../engine/harness.js';
+import { spawnKiln, type KilnResult } from '../helpers/cli.js';
+import { cloudOfBuild } from '../helpers/cloud.js';
+import { startTestSimulator, type Simulator, type SimulatorOptions } from '../helpers/sim.js';
+
+const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
+const PROJECT = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
+
+interface Expected {
+  /** Servers and volumes left (0 unless the template keeps them: keep_server). */
+  servers?: number;
+  volumes?: number;
+  images: number;
+  snapshots: number;
+  /** `POST /servers` requests carrying the build's tag. */
+  serverCreates: number;
+}
+
+interface Scenario {
+  name: string;
+  sim?: SimulatorOptions;
+  /** Builder keys beyond the common ones. */
+  builder?: Record<string, unknown>;
+  /** Builder keys that need the scenario's simulator first (e.g. a private network to attach). */
+  builderFor?: (sim: Simulator) => Promise<Record<string, unknown>>;
+  provisioners: unknown[];
+  buildArgs?: string[];
+  /** Runs before the killed command (e.g. the crashed build a resume continues); returns the build id. */
+  setup?: (c: CaseWorld) => Promise<string>;
+  /** The command that is killed (a build starts a new build; resume and gc act on setup's build). */
+  killed: 'build' | 'resume' | 'gc';
+  /** SIGTERM the killed command once it printed this event (builds run with --json). */
+  sigtermAt?: EventType;
+  /** The exit code of the killed command in the reference run. */
+  referenceExit: number;
+  /** Which of the killed command's events are kill points (default: all of them). */
+  window?: (events: BuildEvent[]) => BuildEvent[];
+  /** Only event types no earlier scenario kills at, plus these ("type" or "type:n"). */
+  onlyNew?: { also: string[] };
+  /** After the kill (and after the reference run): how the build is brought to its end. */
+  recover: 'resume' | 'resume-fails-then-gc' | 'gc';
+  expect: Expected;
+}
+
+/** Each scenario's `builderFor` keys, made once its simulator runs. */
+const simBuilders = new Map<Scenario, Record<string, unknown>>();
+
+/** One case's database, template and commands, against its scenario's simulator. */
+class CaseWorld {
+  readonly db: string;
+  readonly template: string;
+  constructor(
+    readonly sim: Simulator,
+    readonly dir: string,
+    readonly scenario: Scenario,
+    name: string,
+  ) {
+    const slug = name.replace(/\W+/g, '_');
+    this.db = join(dir, `${slug}.db`);
+    this.template = join(dir, `${slug}.json`);
+    writeFileSync(
+      this.template,
+      JSON.stringify(
+        template({ ssh_port: sim.sshPort, image_name: slug, snapshot_name: slug, ...scenario.builder, ...simBuilders.get(scenario) }, scenario.provisioners),
+      ),
+    );
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    return {
+      PATH: process.env.PATH,
+      HOME: this.dir,
+      SCW_API_URL: this.sim.apiUrl,
+      SCW_SECRET_KEY: SECRET,
+      SCW_DEFAULT_PROJECT_ID: PROJECT,
+      SCW_DEFAULT_ZONE: 'fr-par-1',
+      SCW_CONFIG_PATH: join(this.dir, 'no-scw-config.yaml'),
+    };
+  }
+
+  /** Runs kiln; with `sigtermAt`, sends SIGTERM once that event is printed (--json). */
+  run(args: string[], extraEnv: Record<string, string> = {}, sigtermAt?: EventType): Promise<KilnResult> {
+    return new Promise((resolve, reject) => {
+      const child = spawnKiln([...args, '--db', this.db], { env: { ...this.env, ...extraEnv } });
+      let stdout = '';
+      let stderr = '';
+      let signalled = false;
+      child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
+        stdout += chunk;
+        if (sigtermAt && !signalled && stdout.includes(`"type":"${sigtermAt}"`)) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      });
+      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.on('error', reject);
+      child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
+    });
+  }
+
+  build(extraEnv: Record<string, string> = {}, sigtermAt?: EventType): Promise<KilnResult> {
+    return this.run(['build', '--json', ...(this.scenario.buildArgs ?? []), this.template], extraEnv, sigtermAt);
+  }
+
+  events(id: string): BuildEvent[] {
+    const store = EventStore.open(this.db);
+    try {
+      return store.events(id);
+    } finally {
+      store.close();
+    }
+  }
+}
+
+function buildIdOf(r: KilnResult): string {
+  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
+  assert.equal(first.type, 'build.started', r.stderr);
+  return first.build_id;
+}
+
+const CRASH_AFTER_CALL_SETUP = { KILN_CRASH_AFTER_CALL: 'server.created' };
+
+export const SCENARIOS: Scenario[] = [
+  {
+    // A successful build: two provisioners, the second failing its first attempt (phase.retrying).
+    name: 'build',
+    provisioners: [
+      { type: 'shell', inline: ['echo first >> /root/runs', 'echo one'] },
+      { type: 'shell', max_retries: 1, inline: ['if [ ! -f /root/tried ]; then touch /root/tried; exit 1; fi', 'echo two'] },
+    ],
+    killed: 'build',
+    referenceExit: 0,
+    recover: 'resume',
+    expect: { images: 1, snapshots: 1, serverCreates: 1 },
+  },
+  {
+    // The image never becomes available: image.wait fails, the cleanup after the failure deletes
+    // the image, the snapshot, the server and its volume. Killed during it, `kiln resume` refuses
+    // (or fails again) and names `kiln gc`, which removes the rest.
+    name: 'cleanup after a failure',
+    sim: { faults: { 'POST /images': { stuck: 1 } } },
+    builder: { image_creation_timeout: '1s' },
+    provisioners: [{ type: 'shell', inline: ['echo one'] }],
+    killed: 'build',
+    referenceExit: 1,
+    window: (events) => events.slice(events.findIndex((e) => e.type === 'phase.failed')),
+    recover: 'resume-fails-then-gc',
+    expect: { images: 0, snapshots: 0, serverCreates: 1 },
+  },
+  {
+    // A resume killed, then resumed again: the first build died after its server was created but
+    // before that was recorded, so the resume finds it by its tags (server.created, reconciled).
+    name: 'resume',
+    provisioners: [{ type: 'shell', inline: ['echo one'] }, { type: 'shell', inline: ['echo two'] }],
+    setup: async (c) => {
+      const crashed = await c.build(CRASH_AFTER_CALL_SETUP);
+      assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+      return buildIdOf(crashed);
+    },
+    killed: 'resume',
+    referenceExit: 0,
+    onlyNew: { also: ['phase.started:2', 'provisioner.succeeded:2', 'image.created', 'server.deleted'] },
+    recover: 'resume',
+    expect: { images: 1, snapshots: 1, serverCreates: 1 },
+  },
+  {
+    // SIGTERM during provisioning: the build stops at the next safe point and exits 130.
+    name: 'interrupt',
+    provisioners: [{ type: 'shell', inline: ['echo one'] }, { type: 'shell', inline: ['echo two'] }],
+    killed: 'build',
+    sigtermAt: 'provisioner.started',
+    referenceExit: 130,
+    window: (events) => events.slice(events.findIndex((e) => e.type === 'build.interrupted')),
+    recover: 'resume',
+    expect: { images: 1, snapshots: 1, serverCreates: 1 },
+  },
+  {
+    // The server was deleted by hand before provisioning: the resume records it missing and
+    // creates a new one (the one case with two server creates).
+    name: 'server deleted by hand',
+    provisioners: [{ type: 'shell', inline: ['echo one'] }],
+    setup: async (c) => {
+      const crashed = await c.build({ KILN_CRASH_AT: 'server.running' });
+      assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+      const id = buildIdOf(crashed);
+      const client = new ScalewayClient({ apiUrl: c.sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+      const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
+      await client.serverAction(server!.id, 'terminate');
+      // Terminating takes the simulator's (fast) stop latency: wait until the server is gone.
+      while ((await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0) await new Promise((r) => setTimeout(r, 20));
+      return id;
+    },
+    killed: 'resume',
+    referenceExit: 0,
+    onlyNew: { also: [] },
+    recover: 'resume',
+    expect: { images: 1, snapshots: 1, serverCreates: 2 },
+  },
+  {
+    // The plugin's keys (issue 12): a private NIC attached after boot and deleted by the cleanup,
+    // user data waited for through cloud-init, the machine id emptied before shutdown.
+    name: 'private NIC, user data, machine cleanup',
+    builderFor: async (sim) => {
+      const client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+      const network = await client.callApi({ method: 'POST', path: '/vpc/v2/regions/fr-par/private-networks', json: { name: 'crash-matrix', project_id: PROJECT }, kind: 'create' });
+      return {
+        private_network_ids: [String(network.id)],
+        user_data: { 'cloud-init': '#!/bin/sh\necho by-cloud-init > /etc/from-user-data\n' },
+        cleanup_machine_related_data: 'true',
+      };
+    },
+    provisioners: [{ type: 'shell', inline: ['echo one'] }],
+    killed: 'build',
+    referenceExit: 0,
+    onlyNew: { also: [] },
+    recover: 'resume',
+    expect: { images: 1, snapshots: 1, serverCreates: 1 },
+  },
+  {
+    // keep_server: the server and its volume stay after success, on purpose (server.kept).
+    name: 'keep_server',
+    builder: { keep_server: true },
+    provisioners: [{ type: 'shell', inline: ['echo one'] }],
+    killed: 'build',
+    referenceExit: 0,
+    onlyNew: { also: [] },
+    recover: 'resume',
+    expect: { servers: 1, volumes: 1, images: 1, snapshots: 1, serverCreates: 1 },
+  },
+  {
+    // `kiln gc` cleaning what a failed --on-error abort build kept.
+    name: 'gc',
+    provisioners: [{ type: 'shell', inline: ['exit 3'] }],
+    buildArgs: ['--on-error', 'abort'],
+    setup: async (c) => {
+      const failed = await c.build();
+      assert.equal(failed.code, 1, failed.stderr);
+      return buildIdOf(failed);
+    },
+    killed: 'gc',
+    referenceExit: 0,
+    onlyNew: { also: [] },
+    recover: 'gc',
+    expect: { images: 0, snapshots: 0, serverCreates: 1 },
+  },
+];
+
+/** Runs the scenario's killed command (after its setup); returns the build id and the result. */
+async function runKilled(c: CaseWorld, crashEnv: Record<string, string>): Promise<{ id: string; result: KilnResult; seqBefore: number }> {
+  const s = c.scenario;
+  if (s.killed === 'build') {
+    const result = await c.build(crashEnv, s.sigtermAt);
+    return { id: buildIdOf(result), result, seqBefore: 0 };
+  }
+  const id = await s.setup!(c);
+  const seqBefore = c.events(id).at(-1)?.seq ?? 0;
+  const result =
+    s.killed === 'resume' ? await c.run(['resume', id, '--json'], crashEnv) : await c.run(['gc', '--build', id, '--force'], crashEnv);
+  return { id, result, seqBefore };
+}
+
+/** Brings the build to its end after the killed command, and checks the cloud and the count of creates. */
+async function recoverAndCheck(c: CaseWorld, id: string): Promise<void> {
+  const s = c.scenario;
+  if (s.recover === 'resume') {
+    const resumed = await c.run(['resume', id, '--json']);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    const store = EventStore.open(c.db);
+    try {
+      assert.equal(store.getBuild(id)!.status, 'succeeded');
+    } finally {
+      store.close();
+    }
+  } else if (s.recover === 'resume-fails-then-gc') {
+    const resumed = await c.run(['resume', id]);
+    assert.equal(resumed.code, 1, resumed.stdout + resumed.stderr);
+    const gc = await c.run(['gc', '--build', id, '--force']);
+    assert.equal(gc.code, 0, gc.stdout + gc.stderr);
+  } else {
+    const gc = await c.run(['gc', '--build', id, '--force']);
+    assert.equal(gc.code, 0, gc.stdout + gc.stderr);
+  }
+  const client = new ScalewayClient({ apiUrl: c.sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
+  const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
+  assert.deepEqual(
+    {
+      servers: servers.length,
+      volumes: volumes.length,
+      snapshots: snapshots.length,
+      images: images.length,
+      serverCreates: c.sim.requestCounts(`kiln-build=${id}`)['POST /servers'] ?? 0,
+    },
+    { servers: 0, volumes: 0, ...s.expect },
+    `build ${id}`,
+  );
+  if (images.length === 1) assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id, 'the image is made of the build’s snapshot');
+}
+
+interface KillPoint {
+  /** The KILN_CRASH_AT or KILN_CRASH_AFTER_CALL value. */
+  env: Record<string, string>;
+  type: EventType;
+  label: string;
+}
+
+/** The kill points of a scenario, from the events its killed command appended in the reference run. */
+function killPoints(s: Scenario, appended: BuildEvent[], covered: Set<EventType>): KillPoint[] {
+  const windowed = new Set((s.window ? s.window(appended) : appended).map((e) => e.seq));
+  const points: KillPoint[] = [];
+  const seen = new Set<string>();
+  const add = (type: EventType, n: number) => {
+    const at = n === 1 ? type : `${type}:${n}`;
+    if (seen.has(at)) return;
+    seen.add(at);
+    points.push({ env: { KILN_CRASH_AT: at }, type, label: `killed right after ${at}` });
+  };
+  const wanted = (type: EventType) => !s.onlyNew || !covered.has(type);
+  for (const type of new Set(appended.filter((e) => windowed.has(e.seq)).map((e) => e.type))) {
+    if (!wanted(type)) continue;
+    // n counts the process's own appends of that type, as KILN_CRASH_AT does.
+    const ordinals = appended.filter((e) => e.type === type).map((e, i) => ({ seq: e.seq, n: i + 1 }));
+    const inWindow = ordinals.filter((o) => windowed.has(o.seq));
+    add(type, inWindow[0]!.n);
+    add(type, inWindow.at(-1)!.n);
+  }
+  for (const extra of s.onlyNew?.also ?? []) {
+    const [type, n] = extra.split(':') as [EventType, string | undefined];
+    assert.ok(appended.some((e) => e.type === type), `${s.name}: "${extra}" is not appended by its killed command`);
+    add(type, Number(n ?? 1));
+  }
+  const results = new Set(appended.filter((e) => windowed.has(e.seq)).map((e) => e.type));
+  for (const result of CLOUD_CHANGE_RESULTS) {
+    if (!results.has(result) || !wanted(result)) continue;
+    points.push({ env: { KILN_CRASH_AFTER_CALL: result }, type: result, label: `killed after the call recorded by ${result}, before recording it` });
+  }
+  return points;
+}
+
+// ---- the matrix's test files call declareCrashMatrix (the tests are declared from the reference runs) ----
+
+/** Cases (and reference runs) at once: each is a few short-lived kiln processes that mostly wait
+ * (on the simulator's latencies, on reconciliation), so three share two cores well. */
+const CONCURRENCY = 3;
+
+async function inBatches<T, R>(items: readonly T[], width: number, run: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (let i = 0; i < items.length; i += width) results.push(...(await Promise.all(items.slice(i, i + width).map(run))));
+  return results;
+}
+
+/** Scenarios whose cases run in test files of their own (each file within the runner's per-file limit). */
+export const SPLIT_OUT = ['build', 'cleanup after a failure'];
+
+export interface MatrixPart {
+  /** The scenarios whose cases this test file runs (by name). */
+  scenarios: string[];
+  /** Only the i-th of n equal slices of those cases (a long scenario split over files). */
+  slice?: [number, number];
+  /** Whether this file checks that every event type has a kill point (one file does). */
+  coverage?: boolean;
+}
+
+/**
+ * Makes the reference runs a part needs (its scenarios and those before them, which decide what
+ * `onlyNew` leaves) and declares its tests. The matrix is split over several test files so that
+ * each file stays well inside the runner's per-file time limit.
+ */
+export async function declareCrashMatrix(part: MatrixPart): Promise<void> {
+  for (const name of part.scenarios) assert.ok(SCENARIOS.some((s) => s.name === name), `no scenario named "${name}"`);
+  const last = Math.max(...part.scenarios.map((name) => SCENARIOS.findIndex((s) => s.name === name)));
+  const needed = part.coverage ? SCENARIOS : SCENARIOS.slice(0, last + 1);
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-crash-matrix-'));
+  const sims = new Map<Scenario, Simulator>();
+  const plan: { scenario: Scenario; points: KillPoint[]; reference: { id: string; events: BuildEvent[] } }[] = [];
+  const covered = new Set<EventType>();
+  const afterCallCovered = new Set<EventType>();
+  let referenceFailure: unknown;
+  try {
+    // The reference runs, a few at a time; the kill points are then derived in SCENARIOS' order.
+    const references = await inBatches(needed, CONCURRENCY, async (s) => {
+      const sim = await startTestSimulator(s.sim);
+      sims.set(s, sim);
+      if (s.builderFor) simBuilders.set(s, await s.builderFor(sim));
+      const c = new CaseWorld(sim, dir, s, `${s.name} reference`);
+      const { id, result, seqBefore } = await runKilled(c, {});
+      assert.equal(result.code, s.referenceExit, `${s.name}: the reference run: ${result.stderr}`);
+      return { id, events: c.events(id), seqBefore };
+    });
+    needed.forEach((s, i) => {
+      const { id, events, seqBefore } = references[i]!;
+      const points = killPoints(s, events.filter((e) => e.seq > seqBefore), covered);
+      for (const p of points) (p.env.KILN_CRASH_AT ? covered : afterCallCovered).add(p.type);
+      plan.push({ scenario: s, points, reference: { id, events } });
+    });
+  } catch (error) {
+    referenceFailure = error;
+  }
+
+  after(async () => {
+    await Promise.all([...sims.values()].map((s) => s.close()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the reference runs of the scenarios', () => {
+    if (referenceFailure) throw referenceFailure;
+  });
+
+  if (part.coverage) {
+    test('every event type has a kill point, and every call that changes the cloud an after-call point', (t) => {
+      assert.ifError(referenceFailure);
+      const cases = plan.reduce((n, p) => n + p.points.length, 0);
+      t.diagnostic(
+        `crash matrix: ${covered.size} of ${EVENT_TYPES.length} event types killed at; ` +
+          `${afterCallCovered.size} of ${CLOUD_CHANGE_RESULTS.length} cloud-changing calls killed after; ${cases} cases in ${plan.length} scenarios`,
+      );
+      assert.deepEqual(
+        EVENT_TYPES.filter((type) => !covered.has(type)),
+        [],
+        'event types no scenario produces: add a scenario whose template produces them (see the top of crash-matrix.ts)',
+      );
+      assert.deepEqual(CLOUD_CHANGE_RESULTS.filter((type) => !afterCallCovered.has(type)), [], 'calls no scenario makes');
+    });
+  }
+
+  for (const { scenario, points, reference } of plan.filter((p) => part.scenarios.includes(p.scenario.name))) {
+    const [i, n] = part.slice ?? [1, 1];
+    const size = Math.ceil(points.length / n);
+    const mine = points.slice((i - 1) * size, i * size);
+    describe(`crash matrix: ${scenario.name}${n > 1 ? ` (part ${i} of ${n})` : ''}`, { concurrency: CONCURRENCY }, () => {
+      const sim = sims.get(scenario)!;
+      if (i === 1) {
+        test('not killed: ends as expected', { timeout: 120_000 }, async () => {
+          await recoverAndCheck(new CaseWorld(sim, dir, scenario, `${scenario.name} reference`), reference.id);
+        });
+      }
+      for (const point of mine) {
+        test(point.label, { timeout: 120_000 }, async () => {
+          const c = new CaseWorld(sim, dir, scenario, `${scenario.name} ${point.label}`);
+          const { id, result } = await runKilled(c, point.env);
+          assert.equal(result.signal, 'SIGKILL', `the ${scenario.killed} should have been killed: ${result.stderr}`);
+          await recoverAndCheck(c, id);
+        });
+      }
+    });
+  }
+}
