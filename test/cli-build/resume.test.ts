@@ -23,11 +23,11 @@ before(async () => {
   sim = await startTestSimulator();
   dir = mkdtempSync(join(tmpdir(), 'kiln-resume-'));
   client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-});
+}, { timeout: 60_000 });
 after(async () => {
   await sim.close();
   rmSync(dir, { recursive: true, force: true });
-});
+}, { timeout: 60_000 });
 
 let n = 0;
 function writeTemplate(extra: Record<string, unknown> = {}, provisioners?: unknown[]): string {
@@ -153,7 +153,8 @@ test('kiln show tells the crash and the resume', { timeout: 90_000 }, async () =
   assert.match(show.stdout, /\[crashed\][\s\S]*\[resumed\][\s\S]*\[succeeded\]/);
 });
 
-test('crashes with the fault injection on still end with exactly one of everything', { timeout: 120_000 }, async () => {
+// Three crash-and-resume runs through retried 5xx/429 answers: about 30 s on an idle 2-core machine.
+test('crashes with the fault injection on still end with exactly one of everything', { timeout: 300_000 }, async () => {
   const faulty = await startTestSimulator({
     seed: 11,
     faults: { '*': { '5xx': 0.1, '429': 0.1, retry_after: 0 }, 'POST /servers': { ghost_create: 0.5 }, 'POST /images': { ghost_create: 0.5 } },

@@ -78,12 +78,12 @@ describe('kiln gc against the simulator', () => {
     await client.updateVolume(look.rootVolumeId, { name: 'packer-6123abcd-vol', tags: [] });
     untaggedSnapshot = (await client.createSnapshot({ name: 'packer-6123abcd-snap', volume_id: look.rootVolumeId, tags: [] })).id;
     await waitForSnapshot(client, untaggedSnapshot);
-  });
+  }, { timeout: 60_000 });
   after(async () => {
     await world?.close();
-  });
+  }, { timeout: 60_000 });
 
-  test('a dry run lists each orphan and why, keeps the rest, and changes nothing', async () => {
+  test('a dry run lists each orphan and why, keeps the rest, and changes nothing', { timeout: 60_000 }, async () => {
     const client = world.client();
     const before = await inventory(client);
     const statuses = () => {
@@ -116,7 +116,7 @@ describe('kiln gc against the simulator', () => {
     assert.ok(keyExists(world, killed) && keyExists(world, aborted));
   });
 
-  test('--older-than is honoured: with the default 1h, resources made just now are all kept', async () => {
+  test('--older-than is honoured: with the default 1h, resources made just now are all kept', { timeout: 60_000 }, async () => {
     const run = await world.gc('--json');
     assert.equal(run.code, 0, run.stderr);
     const report = parseReport(run.stdout);
@@ -132,7 +132,7 @@ describe('kiln gc against the simulator', () => {
     assert.match(bad.stderr, /--older-than "soon" is not a duration\. Use .* 90s, 30m, 2h/);
   });
 
-  test('--force removes exactly the orphans, marks their builds cleaned and removes their keys', async () => {
+  test('--force removes exactly the orphans, marks their builds cleaned and removes their keys', { timeout: 60_000 }, async () => {
     const client = world.client();
     const run = await world.gc('--older-than', '0', '--force', '--json');
     assert.equal(run.code, 0, run.stderr + run.stdout);
@@ -187,13 +187,13 @@ describe('kiln gc against the simulator', () => {
     assert.equal(keyExists(world, live), true);
   });
 
-  test('a second gc --force finds nothing to remove', async () => {
+  test('a second gc --force finds nothing to remove', { timeout: 60_000 }, async () => {
     const run = await world.gc('--older-than', '0', '--force');
     assert.equal(run.code, 0, run.stderr);
     assert.match(run.stdout, /Found 6 kiln resources in fr-par-1: nothing to remove, 6 kept\./);
   });
 
-  test('--build names a foreign build: its snapshot may then go, and nothing else is touched', async () => {
+  test('--build names a foreign build: its snapshot may then go, and nothing else is touched', { timeout: 60_000 }, async () => {
     const dry = await world.gc('--build', foreign, '--json');
     assert.equal(dry.code, 0, dry.stderr);
     const plan = parseReport(dry.stdout);
@@ -207,9 +207,9 @@ describe('kiln gc against the simulator', () => {
 });
 
 describe('kiln gc usage errors', () => {
-  test('exit 2 with a clear message', async () => {
+  test('exit 2 with a clear message', { timeout: 60_000 }, async () => {
     const world = await startGcWorld();
-    after(() => world.close());
+    after(() => world.close(), { timeout: 60_000 });
     const both = await world.gc('--zone', 'fr-par-1', '--all-zones');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--zone and --all-zones exclude each other/);
@@ -224,7 +224,7 @@ describe('kiln gc usage errors', () => {
   });
 });
 
-test('an API that refuses the key stops gc before any deletion, with exit 1 and the cause', async (t) => {
+test('an API that refuses the key stops gc before any deletion, with exit 1 and the cause', { timeout: 60_000 }, async (t) => {
   const world = await startGcWorld({ token: 'a-different-token' });
   t.after(() => world.close());
   const run = await world.gc('--force', '--older-than', '0');
