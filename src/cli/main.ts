@@ -1,10 +1,14 @@
 #!/usr/bin/env node
 // kiln's command line. Each command lives in its own module under ./commands and is loaded
 // only when it runs, so `kiln --help` and `kiln ls` start fast.
-import yargs from 'yargs';
+import { createRequire } from 'node:module';
 import { hideBin } from 'yargs/helpers';
 import { commands } from './commands/index.js';
 
+// yargs 17's ES module build wraps help text every N characters, cutting words in two
+// ("unfinish / ed"; yargs/yargs#2112, fixed only in yargs 18, which needs a newer Node 20);
+// its CommonJS build wraps at word boundaries.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 const cli = yargs(hideBin(process.argv))
   .scriptName('kiln')
   .usage('$0 <command> [options]\n\nBuild Scaleway images that survive crashes: every step is recorded, every build resumable.')
