@@ -85,6 +85,11 @@ async function assertExactlyOneOfEverything(id: string): Promise<void> {
   assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id);
 }
 
+/** Polls until the build's servers are gone (terminate takes a moment); the test's limit bounds it. */
+async function untilServersGone(id: string): Promise<void> {
+  while ((await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0) await new Promise((r) => setTimeout(r, 50));
+}
+
 // Every intent and result of a build with two provisioners (the n-th occurrence where it repeats).
 const CRASH_AT = [
   'server.create.requested',
@@ -254,7 +259,7 @@ test('a server deleted by hand after provisioning began: the resume fails clearl
   const id = buildIdOf(crashed);
   const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
   await client.serverAction(server!.id, 'terminate');
-  for (let i = 0; i < 100 && (await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  await untilServersGone(id);
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 1);
   assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln`));
@@ -317,7 +322,7 @@ test('a server deleted by hand before provisioning began is created anew on resu
   const id = buildIdOf(crashed);
   const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
   await client.serverAction(server!.id, 'terminate');
-  for (let i = 0; i < 100 && (await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0; i++) await new Promise((r) => setTimeout(r, 50));
+  await untilServersGone(id);
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln before provisioning; creating a new one`));

@@ -53,12 +53,13 @@ test('a failing command fails with its exit code and last lines', { timeout: 60_
 
 test('timeout: a command running too long is killed and fails with its last lines', { timeout: 60_000 }, async () => {
   const error = await runProvisioner(
-    shellLocalSpec({ index: 5, inline: ['echo started', 'sleep 60'], timeoutMs: 1000 }),
+    // Long enough for a shell to start and print on a busy machine, so the last lines are known.
+    shellLocalSpec({ index: 5, inline: ['echo started', 'sleep 60'], timeoutMs: 5000 }),
     recordingContext(undefined),
   ).catch((err: unknown) => err);
   assert.ok(error instanceof ProvisionerError);
   assert.equal(error.index, 5);
-  assert.match(error.message, /shell-local\) timed out after 1 s/);
+  assert.match(error.message, /shell-local\) timed out after 5 s/);
   assert.deepEqual(error.lastLines, ['started']);
 });
 
