@@ -15,6 +15,12 @@ function find(dir) {
   return out;
 }
 
+const [major, minor] = process.versions.node.split('.').map(Number);
+if (major === 20 && minor < 14) {
+  console.error(`the test runner needs Node 20.14 or later (for --test-force-exit); this is ${process.version}`);
+  process.exit(1);
+}
+
 const filters = process.argv.slice(2);
 const files = find('dist/test').sort().filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)));
 if (files.length === 0) {
