@@ -118,7 +118,7 @@ for (const kind of targets) {
     });
 
     // The aborted command and its child hold a lock on a file; taking the lock afterwards waits
-    // for both to be gone (an event, not a timer; the suite's timeout bounds it). A lock works
+    // for both to be gone (an event, not a timer; the test's limit bounds it). A lock works
     // across the simulator's per-command pid namespaces, where `kill -0 <pid>` could not tell.
     const holdLockCommand = (lock: string) => `exec 9>'${lock}'; flock 9; sleep 120 & echo started; wait`;
 
