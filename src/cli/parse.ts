@@ -1,6 +1,12 @@
 // kiln's command-line parser: yargs with kiln's commands, reading Packer's single-dash spellings.
 // main.ts runs it; tests parse with it (their own handlers) to see what each spelling means.
-import yargs, { type Argv } from 'yargs';
+import { createRequire } from 'node:module';
+import type { Argv } from 'yargs';
+
+// yargs 17's ES module build wraps help text every N characters, cutting words in two
+// ("unfinish / ed"; yargs/yargs#2112, fixed only in yargs 18, which needs a newer Node 20);
+// its CommonJS build wraps at word boundaries.
+const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { packerStyleArgv, unknownFlags } from './argv.js';
 import { commands as kilnCommands } from './commands/index.js';
 

@@ -41,28 +41,38 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /**
  * Sets up the confinement, then execs, chrooted into the disk, the argv that follows the disk
  * directory ($1): the init below, then `env -i -C /root NAME=VALUE… command…`.
+ * This runs for every SSH command, so it starts few processes: the mounts that go inside the
+ * fresh /dev tmpfs are listed in a table there (private to this mount namespace, removed before the
+ * command starts) and made by one `mount -a`. Targets are relative to the disk, so a disk path
+ * with spaces needs no escaping.
  */
 const UNSHARE_SETUP = `
 set -e
 disk=$1; shift
 mkdir -p "$disk/usr" "$disk/dev" "$disk/proc"
 mount --bind "$disk" "$disk"
-mount --rbind /usr "$disk/usr"
-mount -o remount,bind,ro "$disk/usr"
-mount -t tmpfs -o mode=0755,size=1m sim-dev "$disk/dev"
-for node in null zero full random urandom tty; do
-  : > "$disk/dev/$node"
-  mount --bind "/dev/$node" "$disk/dev/$node"
-done
-mkdir "$disk/dev/pts" "$disk/dev/shm"
-mount -t devpts -o newinstance,ptmxmode=0666,mode=0600 devpts "$disk/dev/pts"
-ln -s pts/ptmx "$disk/dev/ptmx"
-ln -s /proc/self/fd "$disk/dev/fd"
-ln -s /proc/self/fd/0 "$disk/dev/stdin"
-ln -s /proc/self/fd/1 "$disk/dev/stdout"
-ln -s /proc/self/fd/2 "$disk/dev/stderr"
-mount -t proc proc "$disk/proc"
 cd "$disk"
+mount -t tmpfs -o mode=0755,size=1m sim-dev dev
+for node in null zero full random urandom tty; do
+  : > "dev/$node"
+done
+mkdir dev/pts dev/shm
+printf '%s\\n' \\
+  '/usr usr none rbind,ro 0 0' \\
+  '/dev/null dev/null none bind 0 0' \\
+  '/dev/zero dev/zero none bind 0 0' \\
+  '/dev/full dev/full none bind 0 0' \\
+  '/dev/random dev/random none bind 0 0' \\
+  '/dev/urandom dev/urandom none bind 0 0' \\
+  '/dev/tty dev/tty none bind 0 0' \\
+  'devpts dev/pts devpts newinstance,ptmxmode=0666,mode=0600 0 0' \\
+  'proc proc proc defaults 0 0' > dev/.mounts
+mount -a -T dev/.mounts
+rm dev/.mounts
+ln -s -t dev pts/ptmx /proc/self/fd
+ln -s /proc/self/fd/0 dev/stdin
+ln -s /proc/self/fd/1 dev/stdout
+ln -s /proc/self/fd/2 dev/stderr
 pivot_root . .
 umount -l .
 exec chroot . "$@"

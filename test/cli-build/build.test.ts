@@ -73,7 +73,7 @@ test('kiln build --json prints one JSON object per event, then the artifact', { 
   assert.ok(!r.stdout.includes('00000000-0000-4000-8000-000000000000'));
 });
 
-test('an invalid template exits 2 and says what is wrong, where', async (t) => {
+test('an invalid template exits 2 and says what is wrong, where', { timeout: 60_000 }, async (t) => {
   const { dir, db } = tempDb(t);
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1' }] }));

@@ -16,7 +16,7 @@ interface Row {
   result: { status: string; reason?: string } | null;
 }
 
-test('deletions succeed under injected 5xx and 429 answers', async (t) => {
+test('deletions succeed under injected 5xx and 429 answers', { timeout: 120_000 }, async (t) => {
   const faulty = { '5xx': 0.25, '429': 0.15, retry_after: 0 };
   const world = await startGcWorld({
     seed: 7,
@@ -55,7 +55,7 @@ test('deletions succeed under injected 5xx and 429 answers', async (t) => {
   assert.ok(deletes > ids.length, `expected retried DELETEs, saw ${deletes} for ${ids.length} resources`);
 });
 
-test('servers stuck in starting or stopping are stopped in place, powered off and deleted', async (t) => {
+test('servers stuck in starting or stopping are stopped in place, powered off and deleted', { timeout: 120_000 }, async (t) => {
   const stateDir = mkdtempSync(join(tmpdir(), 'kiln-gc-sim-'));
   t.after(() => rmSync(stateDir, { recursive: true, force: true }));
   const world = await startGcWorld({ stateDir });
@@ -79,7 +79,7 @@ test('servers stuck in starting or stopping are stopped in place, powered off an
   for (const id of [starting.serverId, starting.rootVolumeId, stopping.serverId, stopping.rootVolumeId]) assert.equal(after.includes(id), false);
 });
 
-test('a server that stays stuck fails alone, after --wait-timeout, with the reason; exit 1', async (t) => {
+test('a server that stays stuck fails alone, after --wait-timeout, with the reason; exit 1', { timeout: 120_000 }, async (t) => {
   const world = await startGcWorld({ faults: { 'POST /servers/{id}/action': { stuck: 1 } } });
   t.after(() => world.close());
   const left = await makeLeftovers(world.client(), 'stuck-2', {});

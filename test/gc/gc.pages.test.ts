@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { apiPost, kilnTags, PROJECT, startGcWorld } from './fixtures.js';
 
-test('every page is read, and --all-zones reaches other zones', async (t) => {
+test('every page is read, and --all-zones reaches other zones', { timeout: 120_000 }, async (t) => {
   const world = await startGcWorld();
   t.after(() => world.close());
   const ips: string[] = [];

@@ -9,7 +9,7 @@ import { removePlan } from '../../src/gc/remove.js';
 import type { ItemResult, PlanItem } from '../../src/gc/types.js';
 import { inventory, makeLeftovers, startGcWorld, ZONE } from './fixtures.js';
 
-test('removePlan skips a build it cannot claim, and removes one it can', async (t) => {
+test('removePlan skips a build it cannot claim, and removes one it can', { timeout: 60_000 }, async (t) => {
   const world = await startGcWorld();
   t.after(() => world.close());
   const client = world.client();

@@ -69,6 +69,10 @@ export async function startSshd(options: { deferStart?: boolean; logLevel?: stri
     // Many parallel test connections from one address must not be throttled.
     'MaxStartups 100',
     'MaxSessions 100',
+    // bash reads ~/.bashrc for every command sshd runs when SHLVL says it is a top-level shell.
+    // The tests are about kiln, not about this machine's dotfiles: a slow ~/.bashrc (pyenv init,
+    // nvm…) made each command take 0.2 s idle and seconds on a busy machine.
+    'SetEnv SHLVL=1',
     `LogLevel ${options.logLevel ?? 'INFO'}`,
   ];
   writeFileSync(join(dir, 'sshd_config'), config.join('\n') + '\n');

@@ -10,7 +10,7 @@ import { connectTo, run, targets, type SshTarget } from '../ssh/targets.js';
 import { fileSpec, recordingContext, shellSpec } from './specs.js';
 
 for (const kind of targets) {
-  describe(`provisioners against ${kind.name}`, { skip: kind.unavailable(), timeout: 60_000 }, () => {
+  describe(`provisioners against ${kind.name}`, { skip: kind.unavailable() }, () => {
     let target: SshTarget;
     let comm: Communicator;
     let remote: string;
@@ -28,15 +28,15 @@ for (const kind of targets) {
       comm = await connectTo(target);
       [remote] = await run(comm, 'mktemp -d');
       local = mkdtempSync(join(tmpdir(), 'kiln-provision-test-'));
-    });
+    }, { timeout: 60_000 });
     after(async () => {
       if (comm && remote) await run(comm, `rm -rf '${remote}'`);
       comm?.close();
       await target?.stop();
       if (local) rmSync(local, { recursive: true, force: true });
-    });
+    }, { timeout: 60_000 });
 
-    test('shell inline: output tagged with index and stream, environment variables quoted, script removed', async () => {
+    test('shell inline: output tagged with index and stream, environment variables quoted, script removed', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       const ctx = recordingContext(comm);
       await runProvisioner(
@@ -57,7 +57,7 @@ for (const kind of targets) {
       assert.deepEqual(await run(comm, `ls -A '${folder}'`), [], 'the uploaded script was removed');
     });
 
-    test('shell scripts run in order, each through execute_command with {{.Path}} and {{.Vars}}', async () => {
+    test('shell scripts run in order, each through execute_command with {{.Path}} and {{.Vars}}', { timeout: 60_000 }, async () => {
       const first = join(local, 'first.sh');
       const second = join(local, 'second.sh');
       writeFileSync(first, '#!/bin/sh\necho "first $1 $MODE"\n', { mode: 0o644 }); // not executable: chmod'd remotely
@@ -76,10 +76,11 @@ for (const kind of targets) {
       assert.deepEqual(ctx.lines(), ['first arg custom', 'second arg custom']);
     });
 
-    test('shell: an exit code outside valid_exit_codes fails with the last output lines', async () => {
+    test('shell: an exit code outside valid_exit_codes fails with the last output lines', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       const ctx = recordingContext(comm);
-      const lines = Array.from({ length: 30 }, (_, i) => `echo line${i + 1}`);
+      // All on stderr: the order of lines is kept within a stream, not between stdout and stderr.
+      const lines = Array.from({ length: 30 }, (_, i) => `echo line${i + 1} >&2`);
       const error = await runProvisioner(
         shellSpec({ index: 2, remoteFolder: folder, inline: [...lines, 'echo failing >&2', 'exit 3'] }),
         ctx,
@@ -96,7 +97,7 @@ for (const kind of targets) {
       await runProvisioner(shellSpec({ remoteFolder: folder, inline: ['exit 3'], validExitCodes: [0, 3] }), ctx);
     });
 
-    test('shell: the inline shebang applies (/bin/sh -e stops at the first failing command)', async () => {
+    test('shell: the inline shebang applies (/bin/sh -e stops at the first failing command)', { timeout: 60_000 }, async () => {
       const ctx = recordingContext(comm);
       await assert.rejects(
         runProvisioner(shellSpec({ remoteFolder: await remoteFolder(), inline: ['false', 'echo not reached'] }), ctx),
@@ -110,7 +111,7 @@ for (const kind of targets) {
       assert.deepEqual(ctx.lines(), ['reached']);
     });
 
-    test('shell: a connection dropped mid-script passes with expect_disconnect (then cleans up) and fails without', async () => {
+    test('shell: a connection dropped mid-script passes with expect_disconnect (then cleans up) and fails without', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       const other = await connectTo(target);
       const dropOnOutput = recordingContext(other, { onOutput: () => void target.dropConnections() });
@@ -130,7 +131,7 @@ for (const kind of targets) {
     });
 
     if (kind.canKillSession) {
-      test('shell: a script that kills its own SSH session passes with expect_disconnect', async () => {
+      test('shell: a script that kills its own SSH session passes with expect_disconnect', { timeout: 60_000 }, async () => {
         const folder = await remoteFolder();
         const other = await connectTo(target);
         try {
@@ -145,7 +146,7 @@ for (const kind of targets) {
       });
     }
 
-    test('max_retries: a failing attempt is retried, and reported through onRetry', async () => {
+    test('max_retries: a failing attempt is retried, and reported through onRetry', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       const retries: number[] = [];
       const flaky = shellSpec({
@@ -161,7 +162,7 @@ for (const kind of targets) {
       await assert.rejects(runProvisioner({ ...flaky, maxRetries: 0 }, recordingContext(comm)), ProvisionerError);
     });
 
-    test('timeout: a provisioner running too long fails with a timeout error', async () => {
+    test('timeout: a provisioner running too long fails with a timeout error', { timeout: 60_000 }, async () => {
       const error = await runProvisioner(
         shellSpec({ remoteFolder: await remoteFolder(), inline: ['echo started', 'sleep 60'], timeoutMs: 300 }),
         recordingContext(comm),
@@ -170,7 +171,7 @@ for (const kind of targets) {
       assert.match(error.message, /timed out after 0.3 s/);
     });
 
-    test('abort: an interrupted provisioner rejects with the abort reason, not a ProvisionerError', async () => {
+    test('abort: an interrupted provisioner rejects with the abort reason, not a ProvisionerError', { timeout: 60_000 }, async () => {
       const controller = new AbortController();
       const ctx = recordingContext(comm, { signal: controller.signal, onOutput: () => controller.abort(new Error('interrupted by test')) });
       await assert.rejects(
@@ -185,7 +186,7 @@ for (const kind of targets) {
       );
     });
 
-    test('file upload: files, directories with and without a trailing slash, modes kept', async () => {
+    test('file upload: files, directories with and without a trailing slash, modes kept', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       const tree = join(local, 'site');
       mkdirSync(join(tree, 'bin'), { recursive: true });
@@ -210,7 +211,7 @@ for (const kind of targets) {
       assert.deepEqual(await run(comm, `cat '${folder}/etc/motd'`), ['welcome']);
     });
 
-    test('file download: a file into a directory, a directory tree', async () => {
+    test('file download: a file into a directory, a directory tree', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       await run(comm, `mkdir -p '${folder}/logs/app' && echo one > '${folder}/logs/app/1.log' && chmod 600 '${folder}/logs/app/1.log'`);
       const into = join(local, 'downloads') + '/';
@@ -221,7 +222,7 @@ for (const kind of targets) {
       assert.equal(statSync(join(local, 'logs-copy', 'app', '1.log')).mode & 0o777, 0o600);
     });
 
-    test('file: a missing source fails with a ProvisionerError naming it', async () => {
+    test('file: a missing source fails with a ProvisionerError naming it', { timeout: 60_000 }, async () => {
       await assert.rejects(
         runProvisioner(fileSpec({ index: 7, sources: [join(local, 'missing.txt')], destination: '/tmp/x' }), recordingContext(comm)),
         (err: ProvisionerError) => err.index === 7 && /missing\.txt does not exist/.test(err.message),
@@ -230,7 +231,7 @@ for (const kind of targets) {
   });
 }
 
-test('shell and file provisioners without a communicator fail clearly', async () => {
+test('shell and file provisioners without a communicator fail clearly', { timeout: 60_000 }, async () => {
   await assert.rejects(
     runProvisioner(shellSpec({ inline: ['true'] }), recordingContext(undefined)),
     (err: ProvisionerError) => err instanceof ProvisionerError && /communicator is "none"/.test(err.message),

@@ -10,10 +10,10 @@ import { recordingContext, shellLocalSpec } from './specs.js';
 let dir: string;
 before(() => {
   dir = mkdtempSync(join(tmpdir(), 'kiln-shell-local-test-'));
-});
-after(() => rmSync(dir, { recursive: true, force: true }));
+}, { timeout: 60_000 });
+after(() => rmSync(dir, { recursive: true, force: true }), { timeout: 60_000 });
 
-test('inline commands run locally with the build variables, output tagged by index and stream', async () => {
+test('inline commands run locally with the build variables, output tagged by index and stream', { timeout: 60_000 }, async () => {
   const ctx = recordingContext(undefined);
   await runProvisioner(
     shellLocalSpec({
@@ -28,7 +28,7 @@ test('inline commands run locally with the build variables, output tagged by ind
   assert.equal(readFileSync(join(dir, 'where'), 'utf8').trim(), process.cwd(), 'runs in kiln’s working directory, on this machine');
 });
 
-test('command and scripts: executable scripts run by their shebang, others by /bin/sh', async () => {
+test('command and scripts: executable scripts run by their shebang, others by /bin/sh', { timeout: 60_000 }, async () => {
   const executable = join(dir, 'exec.sh');
   const plain = join(dir, 'plain.sh');
   writeFileSync(executable, '#!/bin/sh\necho "exec $MODE"\n', { mode: 0o755 });
@@ -39,7 +39,7 @@ test('command and scripts: executable scripts run by their shebang, others by /b
   assert.deepEqual(ctx.lines(), ['exec m', 'plain m', 'single command']);
 });
 
-test('a failing command fails with its exit code and last lines', async () => {
+test('a failing command fails with its exit code and last lines', { timeout: 60_000 }, async () => {
   const error = await runProvisioner(
     shellLocalSpec({ index: 1, inline: ['echo before', 'exit 4'] }),
     recordingContext(undefined),
@@ -51,25 +51,26 @@ test('a failing command fails with its exit code and last lines', async () => {
   assert.match(error.message, /shell-local.*exited with code 4/);
 });
 
-test('timeout: a command running too long is killed and fails with its last lines', async () => {
+test('timeout: a command running too long is killed and fails with its last lines', { timeout: 60_000 }, async () => {
   const error = await runProvisioner(
-    shellLocalSpec({ index: 5, inline: ['echo started', 'sleep 60'], timeoutMs: 1000 }),
+    // Long enough for a shell to start and print on a busy machine, so the last lines are known.
+    shellLocalSpec({ index: 5, inline: ['echo started', 'sleep 60'], timeoutMs: 5000 }),
     recordingContext(undefined),
   ).catch((err: unknown) => err);
   assert.ok(error instanceof ProvisionerError);
   assert.equal(error.index, 5);
-  assert.match(error.message, /shell-local\) timed out after 1 s/);
+  assert.match(error.message, /shell-local\) timed out after 5 s/);
   assert.deepEqual(error.lastLines, ['started']);
 });
 
-test('a bad environment_vars entry is reported clearly', async () => {
+test('a bad environment_vars entry is reported clearly', { timeout: 60_000 }, async () => {
   await assert.rejects(
     runProvisioner(shellLocalSpec({ inline: ['true'], environmentVars: ['NO_EQUALS'] }), recordingContext(undefined)),
     /environment_vars entry "NO_EQUALS" must look like NAME=value/,
   );
 });
 
-test('abort kills the local command and everything it started', async () => {
+test('abort kills the local command and everything it started', { timeout: 60_000 }, async () => {
   const controller = new AbortController();
   const marker = join(dir, 'child-pid');
   const ctx = recordingContext(undefined, { signal: controller.signal, onOutput: () => controller.abort() });

@@ -65,12 +65,12 @@ describe('ScalewayClient against the simulator', () => {
   before(async () => {
     sim = await startTestSimulator();
     client = clientFor(sim, reports);
-  });
+  }, { timeout: 60_000 });
   after(async () => {
     await sim?.close();
-  });
+  }, { timeout: 60_000 });
 
-  test('catalogue: server types, bootscripts, marketplace labels', async () => {
+  test('catalogue: server types, bootscripts, marketplace labels', { timeout: 60_000 }, async () => {
     const types = await client.listServerTypes();
     assert.equal(types['DEV1-S']?.arch, 'x86_64');
     assert.ok(types['DEV1-S']!.ncpus > 0 && types['DEV1-S']!.ram > 0);
@@ -86,7 +86,7 @@ describe('ScalewayClient against the simulator', () => {
     );
   });
 
-  test('a whole build: create, find by tags and name, power on and off, snapshot, image, clean up', async () => {
+  test('a whole build: create, find by tags and name, power on and off, snapshot, image, clean up', { timeout: 60_000 }, async () => {
     const build = randomUUID();
     const tags = ['kiln', `kiln-build=${build}`, 'kiln-phase=server.create'];
     const server = await newServer(client, tags);
@@ -140,7 +140,7 @@ describe('ScalewayClient against the simulator', () => {
     await assert.rejects(client.getVolume(rootVolume.id), NotFoundError);
   });
 
-  test('terminate removes a running server with its volumes', async () => {
+  test('terminate removes a running server with its volumes', { timeout: 60_000 }, async () => {
     const server = await newServer(client, ['kiln', `kiln-build=${randomUUID()}`]);
     await client.serverAction(server.id, 'poweron');
     await until(() => client.getServer(server.id), (s) => s.state === 'running', 'running');
@@ -149,7 +149,7 @@ describe('ScalewayClient against the simulator', () => {
     await assert.rejects(client.getVolume(server.volumes['0']!.id), NotFoundError);
   });
 
-  test('IPs: list by tag, delete of an unknown one is NotFound', async () => {
+  test('IPs: list by tag, delete of an unknown one is NotFound', { timeout: 60_000 }, async () => {
     // The client reserves no IP (servers get theirs with dynamic_ip_required): reserve through the API.
     const reserve = async (tags: string[]): Promise<string> => {
       const response = await fetch(`${sim.apiUrl}/instance/v1/zones/${zone}/ips`, {
@@ -170,7 +170,7 @@ describe('ScalewayClient against the simulator', () => {
     await assert.rejects(client.deleteIp(randomUUID()), NotFoundError);
   });
 
-  test('lists follow every page (X-Total-Count) and stop after the last one', async () => {
+  test('lists follow every page (X-Total-Count) and stop after the last one', { timeout: 60_000 }, async () => {
     const build = randomUUID();
     const tags = ['kiln', `kiln-build=${build}`];
     const created = [];
@@ -187,7 +187,7 @@ describe('ScalewayClient against the simulator', () => {
     for (const s of created) await client.deleteServer(s.id);
   });
 
-  test('non-retryable answers surface at once, after one attempt', async () => {
+  test('non-retryable answers surface at once, after one attempt', { timeout: 60_000 }, async () => {
     const missing = randomUUID();
     let before = reports.length;
     await assert.rejects(client.getServer(missing), (e: unknown) =>
@@ -210,7 +210,7 @@ describe('ScalewayClient against the simulator', () => {
     assert.equal(wrongReports.length, 1);
   });
 
-  test('a DELETE of a server that is running is refused with Scaleway\'s reason', async () => {
+  test('a DELETE of a server that is running is refused with Scaleway\'s reason', { timeout: 60_000 }, async () => {
     const server = await newServer(client, ['kiln']);
     await client.serverAction(server.id, 'poweron');
     await until(() => client.getServer(server.id), (s) => s.state === 'running', 'running');
@@ -236,7 +236,7 @@ describe('ScalewayClient against the simulator', () => {
 });
 
 describe('ScalewayClient under injected faults', () => {
-  test('reads retry through 5xx and resets, and succeed', async (t) => {
+  test('reads retry through 5xx and resets, and succeed', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers/{id}': { '5xx': 0.3, reset: 0.3 } }, seed: 7 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -250,7 +250,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.ok(reports.some((r) => r.attempt > 1 && r.status === 200));
   });
 
-  test('429 with Retry-After waits what the header says', async (t) => {
+  test('429 with Retry-After waits what the header says', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers/{id}': { '429': 0.5, retry_after: 1 } }, seed: 3 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -264,7 +264,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.equal(reports.at(-1)?.status, 200);
   });
 
-  test('429 without Retry-After backs off with jitter', async (t) => {
+  test('429 without Retry-After backs off with jitter', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers': { '429_no_retry_after': 0.5 } }, seed: 11 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -278,7 +278,7 @@ describe('ScalewayClient under injected faults', () => {
     }
   });
 
-  test('a create answered 5xx or reset is AmbiguousError after exactly one attempt', async (t) => {
+  test('a create answered 5xx or reset is AmbiguousError after exactly one attempt', { timeout: 60_000 }, async (t) => {
     for (const kind of ['5xx', 'reset'] as const) {
       const sim = await startTestSimulator({ faults: { 'POST /servers': { [kind]: 1 } }, seed: 1 });
       t.after(() => sim.close());
@@ -296,7 +296,7 @@ describe('ScalewayClient under injected faults', () => {
     }
   });
 
-  test('ghost create: Ambiguous, and the server really exists, found by its tags', async (t) => {
+  test('ghost create: Ambiguous, and the server really exists, found by its tags', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'POST /servers': { ghost_create: 1 } }, seed: 1 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -310,7 +310,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.equal(found[0]!.name, 'ghost');
   });
 
-  test('snapshot and image creates are Ambiguous too', async (t) => {
+  test('snapshot and image creates are Ambiguous too', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'POST /snapshots': { '5xx': 1 }, 'POST /images': { '5xx': 1 } }, seed: 1 });
     t.after(() => sim.close());
     const client = clientFor(sim, []);
@@ -321,7 +321,7 @@ describe('ScalewayClient under injected faults', () => {
     await assert.rejects(client.createImage({ name: 'i', root_volume: base.root_volume!.id, arch: 'x86_64', tags: ['kiln'] }), AmbiguousError);
   });
 
-  test('a create refused with 429 is retried: Scaleway did not act on it', async (t) => {
+  test('a create refused with 429 is retried: Scaleway did not act on it', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'POST /servers': { '429_no_retry_after': 0.5 } }, seed: 5 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -333,7 +333,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.deepEqual(names, ['s0', 's1', 's2', 's3', 's4', 's5']);
   });
 
-  test('a DELETE whose first answer was lost, answered 404 on retry, is success', async (t) => {
+  test('a DELETE whose first answer was lost, answered 404 on retry, is success', { timeout: 60_000 }, async (t) => {
     // ghost: the simulator deletes the server, then answers 500; the retry finds it gone (404).
     const sim = await startTestSimulator({ faults: { 'DELETE /servers/{id}': { ghost: 1 } }, seed: 1 });
     t.after(() => sim.close());
@@ -348,7 +348,7 @@ describe('ScalewayClient under injected faults', () => {
     await assert.rejects(clientFor(sim, []).deleteServer(server.id), NotFoundError);
   });
 
-  test('an action refused on retry after its first attempt may have worked is Ambiguous', async (t) => {
+  test('an action refused on retry after its first attempt may have worked is Ambiguous', { timeout: 60_000 }, async (t) => {
     // ghost: the simulator powers the server on, then answers 500; the retry is refused (poweron
     // is not allowed once starting) and the client says the outcome is uncertain.
     const sim = await startTestSimulator({ faults: { 'POST /servers/{id}/action': { ghost: 1 } }, seed: 1 });
@@ -363,7 +363,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.notEqual((await client.getServer(server.id)).state, 'stopped');
   });
 
-  test('abort cancels an attempt in flight with the caller\'s reason', async (t) => {
+  test('abort cancels an attempt in flight with the caller\'s reason', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers/{id}': { slow: 1, slow_ms: 30_000 } }, seed: 1 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -378,7 +378,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.equal(reports.at(-1)?.error, 'aborted by the caller');
   });
 
-  test('abort cancels a wait between attempts', async (t) => {
+  test('abort cancels a wait between attempts', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers': { '429': 1, retry_after: 600 } }, seed: 1 });
     t.after(() => sim.close());
     const controller = new AbortController();
@@ -393,7 +393,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.equal(reports[0]!.retryInMs, 600_000);
   });
 
-  test('the call deadline bounds retries: no wait that would outlast it', async (t) => {
+  test('the call deadline bounds retries: no wait that would outlast it', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers': { '429': 1, retry_after: 600 } }, seed: 1 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];
@@ -403,7 +403,7 @@ describe('ScalewayClient under injected faults', () => {
     assert.equal(reports[0]!.retryInMs, undefined);
   });
 
-  test('a slow answer hits the per-attempt timeout: reads retry, creates are Ambiguous', async (t) => {
+  test('a slow answer hits the per-attempt timeout: reads retry, creates are Ambiguous', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator({ faults: { 'GET /servers/{id}': { slow: 1, slow_ms: 30_000 }, 'POST /servers': { slow: 1, slow_ms: 30_000 } }, seed: 1 });
     t.after(() => sim.close());
     const reports: RequestReport[] = [];

@@ -34,7 +34,7 @@ test('kiln sim prints its URLs, serves the API and exits 0 on SIGTERM', { timeou
   assert.equal(code, 0, stderr);
 });
 
-test('kiln sim refuses malformed --faults with a clear message and exit 2', async () => {
+test('kiln sim refuses malformed --faults with a clear message and exit 2', { timeout: 60_000 }, async () => {
   const result = await runKiln(['sim', '--port', '0', '--ssh-port', '0', '--faults', '{"POST /servers":{"boom":1}}']);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /faults: "POST \/servers" names unknown fault "boom"/);

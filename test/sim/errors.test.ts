@@ -14,16 +14,16 @@ describe('error shapes', () => {
   before(async () => {
     sim = await startTestSimulator({ latency: { boot: 30, stop: 30, snapshot: 30, image: 30 } });
     call = client(sim);
-  });
-  after(() => sim.close());
+  }, { timeout: 60_000 });
+  after(() => sim.close(), { timeout: 60_000 });
 
-  test('a missing token answers 401 denied_authentication', async () => {
+  test('a missing token answers 401 denied_authentication', { timeout: 60_000 }, async () => {
     const response = await call('GET', '/servers', undefined, { 'X-Auth-Token': '' });
     assert.equal(response.status, 401);
     assert.deepEqual(response.json, { type: 'denied_authentication', message: 'authentication is denied', method: 'api_key', reason: 'not_found' });
   });
 
-  test('malformed JSON answers 400 invalid_arguments naming the body', async () => {
+  test('malformed JSON answers 400 invalid_arguments naming the body', { timeout: 60_000 }, async () => {
     const response = await call('POST', '/servers', '{"name": "oops",', { 'Content-Type': 'application/json' });
     assert.equal(response.status, 400);
     assert.equal(response.json.type, 'invalid_arguments');
@@ -32,7 +32,7 @@ describe('error shapes', () => {
     assert.equal(response.json.details[0].reason, 'format');
   });
 
-  test('missing and malformed fields are all listed in the details', async () => {
+  test('missing and malformed fields are all listed in the details', { timeout: 60_000 }, async () => {
     const response = await call('POST', '/servers', { name: 'x', tags: 'not-a-list' });
     assert.equal(response.status, 400);
     const details = response.json.details as { argument_name: string; reason: string; help_message: string }[];
@@ -41,7 +41,7 @@ describe('error shapes', () => {
     assert.ok(details.every((d) => d.help_message.length > 0));
   });
 
-  test('an unknown commercial type answers 400; an unknown image 404 instance_image', async () => {
+  test('an unknown commercial type answers 400; an unknown image 404 instance_image', { timeout: 60_000 }, async () => {
     const image = await ubuntuImage(call);
     const badType = await call('POST', '/servers', { name: 'x', commercial_type: 'DEV9-XXL', image, project: PROJECT });
     assert.equal(badType.status, 400);
@@ -55,7 +55,7 @@ describe('error shapes', () => {
     assert.equal(wrongArch.json.type, 'invalid_request_error');
   });
 
-  test('unknown ids answer 404 not_found naming the resource', async () => {
+  test('unknown ids answer 404 not_found naming the resource', { timeout: 60_000 }, async () => {
     for (const [path, resource] of [
       ['/servers', 'instance_server'],
       ['/volumes', 'instance_volume'],
@@ -73,7 +73,7 @@ describe('error shapes', () => {
     assert.equal(image.json.resource, 'instance_snapshot');
   });
 
-  test('an action the state does not allow answers 400 invalid_request_error', async () => {
+  test('an action the state does not allow answers 400 invalid_request_error', { timeout: 60_000 }, async () => {
     const server = await createServer(call);
     const response = await call('POST', `/servers/${server.id}/action`, { action: 'poweroff' });
     assert.equal(response.status, 400);
@@ -84,7 +84,7 @@ describe('error shapes', () => {
     assert.equal(unknown.json.details[0].argument_name, 'action');
   });
 
-  test('deleting a running server answers 400 server should be stopped', async () => {
+  test('deleting a running server answers 400 server should be stopped', { timeout: 60_000 }, async () => {
     const server = await createServer(call);
     await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
     await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running');
@@ -94,7 +94,7 @@ describe('error shapes', () => {
     assert.equal((await call('GET', `/servers/${server.id}`)).status, 200, 'the server is still there');
   });
 
-  test('deleting an attached volume or a marketplace image is refused', async () => {
+  test('deleting an attached volume or a marketplace image is refused', { timeout: 60_000 }, async () => {
     const server = await createServer(call);
     const volume = await call('DELETE', `/volumes/${server.volumes['0'].id}`);
     assert.equal(volume.status, 400);
@@ -105,7 +105,7 @@ describe('error shapes', () => {
   });
 });
 
-test('a pinned token refuses any other token with 401', async (t) => {
+test('a pinned token refuses any other token with 401', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ token: 'pinned-secret' });
   t.after(() => sim.close());
   assert.equal((await client(sim, 'fr-par-1', 'other')('GET', '/servers')).status, 401);
@@ -113,7 +113,7 @@ test('a pinned token refuses any other token with 401', async (t) => {
 });
 
 describe('server state/action table', () => {
-  test('matches the reference table', () => {
+  test('matches the reference table', { timeout: 60_000 }, () => {
     assert.deepEqual(ALLOWED_ACTIONS, {
       stopped: ['poweron', 'backup'],
       starting: ['stop_in_place', 'backup'],
@@ -124,7 +124,7 @@ describe('server state/action table', () => {
     });
   });
 
-  test('a server walks stopped → starting → running → stopping → stopped, advertising the table', async (t) => {
+  test('a server walks stopped → starting → running → stopping → stopped, advertising the table', { timeout: 60_000 }, async (t) => {
     // Each transition is held until the transient state was checked: observed for sure, not raced.
     const sim = await startTestSimulator({ latency: { boot: 60, stop: 60 }, hold: ['boot', 'stop'] });
     t.after(() => sim.close());
@@ -150,7 +150,7 @@ describe('server state/action table', () => {
     assert.equal(sim.floorMs(server.id), 120, 'the floor is the boot plus the stop latency');
   });
 
-  test('stop_in_place reaches "stopped in place", from where terminate removes server and volume', async (t) => {
+  test('stop_in_place reaches "stopped in place", from where terminate removes server and volume', { timeout: 60_000 }, async (t) => {
     const sim = await startTestSimulator();
     t.after(() => sim.close());
     const call = client(sim);
@@ -168,7 +168,7 @@ describe('server state/action table', () => {
   });
 });
 
-test('reboot passes through starting back to running; backup makes an image of the server', async (t) => {
+test('reboot passes through starting back to running; backup makes an image of the server', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const call = client(sim);

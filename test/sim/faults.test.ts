@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { startTestSimulator } from '../helpers/sim.js';
 import { client, createServer, PROJECT, until } from './client.js';
 
-test('429 carries Retry-After and a too_many_requests body', async (t) => {
+test('429 carries Retry-After and a too_many_requests body', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: { 'GET /servers': { '429': 1, retry_after: 3 } } });
   t.after(() => sim.close());
   const response = await client(sim)('GET', '/servers');
@@ -13,7 +13,7 @@ test('429 carries Retry-After and a too_many_requests body', async (t) => {
   assert.equal(response.json.type, 'too_many_requests');
 });
 
-test('429_no_retry_after has neither Retry-After nor a body', async (t) => {
+test('429_no_retry_after has neither Retry-After nor a body', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: JSON.stringify({ 'GET /servers': { '429_no_retry_after': 1 } }) });
   t.after(() => sim.close());
   const response = await client(sim)('GET', '/servers');
@@ -22,7 +22,7 @@ test('429_no_retry_after has neither Retry-After nor a body', async (t) => {
   assert.equal(response.text, '');
 });
 
-test('5xx answers a server error without JSON; "*" spares the marketplace', async (t) => {
+test('5xx answers a server error without JSON; "*" spares the marketplace', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: { '*': { '5xx': 1 } } });
   t.after(() => sim.close());
   const call = client(sim);
@@ -32,14 +32,14 @@ test('5xx answers a server error without JSON; "*" spares the marketplace', asyn
   assert.equal((await call('GET', '/marketplace/v1/images')).status, 200);
 });
 
-test('reset destroys the connection', async (t) => {
+test('reset destroys the connection', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: { 'GET /servers/{id}': { reset: 1 } } });
   t.after(() => sim.close());
   await assert.rejects(client(sim)('GET', '/servers/00000000-0000-4000-8000-000000000000'), TypeError);
   assert.equal(sim.requestCounts()['GET /servers/{id}'], 1);
 });
 
-test('slow answers late but correctly', async (t) => {
+test('slow answers late but correctly', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: { 'GET /servers': { slow: 1, slow_ms: 50 } } });
   t.after(() => sim.close());
   const response = await client(sim)('GET', '/servers');
@@ -47,7 +47,7 @@ test('slow answers late but correctly', async (t) => {
   assert.deepEqual(response.json, { servers: [] });
 });
 
-test('ghost_create creates the server, then answers 500', async (t) => {
+test('ghost_create creates the server, then answers 500', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: { 'POST /servers': { ghost_create: 1 } } });
   t.after(() => sim.close());
   const call = client(sim);
@@ -56,7 +56,7 @@ test('ghost_create creates the server, then answers 500', async (t) => {
   assert.deepEqual(listed.json.servers.map((s: { name: string }) => s.name), ['ghost']);
 });
 
-test('ghost performs any change, then answers 500; reads are never ghosted', async (t) => {
+test('ghost performs any change, then answers 500; reads are never ghosted', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({ faults: { '* /servers/{id}': { ghost: 1 } } });
   t.after(() => sim.close());
   const call = client(sim);
@@ -68,7 +68,7 @@ test('ghost performs any change, then answers 500; reads are never ghosted', asy
   assert.equal((await call('GET', `/servers/${server.id}`)).status, 404, 'the delete happened');
 });
 
-test('stuck leaves a transition unfinished while others complete', async (t) => {
+test('stuck leaves a transition unfinished while others complete', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator({
     latency: { boot: 10, snapshot: 80 },
     faults: { 'POST /servers/{id}/action': { stuck: 1 } },
@@ -84,7 +84,7 @@ test('stuck leaves a transition unfinished while others complete', async (t) => 
   assert.equal((await call('GET', `/servers/${stuck.id}`)).json.server.state, 'starting');
 });
 
-test('the same seed gives the same faults', async (t) => {
+test('the same seed gives the same faults', { timeout: 60_000 }, async (t) => {
   const statuses = async (seed: number): Promise<number[]> => {
     const sim = await startTestSimulator({ seed, faults: { 'GET /servers': { '5xx': 0.5 } } });
     t.after(() => sim.close());
@@ -98,7 +98,7 @@ test('the same seed gives the same faults', async (t) => {
   assert.ok(first.some((s) => s === 200) && first.some((s) => s >= 500), `a 50% fault both fails and passes over 24 calls: ${first.join(',')}`);
 });
 
-test('malformed fault specs are refused with a clear message', async () => {
+test('malformed fault specs are refused with a clear message', { timeout: 60_000 }, async () => {
   await assert.rejects(startTestSimulator({ faults: '{not json' }), /faults: not valid JSON/);
   await assert.rejects(startTestSimulator({ faults: { 'POST /servers': { '5xx': 0.8, '429': 0.5 } } }), /add up to 1.3/);
 });

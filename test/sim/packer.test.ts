@@ -23,12 +23,12 @@ describe('Packer 1.6.6 builds an image against the simulator', { skip }, () => {
   before(async () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-sim-packer-test-'));
     sim = await startSimulator({ port: 0, sshPort: 0, latency: 'fast' });
-  });
+  }, { timeout: 60_000 });
 
   after(async () => {
     await sim?.close();
     if (workDir) await fs.rm(workDir, { recursive: true, force: true });
-  });
+  }, { timeout: 60_000 });
 
   async function api<T>(route: string): Promise<T> {
     const response = await fetch(`${sim.apiUrl}${route}`, { headers: { 'X-Auth-Token': SECRET_KEY } });

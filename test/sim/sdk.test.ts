@@ -27,7 +27,7 @@ async function marketplaceImageId(apiUrl: string, label: string, zone: string, c
   return local.id;
 }
 
-test('the official Scaleway SDK builds an image against the simulator', async (t) => {
+test('the official Scaleway SDK builds an image against the simulator', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const client = createClient({
@@ -85,7 +85,7 @@ test('the official Scaleway SDK builds an image against the simulator', async (t
   assert.deepEqual((await api.listSnapshots({ project: PROJECT })).snapshots, []);
 });
 
-test('the SDK pages through servers with X-Total-Count', async (t) => {
+test('the SDK pages through servers with X-Total-Count', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const client = createClient({

@@ -32,23 +32,23 @@ for (const mode of modes) {
       workDir = await fs.mkdtemp(path.join(os.tmpdir(), `kiln-sim-confine-${mode}-`));
       diskDir = path.join(workDir, 'disk');
       await createBaseDisk(diskDir, { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12', arch: 'x86_64' });
-    });
+    }, { timeout: 60_000 });
 
     after(async () => {
       if (workDir) await fs.rm(workDir, { recursive: true, force: true });
-    });
+    }, { timeout: 60_000 });
 
-    it('runs as root in /root with the given environment and exit code', async () => {
+    it('runs as root in /root with the given environment and exit code', { timeout: 60_000 }, async () => {
       const result = await run('echo "$(id -u) $(pwd) $HOME $GREETING"; exit 7', { GREETING: 'hi there' });
       assert.deepEqual(result, { code: 7, signal: null, stdout: '0 /root /root hi there\n', stderr: '' });
     });
 
-    it('reports death by signal as a signal', async () => {
+    it('reports death by signal as a signal', { timeout: 60_000 }, async () => {
       const result = await run('kill -KILL $$');
       assert.equal(result.signal, 'SIGKILL');
     });
 
-    it('writes to absolute paths land in the disk; /usr is read-only', async () => {
+    it('writes to absolute paths land in the disk; /usr is read-only', { timeout: 60_000 }, async () => {
       const hostDir = path.join(workDir, 'host-side');
       await fs.mkdir(hostDir);
       await fs.writeFile(path.join(hostDir, 'keep.txt'), 'host\n');
@@ -58,7 +58,7 @@ for (const mode of modes) {
       assert.equal(await fs.readFile(path.join(diskDir, hostDir, 'keep.txt'), 'utf8'), 'guest\n');
     });
 
-    it('the classic chroot escape stays inside the disk', async () => {
+    it('the classic chroot escape stays inside the disk', { timeout: 60_000 }, async () => {
       const marker = `kiln-escape-${randomUUID()}`;
       try {
         // chroot into a subdirectory, climb out of it with "..", chroot to where we ended up.
@@ -76,7 +76,7 @@ for (const mode of modes) {
 }
 
 describe('unconfined (explicit opt-in)', () => {
-  it('runs the command on the host, starting in the disk’s root/ directory', async () => {
+  it('runs the command on the host, starting in the disk’s root/ directory', { timeout: 60_000 }, async () => {
     const workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-sim-unconfined-'));
     try {
       const diskDir = path.join(workDir, 'disk');

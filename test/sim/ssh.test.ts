@@ -30,15 +30,15 @@ describe('SimSshGateway', () => {
     gateway = await SimSshGateway.start({ port: 0 });
     await gateway.attach({ id: 'srv-1', address, authorizedKeys: [key.publicLine, rsaKey.publicLine], diskDir });
     client = await connect(address, gateway.port, key.privateKey);
-  });
+  }, { timeout: 60_000 });
 
   after(async () => {
     client?.end();
     await gateway?.close();
     await fs.rm(workDir, { recursive: true, force: true });
-  });
+  }, { timeout: 60_000 });
 
-  it('runs a command as root in /root and reports its exit code and stderr', async () => {
+  it('runs a command as root in /root and reports its exit code and stderr', { timeout: 60_000 }, async () => {
     const ok = await exec(client, 'id -u; pwd; echo "$HOME"');
     assert.deepEqual(ok, { code: 0, signal: undefined, stdout: '0\n/root\n/root\n', stderr: '' });
 
@@ -51,23 +51,23 @@ describe('SimSshGateway', () => {
     assert.match(missing.stderr, /not found/);
   });
 
-  it('sees the base disk as its root filesystem', async () => {
+  it('sees the base disk as its root filesystem', { timeout: 60_000 }, async () => {
     const result = await exec(client, '. /etc/os-release && echo "$ID $VERSION_ID"; ls -ld /tmp | cut -c1-10; which awk');
     assert.equal(result.stdout, 'ubuntu 22.04\ndrwxrwxrwt\n/usr/bin/awk\n');
   });
 
-  it('passes environment variables the client sends, and stdin', async () => {
+  it('passes environment variables the client sends, and stdin', { timeout: 60_000 }, async () => {
     const result = await exec(client, 'echo "$GREETING"; cat', { env: { GREETING: 'hello there' }, input: 'from stdin\n' });
     assert.equal(result.stdout, 'hello there\nfrom stdin\n');
     assert.equal(result.code, 0);
   });
 
-  it('reports a command killed by a signal', async () => {
+  it('reports a command killed by a signal', { timeout: 60_000 }, async () => {
     const result = await exec(client, 'kill -TERM $$');
     assert.equal(result.signal, 'SIGTERM'); // the wire says "TERM"; ssh2's client adds the prefix
   });
 
-  it('uploads and downloads files over SFTP inside the disk', async () => {
+  it('uploads and downloads files over SFTP inside the disk', { timeout: 60_000 }, async () => {
     const session = await sftp(client);
     const writeFile = promisify(session.writeFile.bind(session)) as (p: string, d: string) => Promise<void>;
     const readFile = promisify(session.readFile.bind(session)) as (p: string) => Promise<Buffer>;
@@ -81,7 +81,7 @@ describe('SimSshGateway', () => {
     session.end();
   });
 
-  it('keeps every write inside the disk', async () => {
+  it('keeps every write inside the disk', { timeout: 60_000 }, async () => {
     // A real file on the host, at an absolute path the command knows.
     const hostFile = path.join(workDir, 'host-only', 'precious.txt');
     await fs.mkdir(path.dirname(hostFile));
@@ -99,7 +99,7 @@ describe('SimSshGateway', () => {
     await assert.rejects(fs.access('/usr/bin/planted'));
   });
 
-  it('does not show host processes or host devices', async () => {
+  it('does not show host processes or host devices', { timeout: 60_000 }, async () => {
     const result = await exec(client, 'ls /proc | grep -c "^[0-9]" ; ls /dev');
     const [processCount, ...devices] = result.stdout.trim().split('\n');
     // init, sh, ls, grep — the host runs many more (this test's own node among them).
@@ -107,18 +107,18 @@ describe('SimSshGateway', () => {
     assert.ok(!devices.some((d) => /^(sd|vd|nvme|loop|mem)/.test(d)), `no block or memory devices: ${devices.join(' ')}`);
   });
 
-  it('accepts an RSA key (signed with rsa-sha2)', async () => {
+  it('accepts an RSA key (signed with rsa-sha2)', { timeout: 60_000 }, async () => {
     const rsaClient = await connect(address, gateway.port, rsaKey.privateKey);
     assert.equal((await exec(rsaClient, 'echo rsa')).stdout, 'rsa\n');
     rsaClient.end();
   });
 
-  it('refuses unknown keys and users other than root', async () => {
+  it('refuses unknown keys and users other than root', { timeout: 60_000 }, async () => {
     await assert.rejects(connect(address, gateway.port, generateKeyPair().privateKey), /authentication/i);
     await assert.rejects(connect(address, gateway.port, key.privateKey, 'ubuntu'), /authentication/i);
   });
 
-  it('serves each server from its own disk', async () => {
+  it('serves each server from its own disk', { timeout: 60_000 }, async () => {
     const otherDisk = path.join(workDir, 'other-disk');
     await copyDisk(diskDir, otherDisk);
     const otherAddress = randomLoopbackAddress();
@@ -132,7 +132,7 @@ describe('SimSshGateway', () => {
     await gateway.detach('srv-2');
   });
 
-  it('after detach, ends live sessions and refuses new connections', async () => {
+  it('after detach, ends live sessions and refuses new connections', { timeout: 60_000 }, async () => {
     const detachAddress = randomLoopbackAddress();
     await gateway.attach({ id: 'srv-3', address: detachAddress, authorizedKeys: [key.publicLine], diskDir });
     const live = await connect(detachAddress, gateway.port, key.privateKey);

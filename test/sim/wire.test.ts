@@ -11,17 +11,17 @@ describe('wire format', () => {
   before(async () => {
     sim = await startTestSimulator();
     call = client(sim);
-  });
-  after(() => sim.close());
+  }, { timeout: 60_000 });
+  after(() => sim.close(), { timeout: 60_000 });
 
-  test('JSON answers carry Content-Type exactly application/json', async () => {
+  test('JSON answers carry Content-Type exactly application/json', { timeout: 60_000 }, async () => {
     for (const path of ['/servers', '/images?public=true', '/products/servers', '/bootscripts', '/marketplace/v1/images', '/servers/00000000-0000-4000-8000-000000000000']) {
       const response = await call('GET', path);
       assert.equal(response.headers.get('content-type'), 'application/json', path);
     }
   });
 
-  test('a create answers 201 with a Location that serves the created resource', async () => {
+  test('a create answers 201 with a Location that serves the created resource', { timeout: 60_000 }, async () => {
     const image = await ubuntuImage(call);
     const response = await call('POST', '/servers', { name: 'located', commercial_type: 'DEV1-S', image, project: PROJECT });
     assert.equal(response.status, 201);
@@ -32,7 +32,7 @@ describe('wire format', () => {
     assert.equal(((await fetched.json()) as { server: { id: string } }).server.id, response.json.server.id);
   });
 
-  test('an action answers 202 with a task, and the state has already flipped', async (t) => {
+  test('an action answers 202 with a task, and the state has already flipped', { timeout: 60_000 }, async (t) => {
     // The boot is held: "starting" is observed for sure, not raced against the boot latency.
     sim.hold('boot');
     t.after(() => sim.release('boot'));
@@ -47,7 +47,7 @@ describe('wire format', () => {
     assert.ok(now.json.server.public_ip?.address, 'the public IP appears while starting');
   });
 
-  test('a delete answers 204 with no body and no Content-Type', async () => {
+  test('a delete answers 204 with no body and no Content-Type', { timeout: 60_000 }, async () => {
     const server = await createServer(call);
     const response = await call('DELETE', `/servers/${server.id}`);
     assert.equal(response.status, 204);
@@ -55,7 +55,7 @@ describe('wire format', () => {
     assert.equal(response.headers.get('content-type'), null);
   });
 
-  test('every list carries X-Total-Count and pages with page/per_page', async () => {
+  test('every list carries X-Total-Count and pages with page/per_page', { timeout: 60_000 }, async () => {
     const names = ['page-a', 'page-b', 'page-c'];
     for (const name of names) await createServer(call, { name, tags: ['paging'] });
     const first = await call('GET', '/servers?tags=paging&per_page=2&page=1');
@@ -72,7 +72,7 @@ describe('wire format', () => {
     assert.equal(tooMany.json.details[0].argument_name, 'per_page');
   });
 
-  test('servers filter by tags (each exact), name (substring) and project', async () => {
+  test('servers filter by tags (each exact), name (substring) and project', { timeout: 60_000 }, async () => {
     await createServer(call, { name: 'alpha-web', tags: ['kiln', 'kiln-build=1'] });
     await createServer(call, { name: 'beta-web', tags: ['kiln', 'kiln-build=2'] });
     await createServer(call, { name: 'gamma-db', tags: ['kiln-build=1x'], project: '11111111-1111-4111-8111-111111111111' });
@@ -84,7 +84,7 @@ describe('wire format', () => {
     assert.deepEqual(await names('project=11111111-1111-4111-8111-111111111111'), ['gamma-db']);
   });
 
-  test('images filter by public, arch and name; snapshots by name', async () => {
+  test('images filter by public, arch and name; snapshots by name', { timeout: 60_000 }, async () => {
     const arm = await call('GET', '/images?public=true&arch=arm64');
     assert.ok(arm.json.images.length >= 4);
     assert.ok(arm.json.images.every((i: { arch: string; public: boolean }) => i.arch === 'arm64' && i.public));
@@ -98,7 +98,7 @@ describe('wire format', () => {
     assert.deepEqual(found.json.snapshots.map((s: { name: string }) => s.name), ['findable-snap']);
   });
 
-  test('legacy zones par1/ams1 are fr-par-1/nl-ams-1; unknown zones answer 400', async () => {
+  test('legacy zones par1/ams1 are fr-par-1/nl-ams-1; unknown zones answer 400', { timeout: 60_000 }, async () => {
     const server = await createServer(call, { name: 'legacy' });
     const viaLegacy = await client(sim, 'par1')('GET', `/servers/${server.id}`);
     assert.equal(viaLegacy.status, 200);
@@ -111,13 +111,13 @@ describe('wire format', () => {
     assert.equal(unknown.json.details[0].argument_name, 'zone');
   });
 
-  test('a doubled slash (api_url with a trailing slash) is accepted', async () => {
+  test('a doubled slash (api_url with a trailing slash) is accepted', { timeout: 60_000 }, async () => {
     const response = await call('GET', '//instance/v1/zones/fr-par-1//servers');
     assert.equal(response.status, 200);
     assert.ok(Array.isArray(response.json.servers));
   });
 
-  test('the catalog lists the seed and current commercial types with their arch', async () => {
+  test('the catalog lists the seed and current commercial types with their arch', { timeout: 60_000 }, async () => {
     const response = await call('GET', '/products/servers?per_page=100');
     const types = response.json.servers as Record<string, { arch: string; ncpus: number; ram: number }>;
     for (const name of ['START1-S', 'START1-XS', 'START1-M', 'START1-L', 'C2S', 'C2M', 'C2L', 'X64-15GB', 'X64-120GB', 'DEV1-S', 'DEV1-M', 'GP1-XS', 'PLAY2-PICO'])
@@ -126,7 +126,7 @@ describe('wire format', () => {
     assert.equal(types.C1?.arch, 'arm');
   });
 
-  test('the marketplace resolves every label in every zone to a public image with a root snapshot', async () => {
+  test('the marketplace resolves every label in every zone to a public image with a root snapshot', { timeout: 60_000 }, async () => {
     const { json } = await call('GET', '/marketplace/v1/images');
     const zones = ['fr-par-1', 'fr-par-2', 'fr-par-3', 'nl-ams-1', 'nl-ams-2', 'nl-ams-3', 'pl-waw-1', 'pl-waw-2', 'pl-waw-3'];
     for (const label of ['ubuntu_jammy', 'ubuntu_focal', 'debian_bookworm', 'debian_bullseye']) {
@@ -151,7 +151,7 @@ describe('wire format', () => {
     assert.deepEqual(new Set(v2.json.local_images.map((l: { arch: string }) => l.arch)), new Set(['x86_64', 'arm64']));
   });
 
-  test('user data is stored as text and listed by key', async () => {
+  test('user data is stored as text and listed by key', { timeout: 60_000 }, async () => {
     const server = await createServer(call);
     const put = await call('PATCH', `/servers/${server.id}/user_data/cloud-init`, '#cloud-config\nruncmd: [true]\n', { 'Content-Type': 'text/plain' });
     assert.equal(put.status, 204);
@@ -162,7 +162,7 @@ describe('wire format', () => {
     assert.equal(value.text, '#cloud-config\nruncmd: [true]\n');
   });
 
-  test('requestCounts names routes by pattern', async () => {
+  test('requestCounts names routes by pattern', { timeout: 60_000 }, async () => {
     const server = await createServer(call);
     await call('GET', `/servers/${server.id}`);
     await until(() => call('GET', `/servers/${server.id}`), () => true);

@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import { startTestSimulator } from '../helpers/sim.js';
 import { client, createServer, PROJECT, until } from './client.js';
 
-test('what is written on a server\'s disk is in its snapshot, its image and servers made from it', async (t) => {
+test('what is written on a server\'s disk is in its snapshot, its image and servers made from it', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const call = client(sim);
@@ -40,7 +40,7 @@ test('what is written on a server\'s disk is in its snapshot, its image and serv
   assert.equal(inUse.status, 400, 'a snapshot an image uses cannot go first');
 });
 
-test('a deleted server leaves its volume available and detached; volume tags can be set', async (t) => {
+test('a deleted server leaves its volume available and detached; volume tags can be set', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const call = client(sim);
@@ -59,7 +59,7 @@ test('a deleted server leaves its volume available and detached; volume tags can
   assert.equal(sim.diskPathOfVolume(volumeId), undefined);
 });
 
-test('a server created with a flexible IP answers on that address', async (t) => {
+test('a server created with a flexible IP answers on that address', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const call = client(sim);
@@ -72,7 +72,7 @@ test('a server created with a flexible IP answers on that address', async (t) =>
   assert.equal((await call('GET', `/ips/${json.ip.id}`)).json.ip.server.id, server.id);
 });
 
-test('with a state directory the world survives a restart and pending transitions complete', async (t) => {
+test('with a state directory the world survives a restart and pending transitions complete', { timeout: 60_000 }, async (t) => {
   const stateDir = await mkdtemp(join(tmpdir(), 'kiln-sim-state-test-'));
   t.after(() => rm(stateDir, { recursive: true, force: true }));
   // The boot is held across the restart: the restored transition is still pending when the test
@@ -100,7 +100,8 @@ test('with a state directory the world survives a restart and pending transition
   assert.equal(second.floorMs(booting.id), 50);
 });
 
-test('a zone holds more servers than one /24 of addresses, each with its own address', async (t) => {
+// 300 servers, each a disk copy by `cp`: about 25 s on an idle 2-core machine.
+test('a zone holds more servers than one /24 of addresses, each with its own address', { timeout: 300_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   const call = client(sim);

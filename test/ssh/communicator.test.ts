@@ -13,7 +13,7 @@ import { freePort, sshdUnavailableReason, startSshd } from '../helpers/sshd.js';
 import { connectTo, run, targets, type SshTarget } from './targets.js';
 
 for (const kind of targets) {
-  describe(`communicator against ${kind.name}`, { skip: kind.unavailable(), timeout: 60_000 }, () => {
+  describe(`communicator against ${kind.name}`, { skip: kind.unavailable() }, () => {
     let target: SshTarget;
     let comm: Communicator;
     let remoteDir: string;
@@ -24,15 +24,15 @@ for (const kind of targets) {
       comm = await connectTo(target);
       [remoteDir] = await run(comm, 'mktemp -d');
       localDir = mkdtempSync(join(tmpdir(), 'kiln-comm-test-'));
-    });
+    }, { timeout: 60_000 });
     after(async () => {
       if (comm && remoteDir) await run(comm, `rm -rf '${remoteDir}'`);
       comm?.close();
       await target?.stop();
       if (localDir) rmSync(localDir, { recursive: true, force: true });
-    });
+    }, { timeout: 60_000 });
 
-    test('exec reports exit codes and keeps stdout and stderr apart, line by line', async () => {
+    test('exec reports exit codes and keeps stdout and stderr apart, line by line', { timeout: 60_000 }, async () => {
       const lines: [string, string][] = [];
       const result = await comm.exec('echo out1; echo err1 >&2; printf "crlf\\r\\nno newline"; exit 3', {
         onLine: (stream, line) => lines.push([stream, line]),
@@ -43,13 +43,13 @@ for (const kind of targets) {
       assert.equal((await comm.exec('true')).exitCode, 0);
     });
 
-    test('exec reports a command killed by a signal', async () => {
+    test('exec reports a command killed by a signal', { timeout: 60_000 }, async () => {
       const result = await comm.exec('kill -TERM $$');
       assert.equal(result.exitCode, null);
       assert.equal(result.signal, 'SIGTERM');
     });
 
-    test('a large output (about 10 MB of lines) arrives complete and in order', async () => {
+    test('a large output (about 10 MB of lines) arrives complete and in order', { timeout: 60_000 }, async () => {
       const count = 1_300_000;
       let expected = 1;
       let bytes = 0;
@@ -67,7 +67,7 @@ for (const kind of targets) {
       assert.ok(bytes > 9_000_000, `received ${bytes} bytes`);
     });
 
-    test('env reaches the command, quoted safely, including compound commands', async () => {
+    test('env reaches the command, quoted safely, including compound commands', { timeout: 60_000 }, async () => {
       const lines = await new Promise<string[]>((resolve, reject) => {
         const out: string[] = [];
         comm
@@ -81,7 +81,7 @@ for (const kind of targets) {
       await assert.rejects(comm.exec('true', { env: { 'NOT-A-NAME': 'x' } }), /not a valid environment variable name/);
     });
 
-    test('a 5 MB upload arrives intact, and downloads back intact', async () => {
+    test('a 5 MB upload arrives intact, and downloads back intact', { timeout: 60_000 }, async () => {
       const local = join(localDir, 'big.bin');
       const data = randomBytes(5 * 1024 * 1024);
       writeFileSync(local, data);
@@ -94,7 +94,7 @@ for (const kind of targets) {
       assert.ok(readFileSync(back).equals(data));
     });
 
-    test('an upload can set the remote file\'s mode (a script made executable without a chmod command)', async () => {
+    test('an upload can set the remote file\'s mode (a script made executable without a chmod command)', { timeout: 60_000 }, async () => {
       const local = join(localDir, 'not-executable.sh');
       writeFileSync(local, '#!/bin/sh\necho ran\n', { mode: 0o644 });
       const remote = `${remoteDir}/modes/script.sh`;
@@ -102,7 +102,7 @@ for (const kind of targets) {
       assert.deepEqual(await run(comm, `stat -c %a '${remote}' && '${remote}'`), ['755', 'ran']);
     });
 
-    test('a directory uploads recursively with its modes, and downloads back with them', async () => {
+    test('a directory uploads recursively with its modes, and downloads back with them', { timeout: 60_000 }, async () => {
       const tree = join(localDir, 'tree');
       mkdirSync(join(tree, 'private'), { recursive: true });
       writeFileSync(join(tree, 'run.sh'), '#!/bin/sh\necho ran\n');
@@ -121,16 +121,16 @@ for (const kind of targets) {
       assert.equal(readFileSync(join(back, 'private', 'secret.txt'), 'utf8'), 'shh\n');
     });
 
-    test('download of a missing remote path fails with a clear error', async () => {
+    test('download of a missing remote path fails with a clear error', { timeout: 60_000 }, async () => {
       await assert.rejects(comm.download(`${remoteDir}/nope`, join(localDir, 'nope')), /nope does not exist/);
     });
 
     // The aborted command and its child hold a lock on a file; taking the lock afterwards waits
-    // for both to be gone (an event, not a timer; the suite's timeout bounds it). A lock works
+    // for both to be gone (an event, not a timer; the test's limit bounds it). A lock works
     // across the simulator's per-command pid namespaces, where `kill -0 <pid>` could not tell.
     const holdLockCommand = (lock: string) => `exec 9>'${lock}'; flock 9; sleep 120 & echo started; wait`;
 
-    test('aborting exec rejects at once and kills the remote command and its children', async () => {
+    test('aborting exec rejects at once and kills the remote command and its children', { timeout: 60_000 }, async () => {
       const controller = new AbortController();
       const lock = `${remoteDir}/abort.lock`;
       const running = comm.exec(holdLockCommand(lock), { signal: controller.signal, onLine: () => controller.abort() });
@@ -138,11 +138,11 @@ for (const kind of targets) {
       assert.deepEqual(await run(comm, `flock '${lock}' echo released`), ['released']);
     });
 
-    test('a command reading stdin sees end of input instead of waiting', async () => {
+    test('a command reading stdin sees end of input instead of waiting', { timeout: 60_000 }, async () => {
       assert.deepEqual(await run(comm, 'cat; echo done'), ['done']);
     });
 
-    test('close() rejects running commands, kills them and ends the connection', async () => {
+    test('close() rejects running commands, kills them and ends the connection', { timeout: 60_000 }, async () => {
       const other = await connectTo(target);
       const lock = `${remoteDir}/close.lock`;
       let started!: () => void;
@@ -155,7 +155,7 @@ for (const kind of targets) {
       assert.deepEqual(await run(comm, `flock '${lock}' echo released`), ['released']);
     });
 
-    test('a connection dropped by the server resolves {disconnected} with expectDisconnect, rejects without; the next command reconnects', async () => {
+    test('a connection dropped by the server resolves {disconnected} with expectDisconnect, rejects without; the next command reconnects', { timeout: 60_000 }, async () => {
       const other = await connectTo(target);
       try {
         const dropOnFirstLine = (expectDisconnect: boolean) =>
@@ -170,7 +170,7 @@ for (const kind of targets) {
     });
 
     if (kind.canKillSession) {
-      test('a command that kills its own session resolves {disconnected} with expectDisconnect, rejects without, and the next command reconnects', async () => {
+      test('a command that kills its own session resolves {disconnected} with expectDisconnect, rejects without, and the next command reconnects', { timeout: 60_000 }, async () => {
         const other = await connectTo(target);
         try {
           assert.deepEqual(await other.exec('kill -9 $PPID', { expectDisconnect: true }), {
@@ -189,8 +189,8 @@ for (const kind of targets) {
   });
 }
 
-describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () => {
-  test('keeps retrying until a server that starts late is listening', async () => {
+describe('connecting', { skip: sshdUnavailableReason() }, () => {
+  test('keeps retrying until a server that starts late is listening', { timeout: 60_000 }, async () => {
     const sshd = await startSshd({ deferStart: true });
     try {
       const failures: string[] = [];
@@ -217,7 +217,7 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
     }
   });
 
-  test('gives up after timeoutMs with an error naming the target and the last failure', async () => {
+  test('gives up after timeoutMs with an error naming the target and the last failure', { timeout: 60_000 }, async () => {
     const port = await freePort();
     let attempts = 0;
     const error = await connect({
@@ -225,7 +225,8 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
       port,
       username: 'root',
       privateKey: generateKeyPair().privateKey,
-      timeoutMs: 1500,
+      // Several times the first retry delay (0.5 s), so a slow machine still gets to retry.
+      timeoutMs: 3000,
       onAttempt: () => (attempts += 1),
     }).catch((err: unknown) => err);
     assert.ok(error instanceof SshConnectError);
@@ -234,7 +235,7 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
     assert.ok(attempts >= 2, 'retried before giving up');
   });
 
-  test('stops after handshakeAttempts authentication failures', async () => {
+  test('stops after handshakeAttempts authentication failures', { timeout: 60_000 }, async () => {
     const sshd = await startSshd();
     try {
       const error = await connect({
@@ -253,7 +254,7 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
     }
   });
 
-  test('connections dropped before the handshake (sshd shedding load or penalising) do not use up handshakeAttempts', async () => {
+  test('connections dropped before the handshake (sshd shedding load or penalising) do not use up handshakeAttempts', { timeout: 60_000 }, async () => {
     const sshd = await startSshd();
     // A loopback front that hangs up on the first three connections, then forwards to sshd.
     let accepted = 0;
@@ -294,14 +295,14 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
     }
   });
 
-  test('an unparsable private key fails at once with a configuration error', async () => {
+  test('an unparsable private key fails at once with a configuration error', { timeout: 60_000 }, async () => {
     await assert.rejects(
       connect({ host: '127.0.0.1', port: 1, username: 'root', privateKey: 'not a key', timeoutMs: 60_000 }),
       /SSH configuration error/,
     );
   });
 
-  test('aborting stops the retries', async () => {
+  test('aborting stops the retries', { timeout: 60_000 }, async () => {
     const port = await freePort();
     const controller = new AbortController();
     const error = await connect({
@@ -317,26 +318,27 @@ describe('connecting', { skip: sshdUnavailableReason(), timeout: 60_000 }, () =>
   });
 });
 
-describe('Packer communicator options against OpenSSH sshd', { skip: sshdUnavailableReason(), timeout: 60_000 }, () => {
-  test('ssh_read_write_timeout: a command silent for longer is stopped as a hung connection; output keeps it alive', async (t) => {
+describe('Packer communicator options against OpenSSH sshd', { skip: sshdUnavailableReason() }, () => {
+  test('ssh_read_write_timeout: a command silent for longer is stopped as a hung connection; output keeps it alive', { timeout: 60_000 }, async (t) => {
     const sshd = await startSshd();
     t.after(() => sshd.stop());
-    const comm = await connectTo(sshd, { readWriteTimeoutMs: 1500 });
+    const comm = await connectTo(sshd, { readWriteTimeoutMs: 4000 });
     t.after(() => comm.close());
-    // Talks every 0.5 s for 3 s: never silent for 1.5 s, so it runs to its end.
+    // Talks every 0.1 s for longer than the limit: never silent for anything near 4 s (even on a
+    // busy machine), so it runs to its end.
     const lines: string[] = [];
-    const talking = await comm.exec('for i in 1 2 3 4 5 6; do echo $i; sleep 0.5; done', { onLine: (_s, l) => lines.push(l) });
+    const talking = await comm.exec('for i in $(seq 1 50); do echo $i; sleep 0.1; done', { onLine: (_s, l) => lines.push(l) });
     assert.equal(talking.exitCode, 0);
-    assert.deepEqual(lines, ['1', '2', '3', '4', '5', '6']);
+    assert.equal(lines.length, 50);
     await assert.rejects(comm.exec('sleep 30'), (error: Error) => {
       assert.ok(error instanceof SshDisconnectError);
-      assert.match(error.message, /no data from .* for 1500 ms \(ssh_read_write_timeout\)/);
+      assert.match(error.message, /no data from .* for 4000 ms \(ssh_read_write_timeout\)/);
       return true;
     });
     assert.equal((await comm.exec('true')).exitCode, 0, 'the connection is still usable');
   });
 
-  test('ssh_agent_auth: the key held by a running ssh-agent logs in, with no key given to kiln', async (t) => {
+  test('ssh_agent_auth: the key held by a running ssh-agent logs in, with no key given to kiln', { timeout: 60_000 }, async (t) => {
     const sshd = await startSshd();
     t.after(() => sshd.stop());
     const dir = mkdtempSync(join(tmpdir(), 'kiln-agent-'));

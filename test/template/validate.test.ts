@@ -14,7 +14,7 @@ function envFor(dir: string, extra: Record<string, string> = {}): NodeJS.Process
   return { PATH: process.env.PATH, ...cleanEnv(dir), ...extra };
 }
 
-test('kiln validate examples/basic.json: valid, redacted, exit 0', async () => {
+test('kiln validate examples/basic.json: valid, redacted, exit 0', { timeout: 60_000 }, async () => {
   const dir = fixture({}).dir;
   const result = await runKiln(['validate', join(examplesDir, 'basic.json')], { env: envFor(dir, { SCALEWAY_API_TOKEN: SECRET }) });
   assert.equal(result.code, 0, result.stderr);
@@ -27,7 +27,7 @@ test('kiln validate examples/basic.json: valid, redacted, exit 0', async () => {
   assert.match(result.stderr, /warning: builders\[0\]\.api_token is deprecated: use "secret_key" instead/);
 });
 
-test('kiln validate --json with --var and --var-file: the effective configuration, no secret', async () => {
+test('kiln validate --json with --var and --var-file: the effective configuration, no secret', { timeout: 60_000 }, async () => {
   const f = fixture({
     variables: { secret: null, zone: 'fr-par-1', name: 'x' },
     'sensitive-variables': ['secret'],
@@ -47,7 +47,7 @@ test('kiln validate --json with --var and --var-file: the effective configuratio
   assert.ok(!result.stdout.includes(SECRET) && !result.stdout.includes('pa55word'));
 });
 
-test('kiln validate of a bad template: every problem, exit 2 (text on stderr, JSON on stdout)', async () => {
+test('kiln validate of a bad template: every problem, exit 2 (text on stderr, JSON on stdout)', { timeout: 60_000 }, async () => {
   const f = fixture({ builders: [builder({ comercial_type: 'DEV1-S', zone: 'fr-par-9', secret_key: 'plainly-not-a-uuid' })] });
   const text = await runKiln(['validate', f.path], { env: envFor(f.dir) });
   assert.equal(text.code, 2);
@@ -64,7 +64,7 @@ test('kiln validate of a bad template: every problem, exit 2 (text on stderr, JS
   assert.ok(!json.stdout.includes('plainly-not-a-uuid') && !text.stderr.includes('plainly-not-a-uuid'));
 });
 
-test('kiln validate: a required variable not given and a malformed --var exit 2', async () => {
+test('kiln validate: a required variable not given and a malformed --var exit 2', { timeout: 60_000 }, async () => {
   const f = fixture({ variables: { v: null }, builders: [builder()] });
   const missing = await runKiln(['validate', f.path, '--json'], { env: envFor(f.dir) });
   assert.equal(missing.code, 2);
@@ -74,7 +74,7 @@ test('kiln validate: a required variable not given and a malformed --var exit 2'
   assert.match(malformed.stderr, /--var: "v" has no value \(write --var name=value\)/);
 });
 
-test('kiln validate of a missing file exits 2 and says so', async () => {
+test('kiln validate of a missing file exits 2 and says so', { timeout: 60_000 }, async () => {
   const result = await runKiln(['validate', '/nonexistent/template.json']);
   assert.equal(result.code, 2);
   assert.match(result.stderr, /the template file does not exist/);
