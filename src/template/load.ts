@@ -2,10 +2,10 @@
 // Example) + variables + environment + Scaleway config file → validated BuildSpecs, or a
 // TemplateError listing every problem. Offline only: nothing here calls the API.
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { Problems, TemplateError } from './errors.js';
+import { Problems, TemplateError, type SourceLocation } from './errors.js';
 import { FieldReader, isObject, describeType, type FieldContext, type JsonObject } from './fields.js';
 import { interpolate, InterpolationError, type InterpolationContext } from './functions.js';
 import { resolveVariables, jsonErrorSummary } from './variables.js';
@@ -50,6 +50,23 @@ export interface LoadedTemplate {
   evaluation: TemplateEvaluation;
 }
 
+/** The evaluation to use: the given one (resume), else a new instant and UUID. */
+export function newEvaluation(options: LoadTemplateOptions): TemplateEvaluation {
+  const evaluation: TemplateEvaluation = options.evaluation ?? { initTime: new Date().toISOString(), uuid: randomUUID() };
+  if (Number.isNaN(new Date(evaluation.initTime).getTime())) throw new TypeError(`loadTemplate: evaluation.initTime "${evaluation.initTime}" is not a date`);
+  return evaluation;
+}
+
+/** HCL2 (Packer's naming): a directory, or a `.pkr.hcl` / `.pkr.json` file. Anything else is a JSON template. */
+export async function isHclTemplate(path: string): Promise<boolean> {
+  if (/\.pkr\.(hcl|json)$/.test(path)) return true;
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'description', 'min_packer_version'];
 const UNSUPPORTED_TEMPLATE_KEYS: Record<string, string> = {
   'post-processors': 'kiln produces the image and snapshot; run other steps after `kiln build`',
@@ -57,15 +74,15 @@ const UNSUPPORTED_TEMPLATE_KEYS: Record<string, string> = {
 };
 
 export async function loadTemplate(path: string, options: LoadTemplateOptions = {}): Promise<LoadedTemplate> {
+  if (await isHclTemplate(path)) {
+    const { loadHclTemplate } = await import('./hcl-load.js');
+    return loadHclTemplate(path, options);
+  }
   const templatePath = resolve(path);
   const templateDir = dirname(templatePath);
-  const env = options.env ?? process.env;
-  const home = env.HOME || homedir();
   const problems = new Problems();
   const warnings: string[] = [];
-  const evaluation: TemplateEvaluation = options.evaluation ?? { initTime: new Date().toISOString(), uuid: randomUUID() };
-  const initTime = new Date(evaluation.initTime);
-  if (Number.isNaN(initTime.getTime())) throw new TypeError(`loadTemplate: evaluation.initTime "${evaluation.initTime}" is not a date`);
+  const evaluation = newEvaluation(options);
 
   let content: Buffer;
   try {
@@ -100,6 +117,30 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     }
   }
 
+  return buildSpecsFromTemplate({ template, bare, templateDir, templateHash, problems, warnings }, options, evaluation);
+}
+
+/** A template in Packer's JSON shape, however it was written (JSON, or HCL2 lowered to it). */
+export interface TemplateObject {
+  template: JsonObject;
+  /** A builder object on its own (the seed's Basic Example). */
+  bare: boolean;
+  templateDir: string;
+  templateHash: string;
+  problems: Problems;
+  warnings: string[];
+  /** Values to hide that the template language itself knows are secret (HCL2 sensitive variables). */
+  sensitiveValues?: readonly string[];
+  /** Where a key path such as `builders[0].zone` was written (HCL2 templates), for error messages. */
+  locate?: (path: string) => SourceLocation | undefined;
+}
+
+/** The template object's builders and provisioners → BuildSpecs, or a TemplateError with every problem. */
+export async function buildSpecsFromTemplate(input: TemplateObject, options: LoadTemplateOptions, evaluation: TemplateEvaluation): Promise<LoadedTemplate> {
+  const { template, bare, templateDir, templateHash, problems, warnings } = input;
+  const env = options.env ?? process.env;
+  const home = env.HOME || homedir();
+  const initTime = new Date(evaluation.initTime);
   const functions = { env, initTime, uuid: evaluation.uuid, templateDir };
   const variables = await resolveVariables({
     declared: template.variables,
@@ -155,17 +196,20 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
       if (provisioner) provisioners.push(provisioner);
     });
     if (!builder) return;
-    const spec: BuildSpec = { ...builder, provisioners, force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues] };
+    const spec: BuildSpec = { ...builder, provisioners, force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);
     builds.push(spec);
   });
 
-  const secrets = [...new Set([...variables.sensitiveValues, ...builds.flatMap((b) => b.sensitiveValues)])];
+  const secrets = [...new Set([...variables.sensitiveValues, ...(input.sensitiveValues ?? []), ...builds.flatMap((b) => b.sensitiveValues)])];
   checkDistinctNames(builds, warnings);
 
   if (problems.count > 0) {
     // Secrets found before the failure (e.g. a sensitive variable's value in an enum error) stay hidden.
-    throw new TemplateError(problems.list.map((p) => ({ ...p, message: redactText(p.message, secrets), ...(p.hint ? { hint: redactText(p.hint, secrets) } : {}) })));
+    throw new TemplateError(problems.list.map((p) => {
+      const location = p.location ?? input.locate?.(p.path);
+      return { ...p, message: redactText(p.message, secrets), ...(p.hint ? { hint: redactText(p.hint, secrets) } : {}), ...(location ? { location } : {}) };
+    }));
   }
   return { builds, warnings: warnings.map((w) => redactText(w, secrets)), templateHash, sensitiveValues: secrets, evaluation };
 }
