@@ -167,6 +167,7 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
     }
   }
   for (const block of blocks.packer) checkPackerBlock(block, load);
+  const structureProblems = load.problems.count;
 
   const baseFunctions = hclFunctions({ initTime: new Date(evaluation.initTime), uuid: evaluation.uuid, cwd: templateDir });
   const defaultFunctions = hclFunctions({ initTime: new Date(evaluation.initTime), uuid: `${evaluation.uuid}/defaults`, cwd: templateDir, env });
@@ -193,14 +194,15 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
   const localObject = evaluateLocals(blocks.locals, blocks.local, varScope, load);
   const scope: Scope = { variables: new Map([...varScope.variables, ['local', localObject]]), functions: baseFunctions, unavailable: new Map([['source', 'source.name and source.type exist only inside source and build blocks']]) };
 
+  // Values that failed are reported once: the builds are not evaluated with them.
+  if (load.problems.count > structureProblems) throw new TemplateError(redactProblems(load.problems, sensitiveValues).list);
   const sources = collectSources(blocks.source, load);
-  if (blocks.build.length === 0 && load.problems.count === 0) {
+  if (blocks.build.length === 0) {
     load.report({ summary: 'No build block', detail: 'The template defines no build, so there is nothing to do.', range: parsed[0]!.body.range, hint: 'add build { sources = ["source.scaleway.NAME"] }' });
   }
-  if (load.problems.count) throw new TemplateError(redactProblems(load.problems, sensitiveValues).list);
 
+  // Problems so far are reported together with those the builder and provisioner readers find.
   const lowered = lowerBuilds(blocks.build, sources, scope, load);
-  if (load.problems.count) throw new TemplateError(redactProblems(load.problems, sensitiveValues).list);
 
   return buildSpecsFromTemplate(
     {
@@ -220,7 +222,8 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
         return undefined;
       },
     },
-    options,
+    // Variables are HCL's: the JSON reader has none to set.
+    { ...options, vars: {}, varFiles: [] },
     evaluation,
   );
 }

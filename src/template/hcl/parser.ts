@@ -35,7 +35,18 @@ export function parseExpression(source: string, file: string): Expr {
 
 /** Parses a string as a template (the text of a quoted string without its quotes). */
 export function parseTemplate(source: string, file: string): Expr {
-  return parseExpression(`<<EOT\n${source}\nEOT\n`, file);
+  const delimiter = 'KILN_TEMPLATE_END';
+  const expr = parseExpression(`<<${delimiter}\n${source}\n${delimiter}\n`, file);
+  // The heredoc adds a newline after the text: take it off again.
+  if (expr.kind === 'literal' && typeof expr.value === 'string') return { ...expr, value: expr.value.slice(0, -1) };
+  if (expr.kind === 'template') {
+    const last = expr.parts[expr.parts.length - 1]!;
+    if (last.kind === 'text') {
+      const parts = [...expr.parts.slice(0, -1), ...(last.value === '\n' ? [] : [{ ...last, value: last.value.slice(0, -1) }])];
+      return parts.length === 1 && parts[0]!.kind === 'text' ? { kind: 'literal', value: parts[0].value, range: expr.range } : { ...expr, parts };
+    }
+  }
+  return expr;
 }
 
 const BINARY_LEVELS: BinaryOp[][] = [['||'], ['&&'], ['==', '!='], ['<', '<=', '>', '>='], ['+', '-'], ['*', '/', '%']];
