@@ -50,6 +50,10 @@ interface VariableDecl {
   sensitive: boolean;
   description?: string;
   validations: Array<{ condition: Expr; message: string; range: Range }>;
+  /** Where the variable's current value was written (its default, a var file), for validation errors. */
+  valueRange?: Range;
+  /** The command-line or environment origin of the value, when it was not written in a file. */
+  valueOrigin?: string | undefined;
   /** The default was reported as wrong: do not report the variable as unset too. */
   invalidDefault?: boolean;
 }
@@ -94,6 +98,62 @@ class HclLoad {
 
 /** Loads a `.pkr.hcl`/`.pkr.json` file or a directory of them (see `loadTemplate`). */
 export async function loadHclTemplate(path: string, options: LoadTemplateOptions = {}): Promise<LoadedTemplate> {
+  const { load, blocks, scope, templateDir, templateHash, sensitiveValues, evaluation } = await evaluateHcl(path, options);
+  const sources = collectSources(blocks.source, load);
+  if (blocks.build.length === 0) {
+    load.report({ summary: 'No build block', detail: 'The template defines no build, so there is nothing to do.', range: blocks.firstRange, hint: 'add build { sources = ["source.scaleway.NAME"] }' });
+  }
+  // Problems so far are reported together with those the builder and provisioner readers find.
+  const lowered = lowerBuilds(blocks.build, sources, scope, load);
+
+  return buildSpecsFromTemplate(
+    {
+      template: { builders: lowered.builders, provisioners: lowered.provisioners },
+      bare: false,
+      templateDir,
+      templateHash,
+      problems: load.problems,
+      warnings: load.warnings,
+      sensitiveValues,
+      locate: (keyPath) => {
+        for (let p = keyPath; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
+          const range = lowered.ranges.get(p);
+          if (range) return load.location(range);
+          if (!/(\.[^.[\]]*|\[\d+\])$/.test(p)) break;
+        }
+        return undefined;
+      },
+    },
+    // Variables are HCL's: the JSON reader has none to set.
+    { ...options, vars: {}, varFiles: [] },
+    evaluation,
+  );
+}
+
+/** What `packer inspect` shows of an HCL2 template: variables, locals, and each build's sources and provisioners. */
+export interface HclInspection {
+  variables: Record<string, { value: Value; sensitive: boolean }>;
+  locals: Record<string, Value>;
+  builds: Array<{ sources: string[]; provisioners: string[] }>;
+}
+
+/** Evaluates variables and locals (throws TemplateError like loadTemplate); sensitive values are kept, flagged. */
+export async function inspectHclTemplate(path: string, options: LoadTemplateOptions = {}): Promise<HclInspection> {
+  const { blocks, variables, locals } = await evaluateHcl(path, options);
+  return {
+    variables,
+    locals,
+    builds: blocks.build.map((build) => {
+      const sourcesAttr = attributes(build.body).get('sources');
+      const listed = sourcesAttr?.expr.kind === 'tuple' ? sourcesAttr.expr.items.map((i) => (i.kind === 'literal' ? String(i.value).replace(/^source\./, '') : '?')) : [];
+      const nested = build.body.items.filter((i): i is Block => i.kind === 'block' && i.type === 'source').map((b) => b.labels[0]!.replace(/^source\./, ''));
+      const provisioners = build.body.items.filter((i): i is Block => i.kind === 'block' && i.type === 'provisioner').map((b) => b.labels[0]!);
+      return { sources: [...listed, ...nested], provisioners };
+    }),
+  };
+}
+
+async function evaluateHcl(path: string, options: LoadTemplateOptions) {
   const cwd = process.cwd();
   const root = resolve(path);
   const env = options.env ?? process.env;
@@ -196,36 +256,18 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
 
   // Values that failed are reported once: the builds are not evaluated with them.
   if (load.problems.count > structureProblems) throw new TemplateError(redactProblems(load.problems, sensitiveValues).list);
-  const sources = collectSources(blocks.source, load);
-  if (blocks.build.length === 0) {
-    load.report({ summary: 'No build block', detail: 'The template defines no build, so there is nothing to do.', range: parsed[0]!.body.range, hint: 'add build { sources = ["source.scaleway.NAME"] }' });
-  }
-
-  // Problems so far are reported together with those the builder and provisioner readers find.
-  const lowered = lowerBuilds(blocks.build, sources, scope, load);
-
-  return buildSpecsFromTemplate(
-    {
-      template: { builders: lowered.builders, provisioners: lowered.provisioners },
-      bare: false,
-      templateDir,
-      templateHash,
-      problems: load.problems,
-      warnings: load.warnings,
-      sensitiveValues,
-      locate: (keyPath) => {
-        for (let p = keyPath; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
-          const range = lowered.ranges.get(p);
-          if (range) return load.location(range);
-          if (!/(\.[^.[\]]*|\[\d+\])$/.test(p)) break;
-        }
-        return undefined;
-      },
-    },
-    // Variables are HCL's: the JSON reader has none to set.
-    { ...options, vars: {}, varFiles: [] },
+  const variables = Object.fromEntries([...declared.values()].map((d) => [d.name, { value: values.get(d.name) ?? null, sensitive: d.sensitive }]));
+  return {
+    load,
+    blocks: { ...blocks, firstRange: parsed[0]!.body.range },
+    scope,
+    templateDir,
+    templateHash,
+    sensitiveValues,
     evaluation,
-  );
+    variables,
+    locals: localObject,
+  };
 }
 
 function redactProblems(problems: Problems, secrets: string[]): Problems {
@@ -369,6 +411,7 @@ function declareVariables(variableBlocks: Block[], variablesBlocks: Block[], loa
       ...(typeof description === 'string' ? { description } : {}),
       validations,
       invalidDefault,
+      ...(defaultAttr ? { valueRange: defaultAttr.expr.range } : {}),
     });
   }
   for (const block of variablesBlocks) {
@@ -406,6 +449,8 @@ function assignVariableValues(declared: Map<string, VariableDecl>, values: Map<s
   const set = (decl: VariableDecl, raw: Value, range: Range | undefined, origin: string): void => {
     try {
       values.set(decl.name, convert(raw, decl.type));
+      decl.valueOrigin = range ? undefined : origin;
+      if (range) decl.valueRange = range;
     } catch (error) {
       if (!(error instanceof ConversionError)) throw error;
       const detail = `The value for variable "${decl.name}" from ${origin} is not compatible with its type constraint: ${error.message}.`;
@@ -466,9 +511,14 @@ function assignVariableValues(declared: Map<string, VariableDecl>, values: Map<s
 function validateVariable(decl: VariableDecl, scope: Scope, load: HclLoad): void {
   for (const validation of decl.validations) {
     const ok = load.tryEvaluate(validation.condition, scope);
-    if (ok === undefined) continue;
-    if (ok !== true && ok !== 'true') {
-      load.report({ summary: 'Invalid value for variable', detail: `${validation.message || 'The value does not pass its validation condition.'}`, range: validation.range, hint: `this is the validation of variable "${decl.name}"` });
+    if (ok === undefined || ok === true || ok === 'true') continue;
+    // Reported where the value was given (as Packer does), with the template's own message.
+    const message = validation.message || 'The value does not pass its validation condition.';
+    const hint = `this is the validation of variable "${decl.name}" (line ${validation.range.start.line})`;
+    if (decl.valueOrigin) load.problems.add(decl.valueOrigin, `Invalid value for variable: ${message}`, hint);
+    else {
+      const fromDefault = decl.valueRange === undefined || decl.block?.body.items.some((i) => i.kind === 'attribute' && i.name === 'default' && i.expr.range === decl.valueRange);
+      load.report({ summary: fromDefault ? 'Invalid value for default variable' : 'Invalid value for variable', detail: message, range: decl.valueRange ?? validation.range, hint });
     }
   }
 }
@@ -500,18 +550,19 @@ function evaluateLocals(localsBlocks: Block[], localBlocks: Block[], scope: Scop
   const failed = new Set<string>();
   const visiting: string[] = [];
   const localScope: Scope = { ...scope, variables: new Map([...scope.variables, ['local', values]]) };
-  const visit = (name: string): void => {
+  // `via` is the reference that led here: a cycle is reported where it closes (as Packer's first error is).
+  const visit = (name: string, via?: Range): void => {
     if (name in values || failed.has(name)) return;
     const attr = definitions.get(name);
     if (!attr) return; // reported as "Unsupported attribute" when evaluated
     if (visiting.includes(name)) {
       const cycle = [...visiting.slice(visiting.indexOf(name)), name];
-      load.report({ summary: 'Local values refer to each other in a cycle', detail: cycle.map((n) => `local.${n}`).join(' → '), range: attr.nameRange, hint: 'break the cycle by giving one of them a value that does not depend on the others' });
+      load.report({ summary: 'Local values refer to each other in a cycle', detail: cycle.map((n) => `local.${n}`).join(' → '), range: via ?? attr.nameRange, hint: 'break the cycle by giving one of them a value that does not depend on the others' });
       for (const n of cycle) failed.add(n);
       return;
     }
     visiting.push(name);
-    for (const ref of references(attr.expr)) if (ref.root === 'local' && ref.attr !== undefined) visit(ref.attr);
+    for (const ref of references(attr.expr)) if (ref.root === 'local' && ref.attr !== undefined) visit(ref.attr, ref.range);
     visiting.pop();
     if (failed.has(name)) return;
     const value = load.tryEvaluate(attr.expr, localScope);

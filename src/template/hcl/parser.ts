@@ -115,7 +115,15 @@ class Parser {
       if (token.kind !== 'ident') {
         this.fail('Argument or block definition required', 'An argument or block definition is required here.', token.range);
       }
-      items.push(this.parseBodyItem());
+      const item = this.parseBodyItem();
+      if (item.kind === 'attribute') {
+        const previous = items.find((other): other is Attribute => other.kind === 'attribute' && other.name === item.name);
+        if (previous) {
+          const at = previous.nameRange;
+          this.fail('Attribute redefined', `The argument "${item.name}" was already set at ${at.file}:${at.start.line},${at.start.column}-${at.end.column}. Each argument may be set only once.`, item.nameRange);
+        }
+      }
+      items.push(item);
     }
     const last = this.tokens[this.index]!.range;
     return { items, range: span(first, last) };

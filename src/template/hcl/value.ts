@@ -167,3 +167,21 @@ export function valuesEqual(a: Value, b: Value): boolean {
   }
   return false;
 }
+
+/** A value as `packer console` and `packer inspect` print it: strings bare at the top level,
+ *  tuples and objects over several lines with two-space indentation. */
+export function renderMultiline(value: Value, depth = 0): string {
+  const pad = '  '.repeat(depth + 1);
+  const close = '  '.repeat(depth);
+  if (typeof value === 'string') return depth === 0 ? value : JSON.stringify(value);
+  if (Array.isArray(value)) {
+    if (value.length === 0) return '[]';
+    return `[\n${value.map((item) => `${pad}${renderMultiline(item, depth + 1)},\n`).join('')}${close}]`;
+  }
+  if (isObjectValue(value)) {
+    const keys = Object.keys(value).sort();
+    if (keys.length === 0) return '{}';
+    return `{\n${keys.map((key) => `${pad}${JSON.stringify(key)} = ${renderMultiline(value[key]!, depth + 1)}\n`).join('')}${close}}`;
+  }
+  return renderValue(value);
+}
