@@ -115,6 +115,7 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
       problems: load.problems,
       warnings: load.warnings,
       sensitiveValues,
+      provisionerIndex: (i) => lowered.positions[i] ?? i,
       locate: (keyPath) => {
         for (let p = keyPath; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
           const range = lowered.ranges.get(p);
@@ -598,6 +599,8 @@ function collectSources(blocks: Block[], load: HclLoad): Map<string, Block> {
 interface Lowered {
   builders: JsonObject[];
   provisioners: JsonObject[];
+  /** Each lowered provisioner's position among its build block's provisioners. */
+  positions: number[];
   /** JSON key path (`builders[0].zone`) → where it was written. */
   ranges: Map<string, Range>;
 }
@@ -607,7 +610,7 @@ interface Lowered {
 // per source it applies to, restricted to that builder with "only", so that it is evaluated with
 // that source's source.name.
 function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope, load: HclLoad): Lowered {
-  const out: Lowered = { builders: [], provisioners: [], ranges: new Map() };
+  const out: Lowered = { builders: [], provisioners: [], positions: [], ranges: new Map() };
   for (const build of builds) {
     checkSchema(build.body, load, { attributes: BUILD_ATTRIBUTES, blocks: BUILD_BLOCKS }, 'a build block');
     const attrs = attributes(build.body);
@@ -655,7 +658,8 @@ function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope,
     for (const use of used) {
       const builderName = `${typeof buildName === 'string' && buildName ? `${buildName}.` : ''}scaleway.${use.name}`;
       builderNames.push(builderName);
-      const sourceScope: Scope = { ...scope, variables: new Map([...scope.variables, ['source', { type: 'scaleway', name: use.name }]]), unavailable: new Map() };
+      // build.name is the source's name here too (Packer 1.6.6 has no build in sources; hcl2_upgrade writes it there).
+      const sourceScope: Scope = { ...scope, variables: new Map([...scope.variables, ['source', { type: 'scaleway', name: use.name }], ['build', buildObject(use.name)]]), unavailable: new Map() };
       const index = out.builders.length;
       const prefix = `builders[${index}]`;
       out.ranges.set(prefix, use.source.range);
@@ -668,8 +672,10 @@ function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope,
       builder.name = builderName;
       out.builders.push(builder);
     }
+    let position = -1;
     for (const item of build.body.items) {
       if (item.kind !== 'block') continue;
+      if (item.type === 'provisioner') position++;
       if (item.type === 'post-processor' || item.type === 'post-processors') {
         load.report({ summary: 'Unsupported block type', detail: `kiln does not run post-processors yet.`, range: item.typeRange, hint: 'kiln produces the image and snapshot; run other steps after `kiln build`' });
         continue;
@@ -692,6 +698,7 @@ function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope,
         lowerBody(body, sourceScope, load, provisioner, prefix, out.ranges);
         provisioner.only = [builderNames[i]!];
         out.provisioners.push(provisioner);
+        out.positions.push(position);
       });
     }
   }
@@ -715,7 +722,7 @@ function provisionerFilter(block: Block, used: Array<{ name: string; full: strin
       if (value !== undefined) load.report({ summary: `Invalid ${key}`, detail: `${key} is a list of source names.`, range: attr.expr.range, hint: `write ${key} = ["scaleway.NAME"]` });
       return undefined;
     }
-    const known = used.flatMap((u) => [`scaleway.${u.name}`, u.full, `source.scaleway.${u.name}`]);
+    const known = used.flatMap((u) => [`scaleway.${u.name}`, u.full, `source.scaleway.${u.name}`, u.name]);
     (value as string[]).forEach((name) => {
       if (!known.includes(name)) load.report({ summary: `Unknown source in ${key}`, detail: `This build has no source named "${name}".`, range: attr.expr.range, hint: didYouMean(name, known) ?? `the build's sources are ${used.map((u) => `"scaleway.${u.name}"`).join(', ')}` });
     });
@@ -724,7 +731,8 @@ function provisionerFilter(block: Block, used: Array<{ name: string; full: strin
   const only = read('only');
   const except = read('except');
   return (index) => {
-    const names = [`scaleway.${used[index]!.name}`, used[index]!.full, `source.scaleway.${used[index]!.name}`];
+    // hcl2_upgrade writes bare source names (only = ["big"]); Packer's docs write scaleway.big.
+    const names = [`scaleway.${used[index]!.name}`, used[index]!.full, `source.scaleway.${used[index]!.name}`, used[index]!.name];
     if (only && !names.some((n) => only.includes(n))) return false;
     if (except && names.some((n) => except.includes(n))) return false;
     return true;

@@ -131,6 +131,9 @@ export interface TemplateObject {
   warnings: string[];
   /** Values to hide that the template language itself knows are secret (HCL2 sensitive variables). */
   sensitiveValues?: readonly string[];
+  /** The `index` of the provisioner at position i of `template.provisioners` (default i): HCL2
+   *  numbers provisioners within their build block. */
+  provisionerIndex?: (i: number) => number;
   /** Where a key path such as `builders[0].zone` was written (HCL2 templates), for error messages. */
   locate?: (path: string) => SourceLocation | undefined;
 }
@@ -193,7 +196,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
     rawProvisioners.forEach((rawProvisioner, i) => {
       if (!appliesTo(rawProvisioner, name)) return;
       const provisioner = readProvisioner(rawProvisioner, i, { name, communicator }, context);
-      if (provisioner) provisioners.push(provisioner);
+      if (provisioner) provisioners.push(input.provisionerIndex ? { ...provisioner, index: input.provisionerIndex(i) } : provisioner);
     });
     if (!builder) return;
     const spec: BuildSpec = { ...builder, provisioners, force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
