@@ -43,6 +43,8 @@ export interface BuildMachineInput {
   communicator: 'ssh' | 'none';
   /** The provisioners' own policies (max_retries, timeout), in run order. */
   provisionerPolicies: PhasePolicy[];
+  /** How many post-processors the build runs (0: no postprocess phase). */
+  postProcessors?: number;
   /** Resume: start at this phase (default `prepare`) with what earlier phases recorded. */
   startAt?: PhaseName;
   provisionerIndex?: number;
@@ -55,6 +57,7 @@ export interface BuildContext {
   policies: PhasePolicies;
   communicator: 'ssh' | 'none';
   provisionerPolicies: PhasePolicy[];
+  postProcessors: number;
   startAt: PhaseName;
   phase: PhaseName | null;
   attempt: number;
@@ -143,6 +146,8 @@ function phaseEnabled(context: BuildContext, phase: PhaseName): boolean {
     case 'provision':
       // Without SSH only shell-local provisioners can be in the list (the template loader checks).
       return context.provisionerPolicies.length > 0;
+    case 'postprocess':
+      return context.postProcessors > 0;
     default:
       return true;
   }
@@ -325,8 +330,12 @@ export function createBuildMachine(options: BuildMachineOptions) {
   };
   for (const phase of PHASES) {
     const key = stateKey(phase);
-    if (phase === 'cleanup') {
+    if (phase === 'postprocess') {
       states[key] = phaseState(phase, key, [{ target: '#build.done', actions: 'mergeFacts' }], 'lastStep');
+    } else if (phase === 'cleanup') {
+      // The artifact exists from here on: a failure no longer rolls back (it would delete the image).
+      const [interrupt, ...rest] = advanceFrom(phase);
+      states[key] = phaseState(phase, key, [interrupt!, ...rest, { target: '#build.done', actions: 'mergeFacts' }], 'lastStep');
     } else if (phase === 'provision') {
       const [interrupt, ...rest] = advanceFrom(phase);
       states[key] = phaseState(
@@ -374,6 +383,7 @@ export function createBuildMachine(options: BuildMachineOptions) {
       policies: input.policies,
       communicator: input.communicator,
       provisionerPolicies: input.provisionerPolicies,
+      postProcessors: input.postProcessors ?? 0,
       startAt: input.startAt ?? 'prepare',
       phase: null,
       attempt: 0,

@@ -16,6 +16,9 @@ export const PHASES = [
   'image.create',
   'image.wait',
   'cleanup',
+  // Post-processors (manifest, shell-local) run once the image exists and the server is gone, as
+  // Packer runs them after the builder; a failure here leaves the image (the build fails).
+  'postprocess',
 ] as const;
 
 export type PhaseName = (typeof PHASES)[number];

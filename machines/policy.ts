@@ -60,6 +60,7 @@ export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   'image.create': p(4, 2 * MINUTE, 10 * MINUTE),
   'image.wait': p(3, 0, 60 * MINUTE),
   cleanup: p(5, 2 * MINUTE, 15 * MINUTE),
+  postprocess: p(1, 0, 0, 'any'),
 };
 
 function applyOverride(base: PhasePolicy, o: PhasePolicyOverride | undefined): PhasePolicy {

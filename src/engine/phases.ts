@@ -16,6 +16,7 @@ import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { crashAfterCall } from './crash.js';
+import { postprocess } from './postprocess.js';
 import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
 import { buildTag, createdBy, resourceTags } from './tags.js';
 
@@ -355,7 +356,7 @@ async function sshConnect(rt: PhaseRuntime, input: PhaseInput, signal: AbortSign
 }
 
 /** Provisioner output is appended in batches: one event per flush, not one per line. */
-class OutputBatcher {
+export class OutputBatcher {
   private lines: { stream: 'stdout' | 'stderr'; line: string }[] = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -667,6 +668,7 @@ const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
   'image.create': imageCreate,
   'image.wait': imageWait,
   cleanup,
+  postprocess,
 };
 
 /** The phase actors for one run, to give to `machine.provide({ actors: phaseActors(…) })`. */

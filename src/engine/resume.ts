@@ -27,18 +27,19 @@ export class ResumeRefusedError extends Error {
 }
 
 /** Whether a spec's build goes through `phase` (the machine's own rule, for the resume point). */
-export function phaseRuns(spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, phase: PhaseName): boolean {
+export function phaseRuns(spec: Pick<BuildSpec, 'communicator' | 'provisioners' | 'postProcessors'>, phase: PhaseName): boolean {
   if (phase === 'key' || phase === 'ssh.connect') return spec.communicator.type === 'ssh';
   if (phase === 'provision') return spec.provisioners.length > 0;
+  if (phase === 'postprocess') return (spec.postProcessors?.length ?? 0) > 0;
   return true;
 }
 
-function nextPhase(spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, after: PhaseName): PhaseName | undefined {
+function nextPhase(spec: Pick<BuildSpec, 'communicator' | 'provisioners' | 'postProcessors'>, after: PhaseName): PhaseName | undefined {
   return PHASES.slice(PHASES.indexOf(after) + 1).find((p) => phaseRuns(spec, p));
 }
 
 /** The phase (and provisioner) a resumed build starts at, with what finished phases learnt. */
-export function resumePoint(events: readonly BuildEvent[], spec: Pick<BuildSpec, 'communicator' | 'provisioners'>): ResumePoint {
+export function resumePoint(events: readonly BuildEvent[], spec: Pick<BuildSpec, 'communicator' | 'provisioners' | 'postProcessors'>): ResumePoint {
   const facts: BuildFacts = {};
   let lastStart: BuildEvent | undefined;
   let lastStartDone = false;
@@ -72,7 +73,7 @@ export function resumePoint(events: readonly BuildEvent[], spec: Pick<BuildSpec,
 }
 
 /** Applies `--from-provisioner N`: provisioning starts over at N (the server must still be up). */
-export function fromProvisioner(point: ResumePoint, spec: Pick<BuildSpec, 'communicator' | 'provisioners'>, n: number): ResumePoint {
+export function fromProvisioner(point: ResumePoint, spec: Pick<BuildSpec, 'communicator' | 'provisioners' | 'postProcessors'>, n: number): ResumePoint {
   if (!phaseRuns(spec, 'provision')) throw new ResumeRefusedError('--from-provisioner: this build has no provisioners to run');
   if (!Number.isInteger(n) || n < 0 || n >= spec.provisioners.length) {
     throw new ResumeRefusedError(`--from-provisioner ${n}: the build has provisioners 0 to ${spec.provisioners.length - 1}`);

@@ -64,6 +64,7 @@ export function machineInput(buildId: string, spec: BuildSpec, onError: OnError,
     policies,
     communicator: spec.communicator.type === 'ssh' ? 'ssh' : 'none',
     provisionerPolicies: spec.provisioners.map((p) => provisionerPolicy(policies.provision, p)),
+    postProcessors: spec.postProcessors?.length ?? 0,
     ...(resumeAt ? { startAt: resumeAt.phase, provisionerIndex: resumeAt.provisionerIndex, facts: resumeAt.facts } : {}),
   };
 }

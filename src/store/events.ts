@@ -50,6 +50,9 @@ export const EVENT_TYPES = [
   'snapshot.deleted',
   'image.delete.requested',
   'image.deleted',
+  // post-processors (manifest, shell-local), once the image exists
+  'postprocessor.started',
+  'postprocessor.succeeded',
   // resume found a resource by its tags after an intent without a result, or found one gone
   'resource.reconciled',
   'resource.missing',

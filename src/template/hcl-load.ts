@@ -108,7 +108,7 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
 
   return buildSpecsFromTemplate(
     {
-      template: { builders: lowered.builders, provisioners: lowered.provisioners },
+      template: { builders: lowered.builders, provisioners: lowered.provisioners, 'post-processors': lowered.postProcessors },
       bare: false,
       templateDir,
       templateHash,
@@ -599,6 +599,7 @@ function collectSources(blocks: Block[], load: HclLoad): Map<string, Block> {
 interface Lowered {
   builders: JsonObject[];
   provisioners: JsonObject[];
+  postProcessors: JsonObject[];
   /** Each lowered provisioner's position among its build block's provisioners. */
   positions: number[];
   /** JSON key path (`builders[0].zone`) → where it was written. */
@@ -610,7 +611,7 @@ interface Lowered {
 // per source it applies to, restricted to that builder with "only", so that it is evaluated with
 // that source's source.name.
 function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope, load: HclLoad): Lowered {
-  const out: Lowered = { builders: [], provisioners: [], positions: [], ranges: new Map() };
+  const out: Lowered = { builders: [], provisioners: [], postProcessors: [], positions: [], ranges: new Map() };
   for (const build of builds) {
     checkSchema(build.body, load, { attributes: BUILD_ATTRIBUTES, blocks: BUILD_BLOCKS }, 'a build block');
     const attrs = attributes(build.body);
@@ -673,32 +674,36 @@ function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope,
       out.builders.push(builder);
     }
     let position = -1;
-    for (const item of build.body.items) {
-      if (item.kind !== 'block') continue;
-      if (item.type === 'provisioner') position++;
-      if (item.type === 'post-processor' || item.type === 'post-processors') {
-        load.report({ summary: 'Unsupported block type', detail: `kiln does not run post-processors yet.`, range: item.typeRange, hint: 'kiln produces the image and snapshot; run other steps after `kiln build`' });
-        continue;
+    // Provisioners and post-processors, in file order; `post-processors {}` holds a sequence.
+    const steps = build.body.items.flatMap((item): Block[] => {
+      if (item.kind !== 'block') return [];
+      if (item.type === 'post-processors') {
+        checkSchema(item.body, load, { attributes: [], blocks: ['post-processor'] }, 'a post-processors block');
+        return item.body.items.filter((i): i is Block => i.kind === 'block' && i.type === 'post-processor');
       }
-      if (item.type !== 'provisioner') continue;
+      return item.type === 'provisioner' || item.type === 'post-processor' ? [item] : [];
+    });
+    for (const item of steps) {
+      const kind = item.type === 'provisioner' ? 'provisioner' : 'post-processor';
+      if (kind === 'provisioner') position++;
       if (item.labels.length !== 1) {
-        load.report({ summary: 'Invalid provisioner block', detail: 'A provisioner block has one label: its type.', range: item.typeRange, hint: 'write provisioner "shell" { … }' });
+        load.report({ summary: `Invalid ${kind} block`, detail: `A ${kind} block has one label: its type.`, range: item.typeRange, hint: `write ${kind} "${kind === 'provisioner' ? 'shell' : 'manifest'}" { … }` });
         continue;
       }
-      const filter = provisionerFilter(item, used.map((u, i) => ({ name: u.name, full: builderNames[i]! })), scope, load);
+      const filter = sourceFilter(item, used.map((u, i) => ({ name: u.name, full: builderNames[i]! })), scope, load);
       used.forEach((use, i) => {
         if (!filter(i)) return;
         const sourceScope: Scope = { ...scope, variables: new Map([...scope.variables, ['source', { type: 'scaleway', name: use.name }], ['build', buildObject(use.name)]]), unavailable: new Map() };
-        const index = out.provisioners.length;
-        const prefix = `provisioners[${index}]`;
+        const list = kind === 'provisioner' ? out.provisioners : out.postProcessors;
+        const prefix = `${kind}s[${list.length}]`;
         out.ranges.set(prefix, item.range);
         out.ranges.set(`${prefix}.type`, item.labelRanges[0]!);
-        const provisioner: JsonObject = { type: item.labels[0]! };
-        const body = { ...item.body, items: item.body.items.filter((i) => !(i.kind === 'attribute' && (i.name === 'only' || i.name === 'except'))) };
-        lowerBody(body, sourceScope, load, provisioner, prefix, out.ranges);
-        provisioner.only = [builderNames[i]!];
-        out.provisioners.push(provisioner);
-        out.positions.push(position);
+        const lowered: JsonObject = { type: item.labels[0]! };
+        const body = { ...item.body, items: item.body.items.filter((a) => !(a.kind === 'attribute' && (a.name === 'only' || a.name === 'except'))) };
+        lowerBody(body, sourceScope, load, lowered, prefix, out.ranges);
+        lowered.only = [builderNames[i]!];
+        list.push(lowered);
+        if (kind === 'provisioner') out.positions.push(position);
       });
     }
   }
@@ -712,7 +717,7 @@ function buildObject(sourceName: string): Value {
 }
 
 // only/except name sources as `scaleway.NAME` (or the builder's full name).
-function provisionerFilter(block: Block, used: Array<{ name: string; full: string }>, scope: Scope, load: HclLoad): (index: number) => boolean {
+function sourceFilter(block: Block, used: Array<{ name: string; full: string }>, scope: Scope, load: HclLoad): (index: number) => boolean {
   const attrs = attributes(block.body);
   const read = (key: 'only' | 'except'): string[] | undefined => {
     const attr = attrs.get(key);

@@ -12,6 +12,7 @@ import { resolveVariables, jsonErrorSummary } from './variables.js';
 import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
 import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners.js';
+import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
 import { redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
 import type { BuildSpec, ProvisionerSpec } from './spec.js';
@@ -67,9 +68,8 @@ export async function isHclTemplate(path: string): Promise<boolean> {
   }
 }
 
-const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'description', 'min_packer_version'];
+const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'post-processors', 'description', 'min_packer_version'];
 const UNSUPPORTED_TEMPLATE_KEYS: Record<string, string> = {
-  'post-processors': 'kiln produces the image and snapshot; run other steps after `kiln build`',
   'error-cleanup-provisioner': 'kiln always cleans up what it created',
 };
 
@@ -182,6 +182,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
   const names = builderNames(rawBuilders, bare, problems);
   const provisionerContext: ProvisionerContext = { ...fieldContext('provisioner'), templateDir, home, builderNames: names.filter((n): n is string => n !== undefined) };
   const rawProvisioners = checkProvisionerList(template.provisioners, provisionerContext);
+  const rawPostProcessors = checkPostProcessorList(template['post-processors'], provisionerContext);
 
   const builds: BuildSpec[] = [];
   rawBuilders.forEach((raw, index) => {
@@ -198,8 +199,9 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
       const provisioner = readProvisioner(rawProvisioner, i, { name, communicator }, context);
       if (provisioner) provisioners.push(input.provisionerIndex ? { ...provisioner, index: input.provisionerIndex(i) } : provisioner);
     });
+    const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context);
     if (!builder) return;
-    const spec: BuildSpec = { ...builder, provisioners, force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
+    const spec: BuildSpec = { ...builder, provisioners, ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);
     builds.push(spec);
   });

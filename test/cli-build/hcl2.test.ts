@@ -3,9 +3,9 @@
 // crashed build whose resume evaluates timestamp()/uuidv4() exactly as the build did.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { derivedUuid } from '../../src/template/hcl/functions.js';
 import { runKiln, type KilnResult } from '../helpers/cli.js';
@@ -188,4 +188,64 @@ build {
   assert.equal(resumed.code, 0, resumed.stderr);
   const images = await client.listImages({ tags: [`kiln-build=${started.build_id}`] });
   assert.deepEqual(images.map((i) => i.name), [imageName]);
+});
+
+test('post-processors run once the image exists, for JSON and HCL2 alike: a manifest in Packer\'s format and a shell-local command', { timeout: 180_000 }, async () => {
+  const hcl = templateDir('post-processors-hcl', {
+    'build.pkr.hcl': `source "scaleway" "pp" {
+  image           = "ubuntu_jammy"
+  zone            = "fr-par-1"
+  commercial_type = "DEV1-S"
+  ssh_username    = "root"
+  ssh_port        = ${sim.sshPort}
+  image_name      = "pp-hcl"
+}
+build {
+  sources = ["source.scaleway.pp"]
+  provisioner "shell" {
+    inline = ["echo provisioned"]
+  }
+  post-processor "manifest" {
+    output      = "out/manifest.json"
+    custom_data = { flavor = "hcl" }
+  }
+  post-processors {
+    post-processor "shell-local" {
+      inline = ["echo after > after.txt"]
+    }
+  }
+}
+`,
+  });
+  const json = templateDir('post-processors-json', {
+    'template.json': JSON.stringify({
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: sim.sshPort, image_name: 'pp-json' }],
+      'post-processors': [{ type: 'manifest', custom_data: { flavor: 'json' } }, [{ type: 'shell-local', inline: ['echo after > after.txt'] }]],
+    }),
+  });
+  for (const [template, manifestPath, flavor, name] of [
+    [hcl, join(hcl, 'out/manifest.json'), 'hcl', 'scaleway.pp'],
+    [join(json, 'template.json'), join(json, 'packer-manifest.json'), 'json', 'scaleway'],
+  ] as const) {
+    const r = await runKiln(['build', '--json', template, '--db', join(dir, `pp-${flavor}.db`)], {
+      cwd: dirname(manifestPath).replace(/\/out$/, ''),
+      env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
+    });
+    assert.equal(r.code, 0, r.stderr);
+    const all = events(r);
+    const types = all.map((e) => e.type);
+    assert.ok(types.indexOf('postprocessor.started') > types.indexOf('image.available'), 'after the image is available');
+    assert.deepEqual(all.filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.type), ['manifest', 'shell-local']);
+    const succeeded = all.find((e) => e.type === 'build.succeeded')!;
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as { builds: Array<Record<string, unknown>>; last_run_uuid: string };
+    assert.equal(manifest.builds.length, 1);
+    const [entry] = manifest.builds;
+    assert.deepEqual(Object.keys(entry!), ['name', 'builder_type', 'build_time', 'files', 'artifact_id', 'packer_run_uuid', 'custom_data']);
+    assert.equal(entry!.name, name);
+    assert.equal(entry!.builder_type, 'scaleway');
+    assert.equal(entry!.artifact_id, `fr-par-1:${(succeeded.data.artifact as { imageId: string }).imageId}`);
+    assert.deepEqual(entry!.custom_data, { flavor });
+    assert.equal(manifest.last_run_uuid, succeeded.build_id);
+    assert.equal(readFileSync(join(dirname(manifestPath).replace(/\/out$/, ''), 'after.txt'), 'utf8'), 'after\n');
+  }
 });
