@@ -249,3 +249,41 @@ build {
     assert.equal(readFileSync(join(dirname(manifestPath).replace(/\/out$/, ''), 'after.txt'), 'utf8'), 'after\n');
   }
 });
+
+test('a build killed during its post-processors resumes them: a finished shell-local is not run again, the manifest has one entry', { timeout: 180_000 }, async () => {
+  const path = templateDir('post-processors-resume', {
+    'build.pkr.hcl': `source "scaleway" "ppr" {
+  image           = "ubuntu_jammy"
+  zone            = "fr-par-1"
+  commercial_type = "DEV1-S"
+  ssh_username    = "root"
+  ssh_port        = ${sim.sshPort}
+  image_name      = "pp-resume"
+}
+build {
+  sources = ["source.scaleway.ppr"]
+  post-processor "shell-local" {
+    inline = ["echo ran >> \${path.root}/runs.txt"]
+  }
+  post-processor "manifest" {
+    output = "\${path.root}/manifest.json"
+  }
+  post-processor "shell-local" {
+    inline = ["echo second >> \${path.root}/runs.txt"]
+  }
+}
+`,
+  });
+  const db = join(dir, 'ppr.db');
+  // Killed after the first shell-local finished and the manifest was written, before the last one.
+  const crashed = await kiln(['build', '--json', path], db, { KILN_CRASH_AT: 'postprocessor.succeeded:2' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+  const id = events(crashed)[0]!.build_id;
+  const resumed = await kiln(['resume', id, '--json'], db);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(readFileSync(join(path, 'runs.txt'), 'utf8'), 'ran\nsecond\n');
+  const manifest = JSON.parse(readFileSync(join(path, 'manifest.json'), 'utf8')) as { builds: unknown[] };
+  assert.equal(manifest.builds.length, 1);
+  const images = await client.listImages({ tags: [`kiln-build=${id}`] });
+  assert.deepEqual(images.map((i) => i.name), ['pp-resume'], 'one image, kept');
+});
