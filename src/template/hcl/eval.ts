@@ -146,11 +146,12 @@ function evaluateFor(expr: Extract<Expr, { kind: 'for' }>, scope: Scope, splatIt
   const tupleOut: Value[] = [];
   const objectOut: Record<string, Value> = {};
   const groups: Record<string, Value[]> = {};
+  // One scope for the loop, its variables set anew at each element.
+  const variables = new Map(scope.variables);
+  const inner: Scope = { ...scope, variables };
   for (const [key, value] of entries) {
-    const variables = new Map(scope.variables);
     if (expr.keyVar !== undefined) variables.set(expr.keyVar, key);
     variables.set(expr.valueVar, value);
-    const inner: Scope = { ...scope, variables };
     if (expr.cond) {
       const keep = evaluate(expr.cond, inner, splatItem);
       if (!asBool(keep, expr.cond.range, 'Invalid \'for\' condition', 'The \'if\' clause value is invalid')) continue;

@@ -56,12 +56,17 @@ const OPERATORS = ['...', '==', '!=', '<=', '>=', '&&', '||', '=>', '{', '}', '[
 
 type Mode = { kind: 'brace' } | { kind: 'interp' } | { kind: 'quoted' } | { kind: 'heredoc'; delimiter: string };
 
+// ASCII first: the Unicode classes are only needed for the rare non-ASCII identifier.
 export function isIdentStart(ch: string): boolean {
-  return /[\p{L}\p{Nl}_]/u.test(ch);
+  const c = ch.charCodeAt(0);
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95) return true;
+  return c > 127 && /[\p{L}\p{Nl}]/u.test(ch);
 }
 
 function isIdentContinue(ch: string): boolean {
-  return /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}_-]/u.test(ch);
+  const c = ch.charCodeAt(0);
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 45) return true;
+  return c > 127 && /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]/u.test(ch);
 }
 
 export function scan(source: string, file: string): { tokens: Token[]; diagnostics: Diagnostic[] } {
