@@ -182,15 +182,18 @@ export class BuildRun {
   private finish(value: string, context: BuildContext, persistFailure: unknown, rt: PhaseRuntime): BuildOutcome {
     const { store, buildId, spec } = this.options;
     const base = { buildId, builderName: spec.name, phase: context.phase };
-    if (value === 'done') {
+    const artifactOf = (): Artifact => {
       const record = store.getBuild(buildId);
-      const artifact: Artifact = {
+      return {
         imageId: String(context.facts.imageId),
         imageName: record?.resources.image?.name ?? spec.imageName,
         snapshotId: String(context.facts.snapshotId),
         snapshotName: record?.resources.snapshot?.name ?? spec.snapshotName,
         zone: spec.zone,
       };
+    };
+    if (value === 'done') {
+      const artifact = artifactOf();
       rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
       return { ...base, status: 'succeeded', artifact };
     }
@@ -210,7 +213,8 @@ export class BuildRun {
       {
         type: 'build.failed',
         phase: failure.phase,
-        data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}) },
+        // A post-processor's failure comes after the image: it is still the build's artifact (gc keeps it).
+        data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}), ...(failure.phase === 'postprocess' ? { artifact: artifactOf() } : {}) },
       },
     ]);
     return { ...base, status: 'failed', failure: rt.scrub(failure), cleanedUp };

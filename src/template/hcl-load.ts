@@ -17,6 +17,7 @@ import type { Range } from './hcl/lexer.js';
 import { HclSyntaxError, parseExpression, parseFile, type ParsedFile } from './hcl/parser.js';
 import { evaluate, HclEvalError, type HclFunction, type Scope } from './hcl/eval.js';
 import { ENV_ONLY_IN_DEFAULTS, hclFunctions } from './hcl/functions.js';
+import { BUILD_VALUES } from './functions.js';
 import { parseJsonFile } from './hcl/json.js';
 import { convert, ConversionError, isObjectValue, typeFromExpr, typeName, type Type, type Value } from './hcl/value.js';
 
@@ -693,7 +694,7 @@ function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope,
       const filter = sourceFilter(item, used.map((u, i) => ({ name: u.name, full: builderNames[i]! })), scope, load);
       used.forEach((use, i) => {
         if (!filter(i)) return;
-        const sourceScope: Scope = { ...scope, variables: new Map([...scope.variables, ['source', { type: 'scaleway', name: use.name }], ['build', buildObject(use.name)]]), unavailable: new Map() };
+        const sourceScope: Scope = { ...scope, variables: new Map([...scope.variables, ['source', { type: 'scaleway', name: use.name }], ['build', buildObject(use.name, kind === 'provisioner')]]), unavailable: new Map() };
         const list = kind === 'provisioner' ? out.provisioners : out.postProcessors;
         const prefix = `${kind}s[${list.length}]`;
         out.ranges.set(prefix, item.range);
@@ -710,10 +711,12 @@ function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope,
   return out;
 }
 
-// `build.*` inside provisioners: build.name is known now; the rest (ID, Host, …) are known only
-// once the server is up, so they are not available at load time.
-function buildObject(sourceName: string): Value {
-  return { name: sourceName };
+// `build.*`: build.name is known now. In provisioners, the values known once the server is up
+// (ID, Host, …) become `{{build \`X\`}}` placeholders that the engine fills in before the
+// provisioner runs (Packer evaluates provisioner blocks a second time then).
+function buildObject(sourceName: string, inProvisioner = false): Value {
+  const deferred = inProvisioner ? Object.fromEntries(BUILD_VALUES.map((key) => [key, `{{build \`${key}\`}}`])) : {};
+  return { name: sourceName, ...deferred };
 }
 
 // only/except name sources as `scaleway.NAME` (or the builder's full name).

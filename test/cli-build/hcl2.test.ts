@@ -32,6 +32,18 @@ function kiln(args: string[], db: string, env: Record<string, string> = {}): Pro
   return runKiln([...args, '--db', db], { env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT, ...env } });
 }
 
+/** A scaleway source block for the simulator; `extra` lines go inside it. */
+function simSource(name: string, extra: string): string {
+  return `source "scaleway" "${name}" {
+  image           = "ubuntu_jammy"
+  zone            = "fr-par-1"
+  commercial_type = "DEV1-S"
+  ssh_username    = "root"
+  ssh_port        = ${sim.sshPort}
+${extra}}
+`;
+}
+
 function templateDir(name: string, files: Record<string, string>): string {
   const path = join(dir, name);
   mkdirSync(path);
@@ -91,23 +103,8 @@ test('a directory with auto var files and two builds: each build\'s provisioners
   const path = templateDir('two-builds', {
     'variables.pkr.hcl': 'variable "flavor" {\n  type    = string\n  default = "dev"\n}\nvariable "sizes" {\n  type = map(string)\n}\n',
     'prod.auto.pkrvars.hcl': 'flavor = "prod"\nsizes = {\n  web = "DEV1-S"\n  db  = "DEV1-M"\n}\n',
-    'sources.pkr.hcl': `source "scaleway" "web" {
-  image           = "ubuntu_jammy"
-  zone            = "fr-par-1"
-  commercial_type = var.sizes[source.name]
-  ssh_username    = "root"
-  ssh_port        = ${sim.sshPort}
-  image_name      = "\${var.flavor}-\${source.name}"
-}
-source "scaleway" "db" {
-  image           = "ubuntu_jammy"
-  zone            = "fr-par-1"
-  commercial_type = var.sizes[source.name]
-  ssh_username    = "root"
-  ssh_port        = ${sim.sshPort}
-  image_name      = "\${var.flavor}-\${source.name}"
-}
-`,
+    // The commercial type, set by simSource, is overridden from the auto var file's map.
+    'sources.pkr.hcl': ['web', 'db'].map((name) => simSource(name, '  image_name = "${var.flavor}-${source.name}"\n').replace('"DEV1-S"', 'var.sizes[source.name]')).join(''),
     'build.pkr.hcl': `build {
   sources = ["source.scaleway.web"]
   provisioner "shell" {
@@ -148,16 +145,7 @@ test('resume of a crashed HCL2 build: timestamp() and uuidv4() give the names th
     'build.pkr.hcl': `locals {
   stamp = formatdate("YYYYMMDDhhmmss", timestamp())
 }
-source "scaleway" "r" {
-  image           = "ubuntu_jammy"
-  zone            = "fr-par-1"
-  commercial_type = "DEV1-S"
-  ssh_username    = "root"
-  ssh_port        = ${sim.sshPort}
-  image_name      = "img-\${local.stamp}-\${uuidv4()}"
-  snapshot_name   = "snap-\${var.suffix}"
-}
-variable "suffix" {
+${simSource('r', '  image_name    = "img-${local.stamp}-${uuidv4()}"\n  snapshot_name = "snap-${var.suffix}"\n')}variable "suffix" {
   type = string
 }
 build {
@@ -192,15 +180,7 @@ build {
 
 test('post-processors run once the image exists, for JSON and HCL2 alike: a manifest in Packer\'s format and a shell-local command', { timeout: 180_000 }, async () => {
   const hcl = templateDir('post-processors-hcl', {
-    'build.pkr.hcl': `source "scaleway" "pp" {
-  image           = "ubuntu_jammy"
-  zone            = "fr-par-1"
-  commercial_type = "DEV1-S"
-  ssh_username    = "root"
-  ssh_port        = ${sim.sshPort}
-  image_name      = "pp-hcl"
-}
-build {
+    'build.pkr.hcl': `${simSource('pp', '  image_name = "pp-hcl"\n')}build {
   sources = ["source.scaleway.pp"]
   provisioner "shell" {
     inline = ["echo provisioned"]
@@ -252,15 +232,7 @@ build {
 
 test('a build killed during its post-processors resumes them: a finished shell-local is not run again, the manifest has one entry', { timeout: 180_000 }, async () => {
   const path = templateDir('post-processors-resume', {
-    'build.pkr.hcl': `source "scaleway" "ppr" {
-  image           = "ubuntu_jammy"
-  zone            = "fr-par-1"
-  commercial_type = "DEV1-S"
-  ssh_username    = "root"
-  ssh_port        = ${sim.sshPort}
-  image_name      = "pp-resume"
-}
-build {
+    'build.pkr.hcl': `${simSource('ppr', '  image_name = "pp-resume"\n')}build {
   sources = ["source.scaleway.ppr"]
   post-processor "shell-local" {
     inline = ["echo ran >> \${path.root}/runs.txt"]
@@ -286,4 +258,53 @@ build {
   assert.equal(manifest.builds.length, 1);
   const images = await client.listImages({ tags: [`kiln-build=${id}`] });
   assert.deepEqual(images.map((i) => i.name), ['pp-resume'], 'one image, kept');
+});
+
+test('build.ID, build.Host, build.User and build.Port reach provisioners once the server is up, in HCL2 and as {{build `X`}} in JSON', { timeout: 180_000 }, async () => {
+  const hcl = templateDir('build-values-hcl', {
+    'build.pkr.hcl': `${simSource('bv', '')}build {
+  sources = ["source.scaleway.bv"]
+  provisioner "shell" {
+    environment_vars = ["SERVER=\${build.ID}"]
+    inline           = ["echo \\"id=$SERVER host=\${build.Host} user=\${build.User} port=\${build.Port} name=\${build.name}\\""]
+  }
+}
+`,
+  });
+  const json = templateDir('build-values-json', {
+    'template.json': JSON.stringify({
+      builders: [{ type: 'scaleway', name: 'bv', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: sim.sshPort }],
+      provisioners: [{ type: 'shell', environment_vars: ['SERVER={{build `ID`}}'], inline: ['echo "id=$SERVER host={{ build `Host` }} user={{build `User`}} port={{build `Port`}} name={{build_name}}"'] }],
+    }),
+  });
+  for (const [template, name] of [[hcl, 'bv'], [join(json, 'template.json'), 'bv']] as const) {
+    const r = await kiln(['build', '--json', template], join(dir, `bv-${template.length}.db`));
+    assert.equal(r.code, 0, r.stderr);
+    const all = events(r);
+    const serverId = all.find((e) => e.type === 'server.created')!.data.serverId as string;
+    const publicIp = all.find((e) => e.type === 'server.running')!.data.publicIp as string;
+    const lines = all.filter((e) => e.type === 'provision.output').flatMap((e) => (e.data.lines as Array<{ line: string }>).map((l) => l.line));
+    assert.ok(lines.includes(`id=${serverId} host=${publicIp} user=root port=${sim.sshPort} name=${name}`), lines.join('\n'));
+  }
+});
+
+test('a failing post-processor fails the build but keeps its image, which kiln gc leaves alone', { timeout: 180_000 }, async () => {
+  const path = templateDir('post-processor-fails', {
+    'build.pkr.hcl': `${simSource('ppf', '  image_name = "pp-fails"\n')}build {
+  sources = ["source.scaleway.ppf"]
+  post-processor "shell-local" {
+    inline = ["echo going wrong", "exit 3"]
+  }
+}
+`,
+  });
+  const db = join(dir, 'ppf.db');
+  const r = await kiln(['build', '--json', path], db);
+  assert.equal(r.code, 1, r.stderr);
+  const id = events(r)[0]!.build_id;
+  const images = await client.listImages({ tags: [`kiln-build=${id}`] });
+  assert.deepEqual(images.map((i) => i.name), ['pp-fails']);
+  const gc = await kiln(['gc', '--json', '--force', '--build', id], db);
+  assert.equal(gc.code, 0, gc.stderr);
+  assert.deepEqual((await client.listImages({ tags: [`kiln-build=${id}`] })).map((i) => i.name), ['pp-fails'], 'gc keeps the image');
 });

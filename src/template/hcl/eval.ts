@@ -245,38 +245,22 @@ function index(object: Value, key: Value, range: Range): Value {
   throw evalError('Invalid index', `This value does not have any indices.`, range);
 }
 
-function asString(value: Value, range: Range, summary: string, detail: string): string {
+// A value converted to a primitive type, or an error naming what was expected.
+function asPrimitive<K extends 'string' | 'bool' | 'number'>(kind: K, value: Value, range: Range, summary: string, detail: string): { string: string; bool: boolean; number: number }[K] {
+  const required = { string: 'string required', bool: 'a bool is required', number: 'a number is required' }[kind];
   try {
-    const text = convert(value, { kind: 'string' });
-    if (text === null) throw new ConversionError('string required');
-    return text as string;
+    const converted = convert(value, { kind });
+    if (converted === null) throw new ConversionError(required);
+    return converted as { string: string; bool: boolean; number: number }[K];
   } catch (error) {
     if (error instanceof ConversionError) throw evalError(summary, `${detail}: ${error.message}.`, range);
     throw error;
   }
 }
 
-function asBool(value: Value, range: Range, summary: string, detail: string): boolean {
-  try {
-    const bool = convert(value, { kind: 'bool' });
-    if (bool === null) throw new ConversionError('a bool is required');
-    return bool as boolean;
-  } catch (error) {
-    if (error instanceof ConversionError) throw evalError(summary, `${detail}: ${error.message}.`, range);
-    throw error;
-  }
-}
-
-function asNumber(value: Value, range: Range, summary: string, detail: string): number {
-  try {
-    const n = convert(value, { kind: 'number' });
-    if (n === null) throw new ConversionError('a number is required');
-    return n as number;
-  } catch (error) {
-    if (error instanceof ConversionError) throw evalError(summary, `${detail}: ${error.message}.`, range);
-    throw error;
-  }
-}
+const asString = (value: Value, range: Range, summary: string, detail: string): string => asPrimitive('string', value, range, summary, detail);
+const asBool = (value: Value, range: Range, summary: string, detail: string): boolean => asPrimitive('bool', value, range, summary, detail);
+const asNumber = (value: Value, range: Range, summary: string, detail: string): number => asPrimitive('number', value, range, summary, detail);
 
 // can() and try() see their arguments' errors, so they evaluate them themselves.
 function callFunction(expr: Extract<Expr, { kind: 'call' }>, scope: Scope, splatItem: Value | undefined): Value {

@@ -195,3 +195,16 @@ data "amazon-ami" "x" {
     assert.notEqual((await load(path, { evaluation: first.evaluation })).templateHash, first.templateHash);
   });
 });
+
+describe('build values', () => {
+  it('are placeholders in provisioners, filled in when the server is up, and refused elsewhere', async () => {
+    const path = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE}build {\n  sources = ["source.scaleway.base"]\n  provisioner "shell" {\n    inline = ["echo \${build.ID} \${build.name}"]\n  }\n}\n` });
+    const [build] = (await load(path)).builds;
+    assert.deepEqual(build!.provisioners[0]!.type === 'shell' && build!.provisioners[0]!.inline, ['echo {{build `ID`}} base']);
+    const { fillBuildValues } = await import('../../../src/template/functions.js');
+    assert.deepEqual(fillBuildValues(['echo {{build `ID`}} base'], { ID: 'srv-1', Host: '', Port: '', User: '', SSHPublicKey: '', PackerRunUUID: '', ConnType: 'ssh' }), ['echo srv-1 base']);
+    const inSource = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE.replace('image           = "ubuntu_jammy"', 'image = "img-\${build.ID}"')}${BUILD}` });
+    const found = await problems(inSource);
+    assert.ok(found.some((p) => /attribute named "ID"/.test(p.message)), JSON.stringify(found));
+  });
+});
