@@ -62,19 +62,20 @@ export function readPostProcessors(list: RawPostProcessor[], build: ProvisionerB
   const out: PostProcessorSpec[] = [];
   list.forEach(({ raw, path }, index) => {
     if (!appliesTo(raw, build.name)) return;
+    const name = typeof raw.name === 'string' && raw.name !== '' ? raw.name : String(raw.type);
     if (raw.type === 'manifest') {
-      out.push(readManifest(new FieldReader(raw, path, ctx), index, ctx));
+      out.push({ ...readManifest(new FieldReader(raw, path, ctx), index, ctx), name });
       return;
     }
     // shell-local: the provisioner's reader, without the keys only a provisioner has.
     const { name: _name, keep_input_artifact: _keep, ...shellLocal } = raw;
     const spec = readProvisioner(shellLocal, index, { ...build, communicator: 'none' }, ctx, path);
-    if (spec?.type === 'shell-local') out.push({ ...spec, index });
+    if (spec?.type === 'shell-local') out.push({ ...spec, index, name });
   });
   return out;
 }
 
-function readManifest(reader: FieldReader, index: number, ctx: ProvisionerContext): ManifestPostProcessorSpec {
+function readManifest(reader: FieldReader, index: number, ctx: ProvisionerContext): Omit<ManifestPostProcessorSpec, 'name'> {
   reader.checkKeys(MANIFEST_KEYS);
   const output = reader.string('output') ?? 'packer-manifest.json';
   const customData = reader.stringMap('custom_data') ?? {};

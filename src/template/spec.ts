@@ -62,6 +62,8 @@ export interface ManifestPostProcessorSpec {
   type: 'manifest';
   /** Index in the template's post-processors (flattened sequences), stable across only/except. */
   index: number;
+  /** Its `name`, else its type: what -only/-except select post-processors by. */
+  name: string;
   /** Absolute path; default `packer-manifest.json` in the template's directory. */
   output: string;
   /** Packer's option: write only the file names of `files` (a Scaleway artifact has none). */
@@ -70,7 +72,10 @@ export interface ManifestPostProcessorSpec {
 }
 
 /** Packer's `shell-local` post-processor: the shell-local provisioner's keys, run after the image exists. */
-export type ShellLocalPostProcessorSpec = ShellLocalProvisionerSpec;
+export type ShellLocalPostProcessorSpec = ShellLocalProvisionerSpec & {
+  /** Its `name`, else its type: what -only/-except select post-processors by. */
+  name: string;
+};
 
 export type PostProcessorSpec = ManifestPostProcessorSpec | ShellLocalPostProcessorSpec;
 

@@ -208,3 +208,36 @@ describe('build values', () => {
     assert.ok(found.some((p) => /attribute named "ID"/.test(p.message)), JSON.stringify(found));
   });
 });
+
+describe('post-processors in HCL2', () => {
+  it('lower manifest and shell-local blocks (also inside post-processors {}) in order, with names, and refuse other types at their line', async () => {
+    const path = dir({
+      'build.pkr.hcl': `${VARIABLES}${SOURCE}build {
+  sources = ["source.scaleway.base"]
+  post-processor "manifest" {
+    name        = "record"
+    output      = "out/m.json"
+    strip_path  = true
+    custom_data = { team = var.zone }
+  }
+  post-processors {
+    post-processor "shell-local" {
+      inline = ["echo done"]
+    }
+  }
+}
+`,
+    });
+    const [build] = (await load(path)).builds;
+    assert.deepEqual(build!.postProcessors!.map((p) => [p.type, p.name, p.index]), [['manifest', 'record', 0], ['shell-local', 'shell-local', 1]]);
+    const manifest = build!.postProcessors![0]!;
+    assert.ok(manifest.type === 'manifest');
+    assert.equal(manifest.output, join(path, 'out/m.json'));
+    assert.deepEqual(manifest.customData, { team: 'fr-par-1' });
+    assert.equal(manifest.stripPath, true);
+
+    const bad = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE}build {\n  sources = ["source.scaleway.base"]\n  post-processor "vagrant" {\n  }\n}\n` });
+    const found = await problems(bad);
+    assert.ok(found.some((p) => /"vagrant" is not supported by kiln/.test(p.message) && p.location?.line === 20 && p.location.column === 18), JSON.stringify(found));
+  });
+});
