@@ -417,19 +417,25 @@ class Parser {
     });
   }
 
-  private parseFor(open: Token, close: ']' | '}'): Expr {
-    this.next(); // for
-    const first = this.expect('ident', 'Invalid "for" expression', 'For expression requires variable name after "for".');
+  /** `k, v in collection` (or `v in collection`) after the `for` of an expression or a template directive. */
+  private parseForHead(where: 'expression' | 'directive'): { keyVar?: string; valueVar: string; collection: Expr } {
+    const summary = `Invalid "for" ${where}`;
+    const first = this.expect('ident', summary, `For ${where} requires variable name after "for".`);
     let keyVar: string | undefined;
     let valueVar = first.text;
     if (this.peek().kind === ',') {
       this.next();
       keyVar = first.text;
-      valueVar = this.expect('ident', 'Invalid "for" expression', 'For expression requires value variable name after comma.').text;
+      valueVar = this.expect('ident', summary, `For ${where} requires value variable name after comma.`).text;
     }
     const inToken = this.next();
-    if (inToken.kind !== 'ident' || inToken.text !== 'in') this.fail('Invalid "for" expression', 'For expression requires the "in" keyword after its name declarations.', inToken.range);
-    const collection = this.parseExpression();
+    if (inToken.kind !== 'ident' || inToken.text !== 'in') this.fail(summary, `For ${where} requires the "in" keyword after its name declarations.`, inToken.range);
+    return { ...(keyVar !== undefined ? { keyVar } : {}), valueVar, collection: this.parseExpression() };
+  }
+
+  private parseFor(open: Token, close: ']' | '}'): Expr {
+    this.next(); // for
+    const { keyVar, valueVar, collection } = this.parseForHead('expression');
     this.expect(':', 'Invalid "for" expression', 'For expression requires a colon after the collection expression.');
     let keyExpr: Expr | undefined;
     let valueExpr = this.parseExpression();
@@ -545,17 +551,7 @@ class Parser {
           stripNextText = this.closeDirective();
           parts.push({ kind: 'if', cond, then: thenParts, else: elseParts, range: span(token.range, word.range) });
         } else {
-          const first = this.expect('ident', 'Invalid "for" directive', 'For directive requires variable name after "for".');
-          let keyVar: string | undefined;
-          let valueVar = first.text;
-          if (this.peek().kind === ',') {
-            this.next();
-            keyVar = first.text;
-            valueVar = this.expect('ident', 'Invalid "for" directive', 'For directive requires value variable name after comma.').text;
-          }
-          const inToken = this.next();
-          if (inToken.text !== 'in') this.fail('Invalid "for" directive', 'For directive requires the "in" keyword after its name declarations.', inToken.range);
-          const collection = this.parseExpression();
+          const { keyVar, valueVar, collection } = this.parseForHead('directive');
           stripNextText = this.closeDirective();
           const body = this.stripLeading(this.parseTemplateParts(['endfor']), stripNextText);
           const word = this.directiveWord();
