@@ -31,6 +31,10 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
 };
 const BUILD_ATTRIBUTES = ['name', 'description', 'sources'];
 const BUILD_BLOCKS = ['source', 'provisioner', 'post-processor', 'post-processors'];
+const REFUSED_BUILD_BLOCKS: Record<string, string> = {
+  'error-cleanup-provisioner': 'kiln always cleans up what it created',
+  hcp_packer_registry: 'kiln does not publish to HCP Packer',
+};
 /** Nested blocks of a source that are lists even when written once (as in JSON templates). */
 const LIST_BLOCKS = new Set(['block_volume']);
 const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
@@ -278,9 +282,9 @@ function redactProblems(problems: Problems, secrets: string[]): Problems {
   return out;
 }
 
-function parseAny(file: string, text: string, load: HclLoad): ParsedFile | undefined {
+function parseAny(file: string, text: string, load: HclLoad, varFile = false): ParsedFile | undefined {
   try {
-    return file.endsWith('.json') ? parseJsonFile(text, file) : parseFile(text, file);
+    return file.endsWith('.json') ? parseJsonFile(text, file, { varFile }) : parseFile(text, file);
   } catch (error) {
     if (!(error instanceof HclSyntaxError)) throw error;
     load.report(error.diagnostic);
@@ -294,7 +298,7 @@ function attributes(body: Body): Map<string, Attribute> {
   return out;
 }
 
-function checkSchema(body: Body, load: HclLoad, allowed: { attributes: readonly string[]; blocks: readonly string[] }, where: string): void {
+function checkSchema(body: Body, load: HclLoad, allowed: { attributes: readonly string[]; blocks: readonly string[]; refused?: Readonly<Record<string, string>> }, where: string): void {
   const seen = new Map<string, Attribute>();
   for (const item of body.items) {
     if (item.kind === 'attribute') {
@@ -304,6 +308,8 @@ function checkSchema(body: Body, load: HclLoad, allowed: { attributes: readonly 
       if (!allowed.attributes.includes(item.name)) {
         load.report({ summary: 'Unsupported argument', detail: `An argument named "${item.name}" is not expected here.`, range: item.nameRange, hint: didYouMean(item.name, allowed.attributes) ?? `${where} has ${allowed.attributes.join(', ') || 'no arguments'}` });
       }
+    } else if (allowed.refused?.[item.type]) {
+      load.report({ summary: 'Unsupported block type', detail: `Blocks of type "${item.type}" are not supported by kiln.`, range: item.typeRange, hint: allowed.refused[item.type]! });
     } else if (!allowed.blocks.includes(item.type)) {
       load.report({ summary: 'Unsupported block type', detail: `Blocks of type "${item.type}" are not expected here.`, range: item.typeRange, hint: didYouMean(item.type, allowed.blocks) ?? (allowed.blocks.length ? `${where} has ${allowed.blocks.join(', ')} blocks` : `${where} has no nested blocks`) });
     }
@@ -483,7 +489,7 @@ function assignVariableValues(declared: Map<string, VariableDecl>, values: Map<s
   for (const file of inputs.varFiles) {
     const text = inputs.texts.get(file);
     if (text === undefined) continue;
-    const parsed = parseAny(file, text, load);
+    const parsed = parseAny(file, text, load, true);
     if (!parsed) continue;
     for (const item of parsed.body.items) {
       if (item.kind === 'block') {
@@ -614,7 +620,7 @@ interface Lowered {
 function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope, load: HclLoad): Lowered {
   const out: Lowered = { builders: [], provisioners: [], postProcessors: [], positions: [], ranges: new Map() };
   for (const build of builds) {
-    checkSchema(build.body, load, { attributes: BUILD_ATTRIBUTES, blocks: BUILD_BLOCKS }, 'a build block');
+    checkSchema(build.body, load, { attributes: BUILD_ATTRIBUTES, blocks: BUILD_BLOCKS, refused: REFUSED_BUILD_BLOCKS }, 'a build block');
     const attrs = attributes(build.body);
     const buildName = attrs.get('name') ? load.tryEvaluate(attrs.get('name')!.expr, scope) : undefined;
     const used: Array<{ source: Block; name: string; overrides?: Block; range: Range }> = [];

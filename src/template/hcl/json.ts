@@ -14,7 +14,8 @@ const BLOCKS: Record<string, Record<string, number>> = {
   'post-processors': { 'post-processor': 1 },
 };
 
-export function parseJsonFile(source: string, file: string): ParsedFile {
+/** `varFile`: a `.pkrvars.json`, whose keys are all variable values (none is a block). */
+export function parseJsonFile(source: string, file: string, options: { varFile?: boolean } = {}): ParsedFile {
   let data: unknown;
   const start: Pos = { line: 1, column: 1, offset: 0 };
   try {
@@ -78,7 +79,7 @@ export function parseJsonFile(source: string, file: string): ParsedFile {
     return { items, range };
   };
 
-  return { file, source, body: body(data as Record<string, unknown>, '', { file, start, end: start }) };
+  return { file, source, body: body(data as Record<string, unknown>, options.varFile ? 'pkrvars' : '', { file, start, end: start }) };
 }
 
 function positionAt(source: string, offset: number): Pos {

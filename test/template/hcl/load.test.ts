@@ -241,3 +241,13 @@ describe('post-processors in HCL2', () => {
     assert.ok(found.some((p) => /"vagrant" is not supported by kiln/.test(p.message) && p.location?.line === 20 && p.location.column === 18), JSON.stringify(found));
   });
 });
+
+describe('HCL2 var files and refusals', () => {
+  it('read a .pkrvars.json whose variables are named like blocks, and refuse error-cleanup-provisioner with the reason', async () => {
+    const path = dir({ 'build.pkr.hcl': `${VARIABLES}variable "build" {\n  default = "x"\n}\n${SOURCE}${BUILD}`, 'v.pkrvars.json': JSON.stringify({ zone: 'pl-waw-2', build: 'y' }) });
+    assert.equal((await load(path, { varFiles: [join(path, 'v.pkrvars.json')] })).builds[0]!.zone, 'pl-waw-2');
+    const refused = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE}build {\n  sources = ["source.scaleway.base"]\n  error-cleanup-provisioner "shell-local" {\n    inline = ["echo"]\n  }\n}\n` });
+    const found = await problems(refused);
+    assert.ok(found.some((p) => p.location?.line === 20 && p.hint === 'kiln always cleans up what it created'), JSON.stringify(found));
+  });
+});
