@@ -766,6 +766,19 @@ function lowerBody(body: Body, scope: Scope, load: HclLoad, out: JsonObject, pre
       out[item.name] = value;
       continue;
     }
+    if (item.type === 'dynamic') {
+      // dynamic "NAME" { for_each = …, iterator = …, content { … } }: one NAME block per element.
+      for (const generated of expandDynamic(item, scope, load)) {
+        const list = nested.get(generated.type) ?? [];
+        const itemPath = LIST_BLOCKS.has(generated.type) ? `${prefix}.${generated.type}[${list.length}]` : `${prefix}.${generated.type}`;
+        ranges.set(itemPath, item.range);
+        const object: JsonObject = {};
+        lowerBody(generated.body, generated.scope, load, object, itemPath, ranges);
+        list.push(object);
+        nested.set(generated.type, list);
+      }
+      continue;
+    }
     if (item.labels.length) {
       load.report({ summary: 'Extraneous label', detail: `A "${item.type}" block takes no labels.`, range: item.labelRanges[0]! });
       continue;
@@ -779,6 +792,30 @@ function lowerBody(body: Body, scope: Scope, load: HclLoad, out: JsonObject, pre
     nested.set(item.type, list);
   }
   for (const [type, list] of nested) out[type] = LIST_BLOCKS.has(type) || list.length > 1 ? list : list[0]!;
+}
+
+function expandDynamic(block: Block, scope: Scope, load: HclLoad): Array<{ type: string; body: Body; scope: Scope }> {
+  const type = block.labels[0];
+  const attrs = attributes(block.body);
+  const content = block.body.items.find((i): i is Block => i.kind === 'block' && i.type === 'content');
+  const forEach = attrs.get('for_each');
+  if (block.labels.length !== 1 || !content || !forEach || type === undefined) {
+    load.report({ summary: 'Invalid dynamic block', detail: 'A dynamic block has one label (the block type to generate), a for_each argument and a content block.', range: block.typeRange, hint: 'write dynamic "NAME" { for_each = …; content { … } }' });
+    return [];
+  }
+  const iteratorAttr = attrs.get('iterator');
+  const iterator = iteratorAttr?.expr.kind === 'variable' ? iteratorAttr.expr.name : type;
+  const collection = load.tryEvaluate(forEach.expr, scope);
+  if (collection === undefined) return [];
+  const entries: Array<[Value, Value]> = Array.isArray(collection)
+    ? collection.map((v, i) => [i, v])
+    : isObjectValue(collection)
+      ? Object.keys(collection).sort().map((k) => [k, collection[k]!])
+      : [];
+  if (!Array.isArray(collection) && !isObjectValue(collection)) {
+    load.report({ summary: 'Invalid dynamic for_each value', detail: 'Cannot use a non-collection value in for_each: a list, set, map or object is required.', range: forEach.expr.range });
+  }
+  return entries.map(([key, value]) => ({ type, body: content.body, scope: { ...scope, variables: new Map([...scope.variables, [iterator, { key, value }]]) } }));
 }
 
 function exprPath(expr: Expr): string | undefined {

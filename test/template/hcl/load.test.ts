@@ -251,3 +251,14 @@ describe('HCL2 var files and refusals', () => {
     assert.ok(found.some((p) => p.location?.line === 20 && p.hint === 'kiln always cleans up what it created'), JSON.stringify(found));
   });
 });
+
+describe('dynamic blocks', () => {
+  it('generate one nested block per element, with the iterator\'s key and value', async () => {
+    const path = dir({
+      'build.pkr.hcl': `${VARIABLES}variable "data" {\n  default = { a = "x", b = "y" }\n}\n${SOURCE.replace('}\n', '  dynamic "kiln_phase_policy" {\n    for_each = { prepare = 5 }\n    iterator = p\n    content {\n      prepare = { attempts = p.value, initial_backoff = "\${p.key}-ignored" == "x" ? "1s" : "2s" }\n    }\n  }\n}\n')}${BUILD}`,
+    });
+    const [build] = (await load(path)).builds;
+    assert.equal(build!.phasePolicy.prepare?.attempts, 5);
+    assert.equal(build!.phasePolicy.prepare?.backoff?.initialMs, 2000);
+  });
+});
