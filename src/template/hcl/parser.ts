@@ -20,7 +20,7 @@ export interface ParsedFile {
 export function parseFile(source: string, file: string): ParsedFile {
   const { tokens, diagnostics } = scan(source, file);
   if (diagnostics.length) throw new HclSyntaxError(diagnostics[0]!);
-  const parser = new Parser(tokens, file);
+  const parser = new Parser(tokens);
   const body = parser.parseBody('eof');
   return { file, source, body };
 }
@@ -29,7 +29,7 @@ export function parseFile(source: string, file: string): ParsedFile {
 export function parseExpression(source: string, file: string): Expr {
   const { tokens, diagnostics } = scan(source, file);
   if (diagnostics.length) throw new HclSyntaxError(diagnostics[0]!);
-  const parser = new Parser(tokens, file);
+  const parser = new Parser(tokens);
   return parser.parseStandaloneExpression();
 }
 
@@ -60,10 +60,7 @@ class Parser {
   /** Whether newlines are tokens at the current nesting (bodies, objects) or skipped (parens, brackets). */
   private readonly newlineModes: boolean[] = [true];
 
-  constructor(
-    private readonly tokens: Token[],
-    private readonly file: string,
-  ) {}
+  constructor(private readonly tokens: Token[]) {}
 
   private fail(summary: string, detail: string, range: Range): never {
     throw new HclSyntaxError({ summary, detail, range });
