@@ -56,7 +56,9 @@ function dedupeProblems(problems: readonly TemplateProblem[]): TemplateProblem[]
   const seen = new Set<string>();
   const out: TemplateProblem[] = [];
   for (const problem of problems) {
-    const key = `${problem.path}\u0000${problem.message}\u0000${problem.hint ?? ''}`;
+    // An HCL2 provisioner lowered once per source is one place in the file: say it once.
+    const where = problem.location ? `${problem.location.file}:${problem.location.line}:${problem.location.column}` : problem.path;
+    const key = `${where}\u0000${problem.message}\u0000${problem.hint ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(problem);

@@ -262,3 +262,15 @@ describe('dynamic blocks', () => {
     assert.equal(build!.phasePolicy.prepare?.backoff?.initialMs, 2000);
   });
 });
+
+describe('a problem in a provisioner shared by two sources', () => {
+  it('is reported once, at its line', async () => {
+    const path = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE}${SOURCE.replace('"base"', '"other"')}build {\n  sources = ["source.scaleway.base", "source.scaleway.other"]\n  provisioner "shell" {\n    inlin = ["x"]\n  }\n}\n` });
+    const all = await problems(path);
+    assert.equal(all.length, 2, `the unknown key and the missing command, once each: ${JSON.stringify(all)}`);
+    const found = all.filter((p) => p.message.includes('"inlin"'));
+    assert.equal(found.length, 1, JSON.stringify(found));
+    assert.equal(found[0]!.location?.line, 29);
+    assert.equal(found[0]!.hint, 'did you mean "inline"?');
+  });
+});
