@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { Problems, TemplateError } from './errors.js';
+import { TemplateError } from './errors.js';
 import { buildSpecsFromTemplate, newEvaluation, type LoadedTemplate, type LoadTemplateOptions } from './load.js';
-import { redactText } from './redact.js';
+import { redactProblem } from './redact.js';
 import { didYouMean } from './suggest.js';
 import type { Attribute, Block, Expr } from './hcl/ast.js';
 import { references } from './hcl/ast.js';
@@ -207,7 +207,7 @@ async function evaluateHcl(path: string, options: LoadTemplateOptions) {
   const scope: Scope = { variables: new Map([...varScope.variables, ['local', localObject]]), functions: baseFunctions, unavailable: new Map([['source', 'source.name and source.type exist only inside source and build blocks']]) };
 
   // Values that failed are reported once: the builds are not evaluated with them.
-  if (load.problems.count > structureProblems) throw new TemplateError(redactProblems(load.problems, sensitiveValues).list);
+  if (load.problems.count > structureProblems) throw new TemplateError(load.problems.list.map((p) => redactProblem(p, sensitiveValues)));
   const variables = Object.fromEntries([...declared.values()].map((d) => [d.name, { value: values.get(d.name) ?? null, sensitive: d.sensitive }]));
   return {
     load,
@@ -222,11 +222,6 @@ async function evaluateHcl(path: string, options: LoadTemplateOptions) {
   };
 }
 
-function redactProblems(problems: Problems, secrets: string[]): Problems {
-  const out = new Problems();
-  for (const p of problems.list) out.add(p.path, redactText(p.message, secrets), p.hint === undefined ? undefined : redactText(p.hint, secrets), p.location);
-  return out;
-}
 
 function parseAny(file: string, text: string, load: HclReporter, varFile = false): ParsedFile | undefined {
   try {

@@ -13,7 +13,7 @@ import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
 import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners.js';
 import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
-import { redactText, secretValuesOf } from './redact.js';
+import { redactProblem, redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
 import type { BuildSpec, ProvisionerSpec } from './spec.js';
 
@@ -213,7 +213,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
     // Secrets found before the failure (e.g. a sensitive variable's value in an enum error) stay hidden.
     throw new TemplateError(problems.list.map((p) => {
       const location = p.location ?? input.locate?.(p.path);
-      return { ...p, message: redactText(p.message, secrets), ...(p.hint ? { hint: redactText(p.hint, secrets) } : {}), ...(location ? { location } : {}) };
+      return redactProblem(location ? { ...p, location } : p, secrets);
     }));
   }
   return { builds, warnings: warnings.map((w) => redactText(w, secrets)), templateHash, sensitiveValues: secrets, evaluation };

@@ -171,6 +171,11 @@ data "amazon-ami" "x" {
     const found = await problems(path);
     assert.ok(found.length > 0);
     assert.ok(!JSON.stringify(found).includes(SECRET));
+    // Nor in the quoted line of the template, when the value is written there.
+    const literal = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE.replace('secret_key      = var.secret_key', `secret_key = "${SECRET}-\${var.nope}"`)}${BUILD}` });
+    const quoted = await problems(literal);
+    assert.ok(quoted.some((p) => p.location?.lineText.includes('<sensitive>')), JSON.stringify(quoted));
+    assert.ok(!JSON.stringify(quoted).includes(SECRET) && !formatProblems(quoted).includes(SECRET));
   });
 
   it('check variables: validation blocks with Packer\'s message rules, unset and undeclared -var values', async () => {
