@@ -1,5 +1,5 @@
 // Packer 1.6.6 as an oracle: tests that need it skip, saying why, when it is not installed.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 
 function findPacker(): string | undefined {
   const result = spawnSync('packer', ['version'], { encoding: 'utf8' });
@@ -27,4 +27,3 @@ export function runPacker(args: string[], options: { cwd?: string; input?: strin
   return { status: result.status ?? -1, stdout: result.stdout, stderr: result.stderr };
 }
 
-export { execFileSync };
