@@ -442,8 +442,12 @@ export function createBuildMachine(options: BuildMachineOptions) {
   };
   for (const phase of PHASES) {
     const key = stateKey(phase);
-    if (phase === 'cleanup') {
+    if (phase === 'postprocess') {
       states[key] = phaseState(phase, key, [{ target: '#build.done', actions: 'mergeFacts' }], 'lastStep');
+    } else if (phase === 'cleanup') {
+      // The artifact exists from here on: a failure no longer rolls back (it would delete the image).
+      const [interrupt, ...rest] = advanceFrom(phase);
+      states[key] = phaseState(phase, key, [interrupt!, ...rest, { target: '#build.done', actions: 'mergeFacts' }], 'lastStep');
     } else if (phase === 'provision') {
       const [interrupt, ...rest] = advanceFrom(phase);
       states[key] = phaseState(

@@ -19,6 +19,9 @@ export const PHASES = [
   'image.create',
   'image.wait',
   'cleanup',
+  // Post-processors (manifest, shell-local) run once the image exists and the server is gone, as
+  // Packer runs them after the builder; a failure here leaves the image (the build fails).
+  'postprocess',
 ] as const;
 
 export type PhaseName = (typeof PHASES)[number];
@@ -28,5 +31,6 @@ export function isPhaseName(value: string): value is PhaseName {
 }
 
 /** Phases that run only when the template asks for what they do (private_network_ids, user data,
- * cleanup_machine_related_data); the engine says which (`optionalPhases` of the machine's input). */
-export const OPTIONAL_PHASES: readonly PhaseName[] = ['network.attach', 'user_data.wait', 'machine.cleanup'];
+ * cleanup_machine_related_data, post-processors); the engine says which (`optionalPhases` of the
+ * machine's input, from src/engine/phases/optional.ts). */
+export const OPTIONAL_PHASES: readonly PhaseName[] = ['network.attach', 'user_data.wait', 'machine.cleanup', 'postprocess'];

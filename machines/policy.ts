@@ -75,6 +75,7 @@ export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   'image.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
   'image.wait': p(UNTIL_DEADLINE, 0, 60 * MINUTE),
   cleanup: p(UNTIL_DEADLINE, 2 * MINUTE, 15 * MINUTE),
+  postprocess: p(1, 0, 0, 'any'),
 };
 
 function applyOverride(base: PhasePolicy, o: PhasePolicyOverride | undefined): PhasePolicy {

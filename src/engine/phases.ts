@@ -28,10 +28,12 @@ import { publicKeyOf } from '../ssh/keys.js';
 import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
+import { fillBuildValues, type BuildValues } from '../template/functions.js';
 import { crashAfterCall } from './crash.js';
-import { deleteKeyPair, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
+import { deleteKeyPair, keyPath, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
 import { machineCleanup, userDataWait } from './phases/machine.js';
 import { checkNetworkSettings, deletePrivateNics, networkAttach } from './phases/network.js';
+import { postprocess } from './postprocess.js';
 import { buildTag, createdBy, resourceTags } from './tags.js';
 
 export interface EngineDeps {
@@ -527,7 +529,7 @@ async function sshConnect(rt: PhaseRuntime, input: PhaseInput, signal: AbortSign
 }
 
 /** Provisioner output is appended in batches: one event per flush, not one per line. */
-class OutputBatcher {
+export class OutputBatcher {
   private lines: { stream: 'stdout' | 'stderr'; line: string }[] = [];
   private timer: NodeJS.Timeout | undefined;
 
@@ -566,7 +568,7 @@ async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
     // The machine owns retries and timeouts (the provisioner's max_retries and timeout are its
     // policy), so the provisioner runs exactly one attempt here.
     await runProvisioner(
-      { ...provisioner, maxRetries: 0, timeoutMs: 0, pauseBeforeMs: input.attempt === 1 ? provisioner.pauseBeforeMs : 0 },
+      fillBuildValues({ ...provisioner, maxRetries: 0, timeoutMs: 0, pauseBeforeMs: input.attempt === 1 ? provisioner.pauseBeforeMs : 0 }, buildValues(rt, input)),
       {
         communicator,
         buildName: spec.name,
@@ -584,6 +586,27 @@ async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
   }
   rt.record(input, 'provisioner.succeeded', { index: input.provisionerIndex });
   return {};
+}
+
+// `{{build \`X\`}}` in a provisioner: what Packer's build.* would give once the server is up.
+function buildValues(rt: PhaseRuntime, input: PhaseInput): BuildValues {
+  const { spec, buildId, stateDir, sshPortOverride } = rt.deps;
+  const ssh = spec.communicator.type === 'ssh' ? spec.communicator : undefined;
+  let publicKey = '';
+  try {
+    publicKey = readFileSync(`${keyPath(stateDir, buildId)}.pub`, 'utf8').trim();
+  } catch {
+    // A private key given in the template, or no SSH: there is no temporary public key to show.
+  }
+  return {
+    ID: String(input.facts.serverId ?? ''),
+    Host: String(input.facts.publicIp ?? ''),
+    Port: ssh ? String(sshPortOverride ?? ssh.port) : '',
+    User: ssh?.username ?? '',
+    SSHPublicKey: publicKey,
+    PackerRunUUID: buildId,
+    ConnType: spec.communicator.type,
+  };
 }
 
 async function serverStop(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
@@ -865,6 +888,7 @@ const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
   'image.create': imageCreate,
   'image.wait': imageWait,
   cleanup,
+  postprocess,
 };
 
 /** The phase actors for one run, to give to `machine.provide({ actors: phaseActors(…) })`. */

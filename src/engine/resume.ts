@@ -81,10 +81,12 @@ export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): Re
  * which was killed before it recorded its success; undefined for any other build. Such a build
  * has nothing left to run: resume records its success.
  */
-export function finishedFacts(events: readonly BuildEvent[]): BuildFacts | undefined {
+export function finishedFacts(events: readonly BuildEvent[], spec: ResumeSpec): BuildFacts | undefined {
   if (events.some((e) => e.type === 'cleanup.started' || (e.type === 'phase.started' && e.data.reason === 'failure'))) return undefined;
-  const cleanupStart = events.findLast((e) => e.type === 'phase.started' && e.phase === 'cleanup');
-  if (!cleanupStart || !events.some((e) => e.type === 'phase.succeeded' && e.phase === 'cleanup' && e.seq > cleanupStart.seq)) return undefined;
+  // The build's last phase: cleanup, or postprocess when the template has post-processors.
+  const last = PHASES.filter((phase) => phaseRuns(spec, phase)).at(-1)!;
+  const lastStart = events.findLast((e) => e.type === 'phase.started' && e.phase === last);
+  if (!lastStart || !events.some((e) => e.type === 'phase.succeeded' && e.phase === last && e.seq > lastStart.seq)) return undefined;
   const facts: BuildFacts = {};
   for (const e of events) {
     if (e.type === 'phase.succeeded' && e.data.reason !== 'failure') Object.assign(facts, (e.data.facts as BuildFacts | undefined) ?? {});

@@ -180,8 +180,9 @@ export class BuildRun {
   private finish(value: string, context: BuildContext, persistFailure: unknown, rt: PhaseRuntime): BuildOutcome {
     const { store, buildId, spec } = this.options;
     const base = { buildId, builderName: spec.name, phase: context.phase };
+    const currentArtifact = (): Artifact => artifactOf(store.getBuild(buildId), context.facts, spec);
     if (value === 'done') {
-      const artifact = artifactOf(store.getBuild(buildId), context.facts, spec);
+      const artifact = currentArtifact();
       rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
       return { ...base, status: 'succeeded', artifact };
     }
@@ -201,7 +202,8 @@ export class BuildRun {
       {
         type: 'build.failed',
         phase: failure.phase,
-        data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}) },
+        // A post-processor's failure comes after the image: it is still the build's artifact (gc keeps it).
+        data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}), ...(failure.phase === 'postprocess' ? { artifact: currentArtifact() } : {}) },
       },
     ]);
     return { ...base, status: 'failed', failure: rt.scrub(failure), cleanedUp };

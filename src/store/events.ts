@@ -67,6 +67,9 @@ export const EVENT_TYPES = [
   'snapshot.deleted',
   'image.delete.requested',
   'image.deleted',
+  // post-processors (manifest, shell-local), once the image exists
+  'postprocessor.started',
+  'postprocessor.succeeded',
   // a resource the build needs was found gone (deleted outside kiln). (One found by its tags
   // after an intent without a result is recorded as that intent's result, with `reconciled: true`.)
   'resource.missing',

@@ -70,6 +70,8 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
     case 'build.failed':
       next.status = 'failed';
       next.error = (d.error as ErrorInfo | undefined) ?? next.error;
+      // A build that failed in its post-processors has an image all the same.
+      if (d.artifact) next.artifact = d.artifact as Artifact;
       break;
     case 'build.cleaned':
       next.status = 'cleaned';

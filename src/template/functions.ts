@@ -53,11 +53,27 @@ export const TEMPLATE_FUNCTIONS = [
   'or',
   'lower',
   'upper',
+  'build',
 ] as const;
+
+/** `{{build \`X\`}}` values known once the server is up (Packer's BuilderDataCommonKeys without
+ *  the secret ones): kept as written at load time, filled in before each provisioner runs. */
+export const BUILD_VALUES = ['ID', 'Host', 'Port', 'User', 'SSHPublicKey', 'PackerRunUUID', 'ConnType'] as const;
+export type BuildValues = Record<(typeof BUILD_VALUES)[number], string>;
+const SECRET_BUILD_VALUES = ['Password', 'SSHPrivateKey', 'WinRMPassword'];
+
+const DEFERRED_BUILD = /\{\{build `(\w+)`\}\}/g;
+
+/** Fills the `{{build \`X\`}}` placeholders the load kept in every string of `value`. */
+export function fillBuildValues<T>(value: T, values: BuildValues): T {
+  if (typeof value === 'string') return value.replace(DEFERRED_BUILD, (whole, name: string) => values[name as keyof BuildValues] ?? whole) as T;
+  if (Array.isArray(value)) return value.map((item) => fillBuildValues(item, values)) as T;
+  if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillBuildValues(v, values)])) as T;
+  return value;
+}
 
 // Packer functions kiln knows of but does not implement: say so rather than "unknown".
 const PACKER_ONLY_FUNCTIONS = new Set([
-  'build',
   'clean_resource_name',
   'consul_key',
   'vault',
@@ -304,6 +320,16 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
       const value = name === 'build_name' ? ctx.buildName : ctx.buildType;
       if (value === undefined) throw new InterpolationError(`{{${name}}} has no value in the "variables" section`, 'use it in a builder or provisioner');
       return value;
+    }
+    case 'build': {
+      arity(name, args, 1, '{{build `ID`}}');
+      const key = args[0]!;
+      if (SECRET_BUILD_VALUES.includes(key)) throw new InterpolationError(`{{build \`${key}\`}} is a secret kiln does not hand to templates`, `kiln offers ${BUILD_VALUES.join(', ')}`);
+      if (!(BUILD_VALUES as readonly string[]).includes(key)) {
+        throw new InterpolationError(`{{build \`${key}\`}} is not a build value`, closest(key, BUILD_VALUES) ? `did you mean "${closest(key, BUILD_VALUES)}"?` : `kiln offers ${BUILD_VALUES.join(', ')}`);
+      }
+      if (ctx.section !== 'provisioner') throw new InterpolationError(`{{build \`${key}\`}} is known only once the server is up`, 'use it in a provisioner');
+      return `{{build \`${key}\`}}`;
     }
     case 'template_dir':
       arity(name, args, 0, '{{template_dir}}');

@@ -2,17 +2,18 @@
 // Example) + variables + environment + Scaleway config file → validated BuildSpecs, or a
 // TemplateError listing every problem. Offline only: nothing here calls the API.
 import { createHash, randomUUID } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { Problems, TemplateError } from './errors.js';
+import { Problems, TemplateError, type SourceLocation } from './errors.js';
 import { FieldReader, isObject, describeType, type FieldContext, type JsonObject } from './fields.js';
 import { interpolate, InterpolationError, type InterpolationContext } from './functions.js';
 import { resolveVariables, jsonErrorSummary } from './variables.js';
 import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
 import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners.js';
-import { redactText, secretValuesOf } from './redact.js';
+import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
+import { redactProblem, redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
 import type { BuildSpec, ProvisionerSpec } from './spec.js';
 
@@ -50,22 +51,38 @@ export interface LoadedTemplate {
   evaluation: TemplateEvaluation;
 }
 
-const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'description', 'min_packer_version'];
+/** The evaluation to use: the given one (resume), else a new instant and UUID. */
+export function newEvaluation(options: LoadTemplateOptions): TemplateEvaluation {
+  const evaluation: TemplateEvaluation = options.evaluation ?? { initTime: new Date().toISOString(), uuid: randomUUID() };
+  if (Number.isNaN(new Date(evaluation.initTime).getTime())) throw new TypeError(`loadTemplate: evaluation.initTime "${evaluation.initTime}" is not a date`);
+  return evaluation;
+}
+
+/** HCL2 (Packer's naming): a directory, or a `.pkr.hcl` / `.pkr.json` file. Anything else is a JSON template. */
+export async function isHclTemplate(path: string): Promise<boolean> {
+  if (/\.pkr\.(hcl|json)$/.test(path)) return true;
+  try {
+    return (await stat(path)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'post-processors', 'description', 'min_packer_version'];
 const UNSUPPORTED_TEMPLATE_KEYS: Record<string, string> = {
-  'post-processors': 'kiln produces the image and snapshot; run other steps after `kiln build`',
   'error-cleanup-provisioner': 'kiln always cleans up what it created',
 };
 
 export async function loadTemplate(path: string, options: LoadTemplateOptions = {}): Promise<LoadedTemplate> {
+  if (await isHclTemplate(path)) {
+    const { loadHclTemplate } = await import('./hcl-load.js');
+    return loadHclTemplate(path, options);
+  }
   const templatePath = resolve(path);
   const templateDir = dirname(templatePath);
-  const env = options.env ?? process.env;
-  const home = env.HOME || homedir();
   const problems = new Problems();
   const warnings: string[] = [];
-  const evaluation: TemplateEvaluation = options.evaluation ?? { initTime: new Date().toISOString(), uuid: randomUUID() };
-  const initTime = new Date(evaluation.initTime);
-  if (Number.isNaN(initTime.getTime())) throw new TypeError(`loadTemplate: evaluation.initTime "${evaluation.initTime}" is not a date`);
+  const evaluation = newEvaluation(options);
 
   let content: Buffer;
   try {
@@ -100,6 +117,33 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     }
   }
 
+  return buildSpecsFromTemplate({ template, bare, templateDir, templateHash, problems, warnings }, options, evaluation);
+}
+
+/** A template in Packer's JSON shape, however it was written (JSON, or HCL2 lowered to it). */
+export interface TemplateObject {
+  template: JsonObject;
+  /** A builder object on its own (the seed's Basic Example). */
+  bare: boolean;
+  templateDir: string;
+  templateHash: string;
+  problems: Problems;
+  warnings: string[];
+  /** Values to hide that the template language itself knows are secret (HCL2 sensitive variables). */
+  sensitiveValues?: readonly string[];
+  /** The `index` of the provisioner at position i of `template.provisioners` (default i): HCL2
+   *  numbers provisioners within their build block. */
+  provisionerIndex?: (i: number) => number;
+  /** Where a key path such as `builders[0].zone` was written (HCL2 templates), for error messages. */
+  locate?: (path: string) => SourceLocation | undefined;
+}
+
+/** The template object's builders and provisioners → BuildSpecs, or a TemplateError with every problem. */
+export async function buildSpecsFromTemplate(input: TemplateObject, options: LoadTemplateOptions, evaluation: TemplateEvaluation): Promise<LoadedTemplate> {
+  const { template, bare, templateDir, templateHash, problems, warnings } = input;
+  const env = options.env ?? process.env;
+  const home = env.HOME || homedir();
+  const initTime = new Date(evaluation.initTime);
   const functions = { env, initTime, uuid: evaluation.uuid, templateDir };
   const variables = await resolveVariables({
     declared: template.variables,
@@ -138,6 +182,7 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
   const names = builderNames(rawBuilders, bare, problems);
   const provisionerContext: ProvisionerContext = { ...fieldContext('provisioner'), templateDir, home, builderNames: names.filter((n): n is string => n !== undefined) };
   const rawProvisioners = checkProvisionerList(template.provisioners, provisionerContext);
+  const rawPostProcessors = checkPostProcessorList(template['post-processors'], provisionerContext);
 
   const builds: BuildSpec[] = [];
   rawBuilders.forEach((raw, index) => {
@@ -152,20 +197,24 @@ export async function loadTemplate(path: string, options: LoadTemplateOptions = 
     rawProvisioners.forEach((rawProvisioner, i) => {
       if (!appliesTo(rawProvisioner, name)) return;
       const provisioner = readProvisioner(rawProvisioner, i, { name, communicator }, context);
-      if (provisioner) provisioners.push(provisioner);
+      if (provisioner) provisioners.push(input.provisionerIndex ? { ...provisioner, index: input.provisionerIndex(i) } : provisioner);
     });
+    const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context);
     if (!builder) return;
-    const spec: BuildSpec = { ...builder, provisioners, force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues] };
+    const spec: BuildSpec = { ...builder, provisioners, ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);
     builds.push(spec);
   });
 
-  const secrets = [...new Set([...variables.sensitiveValues, ...builds.flatMap((b) => b.sensitiveValues)])];
+  const secrets = [...new Set([...variables.sensitiveValues, ...(input.sensitiveValues ?? []), ...builds.flatMap((b) => b.sensitiveValues)])];
   checkDistinctNames(builds, warnings);
 
   if (problems.count > 0) {
     // Secrets found before the failure (e.g. a sensitive variable's value in an enum error) stay hidden.
-    throw new TemplateError(problems.list.map((p) => ({ ...p, message: redactText(p.message, secrets), ...(p.hint ? { hint: redactText(p.hint, secrets) } : {}) })));
+    throw new TemplateError(problems.list.map((p) => {
+      const location = p.location ?? input.locate?.(p.path);
+      return redactProblem(location ? { ...p, location } : p, secrets);
+    }));
   }
   return { builds, warnings: warnings.map((w) => redactText(w, secrets)), templateHash, sensitiveValues: secrets, evaluation };
 }

@@ -110,9 +110,9 @@ export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext): unk
 }
 
 /** Reads provisioner `index` for one build (template functions see that build's name). */
-export function readProvisioner(raw: unknown, index: number, build: ProvisionerBuild, ctx: ProvisionerContext): ProvisionerSpec | undefined {
+export function readProvisioner(raw: unknown, index: number, build: ProvisionerBuild, ctx: ProvisionerContext, path = `provisioners[${index}]`): ProvisionerSpec | undefined {
   if (!isObject(raw) || typeof raw.type !== 'string') return undefined;
-  const reader = new FieldReader(raw, `provisioners[${index}]`, ctx);
+  const reader = new FieldReader(raw, path, ctx);
   const common: ProvisionerCommon = {
     index,
     pauseBeforeMs: reader.duration('pause_before') ?? 0,
@@ -121,7 +121,7 @@ export function readProvisioner(raw: unknown, index: number, build: ProvisionerB
   };
   if ((raw.type === 'shell' || raw.type === 'file') && build.communicator === 'none') {
     ctx.problems.add(
-      `provisioners[${index}]`,
+      path,
       `the ${raw.type} provisioner needs SSH, but the builder "${build.name}" has communicator "none"`,
       `remove "communicator": "none" from that builder, or add "except": ["${build.name}"] to this provisioner`,
     );

@@ -1,6 +1,7 @@
 // Secrets never leave the process: what is stored (event log, projection) or printed
 // (`kiln validate`, --json) goes through redactSpec/redactText first.
 import { SENSITIVE_PLACEHOLDER, type BuildSpec, type RedactedBuildSpec } from './spec.js';
+import type { TemplateProblem } from './errors.js';
 
 /** The secret values of one build: its sensitive variables, its secret key, its SSH password. */
 export function secretValuesOf(spec: BuildSpec): string[] {
@@ -46,4 +47,14 @@ function scrub(value: unknown, secrets: readonly string[]): unknown {
     return out;
   }
   return value;
+}
+
+/** A problem with every secret hidden: its message, its hint and the quoted template line. */
+export function redactProblem(problem: TemplateProblem, secrets: readonly string[]): TemplateProblem {
+  return {
+    ...problem,
+    message: redactText(problem.message, secrets),
+    ...(problem.hint !== undefined ? { hint: redactText(problem.hint, secrets) } : {}),
+    ...(problem.location ? { location: { ...problem.location, lineText: redactText(problem.location.lineText, secrets) } } : {}),
+  };
 }

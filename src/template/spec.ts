@@ -57,6 +57,28 @@ export interface ShellLocalProvisionerSpec extends ProvisionerCommon {
 
 export type ProvisionerSpec = ShellProvisionerSpec | FileProvisionerSpec | ShellLocalProvisionerSpec;
 
+/** Packer's `manifest` post-processor: appends this build's artifact to a JSON file. */
+export interface ManifestPostProcessorSpec {
+  type: 'manifest';
+  /** Index in the template's post-processors (flattened sequences), stable across only/except. */
+  index: number;
+  /** Its `name`, else its type: what -only/-except select post-processors by. */
+  name: string;
+  /** Absolute path; default `packer-manifest.json` in the template's directory. */
+  output: string;
+  /** Packer's option: write only the file names of `files` (a Scaleway artifact has none). */
+  stripPath: boolean;
+  customData: Record<string, string>;
+}
+
+/** Packer's `shell-local` post-processor: the shell-local provisioner's keys, run after the image exists. */
+export type ShellLocalPostProcessorSpec = ShellLocalProvisionerSpec & {
+  /** Its `name`, else its type: what -only/-except select post-processors by. */
+  name: string;
+};
+
+export type PostProcessorSpec = ManifestPostProcessorSpec | ShellLocalPostProcessorSpec;
+
 export interface SshCommunicatorSpec {
   type: 'ssh';
   username: string;
@@ -136,6 +158,9 @@ export interface BuildSpec {
   communicator: CommunicatorSpec;
   /** Provisioners that apply to this builder (only/except already applied), template order. */
   provisioners: ProvisionerSpec[];
+  /** Post-processors that apply to this builder, in order; run once the image is available
+   *  (absent: none). */
+  postProcessors?: PostProcessorSpec[];
   /** `--force`: the prepare phase skips its "image/snapshot name already taken" check (Packer's -force). */
   force: boolean;
   /** SECRET: the values to hide wherever they appear (sensitive variables, the secret key, the SSH

@@ -1,5 +1,6 @@
-// The implementation of `kiln validate`: load the template, then print either the effective
-// configuration of each build (redacted) or every problem. Exit code 0 or 2.
+// The implementation of `kiln validate`: load the template (JSON or HCL2), then say it is valid
+// (with --print, the evaluated configuration of each build, redacted) or print every problem.
+// Exit code 0 or 2.
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { loadTemplate } from './load.js';
@@ -21,6 +22,8 @@ export interface ValidateInput {
   /** Packer's -syntax-only: is the file a template at all (JSON, builders with a type); nothing else is checked. */
   'syntax-only'?: boolean | undefined;
   json?: boolean | undefined;
+  /** Print each build's evaluated configuration (always in --json). */
+  print?: boolean | undefined;
 }
 
 export interface ValidateOutput {
@@ -57,7 +60,8 @@ export async function runValidate(input: ValidateInput, out: ValidateOutput = pr
     out.stdout(`${JSON.stringify({ valid: true, templateHash: loaded.templateHash, warnings: loaded.warnings, builds }, null, 2)}\n`);
     return 0;
   }
-  out.stdout(`${input.template} is valid: ${builds.length} build${builds.length === 1 ? '' : 's'}\n`);
+  out.stdout(`${input.template} is valid: ${builds.length} build${builds.length === 1 ? '' : 's'}${input.print ? '' : ` (${builds.map((b) => b.name).join(', ')}; --print shows their configuration)`}\n`);
+  if (!input.print) return 0;
   for (const build of builds) {
     out.stdout(`\nbuild "${build.name}" (${build.type}):\n${indent(stringify(readableDurations(build)))}`);
   }

@@ -73,11 +73,15 @@ async function runToEnd(h: Harness): Promise<SnapshotFrom<ReturnType<typeof crea
 }
 
 test('a successful build runs every phase in order, each provisioner once, and ends done', async () => {
-  const h = harness({
-    'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'] }),
-    'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
-    'image.create': async (i) => ({ imageId: 'img-1', seenSnapshot: String(i.facts.snapshotId) }),
-  }, { optionalPhases: [...OPTIONAL_PHASES] });
+  const h = harness(
+    {
+      'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'] }),
+      'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
+      'image.create': async (i) => ({ imageId: 'img-1', seenSnapshot: String(i.facts.snapshotId) }),
+      postprocess: async (i) => ({ postprocessedImage: String(i.facts.imageId) }),
+    },
+    { optionalPhases: [...OPTIONAL_PHASES] },
+  );
   const end = await runToEnd(h);
   assert.equal(end.value, 'done');
   assert.deepEqual(
@@ -86,6 +90,7 @@ test('a successful build runs every phase in order, each provisioner once, and e
   );
   assert.deepEqual(h.calls.filter((c) => c.phase === 'provision').map((c) => c.provisionerIndex), [0, 1]);
   assert.equal(h.calls.find((c) => c.phase === 'cleanup')?.reason, 'success');
+  assert.equal(end.context.facts.postprocessedImage, 'img-1', 'post-processors see the image');
   // Facts flow from phase to phase.
   assert.equal(end.context.facts.seenSnapshot, 'snap-1');
   assert.equal(end.context.facts.serverId, 's-1');
@@ -102,11 +107,11 @@ test('optional phases (private NICs, user data wait, machine cleanup) run only w
   assert.ok(called.lastIndexOf('provision') < called.indexOf('machine.cleanup') && called.indexOf('machine.cleanup') < called.indexOf('server.stop'));
 });
 
-test('communicator none skips the key and SSH phases, and provisioning when there is nothing to run', async () => {
+test('communicator none skips the key and SSH phases, and provisioning and post-processing when there is nothing to run', async () => {
   const h = harness({}, { communicator: 'none', provisionerPolicies: [] });
   const end = await runToEnd(h);
   assert.equal(end.value, 'done');
-  for (const skipped of ['key', 'ssh.connect', 'provision'] as const) assert.ok(!phasesCalled(h).includes(skipped), skipped);
+  for (const skipped of ['key', 'ssh.connect', 'provision', 'postprocess'] as const) assert.ok(!phasesCalled(h).includes(skipped), skipped);
   assert.ok(phasesCalled(h).includes('server.wait_running'));
   // shell-local provisioners need no SSH: they still run.
   const local = harness({}, { communicator: 'none', provisionerPolicies: [DEFAULT_PHASE_POLICIES.provision] });
@@ -389,4 +394,11 @@ test('cleanup order: image, snapshot, then server and volumes after a failure; o
   assert.deepEqual(cleanupPlan(all, 'success', true).map((s) => s.kind), ['server', 'volume', 'volume']);
   assert.deepEqual(cleanupPlan(all, 'success', false).map((s) => s.kind), ['server']);
   assert.deepEqual(cleanupPlan({}, 'failure', true), []);
+});
+
+test('a failing post-processor fails the build without a rollback: the image stays', async () => {
+  const h = harness({ postprocess: async () => { throw new Error('manifest: disk full'); } }, { optionalPhases: ['postprocess'] });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'failed');
+  assert.deepEqual(h.calls.filter((c) => c.phase === 'cleanup').map((c) => c.reason), ['success'], 'no cleanup after the failure');
 });

@@ -53,7 +53,9 @@ const templateErrors: Array<{ title: string; template: unknown; path: string; me
   { title: 'a duplicate builder name', template: { builders: [builder({ name: 'x' }), builder({ name: 'x' })] }, path: 'builders[1].name', message: /"x" is already used by builders\[0\]/, hint: /distinct "name"/ },
   { title: 'two unnamed builders', template: { builders: [builder(), builder()] }, path: 'builders[1].name', message: /"scaleway" is already used by builders\[0\]/ },
   { title: 'a misspelt top-level key', template: { builders: [builder()], provisioner: [] }, path: 'provisioner', message: /unknown top-level key "provisioner"/, hint: /did you mean "provisioners"\?/ },
-  { title: 'post-processors', template: { builders: [builder()], 'post-processors': [] }, path: 'post-processors', message: /not supported by kiln/ },
+  { title: 'a post-processor kiln does not run', template: { builders: [builder()], 'post-processors': ['manifest', { type: 'vagrant' }] }, path: 'post-processors[1].type', message: /"vagrant" is not supported by kiln/, hint: /manifest and shell-local/ },
+  { title: 'post-processors not a list', template: { builders: [builder()], 'post-processors': { type: 'manifest' } }, path: 'post-processors', message: /must be a list of post-processors/ },
+  { title: 'a misspelt manifest key', template: { builders: [builder()], 'post-processors': [{ type: 'manifest', ouput: 'm.json' }] }, path: 'post-processors[0].ouput', message: /unknown key "ouput"/, hint: /did you mean "output"\?/ },
   { title: 'provisioners not a list', template: { builders: [builder()], provisioners: { type: 'shell' } }, path: 'provisioners', message: /must be a list of provisioners/ },
 ];
 

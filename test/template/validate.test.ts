@@ -14,9 +14,9 @@ function envFor(dir: string, extra: Record<string, string> = {}): NodeJS.Process
   return { PATH: process.env.PATH, ...cleanEnv(dir), ...extra };
 }
 
-test('kiln validate examples/basic.json: valid, redacted, exit 0', { timeout: 60_000 }, async () => {
+test('kiln validate --print examples/basic.json: valid, redacted, exit 0', { timeout: 60_000 }, async () => {
   const dir = fixture({}).dir;
-  const result = await runKiln(['validate', join(examplesDir, 'basic.json')], { env: envFor(dir, { SCALEWAY_API_TOKEN: SECRET }) });
+  const result = await runKiln(['validate', '--print', join(examplesDir, 'basic.json')], { env: envFor(dir, { SCALEWAY_API_TOKEN: SECRET }) });
   assert.equal(result.code, 0, result.stderr);
   assert.match(result.stdout, /is valid: 1 build/);
   assert.match(result.stdout, /zone: fr-par-1/);
@@ -25,6 +25,20 @@ test('kiln validate examples/basic.json: valid, redacted, exit 0', { timeout: 60
   assert.ok(result.stdout.includes(join(examplesDir, 'files/motd')), 'the file provisioner source resolves against the example directory');
   assert.ok(!result.stdout.includes(SECRET) && !result.stderr.includes(SECRET));
   assert.match(result.stderr, /warning: builders\[0\]\.api_token is deprecated: use "secret_key" instead/);
+});
+
+test('kiln validate --print examples/basic.pkr.hcl prints the same configuration as basic.json; without --print only the verdict', { timeout: 60_000 }, async () => {
+  const dir = fixture({}).dir;
+  const env = envFor(dir, { SCALEWAY_API_TOKEN: SECRET });
+  const hcl = await runKiln(['validate', '--print', join(examplesDir, 'basic.pkr.hcl')], { env });
+  const json = await runKiln(['validate', '--print', join(examplesDir, 'basic.json')], { env });
+  assert.equal(hcl.code, 0, hcl.stderr);
+  const body = (text: string) => text.split('\n').slice(1).join('\n').replace(/^ {2}(name|serverName|imageName|snapshotName): .*$/gm, '').replace(/built by kiln from \S+/, '').replace(/build "[^"]+"/, 'build');
+  assert.equal(body(hcl.stdout), body(json.stdout));
+  assert.ok(!hcl.stdout.includes(SECRET) && !hcl.stderr.includes(SECRET));
+  const quiet = await runKiln(['validate', join(examplesDir, 'basic.pkr.hcl')], { env });
+  assert.equal(quiet.code, 0);
+  assert.equal(quiet.stdout, `${join(examplesDir, 'basic.pkr.hcl')} is valid: 1 build (scaleway.basic; --print shows their configuration)\n`);
 });
 
 test('kiln validate --json with --var and --var-file: the effective configuration, no secret', { timeout: 60_000 }, async () => {

@@ -9,20 +9,22 @@ export interface ValidateArgs {
   except?: string[];
   'syntax-only'?: boolean;
   json?: boolean;
+  print?: boolean;
 }
 
-// `kiln validate <template>`: offline checks; prints each build's effective configuration
-// (secrets redacted) and exits 0, or lists every problem and exits 2.
+// `kiln validate <template>`: offline checks; says the template is valid (with --print, each
+// build's evaluated configuration, secrets redacted) and exits 0, or lists every problem and exits 2.
 export const validateCommand: CommandModule<object, ValidateArgs> = {
   command: 'validate <template>',
   describe: 'Check a template offline and print the effective configuration of each build',
   builder: (yargs) =>
     yargs
-      .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template (or a bare scaleway builder object)' })
+      .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template, HCL2 template (.pkr.hcl, .pkr.json) or a directory of HCL2 files' })
       .options(templateInputOptions)
       .options(buildSelectionOptions)
       .option('syntax-only', { type: 'boolean', default: false, describe: 'Only check that the file is a template (JSON, builders with a type), as Packer does' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print {"valid": …} as JSON on stdout' }),
+      .option('json', { type: 'boolean', default: false, describe: 'Print {"valid": …} as JSON on stdout' })
+      .option('print', { type: 'boolean', default: false, describe: 'Print the evaluated configuration of each build (secrets redacted)' }),
   handler: async (argv) => {
     const { runValidate } = await import('../../template/validate.js');
     process.exitCode = await runValidate(argv);

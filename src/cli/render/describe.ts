@@ -103,6 +103,10 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Provisioning with ${s(d.type)} (provisioner ${s(d.index)})`;
     case 'provisioner.succeeded':
       return `Provisioner ${s(d.index)} finished`;
+    case 'postprocessor.started':
+      return `Running post-processor ${s(d.type)} (post-processor ${s(d.index)})`;
+    case 'postprocessor.succeeded':
+      return `Post-processor ${s(d.index)} finished${d.output ? `: wrote ${s(d.output)}` : ''}`;
     case 'server.poweroff.requested':
       return `Powering off server ${s(d.serverId)}`;
     case 'server.poweroff.accepted':

@@ -114,7 +114,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       return EXIT.invalid;
     }
 
-    const finished = finishedFacts(events);
+    const finished = finishedFacts(events, spec);
     if (finished) {
       // Killed after its last phase, before recording its success: nothing is left to run.
       const artifact = artifactOf(record, finished, spec);

@@ -5,7 +5,7 @@ import type { BuildSpec } from '../../template/spec.js';
 
 /** The keys are optional so that partial specs (tests, older callers) mean "none of these". */
 export type OptionalPhaseSpec = Pick<BuildSpec, 'communicator'> &
-  Partial<Pick<BuildSpec, 'privateNetworkIds' | 'userData' | 'userDataTimeoutMs' | 'cleanupMachineRelatedData'>>;
+  Partial<Pick<BuildSpec, 'privateNetworkIds' | 'userData' | 'userDataTimeoutMs' | 'cleanupMachineRelatedData' | 'postProcessors'>>;
 
 export function optionalPhasesOf(spec: OptionalPhaseSpec): PhaseName[] {
   const phases: PhaseName[] = [];
@@ -14,5 +14,6 @@ export function optionalPhasesOf(spec: OptionalPhaseSpec): PhaseName[] {
   const ssh = spec.communicator.type === 'ssh';
   if ((spec.userDataTimeoutMs ?? 0) > 0 || (ssh && Object.keys(spec.userData ?? {}).length > 0)) phases.push('user_data.wait');
   if (spec.cleanupMachineRelatedData && ssh) phases.push('machine.cleanup');
+  if ((spec.postProcessors ?? []).length > 0) phases.push('postprocess');
   return phases;
 }
