@@ -50,6 +50,8 @@ interface Scenario {
   /** Builder keys that need the scenario's simulator first (e.g. a private network to attach). */
   builderFor?: (sim: Simulator) => Promise<Record<string, unknown>>;
   provisioners: unknown[];
+  /** The template's post-processors (Packer's "post-processors" list), given the case's own name. */
+  postProcessors?: (slug: string) => unknown[];
   buildArgs?: string[];
   /** Runs before the killed command (e.g. the crashed build a resume continues); returns the build id. */
   setup?: (c: CaseWorld) => Promise<string>;
@@ -86,9 +88,10 @@ class CaseWorld {
     this.template = join(dir, `${slug}.json`);
     writeFileSync(
       this.template,
-      JSON.stringify(
-        template({ ssh_port: sim.sshPort, image_name: slug, snapshot_name: slug, ...scenario.builder, ...simBuilders.get(scenario) }, scenario.provisioners),
-      ),
+      JSON.stringify({
+        ...template({ ssh_port: sim.sshPort, image_name: slug, snapshot_name: slug, ...scenario.builder, ...simBuilders.get(scenario) }, scenario.provisioners),
+        ...(scenario.postProcessors ? { 'post-processors': scenario.postProcessors(slug) } : {}),
+      }),
     );
   }
 
@@ -236,6 +239,20 @@ export const SCENARIOS: Scenario[] = [
       };
     },
     provisioners: [{ type: 'shell', inline: ['echo one'] }],
+    killed: 'build',
+    referenceExit: 0,
+    onlyNew: { also: [] },
+    recover: 'resume',
+    expect: { images: 1, snapshots: 1, serverCreates: 1 },
+  },
+  {
+    // Post-processors (issue 13) run once the image exists: a manifest and a shell-local step.
+    name: 'post-processors',
+    provisioners: [{ type: 'shell', inline: ['echo one'] }],
+    postProcessors: (slug) => [
+      { type: 'manifest', output: `${slug}.manifest.json` },
+      { type: 'shell-local', inline: ['echo post-processed'] },
+    ],
     killed: 'build',
     referenceExit: 0,
     onlyNew: { also: [] },
