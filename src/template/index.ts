@@ -6,4 +6,4 @@ export { parseVarArgs, templateInputOptions, templateInputsFromArgv, buildSelect
 export { parseDuration, formatDuration } from './duration.js';
 export { DEFAULT_API_URL, ZONES, LEGACY_REGIONS } from './builder.js';
 export * from './spec.js';
-export { selectBuilds, selectBuildNames, keepsPostProcessor, globMatches, type NameSelection } from './select.js';
+export { selectBuilds, selectFromTemplate, selectBuildNames, keepsPostProcessor, globMatches, type NameSelection } from './select.js';

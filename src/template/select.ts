@@ -111,6 +111,19 @@ export function selectBuilds<T extends { name: string }>(builds: readonly T[], s
   return builds.filter((b) => selected.has(b.name));
 }
 
+/**
+ * -only/-except applied to a loaded template: the selected builds, each keeping the
+ * post-processors -except does not name (Packer: -only never skips a post-processor).
+ */
+export function selectFromTemplate<T extends { name: string; postProcessors?: readonly { name: string }[] }>(builds: readonly T[], selection: NameSelection): T[] {
+  const postProcessorNames = [...new Set(builds.flatMap((b) => (b.postProcessors ?? []).map((pp) => pp.name)))];
+  return selectBuilds(builds, selection, postProcessorNames).map((build) => {
+    if (!build.postProcessors) return build;
+    const kept = build.postProcessors.filter((pp) => keepsPostProcessor(pp.name, selection));
+    return kept.length === build.postProcessors.length ? build : { ...build, postProcessors: kept.length > 0 ? kept : undefined };
+  });
+}
+
 /** `-only=a,b -only c` → `['a', 'b', 'c']`: Packer's flags take comma-separated lists (a comma inside `{…}` belongs to the glob). */
 export function splitPatterns(values: readonly string[] | undefined): string[] {
   const patterns: string[] = [];

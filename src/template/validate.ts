@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadTemplate } from './load.js';
 import { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
 import { selectionFromArgv, templateInputsFromArgv } from './options.js';
-import { selectBuilds } from './select.js';
+import { selectFromTemplate } from './select.js';
 import { jsonErrorSummary } from './variables.js';
 import { isObject } from './fields.js';
 import { didYouMean } from './suggest.js';
@@ -47,7 +47,7 @@ export async function runValidate(input: ValidateInput, out: ValidateOutput = pr
       return 0;
     }
     loaded = await loadTemplate(input.template, templateInputsFromArgv(input));
-    loaded = { ...loaded, builds: selectBuilds(loaded.builds, selectionFromArgv(input)) };
+    loaded = { ...loaded, builds: selectFromTemplate(loaded.builds, selectionFromArgv(input)) };
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     if (input.json) out.stdout(`${JSON.stringify({ valid: false, errors: error.problems }, null, 2)}\n`);

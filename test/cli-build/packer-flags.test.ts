@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CommandModule } from 'yargs';
@@ -246,4 +246,38 @@ test('validate -syntax-only accepts and refuses what packer validate -syntax-onl
     assert.equal(kiln.code, packer.code === 0 ? 0 : 2, `${name}: packer ${packer.code} (${packer.output.trim()}), kiln ${kiln.code} (${kiln.stderr.trim()})`);
     if (kiln.code === 0) assert.equal(kiln.stdout, 'Syntax-only check passed. Everything looks okay.\n');
   }
+});
+
+test('-except skips a post-processor by name; -only never does (Packer 1.6.6)', { timeout: 180_000 }, async (t) => {
+  const dir = workDir(t);
+  const two = JSON.parse(readFileSync(twoBuilders(dir), 'utf8')) as Record<string, unknown>;
+  const manifest = join(dir, 'manifest.json');
+  const notified = join(dir, 'notified');
+  const template = join(dir, 'with-post-processors.json');
+  writeFileSync(
+    template,
+    JSON.stringify({
+      ...two,
+      'post-processors': [
+        { type: 'manifest', output: manifest },
+        { type: 'shell-local', name: 'notify', inline: [`echo "$PACKER_BUILD_NAME" >> '${notified}'`] },
+      ],
+    }),
+  );
+  const db = join(dir, 'kiln.db');
+  const manifestBuilds = () => (JSON.parse(readFileSync(manifest, 'utf8')) as { builds: { name: string }[] }).builds.map((b) => b.name);
+
+  const skipped = await runKiln(['build', '-sim', '-only=web-1', '-except=notify', '-db', db, template]);
+  assert.equal(skipped.code, 0, skipped.stderr + skipped.stdout);
+  assert.deepEqual(manifestBuilds(), ['web-1'], 'the manifest post-processor ran');
+  assert.ok(!existsSync(notified), '-except=notify skipped the shell-local post-processor');
+
+  const onlyBuild = await runKiln(['build', '-sim', '-only=db-1', '-db', db, template]);
+  assert.equal(onlyBuild.code, 0, onlyBuild.stderr + onlyBuild.stdout);
+  assert.deepEqual(manifestBuilds(), ['web-1', 'db-1']);
+  assert.ok(existsSync(notified), '-only names builds: it skips no post-processor');
+
+  const typo = await runKiln(['build', '-sim', '-except=notfy', '-db', db, template]);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /-except=notfy: matches no build or post-processor of the template \(did you mean "notify"\?/);
 });

@@ -7,7 +7,7 @@ import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
-import { loadTemplate, redactSpec, redactText, selectBuilds, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, redactSpec, redactText, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
@@ -181,7 +181,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           }
         : process.env;
       loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force });
-      loaded = { ...loaded, builds: selectBuilds(loaded.builds, selectionFromArgv(argv)) };
+      loaded = { ...loaded, builds: selectFromTemplate(loaded.builds, selectionFromArgv(argv)) };
     } catch (error) {
       if (error instanceof TemplateError) {
         err(`kiln build: ${error.message}`);
