@@ -11,12 +11,11 @@ import {
   getPrivateNetwork,
   getSecurityGroup,
   listPrivateNics,
-  pollUntil,
   type PrivateNic,
 } from '../../scaleway/index.js';
 import type { BuildEvent } from '../../store/index.js';
 import { crashAfterCall } from '../crash.js';
-import { BuildError, getServerOrMissing, notCreated, reconcile, requireFact, type PhaseRuntime } from '../phases.js';
+import { BuildError, getServerOrMissing, notCreated, reconcile, requireFact, waitFor, type PhaseRuntime } from '../phases.js';
 import { buildTag, createdBy, resourceTags } from '../tags.js';
 
 /** prepare: everything the server will be attached to exists, before anything is created. */
@@ -105,8 +104,13 @@ export async function networkAttach(rt: PhaseRuntime, input: PhaseInput, signal:
   for (const networkId of spec.privateNetworkIds) nics.push({ id: await ensureNic(rt, input, serverId, networkId, existing, signal), networkId });
 
   const pending = new Set(nics.map((n) => n.id));
-  await pollUntil(
-    async () => {
+  // Learns from past NIC syncs (the key has no volume: a NIC's sync does not depend on the disk).
+  await waitFor(rt, input, signal, {
+    wait: 'nic.sync',
+    startedBy: 'private_nic.created',
+    what: `private NIC(s) ${[...pending].join(', ')} to be available`,
+    key: { volumeType: '', sizeClass: '' },
+    check: async () => {
       const onServer = await listPrivateNics(client, serverId, {}, { signal });
       for (const nic of nics.filter((n) => pending.has(n.id))) {
         const now = onServer.find((n) => n.id === nic.id);
@@ -123,8 +127,7 @@ export async function networkAttach(rt: PhaseRuntime, input: PhaseInput, signal:
       }
       return pending.size === 0 ? true : undefined;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `private NIC(s) ${[...pending].join(', ')} to be available` },
-  );
+  });
   return { privateNicIds: nics.map((n) => n.id) };
 }
 
