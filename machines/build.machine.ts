@@ -108,6 +108,7 @@ const INTERRUPTIBLE: ReadonlySet<PhaseName> = new Set<PhaseName>([
   'provision',
   'server.wait_stopped',
   'snapshot.wait',
+  'volume_snapshots.wait',
   'image.wait',
 ]);
 

@@ -4,7 +4,11 @@
 export const PHASES = [
   'prepare',
   'key',
+  // extra block volumes (block_volume), created before the server that attaches them
+  'volumes.create',
   'server.create',
+  // the root SBS volume's IOPS (root_volume.iops), changed before the server boots
+  'volumes.iops',
   'server.start',
   'server.wait_running',
   'ssh.connect',
@@ -13,6 +17,9 @@ export const PHASES = [
   'server.wait_stopped',
   'snapshot.create',
   'snapshot.wait',
+  // one Block API snapshot per extra volume, each waited for within snapshot_creation_timeout
+  'volume_snapshots.create',
+  'volume_snapshots.wait',
   'image.create',
   'image.wait',
   'cleanup',

@@ -48,7 +48,9 @@ const p = (attempts: number, attemptTimeoutMs: number, phaseTimeoutMs: number, r
 export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   prepare: p(3, 1 * MINUTE, 5 * MINUTE),
   key: p(1, 30 * SECOND, 30 * SECOND),
+  'volumes.create': p(4, 2 * MINUTE, 10 * MINUTE),
   'server.create': p(4, 2 * MINUTE, 10 * MINUTE),
+  'volumes.iops': p(4, 1 * MINUTE, 5 * MINUTE),
   'server.start': p(4, 1 * MINUTE, 5 * MINUTE),
   'server.wait_running': p(3, 0, 10 * MINUTE),
   'ssh.connect': p(1, 0, 5 * MINUTE),
@@ -57,6 +59,8 @@ export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   'server.wait_stopped': p(3, 0, 10 * MINUTE),
   'snapshot.create': p(4, 2 * MINUTE, 10 * MINUTE),
   'snapshot.wait': p(3, 0, 60 * MINUTE),
+  'volume_snapshots.create': p(4, 2 * MINUTE, 10 * MINUTE),
+  'volume_snapshots.wait': p(3, 0, 60 * MINUTE),
   'image.create': p(4, 2 * MINUTE, 10 * MINUTE),
   'image.wait': p(3, 0, 60 * MINUTE),
   cleanup: p(5, 2 * MINUTE, 15 * MINUTE),
@@ -91,6 +95,7 @@ export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePo
     'server.stop': withPhaseTimeout('server.stop', t.stateMs),
     'server.wait_stopped': withPhaseTimeout('server.wait_stopped', t.serverShutdownMs),
     'snapshot.wait': withPhaseTimeout('snapshot.wait', t.snapshotCreationMs),
+    'volume_snapshots.wait': withPhaseTimeout('volume_snapshots.wait', t.snapshotCreationMs),
     'image.wait': withPhaseTimeout('image.wait', t.imageCreationMs),
   };
   for (const phase of Object.keys(spec.phasePolicy) as PhaseName[]) {

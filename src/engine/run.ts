@@ -190,6 +190,14 @@ export class BuildRun {
         snapshotName: record?.resources.snapshot?.name ?? spec.snapshotName,
         zone: spec.zone,
       };
+      // Every snapshot of the image, root first (the plugin's artifact lists them all).
+      const volumeSnapshots = (record?.resources.volumeSnapshots ?? []).filter((s) => !s.deleted);
+      if (volumeSnapshots.length > 0) {
+        artifact.snapshots = [
+          { id: artifact.snapshotId, name: artifact.snapshotName },
+          ...volumeSnapshots.map((s) => ({ id: s.id, name: s.name ?? '', ...(s.volumeId ? { volumeId: s.volumeId } : {}) })),
+        ];
+      }
       rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
       return { ...base, status: 'succeeded', artifact };
     }

@@ -50,6 +50,15 @@ export const EVENT_TYPES = [
   'snapshot.deleted',
   'image.delete.requested',
   'image.deleted',
+  // SBS block volumes and snapshots (issue 11): extra volumes before the server, the root's IOPS,
+  // one block snapshot per extra volume. Block resources carry `api: "block"` in their events.
+  'block_volume.create.requested',
+  'block_volume.created',
+  'volume.iops.requested',
+  'volume.iops.updated',
+  'volume_snapshot.create.requested',
+  'volume_snapshot.created',
+  'volume_snapshot.available',
   // resume found a resource by its tags after an intent without a result, or found one gone
   'resource.reconciled',
   'resource.missing',
@@ -79,6 +88,10 @@ export interface ResourceRef {
   id: string;
   name?: string;
   deleted?: boolean;
+  /** `block` for SBS volumes and snapshots (deleted through the Block API); absent: Instance API. */
+  api?: 'block';
+  /** For an extra volume's snapshot: the volume it was taken of. */
+  volumeId?: string;
 }
 
 /** What a build owns in the cloud, as far as the event log knows. */
@@ -87,6 +100,8 @@ export interface BuildResources {
   volumes?: ResourceRef[];
   publicIp?: string;
   snapshot?: ResourceRef;
+  /** Block snapshots of the extra volumes, in volume order. */
+  volumeSnapshots?: ResourceRef[];
   image?: ResourceRef;
 }
 
@@ -97,6 +112,8 @@ export interface Artifact {
   snapshotId: string;
   snapshotName: string;
   zone: string;
+  /** Every snapshot of the image, root first (as the plugin's artifact lists them). */
+  snapshots?: { id: string; name: string; volumeId?: string }[];
 }
 
 export type EventData = Record<string, unknown>;
@@ -133,4 +150,7 @@ export const INTENT_RESULT: Readonly<Partial<Record<EventType, EventType>>> = {
   'volume.delete.requested': 'volume.deleted',
   'snapshot.delete.requested': 'snapshot.deleted',
   'image.delete.requested': 'image.deleted',
+  'block_volume.create.requested': 'block_volume.created',
+  'volume.iops.requested': 'volume.iops.updated',
+  'volume_snapshot.create.requested': 'volume_snapshot.created',
 };

@@ -25,7 +25,7 @@ export interface Harness {
     templatePath: string,
     options?: Partial<Pick<RunOptions, 'onError'>> & { vars?: Record<string, string>; env?: Record<string, string | undefined> },
   ): Promise<BuildOutcome[]>;
-  /** What the simulator holds for a build (found by its kiln-build tag). */
+  /** What the simulator holds for a build (found by its kiln-build tag), Instance and Block API resources. */
   inventory(buildId: string): Promise<{ servers: string[]; volumes: string[]; snapshots: string[]; images: string[] }>;
   events(buildId: string): BuildEvent[];
   close(): Promise<void>;
@@ -73,8 +73,9 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
       const tags = [`kiln-build=${buildId}`];
       return {
         servers: (await client.listServers({ tags })).map((s) => s.id),
-        volumes: (await client.listVolumes({ tags })).map((v) => v.id),
-        snapshots: (await client.listSnapshots({ tags })).map((s) => s.id),
+        // Local and block (SBS) ones alike.
+        volumes: [...(await client.listVolumes({ tags })), ...(await client.block.listVolumes({ tags }))].map((v) => v.id),
+        snapshots: [...(await client.listSnapshots({ tags })), ...(await client.block.listSnapshots({ tags }))].map((s) => s.id),
         images: (await client.listImages({ tags })).map((i) => i.id),
       };
     },

@@ -295,11 +295,11 @@ test('a resumed machine starts at the given phase and provisioner with the recor
   assert.equal(end.context.facts.serverId, 's-9');
 });
 
-test('cleanup order: image, snapshot, then server and volumes after a failure; only the server after success', () => {
-  const all = { serverId: 's', volumeIds: ['v0', 'v1'], snapshotId: 'snap', imageId: 'img' };
+test('cleanup order: image, snapshots, then server and volumes after a failure; only the server after success', () => {
+  const all = { serverId: 's', volumes: [{ id: 'v0' }, { id: 'v1', api: 'block' as const }], snapshots: [{ id: 'snap' }, { id: 'bsnap', api: 'block' as const }], imageId: 'img' };
   assert.deepEqual(
-    cleanupPlan(all, 'failure', false).map((s) => `${s.kind}:${s.id}`),
-    ['image:img', 'snapshot:snap', 'server:s', 'volume:v0', 'volume:v1'],
+    cleanupPlan(all, 'failure', false).map((s) => `${s.kind}:${s.id}${'api' in s && s.api ? `@${s.api}` : ''}`),
+    ['image:img', 'snapshot:snap', 'snapshot:bsnap@block', 'server:s', 'volume:v0', 'volume:v1@block'],
   );
   assert.deepEqual(cleanupPlan(all, 'success', true).map((s) => s.kind), ['server', 'volume', 'volume']);
   assert.deepEqual(cleanupPlan(all, 'success', false).map((s) => s.kind), ['server']);
