@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { resourceFates } from '../../src/cli/run/show.js';
 import { startHarness, template, types, type Harness } from './harness.js';
 
 const GB = 1_000_000_000;
@@ -65,6 +66,9 @@ test('a PRO2 build with an SBS root and an extra block volume; a second build fr
   assert.equal(h.sim.requestCounts()['POST /snapshots'] ?? 0, 0, 'no Instance API snapshot of an SBS volume');
   const deleted = events.filter((e) => e.type === 'volume.deleted').map((e) => e.data.volumeId);
   assert.equal(deleted.length, 2, 'the root and the extra volume were deleted');
+  // `kiln show`: each volume and snapshot with its fate.
+  const fates = resourceFates(events).map((f) => `${f.kind}${f.api ? '@sbs' : ''}:${f.fate}`).sort();
+  assert.deepEqual(fates, ['image:kept', 'server:deleted', 'snapshot@sbs:kept', 'snapshot@sbs:kept', 'volume@sbs:deleted', 'volume@sbs:deleted']);
 
   // A second build from the image: the new server has both disks back.
   const second = h.template(

@@ -31,6 +31,8 @@ export interface ResourceFate {
   createdAt: string;
   fate: 'kept' | 'deleted' | 'missing';
   reconciled: boolean;
+  /** `block` for SBS volumes and snapshots (the Block API's). */
+  api?: 'block';
 }
 
 const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted', 'build.cleaned']);
@@ -97,21 +99,25 @@ export function timeline(events: readonly BuildEvent[]): TimelineEntry[] {
 /** The resources the build created and what became of them. */
 export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
   const out = new Map<string, ResourceFate>();
-  const add = (kind: ResourceFate['kind'], id: unknown, at: string, reconciled: boolean) => {
-    if (typeof id === 'string' && !out.has(id)) out.set(id, { kind, id, createdAt: at, fate: 'kept', reconciled });
+  const add = (kind: ResourceFate['kind'], id: unknown, at: string, reconciled: boolean, block = false) => {
+    if (typeof id === 'string' && !out.has(id)) out.set(id, { kind, id, createdAt: at, fate: 'kept', reconciled, ...(block ? { api: 'block' as const } : {}) });
   };
   for (const e of events) {
     const d = e.data;
     if (e.type === 'server.created') {
       add('server', d.serverId, e.at, d.reconciled === true);
-      if (Array.isArray(d.volumeIds)) for (const v of d.volumeIds) add('volume', v, e.at, d.reconciled === true);
-    } else if (e.type === 'snapshot.created') add('snapshot', d.snapshotId, e.at, d.reconciled === true);
+      const block = Array.isArray(d.blockVolumeIds) ? d.blockVolumeIds : [];
+      if (Array.isArray(d.volumeIds)) for (const v of d.volumeIds) add('volume', v, e.at, d.reconciled === true, block.includes(v));
+    } else if (e.type === 'block_volume.created') add('volume', d.volumeId, e.at, d.reconciled === true, true);
+    else if (e.type === 'volume_snapshot.created') add('snapshot', d.snapshotId, e.at, d.reconciled === true, true);
+    else if (e.type === 'snapshot.created') add('snapshot', d.snapshotId, e.at, d.reconciled === true, d.api === 'block');
     else if (e.type === 'image.created') add('image', d.imageId, e.at, d.reconciled === true);
     else if (e.type.endsWith('.deleted')) {
       const id = d.serverId ?? d.volumeId ?? d.snapshotId ?? d.imageId;
       const r = typeof id === 'string' ? out.get(id) : undefined;
       if (r) r.fate = 'deleted';
-      if (e.type === 'server.deleted' && d.terminated) for (const v of out.values()) if (v.kind === 'volume') v.fate = 'deleted';
+      // terminate deletes local volumes only: SBS ones are detached.
+      if (e.type === 'server.deleted' && d.terminated) for (const v of out.values()) if (v.kind === 'volume' && !v.api) v.fate = 'deleted';
     } else if (e.type === 'resource.missing') {
       const r = typeof d.id === 'string' ? out.get(d.id) : undefined;
       if (r) r.fate = 'missing';
@@ -139,7 +145,7 @@ function human(build: BuildRecord, events: BuildEvent[]): string {
   const fates = resourceFates(events);
   lines.push('', 'Resources');
   if (fates.length === 0) lines.push('  none created');
-  else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.kind, f.id, f.fate + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
+  else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.api ? `${f.kind} (sbs)` : f.kind, f.id, f.fate + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
   if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build) !== build.status) {
