@@ -16,9 +16,10 @@ export const PHASES = [
   'server.stop',
   'server.wait_stopped',
   'snapshot.create',
-  'snapshot.wait',
-  // one Block API snapshot per extra volume, each waited for within snapshot_creation_timeout
+  // one Block API snapshot per extra volume, asked for before any wait so that all are taken at
+  // once; each is waited for within snapshot_creation_timeout
   'volume_snapshots.create',
+  'snapshot.wait',
   'volume_snapshots.wait',
   'image.create',
   'image.wait',

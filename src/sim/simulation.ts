@@ -257,6 +257,7 @@ export class Simulation implements WorldLookup {
     }
     for (const [slot, extra] of Object.entries(input.extraVolumes)) {
       extra.server_id = serverId;
+      extra.origin_server_id = serverId;
       extra.modification_date = now();
       slots[slot] = extra.id;
     }
@@ -611,8 +612,16 @@ export class Simulation implements WorldLookup {
 
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
-    if (floorOf) this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + ms;
-    const pending: PendingTransition = { ...partial, dueAt: Date.now() + ms };
+    const dueAt = Date.now() + ms;
+    if (floorOf) {
+      // Transitions that overlap (snapshots of several volumes taken at once) count once: the
+      // floor grows by the part of this one not already covered by an earlier one.
+      const busy = (this.data.busyUntil ??= {});
+      const from = Math.max(Date.now(), busy[floorOf] ?? 0);
+      this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + Math.max(0, dueAt - from);
+      busy[floorOf] = Math.max(busy[floorOf] ?? 0, dueAt);
+    }
+    const pending: PendingTransition = { ...partial, dueAt };
     this.data.pending.push(pending);
     this.arm(pending);
   }

@@ -128,6 +128,8 @@ export interface WorldData {
   pending: PendingTransition[];
   /** Per server id: ms of latency imposed on it and on the snapshot/image made from it. */
   floors: Record<string, number>;
+  /** Per server id: when its latest pending transition completes (overlapping ones count once in its floor). */
+  busyUntil?: Record<string, number>;
 }
 
 /** What the presenters need to resolve references. */
