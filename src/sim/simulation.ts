@@ -232,8 +232,7 @@ export class Simulation implements WorldLookup {
     const rootSnapshot = this.snapshot(input.image.root_snapshot_id);
     if (!rootSnapshot) throw invalidRequest(`image ${input.image.id} has no root snapshot`);
     const volumeId = randomUUID();
-    await this.ensureSnapshotDisk(rootSnapshot.id);
-    await this.options.disks.copyDisk(this.snapshotDiskDir(rootSnapshot.id), this.volumeDiskDir(volumeId));
+    await this.fillVolumeDisk(volumeId, rootSnapshot);
     const type = COMMERCIAL_TYPES[input.commercialType]!;
     const sbs = input.root.volumeType === 'sbs_volume';
     const volume: VolumeRecord = {
@@ -379,12 +378,7 @@ export class Simulation implements WorldLookup {
       server_id: null,
       origin_server_id: input.baseSnapshot?.origin_server_id ?? null,
     };
-    if (input.baseSnapshot) {
-      await this.ensureSnapshotDisk(input.baseSnapshot.id);
-      await this.options.disks.copyDisk(this.snapshotDiskDir(input.baseSnapshot.id), this.volumeDiskDir(volume.id));
-    } else {
-      await mkdir(this.volumeDiskDir(volume.id), { recursive: true });
-    }
+    await this.fillVolumeDisk(volume.id, input.baseSnapshot);
     this.data.volumes[volume.id] = volume;
     this.persist();
     return volume;
@@ -415,12 +409,7 @@ export class Simulation implements WorldLookup {
       parent_snapshot_id: input.fromSnapshot?.id ?? null,
       last_detached_at: null,
     };
-    if (input.fromSnapshot) {
-      await this.ensureSnapshotDisk(input.fromSnapshot.id);
-      await this.options.disks.copyDisk(this.snapshotDiskDir(input.fromSnapshot.id), this.volumeDiskDir(volume.id));
-    } else {
-      await mkdir(this.volumeDiskDir(volume.id), { recursive: true });
-    }
+    await this.fillVolumeDisk(volume.id, input.fromSnapshot);
     this.data.volumes[volume.id] = volume;
     if (transient) this.schedule({ kind: 'volume.ready', targetId: volume.id }, this.options.latency.next('volume'), null, ctx);
     this.persist();
@@ -779,6 +768,16 @@ export class Simulation implements WorldLookup {
       await this.options.gateway.detach(serverId);
     } catch (error) {
       this.options.log(`server ${serverId}: SSH detach failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** A new volume's disk: a copy of its snapshot's, or empty. */
+  private async fillVolumeDisk(volumeId: string, snapshot: SnapshotRecord | undefined): Promise<void> {
+    if (snapshot) {
+      await this.ensureSnapshotDisk(snapshot.id);
+      await this.options.disks.copyDisk(this.snapshotDiskDir(snapshot.id), this.volumeDiskDir(volumeId));
+    } else {
+      await mkdir(this.volumeDiskDir(volumeId), { recursive: true });
     }
   }
 
