@@ -136,8 +136,17 @@ const notProvided = (phase: string): PhaseActorLogic =>
 
 const stubActors = Object.fromEntries(PHASES.map((phase) => [stateKey(phase), notProvided(phase)])) as Record<string, PhaseActorLogic>;
 
-function phaseEnabled(context: BuildContext, phase: PhaseName): boolean {
+/** Whether `phase` runs; `facts` include what the phase that just finished learnt (its output). */
+function phaseEnabled(context: BuildContext, phase: PhaseName, facts: BuildFacts): boolean {
   switch (phase) {
+    // The volume phases run only for builds that have the volumes (facts from prepare and server.create).
+    case 'volumes.create':
+      return facts.blockVolumesWanted === true;
+    case 'volumes.iops':
+      return facts.rootIopsWanted === true;
+    case 'volume_snapshots.create':
+    case 'volume_snapshots.wait':
+      return Array.isArray(facts.extraVolumeIds) && facts.extraVolumeIds.length > 0;
     case 'key':
     case 'ssh.connect':
       return context.communicator === 'ssh';
@@ -166,7 +175,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
     },
     actors: stubActors,
     guards: {
-      phaseEnabled: ({ context }, params: { phase: PhaseName }) => phaseEnabled(context, params.phase),
+      phaseEnabled: ({ context, event }, params: { phase: PhaseName }) =>
+        phaseEnabled(context, params.phase, { ...context.facts, ...(((event as AnyEventObject).output as BuildFacts | undefined) ?? {}) }),
       isStartAt: ({ context }, params: { phase: PhaseName }) => context.startAt === params.phase,
       failedIn: ({ context }, params: { phase: PhaseName }) => context.failure?.phase === params.phase,
       interruptRequested: ({ context }) => context.interruptRequested,

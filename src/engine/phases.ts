@@ -210,7 +210,8 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
       );
     }
   }
-  return { sourceImageId, arch, rootVolumeType };
+  // Which volume phases this build needs (the machine skips the others).
+  return { sourceImageId, arch, rootVolumeType, blockVolumesWanted: spec.blockVolumes.length > 0, rootIopsWanted: spec.rootVolume.iops !== undefined };
 }
 
 async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFacts> {

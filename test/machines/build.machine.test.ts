@@ -74,7 +74,9 @@ async function runToEnd(h: Harness): Promise<SnapshotFrom<ReturnType<typeof crea
 
 test('a successful build runs every phase in order, each provisioner once, and ends done', async () => {
   const h = harness({
-    'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'] }),
+    // A build with block volumes and a root IOPS change: every volume phase runs too.
+    prepare: async () => ({ blockVolumesWanted: true, rootIopsWanted: true }),
+    'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1', 'v-2'], extraVolumeIds: ['v-2'] }),
     'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
     'image.create': async (i) => ({ imageId: 'img-1', seenSnapshot: String(i.facts.snapshotId) }),
   });
@@ -89,6 +91,15 @@ test('a successful build runs every phase in order, each provisioner once, and e
   // Facts flow from phase to phase.
   assert.equal(end.context.facts.seenSnapshot, 'snap-1');
   assert.equal(end.context.facts.serverId, 's-1');
+});
+
+test('a build without block volumes or IOPS skips the volume phases', async () => {
+  const h = harness({ 'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'], extraVolumeIds: [] }) });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'done');
+  const volumePhases = ['volumes.create', 'volumes.iops', 'volume_snapshots.create', 'volume_snapshots.wait'];
+  assert.deepEqual(phasesCalled(h).filter((p) => volumePhases.includes(p)), []);
+  assert.ok(phasesCalled(h).includes('snapshot.wait') && phasesCalled(h).includes('image.create'));
 });
 
 test('communicator none skips the key and SSH phases, and provisioning when there is nothing to run', async () => {
