@@ -44,8 +44,11 @@ test('gc removes a killed SBS build: server, SBS root, attached block volume, bl
 
   const dry = await world.gc('--older-than', '0', '--all-zones', '--json');
   assert.equal(dry.code, 0, dry.stderr);
-  const rows = (JSON.parse(dry.stdout) as { resources: { id: string; action: string }[] }).resources;
+  const rows = (JSON.parse(dry.stdout) as { resources: { id: string; action: string; api?: string }[] }).resources;
   const action = (id: string) => rows.find((r) => r.id === id)?.action;
+  assert.equal(rows.find((r) => r.id === extra.id)?.api, 'block');
+  const table = await world.gc('--older-than', '0', '--all-zones');
+  assert.match(table.stdout.split('\n').find((line) => line.includes(snapshot.id)) ?? '', /^snapshot \(sbs\)/);
   assert.equal(action(server.id), 'delete');
   assert.equal(action(rootId), 'with-server');
   assert.equal(action(extra.id), 'with-server');
