@@ -144,7 +144,7 @@ export interface ServerType {
 export interface CreateServerRequest {
   name: string;
   commercial_type: string;
-  /** Image UUID (resolve marketplace labels with `resolveMarketplaceImage`). */
+  /** Image UUID, or a marketplace label the API resolves itself (to the local or SBS variant the root volume needs). */
   image: string;
   boot_type?: 'local' | 'bootscript';
   bootscript?: string;
@@ -153,6 +153,7 @@ export interface CreateServerRequest {
   tags?: string[];
   dynamic_ip_required?: boolean;
   enable_ipv6?: boolean;
+  /** `"0"`: the root volume `{volume_type, size?}`; `"1"`…: existing block volumes `{id, volume_type: "sbs_volume"}`. */
   volumes?: Record<string, unknown>;
 }
 
