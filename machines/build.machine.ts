@@ -130,6 +130,7 @@ const INTERRUPTIBLE: ReadonlySet<PhaseName> = new Set<PhaseName>([
   'user_data.wait',
   'server.wait_stopped',
   'snapshot.wait',
+  'volume_snapshots.wait',
   'image.wait',
 ]);
 

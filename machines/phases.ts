@@ -4,7 +4,11 @@
 export const PHASES = [
   'prepare',
   'key',
+  // extra block volumes (block_volume), created before the server that attaches them
+  'volumes.create',
   'server.create',
+  // the root SBS volume's IOPS (root_volume.iops), changed before the server boots
+  'volumes.iops',
   'server.start',
   'server.wait_running',
   'network.attach',
@@ -15,7 +19,11 @@ export const PHASES = [
   'server.stop',
   'server.wait_stopped',
   'snapshot.create',
+  // one Block API snapshot per extra volume, asked for before any wait so that all are taken at
+  // once; each is waited for within snapshot_creation_timeout
+  'volume_snapshots.create',
   'snapshot.wait',
+  'volume_snapshots.wait',
   'image.create',
   'image.wait',
   'cleanup',
@@ -30,7 +38,16 @@ export function isPhaseName(value: string): value is PhaseName {
   return (PHASES as readonly string[]).includes(value);
 }
 
-/** Phases that run only when the template asks for what they do (private_network_ids, user data,
- * cleanup_machine_related_data, post-processors); the engine says which (`optionalPhases` of the
- * machine's input, from src/engine/phases/optional.ts). */
-export const OPTIONAL_PHASES: readonly PhaseName[] = ['network.attach', 'user_data.wait', 'machine.cleanup', 'postprocess'];
+/** Phases that run only when the template asks for what they do (block volumes, a root IOPS change,
+ * private_network_ids, user data, cleanup_machine_related_data, post-processors); the engine says
+ * which (`optionalPhases` of the machine's input, from src/engine/phases/optional.ts). */
+export const OPTIONAL_PHASES: readonly PhaseName[] = [
+  'volumes.create',
+  'volumes.iops',
+  'network.attach',
+  'user_data.wait',
+  'machine.cleanup',
+  'volume_snapshots.create',
+  'volume_snapshots.wait',
+  'postprocess',
+];

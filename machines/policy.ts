@@ -59,7 +59,9 @@ const p = (attempts: number, attemptTimeoutMs: number, phaseTimeoutMs: number, r
 export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   prepare: p(UNTIL_DEADLINE, 1 * MINUTE, 5 * MINUTE),
   key: p(1, 30 * SECOND, 30 * SECOND),
+  'volumes.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
   'server.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
+  'volumes.iops': p(UNTIL_DEADLINE, 1 * MINUTE, 5 * MINUTE),
   'server.start': p(UNTIL_DEADLINE, 1 * MINUTE, 5 * MINUTE),
   'server.wait_running': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
   'network.attach': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
@@ -72,6 +74,8 @@ export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   'server.wait_stopped': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
   'snapshot.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
   'snapshot.wait': p(UNTIL_DEADLINE, 0, 60 * MINUTE),
+  'volume_snapshots.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
+  'volume_snapshots.wait': p(UNTIL_DEADLINE, 0, 60 * MINUTE),
   'image.create': p(UNTIL_DEADLINE, 2 * MINUTE, 10 * MINUTE),
   'image.wait': p(UNTIL_DEADLINE, 0, 60 * MINUTE),
   cleanup: p(UNTIL_DEADLINE, 2 * MINUTE, 15 * MINUTE),
@@ -107,6 +111,7 @@ export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePo
     'server.stop': withPhaseTimeout('server.stop', t.stateMs),
     'server.wait_stopped': withPhaseTimeout('server.wait_stopped', t.serverShutdownMs),
     'snapshot.wait': withPhaseTimeout('snapshot.wait', t.snapshotCreationMs),
+    'volume_snapshots.wait': withPhaseTimeout('volume_snapshots.wait', t.snapshotCreationMs),
     'image.wait': withPhaseTimeout('image.wait', t.imageCreationMs),
     'user_data.wait': withPhaseTimeout('user_data.wait', (spec.userDataTimeoutMs || USER_DATA_WAIT_DEFAULT_MS) + 2 * MINUTE),
   };

@@ -11,7 +11,7 @@ import { hideBin } from 'yargs/helpers';
 import { firstPollDelay, POLL_SCHEDULE, pollDelay, predictWait, type PollSchedule, type WaitRecord } from '../src/scaleway/index.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { EventStore, type BuildEvent } from '../src/store/index.js';
-import { kilnBuild, kilnEnv, PACKER, packerBuild, writeKilnTemplate, type BuildMeasurement } from './lib/e2e.js';
+import { kilnBuild, kilnEnv, PACKER, packerBuild, writeKilnTemplate, writeSbsTemplate, type BuildMeasurement } from './lib/e2e.js';
 import { appendOutputEvents, cloneBuilds, createTaggedResources, readSample } from './lib/fixtures.js';
 import { REPO_ROOT, runKiln, runningFromSources, runProcess, spawnKiln } from './lib/proc.js';
 import { SimApi } from './lib/sim-api.js';
@@ -20,7 +20,7 @@ import { loadTemplate } from '../src/template/index.js';
 import { parseFile } from '../src/template/hcl/parser.js';
 import { machineDescription, markdownTable, median, millis, percent, seconds } from './lib/stats.js';
 
-const SECTIONS = ['e2e', 'store', 'resume', 'ls', 'cold', 'gc', 'parallel', 'waits', 'hcl'] as const;
+const SECTIONS = ['e2e', 'sbs', 'store', 'resume', 'ls', 'cold', 'gc', 'parallel', 'waits', 'hcl'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Row {
@@ -273,6 +273,52 @@ async function endToEnd(s: Settings): Promise<SectionResult> {
 }
 
 // ---- 3: durable appends ------------------------------------------------------------------------
+
+/**
+ * Issue 11: an SBS build (examples/pro2-sbs.json: PRO2, SBS root at 15k IOPS, one extra block
+ * volume) against its floor, realistic latency: block snapshots take the ~5 s recorded on Scaleway.
+ */
+async function sbsBuild(s: Settings): Promise<SectionResult> {
+  const sim = await startSimulator({ latency: 'realistic', port: 0, sshPort: 0, seed: 11, log: (line) => s.log(`simulator: ${line}`) });
+  const runs: BuildMeasurement[] = [];
+  const phaseTimes: Record<string, number[]> = {};
+  try {
+    for (let run = 1; run <= s.runs; run++) {
+      const home = mkdtempSync(join(s.work, 'sbs-kiln-'));
+      const k = await kilnBuild(sim, writeSbsTemplate(home, sim.sshPort), home);
+      runs.push(k);
+      const id = /"build_id":"([^"]+)"/.exec(k.result.stdout)![1]!;
+      const store = EventStore.open(join(home, 'kiln.db'));
+      breakdown(store.events(id), k.wallMs, k.floorMs, phaseTimes);
+      store.close();
+      s.log(`sbs run ${run}/${s.runs}: kiln ${seconds(k.wallMs, 2)} (floor ${seconds(k.floorMs, 2)}, ${k.apiCalls} API calls, ${k.events} events)`);
+    }
+  } finally {
+    await sim.close();
+  }
+  const wall = median(runs.map((m) => m.wallMs));
+  const floor = median(runs.map((m) => m.floorMs));
+  const over = median(runs.map((m) => m.wallMs - m.floorMs));
+  const pct = median(runs.map((m) => (m.wallMs - m.floorMs) / m.floorMs));
+  const blockCalls = median(runs.map((m) => Object.entries(m.apiByRoute).filter(([route]) => route.includes('/block/')).reduce((a, [, n]) => a + n, 0)));
+  return {
+    rows: [
+      {
+        item: '1b',
+        measure: `kiln build of examples/pro2-sbs.json (SBS root + 1 block volume), realistic latency (median of ${s.runs})`,
+        result: `${seconds(wall, 2)} vs floor ${seconds(floor, 2)}: overhead ${seconds(over, 2)} = ${percent(pct)}; ${median(runs.map((m) => m.apiCalls))} API calls, ${blockCalls} of them Block API`,
+        target: 'overhead ≤ 5% of the floor',
+        verdict: verdict(pct <= 0.05, `by ${seconds(over - 0.05 * floor, 2)}, ${percent(pct - 0.05)} of the floor`),
+      },
+    ],
+    details: [
+      `**SBS build phases** (median ms over ${s.runs} builds): ` +
+        Object.entries(phaseTimes)
+          .map(([phase, ms]) => `${phase} ${Math.round(median(ms))}`)
+          .join(', '),
+    ],
+  };
+}
 
 async function storeAppends(s: Settings): Promise<SectionResult> {
   const dir = mkdtempSync(join(s.work, 'store-'));
@@ -645,6 +691,7 @@ async function waitModel(s: Settings): Promise<SectionResult> {
 
 const RUNNERS: Record<SectionName, (s: Settings) => Promise<SectionResult>> = {
   e2e: endToEnd,
+  sbs: sbsBuild,
   store: storeAppends,
   resume,
   ls: lsShow,

@@ -13,7 +13,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { startSimulator, type FaultSpec } from '../src/sim/index.js';
 import { EventStore } from '../src/store/index.js';
-import { kilnEnv, writeKilnTemplate } from './lib/e2e.js';
+import { kilnEnv, writeKilnTemplate, writeSbsTemplate } from './lib/e2e.js';
 import { runKiln, type ProcessResult } from './lib/proc.js';
 import { SimApi } from './lib/sim-api.js';
 import { boundedAll, markdownTable } from './lib/stats.js';
@@ -130,12 +130,14 @@ async function main(): Promise<void> {
     const db = join(work, 'kiln.db');
     const env = kilnEnv(sim, work);
     const template = writeKilnTemplate(work, sim.sshPort);
+    // Every other build is an SBS build (PRO2, SBS root with IOPS, one extra block volume).
+    const sbsTemplate = writeSbsTemplate(join(work, 'sbs'), sim.sshPort);
     const started = performance.now();
 
     const builds = await boundedAll(argv.builds, argv.concurrency, async (index): Promise<BuildLog> => {
       const entry: BuildLog = { index, processes: 0, crashes: 0, resumes: 0, killedBeforeStart: 0, outcome: 'failed', clientRetries: 0, killedIn: [] };
       for (;;) {
-        const args = entry.buildId ? ['resume', entry.buildId, '--db', db, ...resumeDebug] : ['build', '--json', '--debug', '--db', db, template];
+        const args = entry.buildId ? ['resume', entry.buildId, '--db', db, ...resumeDebug] : ['build', '--json', '--debug', '--db', db, index % 2 === 1 ? sbsTemplate : template];
         const kill = entry.crashes < argv['max-kills'] && random() < argv['kill-probability'] ? random() * argv['kill-window'] : undefined;
         let pid: number | undefined;
         let timer: NodeJS.Timeout | undefined;
@@ -175,7 +177,8 @@ async function main(): Promise<void> {
     // than its artifact is a duplicate (or a missed cleanup).
     const api = new SimApi(sim.apiUrl);
     const store = EventStore.open(db);
-    const artifacts = new Map<string, { imageId: string; snapshotId: string }>();
+    // Per succeeded build: its image and every snapshot of it (one per volume for SBS builds).
+    const artifacts = new Map<string, { imageId: string; snapshotIds: Set<string> }>();
     let phaseRetries = 0;
     // Phase runs that needed more attempts than the fixed limit of 4 kiln had before issue 18.
     let longPhaseRuns = 0;
@@ -183,7 +186,8 @@ async function main(): Promise<void> {
     for (const b of builds) {
       if (!b.buildId) continue;
       const record = store.getBuild(b.buildId);
-      if (record?.status === 'succeeded' && record.artifact) artifacts.set(b.buildId, record.artifact);
+      if (record?.status === 'succeeded' && record.artifact)
+        artifacts.set(b.buildId, { imageId: record.artifact.imageId, snapshotIds: new Set([record.artifact.snapshotId, ...(record.artifact.snapshots ?? []).map((s) => s.id)]) });
       const events = store.events(b.buildId, { withoutOutput: true });
       phaseRetries += events.filter((e) => e.type === 'phase.retrying').length;
       for (const e of events) {
@@ -194,10 +198,10 @@ async function main(): Promise<void> {
     }
     store.close();
     // The soak's own listing must not fail on the faults it injects: retry each page.
-    const list = async <T>(key: string): Promise<T[]> => {
+    const list = async <T>(key: string, block = false): Promise<T[]> => {
       for (let attempt = 1; ; attempt++) {
         try {
-          return await api.listAll<T>(key);
+          return await (block ? api.listAllBlock<T>(key) : api.listAll<T>(key));
         } catch (error) {
           if (attempt >= 20) throw error;
           await new Promise((r) => setTimeout(r, 200));
@@ -215,7 +219,11 @@ async function main(): Promise<void> {
       snapshots: (await list<Tagged>('snapshots')).filter((s) => !s.public),
       images: (await list<Tagged>('images')).filter((i) => !i.public),
       ips: await list<Tagged>('ips'),
+      blockVolumes: await list<Tagged>('volumes', true),
+      blockSnapshots: await list<Tagged>('snapshots', true),
     });
+    const isArtifact = (kind: string, id: string, artifact: { imageId: string; snapshotIds: Set<string> }) =>
+      (kind === 'images' && id === artifact.imageId) || ((kind === 'snapshots' || kind === 'blockSnapshots') && artifact.snapshotIds.has(id));
     const buildOf = (r: Tagged) => r.tags?.find((t) => t.startsWith('kiln-build='))?.slice('kiln-build='.length);
     const before = await inventory();
     let duplicates = 0;
@@ -225,12 +233,13 @@ async function main(): Promise<void> {
         const id = buildOf(item);
         const artifact = id ? artifacts.get(id) : undefined;
         if (!artifact) continue;
-        if ((kind === 'images' && item.id === artifact.imageId) || (kind === 'snapshots' && item.id === artifact.snapshotId)) continue;
+        if (isArtifact(kind, item.id, artifact)) continue;
         duplicates++;
         duplicateLines.push(`${kind.slice(0, -1)} ${item.id} of succeeded build ${id}`);
       }
     }
-    const leftBeforeGc = Object.values(before).reduce((n, items) => n + items.length, 0) - 2 * artifacts.size;
+    const artifactCount = [...artifacts.values()].reduce((n, a) => n + 1 + a.snapshotIds.size, 0);
+    const leftBeforeGc = Object.values(before).reduce((n, items) => n + items.length, 0) - artifactCount;
 
     let gcRuns = 0;
     let gc: ProcessResult;
@@ -244,12 +253,12 @@ async function main(): Promise<void> {
       for (const item of items) {
         const id = buildOf(item);
         const artifact = id ? artifacts.get(id) : undefined;
-        if (artifact && ((kind === 'images' && item.id === artifact.imageId) || (kind === 'snapshots' && item.id === artifact.snapshotId))) continue;
+        if (artifact && isArtifact(kind, item.id, artifact)) continue;
         leakLines.push(`${kind.slice(0, -1)} ${item.id}${id ? ` of build ${id}` : ' (untagged)'}`);
       }
     }
     const artifactsPresent = [...artifacts.values()].filter(
-      (a) => after.images.some((i) => i.id === a.imageId) && after.snapshots.some((s) => s.id === a.snapshotId),
+      (a) => after.images.some((i) => i.id === a.imageId) && [...a.snapshotIds].every((id) => [...after.snapshots, ...after.blockSnapshots].some((s) => s.id === id)),
     ).length;
 
     const counts = sim.requestCounts();

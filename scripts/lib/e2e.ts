@@ -60,6 +60,16 @@ export function writeKilnTemplate(dir: string, sshPort: number, builders = 1): s
   return path;
 }
 
+/** examples/pro2-sbs.json (PRO2, SBS root with IOPS, one block volume) with the simulator's SSH port. */
+export function writeSbsTemplate(dir: string, sshPort: number): string {
+  mkdirSync(dir, { recursive: true });
+  const sbs = JSON.parse(readFileSync(join(REPO_ROOT, 'examples', 'pro2-sbs.json'), 'utf8')) as { builders: Record<string, unknown>[] };
+  sbs.builders = [{ ...sbs.builders[0]!, ssh_port: sshPort }];
+  const path = join(dir, 'pro2-sbs.json');
+  writeFileSync(path, JSON.stringify(sbs, null, 2));
+  return path;
+}
+
 function diffCounts(after: Record<string, number>, before: Record<string, number>): Record<string, number> {
   const diff: Record<string, number> = {};
   for (const [route, n] of Object.entries(after)) {

@@ -41,6 +41,19 @@ export class SimApi {
     }
   }
 
+  /** Every item of a paged Block Storage API list (`volumes`, `snapshots`): `page_size`, `total_count` in the body. */
+  async listAllBlock<T>(key: string): Promise<T[]> {
+    const items: T[] = [];
+    for (let page = 1; ; page++) {
+      const response = await fetch(`${this.apiUrl}/block/v1/zones/${this.zone}/${key}?page=${page}&page_size=100`, { headers: { 'X-Auth-Token': BENCH_TOKEN } });
+      if (!response.ok) throw new Error(`GET block ${key}: HTTP ${response.status}`);
+      const json = (await response.json()) as Record<string, unknown>;
+      const batch = (json[key] as T[] | undefined) ?? [];
+      items.push(...batch);
+      if (batch.length < 100 || items.length >= Number(json.total_count)) return items;
+    }
+  }
+
   /** The marketplace image id of `label` for `commercialType` in this zone (what Packer 1.6.6 needs). */
   async marketplaceImageId(label: string, commercialType: string): Promise<string> {
     interface MarketplaceImage {

@@ -35,6 +35,20 @@ import { machineCleanup, userDataWait } from './phases/machine.js';
 import { checkNetworkSettings, deletePrivateNics, networkAttach } from './phases/network.js';
 import { postprocess } from './postprocess.js';
 import { buildTag, createdBy, resourceTags } from './tags.js';
+import {
+  checkVolumes,
+  serverVolumes,
+  deleteBlockVolume,
+  imageExtraVolumes,
+  serverVolumesRequest,
+  tagServerVolumes,
+  volumeFacts,
+  volumeSnapshotsCreate,
+  volumeSnapshotsWait,
+  volumesCreate,
+  volumesIops,
+  waitBlockSnapshot,
+} from './phases/volumes.js';
 
 export interface EngineDeps {
   store: EventStore;
@@ -319,6 +333,7 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
     arch = resolved.arch;
   }
   await networkChecks;
+  const { rootVolumeType } = await checkVolumes(rt, { type, sourceImageId, signal });
   if (nameChecks) {
     // Packer refuses to build over an existing image or snapshot of the same name.
     const [imagesNamed, snapshotsNamed] = await nameChecks;
@@ -333,7 +348,8 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
       );
     }
   }
-  return { sourceImageId, arch };
+  // Which volume phases this build needs (the machine skips the others).
+  return { sourceImageId, arch, rootVolumeType };
 }
 
 async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFacts> {
@@ -369,16 +385,19 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     server = await getServerOrMissing(rt, input, String(recorded.data.serverId), signal);
   } else if (rt.pendingIntent('server.create.requested', 'server.created')) {
     server = await reconcile(rt, 'server.create.requested', found, signal);
-    if (server) rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
+    if (server) rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server), reconciled: true });
   }
   if (!server) {
-    rt.record(input, 'server.create.requested', { name: spec.serverName, tags, commercialType: spec.commercialType });
+    const volumes = serverVolumesRequest(rt, input.facts);
+    rt.record(input, 'server.create.requested', { name: spec.serverName, tags, commercialType: spec.commercialType, ...(volumes ? { volumes } : {}) });
     try {
       server = await client.createServer(
         {
           name: spec.serverName,
           commercial_type: spec.commercialType,
-          image: requireFact(input.facts, 'sourceImageId', 'server.create'),
+          // A label goes as it is: the API picks the image's local or SBS variant for the root volume.
+          image: UUID.test(spec.image) ? requireFact(input.facts, 'sourceImageId', 'server.create') : spec.image,
+          ...(volumes ? { volumes } : {}),
           boot_type: spec.bootType,
           ...(spec.bootType === 'bootscript' && spec.bootscript ? { bootscript: spec.bootscript } : {}),
           tags: keyTag ? [...tags, keyTag] : tags,
@@ -397,31 +416,23 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       // The create may have happened: look for it before anything else.
       server = await reconcile(rt, 'server.create.requested', found, signal);
       if (!server) throw notCreated('server', error);
-      rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server), reconciled: true });
+      rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server), reconciled: true });
     }
     crashAfterCall('server.created');
     if (!rt.last('server.created') || rt.pendingIntent('server.create.requested', 'server.created')) {
-      rt.record(input, 'server.created', { serverId: server.id, name: server.name, volumeIds: volumeIdsOf(server) });
+      rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server) });
     }
   }
 
   // Tag the volumes at once, so that gc finds them even if the server goes (PATCH: idempotent).
-  const volumeTags = resourceTags(buildId, 'server.create', spec.tags);
-  const volumeIds = volumeIdsOf(server);
-  for (const volumeId of volumeIds) {
-    const volume = server.volumes[Object.keys(server.volumes).find((k) => server!.volumes[k]!.id === volumeId)!]!;
-    if (volumeTags.every((t) => (volume.tags ?? []).includes(t))) continue;
-    await client.updateVolume(volumeId, { tags: [...new Set([...(volume.tags ?? []), ...volumeTags])] }, { signal });
-    crashAfterCall('volume.tagged');
-    rt.record(input, 'volume.tagged', { volumeId });
-  }
+  await tagServerVolumes(rt, input, server, signal);
   for (const [k, value] of Object.entries(spec.userData)) {
     await client.setUserData(server.id, k, value, { signal });
   }
   rt.serverStates.set(server.id, server.state);
   // The root volume's type and size are part of the waits' keys (a bigger disk snapshots slower).
   const root = server.volumes?.['0'];
-  return { serverId: server.id, volumeIds, rootVolumeId: volumeIds[0] ?? null, rootVolumeType: root?.volume_type ?? null, rootVolumeSize: root?.size ?? null };
+  return { serverId: server.id, ...volumeFacts(server), rootVolumeType: root?.volume_type ?? null, rootVolumeSize: root?.size ?? null };
 }
 
 /**
@@ -648,7 +659,7 @@ async function createTracked(
   input: PhaseInput,
   signal: AbortSignal,
   o: {
-    phase: 'snapshot.create' | 'image.create';
+    phase: PhaseName;
     intent: EventType;
     result: EventType;
     idKey: 'snapshotId' | 'imageId';
@@ -656,6 +667,8 @@ async function createTracked(
     list: () => Promise<{ id: string; name: string; tags: string[] }[]>;
     create: (tags: string[]) => Promise<{ id: string; name: string }>;
     requestData: Record<string, unknown>;
+    /** Added to the result event (e.g. `api: "block"`). */
+    resultData?: Record<string, unknown>;
   },
 ): Promise<string> {
   const { buildId, spec } = rt.deps;
@@ -666,7 +679,7 @@ async function createTracked(
   if (rt.pendingIntent(o.intent, o.result)) {
     const existing = await reconcile(rt, o.intent, find, signal);
     if (existing) {
-      rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
+      rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, ...o.resultData, reconciled: true });
       return existing.id;
     }
   }
@@ -677,33 +690,45 @@ async function createTracked(
   } catch (error) {
     if (!(error instanceof AmbiguousError)) throw error;
     const existing = await reconcile(rt, o.intent, find, signal);
-    if (!existing) throw notCreated(o.phase === 'image.create' ? 'image' : 'snapshot', error);
-    rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, reconciled: true });
+    if (!existing) throw notCreated(o.result.split('.')[0]!.replace('_', ' '), error);
+    rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, ...o.resultData, reconciled: true });
     return existing.id;
   }
   crashAfterCall(o.result);
-  rt.record(input, o.result, { [o.idKey]: created.id, name: created.name });
+  rt.record(input, o.result, { [o.idKey]: created.id, name: created.name, ...o.resultData });
   return created.id;
 }
 
 async function snapshotCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { client, spec } = rt.deps;
   const volumeId = requireFact(input.facts, 'rootVolumeId', 'snapshot.create');
+  // An SBS root is snapshotted through the Block API, an l_ssd one through the Instance API.
+  const block = input.facts.rootVolumeApi === 'block';
   const snapshotId = await createTracked(rt, input, signal, {
     phase: 'snapshot.create',
     intent: 'snapshot.create.requested',
     result: 'snapshot.created',
     idKey: 'snapshotId',
     name: spec.snapshotName,
-    requestData: { volumeId },
-    list: () => client.listSnapshots({ tags: [buildTag(rt.deps.buildId)] }, { signal }),
-    create: (tags) => client.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }),
+    requestData: { volumeId, ...(block ? { api: 'block' } : {}) },
+    ...(block ? { resultData: { api: 'block' } } : {}),
+    list: () => {
+      const filter = { tags: [buildTag(rt.deps.buildId)] };
+      return block ? client.block.listSnapshots(filter, { signal }) : client.listSnapshots(filter, { signal });
+    },
+    create: (tags) =>
+      block ? client.block.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }) : client.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }),
   });
   return { snapshotId };
 }
 
 async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const snapshotId = requireFact(input.facts, 'snapshotId', 'snapshot.wait');
+  if (input.facts.rootVolumeApi === 'block') {
+    await waitBlockSnapshot(rt, input, snapshotId, signal, 'snapshot.created');
+    rt.record(input, 'snapshot.available', { snapshotId });
+    return {};
+  }
   await waitFor(rt, input, signal, {
     wait: 'snapshot',
     startedBy: 'snapshot.created',
@@ -723,19 +748,21 @@ async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
   const { client, spec } = rt.deps;
   const snapshotId = requireFact(input.facts, 'snapshotId', 'image.create');
   const arch = requireFact(input.facts, 'arch', 'image.create') as Arch;
+  const extraVolumes = imageExtraVolumes(input.facts);
   const imageId = await createTracked(rt, input, signal, {
     phase: 'image.create',
     intent: 'image.create.requested',
     result: 'image.created',
     idKey: 'imageId',
     name: spec.imageName,
-    requestData: { snapshotId, arch },
+    requestData: { snapshotId, arch, ...(extraVolumes ? { extraVolumes } : {}) },
     list: () => client.listImages({ tags: [buildTag(rt.deps.buildId)] }, { signal }),
     create: (tags) =>
       client.createImage(
         {
           name: spec.imageName,
           root_volume: snapshotId,
+          ...(extraVolumes ? { extra_volumes: extraVolumes } : {}),
           arch,
           tags,
           ...(spec.bootType === 'bootscript' && spec.bootscript ? { default_bootscript: spec.bootscript } : {}),
@@ -770,9 +797,11 @@ async function deleteTracked(
   kind: 'image' | 'snapshot' | 'volume',
   id: string,
   call: () => Promise<void>,
+  api?: 'block',
 ): Promise<void> {
   const idKey = `${kind}Id`;
-  rt.record(input, `${kind}.delete.requested` as EventType, { [idKey]: id });
+  const where = api ? { api } : {};
+  rt.record(input, `${kind}.delete.requested` as EventType, { [idKey]: id, ...where });
   let alreadyGone = false;
   try {
     await call();
@@ -781,7 +810,7 @@ async function deleteTracked(
     alreadyGone = true;
   }
   crashAfterCall(`${kind}.deleted`);
-  rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...(alreadyGone ? { alreadyGone } : {}) });
+  rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...where, ...(alreadyGone ? { alreadyGone } : {}) });
 }
 
 async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: string, signal: AbortSignal): Promise<void> {
@@ -839,11 +868,12 @@ async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
   // The log is the authority on what exists (it includes results reconciled on resume).
   const resources = store.getBuild(buildId)?.resources ?? {};
   const alive = <T extends { id: string; deleted?: boolean }>(r: T | undefined) => (r && !r.deleted ? r.id : undefined);
+  const notDeleted = <T extends { deleted?: boolean }>(refs: T[] | undefined) => (refs ?? []).filter((r) => !r.deleted);
   const steps = cleanupPlan(
     {
       serverId: alive(resources.server),
-      volumeIds: (resources.volumes ?? []).filter((v) => !v.deleted).map((v) => v.id),
-      snapshotId: alive(resources.snapshot),
+      volumes: notDeleted(resources.volumes),
+      snapshots: notDeleted([...(resources.snapshot ? [resources.snapshot] : []), ...(resources.volumeSnapshots ?? [])]),
       imageId: alive(resources.image),
     },
     input.reason,
@@ -857,8 +887,11 @@ async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
   for (const step of steps) {
     if (keep && (step.kind === 'server' || step.kind === 'volume')) continue;
     if (step.kind === 'image') await deleteTracked(rt, input, 'image', step.id, () => client.deleteImage(step.id, { signal }));
+    else if (step.kind === 'snapshot' && step.api === 'block')
+      await deleteTracked(rt, input, 'snapshot', step.id, () => client.block.deleteSnapshot(step.id, { signal }), 'block');
     else if (step.kind === 'snapshot') await deleteTracked(rt, input, 'snapshot', step.id, () => client.deleteSnapshot(step.id, { signal }));
     else if (step.kind === 'server') await deleteServer(rt, input, step.id, signal);
+    else if (step.api === 'block') await deleteBlockVolume(rt, input, step.id, signal);
     else {
       // (A terminated server took its local volumes along: the delete then finds nothing.)
       await deleteTracked(rt, input, 'volume', step.id, () => client.deleteVolume(step.id, { signal }));
@@ -873,7 +906,9 @@ type PhaseFn = (rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal) => Pro
 const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
   prepare,
   key,
+  'volumes.create': volumesCreate,
   'server.create': serverCreate,
+  'volumes.iops': volumesIops,
   'server.start': serverStart,
   'server.wait_running': serverWaitRunning,
   'network.attach': networkAttach,
@@ -885,6 +920,8 @@ const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
   'server.wait_stopped': serverWaitStopped,
   'snapshot.create': snapshotCreate,
   'snapshot.wait': snapshotWait,
+  'volume_snapshots.create': volumeSnapshotsCreate,
+  'volume_snapshots.wait': volumeSnapshotsWait,
   'image.create': imageCreate,
   'image.wait': imageWait,
   cleanup,

@@ -96,13 +96,22 @@ export function finishedFacts(events: readonly BuildEvent[], spec: ResumeSpec): 
 
 /** The artifact of a finished build, printed the way Packer prints a Scaleway artifact. */
 export function artifactOf(record: BuildRecord | undefined, facts: BuildFacts, spec: Pick<BuildSpec, 'imageName' | 'snapshotName' | 'zone'>): Artifact {
-  return {
+  const artifact: Artifact = {
     imageId: String(facts.imageId),
     imageName: record?.resources.image?.name ?? spec.imageName,
     snapshotId: String(facts.snapshotId),
     snapshotName: record?.resources.snapshot?.name ?? spec.snapshotName,
     zone: spec.zone,
   };
+  // Every snapshot of the image, root first (the plugin's artifact lists them all).
+  const volumeSnapshots = (record?.resources.volumeSnapshots ?? []).filter((s) => !s.deleted);
+  if (volumeSnapshots.length > 0) {
+    artifact.snapshots = [
+      { id: artifact.snapshotId, name: artifact.snapshotName },
+      ...volumeSnapshots.map((s) => ({ id: s.id, name: s.name ?? '', ...(s.volumeId ? { volumeId: s.volumeId } : {}) })),
+    ];
+  }
+  return artifact;
 }
 
 /** Applies `--from-provisioner N`: provisioning starts over at N (the server must still be up). */

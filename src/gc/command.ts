@@ -123,6 +123,7 @@ export function reportJson(report: GcReport) {
       action: item.action,
       reason: item.reason,
       ...(item.serverId !== undefined ? { serverId: item.serverId } : {}),
+      ...(item.api ? { api: item.api } : {}),
       result: report.results[index] ?? null,
     })),
     summary: {

@@ -2,7 +2,7 @@
 // reduced to a GcResource, to the plan. Servers come first (attached volumes and IPs follow
 // their server's verdict), images before snapshots only for a stable table order.
 import type { ScalewayClient } from '../scaleway/index.js';
-import type { Image, Ip, Server, Snapshot, Volume } from '../scaleway/index.js';
+import type { BlockSnapshot, BlockVolume, Image, Ip, Server, Snapshot, Volume } from '../scaleway/index.js';
 import { buildTag } from '../engine/tags.js';
 import { KILN_TAG, type GcResource } from './types.js';
 
@@ -30,6 +30,20 @@ export function fromVolume(volume: Volume): GcResource {
 }
 
 export const fromSnapshot = (snapshot: Snapshot): GcResource => owned('snapshot', snapshot);
+
+/** A block (SBS) volume: attached while a server references it. */
+export function fromBlockVolume(volume: BlockVolume): GcResource {
+  const server = volume.references.find((r) => r.product_resource_type === 'instance_server' && r.status !== 'detached');
+  return {
+    ...owned('volume', { ...volume, creation_date: volume.created_at, state: volume.status }),
+    api: 'block',
+    ...(server ? { serverId: server.product_resource_id } : {}),
+  };
+}
+
+export function fromBlockSnapshot(snapshot: BlockSnapshot): GcResource {
+  return { ...owned('snapshot', { ...snapshot, creation_date: snapshot.created_at, state: snapshot.status }), api: 'block' };
+}
 
 export const fromImage = (image: Image): GcResource => owned('image', image);
 
@@ -63,4 +77,8 @@ export async function* discoverZone(client: ScalewayClient, buildFilter?: string
   for await (const page of client.listIpsPaged(inProject)) yield page.map((ip) => withZone(fromIp(ip)));
   for await (const page of client.listImagesPaged({ public: false, ...inProject })) yield page.map((i) => withZone(fromImage(i)));
   for await (const page of client.listSnapshotsPaged(inProject)) yield page.map((s) => withZone(fromSnapshot(s)));
+  // SBS volumes and snapshots live in the Block API.
+  const inBlockProject = project ? { project_id: project } : {};
+  for await (const page of client.block.listVolumesPaged(inBlockProject)) yield page.map((v) => withZone(fromBlockVolume(v)));
+  for await (const page of client.block.listSnapshotsPaged(inBlockProject)) yield page.map((s) => withZone(fromBlockSnapshot(s)));
 }

@@ -94,6 +94,7 @@ export class PlanBuilder {
       reason,
     };
     if (resource.serverId !== undefined) item.serverId = resource.serverId;
+    if (resource.api) item.api = resource.api;
     this.items.push(item);
   }
 }

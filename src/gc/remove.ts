@@ -111,7 +111,35 @@ async function stopServer(client: ScalewayClient, id: string, options: RemoveOpt
  * gc is a batch job, and one more round is cheap next to leaving a resource behind. */
 const DELETE_ROUNDS = 3;
 
+/** How long gc waits for an SBS volume to be detached from a deleted server before deleting it. */
+const BLOCK_DETACH_TIMEOUT_MS = 5 * 60_000;
+
+/** A block volume goes once no server holds it: DELETE /servers only detaches it, and that takes a moment. */
+async function deleteBlockVolume(client: ScalewayClient, id: string): Promise<void> {
+  const startedAt = Date.now();
+  for (;;) {
+    const volume = await client.block.getVolume(id);
+    const attached = volume.status === 'in_use' || volume.references.some((r) => r.status !== 'detached');
+    if (!attached) {
+      try {
+        await client.block.deleteVolume(id);
+        return;
+      } catch (error) {
+        // 412 resource_still_in_use / 409 transient state: still detaching.
+        if (!(error instanceof ScalewayError && (error.status === 412 || error.status === 409))) throw error;
+      }
+    }
+    if (Date.now() - startedAt > BLOCK_DETACH_TIMEOUT_MS)
+      throw new Error(`block volume ${id} is still attached after ${formatDuration(BLOCK_DETACH_TIMEOUT_MS)}; run \`kiln gc --force\` again later`);
+    await sleep(pollDelay(Date.now() - startedAt));
+  }
+}
+
 async function deleteOne(client: ScalewayClient, item: PlanItem): Promise<ItemResult> {
+  if (item.api === 'block') {
+    const call = item.type === 'volume' ? () => deleteBlockVolume(client, item.id) : () => client.block.deleteSnapshot(item.id);
+    return deleteWithRounds(call);
+  }
   const calls = {
     server: (id: string) => client.deleteServer(id),
     volume: (id: string) => client.deleteVolume(id),
@@ -119,9 +147,13 @@ async function deleteOne(client: ScalewayClient, item: PlanItem): Promise<ItemRe
     image: (id: string) => client.deleteImage(id),
     ip: (id: string) => client.deleteIp(id),
   } as const;
+  return deleteWithRounds(() => calls[item.type](item.id));
+}
+
+async function deleteWithRounds(call: () => Promise<void>): Promise<ItemResult> {
   for (let round = 1; ; round++) {
     try {
-      await calls[item.type](item.id);
+      await call();
       return { status: 'removed' };
     } catch (error) {
       if (error instanceof NotFoundError) return { status: 'removed', reason: 'already gone' };

@@ -54,7 +54,7 @@ export function renderTable(items: readonly PlanItem[], options: TableOptions): 
     const outcome = result ? result.status : options.results && item.action === 'keep' ? 'kept' : ACTION_LABEL[item.action];
     const reason = result?.reason ? `${item.reason}; ${result.reason}` : item.reason;
     const row = [
-      item.type,
+      item.api ? `${item.type} (sbs)` : item.type,
       item.id,
       item.name || '-',
       item.buildId ?? '-',

@@ -20,6 +20,8 @@ export interface GcResource {
   serverId?: string;
   /** server: its root volume (created with it, possibly before kiln could tag it). */
   rootVolumeId?: string;
+  /** `block`: an SBS volume or snapshot, deleted through the Block API. */
+  api?: 'block';
 }
 
 /** The lease of a build (DESIGN.md, "Concurrency"). */
@@ -60,6 +62,8 @@ export interface PlanItem {
   reason: string;
   /** volume, ip: the server it is attached to. */
   serverId?: string;
+  /** `block`: an SBS volume or snapshot, deleted through the Block API. */
+  api?: 'block';
 }
 
 export type ResultStatus = 'removed' | 'failed' | 'skipped';

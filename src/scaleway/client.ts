@@ -19,6 +19,7 @@ import {
   errorFromResponse,
   type RequestContext,
 } from './errors.js';
+import { BlockApi } from './block.js';
 import { pickMarketplaceImage } from './marketplace.js';
 import { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 import type {
@@ -103,7 +104,8 @@ export type Query = Record<string, string | number | boolean | undefined>;
  */
 export type CallKind = 'read' | 'delete' | 'action' | 'create';
 
-interface RequestSpec {
+/** One request as the retry loop takes it (shared by the per-API modules). */
+export interface RequestSpec {
   method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Path below the API URL, starting with `/`. */
   path: string;
@@ -116,7 +118,7 @@ interface RequestSpec {
   createTags?: string[];
 }
 
-interface Answer {
+export interface Answer {
   status: number;
   headers: Headers;
   text: string;
@@ -162,6 +164,8 @@ export class ScalewayClient {
   readonly #onRequest?: (report: RequestReport) => void;
   readonly #requestTimeoutMs: number;
   readonly #pageSize: number;
+  /** The Block Storage API (SBS volumes and their snapshots), through this client's retry loop. */
+  readonly block: BlockApi;
 
   constructor(options: ClientOptions) {
     let url: URL;
@@ -183,6 +187,12 @@ export class ScalewayClient {
     this.#onRequest = options.onRequest;
     this.#requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#pageSize = Math.min(100, Math.max(1, Math.floor(options.pageSize ?? 100)));
+    this.block = new BlockApi({
+      zone: this.zone,
+      pageSize: this.#pageSize,
+      projectId: this.#projectId ?? this.#organizationId,
+      call: (spec, o) => this.#call(spec, o),
+    });
   }
 
   // ---- servers -------------------------------------------------------------------------------
@@ -603,7 +613,7 @@ function entriesOf(value: unknown): Array<[string, ServerType]> {
   return typeof value === 'object' && value !== null ? (Object.entries(value) as Array<[string, ServerType]>) : [];
 }
 
-function parseJson(answer: Answer): Record<string, unknown> {
+export function parseJson(answer: Answer): Record<string, unknown> {
   try {
     const parsed: unknown = JSON.parse(answer.text);
     if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
@@ -616,7 +626,7 @@ function parseJson(answer: Answer): Record<string, unknown> {
   );
 }
 
-async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
+export async function collect<T>(pages: AsyncIterable<T[]>): Promise<T[]> {
   const all: T[] = [];
   for await (const page of pages) all.push(...page);
   return all;

@@ -1,5 +1,6 @@
 // The Scaleway API client: everything kiln does in the cloud goes through `ScalewayClient`.
 export { ScalewayClient, type ClientOptions, type RequestReport, type CallOptions } from './client.js';
+export { BlockApi } from './block.js';
 export {
   ScalewayError,
   NotFoundError,

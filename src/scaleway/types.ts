@@ -144,7 +144,7 @@ export interface ServerType {
 export interface CreateServerRequest {
   name: string;
   commercial_type: string;
-  /** Image UUID (resolve marketplace labels with `resolveMarketplaceImage`). */
+  /** Image UUID, or a marketplace label the API resolves itself (to the local or SBS variant the root volume needs). */
   image: string;
   boot_type?: 'local' | 'bootscript';
   bootscript?: string;
@@ -153,6 +153,7 @@ export interface CreateServerRequest {
   tags?: string[];
   dynamic_ip_required?: boolean;
   enable_ipv6?: boolean;
+  /** `"0"`: the root volume `{volume_type, size?}`; `"1"`…: existing block volumes `{id, volume_type: "sbs_volume"}`. */
   volumes?: Record<string, unknown>;
   /** A security group id (default: the project's default group). */
   security_group?: string;
@@ -169,8 +170,10 @@ export interface CreateSnapshotRequest {
 
 export interface CreateImageRequest {
   name: string;
-  /** The snapshot id the image boots from. */
+  /** The snapshot id the image boots from (an Instance or a Block snapshot). */
   root_volume: string;
+  /** Block snapshots of further volumes, by slot: `{"1": {"id": <snapshot id>}}`. */
+  extra_volumes?: Record<string, { id: string }>;
   arch: Arch;
   tags?: string[];
   project?: string;
@@ -196,3 +199,54 @@ export interface MarketplaceImage {
     local_images: Array<{ id: string; arch: Arch; zone: string; compatible_commercial_types: string[] }>;
   }>;
 }
+
+// ---- Block Storage API (bare objects, `project_id`; reference/scaleway-modern-api.md §1) ----
+
+export interface BlockReference {
+  id: string;
+  product_resource_type: string;
+  product_resource_id: string;
+  type: string;
+  status: string;
+}
+
+export interface BlockVolume {
+  id: string;
+  name: string;
+  /** `sbs_5k`, `sbs_15k`. */
+  type: string;
+  size: number;
+  project_id: string;
+  status: 'creating' | 'available' | 'in_use' | 'deleting' | 'deleted' | 'resizing' | 'error' | 'snapshotting' | 'locked' | 'updating' | (string & {});
+  references: BlockReference[];
+  parent_snapshot_id: string | null;
+  tags: string[];
+  specs: { perf_iops: number | null; class: string } | null;
+  last_detached_at: string | null;
+  zone: string;
+  created_at?: string | null;
+}
+
+export interface BlockSnapshot {
+  id: string;
+  name: string;
+  parent_volume: { id: string; name: string; type: string; status: string } | null;
+  size: number;
+  project_id: string;
+  status: 'creating' | 'available' | 'error' | 'deleting' | 'deleted' | 'in_use' | 'locked' | 'exporting' | (string & {});
+  references: BlockReference[];
+  tags: string[];
+  zone: string;
+  created_at?: string | null;
+}
+
+/** Exactly one of `from_empty` / `from_snapshot`. */
+export interface CreateBlockVolumeRequest {
+  name: string;
+  perf_iops?: number;
+  from_empty?: { size: number };
+  from_snapshot?: { snapshot_id: string; size?: number };
+  tags?: string[];
+}
+
+export interface BlockFilter { name?: string; tags?: string[]; project_id?: string }

@@ -12,13 +12,15 @@ import {
 } from './catalog.js';
 import { ApiError, invalidArguments, invalidRequest, notFound, parseJsonObject, type ArgumentDetail, type Reply } from './http.js';
 import { findSecurityGroup, NETWORK_ROUTES } from './network.js';
-import type { RequestContext, Simulation } from './simulation.js';
+import type { RequestContext, RootVolumeRequest, Simulation } from './simulation.js';
 import {
   presentImage,
   presentIp,
   presentServer,
   presentSnapshot,
   presentVolume,
+  isBlockSnapshot,
+  isBlockVolume,
   SERVER_ACTIONS,
   type ImageRecord,
   type IpRecord,
@@ -151,7 +153,7 @@ function paginate<T>(items: T[], query: URLSearchParams): { page: T[]; total: nu
   return { page: items.slice((page - 1) * perPage, page * perPage), total: items.length };
 }
 
-function positiveInt(raw: string | null, fallback: number, name: string, problems: ArgumentDetail[]): number {
+export function positiveInt(raw: string | null, fallback: number, name: string, problems: ArgumentDetail[]): number {
   if (raw === null || raw === '') return fallback;
   const value = Number(raw);
   if (!Number.isInteger(value) || value < 1) {
@@ -194,12 +196,13 @@ export function findServer(sim: Simulation, request: ApiRequest, id = request.pa
 }
 function findVolume(sim: Simulation, request: ApiRequest, id = request.params.id!): VolumeRecord {
   const volume = sim.volume(id);
-  if (!volume || volume.zone !== request.zone) throw notFound('instance_volume', id);
+  // SBS volumes live in the Block API: the Instance API answers 404 for them.
+  if (!volume || volume.zone !== request.zone || isBlockVolume(volume)) throw notFound('instance_volume', id);
   return volume;
 }
 function findSnapshot(sim: Simulation, request: ApiRequest, id = request.params.id!): SnapshotRecord {
   const snapshot = sim.snapshot(id);
-  if (!snapshot || snapshot.zone !== request.zone) throw notFound('instance_snapshot', id);
+  if (!snapshot || snapshot.zone !== request.zone || isBlockSnapshot(snapshot)) throw notFound('instance_snapshot', id);
   return snapshot;
 }
 function findImage(sim: Simulation, request: ApiRequest, id = request.params.id!): ImageRecord {
@@ -256,12 +259,31 @@ export const ROUTES: Route[] = [
       const type = commercialType ? COMMERCIAL_TYPES[commercialType] : undefined;
       if (commercialType && !type)
         args.problem({ argument_name: 'commercial_type', reason: 'constraint', help_message: `unknown commercial type ${commercialType}; GET /products/servers lists them` });
-      const root = rootVolumeTemplate(args);
+      const requested = volumeTemplates(args, sim, request);
       args.done();
-      const image = findImage(sim, request, imageId);
+      // Without volumes["0"] the API picks: an SBS root on types without local storage.
+      const root: RootVolumeRequest = requested.root ?? { volumeType: type!.localStorage ? 'l_ssd' : 'sbs_volume', size: undefined };
+      if (root.volumeType === 'l_ssd' && !type!.localStorage)
+        throw invalidArguments({ argument_name: 'volumes.0.volume_type', reason: 'constraint', help_message: `${commercialType} has no local storage: l_ssd volumes are not supported. Create volumes with volume_type=sbs_volume instead.` });
+      // The API resolves a label itself, to the local or the SBS variant the root volume needs.
+      const image = UUID.test(imageId) ? findImage(sim, request, imageId) : sim.imageByLabel(request.zone, imageId, type!.arch, root.volumeType);
+      if (!image) throw notFound('instance_image', imageId);
       if (image.state !== 'available') throw invalidRequest(`image ${image.id} is ${image.state}, not available`);
       if (securityGroupId) findSecurityGroup(sim, request, securityGroupId);
       checkWindows(sim, image, commercialType);
+      const rootSnapshot = sim.snapshot(image.root_snapshot_id);
+      const imageIsSbs = rootSnapshot !== undefined && isBlockSnapshot(rootSnapshot);
+      if (imageIsSbs !== (root.volumeType === 'sbs_volume'))
+        throw invalidArguments({
+          argument_name: 'volumes.0.volume_type',
+          reason: 'constraint',
+          help_message: `cannot create a volume of type ${root.volumeType} from a base of type ${imageIsSbs ? 'sbs_snapshot' : 'l_ssd'}`,
+        });
+      const baseSize = rootSnapshot?.size ?? 0;
+      if (root.size !== undefined && root.size < baseSize)
+        throw invalidArguments({ argument_name: 'volumes.0.size', reason: 'constraint', help_message: `the root volume must be at least the image's ${baseSize} bytes` });
+      if (root.volumeType === 'l_ssd' && root.size !== undefined && root.size > type!.volumes_constraint.max_size)
+        throw invalidArguments({ argument_name: 'volumes.0.size', reason: 'constraint', help_message: `local volumes of ${commercialType} total at most ${type!.volumes_constraint.max_size} bytes` });
       if (type!.arch !== image.arch)
         throw invalidRequest(`image ${image.id} is for ${image.arch} but commercial type ${commercialType} is ${type!.arch}`);
       let bootscript: string | null = null;
@@ -289,8 +311,8 @@ export const ROUTES: Route[] = [
         enableIpv6,
         flexibleIp,
         isProtected,
-        rootVolumeSize: root.size,
-        rootVolumeType: root.volumeType,
+        root,
+        extraVolumes: requested.extras,
         ...(securityGroupId ? { securityGroupId } : {}),
         ...(adminPasswordKeyId ? { adminPasswordEncryptionSshKeyId: adminPasswordKeyId } : {}),
       });
@@ -386,7 +408,7 @@ export const ROUTES: Route[] = [
     handle(sim, { zone, query }) {
       const owned = ownedFilter(query, zone);
       const volumeType = query.get('volume_type');
-      const volumes = newestFirst(Object.values(sim.data.volumes)).filter((v) => owned(v) && (!volumeType || v.volume_type === volumeType));
+      const volumes = newestFirst(Object.values(sim.data.volumes)).filter((v) => !isBlockVolume(v) && owned(v) && (!volumeType || v.volume_type === volumeType));
       return listReply('volumes', volumes, query, (v) => presentVolume(v, sim));
     },
   },
@@ -445,7 +467,7 @@ export const ROUTES: Route[] = [
       const owned = ownedFilter(query, zone);
       const baseVolumeId = query.get('base_volume_id');
       const snapshots = newestFirst(Object.values(sim.data.snapshots)).filter(
-        (s) => owned(s) && (!baseVolumeId || s.base_volume?.id === baseVolumeId),
+        (s) => !isBlockSnapshot(s) && owned(s) && (!baseVolumeId || s.base_volume?.id === baseVolumeId),
       );
       return listReply('snapshots', snapshots, query, presentSnapshot);
     },
@@ -523,13 +545,22 @@ export const ROUTES: Route[] = [
       const tags = args.tags();
       const bootscriptId = args.string('default_bootscript');
       args.boolean('public');
-      const extra = args.body.extra_volumes;
-      if (extra !== undefined && extra !== null && (typeof extra !== 'object' || Object.keys(extra).length > 0))
-        args.problem({ argument_name: 'extra_volumes', reason: 'constraint', help_message: 'images with extra volumes are not simulated' });
+      const extraIds = extraVolumeIds(args);
       args.done();
-      const snapshot = findSnapshot(sim, request, rootVolume);
+      // The root may be an Instance (l_ssd) or a Block snapshot; extra volumes are Block snapshots.
+      const snapshot = sim.snapshot(rootVolume);
+      if (!snapshot || snapshot.zone !== request.zone) throw notFound('instance_snapshot', rootVolume);
+      const extraSnapshots: Record<string, SnapshotRecord> = {};
+      for (const [slot, id] of Object.entries(extraIds)) {
+        const extra = sim.data.snapshots[id];
+        if (!extra || extra.zone !== request.zone || !isBlockSnapshot(extra)) throw notFound('instance_snapshot', id);
+        extraSnapshots[slot] = extra;
+      }
+      // Block snapshots must be ready (an l_ssd one may still be taken: Packer 1.6.6 does not wait).
+      for (const used of [snapshot, ...Object.values(extraSnapshots)])
+        if (isBlockSnapshot(used) && used.state !== 'available') throw invalidRequest(`snapshot ${used.id} is not available`);
       if (bootscriptId && !sim.bootscript(request.zone, bootscriptId)) throw notFound('instance_bootscript', bootscriptId);
-      const image = sim.createImage({ zone: request.zone, name, snapshot, arch, bootscriptId: bootscriptId ?? null, ...owner, tags }, request.ctx);
+      const image = sim.createImage({ zone: request.zone, name, snapshot, extraSnapshots, arch, bootscriptId: bootscriptId ?? null, ...owner, tags }, request.ctx);
       return { status: 201, json: { image: presentImage(image, sim) }, headers: { Location: request.locationOf(`/images/${image.id}`) } };
     },
   },
@@ -686,21 +717,76 @@ function checkWindows(sim: Simulation, image: ImageRecord, commercialType: strin
   if (!windowsImage && isWindowsType(commercialType)) throw invalidRequest(`commercial type ${commercialType} runs only Windows images; ${os.label} is not one`);
 }
 
-/** `volumes["0"]` of a create body: only the root volume's size and type are honoured. */
-function rootVolumeTemplate(args: Args): { size: number | undefined; volumeType: string } {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The `volumes` map of a server create: slot "0" asks for the root volume (`l_ssd` or
+ * `sbs_volume`, with an optional size), further slots attach existing detached block volumes by id.
+ */
+function volumeTemplates(args: Args, sim: Simulation, request: ApiRequest): { root: RootVolumeRequest | undefined; extras: Record<string, VolumeRecord> } {
   const volumes = args.body.volumes;
-  if (volumes === undefined || volumes === null) return { size: undefined, volumeType: 'l_ssd' };
+  const extras: Record<string, VolumeRecord> = {};
+  if (volumes === undefined || volumes === null) return { root: undefined, extras };
   if (typeof volumes !== 'object' || Array.isArray(volumes)) {
     args.problem({ argument_name: 'volumes', reason: 'format', help_message: 'volumes must be an object keyed by slot ("0" is the root volume)' });
-    return { size: undefined, volumeType: 'l_ssd' };
+    return { root: undefined, extras };
   }
-  const slots = Object.keys(volumes);
-  if (slots.some((slot) => slot !== '0'))
-    args.problem({ argument_name: 'volumes', reason: 'constraint', help_message: 'the simulator supports only the root volume (slot "0")' });
-  const root = (volumes as Record<string, unknown>)['0'];
-  if (root === undefined || root === null || typeof root !== 'object') return { size: undefined, volumeType: 'l_ssd' };
-  const template = root as { size?: unknown; volume_type?: unknown };
-  const size = typeof template.size === 'number' ? template.size : undefined;
-  const volumeType = typeof template.volume_type === 'string' ? template.volume_type : 'l_ssd';
-  return { size, volumeType };
+  let root: RootVolumeRequest | undefined;
+  for (const [slot, raw] of Object.entries(volumes as Record<string, unknown>)) {
+    const at = `volumes.${slot}`;
+    if (!/^\d+$/.test(slot) || raw === null || typeof raw !== 'object') {
+      args.problem({ argument_name: at, reason: 'format', help_message: `${at} must be a volume template keyed by a slot number` });
+      continue;
+    }
+    const template = raw as { id?: unknown; size?: unknown; volume_type?: unknown };
+    const volumeType = typeof template.volume_type === 'string' ? template.volume_type : 'l_ssd';
+    if (volumeType === 'b_ssd') {
+      args.problem({ argument_name: `${at}.volume_type`, reason: 'constraint', help_message: 'b_ssd volumes are no longer supported. Create volumes with volume_type=sbs_volume instead.' });
+      continue;
+    }
+    if (volumeType !== 'l_ssd' && volumeType !== 'sbs_volume') {
+      args.problem({ argument_name: `${at}.volume_type`, reason: 'constraint', help_message: `${at}.volume_type must be one of l_ssd, sbs_volume` });
+      continue;
+    }
+    const size = template.size;
+    if (size !== undefined && size !== null && (typeof size !== 'number' || !Number.isSafeInteger(size) || size <= 0)) {
+      args.problem({ argument_name: `${at}.size`, reason: 'format', help_message: `${at}.size must be a number of bytes` });
+      continue;
+    }
+    if (slot === '0') {
+      if (typeof template.id === 'string')
+        args.problem({ argument_name: `${at}.id`, reason: 'constraint', help_message: 'the simulator creates the root volume from the image; attach existing volumes in slots 1 and up' });
+      root = { volumeType, size: typeof size === 'number' ? size : undefined };
+      continue;
+    }
+    if (typeof template.id !== 'string' || volumeType !== 'sbs_volume') {
+      args.problem({ argument_name: at, reason: 'constraint', help_message: `${at} must name an existing block volume: {"id": "<volume id>", "volume_type": "sbs_volume"}` });
+      continue;
+    }
+    const volume = sim.volume(template.id);
+    if (!volume || volume.zone !== request.zone || !isBlockVolume(volume)) throw notFound('instance_volume', template.id);
+    if (volume.server_id) throw invalidRequest(`volume ${volume.id} is already attached to server ${volume.server_id}`);
+    extras[slot] = volume;
+  }
+  return { root, extras };
+}
+
+/** `extra_volumes` of an image create: `{"1": {"id": <block snapshot id>}, …}`. */
+function extraVolumeIds(args: Args): Record<string, string> {
+  const extra = args.body.extra_volumes;
+  const ids: Record<string, string> = {};
+  if (extra === undefined || extra === null) return ids;
+  if (typeof extra !== 'object' || Array.isArray(extra)) {
+    args.problem({ argument_name: 'extra_volumes', reason: 'format', help_message: 'extra_volumes must be an object keyed by slot: {"1": {"id": <snapshot id>}}' });
+    return ids;
+  }
+  for (const [slot, value] of Object.entries(extra as Record<string, unknown>)) {
+    const id = value && typeof value === 'object' ? (value as { id?: unknown }).id : undefined;
+    if (!/^[1-9]\d*$/.test(slot) || typeof id !== 'string') {
+      args.problem({ argument_name: `extra_volumes.${slot}`, reason: 'format', help_message: 'each extra volume is {"id": <block snapshot id>} under a slot from "1"' });
+      continue;
+    }
+    ids[slot] = id;
+  }
+  return ids;
 }

@@ -27,10 +27,12 @@ export interface CommercialType {
   ram: number; // bytes
   arch: Arch;
   hourly_price: number;
-  /** Local volume size range, bytes. */
+  /** Local volume size range, bytes ({0, 0}: no local storage, SBS volumes only). */
   volumes_constraint: { min_size: number; max_size: number };
   /** Default root volume size for a server created from an image, bytes. */
   defaultVolumeSize: number;
+  /** False for the types with no local storage (PRO2, PLAY2, POP2, ENT1, COPARM1): l_ssd is refused. */
+  localStorage: boolean;
 }
 
 const GB = 1_000_000_000;
@@ -44,7 +46,13 @@ function type(arch: Arch, ncpus: number, ramGiB: number, price: number, minGB: n
     hourly_price: price,
     volumes_constraint: { min_size: minGB * GB, max_size: maxGB * GB },
     defaultVolumeSize: Math.min(maxGB, Math.max(minGB, 20)) * GB,
+    localStorage: true,
   };
+}
+
+/** A current type without local storage: its root volume is an SBS block volume. */
+function sbsOnly(arch: Arch, ncpus: number, ramGiB: number, price: number): CommercialType {
+  return { ncpus, ram: ramGiB * GiB, arch, hourly_price: price, volumes_constraint: { min_size: 0, max_size: 0 }, defaultVolumeSize: 0, localStorage: false };
 }
 
 /** The seed's (2020) commercial types and a few current ones. */
@@ -68,10 +76,23 @@ export const COMMERCIAL_TYPES: Record<string, CommercialType> = {
   'X64-30GB': type('x86_64', 8, 30, 0.1, 300, 300),
   'X64-60GB': type('x86_64', 10, 60, 0.18, 400, 400),
   'X64-120GB': type('x86_64', 12, 120, 0.36, 500, 500),
+  // Local storage limits as `GET /products/servers` gave them in 2024 (reference/scaleway-modern-api.md §2.4).
   'DEV1-S': type('x86_64', 2, 2, 0.0088, 10, 20),
   'DEV1-M': type('x86_64', 3, 4, 0.0198, 10, 40),
+  'DEV1-L': type('x86_64', 4, 8, 0.042, 10, 80),
+  'DEV1-XL': type('x86_64', 4, 12, 0.063, 10, 120),
   'GP1-XS': type('x86_64', 4, 16, 0.091, 10, 150),
-  'PLAY2-PICO': type('x86_64', 1, 2, 0.014, 10, 40),
+  'GP1-S': type('x86_64', 8, 32, 0.187, 10, 300),
+  'STARDUST1-S': type('x86_64', 1, 1, 0.00015, 10, 10),
+  // No local storage: SBS block volumes only.
+  'PLAY2-PICO': sbsOnly('x86_64', 1, 2, 0.014),
+  'PLAY2-NANO': sbsOnly('x86_64', 2, 4, 0.027),
+  'PRO2-XXS': sbsOnly('x86_64', 2, 8, 0.055),
+  'PRO2-XS': sbsOnly('x86_64', 4, 16, 0.11),
+  'PRO2-S': sbsOnly('x86_64', 8, 32, 0.219),
+  'POP2-2C-8G': sbsOnly('x86_64', 2, 8, 0.0735),
+  'ENT1-S': sbsOnly('x86_64', 8, 32, 0.38),
+  'COPARM1-2C-8G': sbsOnly('arm64', 2, 8, 0.0426),
   // Windows types boot only Windows images (and Windows images only these); the real ones are
   // SBS-rooted, the simulator gives them a 25 GB local root.
   'POP2-2C-8G-WIN': type('x86_64', 2, 8, 0.2, 25, 25),
@@ -94,7 +115,8 @@ export function presentCommercialType(ct: CommercialType): Record<string, unknow
     monthly_price: Math.round(ct.hourly_price * 730 * 100) / 100,
     baremetal: false,
     volumes_constraint: ct.volumes_constraint,
-    per_volume_constraint: { l_ssd: { min_size: 1 * GB, max_size: ct.volumes_constraint.max_size } },
+    per_volume_constraint: { l_ssd: ct.localStorage ? { min_size: 1 * GB, max_size: 800 * GB } : { min_size: 0, max_size: 0 } },
+    hot_snapshots_local_volume: ct.localStorage,
     network: { sum_internal_bandwidth: 200_000_000, sum_internet_bandwidth: 200_000_000, ipv6_support: true, interfaces: [] },
     capabilities: { block_storage: true, boot_types: ['local', 'bootscript', 'rescue'] },
     scratch_storage_max_size: null,
@@ -133,14 +155,20 @@ export const MARKETPLACE_OSES: MarketplaceOs[] = [
 
 export const MARKETPLACE_ARCHES: Arch[] = ['x86_64', 'arm64'];
 
-/** One public instance image per (OS, zone, arch): the marketplace's "local image". */
+/** One public instance image per (OS, zone, arch, storage): the marketplace's "local images".
+ * `instance_local` boots from an l_ssd snapshot, `instance_sbs` from a block (`sbs_snapshot`) one;
+ * a server create with a label gets the variant its root volume needs. */
 export interface PublicImageSeed {
   imageId: string;
   snapshotId: string;
   zone: Zone;
   arch: Arch;
   os: MarketplaceOs;
+  type: 'instance_local' | 'instance_sbs';
 }
+
+/** Size of the marketplace images' root snapshots (10 GB, as recorded for ubuntu_jammy). */
+export const PUBLIC_IMAGE_SIZE = 10 * GB;
 
 export const MARKETPLACE_EPOCH = '2024-04-25T09:00:00.000000+00:00';
 
@@ -148,14 +176,10 @@ export function publicImageSeeds(): PublicImageSeed[] {
   const seeds: PublicImageSeed[] = [];
   for (const os of MARKETPLACE_OSES)
     for (const zone of ZONES)
-      for (const arch of os.arches ?? MARKETPLACE_ARCHES)
-        seeds.push({
-          imageId: stableUuid('image', os.label, zone, arch),
-          snapshotId: stableUuid('snapshot', os.label, zone, arch),
-          zone,
-          arch,
-          os,
-        });
+      for (const arch of os.arches ?? MARKETPLACE_ARCHES) {
+        seeds.push({ imageId: stableUuid('image', os.label, zone, arch), snapshotId: stableUuid('snapshot', os.label, zone, arch), zone, arch, os, type: 'instance_local' });
+        seeds.push({ imageId: stableUuid('image-sbs', os.label, zone, arch), snapshotId: stableUuid('snapshot-sbs', os.label, zone, arch), zone, arch, os, type: 'instance_sbs' });
+      }
   return seeds;
 }
 
@@ -184,7 +208,7 @@ export function marketplaceImages(): Record<string, unknown>[] {
           creation_date: MARKETPLACE_EPOCH,
           modification_date: MARKETPLACE_EPOCH,
           local_images: seeds
-            .filter((seed) => seed.os === os)
+            .filter((seed) => seed.os === os && seed.type === 'instance_local')
             .map((seed) => ({
               id: seed.imageId,
               arch: seed.arch,
@@ -203,9 +227,9 @@ export function marketplaceLocalImages(): Record<string, unknown>[] {
     id: seed.imageId,
     arch: seed.arch,
     zone: seed.zone,
-    compatible_commercial_types: typesForArch(seed.arch, seed.os),
+    compatible_commercial_types: seed.type === 'instance_local' ? typesForArch(seed.arch, seed.os).filter((t) => COMMERCIAL_TYPES[t]!.localStorage) : typesForArch(seed.arch, seed.os),
     label: seed.os.label,
-    type: 'instance_local',
+    type: seed.type,
   }));
 }
 

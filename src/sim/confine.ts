@@ -22,6 +22,8 @@ export type ConfinementMode = 'unshare' | 'unshare-userns' | 'bwrap' | 'unconfin
 
 export interface ConfinedRun {
   diskDir: string;
+  /** Further directories bound read-write inside the disk (a server's extra volumes), `target` absolute in the guest. */
+  mounts?: { source: string; target: string }[];
   /** A shell command line (run by /bin/sh -c), or undefined for a login shell. */
   command?: string;
   /** Extra environment the SSH client asked for (names must be valid shell identifiers). */
@@ -48,9 +50,15 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  */
 const UNSHARE_SETUP = `
 set -e
-disk=$1; shift
+disk=$1; count=$2; shift 2
 mkdir -p "$disk/usr" "$disk/dev" "$disk/proc"
 mount --bind "$disk" "$disk"
+# Extra volumes: "$count" pairs of (directory on the host, absolute path in the guest).
+while [ "$count" -gt 0 ]; do
+  mkdir -p "$disk$2"
+  mount --bind "$1" "$disk$2"
+  shift 2; count=$((count - 1))
+done
 cd "$disk"
 mount -t tmpfs -o mode=0755,size=1m sim-dev dev
 for node in null zero full random urandom tty; do
@@ -131,6 +139,7 @@ export function spawnConfined(options: ConfinedRun): ConfinedProcess {
     const args = [
       '--unshare-pid', '--die-with-parent', '--new-session',
       '--bind', options.diskDir, '/',
+      ...(options.mounts ?? []).flatMap((m) => ['--bind', m.source, m.target]),
       '--ro-bind', '/usr', '/usr',
       '--dev', '/dev',
       '--proc', '/proc',
@@ -146,7 +155,11 @@ export function spawnConfined(options: ConfinedRun): ConfinedProcess {
     const guest = [...init, '/usr/bin/env', '-i', '-C', '/root', ...env, ...argv];
     child = spawn(
       'unshare',
-      [...unshareArgs, '--', '/bin/sh', '-c', UNSHARE_SETUP, 'sim-confine', options.diskDir, ...guest],
+      [
+        ...unshareArgs, '--', '/bin/sh', '-c', UNSHARE_SETUP, 'sim-confine', options.diskDir,
+        String(options.mounts?.length ?? 0), ...(options.mounts ?? []).flatMap((m) => [m.source, m.target]),
+        ...guest,
+      ],
       // Only PATH crosses into the setup script: the client's env is applied inside, after the
       // chroot, so e.g. LD_PRELOAD can never touch the host-side tools.
       { ...common, env: { PATH: HOST_PATH } },

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTES, type Route } from './api.js';
+import { BLOCK_ROUTES } from './block.js';
 import { resolveZone } from './catalog.js';
 import * as disks from './disk.js';
 import { FaultInjector, parseFaults, type FaultSpec, type RolledFault } from './faults.js';
@@ -60,7 +61,7 @@ export interface Simulator {
   /** The directory holding a volume's / snapshot's disk. */
   diskPathOfVolume(volumeId: string): string | undefined;
   diskPathOfSnapshot(snapshotId: string): string | undefined;
-  /** Counts of API requests served, by "METHOD /route-pattern" (e.g. "GET /servers/{id}"). With
+  /** Counts of API requests served, by "METHOD /route-pattern" (e.g. "GET /servers/{id}"; Block API routes as "GET /block/volumes/{id}"). With
    *  `tag`: only the requests whose JSON body carries that tag (e.g. a build's creates, by its
    *  `kiln-build=<id>` tag), so that one build's calls are counted among many. */
   requestCounts(tag?: string): Record<string, number>;
@@ -70,6 +71,8 @@ export interface Simulator {
 }
 
 const INSTANCE_PREFIX = /^\/instance\/v1\/zones\/([^/]+)(\/.*)?$/;
+/** The Block Storage API: v1 and v1alpha1 are the same on the wire (reference/scaleway-modern-api.md §1). */
+const BLOCK_PREFIX = /^\/block\/(?:v1|v1alpha1)\/zones\/([^/]+)(\/.*)?$/;
 
 export async function startSimulator(options: SimulatorOptions = {}): Promise<Simulator> {
   const log = options.log ?? ((line: string) => process.stderr.write(`kiln sim: ${line}\n`));
@@ -115,9 +118,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const url = new URL((req.url ?? '/').replace(/^[^?]*/, (p) => p.replace(/\/{2,}/g, '/')), 'http://simulator');
     const path = url.pathname.replace(/(.)\/$/, '$1');
     const instance = INSTANCE_PREFIX.exec(path);
-    const zoneSegment = instance?.[1];
-    const routePath = instance ? (instance[2] ?? '') : path;
-    const candidates = ROUTES.filter((route) => Boolean(route.marketplace || route.absolute) === !instance);
+    const block = instance ? null : BLOCK_PREFIX.exec(path);
+    const zoned = instance ?? block;
+    const zoneSegment = zoned?.[1];
+    const routePath = zoned ? (zoned[2] ?? '') : path;
+    const candidates = block ? BLOCK_ROUTES : ROUTES.filter((route) => Boolean(route.marketplace || route.absolute) === !instance);
     let route: Route | undefined;
     let params: Record<string, string> | undefined;
     let pathKnown = false;
@@ -139,7 +144,8 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       return;
     }
 
-    const routeKey = `${method} ${route.pattern}`;
+    // Block routes are counted and faulted apart from the Instance routes of the same shape.
+    const routeKey = `${method} ${block ? '/block' : ''}${route.pattern}`;
     counts[routeKey] = (counts[routeKey] ?? 0) + 1;
     for (const tag of tagsOf(body)) {
       const byRoute = countsByTag.get(tag) ?? {};

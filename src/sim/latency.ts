@@ -3,16 +3,20 @@
 // the server's "floor" (the time a perfect client could not beat).
 import { seededRandom } from './random.js';
 
-/** The transitions that take time. `stop` is also the first half of `terminate` and `reboot`. */
-export const TRANSITIONS = ['boot', 'stop', 'snapshot', 'image', 'nic'] as const;
+/** The transitions that take time. `stop` is also the first half of `terminate` and `reboot`;
+ * `volume` is a block volume's creation or IOPS change, `blockSnapshot` a Block API snapshot,
+ * `nic` a private NIC's sync. */
+export const TRANSITIONS = ['boot', 'stop', 'snapshot', 'image', 'volume', 'blockSnapshot', 'nic'] as const;
 export type Transition = (typeof TRANSITIONS)[number];
 
 export type LatencyOption = 'fast' | 'realistic' | Partial<Record<string, number>>;
 
 /** Fast enough for tests, slow enough that a client really sees the transient states. */
-const FAST: Record<Transition, number> = { boot: 40, stop: 25, snapshot: 20, image: 20, nic: 30 };
-/** Observed on real Scaleway (DEV1/GP1 local volumes): boot ~8 s, stop ~4 s, …; a private NIC syncs in ~35 s. */
-const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot: 1000, image: 3000, nic: 35000 };
+const FAST: Record<Transition, number> = { boot: 40, stop: 25, snapshot: 20, image: 20, volume: 10, blockSnapshot: 20, nic: 30 };
+/** Observed on real Scaleway (DEV1/GP1 local volumes): boot ~8 s, stop ~4 s, …; block snapshots
+ * went `creating` → `available` in about 5 s (reference/scaleway-modern-api.md, 10–50 GB volumes);
+ * a private NIC syncs in ~35 s. */
+const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot: 1000, image: 3000, volume: 1000, blockSnapshot: 5000, nic: 35000 };
 /** ±spread applied to realistic latencies, so clients are not tuned to exact numbers. */
 const REALISTIC_SPREAD = 0.25;
 

@@ -10,7 +10,9 @@ import {
   bootscripts,
   COMMERCIAL_TYPES,
   MARKETPLACE_EPOCH,
+  PUBLIC_IMAGE_SIZE,
   publicImageSeeds,
+  type PublicImageSeed,
   SCALEWAY_ORGANIZATION,
   type Arch,
   type Bootscript,
@@ -23,6 +25,8 @@ import type { LatencyModel, Transition } from './latency.js';
 import {
   ALLOWED_ACTIONS,
   authorizedKeysOf,
+  isBlockSnapshot,
+  isBlockVolume,
   type ImageRecord,
   type IpRecord,
   type Owned,
@@ -46,11 +50,25 @@ export interface DiskOps {
 /** What the simulation needs of src/sim/ssh.ts's SimSshGateway. */
 export interface SshGatewayLike {
   readonly port: number;
-  attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string }): Promise<void>;
+  attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string; mounts?: { source: string; target: string }[] }): Promise<void>;
   /** Runs a command inside an attached server, in the background, until it ends or the server stops (cloud-init at boot). */
   runInServer?(serverId: string, command: string): void;
   detach(serverId: string): Promise<void>;
   close(): Promise<void>;
+}
+
+/** How a server create asks for its root volume: an l_ssd or an SBS one, of a size or the image's. */
+export interface RootVolumeRequest {
+  volumeType: 'l_ssd' | 'sbs_volume';
+  size: number | undefined;
+}
+
+/** IOPS of a block volume created without `perf_iops` (`sbs_5k`). */
+export const DEFAULT_IOPS = 5000;
+
+/** Scaleway's answer when a resource is still used (a block snapshot an image links, an attached volume). */
+export function stillInUse(resource: string, id: string, help: string): ApiError {
+  return new ApiError(412, { type: 'precondition_failed', message: 'precondition is not respected', precondition: 'resource_still_in_use', help_message: help, resource, resource_id: id });
 }
 
 /** Per request: a `stuck` fault makes the transitions it starts never complete. */
@@ -95,6 +113,7 @@ export class Simulation implements WorldLookup {
   private readonly inFlight = new Set<Promise<unknown>>();
   private readonly publicImages = new Map<string, ImageRecord>();
   private readonly publicSnapshots = new Map<string, { record: SnapshotRecord; os: MarketplaceOs; arch: Arch }>();
+  private readonly publicSeeds = publicImageSeeds();
   private readonly baseDisks = new Map<string, Promise<void>>();
   private closed = false;
   /** Transitions held back by a test (hold/release): due ones wait here until released. */
@@ -105,7 +124,7 @@ export class Simulation implements WorldLookup {
     readonly data: WorldData,
     private readonly options: SimulationOptions,
   ) {
-    for (const seed of publicImageSeeds()) {
+    for (const seed of this.publicSeeds) {
       const owned = {
         organization: SCALEWAY_ORGANIZATION,
         project: SCALEWAY_ORGANIZATION,
@@ -116,7 +135,17 @@ export class Simulation implements WorldLookup {
         seq: 0,
       };
       this.publicSnapshots.set(seed.snapshotId, {
-        record: { ...owned, id: seed.snapshotId, name: `${seed.os.label}_${seed.arch}`, volume_type: 'l_ssd', size: 10_000_000_000, state: 'available', base_volume: null, origin_server_id: null, public: true },
+        record: {
+          ...owned,
+          id: seed.snapshotId,
+          name: `${seed.os.label}_${seed.arch}${seed.type === 'instance_sbs' ? '_sbs' : ''}`,
+          volume_type: seed.type === 'instance_sbs' ? 'sbs_snapshot' : 'l_ssd',
+          size: PUBLIC_IMAGE_SIZE,
+          state: 'available',
+          base_volume: null,
+          origin_server_id: null,
+          public: true,
+        },
         os: seed.os,
         arch: seed.arch,
       });
@@ -168,6 +197,13 @@ export class Simulation implements WorldLookup {
     return [...Object.values(this.data.images), ...this.publicImages.values()];
   }
 
+  /** The public image a label names in a zone, for an arch, in its local or SBS variant (as the API picks it). */
+  imageByLabel(zone: Zone, label: string, arch: Arch, rootType: RootVolumeRequest['volumeType']): ImageRecord | undefined {
+    const variant: PublicImageSeed['type'] = rootType === 'sbs_volume' ? 'instance_sbs' : 'instance_local';
+    const seed = this.publicSeeds.find((s) => s.zone === zone && s.os.label === label && s.arch === arch && s.type === variant);
+    return seed ? this.publicImages.get(seed.imageId) : undefined;
+  }
+
   volumeDiskDir(volumeId: string): string {
     return join(this.options.dataDir, 'disks', 'volumes', volumeId);
   }
@@ -217,8 +253,9 @@ export class Simulation implements WorldLookup {
     enableIpv6: boolean;
     flexibleIp: IpRecord | null;
     isProtected: boolean;
-    rootVolumeSize: number | undefined;
-    rootVolumeType: string;
+    root: RootVolumeRequest;
+    /** Existing detached block volumes to attach, by slot ("1", …). */
+    extraVolumes: Record<string, VolumeRecord>;
     securityGroupId?: string;
     adminPasswordEncryptionSshKeyId?: string;
   }): Promise<ServerRecord> {
@@ -226,17 +263,34 @@ export class Simulation implements WorldLookup {
     const rootSnapshot = this.snapshot(input.image.root_snapshot_id);
     if (!rootSnapshot) throw invalidRequest(`image ${input.image.id} has no root snapshot`);
     const volumeId = randomUUID();
-    await this.ensureSnapshotDisk(rootSnapshot.id);
-    await this.options.disks.copyDisk(this.snapshotDiskDir(rootSnapshot.id), this.volumeDiskDir(volumeId));
+    await this.fillVolumeDisk(volumeId, rootSnapshot);
     const type = COMMERCIAL_TYPES[input.commercialType]!;
+    const sbs = input.root.volumeType === 'sbs_volume';
     const volume: VolumeRecord = {
-      ...this.owned({ ...input, id: volumeId, name: rootSnapshot.name, tags: [] }),
-      volume_type: input.rootVolumeType,
-      size: input.rootVolumeSize ?? type.defaultVolumeSize,
+      ...this.owned({ ...input, id: volumeId, name: sbs ? `${input.image.name}_sbs_volume_0` : rootSnapshot.name, tags: [] }),
+      volume_type: input.root.volumeType,
+      size: input.root.size ?? (sbs ? rootSnapshot.size : type.defaultVolumeSize),
       state: 'available',
       server_id: serverId,
       origin_server_id: serverId,
+      ...(sbs ? { perf_iops: DEFAULT_IOPS, block_transient: null, parent_snapshot_id: rootSnapshot.id, last_detached_at: null } : {}),
     };
+    const slots: Record<string, string> = { '0': volumeId };
+    // An image's extra volumes come back as new block volumes, each a copy of its snapshot.
+    for (const [slot, snapshotId] of Object.entries(input.image.extra_snapshot_ids ?? {})) {
+      const snapshot = this.data.snapshots[snapshotId];
+      if (!snapshot) throw invalidRequest(`image ${input.image.id} refers to snapshot ${snapshotId}, which no longer exists`);
+      const extra = await this.createBlockVolume({ ...input, name: `${input.image.name}_sbs_volume_${slot}`, tags: [], size: snapshot.size, iops: DEFAULT_IOPS, fromSnapshot: snapshot }, { stuck: false }, false);
+      extra.server_id = serverId;
+      extra.origin_server_id = serverId;
+      slots[slot] = extra.id;
+    }
+    for (const [slot, extra] of Object.entries(input.extraVolumes)) {
+      extra.server_id = serverId;
+      extra.origin_server_id = serverId;
+      extra.modification_date = now();
+      slots[slot] = extra.id;
+    }
 
     const server: ServerRecord = {
       ...this.owned({ ...input, id: serverId }),
@@ -247,7 +301,7 @@ export class Simulation implements WorldLookup {
       image_id: input.image.id,
       state: 'stopped',
       state_detail: '',
-      volumes: { '0': volumeId },
+      volumes: slots,
       address: this.allocateAddress(),
       public_ip: null,
       flexible_ip_id: input.flexibleIp?.id ?? null,
@@ -283,10 +337,7 @@ export class Simulation implements WorldLookup {
     if (server.protected) throw invalidRequest('server is protected');
     for (const volumeId of Object.values(server.volumes)) {
       const volume = this.data.volumes[volumeId];
-      if (volume) {
-        volume.server_id = null;
-        volume.modification_date = now();
-      }
+      if (volume) this.detachVolume(volume);
     }
     this.forgetServer(server);
     this.persist();
@@ -360,12 +411,7 @@ export class Simulation implements WorldLookup {
       server_id: null,
       origin_server_id: input.baseSnapshot?.origin_server_id ?? null,
     };
-    if (input.baseSnapshot) {
-      await this.ensureSnapshotDisk(input.baseSnapshot.id);
-      await this.options.disks.copyDisk(this.snapshotDiskDir(input.baseSnapshot.id), this.volumeDiskDir(volume.id));
-    } else {
-      await mkdir(this.volumeDiskDir(volume.id), { recursive: true });
-    }
+    await this.fillVolumeDisk(volume.id, input.baseSnapshot);
     this.data.volumes[volume.id] = volume;
     this.persist();
     return volume;
@@ -376,6 +422,64 @@ export class Simulation implements WorldLookup {
     if (changes.tags !== undefined) volume.tags = changes.tags;
     volume.modification_date = now();
     this.persist();
+  }
+
+  /** A block volume (`from_empty` or `from_snapshot`), `creating` until its latency has passed. */
+  async createBlockVolume(
+    input: { zone: Zone; name: string; project: string; organization: string; tags: string[]; size: number; iops: number; fromSnapshot: SnapshotRecord | undefined },
+    ctx: RequestContext,
+    transient = true,
+  ): Promise<VolumeRecord> {
+    const volume: VolumeRecord = {
+      ...this.owned(input),
+      volume_type: 'sbs_volume',
+      size: input.size,
+      state: 'available',
+      server_id: null,
+      origin_server_id: input.fromSnapshot?.origin_server_id ?? null,
+      perf_iops: input.iops,
+      block_transient: transient ? 'creating' : null,
+      parent_snapshot_id: input.fromSnapshot?.id ?? null,
+      last_detached_at: null,
+    };
+    await this.fillVolumeDisk(volume.id, input.fromSnapshot);
+    this.data.volumes[volume.id] = volume;
+    if (transient) this.schedule({ kind: 'volume.ready', targetId: volume.id }, this.options.latency.next('volume'), null, ctx);
+    this.persist();
+    return volume;
+  }
+
+  /** Block PATCH: name, tags, a larger size, or new IOPS (`updating` until its latency has passed). */
+  updateBlockVolume(volume: VolumeRecord, changes: { name?: string; tags?: string[]; size?: number; iops?: number }, ctx: RequestContext): void {
+    if (changes.size !== undefined && changes.size < volume.size)
+      throw invalidRequest(`volume ${volume.id} can only grow: it has ${volume.size} bytes, asked for ${changes.size}`);
+    if (changes.name !== undefined) volume.name = changes.name;
+    if (changes.tags !== undefined) volume.tags = changes.tags;
+    if (changes.size !== undefined) volume.size = changes.size;
+    if (changes.iops !== undefined && changes.iops !== volume.perf_iops) {
+      // The answer still shows the old type and specs; later reads show the new ones.
+      volume.block_transient = 'updating';
+      volume.pending_iops = changes.iops;
+      this.schedule({ kind: 'volume.ready', targetId: volume.id }, this.options.latency.next('volume'), volume.origin_server_id, ctx);
+    }
+    volume.modification_date = now();
+    this.persist();
+  }
+
+  async deleteBlockVolume(volume: VolumeRecord): Promise<void> {
+    if (volume.server_id) throw stillInUse('volume', volume.id, 'the volume is attached to a server: delete the server (or detach the volume) first');
+    if (volume.block_transient)
+      throw new ApiError(409, { type: 'transient_state', message: 'resource is in a transient state', resource: 'volume', resource_id: volume.id, current_state: volume.block_transient });
+    this.cancelPending(volume.id);
+    delete this.data.volumes[volume.id];
+    this.persist();
+    this.discardDisk(this.volumeDiskDir(volume.id));
+  }
+
+  private detachVolume(volume: VolumeRecord): void {
+    volume.server_id = null;
+    volume.modification_date = now();
+    if (isBlockVolume(volume)) volume.last_detached_at = volume.modification_date;
   }
 
   async deleteVolume(volume: VolumeRecord): Promise<void> {
@@ -393,9 +497,10 @@ export class Simulation implements WorldLookup {
     input: { zone: Zone; name: string; volume: VolumeRecord; project: string; organization: string; tags: string[] },
     ctx: RequestContext,
   ): Promise<{ snapshot: SnapshotRecord; task: Record<string, unknown> }> {
+    const block = isBlockVolume(input.volume);
     const snapshot: SnapshotRecord = {
       ...this.owned(input),
-      volume_type: input.volume.volume_type,
+      volume_type: block ? 'sbs_snapshot' : input.volume.volume_type,
       size: input.volume.size,
       state: 'snapshotting',
       base_volume: { id: input.volume.id, name: input.volume.name },
@@ -405,8 +510,9 @@ export class Simulation implements WorldLookup {
     // The copy is taken now, so the snapshot holds the disk as it was when asked for.
     await this.options.disks.copyDisk(this.volumeDiskDir(input.volume.id), this.snapshotDiskDir(snapshot.id));
     this.data.snapshots[snapshot.id] = snapshot;
-    input.volume.state = 'snapshotting';
-    this.schedule({ kind: 'snapshot', targetId: snapshot.id }, this.options.latency.next('snapshot'), snapshot.origin_server_id, ctx);
+    // A block volume stays `in_use`/`available` while its snapshot is taken.
+    if (!block) input.volume.state = 'snapshotting';
+    this.schedule({ kind: 'snapshot', targetId: snapshot.id }, this.options.latency.next(block ? 'blockSnapshot' : 'snapshot'), snapshot.origin_server_id, ctx);
     this.persist();
     const task = {
       id: randomUUID(),
@@ -431,7 +537,8 @@ export class Simulation implements WorldLookup {
 
   async deleteSnapshot(snapshot: SnapshotRecord): Promise<void> {
     if (snapshot.public) throw permissionsDenied('instance_snapshot', 'delete');
-    const user = Object.values(this.data.images).find((image) => image.root_snapshot_id === snapshot.id);
+    const user = this.imagesUsing(snapshot.id)[0];
+    if (user && isBlockSnapshot(snapshot)) throw stillInUse('snapshot', snapshot.id, `the snapshot is used by image ${user.id}: delete the image first`);
     if (user) throw invalidRequest(`snapshot is in use by image ${user.id}; delete the image first`);
     this.cancelPendingOf('snapshot', snapshot.id);
     this.settleVolumeOf(snapshot);
@@ -440,10 +547,29 @@ export class Simulation implements WorldLookup {
     this.discardDisk(this.snapshotDiskDir(snapshot.id));
   }
 
+  /** Images whose root or extra volumes are this snapshot. */
+  imagesUsing(snapshotId: string): ImageRecord[] {
+    return Object.values(this.data.images).filter(
+      (image) => image.root_snapshot_id === snapshotId || Object.values(image.extra_snapshot_ids ?? {}).includes(snapshotId),
+    );
+  }
+
   // ---- images ------------------------------------------------------------------------------
 
   createImage(
-    input: { zone: Zone; name: string; snapshot: SnapshotRecord; arch: Arch; bootscriptId: string | null; project: string; organization: string; tags: string[]; fromServer?: string },
+    input: {
+      zone: Zone;
+      name: string;
+      snapshot: SnapshotRecord;
+      /** Block snapshots of further volumes, by slot ("1", …). */
+      extraSnapshots?: Record<string, SnapshotRecord>;
+      arch: Arch;
+      bootscriptId: string | null;
+      project: string;
+      organization: string;
+      tags: string[];
+      fromServer?: string;
+    },
     ctx: RequestContext,
   ): ImageRecord {
     const image: ImageRecord = {
@@ -451,6 +577,9 @@ export class Simulation implements WorldLookup {
       arch: input.arch,
       state: 'creating',
       root_snapshot_id: input.snapshot.id,
+      ...(input.extraSnapshots && Object.keys(input.extraSnapshots).length > 0
+        ? { extra_snapshot_ids: Object.fromEntries(Object.entries(input.extraSnapshots).map(([slot, snap]) => [slot, snap.id])) }
+        : {}),
       default_bootscript_id: input.bootscriptId,
       from_server: input.fromServer ?? '',
       public: false,
@@ -522,11 +651,18 @@ export class Simulation implements WorldLookup {
 
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
+    const dueAt = Date.now() + ms;
     if (floorOf) {
-      this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + ms;
-      this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms }]);
+      // Transitions that overlap (snapshots of several volumes taken at once) count once: the
+      // floor grows by the part of this one not already covered by an earlier one.
+      const busy = (this.data.busyUntil ??= {});
+      const from = Math.max(Date.now(), busy[floorOf] ?? 0);
+      const added = Math.max(0, dueAt - from);
+      this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + added;
+      busy[floorOf] = Math.max(busy[floorOf] ?? 0, dueAt);
+      this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms: added }]);
     }
-    const pending: PendingTransition = { ...partial, dueAt: Date.now() + ms };
+    const pending: PendingTransition = { ...partial, dueAt };
     this.data.pending.push(pending);
     this.arm(pending);
   }
@@ -601,7 +737,7 @@ export class Simulation implements WorldLookup {
             delete this.data.volumes[volumeId];
             this.persist();
             this.discardDisk(this.volumeDiskDir(volumeId));
-          } else if (volume) volume.server_id = null;
+          } else if (volume) this.detachVolume(volume);
         }
         break;
       }
@@ -618,6 +754,15 @@ export class Simulation implements WorldLookup {
         if (!nic || nic.state !== 'syncing') break;
         nic.state = pending.outcome === 'syncing_error' ? 'syncing_error' : 'available';
         nic.modification_date = now();
+        break;
+      }
+      case 'volume.ready': {
+        const volume = this.data.volumes[pending.targetId];
+        if (!volume) break;
+        if (volume.pending_iops) volume.perf_iops = volume.pending_iops;
+        volume.pending_iops = null;
+        volume.block_transient = null;
+        volume.modification_date = now();
         break;
       }
       case 'image': {
@@ -689,6 +834,10 @@ export class Simulation implements WorldLookup {
         address: server.public_ip?.address ?? server.address,
         authorizedKeys: authorizedKeysOf(server.tags),
         diskDir: rootVolumeId ? this.volumeDiskDir(rootVolumeId) : join(this.options.dataDir, 'disks', 'none'),
+        // Extra volumes appear inside the server at /mnt/vol<slot> (slot 1 → /mnt/vol1).
+        mounts: Object.entries(server.volumes)
+          .filter(([slot]) => slot !== '0')
+          .map(([slot, volumeId]) => ({ source: this.volumeDiskDir(volumeId), target: `/mnt/vol${slot}` })),
       });
     } catch (error) {
       // The server still runs (as a real one whose sshd failed would); say why SSH is missing.
@@ -727,6 +876,16 @@ export class Simulation implements WorldLookup {
       await this.options.gateway.detach(serverId);
     } catch (error) {
       this.options.log(`server ${serverId}: SSH detach failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** A new volume's disk: a copy of its snapshot's, or empty. */
+  private async fillVolumeDisk(volumeId: string, snapshot: SnapshotRecord | undefined): Promise<void> {
+    if (snapshot) {
+      await this.ensureSnapshotDisk(snapshot.id);
+      await this.options.disks.copyDisk(this.snapshotDiskDir(snapshot.id), this.volumeDiskDir(volumeId));
+    } else {
+      await mkdir(this.volumeDiskDir(volumeId), { recursive: true });
     }
   }
 
@@ -865,6 +1024,8 @@ function transitionOf(pending: PendingTransition): Transition {
       return 'stop';
     case 'nic.sync':
       return 'nic';
+    case 'volume.ready':
+      return 'volume';
     default:
       return pending.kind;
   }

@@ -24,6 +24,8 @@ export interface SimSshServer {
   /** authorized_keys lines ("ssh-ed25519 AAAA… comment") accepted for root. */
   authorizedKeys: string[];
   diskDir: string;
+  /** Extra volumes bound into the disk (see ConfinedRun.mounts). */
+  mounts?: { source: string; target: string }[];
 }
 
 const SFTP_SERVER = '/usr/lib/openssh/sftp-server';
@@ -197,7 +199,7 @@ export class SimSshGateway {
   ): void {
     let confined: ConfinedProcess;
     try {
-      confined = spawnConfined({ diskDir: entry.server.diskDir, ...request, mode: this.mode });
+      confined = spawnConfined({ diskDir: entry.server.diskDir, mounts: entry.server.mounts, ...request, mode: this.mode });
     } catch (error) {
       channel.stderr.write(`kiln sim: cannot start the command: ${(error as Error).message}\n`);
       channel.exit(127);

@@ -57,15 +57,34 @@ export interface ServerRecord extends Owned {
 }
 
 export interface VolumeRecord extends Owned {
+  /** `l_ssd` (Instance API) or `sbs_volume` (a Block API volume). */
   volume_type: string;
   size: number;
   state: 'available' | 'snapshotting' | 'error';
   server_id: string | null;
   /** The server this volume was made for, whose floor its snapshots add to. */
   origin_server_id: string | null;
+  /** Block volumes only: IOPS (5000 = sbs_5k, 15000 = sbs_15k), the transient status while a
+   * create or an IOPS change completes, the snapshot it was made from, when it was last detached. */
+  perf_iops?: number;
+  block_transient?: 'creating' | 'updating' | null;
+  pending_iops?: number | null;
+  parent_snapshot_id?: string | null;
+  last_detached_at?: string | null;
+}
+
+/** A Block API volume (`sbs_volume`), as opposed to an Instance API local volume. */
+export function isBlockVolume(volume: VolumeRecord): boolean {
+  return volume.volume_type === 'sbs_volume';
+}
+
+/** A Block API snapshot (of an `sbs_volume`). */
+export function isBlockSnapshot(snapshot: SnapshotRecord): boolean {
+  return snapshot.volume_type === 'sbs_snapshot';
 }
 
 export interface SnapshotRecord extends Owned {
+  /** `l_ssd` (Instance API) or `sbs_snapshot` (Block API). */
   volume_type: string;
   size: number;
   state: 'snapshotting' | 'available' | 'error';
@@ -78,6 +97,8 @@ export interface ImageRecord extends Owned {
   arch: Arch;
   state: 'creating' | 'available' | 'error';
   root_snapshot_id: string;
+  /** Further volumes by slot ("1", "2", …): block snapshot ids (Scaleway's `extra_volumes`). */
+  extra_snapshot_ids?: Record<string, string>;
   default_bootscript_id: string | null;
   from_server: string;
   public: boolean;
@@ -123,7 +144,7 @@ export interface PrivateNetworkRecord {
 
 /** A background state change the simulator owes; kept in the world so a restart resumes it. */
 export interface PendingTransition {
-  kind: 'server.boot' | 'server.stop' | 'server.stop_in_place' | 'server.terminate' | 'server.reboot' | 'snapshot' | 'image' | 'nic.sync';
+  kind: 'server.boot' | 'server.stop' | 'server.stop_in_place' | 'server.terminate' | 'server.reboot' | 'snapshot' | 'image' | 'nic.sync' | 'volume.ready';
   /** The state the transition ends in, when it can end in more than one (a NIC: `syncing_error` after an `error_state` fault). */
   outcome?: string;
   targetId: string;
@@ -148,6 +169,8 @@ export interface WorldData {
   private_networks?: Record<string, PrivateNetworkRecord>;
   /** Per server id: ms of latency imposed on it and on the snapshot/image made from it. */
   floors: Record<string, number>;
+  /** Per server id: when its latest pending transition completes (overlapping ones count once in its floor). */
+  busyUntil?: Record<string, number>;
 }
 
 /** What the presenters need to resolve references. */
@@ -210,21 +233,24 @@ export function presentImage(image: ImageRecord, world: WorldLookup): Record<str
     creation_date: image.creation_date,
     modification_date: image.modification_date,
     default_bootscript: bootscript ?? null,
-    extra_volumes: {},
+    extra_volumes: Object.fromEntries(
+      Object.entries(image.extra_snapshot_ids ?? {}).map(([slot, id]) => [slot, presentImageVolume(id, world.snapshot(id))]),
+    ),
     from_server: image.from_server,
     organization: image.organization,
     project: image.project,
     public: image.public,
-    root_volume: {
-      id: image.root_snapshot_id,
-      name: root?.name ?? '',
-      size: root?.size ?? 0,
-      volume_type: root?.volume_type ?? 'l_ssd',
-    },
+    root_volume: presentImageVolume(image.root_snapshot_id, root),
     state: image.state,
     tags: image.tags,
     zone: image.zone,
   };
+}
+
+/** An image's volume entry: a block snapshot shows only its id (Scaleway answers size 0, name ""). */
+function presentImageVolume(id: string, snapshot: SnapshotRecord | undefined): Record<string, unknown> {
+  if (snapshot && isBlockSnapshot(snapshot)) return { volume_type: 'sbs_snapshot', id, size: 0, name: '' };
+  return { id, name: snapshot?.name ?? '', size: snapshot?.size ?? 0, volume_type: snapshot?.volume_type ?? 'l_ssd' };
 }
 
 export function presentIp(ip: IpRecord, world: WorldLookup): Record<string, unknown> {
@@ -249,7 +275,9 @@ export function presentServer(server: ServerRecord, world: WorldLookup): Record<
   const volumes: Record<string, unknown> = {};
   for (const [slot, volumeId] of Object.entries(server.volumes)) {
     const volume = world.volume(volumeId);
-    if (volume) volumes[slot] = { ...presentVolume(volume, world), boot: false };
+    // SBS entries are minimal, as Scaleway shows them: the details are the Block API's.
+    if (volume && isBlockVolume(volume)) volumes[slot] = { boot: false, volume_type: 'sbs_volume', id: volume.id, state: 'available', zone: volume.zone };
+    else if (volume) volumes[slot] = { ...presentVolume(volume, world), boot: false };
   }
   const image = server.image_id ? world.image(server.image_id) : undefined;
   const bootscript = server.bootscript_id ? world.bootscript(server.zone, server.bootscript_id) : undefined;

@@ -67,6 +67,15 @@ export const EVENT_TYPES = [
   'snapshot.deleted',
   'image.delete.requested',
   'image.deleted',
+  // SBS block volumes and snapshots (issue 11): extra volumes before the server, the root's IOPS,
+  // one block snapshot per extra volume. Block resources carry `api: "block"` in their events.
+  'block_volume.create.requested',
+  'block_volume.created',
+  'volume.iops.requested',
+  'volume.iops.updated',
+  'volume_snapshot.create.requested',
+  'volume_snapshot.created',
+  'volume_snapshot.available',
   // post-processors (manifest, shell-local), once the image exists
   'postprocessor.started',
   'postprocessor.succeeded',
@@ -102,6 +111,10 @@ export interface ResourceRef {
   id: string;
   name?: string;
   deleted?: boolean;
+  /** `block` for SBS volumes and snapshots (deleted through the Block API); absent: Instance API. */
+  api?: 'block';
+  /** For an extra volume's snapshot: the volume it was taken of. */
+  volumeId?: string;
   /** Left in place on purpose (keep_server): never an orphan for `kiln gc`. */
   kept?: boolean;
 }
@@ -118,6 +131,8 @@ export interface BuildResources {
   privateNics?: PrivateNicRef[];
   publicIp?: string;
   snapshot?: ResourceRef;
+  /** Block snapshots of the extra volumes, in volume order. */
+  volumeSnapshots?: ResourceRef[];
   image?: ResourceRef;
 }
 
@@ -128,6 +143,8 @@ export interface Artifact {
   snapshotId: string;
   snapshotName: string;
   zone: string;
+  /** Every snapshot of the image, root first (as the plugin's artifact lists them). */
+  snapshots?: { id: string; name: string; volumeId?: string }[];
 }
 
 export type EventData = Record<string, unknown>;
@@ -166,6 +183,9 @@ export const INTENT_RESULT: Readonly<Partial<Record<EventType, EventType>>> = {
   'volume.delete.requested': 'volume.deleted',
   'snapshot.delete.requested': 'snapshot.deleted',
   'image.delete.requested': 'image.deleted',
+  'block_volume.create.requested': 'block_volume.created',
+  'volume.iops.requested': 'volume.iops.updated',
+  'volume_snapshot.create.requested': 'volume_snapshot.created',
 };
 
 /** The results that record an API call which changed the cloud: each is a point where a crash

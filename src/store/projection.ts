@@ -43,6 +43,18 @@ function str(value: unknown): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** The volumes a server was created with, merged into those the build made before it (block volumes). */
+function withServerVolumes(known: ResourceRef[] | undefined, d: Record<string, unknown>): ResourceRef[] | undefined {
+  if (!Array.isArray(d.volumeIds)) return known;
+  const block = new Set(Array.isArray(d.blockVolumeIds) ? d.blockVolumeIds.map(String) : []);
+  const out = [...(known ?? [])];
+  for (const raw of d.volumeIds) {
+    const id = String(raw);
+    if (!out.some((v) => v.id === id)) out.push({ id, ...(block.has(id) ? { api: 'block' as const } : {}) });
+  }
+  return out;
+}
+
 function markDeleted(ref: ResourceRef | undefined, id: string | undefined): ResourceRef | undefined {
   if (!ref || (id !== undefined && ref.id !== id)) return ref;
   return { ...ref, deleted: true };
@@ -97,7 +109,14 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
       break;
     case 'server.created':
       r.server = { id: String(d.serverId), name: str(d.name) };
-      if (Array.isArray(d.volumeIds)) r.volumes = d.volumeIds.map((id) => ({ id: String(id) }));
+      r.volumes = withServerVolumes(r.volumes, d);
+      break;
+    case 'block_volume.created':
+      if (!(r.volumes ?? []).some((v) => v.id === d.volumeId)) r.volumes = [...(r.volumes ?? []), { id: String(d.volumeId), name: str(d.name), api: 'block' }];
+      break;
+    case 'volume_snapshot.created':
+      if (!(r.volumeSnapshots ?? []).some((v) => v.id === d.snapshotId))
+        r.volumeSnapshots = [...(r.volumeSnapshots ?? []), { id: String(d.snapshotId), name: str(d.name), api: 'block', volumeId: str(d.volumeId) }];
       break;
     case 'server.running':
       if (str(d.publicIp)) r.publicIp = str(d.publicIp);
@@ -116,7 +135,7 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
       if (r.privateNics) r.privateNics = r.privateNics.map((n) => (n.deleted ? n : { ...n, kept: true }));
       break;
     case 'snapshot.created':
-      r.snapshot = { id: String(d.snapshotId), name: str(d.name) };
+      r.snapshot = { id: String(d.snapshotId), name: str(d.name), ...(d.api === 'block' ? { api: 'block' as const } : {}) };
       break;
     case 'image.created':
       r.image = { id: String(d.imageId), name: str(d.name) };
@@ -127,13 +146,15 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
       // A server's private NICs go with it.
       if (r.privateNics) r.privateNics = r.privateNics.map((n) => ({ ...n, deleted: true }));
       // Local volumes go with a terminated server; the engine says so with `volumesDeleted`.
-      if (d.volumesDeleted === true && r.volumes) r.volumes = r.volumes.map((v) => ({ ...v, deleted: true }));
+      // (Only local ones: terminate detaches SBS volumes.)
+      if (d.volumesDeleted === true && r.volumes) r.volumes = r.volumes.map((v) => (v.api === 'block' ? v : { ...v, deleted: true }));
       break;
     case 'volume.deleted':
       if (r.volumes) r.volumes = r.volumes.map((v) => (v.id === d.volumeId ? { ...v, deleted: true } : v));
       break;
     case 'snapshot.deleted':
       r.snapshot = markDeleted(r.snapshot, str(d.snapshotId));
+      if (r.volumeSnapshots) r.volumeSnapshots = r.volumeSnapshots.map((v) => (v.id === d.snapshotId ? { ...v, deleted: true } : v));
       break;
     case 'image.deleted':
       r.image = markDeleted(r.image, str(d.imageId));
@@ -157,6 +178,7 @@ export function liveResources(resources: BuildResources): { kind: 'server' | 'vo
   if (resources.server && !resources.server.deleted) out.push({ kind: 'server', id: resources.server.id });
   for (const v of resources.volumes ?? []) if (!v.deleted) out.push({ kind: 'volume', id: v.id });
   if (resources.snapshot && !resources.snapshot.deleted) out.push({ kind: 'snapshot', id: resources.snapshot.id });
+  for (const s of resources.volumeSnapshots ?? []) if (!s.deleted) out.push({ kind: 'snapshot', id: s.id });
   if (resources.image && !resources.image.deleted) out.push({ kind: 'image', id: resources.image.id });
   return out;
 }

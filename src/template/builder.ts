@@ -8,6 +8,7 @@ import { FieldReader, isObject, describeType } from './fields.js';
 import { ENV_NAMES, CONFIG_KEYS, type ScalewayConfigFile, type SettingName } from './credentials.js';
 import { COMMUNICATOR_KEYS, UNSUPPORTED_COMMUNICATOR_KEYS, readCommunicator } from './communicator.js';
 import { didYouMean } from './suggest.js';
+import { readBlockVolumes, readRootVolume } from './volumes.js';
 
 export const DEFAULT_API_URL = 'https://api.scaleway.com';
 
@@ -36,7 +37,7 @@ const SCALEWAY_KEYS = [
   'access_key', 'secret_key', 'project_id', 'organization_id', 'zone', 'api_url',
   'api_access_key', 'api_token', 'region',
   'image', 'commercial_type', 'server_name', 'image_name', 'snapshot_name', 'boottype', 'bootscript',
-  'remove_volume', 'tags', 'server_tags', 'user_data', 'user_data_timeout',
+  'remove_volume', 'tags', 'server_tags', 'user_data', 'user_data_timeout', 'root_volume', 'block_volume',
   'security_group_id', 'keep_server', 'admin_password_encryption_ssh_key_id', 'cleanup_machine_related_data', 'private_network_ids',
   'server_creation_timeout', 'server_shutdown_timeout', 'snapshot_creation_timeout', 'image_creation_timeout', 'state_timeout',
   'kiln_phase_policy',
@@ -46,8 +47,6 @@ export const BUILDER_KEYS: readonly string[] = [...SCALEWAY_KEYS, ...COMMUNICATO
 
 const UNSUPPORTED_BUILDER_KEYS: Record<string, string> = {
   ...UNSUPPORTED_COMMUNICATOR_KEYS,
-  root_volume: 'kiln builds from the image\'s own root volume',
-  block_volume: 'kiln attaches no extra volumes',
   image_size_in_gb: 'kiln keeps the source image\'s volume size',
   snapshot_type: 'kiln makes the default snapshot type',
 };
@@ -246,6 +245,12 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     stateMs: timeout('state_timeout', TIMEOUT_DEFAULTS.stateMs),
   };
 
+  const { root: rootVolume, snapshotName } = readRootVolume(reader, reader.string('snapshot_name') ?? `packer-${timestamp}`);
+  const blockVolumes = readBlockVolumes(reader, {
+    name: (n) => `packer-${ctx.uuid}-${n}`,
+    snapshotName: (n) => `${snapshotName}-${n}`,
+  });
+
   const spec: BuilderPart = {
     name: ctx.name,
     type: 'scaleway',
@@ -260,7 +265,9 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     commercialType: (commercialType ?? '').toUpperCase(),
     serverName: reader.string('server_name') ?? `packer-${ctx.uuid}`,
     imageName: reader.string('image_name') ?? `packer-${timestamp}`,
-    snapshotName: reader.string('snapshot_name') ?? `packer-${timestamp}`,
+    snapshotName,
+    rootVolume,
+    blockVolumes,
     bootType,
     ...(bootscript !== undefined ? { bootscript } : {}),
     removeVolume: reader.bool('remove_volume') ?? true,

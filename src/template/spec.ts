@@ -98,6 +98,25 @@ export interface SshCommunicatorSpec {
 
 export type CommunicatorSpec = SshCommunicatorSpec | { type: 'none' };
 
+/** `root_volume`: empty when the template asks for nothing (the API then decides: an SBS root on
+ *  types without local storage, l_ssd elsewhere). */
+export interface RootVolumeSpec {
+  type?: 'l_ssd' | 'sbs_volume';
+  sizeGb?: number;
+  /** SBS only: 5000 or 15000. */
+  iops?: number;
+}
+
+/** One `block_volume` entry: an extra SBS volume, empty (`sizeGb`) or a copy of a block snapshot. */
+export interface BlockVolumeSpec {
+  name: string;
+  sizeGb?: number;
+  snapshotId?: string;
+  iops?: number;
+  /** Name of this volume's snapshot in the image (distinct per volume). */
+  snapshotName: string;
+}
+
 export interface BuildSpec {
   /** The builder's `name` (default: its type, `scaleway`), unique within the template. */
   name: string;
@@ -119,7 +138,11 @@ export interface BuildSpec {
   serverName: string;
   /** Defaults `packer-<timestamp>` (the load's `{{timestamp}}`). */
   imageName: string;
+  /** The root volume's snapshot: `root_volume.snapshot_name`, else `snapshot_name`, else `packer-<timestamp>`. */
   snapshotName: string;
+  rootVolume: RootVolumeSpec;
+  /** Extra block volumes, attached as volumes 1…n in this order. */
+  blockVolumes: BlockVolumeSpec[];
   bootType: 'local' | 'bootscript';
   bootscript?: string;
   /** kiln's default is true: the root volume is deleted with the server. */

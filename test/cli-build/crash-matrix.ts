@@ -63,7 +63,8 @@ interface Scenario {
   referenceExit: number;
   /** Which of the killed command's events are kill points (default: all of them). */
   window?: (events: BuildEvent[]) => BuildEvent[];
-  /** Only event types no earlier scenario kills at, plus these ("type" or "type:n"). */
+  /** Only event types no earlier scenario kills at, plus these ("type" or "type:n"; "after:type" for
+   * the KILN_CRASH_AFTER_CALL point of a call an earlier scenario also makes, here on another path). */
   onlyNew?: { also: string[] };
   /** After the kill (and after the reference run): how the build is brought to its end. */
   recover: 'resume' | 'resume-fails-then-gc' | 'gc';
@@ -226,6 +227,39 @@ export const SCENARIOS: Scenario[] = [
     expect: { images: 1, snapshots: 1, serverCreates: 2 },
   },
   {
+    // Today's Scaleway (issue 11): a PRO2 (no local storage) with an SBS root of a chosen size and
+    // IOPS and one extra block volume: block volume created before the server, IOPS changed, one
+    // Block API snapshot per volume, an image of both, every volume deleted afterwards.
+    name: 'SBS root and a block volume',
+    builder: {
+      commercial_type: 'PRO2-XXS',
+      root_volume: { type: 'sbs_volume', size_in_gb: 15, iops: 15000 },
+      block_volume: [{ size_in_gb: 10 }],
+    },
+    provisioners: [{ type: 'shell', inline: ['echo root >> /root/runs', 'echo data >> /mnt/vol1/runs'] }],
+    killed: 'build',
+    referenceExit: 0,
+    // The shared events on the SBS paths (server create with a volumes map, Block API snapshots and deletes).
+    onlyNew: {
+      also: [
+        'server.create.requested',
+        'server.created',
+        'snapshot.create.requested',
+        'snapshot.created',
+        'image.created',
+        'volume.delete.requested',
+        'volume.deleted',
+        'volume.delete.requested:2',
+        'after:server.created',
+        'after:snapshot.created',
+        'after:image.created',
+        'after:volume.deleted',
+      ],
+    },
+    recover: 'resume',
+    expect: { images: 1, snapshots: 2, serverCreates: 1 },
+  },
+  {
     // The plugin's keys (issue 12): a private NIC attached after boot and deleted by the cleanup,
     // user data waited for through cloud-init, the machine id emptied before shutdown.
     name: 'private NIC, user data, machine cleanup',
@@ -336,7 +370,10 @@ async function recoverAndCheck(c: CaseWorld, id: string): Promise<void> {
     { servers: 0, volumes: 0, ...s.expect },
     `build ${id}`,
   );
-  if (images.length === 1) assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id, 'the image is made of the build’s snapshot');
+  if (images.length === 1) {
+    const used = [images[0]!.root_volume?.id, ...Object.values(images[0]!.extra_volumes ?? {}).map((v) => (v as { id: string }).id)].sort();
+    assert.deepEqual(used, snapshots.map((snapshot) => snapshot.id).sort(), 'the image is made of exactly the build’s snapshots');
+  }
 }
 
 interface KillPoint {
@@ -367,6 +404,12 @@ function killPoints(s: Scenario, appended: BuildEvent[], covered: Set<EventType>
     add(type, inWindow.at(-1)!.n);
   }
   for (const extra of s.onlyNew?.also ?? []) {
+    if (extra.startsWith('after:')) {
+      const result = extra.slice('after:'.length) as EventType;
+      assert.ok(CLOUD_CHANGE_RESULTS.includes(result) && appended.some((e) => e.type === result), `${s.name}: "${extra}" is no call its killed command makes`);
+      points.push({ env: { KILN_CRASH_AFTER_CALL: result }, type: result, label: `killed after the call recorded by ${result}, before recording it` });
+      continue;
+    }
     const [type, n] = extra.split(':') as [EventType, string | undefined];
     assert.ok(appended.some((e) => e.type === type), `${s.name}: "${extra}" is not appended by its killed command`);
     add(type, Number(n ?? 1));

@@ -25,7 +25,7 @@ export interface Harness {
     templatePath: string,
     options?: Partial<Pick<RunOptions, 'onError' | 'leaseTtlMs'>> & { vars?: Record<string, string>; env?: Record<string, string | undefined> },
   ): Promise<BuildOutcome[]>;
-  /** What the simulator holds for a build (found by its kiln-build tag); `reader`: a client of one's own (e.g. one that outlasts injected faults). */
+  /** What the simulator holds for a build (found by its kiln-build tag), Instance and Block API resources; `reader`: a client of one's own (e.g. one that outlasts injected faults). */
   inventory(buildId: string, reader?: ScalewayClient): Promise<{ servers: string[]; volumes: string[]; snapshots: string[]; images: string[] }>;
   events(buildId: string): BuildEvent[];
   close(): Promise<void>;
@@ -73,8 +73,9 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
       const tags = [`kiln-build=${buildId}`];
       return {
         servers: (await reader.listServers({ tags })).map((s) => s.id),
-        volumes: (await reader.listVolumes({ tags })).map((v) => v.id),
-        snapshots: (await reader.listSnapshots({ tags })).map((s) => s.id),
+        // Local and block (SBS) ones alike.
+        volumes: [...(await reader.listVolumes({ tags })), ...(await reader.block.listVolumes({ tags }))].map((v) => v.id),
+        snapshots: [...(await reader.listSnapshots({ tags })), ...(await reader.block.listSnapshots({ tags }))].map((s) => s.id),
         images: (await reader.listImages({ tags })).map((i) => i.id),
       };
     },

@@ -75,11 +75,12 @@ async function runToEnd(h: Harness): Promise<SnapshotFrom<ReturnType<typeof crea
 test('a successful build runs every phase in order, each provisioner once, and ends done', async () => {
   const h = harness(
     {
-      'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'] }),
+      'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1', 'v-2'], extraVolumeIds: ['v-2'] }),
       'snapshot.create': async () => ({ snapshotId: 'snap-1' }),
       'image.create': async (i) => ({ imageId: 'img-1', seenSnapshot: String(i.facts.snapshotId) }),
       postprocess: async (i) => ({ postprocessedImage: String(i.facts.imageId) }),
     },
+    // Every optional phase runs: block volumes, a root IOPS change, NICs, user data, post-processors…
     { optionalPhases: [...OPTIONAL_PHASES] },
   );
   const end = await runToEnd(h);
@@ -96,7 +97,7 @@ test('a successful build runs every phase in order, each provisioner once, and e
   assert.equal(end.context.facts.serverId, 's-1');
 });
 
-test('optional phases (private NICs, user data wait, machine cleanup) run only when the input lists them', async () => {
+test('optional phases (volumes, private NICs, user data wait, machine cleanup, post-processors) run only when the input lists them', async () => {
   const none = harness({}, { optionalPhases: [] });
   assert.equal((await runToEnd(none)).value, 'done');
   assert.deepEqual(phasesCalled(none).filter((p) => OPTIONAL_PHASES.includes(p)), []);
@@ -385,11 +386,11 @@ test('a resumed machine starts at the given phase and provisioner with the recor
   assert.equal(end.context.facts.serverId, 's-9');
 });
 
-test('cleanup order: image, snapshot, then server and volumes after a failure; only the server after success', () => {
-  const all = { serverId: 's', volumeIds: ['v0', 'v1'], snapshotId: 'snap', imageId: 'img' };
+test('cleanup order: image, snapshots, then server and volumes after a failure; only the server after success', () => {
+  const all = { serverId: 's', volumes: [{ id: 'v0' }, { id: 'v1', api: 'block' as const }], snapshots: [{ id: 'snap' }, { id: 'bsnap', api: 'block' as const }], imageId: 'img' };
   assert.deepEqual(
-    cleanupPlan(all, 'failure', false).map((s) => `${s.kind}:${s.id}`),
-    ['image:img', 'snapshot:snap', 'server:s', 'volume:v0', 'volume:v1'],
+    cleanupPlan(all, 'failure', false).map((s) => `${s.kind}:${s.id}${'api' in s && s.api ? `@${s.api}` : ''}`),
+    ['image:img', 'snapshot:snap', 'snapshot:bsnap@block', 'server:s', 'volume:v0', 'volume:v1@block'],
   );
   assert.deepEqual(cleanupPlan(all, 'success', true).map((s) => s.kind), ['server', 'volume', 'volume']);
   assert.deepEqual(cleanupPlan(all, 'success', false).map((s) => s.kind), ['server']);

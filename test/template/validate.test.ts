@@ -41,6 +41,19 @@ test('kiln validate --print examples/basic.pkr.hcl prints the same configuration
   assert.equal(quiet.stdout, `${join(examplesDir, 'basic.pkr.hcl')} is valid: 1 build (scaleway.basic; --print shows their configuration)\n`);
 });
 
+test('kiln validate examples/pro2-sbs.json: the SBS root and the block volume as the build will use them', { timeout: 60_000 }, async () => {
+  const dir = fixture({}).dir;
+  const result = await runKiln(['validate', join(examplesDir, 'pro2-sbs.json'), '--json'], { env: envFor(dir, { SCW_SECRET_KEY: SECRET }) });
+  assert.equal(result.code, 0, result.stderr);
+  const build = JSON.parse(result.stdout).builds[0];
+  assert.deepEqual(build.rootVolume, { type: 'sbs_volume', sizeGb: 20, iops: 15000 });
+  assert.equal(build.blockVolumes.length, 1);
+  assert.equal(build.blockVolumes[0].name, 'pro2-sbs-data');
+  assert.equal(build.blockVolumes[0].sizeGb, 10);
+  assert.match(build.snapshotName, /^pro2-sbs-root-\d+$/);
+  assert.match(build.blockVolumes[0].snapshotName, /^pro2-sbs-data-\d+$/);
+});
+
 test('kiln validate --json with --var and --var-file: the effective configuration, no secret', { timeout: 60_000 }, async () => {
   const f = fixture({
     variables: { secret: null, zone: 'fr-par-1', name: 'x' },

@@ -28,7 +28,9 @@ export function timeLeft(deadlineAt: unknown, at: number): number | undefined {
 
 /** Packer's artifact sentence. */
 export function describeArtifact(a: Artifact): string {
-  return `An image was created: '${a.imageName}' (ID: ${a.imageId}) in zone '${a.zone}' based on snapshot '${a.snapshotName}' (ID: ${a.snapshotId})`;
+  const more = (a.snapshots ?? []).slice(1);
+  const extra = more.length > 0 ? ` and ${more.map((x) => `'${x.name}' (ID: ${x.id})`).join(', ')}` : '';
+  return `An image was created: '${a.imageName}' (ID: ${a.imageId}) in zone '${a.zone}' based on snapshot '${a.snapshotName}' (ID: ${a.snapshotId})${extra}`;
 }
 
 /** A line for the event, or null for events that are shown otherwise (output) or not at all. */
@@ -145,6 +147,20 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Deleting image ${s(d.imageId)}`;
     case 'image.deleted':
       return `Image ${s(d.imageId)} deleted${d.alreadyGone ? ' (it was already gone)' : ''}`;
+    case 'block_volume.create.requested':
+      return `Creating block volume ${s(d.name)} (${d.snapshotId ? `from snapshot ${s(d.snapshotId)}` : `${s(d.sizeGb)} GB`})`;
+    case 'block_volume.created':
+      return `Block volume ${s(d.volumeId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'volume.iops.requested':
+      return `Setting volume ${s(d.volumeId)} to ${s(d.iops)} IOPS`;
+    case 'volume.iops.updated':
+      return `Volume ${s(d.volumeId)} set to ${s(d.iops)} IOPS`;
+    case 'volume_snapshot.create.requested':
+      return `Creating block snapshot ${s(d.name)} of volume ${s(d.volumeId)}`;
+    case 'volume_snapshot.created':
+      return `Block snapshot ${s(d.snapshotId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'volume_snapshot.available':
+      return `Block snapshot ${s(d.snapshotId)} is available`;
     case 'resource.missing':
       return `The ${s(d.kind)} ${s(d.id)} no longer exists`;
     case 'provision.output':

@@ -40,6 +40,8 @@ export function artifactJson(buildId: string, builderName: string, a: Artifact):
     image_name: a.imageName,
     snapshot_id: a.snapshotId,
     snapshot_name: a.snapshotName,
+    // Multi-volume images: every snapshot, root first.
+    ...(a.snapshots ? { snapshots: a.snapshots.map((x) => ({ id: x.id, name: x.name, ...(x.volumeId ? { volume_id: x.volumeId } : {}) })) } : {}),
     zone: a.zone,
   };
 }

@@ -5,15 +5,20 @@ import type { BuildSpec } from '../../template/spec.js';
 
 /** The keys are optional so that partial specs (tests, older callers) mean "none of these". */
 export type OptionalPhaseSpec = Pick<BuildSpec, 'communicator'> &
-  Partial<Pick<BuildSpec, 'privateNetworkIds' | 'userData' | 'userDataTimeoutMs' | 'cleanupMachineRelatedData' | 'postProcessors'>>;
+  Partial<Pick<BuildSpec, 'blockVolumes' | 'rootVolume' | 'privateNetworkIds' | 'userData' | 'userDataTimeoutMs' | 'cleanupMachineRelatedData' | 'postProcessors'>>;
 
 export function optionalPhasesOf(spec: OptionalPhaseSpec): PhaseName[] {
   const phases: PhaseName[] = [];
+  // Extra block volumes are made before the server, and snapshotted beside its root volume.
+  const blockVolumes = (spec.blockVolumes ?? []).length > 0;
+  if (blockVolumes) phases.push('volumes.create');
+  if (spec.rootVolume?.iops !== undefined) phases.push('volumes.iops');
   if ((spec.privateNetworkIds ?? []).length > 0) phases.push('network.attach');
   // With SSH kiln asks cloud-init whenever there is user data; without, it waits only if told how long.
   const ssh = spec.communicator.type === 'ssh';
   if ((spec.userDataTimeoutMs ?? 0) > 0 || (ssh && Object.keys(spec.userData ?? {}).length > 0)) phases.push('user_data.wait');
   if (spec.cleanupMachineRelatedData && ssh) phases.push('machine.cleanup');
+  if (blockVolumes) phases.push('volume_snapshots.create', 'volume_snapshots.wait');
   if ((spec.postProcessors ?? []).length > 0) phases.push('postprocess');
   return phases;
 }
