@@ -230,8 +230,14 @@ const notProvided = (phase: string): PhaseActorLogic =>
 
 const stubActors = Object.fromEntries(PHASES.map((phase) => [stateKey(phase), notProvided(phase)])) as Record<string, PhaseActorLogic>;
 
-function phaseEnabled(context: BuildContext, phase: PhaseName): boolean {
+/** Whether `phase` runs; `facts` include what the phase that just finished learnt (its output). */
+function phaseEnabled(context: BuildContext, phase: PhaseName, facts: BuildFacts): boolean {
   switch (phase) {
+    // One snapshot per extra volume: the server's actual volumes decide (server.create's facts),
+    // since an image made from several volumes brings its extra volumes along.
+    case 'volume_snapshots.create':
+    case 'volume_snapshots.wait':
+      return Array.isArray(facts.extraVolumeIds) && facts.extraVolumeIds.length > 0;
     case 'key':
     case 'ssh.connect':
       return context.communicator === 'ssh';
@@ -269,7 +275,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
     },
     actors: stubActors,
     guards: {
-      phaseEnabled: ({ context }, params: { phase: PhaseName }) => phaseEnabled(context, params.phase),
+      phaseEnabled: ({ context, event }, params: { phase: PhaseName }) =>
+        phaseEnabled(context, params.phase, { ...context.facts, ...(((event as AnyEventObject).output as BuildFacts | undefined) ?? {}) }),
       isStartAt: ({ context }, params: { phase: PhaseName }) => context.startAt === params.phase,
       failedIn: ({ context }, params: { phase: PhaseName }) => context.failure?.phase === params.phase,
       interruptRequested: ({ context }) => context.interruptRequested,

@@ -40,14 +40,14 @@ export function isPhaseName(value: string): value is PhaseName {
 
 /** Phases that run only when the template asks for what they do (block volumes, a root IOPS change,
  * private_network_ids, user data, cleanup_machine_related_data, post-processors); the engine says
- * which (`optionalPhases` of the machine's input, from src/engine/phases/optional.ts). */
+ * which (`optionalPhases` of the machine's input, from src/engine/phases/optional.ts). The
+ * volume_snapshots phases are not among them: they run when the server has extra volumes, which
+ * an image can bring as well as block_volume (the machine reads server.create's facts). */
 export const OPTIONAL_PHASES: readonly PhaseName[] = [
   'volumes.create',
   'volumes.iops',
   'network.attach',
   'user_data.wait',
   'machine.cleanup',
-  'volume_snapshots.create',
-  'volume_snapshots.wait',
   'postprocess',
 ];

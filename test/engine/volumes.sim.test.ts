@@ -65,7 +65,7 @@ test('a PRO2 build with an SBS root and an extra block volume; a second build fr
   assert.ok((h.sim.requestCounts()['PATCH /block/volumes/{id}'] ?? 0) >= 1, 'the IOPS went through the Block API');
   assert.equal(h.sim.requestCounts()['POST /snapshots'] ?? 0, 0, 'no Instance API snapshot of an SBS volume');
   const deleted = events.filter((e) => e.type === 'volume.deleted').map((e) => e.data.volumeId);
-  assert.equal(deleted.length, 2, 'the root and the extra volume were deleted');
+  assert.equal(deleted.length, 2, `the root and the extra volume were deleted: ${JSON.stringify(events.filter((e) => e.type.startsWith('volume.') || e.type === 'server.created' || e.type === 'block_volume.created').map((e) => [e.type, e.data]))}`);
   // `kiln show`: each volume and snapshot with its fate.
   const fates = resourceFates(events).map((f) => `${f.kind}${f.api ? '@sbs' : ''}:${f.fate}`).sort();
   assert.deepEqual(fates, ['image:kept', 'server:deleted', 'snapshot@sbs:kept', 'snapshot@sbs:kept', 'volume@sbs:deleted', 'volume@sbs:deleted']);

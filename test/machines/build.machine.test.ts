@@ -108,6 +108,22 @@ test('optional phases (volumes, private NICs, user data wait, machine cleanup, p
   assert.ok(called.lastIndexOf('provision') < called.indexOf('machine.cleanup') && called.indexOf('machine.cleanup') < called.indexOf('server.stop'));
 });
 
+test('a build without block volumes or IOPS skips the volume phases', async () => {
+  const h = harness({ 'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1'], extraVolumeIds: [] }) });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'done');
+  const volumePhases = ['volumes.create', 'volumes.iops', 'volume_snapshots.create', 'volume_snapshots.wait'];
+  assert.deepEqual(phasesCalled(h).filter((p) => volumePhases.includes(p)), []);
+  assert.ok(phasesCalled(h).includes('snapshot.wait') && phasesCalled(h).includes('image.create'));
+});
+
+test('extra volumes the image brought are snapshotted though the template has no block_volume', async () => {
+  const h = harness({ 'server.create': async () => ({ serverId: 's-1', volumeIds: ['v-1', 'v-2'], extraVolumeIds: ['v-2'] }) });
+  assert.equal((await runToEnd(h)).value, 'done');
+  const called = phasesCalled(h);
+  assert.deepEqual(called.filter((p) => p.startsWith('volume')), ['volume_snapshots.create', 'volume_snapshots.wait']);
+});
+
 test('communicator none skips the key and SSH phases, and provisioning and post-processing when there is nothing to run', async () => {
   const h = harness({}, { communicator: 'none', provisionerPolicies: [] });
   const end = await runToEnd(h);

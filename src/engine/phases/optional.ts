@@ -9,16 +9,14 @@ export type OptionalPhaseSpec = Pick<BuildSpec, 'communicator'> &
 
 export function optionalPhasesOf(spec: OptionalPhaseSpec): PhaseName[] {
   const phases: PhaseName[] = [];
-  // Extra block volumes are made before the server, and snapshotted beside its root volume.
-  const blockVolumes = (spec.blockVolumes ?? []).length > 0;
-  if (blockVolumes) phases.push('volumes.create');
+  // Extra block volumes are made before the server.
+  if ((spec.blockVolumes ?? []).length > 0) phases.push('volumes.create');
   if (spec.rootVolume?.iops !== undefined) phases.push('volumes.iops');
   if ((spec.privateNetworkIds ?? []).length > 0) phases.push('network.attach');
   // With SSH kiln asks cloud-init whenever there is user data; without, it waits only if told how long.
   const ssh = spec.communicator.type === 'ssh';
   if ((spec.userDataTimeoutMs ?? 0) > 0 || (ssh && Object.keys(spec.userData ?? {}).length > 0)) phases.push('user_data.wait');
   if (spec.cleanupMachineRelatedData && ssh) phases.push('machine.cleanup');
-  if (blockVolumes) phases.push('volume_snapshots.create', 'volume_snapshots.wait');
   if ((spec.postProcessors ?? []).length > 0) phases.push('postprocess');
   return phases;
 }

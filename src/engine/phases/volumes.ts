@@ -348,5 +348,6 @@ export async function deleteBlockVolume(rt: PhaseRuntime, input: PhaseInput, vol
     },
     { signal, deadlineAt: input.phaseDeadlineAt, what: `block volume ${volumeId} to be detached and deleted` },
   );
+  crashAfterCall('volume.deleted');
   rt.record(input, 'volume.deleted', { volumeId, api: 'block', ...(alreadyGone ? { alreadyGone } : {}) });
 }
