@@ -105,17 +105,19 @@ export async function inspectHclTemplate(path: string, options: LoadTemplateOpti
   };
 }
 
-async function evaluateHcl(path: string, options: LoadTemplateOptions) {
+/**
+ * The files of an HCL2 template as Packer finds them (a directory is read non-recursively, HCL
+ * files before JSON ones; auto var files, then -var-file ones), read and parsed. Syntax errors are
+ * reported with their file:line:col; this is all `kiln validate -syntax-only` checks.
+ */
+async function readHclFiles(path: string, options: LoadTemplateOptions) {
   const cwd = process.cwd();
   const root = resolve(path);
-  const env = options.env ?? process.env;
-  const evaluation = newEvaluation(options);
   const load = new HclReporter(cwd);
   const fail = (message: string, hint?: string): never => {
     throw new TemplateError([{ path, message, ...(hint ? { hint } : {}) }]);
   };
 
-  // Files, as Packer finds them: a directory is read non-recursively, HCL files before JSON ones.
   let info;
   try {
     info = await stat(root);
@@ -158,8 +160,18 @@ async function evaluateHcl(path: string, options: LoadTemplateOptions) {
     if (result) parsed.push(result);
   }
   if (load.problems.count) throw new TemplateError(load.problems.list);
+  return { cwd, load, templateDir, varFiles, texts, templateHash, parsed };
+}
 
-  // Top level: which blocks there are.
+/** `kiln validate -syntax-only` of an HCL2 template: its files parse and hold only a template's top-level blocks (a TemplateError says where not). */
+export async function checkHclSyntax(path: string): Promise<void> {
+  const { load, parsed } = await readHclFiles(path, {});
+  topLevelBlocks(parsed, load);
+  if (load.problems.count) throw new TemplateError(load.problems.list);
+}
+
+/** The top-level blocks of the parsed files, by type; arguments and unknown blocks are reported (as Packer's parser does). */
+function topLevelBlocks(parsed: ParsedFile[], load: HclReporter) {
   const blocks = { variable: [] as Block[], variables: [] as Block[], locals: [] as Block[], local: [] as Block[], source: [] as Block[], build: [] as Block[], packer: [] as Block[] };
   for (const file of parsed) {
     for (const item of file.body.items) {
@@ -178,6 +190,16 @@ async function evaluateHcl(path: string, options: LoadTemplateOptions) {
       blocks[item.type as keyof typeof blocks].push(item);
     }
   }
+  return blocks;
+}
+
+
+async function evaluateHcl(path: string, options: LoadTemplateOptions) {
+  const env = options.env ?? process.env;
+  const evaluation = newEvaluation(options);
+  const { cwd, load, templateDir, varFiles, texts, templateHash, parsed } = await readHclFiles(path, options);
+
+  const blocks = topLevelBlocks(parsed, load);
   for (const block of blocks.packer) checkPackerBlock(block, load);
   const structureProblems = load.problems.count;
 

@@ -3,7 +3,8 @@
 // Exit code 0 or 2.
 import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import { loadTemplate } from './load.js';
+import { isHclTemplate, loadTemplate } from './load.js';
+import { checkHclSyntax } from './hcl-load.js';
 import { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
 import { selectionFromArgv, templateInputsFromArgv } from './options.js';
 import { selectFromTemplate } from './select.js';
@@ -41,7 +42,8 @@ export async function runValidate(input: ValidateInput, out: ValidateOutput = pr
   let loaded;
   try {
     if (input['syntax-only']) {
-      await checkSyntax(input.template);
+      if (await isHclTemplate(input.template)) await checkHclSyntax(input.template);
+      else await checkSyntax(input.template);
       if (input.json) out.stdout(`${JSON.stringify({ valid: true, syntaxOnly: true }, null, 2)}\n`);
       else out.stdout('Syntax-only check passed. Everything looks okay.\n');
       return 0;

@@ -236,6 +236,9 @@ test('validate -syntax-only accepts and refuses what packer validate -syntax-onl
     'provisioner-without-type.json': JSON.stringify({ builders: [scaleway], provisioners: [{ inline: ['x'] }] }),
     'builders-object.json': JSON.stringify({ builders: scaleway }),
     'array.json': '[]',
+    'valid.pkr.hcl': 'source "scaleway" "x" {\n  image = var.not_checked_here\n}\nbuild {\n  sources = ["source.scaleway.x"]\n}\n',
+    'unclosed.pkr.hcl': 'source "scaleway" "x" {\n  image = "a"\n\nbuild {\n}\n',
+    'unknown-block.pkr.hcl': 'bogus "x" {\n}\n',
   };
   for (const [name, text] of Object.entries(templates)) {
     const path = join(dir, name);
