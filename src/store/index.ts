@@ -1,9 +1,12 @@
 // kiln's event store: the one place builds are recorded (DESIGN.md, "The spine").
 export * from './events.js';
 export * from './projection.js';
+export { isPostgresUrl } from './location.js';
 export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, type Db } from './db.js';
 export { EventStore } from './store.js';
-export { PgEventStore, isPostgresUrl, migratePostgres, redactUrl, PG_MIGRATIONS_DIR } from './postgres.js';
+// The PostgreSQL store (./postgres.js) is not re-exported: it loads the `pg` client, which SQLite
+// users should not pay for at start-up. `openStore` imports it when a URL asks for it.
+export { openStore, resolveStoreLocation, type StoreLocation } from './open.js';
 export {
   LeaseHeldError,
   UnknownBuildError,

@@ -30,11 +30,6 @@ import {
 
 export const PG_MIGRATIONS_DIR = join(MIGRATIONS_DIR, 'postgres');
 
-/** Whether `--db` / `KILN_DB` names a PostgreSQL database rather than a SQLite file. */
-export function isPostgresUrl(value: string): boolean {
-  return /^postgres(ql)?:\/\//i.test(value);
-}
-
 /** The URL without its password, for messages and logs. */
 export function redactUrl(url: string): string {
   try {
@@ -98,6 +93,20 @@ export async function migratePostgres(pool: pg.Pool, dir: string = PG_MIGRATIONS
   return ran;
 }
 
+/** Inserts events as they are, several rows a statement (at most 65,535 parameters a statement: 7 a row). */
+async function insertEvents(client: pg.PoolClient, events: readonly BuildEvent[]): Promise<void> {
+  const ROWS_PER_STATEMENT = 5_000;
+  for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
+    const values: unknown[] = [];
+    const tuples = events.slice(start, start + ROWS_PER_STATEMENT).map((event) => {
+      const base = values.length;
+      values.push(event.buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
+      return `(${Array.from({ length: 7 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
+    });
+    await client.query(`INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES ${tuples.join(', ')}`, values);
+  }
+}
+
 export class PgEventStore implements BuildStore {
   private readonly listeners = new Set<EventListener>();
 
@@ -119,7 +128,7 @@ export class PgEventStore implements BuildStore {
       await migratePostgres(pool);
     } catch (error) {
       await pool.end();
-      throw error;
+      throw new Error(`cannot open the PostgreSQL store ${store.location}: ${(error as Error).message}`, { cause: error });
     }
     return store;
   }
@@ -181,13 +190,7 @@ export class PgEventStore implements BuildStore {
     if (!row) throw new UnknownBuildError(buildId);
     let record = toRecord(row);
     const appended = numberEvents(buildId, record.lastSeq, events);
-    const values: unknown[] = [];
-    const tuples = appended.map((event) => {
-      const base = values.length;
-      values.push(buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
-      return `(${Array.from({ length: 7 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
-    });
-    await client.query(`INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES ${tuples.join(', ')}`, values);
+    await insertEvents(client, appended);
     for (const event of appended) record = applyEvent(record, event);
     await client.query(
       `UPDATE builds SET status = $1, phase = $2, attempt = $3, provisioner_index = $4, resources = $5, artifact = $6, error = $7,
@@ -195,6 +198,39 @@ export class PgEventStore implements BuildStore {
       [...projectionColumns(record), buildId],
     );
     return appended;
+  }
+
+  /**
+   * Writes a build recorded elsewhere (another store), its row and its log as they are, in one
+   * transaction: `kiln db copy`. False, writing nothing, when the store already has a build with
+   * this id, so that copying twice records nothing twice.
+   */
+  async importBuild(record: BuildRecord, events: readonly BuildEvent[]): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO builds (id, template_path, template_hash, builder_name, spec, on_error,
+           status, phase, attempt, provisioner_index, resources, artifact, error, updated_at, last_seq,
+           lease_pid, lease_host, lease_expires_at, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          record.id,
+          record.templatePath,
+          record.templateHash,
+          record.builderName,
+          JSON.stringify(record.spec ?? null),
+          record.onError,
+          ...projectionColumns(record),
+          record.lease?.pid ?? null,
+          record.lease?.host ?? null,
+          record.lease?.expiresAt ?? null,
+          record.createdAt,
+        ],
+      );
+      if (inserted.rowCount !== 1) return false;
+      await insertEvents(client, events);
+      return true;
+    });
   }
 
   async getBuild(id: string): Promise<BuildRecord | undefined> {

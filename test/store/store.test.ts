@@ -10,14 +10,13 @@ import {
   EventStore,
   LeaseHeldError,
   MIGRATIONS_DIR,
-  PG_MIGRATIONS_DIR,
-  PgEventStore,
   migrate,
   resolveDbPath,
   defaultStateDir,
   type BuildStore,
   type NewBuild,
 } from '../../src/store/index.js';
+import { PG_MIGRATIONS_DIR, PgEventStore } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 
 type TestContext = { after: (fn: () => void | Promise<void>) => void };

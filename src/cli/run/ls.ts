@@ -1,5 +1,5 @@
 // `kiln ls`: the builds of the event store, newest first.
-import { EventStore, leaseIsLive, resolveDbPath, type BuildStatus, type BuildSummary } from '../../store/index.js';
+import { leaseIsLive, openStore, type BuildStore, resolveStoreLocation, type BuildStatus, type BuildSummary } from '../../store/index.js';
 import { formatDuration } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
@@ -33,10 +33,16 @@ export function lsJson(b: BuildSummary): Record<string, unknown> {
   };
 }
 
-export function runLsCommand(argv: LsArgs): number {
-  const store = EventStore.open(resolveDbPath(argv.db));
+export async function runLsCommand(argv: LsArgs): Promise<number> {
+  let store: BuildStore;
   try {
-    const builds = store.listBuildSummaries({ status: argv.status });
+    store = await openStore(resolveStoreLocation(argv.db));
+  } catch (error) {
+    process.stderr.write(`kiln: cannot open the event store: ${(error as Error).message}\n`);
+    return 1;
+  }
+  try {
+    const builds = await store.listBuildSummaries({ status: argv.status });
     if (argv.json) {
       process.stdout.write(JSON.stringify(builds.map(lsJson)) + '\n');
       return 0;
@@ -58,6 +64,6 @@ export function runLsCommand(argv: LsArgs): number {
     process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'STARTED', 'DURATION', 'IMAGE'], rows));
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }
