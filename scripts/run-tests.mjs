@@ -32,9 +32,9 @@ if (files.length === 0) {
 // file, a sum of its tests that a busy machine can exceed with no test hanging.
 // --test-force-exit ends a file once its tests are done, so a test that timed out while a child
 // process or server it started still runs does not hold the file open forever.
-// One throw-away PostgreSQL cluster for the whole run (test/helpers/postgres.ts): each test that
+// One throw-away PostgreSQL cluster for the whole run (scripts/lib/postgres-cluster.ts): each test that
 // needs it creates its own database there. Where PostgreSQL is absent those tests say why they skip.
-const { postgresUnavailableReason, startPostgres } = await import('../dist/test/helpers/postgres.js');
+const { postgresUnavailableReason, startPostgres } = await import('../dist/scripts/lib/postgres-cluster.js');
 const pgUnavailable = postgresUnavailableReason();
 const cluster = pgUnavailable || process.env.KILN_TEST_PG_URL ? undefined : await startPostgres();
 if (pgUnavailable) console.error(`PostgreSQL store tests will be skipped: ${pgUnavailable}`);
