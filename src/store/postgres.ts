@@ -93,22 +93,41 @@ export async function migratePostgres(pool: pg.Pool, dir: string = PG_MIGRATIONS
   return ran;
 }
 
-/** Inserts events as they are, several rows a statement (at most 65,535 parameters a statement: 7 a row). */
+/** A statement takes at most 65,535 parameters: 7 an event. */
+const EVENTS_PER_STATEMENT = 5_000;
+
+/** `($n::text, …), …` rows of events, their parameters numbered after the first `offset`, and their values. */
+function eventRows(events: readonly BuildEvent[], offset: number): { rows: string; values: unknown[] } {
+  const casts = ['text', 'int', 'text', 'text', 'text', 'int', 'json'];
+  const values: unknown[] = [];
+  const rows = events.map((event) => {
+    const base = offset + values.length;
+    values.push(event.buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
+    return `(${casts.map((cast, i) => `$${base + i + 1}::${cast}`).join(', ')})`;
+  });
+  return { rows: rows.join(', '), values };
+}
+
+/** Inserts events as they are, several rows a statement. */
 async function insertEvents(client: pg.PoolClient, events: readonly BuildEvent[]): Promise<void> {
-  const ROWS_PER_STATEMENT = 5_000;
-  for (let start = 0; start < events.length; start += ROWS_PER_STATEMENT) {
-    const values: unknown[] = [];
-    const tuples = events.slice(start, start + ROWS_PER_STATEMENT).map((event) => {
-      const base = values.length;
-      values.push(event.buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
-      return `(${Array.from({ length: 7 }, (_, i) => `$${base + i + 1}`).join(', ')})`;
-    });
-    await client.query(`INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES ${tuples.join(', ')}`, values);
+  for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
+    const { rows, values } = eventRows(events.slice(start, start + EVENTS_PER_STATEMENT), 0);
+    await client.query(`INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES ${rows}`, values);
   }
 }
 
+const UPDATE_PROJECTION = `UPDATE builds SET status = $1, phase = $2, attempt = $3, provisioner_index = $4, resources = $5, artifact = $6,
+  error = $7, updated_at = $8, last_seq = $9 WHERE id = $10`;
+
 export class PgEventStore implements BuildStore {
   private readonly listeners = new Set<EventListener>();
+  /**
+   * Each build's record as this store last wrote it. While the build's row still has that
+   * `last_seq` (nobody else appended: the lease holder is normally the only writer), the next
+   * append needs no read: one statement updates the row and inserts the events, one round trip
+   * and one commit.
+   */
+  private readonly lastWritten = new Map<string, BuildRecord>();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -162,13 +181,12 @@ export class PgEventStore implements BuildStore {
 
   async createBuild(build: NewBuild, first: NewEvent): Promise<BuildEvent> {
     const at = new Date().toISOString();
-    const events = await this.transaction(async (client) => {
+    const events = await this.appendLocked(build.id, [first], async (client) => {
       await client.query(
         `INSERT INTO builds (id, template_path, template_hash, builder_name, status, spec, on_error, created_at, updated_at)
          VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8)`,
         [build.id, build.templatePath, build.templateHash, build.builderName, JSON.stringify(build.spec ?? null), build.onError, at, at],
       );
-      return this.appendInTransaction(client, build.id, [first]);
     });
     notifyListeners(this.listeners, events);
     return events[0]!;
@@ -180,23 +198,49 @@ export class PgEventStore implements BuildStore {
 
   async appendMany(buildId: string, events: NewEvent[]): Promise<BuildEvent[]> {
     if (events.length === 0) return [];
-    const appended = await this.transaction((client) => this.appendInTransaction(client, buildId, events));
+    const appended =
+      (await this.appendAfterLastWritten(buildId, events)) ?? (await this.appendLocked(buildId, events));
     notifyListeners(this.listeners, appended);
     return appended;
   }
 
-  private async appendInTransaction(client: pg.PoolClient, buildId: string, events: NewEvent[]): Promise<BuildEvent[]> {
+  /** The one-statement append (see lastWritten); undefined when the row moved on or is unknown here. */
+  private async appendAfterLastWritten(buildId: string, events: NewEvent[]): Promise<BuildEvent[] | undefined> {
+    const known = this.lastWritten.get(buildId);
+    if (!known || events.length > EVENTS_PER_STATEMENT) return undefined;
+    this.lastWritten.delete(buildId);
+    const appended = numberEvents(buildId, known.lastSeq, events);
+    const record = appended.reduce(applyEvent, known);
+    const { rows, values } = eventRows(appended, 11);
+    // One statement is one transaction: the events go in only if the row was updated.
+    const result = await this.pool.query(
+      `WITH projected AS (${UPDATE_PROJECTION} AND last_seq = $11 RETURNING id)
+       INSERT INTO events (build_id, seq, at, type, phase, attempt, data)
+       SELECT v.* FROM projected, (VALUES ${rows}) AS v (build_id, seq, at, type, phase, attempt, data)`,
+      [...projectionColumns(record), buildId, known.lastSeq, ...values],
+    );
+    if (result.rowCount !== appended.length) return undefined;
+    this.lastWritten.set(buildId, record);
+    return appended;
+  }
+
+  private async appendInTransaction(client: pg.PoolClient, buildId: string, events: NewEvent[]): Promise<{ appended: BuildEvent[]; record: BuildRecord }> {
     const row = (await client.query<BuildRow>('SELECT * FROM builds WHERE id = $1 FOR UPDATE', [buildId])).rows[0];
     if (!row) throw new UnknownBuildError(buildId);
-    let record = toRecord(row);
-    const appended = numberEvents(buildId, record.lastSeq, events);
+    const appended = numberEvents(buildId, row.last_seq, events);
     await insertEvents(client, appended);
-    for (const event of appended) record = applyEvent(record, event);
-    await client.query(
-      `UPDATE builds SET status = $1, phase = $2, attempt = $3, provisioner_index = $4, resources = $5, artifact = $6, error = $7,
-         updated_at = $8, last_seq = $9 WHERE id = $10`,
-      [...projectionColumns(record), buildId],
-    );
+    const record = appended.reduce(applyEvent, toRecord(row));
+    await client.query(UPDATE_PROJECTION, [...projectionColumns(record), buildId]);
+    return { appended, record };
+  }
+
+  /** Appends in a transaction that reads and locks the row first; remembers the record once committed. */
+  private async appendLocked(buildId: string, events: NewEvent[], before?: (client: pg.PoolClient) => Promise<void>): Promise<BuildEvent[]> {
+    const { appended, record } = await this.transaction(async (client) => {
+      await before?.(client);
+      return this.appendInTransaction(client, buildId, events);
+    });
+    this.lastWritten.set(buildId, record);
     return appended;
   }
 

@@ -144,6 +144,24 @@ for (const kind of kinds) {
     await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).append('b1', { type: 'provision.output', data: { lines: [`line ${i}`] } })));
     assert.deepEqual((await a.events('b1')).map((e) => e.seq), Array.from({ length: 21 }, (_, i) => i + 1));
     assert.equal((await b.getBuild('b1'))!.lastSeq, 21);
+
+    // Taking turns: each store's next append follows what the other wrote, never its own last view.
+    await a.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+    await b.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+    await a.append('b1', { type: 'provision.output', data: { lines: ['after b'] } });
+    await b.append('b1', { type: 'server.created', phase: 'server.create', attempt: 1, data: { serverId: 's-1', volumeIds: ['v-1'] } });
+    await a.append('b1', { type: 'provision.output', data: { lines: ['after b again'] } });
+    const record = (await a.getBuild('b1'))!;
+    assert.equal(record.lastSeq, 26);
+    assert.equal(record.phase, 'server.create', "b's phase stays: a did not write its older view back");
+    assert.equal(record.resources.server?.id, 's-1');
+    assert.deepEqual((await b.events('b1', { afterSeq: 21 })).map((e) => [e.seq, e.type]), [
+      [22, 'phase.started'],
+      [23, 'phase.started'],
+      [24, 'provision.output'],
+      [25, 'server.created'],
+      [26, 'provision.output'],
+    ]);
   });
 
   test(`${name}: reads a log without its provisioner output, and the latest event of a type`, { skip }, async (t) => {
