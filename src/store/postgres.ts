@@ -63,6 +63,13 @@ const MIGRATION_LOCK = 0x6b696c6e; // "kiln"
  * under an advisory lock so that two hosts starting at once do not both apply one.
  */
 export async function migratePostgres(pool: pg.Pool, dir: string = PG_MIGRATIONS_DIR): Promise<string[]> {
+  const files = readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+  // The usual case, up to date: one query, no lock (`kiln ls` opens the store on every run).
+  const recorded = await pool.query<{ name: string }>('SELECT name FROM schema_migrations').catch((error: Error & { code?: string }) => {
+    if (error.code === '42P01') return undefined; // undefined_table: a new database
+    throw error;
+  });
+  if (recorded && files.every((f) => recorded.rows.some((r) => r.name === f))) return [];
   const client = await pool.connect();
   const ran: string[] = [];
   try {
@@ -70,7 +77,6 @@ export async function migratePostgres(pool: pg.Pool, dir: string = PG_MIGRATIONS
     try {
       await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
       const applied = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
-      const files = readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
       for (const file of files) {
         if (applied.has(file)) continue;
         await client.query('BEGIN');

@@ -16,7 +16,7 @@ import {
   type BuildStore,
   type NewBuild,
 } from '../../src/store/index.js';
-import { PG_MIGRATIONS_DIR, PgEventStore } from '../../src/store/postgres.js';
+import { PG_MIGRATIONS_DIR, PgEventStore, migratePostgres } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 
 type TestContext = { after: (fn: () => void | Promise<void>) => void };
@@ -354,4 +354,23 @@ test('PostgreSQL: each dialect ships the same migrations, applied once, even by 
     await client.end();
   }
   assert.equal(stores[0]!.location, url, 'no password in this URL to hide');
+});
+
+test('PostgreSQL: the migrations runner applies new files in order, each once, and rolls a failing one back whole', { skip: kinds[1]!.skip }, async (t) => {
+  const dir = tempDir(t);
+  // Ended here, before the database is dropped (after-hooks run in the order they were added).
+  const pool = new pg.Pool({ connectionString: await testDatabase(t) });
+  try {
+    writeFileSync(join(dir, '0002_b.sql'), 'ALTER TABLE a ADD COLUMN y INTEGER;');
+    writeFileSync(join(dir, '0001_a.sql'), 'CREATE TABLE a (x INTEGER);');
+    writeFileSync(join(dir, 'notes.txt'), 'not a migration');
+    assert.deepEqual(await migratePostgres(pool, dir), ['0001_a.sql', '0002_b.sql']);
+    assert.deepEqual(await migratePostgres(pool, dir), []);
+    writeFileSync(join(dir, '0003_bad.sql'), 'CREATE TABLE c (z INTEGER); INSERT INTO nowhere VALUES (1);');
+    await assert.rejects(migratePostgres(pool, dir), /migration 0003_bad\.sql failed: .*nowhere/);
+    assert.deepEqual((await pool.query("SELECT 1 FROM pg_tables WHERE tablename = 'c'")).rows, []);
+    assert.deepEqual((await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name), ['0001_a.sql', '0002_b.sql']);
+  } finally {
+    await pool.end();
+  }
 });
