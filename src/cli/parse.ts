@@ -12,8 +12,8 @@ import { commands as kilnCommands } from './commands/index.js';
 import { isPostgresUrl } from '../store/location.js';
 
 // The commands that read only a SQLite store so far: given a postgres:// store they stop at once
-// with a usage error (`kiln ls` and `kiln db copy` read PostgreSQL).
-const SQLITE_ONLY_COMMANDS = new Set(['build', 'resume', 'gc', 'show']);
+// with a usage error (`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL).
+const SQLITE_ONLY_COMMANDS = new Set(['build', 'resume', 'gc']);
 
 /** A command as kiln's command list holds them (tests pass their own handlers). */
 type AnyCommand = (typeof kilnCommands)[number];
@@ -35,7 +35,7 @@ export function createCli(args: readonly string[], commands: readonly AnyCommand
       if (SQLITE_ONLY_COMMANDS.has(String(argv._[0])) && store && isPostgresUrl(store)) {
         process.stderr.write(
           `kiln: ${typeof argv.db === 'string' ? '--db' : 'KILN_DB'} names a PostgreSQL store; \`kiln ${String(argv._[0])}\` works only with a SQLite file so far ` +
-            '(`kiln ls` and `kiln db copy` read PostgreSQL). Give a SQLite path with --db.\n',
+            '(`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL). Give a SQLite path with --db.\n',
         );
         process.exit(2);
       }

@@ -146,6 +146,7 @@ export interface BuildRow {
   lease_pid: number | null;
   lease_host: string | null;
   lease_expires_at: number | null;
+  host: string | null;
   created_at: string;
   updated_at: string;
   last_seq: number;
@@ -161,7 +162,7 @@ export interface EventRow {
   data: string;
 }
 
-export type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'created_at' | 'updated_at'> & {
+export type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'host' | 'created_at' | 'updated_at'> & {
   image_id: string | null;
 };
 
@@ -181,6 +182,7 @@ export function toRecord(row: BuildRow): BuildRecord {
     artifact: row.artifact ? (JSON.parse(row.artifact) as BuildRecord['artifact']) : null,
     error: row.error ? (JSON.parse(row.error) as BuildRecord['error']) : null,
     lease: toLease(row),
+    host: row.host,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastSeq: row.last_seq,
@@ -202,6 +204,7 @@ export function toSummary(row: SummaryRow): BuildSummary {
     phase: row.phase && isPhaseName(row.phase) ? row.phase : null,
     artifact: row.image_id ? { imageId: row.image_id } : null,
     lease: toLease(row),
+    host: row.host,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -25,7 +25,7 @@ export function resolveDbPath(flag?: string, env: NodeJS.ProcessEnv = process.en
   if (given && isPostgresUrl(given)) {
     throw new Error(
       `${flag ? '--db' : 'KILN_DB'} names a PostgreSQL database, and this command works only with a SQLite file so far ` +
-        '(`kiln ls` and `kiln db copy` read PostgreSQL); give a SQLite path with --db',
+        '(`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL); give a SQLite path with --db',
     );
   }
   if (flag) return resolve(flag);

@@ -260,8 +260,8 @@ export class PgEventStore implements BuildStore {
       const inserted = await client.query(
         `INSERT INTO builds (id, template_path, template_hash, builder_name, spec, on_error,
            status, phase, attempt, provisioner_index, resources, artifact, error, updated_at, last_seq,
-           lease_pid, lease_host, lease_expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)
+           lease_pid, lease_host, lease_expires_at, host, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
          ON CONFLICT (id) DO NOTHING`,
         [
           record.id,
@@ -274,6 +274,7 @@ export class PgEventStore implements BuildStore {
           record.lease?.pid ?? null,
           record.lease?.host ?? null,
           record.lease?.expiresAt ?? null,
+          record.host,
           record.createdAt,
         ],
       );
@@ -308,7 +309,7 @@ export class PgEventStore implements BuildStore {
 
   async listBuildSummaries(filter: { status?: BuildStatus } = {}): Promise<BuildSummary[]> {
     const columns = `id, template_path, builder_name, status, phase, artifact->>'imageId' AS image_id,
-      lease_pid, lease_host, lease_expires_at, created_at, updated_at`;
+      lease_pid, lease_host, lease_expires_at, host, created_at, updated_at`;
     const { rows } = filter.status
       ? await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds WHERE status = $1 ORDER BY created_at DESC, pos DESC`, [filter.status])
       : await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds ORDER BY created_at DESC, pos DESC`);
@@ -367,7 +368,7 @@ export class PgEventStore implements BuildStore {
       if (!row) throw new UnknownBuildError(buildId);
       checkLeaseFree(buildId, toRecord(row).lease, owner, row.now_ms);
       const lease: Lease = { pid: owner.pid, host: owner.host, expiresAt: row.now_ms + ttlMs };
-      await client.query('UPDATE builds SET lease_pid = $1, lease_host = $2, lease_expires_at = $3 WHERE id = $4', [lease.pid, lease.host, lease.expiresAt, buildId]);
+      await client.query('UPDATE builds SET lease_pid = $1, lease_host = $2, lease_expires_at = $3, host = $2 WHERE id = $4', [lease.pid, lease.host, lease.expiresAt, buildId]);
       return lease;
     });
   }

@@ -136,7 +136,7 @@ export class EventStore implements BuildStore {
    */
   listBuildSummaries(filter: { status?: BuildStatus } = {}): BuildSummary[] {
     const columns = `id, template_path, builder_name, status, phase, json_extract(artifact, '$.imageId') AS image_id,
-      lease_pid, lease_host, lease_expires_at, created_at, updated_at`;
+      lease_pid, lease_host, lease_expires_at, host, created_at, updated_at`;
     const rows = (
       filter.status
         ? this.db.prepare(`SELECT ${columns} FROM builds WHERE status = ? ORDER BY created_at DESC, rowid DESC`).all(filter.status)
@@ -221,8 +221,8 @@ export class EventStore implements BuildStore {
         checkLeaseFree(buildId, toRecord(row).lease, owner, now);
         const lease: Lease = { pid: owner.pid, host: owner.host, expiresAt: now + ttlMs };
         this.db
-          .prepare('UPDATE builds SET lease_pid = ?, lease_host = ?, lease_expires_at = ? WHERE id = ?')
-          .run(lease.pid, lease.host, lease.expiresAt, buildId);
+          .prepare('UPDATE builds SET lease_pid = ?, lease_host = ?, lease_expires_at = ?, host = ? WHERE id = ?')
+          .run(lease.pid, lease.host, lease.expiresAt, lease.host, buildId);
         return lease;
       })
       .immediate();

@@ -1,4 +1,4 @@
-// `kiln db copy --to postgres://…` and `kiln ls` against PostgreSQL, as a user runs them: a local
+// `kiln db copy --to postgres://…`, `kiln ls` and `kiln show` against PostgreSQL, as a user runs them: a local
 // SQLite history moves into the shared store whole, once, and reads back the same.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ const build = (id: string): NewBuild => ({
   onError: 'cleanup',
 });
 
-test('kiln db copy moves every finished build and its log into PostgreSQL once; kiln ls reads it back the same', { skip, timeout: 120_000 }, async (t) => {
+test('kiln db copy moves every finished build and its log into PostgreSQL once; kiln ls and kiln show read it back the same', { skip, timeout: 120_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-db-copy-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const sqlitePath = join(dir, 'kiln.db');
@@ -77,6 +77,11 @@ test('kiln db copy moves every finished build and its log into PostgreSQL once; 
   ]);
   const table = await runKiln(['ls', '--db', url]);
   assert.match(table.stdout, /b-done .* img-1/);
+  for (const args of [['show', 'b-done', '--json', '--events'], ['show', 'b-fa']]) {
+    const [here, shared] = [await runKiln([...args, '--db', sqlitePath]), await runKiln([...args, '--db', url])];
+    assert.equal(shared.code, 0, shared.stderr);
+    assert.equal(shared.stdout, here.stdout, `kiln ${args.join(' ')} tells the same from either store`);
+  }
 
   // A copied build goes on in the shared store: new events follow its copied log.
   await target.append('b-failed', { type: 'build.resumed' });
@@ -97,9 +102,9 @@ test('kiln db copy and the commands that read only SQLite so far refuse bad stor
   assert.equal(noSource.code, 1);
   assert.match(noSource.stderr, /no kiln database at .*missing\.db/);
   assert.equal(existsSync(join(dir, 'missing.db')), false, 'a missing source is not created');
-  const show = await runKiln(['show', 'abc', '--db', 'postgres://nobody@127.0.0.1:1/none'], { cwd: dir });
-  assert.equal(show.code, 2);
-  assert.match(show.stderr, /`kiln show` works only with a SQLite file so far/);
+  const gc = await runKiln(['gc', '--db', 'postgres://nobody@127.0.0.1:1/none'], { cwd: dir });
+  assert.equal(gc.code, 2);
+  assert.match(gc.stderr, /`kiln gc` works only with a SQLite file so far/);
   const unreachable = await runKiln(['ls', '--db', 'postgres://nobody:secret-pw@127.0.0.1:1/none'], { cwd: dir });
   assert.equal(unreachable.code, 1);
   assert.match(unreachable.stderr, /cannot open the PostgreSQL store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);

@@ -208,12 +208,15 @@ for (const kind of kinds) {
     assert.deepEqual(summaries.map((b) => b.id), ['new', 'old']);
     for (const summary of summaries) {
       const full = (await store.getBuild(summary.id))!;
-      const { id, templatePath, builderName, status, phase, lease, createdAt, updatedAt } = full;
-      assert.deepEqual(summary, { id, templatePath, builderName, status, phase, lease, createdAt, updatedAt, artifact: full.artifact ? { imageId: full.artifact.imageId } : null });
+      const { id, templatePath, builderName, status, phase, lease, host, createdAt, updatedAt } = full;
+      assert.deepEqual(summary, { id, templatePath, builderName, status, phase, lease, host, createdAt, updatedAt, artifact: full.artifact ? { imageId: full.artifact.imageId } : null });
     }
     assert.equal(summaries[1]!.artifact?.imageId, 'img-1');
     assert.equal(summaries[0]!.lease?.pid, 4242);
-    assert.equal(summaries[0]!.lease?.host, 'elsewhere', 'a listing shows which host runs a build');
+    assert.equal(summaries[0]!.host, 'elsewhere', 'a listing shows which host runs a build');
+    assert.equal(summaries[1]!.host, null, 'never leased');
+    await store.releaseLease('new', { pid: 4242, host: 'elsewhere' });
+    assert.equal((await store.listBuildSummaries())[0]!.host, 'elsewhere', 'and which host ran it, once it let go');
     assert.deepEqual((await store.listBuildSummaries({ status: 'succeeded' })).map((b) => b.id), ['old']);
   });
 

@@ -4,7 +4,7 @@ import type { LsArgs } from '../run/ls.js';
 // `kiln ls`: builds, newest first.
 export const lsCommand: CommandModule<object, LsArgs> = {
   command: 'ls',
-  describe: 'List builds, newest first: id, template, status, phase, start, duration, image',
+  describe: 'List builds, newest first: id, template, status, phase, host, start, duration, image',
   builder: (yargs) =>
     yargs
       .option('status', { choices: ['running', 'succeeded', 'failed', 'interrupted', 'cleaned'] as const, describe: 'Only builds with this status' })

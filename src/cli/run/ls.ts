@@ -1,5 +1,6 @@
 // `kiln ls`: the builds of the event store, newest first.
-import { leaseIsLive, openStore, type BuildStore, resolveStoreLocation, type BuildStatus, type BuildSummary } from '../../store/index.js';
+import { leaseIsLive, type BuildStatus, type BuildSummary } from '../../store/index.js';
+import { openStoreFor } from './open-store.js';
 import { formatDuration } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
@@ -26,6 +27,7 @@ export function lsJson(b: BuildSummary): Record<string, unknown> {
     status: b.status,
     ...(b.status === 'running' ? { alive: leaseIsLive(b.lease) } : {}),
     phase: b.phase,
+    host: b.host,
     started_at: b.createdAt,
     updated_at: b.updatedAt,
     duration_ms: durationMs(b),
@@ -34,13 +36,8 @@ export function lsJson(b: BuildSummary): Record<string, unknown> {
 }
 
 export async function runLsCommand(argv: LsArgs): Promise<number> {
-  let store: BuildStore;
-  try {
-    store = await openStore(resolveStoreLocation(argv.db));
-  } catch (error) {
-    process.stderr.write(`kiln: cannot open the event store: ${(error as Error).message}\n`);
-    return 1;
-  }
+  const store = await openStoreFor('ls', argv.db);
+  if (!store) return 1;
   try {
     const builds = await store.listBuildSummaries({ status: argv.status });
     if (argv.json) {
@@ -57,11 +54,12 @@ export async function runLsCommand(argv: LsArgs): Promise<number> {
       b.builderName,
       displayStatus(b),
       b.phase ?? '-',
+      b.host ?? '-',
       b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       formatDuration(durationMs(b)),
       b.artifact?.imageId ?? '-',
     ]);
-    process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'STARTED', 'DURATION', 'IMAGE'], rows));
+    process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'HOST', 'STARTED', 'DURATION', 'IMAGE'], rows));
     return 0;
   } finally {
     await store.close();
