@@ -36,6 +36,82 @@ export interface PhaseDuration {
   durationMs: number;
 }
 
+/** A `kiln gc` run as it starts (the gc_runs audit log: a run never finished was killed). */
+export interface GcRunStart {
+  dryRun: boolean;
+  host: string;
+  pid: number;
+  zones: readonly string[];
+  olderThanMs: number;
+  buildFilter: string | undefined;
+}
+
+/** What a `kiln gc` run found and did, recorded as it ends (gc decides the entries' shape). */
+export interface GcRunEnd {
+  found: readonly object[];
+  removed: readonly object[];
+  notRemoved: readonly object[];
+  cleanedBuilds: readonly string[];
+  exitCode: number;
+}
+
+export interface GcRunRecord extends GcRunStart {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  found: unknown[];
+  removed: unknown[];
+  notRemoved: unknown[];
+  cleanedBuilds: string[];
+  exitCode: number | null;
+}
+
+export interface GcRunRow {
+  id: number;
+  started_at: string;
+  finished_at: string | null;
+  dry_run: number;
+  host: string;
+  pid: number;
+  zones: string;
+  older_than_ms: number;
+  build_filter: string | null;
+  found: string;
+  removed: string;
+  not_removed: string;
+  cleaned_builds: string;
+  exit_code: number | null;
+}
+
+export function toGcRun(row: GcRunRow): GcRunRecord {
+  return {
+    id: row.id,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    dryRun: row.dry_run === 1,
+    host: row.host,
+    pid: row.pid,
+    zones: JSON.parse(row.zones) as string[],
+    olderThanMs: row.older_than_ms,
+    buildFilter: row.build_filter ?? undefined,
+    found: JSON.parse(row.found) as unknown[],
+    removed: JSON.parse(row.removed) as unknown[],
+    notRemoved: JSON.parse(row.not_removed) as unknown[],
+    cleanedBuilds: JSON.parse(row.cleaned_builds) as string[],
+    exitCode: row.exit_code,
+  };
+}
+
+/** The values of a gc run's start, in the order both stores' INSERT lists them. */
+export function gcRunStartColumns(run: GcRunStart): [string, number, string, number, string, number, string | null] {
+  return [new Date().toISOString(), run.dryRun ? 1 : 0, run.host, run.pid, JSON.stringify(run.zones), run.olderThanMs, run.buildFilter ?? null];
+}
+
+/** The values of a gc run's end, in the order both stores' UPDATE lists them. */
+export function gcRunEndColumns(run: GcRunEnd): [string, string, string, string, string, number] {
+  return [new Date().toISOString(), JSON.stringify(run.found), JSON.stringify(run.removed), JSON.stringify(run.notRemoved), JSON.stringify(run.cleanedBuilds), run.exitCode];
+}
+
 export interface BuildStore {
   /** Where the store lives, for messages: a file path, or a URL without its password. */
   readonly location: string;
@@ -76,6 +152,11 @@ export interface BuildStore {
   /** Extends the lease if `owner` still holds it; false when it was lost. */
   renewLease(buildId: string, owner: LeaseOwner, ttlMs: number): MaybePromise<boolean>;
   releaseLease(buildId: string, owner: LeaseOwner): MaybePromise<void>;
+  /** Records a `kiln gc` run as it starts; returns its id for finishGcRun. */
+  startGcRun(run: GcRunStart): MaybePromise<number>;
+  finishGcRun(id: number, run: GcRunEnd): MaybePromise<void>;
+  /** The recorded gc runs, oldest first. */
+  gcRuns(): MaybePromise<GcRunRecord[]>;
 }
 
 /** Another live process drives this build. */

@@ -18,7 +18,14 @@ import {
   toRecord,
   toSummary,
   UnknownBuildError,
+  gcRunEndColumns,
+  gcRunStartColumns,
+  toGcRun,
   type BuildRow,
+  type GcRunEnd,
+  type GcRunRecord,
+  type GcRunRow,
+  type GcRunStart,
   type BuildStore,
   type EventListener,
   type EventRow,
@@ -381,6 +388,25 @@ export class PgEventStore implements BuildStore {
       owner.host,
     ]);
     return result.rowCount === 1;
+  }
+
+  async startGcRun(run: GcRunStart): Promise<number> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      'INSERT INTO gc_runs (started_at, dry_run, host, pid, zones, older_than_ms, build_filter) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+      gcRunStartColumns(run),
+    );
+    return rows[0]!.id;
+  }
+
+  async finishGcRun(id: number, run: GcRunEnd): Promise<void> {
+    await this.pool.query('UPDATE gc_runs SET finished_at = $1, found = $2, removed = $3, not_removed = $4, cleaned_builds = $5, exit_code = $6 WHERE id = $7', [
+      ...gcRunEndColumns(run),
+      id,
+    ]);
+  }
+
+  async gcRuns(): Promise<GcRunRecord[]> {
+    return (await this.pool.query<GcRunRow>('SELECT * FROM gc_runs ORDER BY id')).rows.map(toGcRun);
   }
 
   async releaseLease(buildId: string, owner: LeaseOwner): Promise<void> {

@@ -13,7 +13,14 @@ import {
   toRecord,
   toSummary,
   UnknownBuildError,
+  gcRunEndColumns,
+  gcRunStartColumns,
+  toGcRun,
   type BuildRow,
+  type GcRunEnd,
+  type GcRunRecord,
+  type GcRunRow,
+  type GcRunStart,
   type BuildStore,
   type EventListener,
   type EventRow,
@@ -234,6 +241,23 @@ export class EventStore implements BuildStore {
       .prepare('UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_pid = ? AND lease_host = ?')
       .run(now + ttlMs, buildId, owner.pid, owner.host);
     return result.changes === 1;
+  }
+
+  startGcRun(run: GcRunStart): number {
+    const info = this.db
+      .prepare('INSERT INTO gc_runs (started_at, dry_run, host, pid, zones, older_than_ms, build_filter) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(...gcRunStartColumns(run));
+    return Number(info.lastInsertRowid);
+  }
+
+  finishGcRun(id: number, run: GcRunEnd): void {
+    this.db
+      .prepare('UPDATE gc_runs SET finished_at = ?, found = ?, removed = ?, not_removed = ?, cleaned_builds = ?, exit_code = ? WHERE id = ?')
+      .run(...gcRunEndColumns(run), id);
+  }
+
+  gcRuns(): GcRunRecord[] {
+    return (this.db.prepare('SELECT * FROM gc_runs ORDER BY id').all() as GcRunRow[]).map(toGcRun);
   }
 
   releaseLease(buildId: string, owner: LeaseOwner): void {

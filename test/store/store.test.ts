@@ -300,6 +300,37 @@ for (const kind of kinds) {
     assert.equal(await store.cached(key), undefined, 'expired');
   });
 
+  test(`${name}: a gc run is recorded as it starts and completed as it ends`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    const id = await store.startGcRun({ dryRun: false, host: 'runner-7', pid: 42, zones: ['fr-par-1', 'nl-ams-1'], olderThanMs: 3_600_000, buildFilter: undefined });
+    const killed = await store.startGcRun({ dryRun: true, host: 'runner-8', pid: 43, zones: ['fr-par-2'], olderThanMs: 0, buildFilter: 'b-1' });
+    await store.finishGcRun(id, { found: [{ type: 'server', id: 's-1' }], removed: [{ type: 'server', id: 's-1' }], notRemoved: [], cleanedBuilds: ['b-9'], exitCode: 0 });
+    const [done, unfinished] = await store.gcRuns();
+    assert.ok(done && unfinished);
+    assert.deepEqual({ ...done, startedAt: undefined, finishedAt: undefined }, {
+      id,
+      startedAt: undefined,
+      finishedAt: undefined,
+      dryRun: false,
+      host: 'runner-7',
+      pid: 42,
+      zones: ['fr-par-1', 'nl-ams-1'],
+      olderThanMs: 3_600_000,
+      buildFilter: undefined,
+      found: [{ type: 'server', id: 's-1' }],
+      removed: [{ type: 'server', id: 's-1' }],
+      notRemoved: [],
+      cleanedBuilds: ['b-9'],
+      exitCode: 0,
+    });
+    assert.match(done.finishedAt ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.equal(unfinished.id, killed);
+    assert.equal(unfinished.finishedAt, null, 'a run never finished is one that was killed');
+    assert.equal(unfinished.exitCode, null);
+    assert.equal(unfinished.dryRun, true);
+    assert.equal(unfinished.buildFilter, 'b-1');
+  });
+
   test(`${name}: phaseHistory: how long each phase took in other builds of the same template and builder`, { skip }, async (t) => {
     const store = await openStore(t, kind);
     const builds = { mine: build('b-mine'), same: build('b-same'), other: { ...build('b-other'), templateHash: 'sha256:other' } };
