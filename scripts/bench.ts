@@ -18,9 +18,12 @@ import { SimApi } from './lib/sim-api.js';
 import { largeHclTemplate } from './lib/hcl.js';
 import { loadTemplate } from '../src/template/index.js';
 import { parseFile } from '../src/template/hcl/parser.js';
+import { postgresUnavailableReason, startPostgres } from './lib/postgres-cluster.js';
+import { PgEventStore } from '../src/store/postgres.js';
+import pg from 'pg';
 import { machineDescription, markdownTable, median, millis, percent, seconds } from './lib/stats.js';
 
-const SECTIONS = ['e2e', 'sbs', 'store', 'resume', 'ls', 'cold', 'gc', 'parallel', 'waits', 'hcl'] as const;
+const SECTIONS = ['e2e', 'sbs', 'store', 'resume', 'ls', 'cold', 'gc', 'parallel', 'waits', 'hcl', 'postgres'] as const;
 type SectionName = (typeof SECTIONS)[number];
 
 interface Row {
@@ -687,6 +690,79 @@ async function waitModel(s: Settings): Promise<SectionResult> {
   };
 }
 
+// ---- the shared PostgreSQL store on loopback (issue 16) -----------------------------------------
+
+async function postgresStore(s: Settings): Promise<SectionResult> {
+  const unavailable = postgresUnavailableReason();
+  if (unavailable) return { rows: [{ item: 'pg', measure: 'PostgreSQL store', result: `not measured: ${unavailable}`, target: '—', verdict: '—' }], details: [] };
+  // Durable (fsync on, synchronous_commit on: PostgreSQL's defaults), as a team's server would be.
+  const cluster = await startPostgres({ durable: true });
+  const work = mkdtempSync(join(s.work, 'pg-'));
+  try {
+    const admin = new pg.Client({ connectionString: cluster.adminUrl });
+    await admin.connect();
+    await admin.query('CREATE DATABASE kiln_bench');
+    await admin.end();
+    const url = cluster.adminUrl.replace(/\/postgres$/, '/kiln_bench');
+
+    const store = await PgEventStore.open(url);
+    const count = s.quick ? 300 : 2000;
+    let singleMs: number;
+    let batchedMs: number;
+    try {
+      await store.createBuild({ id: 'bench-appends', templatePath: '/bench.json', templateHash: 'x', builderName: 'scaleway', spec: {}, onError: 'cleanup' }, { type: 'build.started' });
+      const event = (i: number) => ({ type: 'provision.output', phase: 'provision', attempt: 1, data: { index: 0, lines: [{ stream: 'stdout', line: `line ${i}` }] } }) as const;
+      let started = performance.now();
+      for (let i = 0; i < count; i++) await store.append('bench-appends', event(i));
+      singleMs = (performance.now() - started) / count;
+      started = performance.now();
+      for (let i = 0; i < count; i += 50) await store.appendMany('bench-appends', Array.from({ length: 50 }, (_, j) => event(i + j)));
+      batchedMs = (performance.now() - started) / count;
+    } finally {
+      await store.close();
+    }
+    const perSecond = 1000 / singleMs;
+    s.log(`postgres: ${millis(singleMs)} per single durable append, ${millis(batchedMs)} per event in batches of 50`);
+
+    // 10k builds copied from a SQLite store the way a team would (kiln db copy), then listed.
+    const builds = s.quick ? 1_000 : 10_000;
+    const sample = await sampleBuild(s);
+    const sqlite = join(work, 'kiln.db');
+    cloneBuilds(sqlite, readSample(sample.db, sample.id), builds);
+    const env = { PATH: process.env.PATH, HOME: work };
+    const copy = await runKiln(['db', 'copy', '--db', sqlite, '--to', url], { env });
+    if (copy.code !== 0) throw new Error(`kiln db copy exited ${copy.code}: ${copy.stderr.slice(-1000)}`);
+    const runs = Math.max(s.runs, 3);
+    const ls = await timeKiln(['ls', '--db', url], runs, env);
+    const n = builds.toLocaleString('en');
+    return {
+      rows: [
+        {
+          item: 'pg',
+          measure: `PostgreSQL on loopback: durable appends, one event per transaction (${count} appends)`,
+          result: `${Math.round(perSecond)} events/s = ${millis(singleMs)} per transition`,
+          target: '≥ 1,000 events/s',
+          verdict: verdict(perSecond >= 1000, `by ${Math.round(1000 - perSecond)} events/s`),
+        },
+        { item: 'pg', measure: 'PostgreSQL: provisioner output, 50 lines per transaction', result: `${Math.round(1000 / batchedMs)} events/s`, target: '—', verdict: '—' },
+        { item: 'pg', measure: `PostgreSQL: kiln db copy of ${n} builds from SQLite, whole process`, result: millis(copy.wallMs), target: '—', verdict: '—' },
+        {
+          item: 'pg',
+          measure: `PostgreSQL: kiln ls, ${n} builds, whole process (median of ${runs})`,
+          result: millis(ls),
+          target: builds === 10_000 ? '< 300 ms' : '(< 300 ms at 10k)',
+          verdict: builds === 10_000 ? verdict(ls < 300, `by ${millis(ls - 300)}`) : '—',
+        },
+        { item: 'pg', measure: 'PostgreSQL: kiln resume of a 10k-event build to its first API call', result: 'not measured yet: resume reads only SQLite so far', target: '< 300 ms', verdict: '—' },
+      ],
+      details: [],
+    };
+  } finally {
+    cluster.stop();
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
 // ---- main ---------------------------------------------------------------------------------------
 
 const RUNNERS: Record<SectionName, (s: Settings) => Promise<SectionResult>> = {
@@ -700,6 +776,7 @@ const RUNNERS: Record<SectionName, (s: Settings) => Promise<SectionResult>> = {
   parallel,
   waits: waitModel,
   hcl,
+  postgres: postgresStore,
 };
 
 const BEGIN = '<!-- bench:begin (written by scripts/bench.ts; edit outside these markers) -->';

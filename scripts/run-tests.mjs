@@ -32,5 +32,17 @@ if (files.length === 0) {
 // file, a sum of its tests that a busy machine can exceed with no test hanging.
 // --test-force-exit ends a file once its tests are done, so a test that timed out while a child
 // process or server it started still runs does not hold the file open forever.
-const result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...files], { stdio: 'inherit' });
+// One throw-away PostgreSQL cluster for the whole run (scripts/lib/postgres-cluster.ts): each test that
+// needs it creates its own database there. Where PostgreSQL is absent those tests say why they skip.
+const { postgresUnavailableReason, startPostgres } = await import('../dist/scripts/lib/postgres-cluster.js');
+const pgUnavailable = postgresUnavailableReason();
+const cluster = pgUnavailable || process.env.KILN_TEST_PG_URL ? undefined : await startPostgres();
+if (pgUnavailable) console.error(`PostgreSQL store tests will be skipped: ${pgUnavailable}`);
+const env = cluster ? { ...process.env, KILN_TEST_PG_URL: cluster.adminUrl } : process.env;
+let result;
+try {
+  result = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-force-exit', ...files], { stdio: 'inherit', env });
+} finally {
+  cluster?.stop();
+}
 process.exit(result.status ?? 1);

@@ -53,13 +53,7 @@ export interface RunEnd {
 
 /** Inserts the run's row as it starts (a row never finished is a run that was killed). */
 export function recordRunStart(store: EventStore, run: RunStart): number {
-  const info = store.db
-    .prepare(
-      `INSERT INTO gc_runs (started_at, dry_run, host, pid, zones, older_than_ms, build_filter)
-       VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
-    .run(new Date().toISOString(), run.dryRun ? 1 : 0, hostname(), process.pid, JSON.stringify(run.zones), run.olderThanMs, run.buildFilter ?? null);
-  return Number(info.lastInsertRowid);
+  return store.startGcRun({ ...run, host: hostname(), pid: process.pid });
 }
 
 export function recordRunEnd(store: EventStore, runId: number, run: RunEnd): void {
@@ -73,11 +67,7 @@ export function recordRunEnd(store: EventStore, runId: number, run: RunEnd): voi
     if (result.status === 'removed') removed.push(ref);
     else notRemoved.push({ ...ref, status: result.status, reason: result.reason ?? null });
   });
-  store.db
-    .prepare(
-      `UPDATE gc_runs SET finished_at = ?, found = ?, removed = ?, not_removed = ?, cleaned_builds = ?, exit_code = ? WHERE id = ?`,
-    )
-    .run(new Date().toISOString(), JSON.stringify(found), JSON.stringify(removed), JSON.stringify(notRemoved), JSON.stringify(run.cleanedBuilds), run.exitCode, runId);
+  store.finishGcRun(runId, { found, removed, notRemoved, cleanedBuilds: run.cleanedBuilds, exitCode: run.exitCode });
 }
 
 /**

@@ -5,6 +5,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isPostgresUrl } from './location.js';
 
 export type Db = Database.Database;
 
@@ -14,8 +15,19 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(base, 'kiln');
 }
 
-/** The database path: `--db`, else `KILN_DB`, else `<state dir>/kiln.db`. */
+/**
+ * The SQLite database path: `--db`, else `KILN_DB`, else `<state dir>/kiln.db`. A PostgreSQL URL
+ * is refused with a clear error (rather than taken for a file named `postgres:`) by the commands
+ * that read only SQLite so far; `resolveStoreLocation` (open.ts) serves those that read both.
+ */
 export function resolveDbPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
+  const given = flag || env.KILN_DB;
+  if (given && isPostgresUrl(given)) {
+    throw new Error(
+      `${flag ? '--db' : 'KILN_DB'} names a PostgreSQL database, and this command works only with a SQLite file so far ` +
+        '(`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL); give a SQLite path with --db',
+    );
+  }
   if (flag) return resolve(flag);
   if (env.KILN_DB) return resolve(env.KILN_DB);
   return join(defaultStateDir(env), 'kiln.db');

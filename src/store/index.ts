@@ -1,5 +1,22 @@
 // kiln's event store: the one place builds are recorded (DESIGN.md, "The spine").
 export * from './events.js';
 export * from './projection.js';
+export { isPostgresUrl } from './location.js';
 export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, type Db } from './db.js';
-export { EventStore, LeaseHeldError, UnknownBuildError, leaseIsLive, pidAlive, thisProcess, type NewBuild, type LeaseOwner, type EventListener } from './store.js';
+export { EventStore } from './store.js';
+// The PostgreSQL store (./postgres.js) is not re-exported: it loads the `pg` client, which SQLite
+// users should not pay for at start-up. `openStore` imports it when a URL asks for it.
+export { openStore, resolveStoreLocation, type StoreLocation } from './open.js';
+export {
+  LeaseHeldError,
+  UnknownBuildError,
+  leaseIsLive,
+  pidAlive,
+  thisProcess,
+  type BuildStore,
+  type MaybePromise,
+  type NewBuild,
+  type LeaseOwner,
+  type EventListener,
+  type PhaseDuration,
+} from './api.js';

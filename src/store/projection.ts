@@ -29,13 +29,15 @@ export interface BuildRecord {
   artifact: Artifact | null;
   error: ErrorInfo | null;
   lease: Lease | null;
+  /** The host whose process last took the build's lease (started or resumed it). */
+  host: string | null;
   createdAt: string;
   updatedAt: string;
   lastSeq: number;
 }
 
 /** What a listing of builds shows (`kiln ls`): a BuildRecord is one too. */
-export interface BuildSummary extends Pick<BuildRecord, 'id' | 'templatePath' | 'builderName' | 'status' | 'phase' | 'lease' | 'createdAt' | 'updatedAt'> {
+export interface BuildSummary extends Pick<BuildRecord, 'id' | 'templatePath' | 'builderName' | 'status' | 'phase' | 'lease' | 'host' | 'createdAt' | 'updatedAt'> {
   artifact: Pick<Artifact, 'imageId'> | null;
 }
 

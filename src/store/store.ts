@@ -1,166 +1,46 @@
 // The event store: appends build events and keeps the `builds` projection in step, in one
 // `BEGIN IMMEDIATE` transaction per append; answers the queries of ls/show/resume; holds the
 // one-process-per-build lease.
-import { hostname } from 'node:os';
-import type { PhaseName } from '../../machines/phases.js';
-import { isPhaseName } from '../../machines/phases.js';
 import { openDatabase, type Db } from './db.js';
-import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent, OnError } from './events.js';
+import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './events.js';
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
+import {
+  checkLeaseFree,
+  notifyListeners,
+  numberEvents,
+  projectionColumns,
+  toEvent,
+  toRecord,
+  toSummary,
+  UnknownBuildError,
+  gcRunEndColumns,
+  gcRunStartColumns,
+  toGcRun,
+  type BuildRow,
+  type GcRunEnd,
+  type GcRunRecord,
+  type GcRunRow,
+  type GcRunStart,
+  type BuildStore,
+  type EventListener,
+  type EventRow,
+  type LeaseOwner,
+  type NewBuild,
+  type PhaseDuration,
+  type SummaryRow,
+} from './api.js';
 
-export interface NewBuild {
-  id: string;
-  templatePath: string;
-  templateHash: string;
-  builderName: string;
-  /** Must already be redacted (`redactSpec`): the store keeps it as given. */
-  spec: unknown;
-  onError: OnError;
-}
-
-export interface LeaseOwner {
-  pid: number;
-  host: string;
-}
-
-export const thisProcess = (): LeaseOwner => ({ pid: process.pid, host: hostname() });
-
-/** Another live process drives this build. */
-export class LeaseHeldError extends Error {
-  override readonly name = 'LeaseHeldError';
-  constructor(
-    readonly buildId: string,
-    readonly holder: Lease,
-  ) {
-    super(
-      `build ${buildId} is being run by process ${holder.pid} on ${holder.host} (lease valid until ` +
-        `${new Date(holder.expiresAt).toISOString()}); wait for it to finish or stop that process first`,
-    );
-  }
-}
-
-export class UnknownBuildError extends Error {
-  override readonly name = 'UnknownBuildError';
-  constructor(readonly buildId: string) {
-    super(`no build with id ${buildId} in this database; \`kiln ls\` lists the known builds`);
-  }
-}
-
-export type EventListener = (event: BuildEvent) => void;
-
-interface BuildRow {
-  id: string;
-  template_path: string;
-  template_hash: string;
-  builder_name: string;
-  status: string;
-  phase: string | null;
-  attempt: number;
-  provisioner_index: number;
-  spec: string;
-  on_error: string;
-  resources: string;
-  artifact: string | null;
-  error: string | null;
-  lease_pid: number | null;
-  lease_host: string | null;
-  lease_expires_at: number | null;
-  created_at: string;
-  updated_at: string;
-  last_seq: number;
-}
-
-interface EventRow {
-  build_id: string;
-  seq: number;
-  at: string;
-  type: string;
-  phase: string | null;
-  attempt: number;
-  data: string;
-}
-
-function toRecord(row: BuildRow): BuildRecord {
-  return {
-    id: row.id,
-    templatePath: row.template_path,
-    templateHash: row.template_hash,
-    builderName: row.builder_name,
-    status: row.status as BuildStatus,
-    phase: row.phase && isPhaseName(row.phase) ? row.phase : null,
-    attempt: row.attempt,
-    provisionerIndex: row.provisioner_index,
-    spec: JSON.parse(row.spec) as unknown,
-    onError: row.on_error as OnError,
-    resources: JSON.parse(row.resources) as BuildRecord['resources'],
-    artifact: row.artifact ? (JSON.parse(row.artifact) as BuildRecord['artifact']) : null,
-    error: row.error ? (JSON.parse(row.error) as BuildRecord['error']) : null,
-    lease: toLease(row),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-    lastSeq: row.last_seq,
-  };
-}
-
-type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'created_at' | 'updated_at'> & {
-  image_id: string | null;
-};
-
-function toLease(row: Pick<BuildRow, 'lease_pid' | 'lease_host' | 'lease_expires_at'>): Lease | null {
-  return row.lease_pid !== null && row.lease_host !== null && row.lease_expires_at !== null
-    ? { pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires_at }
-    : null;
-}
-
-function toSummary(row: SummaryRow): BuildSummary {
-  return {
-    id: row.id,
-    templatePath: row.template_path,
-    builderName: row.builder_name,
-    status: row.status as BuildStatus,
-    phase: row.phase && isPhaseName(row.phase) ? row.phase : null,
-    artifact: row.image_id ? { imageId: row.image_id } : null,
-    lease: toLease(row),
-    createdAt: row.created_at,
-    updatedAt: row.updated_at,
-  };
-}
-
-function toEvent(row: EventRow): BuildEvent {
-  return {
-    buildId: row.build_id,
-    seq: row.seq,
-    at: row.at,
-    type: row.type as EventType,
-    phase: row.phase && isPhaseName(row.phase) ? (row.phase as PhaseName) : null,
-    attempt: row.attempt,
-    data: JSON.parse(row.data) as BuildEvent['data'],
-  };
-}
-
-/** True when a process with this pid exists on this host. */
-export function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** Whether a lease is held by a live process: unexpired, and (on this host) its pid still exists. */
-export function leaseIsLive(lease: Lease | null, now: number = Date.now()): boolean {
-  if (!lease || lease.expiresAt <= now) return false;
-  return lease.host !== hostname() || pidAlive(lease.pid);
-}
-
-export class EventStore {
+export class EventStore implements BuildStore {
   private readonly listeners = new Set<EventListener>();
 
   constructor(
     readonly db: Db,
     readonly path: string,
   ) {}
+
+  get location(): string {
+    return this.path;
+  }
 
   static open(path: string): EventStore {
     return new EventStore(openDatabase(path), path);
@@ -178,15 +58,7 @@ export class EventStore {
   }
 
   private notify(events: BuildEvent[]): void {
-    for (const event of events) {
-      for (const listener of this.listeners) {
-        try {
-          listener(event);
-        } catch {
-          // A renderer's bug must not stop a build.
-        }
-      }
-    }
+    notifyListeners(this.listeners, events);
   }
 
   /** Creates the build's row and appends its first event, in one transaction. */
@@ -224,38 +96,17 @@ export class EventStore {
     if (!row) throw new UnknownBuildError(buildId);
     let record = toRecord(row);
     const insert = this.db.prepare('INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    const appended: BuildEvent[] = [];
-    for (const input of events) {
-      const event: BuildEvent = {
-        buildId,
-        seq: record.lastSeq + 1,
-        at: new Date().toISOString(),
-        type: input.type,
-        phase: input.phase ?? null,
-        attempt: input.attempt ?? 0,
-        data: input.data ?? {},
-      };
+    const appended = numberEvents(buildId, record.lastSeq, events);
+    for (const event of appended) {
       insert.run(buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
       record = applyEvent(record, event);
-      appended.push(event);
     }
     this.db
       .prepare(
         `UPDATE builds SET status = ?, phase = ?, attempt = ?, provisioner_index = ?, resources = ?, artifact = ?, error = ?,
            updated_at = ?, last_seq = ? WHERE id = ?`,
       )
-      .run(
-        record.status,
-        record.phase,
-        record.attempt,
-        record.provisionerIndex,
-        JSON.stringify(record.resources),
-        record.artifact ? JSON.stringify(record.artifact) : null,
-        record.error ? JSON.stringify(record.error) : null,
-        record.updatedAt,
-        record.lastSeq,
-        buildId,
-      );
+      .run(...projectionColumns(record), buildId);
     return appended;
   }
 
@@ -292,7 +143,7 @@ export class EventStore {
    */
   listBuildSummaries(filter: { status?: BuildStatus } = {}): BuildSummary[] {
     const columns = `id, template_path, builder_name, status, phase, json_extract(artifact, '$.imageId') AS image_id,
-      lease_pid, lease_host, lease_expires_at, created_at, updated_at`;
+      lease_pid, lease_host, lease_expires_at, host, created_at, updated_at`;
     const rows = (
       filter.status
         ? this.db.prepare(`SELECT ${columns} FROM builds WHERE status = ? ORDER BY created_at DESC, rowid DESC`).all(filter.status)
@@ -335,7 +186,7 @@ export class EventStore {
    * `scan` finished phases of the store (bounded work however large the store): the history
    * `kiln show` sets a build's phases against.
    */
-  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 2_000): { phase: string; provisionerIndex?: number; durationMs: number }[] {
+  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 2_000): PhaseDuration[] {
     const rows = this.db
       .prepare(
         `SELECT e.phase AS phase, json_extract(e.data, '$.provisionerIndex') AS provisionerIndex, json_extract(e.data, '$.durationMs') AS durationMs
@@ -374,15 +225,11 @@ export class EventStore {
       .transaction(() => {
         const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(buildId) as BuildRow | undefined;
         if (!row) throw new UnknownBuildError(buildId);
-        const held = toRecord(row).lease;
-        if (held && held.expiresAt > now && !(held.pid === owner.pid && held.host === owner.host)) {
-          const deadHereHolder = held.host === owner.host && !pidAlive(held.pid);
-          if (!deadHereHolder) throw new LeaseHeldError(buildId, held);
-        }
+        checkLeaseFree(buildId, toRecord(row).lease, owner, now);
         const lease: Lease = { pid: owner.pid, host: owner.host, expiresAt: now + ttlMs };
         this.db
-          .prepare('UPDATE builds SET lease_pid = ?, lease_host = ?, lease_expires_at = ? WHERE id = ?')
-          .run(lease.pid, lease.host, lease.expiresAt, buildId);
+          .prepare('UPDATE builds SET lease_pid = ?, lease_host = ?, lease_expires_at = ?, host = ? WHERE id = ?')
+          .run(lease.pid, lease.host, lease.expiresAt, lease.host, buildId);
         return lease;
       })
       .immediate();
@@ -394,6 +241,23 @@ export class EventStore {
       .prepare('UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_pid = ? AND lease_host = ?')
       .run(now + ttlMs, buildId, owner.pid, owner.host);
     return result.changes === 1;
+  }
+
+  startGcRun(run: GcRunStart): number {
+    const info = this.db
+      .prepare('INSERT INTO gc_runs (started_at, dry_run, host, pid, zones, older_than_ms, build_filter) VALUES (?, ?, ?, ?, ?, ?, ?)')
+      .run(...gcRunStartColumns(run));
+    return Number(info.lastInsertRowid);
+  }
+
+  finishGcRun(id: number, run: GcRunEnd): void {
+    this.db
+      .prepare('UPDATE gc_runs SET finished_at = ?, found = ?, removed = ?, not_removed = ?, cleaned_builds = ?, exit_code = ? WHERE id = ?')
+      .run(...gcRunEndColumns(run), id);
+  }
+
+  gcRuns(): GcRunRecord[] {
+    return (this.db.prepare('SELECT * FROM gc_runs ORDER BY id').all() as GcRunRow[]).map(toGcRun);
   }
 
   releaseLease(buildId: string, owner: LeaseOwner): void {

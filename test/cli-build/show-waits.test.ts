@@ -46,7 +46,7 @@ test('the timeline carries each wait\'s usual duration; a wait without history h
 test('kiln show lists the usual duration next to the one taken, and marks a wait slower than usual', () => {
   const build = {
     id: 'b-1', templatePath: 't.json', templateHash: 'abcdef0123456789', builderName: 'scaleway', status: 'succeeded', phase: null, attempt: 0,
-    provisionerIndex: 0, spec: {}, onError: 'cleanup', resources: {}, artifact: null, error: null, lease: null,
+    provisionerIndex: 0, spec: {}, onError: 'cleanup', resources: {}, artifact: null, error: null, lease: null, host: null,
     createdAt: events[0]!.at, updatedAt: events.at(-1)!.at, lastSeq: seq,
   } satisfies BuildRecord;
   const text = human(build, events);
@@ -78,7 +78,7 @@ test('other phases are set against their durations in earlier builds of the same
   assert.equal(usual('image.wait'), 3_000, 'a wait that ran without a prediction: the earlier builds');
   const build = {
     id: 'b-1', templatePath: 't.json', templateHash: 'abcdef0123456789', builderName: 'scaleway', status: 'succeeded', phase: null, attempt: 0,
-    provisionerIndex: 0, spec: {}, onError: 'cleanup', resources: {}, artifact: null, error: null, lease: null,
+    provisionerIndex: 0, spec: {}, onError: 'cleanup', resources: {}, artifact: null, error: null, lease: null, host: null,
     createdAt: events[0]!.at, updatedAt: withProvision.at(-1)!.at, lastSeq: seq,
   } satisfies BuildRecord;
   assert.match(human(build, withProvision, past), /provision #0\s+2\.5s\s+~450ms\s+1\s+succeeded \(slower than usual\)/);

@@ -3,11 +3,13 @@
 // Call stop() when done: it ends sshd and removes the directory.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { generateKeyPair } from '../../src/ssh/index.js';
+import { freePort } from '../../scripts/lib/free-port.js';
+
+export { freePort };
 
 export const sshdPath = '/usr/sbin/sshd';
 
@@ -32,19 +34,6 @@ export interface SshdHandle {
   dropConnections(): Promise<void>;
   /** Stops sshd and removes its directory. */
   stop(): Promise<void>;
-}
-
-/** Asks the kernel for a free loopback port. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startSshd(options: { deferStart?: boolean; logLevel?: string } = {}): Promise<SshdHandle> {

@@ -5,13 +5,46 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { EventStore, LeaseHeldError, MIGRATIONS_DIR, migrate, resolveDbPath, defaultStateDir, type NewBuild } from '../../src/store/index.js';
+import pg from 'pg';
+import {
+  EventStore,
+  LeaseHeldError,
+  MIGRATIONS_DIR,
+  migrate,
+  resolveDbPath,
+  defaultStateDir,
+  type BuildStore,
+  type NewBuild,
+} from '../../src/store/index.js';
+import { PG_MIGRATIONS_DIR, PgEventStore, migratePostgres } from '../../src/store/postgres.js';
+import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 
-function tempDir(t: { after: (fn: () => void) => void }): string {
+type TestContext = { after: (fn: () => void | Promise<void>) => void };
+
+function tempDir(t: TestContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-store-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/**
+ * The stores the behaviour tests below run against: one suite, both implementations of the one
+ * interface. `place` makes a new empty store's location (a file path, a database URL); `open`
+ * opens a store there (several may be open at once, as several processes or hosts would).
+ */
+const kinds: { name: string; skip: string | undefined; place(t: TestContext): Promise<string>; open(location: string): Promise<BuildStore> }[] = [
+  { name: 'SQLite', skip: undefined, place: async (t) => join(tempDir(t), 'kiln.db'), open: async (path) => EventStore.open(path) },
+  { name: 'PostgreSQL', skip: postgresUnavailableReason(), place: (t) => testDatabase(t), open: (url) => PgEventStore.open(url) },
+];
+
+/** Opens a store of `kind` at `location` (a new one unless given), closed after the test. */
+async function openStore(t: TestContext, kind: (typeof kinds)[number], location?: string): Promise<BuildStore> {
+  const store = await kind.open(location ?? (await kind.place(t)));
+  t.after(() => store.close());
+  return store;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const build = (id: string): NewBuild => ({
   id,
@@ -40,150 +73,282 @@ test('creates the database 0600 in a 0700 directory and applies each migration o
   again.close();
 });
 
-test('numbers events per build and updates the projection in the same transaction', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  const seen: string[] = [];
-  store.subscribe((e) => seen.push(`${e.buildId}:${e.seq}:${e.type}`));
-  store.createBuild(build('b1'), { type: 'build.started' });
-  store.createBuild(build('b2'), { type: 'build.started' });
-  store.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
-  store.append('b1', { type: 'server.create.requested', phase: 'server.create', attempt: 1, data: { name: 'kiln-x' } });
-  store.append('b1', { type: 'server.created', phase: 'server.create', attempt: 1, data: { serverId: 's-1', volumeIds: ['v-1'] } });
-  store.append('b2', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+for (const kind of kinds) {
+  const { name, skip } = kind;
 
-  assert.deepEqual(store.events('b1').map((e) => [e.seq, e.type]), [
-    [1, 'build.started'],
-    [2, 'phase.started'],
-    [3, 'server.create.requested'],
-    [4, 'server.created'],
-  ]);
-  assert.deepEqual(store.events('b2').map((e) => e.seq), [1, 2]);
-  assert.equal(seen.length, 6);
-  const b1 = store.getBuild('b1')!;
-  assert.equal(b1.phase, 'server.create');
-  assert.equal(b1.lastSeq, 4);
-  assert.equal(b1.resources.server?.id, 's-1');
-  assert.deepEqual(b1.resources.volumes, [{ id: 'v-1' }]);
+  test(`${name}: numbers events per build and updates the projection in the same transaction`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    const seen: string[] = [];
+    store.subscribe((e) => seen.push(`${e.buildId}:${e.seq}:${e.type}`));
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    await store.createBuild(build('b2'), { type: 'build.started' });
+    await store.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+    await store.append('b1', { type: 'server.create.requested', phase: 'server.create', attempt: 1, data: { name: 'kiln-x' } });
+    await store.append('b1', { type: 'server.created', phase: 'server.create', attempt: 1, data: { serverId: 's-1', volumeIds: ['v-1'] } });
+    await store.append('b2', { type: 'phase.started', phase: 'prepare', attempt: 1 });
 
-  store.append('b1', { type: 'server.deleted', data: { serverId: 's-1', volumesDeleted: true } });
-  store.append('b1', { type: 'build.failed', data: { error: { name: 'X', message: 'boom', retryable: false } } });
-  const after = store.getBuild('b1')!;
-  assert.equal(after.status, 'failed');
-  assert.equal(after.resources.server?.deleted, true);
-  assert.equal(after.resources.volumes?.[0]?.deleted, true);
-  assert.equal(after.error?.message, 'boom');
-});
+    assert.deepEqual((await store.events('b1')).map((e) => [e.seq, e.type]), [
+      [1, 'build.started'],
+      [2, 'phase.started'],
+      [3, 'server.create.requested'],
+      [4, 'server.created'],
+    ]);
+    assert.deepEqual((await store.events('b2')).map((e) => e.seq), [1, 2]);
+    assert.deepEqual((await store.events('b1', { afterSeq: 3 })).map((e) => e.seq), [4]);
+    assert.equal(seen.length, 6);
+    const b1 = (await store.getBuild('b1'))!;
+    assert.equal(b1.phase, 'server.create');
+    assert.equal(b1.lastSeq, 4);
+    assert.equal(b1.resources.server?.id, 's-1');
+    assert.deepEqual(b1.resources.volumes, [{ id: 'v-1' }]);
+    assert.deepEqual(b1.spec, { name: 'scaleway', secretKey: '<redacted>' });
 
-test('a listener that throws does not stop appends', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.subscribe(() => {
-    throw new Error('renderer bug');
+    await store.append('b1', { type: 'server.deleted', data: { serverId: 's-1', volumesDeleted: true } });
+    await store.append('b1', { type: 'build.failed', data: { error: { name: 'X', message: 'boom', retryable: false } } });
+    const after = (await store.getBuild('b1'))!;
+    assert.equal(after.status, 'failed');
+    assert.equal(after.resources.server?.deleted, true);
+    assert.equal(after.resources.volumes?.[0]?.deleted, true);
+    assert.equal(after.error?.message, 'boom');
   });
-  store.createBuild(build('b1'), { type: 'build.started' });
-  store.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
-  assert.equal(store.getBuild('b1')!.lastSeq, 2);
-});
 
-test('two connections appending to one build keep seq gap-free and unique', (t) => {
-  const path = join(tempDir(t), 'kiln.db');
-  const a = EventStore.open(path);
-  const b = EventStore.open(path);
-  t.after(() => {
-    a.close();
-    b.close();
+  test(`${name}: a batch is appended whole or not at all, and an unknown build is refused`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const batch = await store.appendMany('b1', [
+      { type: 'provision.output', phase: 'provision', attempt: 1, data: { lines: ['a'] } },
+      { type: 'provision.output', phase: 'provision', attempt: 1, data: { lines: ['b'] } },
+    ]);
+    assert.deepEqual(batch.map((e) => e.seq), [2, 3]);
+    assert.deepEqual(await store.appendMany('b1', []), []);
+    await assert.rejects(async () => store.append('nope', { type: 'phase.started' }), /no build with id nope/);
+    await assert.rejects(async () => store.createBuild(build('b1'), { type: 'build.started' }), 'a second build with the same id');
+    assert.equal((await store.getBuild('b1'))!.lastSeq, 3, 'the refused createBuild appended nothing');
+    assert.equal((await store.events('b1')).length, 3);
   });
-  a.createBuild(build('b1'), { type: 'build.started' });
-  for (let i = 0; i < 10; i++) (i % 2 ? a : b).append('b1', { type: 'provision.output', data: { lines: [`line ${i}`] } });
-  assert.deepEqual(a.events('b1').map((e) => e.seq), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-});
 
-test('reads a log without its provisioner output, and the latest event of a type', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.createBuild(build('b1'), { type: 'build.started' });
-  store.append('b1', { type: 'phase.started', phase: 'provision', attempt: 1 });
-  store.append('b1', { type: 'provision.output', phase: 'provision', attempt: 1, data: { lines: ['a'] } });
-  store.append('b1', { type: 'phase.started', phase: 'provision', attempt: 2 });
-  store.append('b1', { type: 'provision.output', phase: 'provision', attempt: 2, data: { lines: ['b'] } });
-  assert.deepEqual(store.events('b1', { withoutOutput: true }).map((e) => [e.seq, e.type]), [
-    [1, 'build.started'],
-    [2, 'phase.started'],
-    [4, 'phase.started'],
-  ]);
-  assert.equal(store.events('b1').length, 5);
-  assert.equal(store.lastEvent('b1', 'phase.started')?.attempt, 2);
-  assert.equal(store.lastEvent('b1', 'provision.output')?.seq, 5);
-  assert.equal(store.lastEvent('b1', 'build.failed'), undefined);
-});
+  test(`${name}: a listener that throws does not stop appends`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    store.subscribe(() => {
+      throw new Error('renderer bug');
+    });
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    await store.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+    assert.equal((await store.getBuild('b1'))!.lastSeq, 2);
+  });
 
-test('lists builds newest first and filters by status', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.createBuild(build('old'), { type: 'build.started' });
-  store.createBuild(build('new'), { type: 'build.started' });
-  store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'i' } } });
-  assert.deepEqual(store.listBuilds().map((b) => b.id), ['new', 'old']);
-  assert.deepEqual(store.listBuilds({ status: 'succeeded' }).map((b) => b.id), ['old']);
-  assert.equal(store.findBuild('ne').id, 'new');
-  assert.throws(() => store.findBuild('zzz'), /no build with id zzz/);
-});
+  test(`${name}: two connections appending to one build at once keep seq gap-free and unique`, { skip }, async (t) => {
+    const location = await kind.place(t);
+    const [a, b] = [await openStore(t, kind, location), await openStore(t, kind, location)];
+    await a.createBuild(build('b1'), { type: 'build.started' });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).append('b1', { type: 'provision.output', data: { lines: [`line ${i}`] } })));
+    assert.deepEqual((await a.events('b1')).map((e) => e.seq), Array.from({ length: 21 }, (_, i) => i + 1));
+    assert.equal((await b.getBuild('b1'))!.lastSeq, 21);
 
-test('the listing summaries agree with the full records on everything a listing shows', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.createBuild(build('old'), { type: 'build.started' });
-  store.createBuild(build('new'), { type: 'build.started' });
-  store.append('new', { type: 'phase.started', phase: 'server.create', attempt: 1 });
-  store.acquireLease('new', { pid: 4242, host: 'elsewhere' }, 60_000);
-  store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'img-1', imageName: 'n', snapshotId: 's', snapshotName: 'sn', zone: 'fr-par-1' } } });
-  const summaries = store.listBuildSummaries();
-  assert.deepEqual(summaries.map((b) => b.id), ['new', 'old']);
-  for (const summary of summaries) {
-    const full = store.getBuild(summary.id)!;
-    const { id, templatePath, builderName, status, phase, lease, createdAt, updatedAt } = full;
-    assert.deepEqual(summary, { id, templatePath, builderName, status, phase, lease, createdAt, updatedAt, artifact: full.artifact ? { imageId: full.artifact.imageId } : null });
-  }
-  assert.equal(summaries[1]!.artifact?.imageId, 'img-1');
-  assert.equal(summaries[0]!.lease?.pid, 4242);
-  assert.deepEqual(store.listBuildSummaries({ status: 'succeeded' }).map((b) => b.id), ['old']);
-});
+    // Taking turns: each store's next append follows what the other wrote, never its own last view.
+    await a.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+    await b.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+    await a.append('b1', { type: 'provision.output', data: { lines: ['after b'] } });
+    await b.append('b1', { type: 'server.created', phase: 'server.create', attempt: 1, data: { serverId: 's-1', volumeIds: ['v-1'] } });
+    await a.append('b1', { type: 'provision.output', data: { lines: ['after b again'] } });
+    const record = (await a.getBuild('b1'))!;
+    assert.equal(record.lastSeq, 26);
+    assert.equal(record.phase, 'server.create', "b's phase stays: a did not write its older view back");
+    assert.equal(record.resources.server?.id, 's-1');
+    assert.deepEqual((await b.events('b1', { afterSeq: 21 })).map((e) => [e.seq, e.type]), [
+      [22, 'phase.started'],
+      [23, 'phase.started'],
+      [24, 'provision.output'],
+      [25, 'server.created'],
+      [26, 'provision.output'],
+    ]);
+  });
 
-test('a live lease held by another process is refused with its pid and host', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.createBuild(build('b1'), { type: 'build.started' });
-  const holder = { pid: process.pid, host: 'other-host' };
-  store.acquireLease('b1', holder, 60_000);
-  assert.throws(
-    () => store.acquireLease('b1', { pid: 4242, host: 'this-host' }, 60_000),
-    (error: unknown) => error instanceof LeaseHeldError && /process \d+ on other-host/.test(error.message),
-  );
-  // The holder itself may take it again (renewal) and renew it.
-  store.acquireLease('b1', holder, 60_000);
-  assert.equal(store.renewLease('b1', holder, 60_000), true);
-  assert.equal(store.renewLease('b1', { pid: 1, host: 'x' }, 60_000), false);
-});
+  test(`${name}: reads a log without its provisioner output, and the latest event of a type`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    await store.append('b1', { type: 'phase.started', phase: 'provision', attempt: 1 });
+    await store.append('b1', { type: 'provision.output', phase: 'provision', attempt: 1, data: { lines: ['a'] } });
+    await store.append('b1', { type: 'phase.started', phase: 'provision', attempt: 2 });
+    await store.append('b1', { type: 'provision.output', phase: 'provision', attempt: 2, data: { lines: ['b'] } });
+    assert.deepEqual((await store.events('b1', { withoutOutput: true })).map((e) => [e.seq, e.type]), [
+      [1, 'build.started'],
+      [2, 'phase.started'],
+      [4, 'phase.started'],
+    ]);
+    assert.equal((await store.events('b1')).length, 5);
+    assert.equal((await store.lastEvent('b1', 'phase.started'))?.attempt, 2);
+    assert.equal((await store.lastEvent('b1', 'provision.output'))?.seq, 5);
+    assert.equal(await store.lastEvent('b1', 'build.failed'), undefined);
+  });
 
-test('an expired lease, or one held by a dead process on this host, is taken over', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.createBuild(build('b1'), { type: 'build.started' });
-  const now = Date.now();
-  store.acquireLease('b1', { pid: 1, host: 'far' }, 1_000, now - 5_000);
-  const taken = store.acquireLease('b1', { pid: 2, host: 'near' }, 60_000, now);
-  assert.equal(taken.host, 'near');
+  test(`${name}: lists builds newest first, filters by status, and finds one by an unambiguous prefix`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('old'), { type: 'build.started' });
+    await store.createBuild(build('new'), { type: 'build.started' });
+    await store.createBuild(build('a_1'), { type: 'build.started' });
+    await store.createBuild(build('ab1'), { type: 'build.started' });
+    await store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'i' } } });
+    assert.deepEqual((await store.listBuilds()).map((b) => b.id), ['ab1', 'a_1', 'new', 'old']);
+    assert.deepEqual((await store.listBuilds({ status: 'succeeded' })).map((b) => b.id), ['old']);
+    assert.equal((await store.findBuild('ne')).id, 'new');
+    assert.equal((await store.findBuild('a_')).id, 'a_1', 'an underscore is not a wildcard');
+    await assert.rejects(async () => store.findBuild('a'), /matches several builds/);
+    await assert.rejects(async () => store.findBuild('zzz'), /no build with id zzz/);
+  });
 
-  // A process that has exited: its pid no longer exists.
-  const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
-  store.createBuild(build('b2'), { type: 'build.started' });
-  store.acquireLease('b2', { pid: dead, host: 'samehost' }, 60_000);
-  const over = store.acquireLease('b2', { pid: process.pid, host: 'samehost' }, 60_000);
-  assert.equal(over.pid, process.pid);
-  store.releaseLease('b2', { pid: process.pid, host: 'samehost' });
-  assert.equal(store.getBuild('b2')!.lease, null);
-});
+  test(`${name}: the listing summaries agree with the full records on everything a listing shows`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('old'), { type: 'build.started' });
+    await store.createBuild(build('new'), { type: 'build.started' });
+    await store.append('new', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+    await store.acquireLease('new', { pid: 4242, host: 'elsewhere' }, 60_000);
+    await store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'img-1', imageName: 'n', snapshotId: 's', snapshotName: 'sn', zone: 'fr-par-1' } } });
+    const summaries = await store.listBuildSummaries();
+    assert.deepEqual(summaries.map((b) => b.id), ['new', 'old']);
+    for (const summary of summaries) {
+      const full = (await store.getBuild(summary.id))!;
+      const { id, templatePath, builderName, status, phase, lease, host, createdAt, updatedAt } = full;
+      assert.deepEqual(summary, { id, templatePath, builderName, status, phase, lease, host, createdAt, updatedAt, artifact: full.artifact ? { imageId: full.artifact.imageId } : null });
+    }
+    assert.equal(summaries[1]!.artifact?.imageId, 'img-1');
+    assert.equal(summaries[0]!.lease?.pid, 4242);
+    assert.equal(summaries[0]!.host, 'elsewhere', 'a listing shows which host runs a build');
+    assert.equal(summaries[1]!.host, null, 'never leased');
+    await store.releaseLease('new', { pid: 4242, host: 'elsewhere' });
+    assert.equal((await store.listBuildSummaries())[0]!.host, 'elsewhere', 'and which host ran it, once it let go');
+    assert.deepEqual((await store.listBuildSummaries({ status: 'succeeded' })).map((b) => b.id), ['old']);
+  });
+
+  test(`${name}: a live lease held by another process is refused with its pid and host`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const holder = { pid: process.pid, host: 'other-host' };
+    await store.acquireLease('b1', holder, 60_000);
+    await assert.rejects(
+      async () => store.acquireLease('b1', { pid: 4242, host: 'this-host' }, 60_000),
+      (error: unknown) => error instanceof LeaseHeldError && /process \d+ on other-host/.test(error.message),
+    );
+    // The holder itself may take it again (renewal) and renew it.
+    await store.acquireLease('b1', holder, 60_000);
+    assert.equal(await store.renewLease('b1', holder, 60_000), true);
+    assert.equal(await store.renewLease('b1', { pid: 1, host: 'x' }, 60_000), false);
+    await assert.rejects(async () => store.acquireLease('nope', holder, 60_000), /no build with id nope/);
+  });
+
+  test(`${name}: an expired lease, or one held by a dead process on this host, is taken over`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const far = await store.acquireLease('b1', { pid: 1, host: 'far' }, 1);
+    // The holder stopped heart-beating: once its lease's time is past, it is free.
+    while (Date.now() <= far.expiresAt + 1) await sleep(5);
+    const taken = await store.acquireLease('b1', { pid: 2, host: 'near' }, 60_000);
+    assert.equal(taken.host, 'near');
+    assert.equal(await store.renewLease('b1', { pid: 1, host: 'far' }, 60_000), false, 'the old holder learns it lost the lease');
+
+    // A process that has exited: its pid no longer exists.
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    await store.createBuild(build('b2'), { type: 'build.started' });
+    await store.acquireLease('b2', { pid: dead, host: 'samehost' }, 60_000);
+    const over = await store.acquireLease('b2', { pid: process.pid, host: 'samehost' }, 60_000);
+    assert.equal(over.pid, process.pid);
+    await store.releaseLease('b2', { pid: process.pid, host: 'samehost' });
+    assert.equal((await store.getBuild('b2'))!.lease, null);
+  });
+
+  test(`${name}: two hosts racing for one build's lease: exactly one wins, the other is told who holds it`, { skip }, async (t) => {
+    const location = await kind.place(t);
+    const [a, b] = [await openStore(t, kind, location), await openStore(t, kind, location)];
+    await a.createBuild(build('b1'), { type: 'build.started' });
+    for (let round = 0; round < 5; round++) {
+      const hosts = [`host-a-${round}`, `host-b-${round}`];
+      // async: a synchronous store's refusal becomes a rejection like the other store's.
+      const results = await Promise.allSettled([a, b].map(async (store, i) => store.acquireLease('b1', { pid: 100 + i, host: hosts[i]! }, 60_000)));
+      const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+      const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+      assert.equal(won.length, 1, `round ${round}: exactly one winner`);
+      assert.ok(lost[0] instanceof LeaseHeldError && lost[0].holder.host === won[0]!.host, `round ${round}: the loser names the winner's host`);
+      assert.equal((await b.getBuild('b1'))!.lease?.host, won[0]!.host);
+      await a.releaseLease('b1', won[0]!);
+    }
+  });
+
+  test(`${name}: waitHistory reads the recent wait.finished events of every build, oldest first, and nothing else`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    for (const id of ['b-1', 'b-2']) {
+      await store.createBuild(build(id), { type: 'build.started' });
+      await store.append(id, { type: 'provision.output', phase: 'provision', attempt: 1, data: { index: 0, lines: [] } });
+      await store.append(id, { type: 'wait.finished', phase: 'server.wait_running', attempt: 1, data: { durationMs: id === 'b-1' ? 1 : 2 } });
+      await store.append(id, { type: 'wait.finished', phase: 'image.wait', attempt: 1, data: { durationMs: id === 'b-1' ? 3 : 4 } });
+    }
+    assert.deepEqual((await store.waitHistory()).map((d) => d.durationMs), [1, 3, 2, 4]);
+    assert.deepEqual((await store.waitHistory(2)).map((d) => d.durationMs), [2, 4], 'the most recent ones');
+  });
+
+  test(`${name}: the answer cache returns a value until it expires, and forgets on demand`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    const key = 'api fr-par-1 products/servers';
+    await store.cache(key, { 'DEV1-S': { arch: 'x86_64' } }, 60_000);
+    assert.deepEqual(await store.cached(key), { 'DEV1-S': { arch: 'x86_64' } });
+    assert.equal(await store.cached('api nl-ams-1 products/servers'), undefined);
+    await store.cache(key, { 'GP1-S': {} }, 60_000);
+    assert.deepEqual(await store.cached(key), { 'GP1-S': {} }, 'a newer answer replaces the old one');
+    await store.uncache(key);
+    assert.equal(await store.cached(key), undefined);
+    await store.cache(key, { 'GP1-S': {} }, 1);
+    await sleep(20);
+    assert.equal(await store.cached(key), undefined, 'expired');
+  });
+
+  test(`${name}: a gc run is recorded as it starts and completed as it ends`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    const id = await store.startGcRun({ dryRun: false, host: 'runner-7', pid: 42, zones: ['fr-par-1', 'nl-ams-1'], olderThanMs: 3_600_000, buildFilter: undefined });
+    const killed = await store.startGcRun({ dryRun: true, host: 'runner-8', pid: 43, zones: ['fr-par-2'], olderThanMs: 0, buildFilter: 'b-1' });
+    await store.finishGcRun(id, { found: [{ type: 'server', id: 's-1' }], removed: [{ type: 'server', id: 's-1' }], notRemoved: [], cleanedBuilds: ['b-9'], exitCode: 0 });
+    const [done, unfinished] = await store.gcRuns();
+    assert.ok(done && unfinished);
+    assert.deepEqual({ ...done, startedAt: undefined, finishedAt: undefined }, {
+      id,
+      startedAt: undefined,
+      finishedAt: undefined,
+      dryRun: false,
+      host: 'runner-7',
+      pid: 42,
+      zones: ['fr-par-1', 'nl-ams-1'],
+      olderThanMs: 3_600_000,
+      buildFilter: undefined,
+      found: [{ type: 'server', id: 's-1' }],
+      removed: [{ type: 'server', id: 's-1' }],
+      notRemoved: [],
+      cleanedBuilds: ['b-9'],
+      exitCode: 0,
+    });
+    assert.match(done.finishedAt ?? '', /^\d{4}-\d\d-\d\dT/);
+    assert.equal(unfinished.id, killed);
+    assert.equal(unfinished.finishedAt, null, 'a run never finished is one that was killed');
+    assert.equal(unfinished.exitCode, null);
+    assert.equal(unfinished.dryRun, true);
+    assert.equal(unfinished.buildFilter, 'b-1');
+  });
+
+  test(`${name}: phaseHistory: how long each phase took in other builds of the same template and builder`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    const builds = { mine: build('b-mine'), same: build('b-same'), other: { ...build('b-other'), templateHash: 'sha256:other' } };
+    for (const b of Object.values(builds)) {
+      await store.createBuild(b, { type: 'build.started' });
+      await store.append(b.id, { type: 'phase.succeeded', phase: 'prepare', attempt: 1, data: { durationMs: b.id.length } });
+      await store.append(b.id, { type: 'phase.succeeded', phase: 'provision', attempt: 1, data: { provisionerIndex: 1, durationMs: 700 } });
+      await store.append(b.id, { type: 'phase.succeeded', phase: 'ssh.connect', attempt: 1, data: {} });
+    }
+    assert.deepEqual(
+      (await store.phaseHistory({ templateHash: 'sha256:abc', builderName: 'scaleway', excludeBuildId: 'b-mine' })).sort((a, b) => a.durationMs - b.durationMs),
+      [
+        { phase: 'prepare', durationMs: 'b-same'.length },
+        { phase: 'provision', provisionerIndex: 1, durationMs: 700 },
+      ],
+    );
+  });
+}
 
 test('the database path: --db, then KILN_DB, then $XDG_STATE_HOME/kiln/kiln.db, then ~/.local/state', () => {
   assert.equal(resolveDbPath('/x/flag.db', { KILN_DB: '/x/env.db' }), '/x/flag.db');
@@ -208,47 +373,38 @@ test('the migrations runner applies new files in order, each once, and rolls a f
   assert.deepEqual((db.prepare('SELECT name FROM schema_migrations ORDER BY name').all() as { name: string }[]).map((r) => r.name), ['0001_a.sql', '0002_b.sql']);
 });
 
-test('waitHistory reads the recent wait.finished events of every build, oldest first, and nothing else', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  for (const id of ['b-1', 'b-2']) {
-    store.createBuild(build(id), { type: 'build.started' });
-    store.append(id, { type: 'provision.output', phase: 'provision', attempt: 1, data: { index: 0, lines: [] } });
-    store.append(id, { type: 'wait.finished', phase: 'server.wait_running', attempt: 1, data: { durationMs: id === 'b-1' ? 1 : 2 } });
-    store.append(id, { type: 'wait.finished', phase: 'image.wait', attempt: 1, data: { durationMs: id === 'b-1' ? 3 : 4 } });
+test('PostgreSQL: each dialect ships the same migrations, applied once, even by hosts opening the store at once', { skip: kinds[1]!.skip }, async (t) => {
+  const names = (dir: string) => readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+  assert.deepEqual(names(PG_MIGRATIONS_DIR), names(MIGRATIONS_DIR), 'one migration per version in both dialects');
+  const url = await testDatabase(t);
+  const stores = await Promise.all([PgEventStore.open(url), PgEventStore.open(url), PgEventStore.open(url)]);
+  t.after(() => Promise.all(stores.map((s) => s.close())).then(() => undefined));
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const applied = (await client.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name);
+    assert.deepEqual(applied, names(PG_MIGRATIONS_DIR));
+  } finally {
+    await client.end();
   }
-  assert.deepEqual(store.waitHistory().map((d) => d.durationMs), [1, 3, 2, 4]);
-  assert.deepEqual(store.waitHistory(2).map((d) => d.durationMs), [2, 4], 'the most recent ones');
+  assert.equal(stores[0]!.location, url, 'no password in this URL to hide');
 });
 
-test('the answer cache returns a value until it expires, and forgets on demand', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  store.cache('api fr-par-1 products/servers', { 'DEV1-S': { arch: 'x86_64' } }, 1_000, 10_000);
-  assert.deepEqual(store.cached('api fr-par-1 products/servers', 10_500), { 'DEV1-S': { arch: 'x86_64' } });
-  assert.equal(store.cached('api fr-par-1 products/servers', 11_000), undefined, 'expired');
-  assert.equal(store.cached('api nl-ams-1 products/servers', 10_500), undefined);
-  store.cache('api fr-par-1 products/servers', { 'GP1-S': {} }, 1_000, 20_000);
-  assert.deepEqual(store.cached('api fr-par-1 products/servers', 20_001), { 'GP1-S': {} }, 'a newer answer replaces the old one');
-  store.uncache('api fr-par-1 products/servers');
-  assert.equal(store.cached('api fr-par-1 products/servers', 20_001), undefined);
-});
-
-test('phaseHistory: how long each phase took in other builds of the same template and builder', (t) => {
-  const store = EventStore.open(join(tempDir(t), 'kiln.db'));
-  t.after(() => store.close());
-  const builds = { mine: build('b-mine'), same: build('b-same'), other: { ...build('b-other'), templateHash: 'sha256:other' } };
-  for (const b of Object.values(builds)) {
-    store.createBuild(b, { type: 'build.started' });
-    store.append(b.id, { type: 'phase.succeeded', phase: 'prepare', attempt: 1, data: { durationMs: b.id.length } });
-    store.append(b.id, { type: 'phase.succeeded', phase: 'provision', attempt: 1, data: { provisionerIndex: 1, durationMs: 700 } });
-    store.append(b.id, { type: 'phase.succeeded', phase: 'ssh.connect', attempt: 1, data: {} });
+test('PostgreSQL: the migrations runner applies new files in order, each once, and rolls a failing one back whole', { skip: kinds[1]!.skip }, async (t) => {
+  const dir = tempDir(t);
+  // Ended here, before the database is dropped (after-hooks run in the order they were added).
+  const pool = new pg.Pool({ connectionString: await testDatabase(t) });
+  try {
+    writeFileSync(join(dir, '0002_b.sql'), 'ALTER TABLE a ADD COLUMN y INTEGER;');
+    writeFileSync(join(dir, '0001_a.sql'), 'CREATE TABLE a (x INTEGER);');
+    writeFileSync(join(dir, 'notes.txt'), 'not a migration');
+    assert.deepEqual(await migratePostgres(pool, dir), ['0001_a.sql', '0002_b.sql']);
+    assert.deepEqual(await migratePostgres(pool, dir), []);
+    writeFileSync(join(dir, '0003_bad.sql'), 'CREATE TABLE c (z INTEGER); INSERT INTO nowhere VALUES (1);');
+    await assert.rejects(migratePostgres(pool, dir), /migration 0003_bad\.sql failed: .*nowhere/);
+    assert.deepEqual((await pool.query("SELECT 1 FROM pg_tables WHERE tablename = 'c'")).rows, []);
+    assert.deepEqual((await pool.query<{ name: string }>('SELECT name FROM schema_migrations ORDER BY name')).rows.map((r) => r.name), ['0001_a.sql', '0002_b.sql']);
+  } finally {
+    await pool.end();
   }
-  assert.deepEqual(
-    store.phaseHistory({ templateHash: 'sha256:abc', builderName: 'scaleway', excludeBuildId: 'b-mine' }).sort((a, b) => a.durationMs - b.durationMs),
-    [
-      { phase: 'prepare', durationMs: 'b-same'.length },
-      { phase: 'provision', provisionerIndex: 1, durationMs: 700 },
-    ],
-  );
 });

@@ -8,6 +8,7 @@ import { resumeCommand } from './resume.js';
 import { gcCommand } from './gc.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
+import { dbCommand } from './db.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -16,6 +17,7 @@ export const commands: CommandModule<any, any>[] = [
   gcCommand,
   lsCommand,
   showCommand,
+  dbCommand,
   validateCommand,
   simCommand,
 ];

@@ -4,14 +4,14 @@ import type { LsArgs } from '../run/ls.js';
 // `kiln ls`: builds, newest first.
 export const lsCommand: CommandModule<object, LsArgs> = {
   command: 'ls',
-  describe: 'List builds, newest first: id, template, status, phase, start, duration, image',
+  describe: 'List builds, newest first: id, template, status, phase, host, start, duration, image',
   builder: (yargs) =>
     yargs
       .option('status', { choices: ['running', 'succeeded', 'failed', 'interrupted', 'cleaned'] as const, describe: 'Only builds with this status' })
       .option('json', { type: 'boolean', default: false, describe: 'Print a JSON array' })
-      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+      .option('db', { type: 'string', describe: 'Event store: a SQLite file, or a postgres:// URL (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
   handler: async (argv) => {
     const { runLsCommand } = await import('../run/ls.js');
-    process.exitCode = runLsCommand(argv);
+    process.exitCode = await runLsCommand(argv);
   },
 };

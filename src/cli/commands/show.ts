@@ -10,9 +10,9 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       .positional('id', { type: 'string', demandOption: true, describe: 'Build id (or an unambiguous prefix); `kiln ls` lists them' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
       .option('events', { type: 'boolean', default: false, describe: 'Print the raw event log' })
-      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+      .option('db', { type: 'string', describe: 'Event store: a SQLite file, or a postgres:// URL (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
   handler: async (argv) => {
     const { runShowCommand } = await import('../run/show.js');
-    process.exitCode = runShowCommand(argv);
+    process.exitCode = await runShowCommand(argv);
   },
 };

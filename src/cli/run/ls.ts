@@ -1,5 +1,6 @@
 // `kiln ls`: the builds of the event store, newest first.
-import { EventStore, leaseIsLive, resolveDbPath, type BuildStatus, type BuildSummary } from '../../store/index.js';
+import { leaseIsLive, type BuildStatus, type BuildSummary } from '../../store/index.js';
+import { openStoreFor } from './open-store.js';
 import { formatDuration } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
@@ -26,6 +27,7 @@ export function lsJson(b: BuildSummary): Record<string, unknown> {
     status: b.status,
     ...(b.status === 'running' ? { alive: leaseIsLive(b.lease) } : {}),
     phase: b.phase,
+    host: b.host,
     started_at: b.createdAt,
     updated_at: b.updatedAt,
     duration_ms: durationMs(b),
@@ -33,10 +35,11 @@ export function lsJson(b: BuildSummary): Record<string, unknown> {
   };
 }
 
-export function runLsCommand(argv: LsArgs): number {
-  const store = EventStore.open(resolveDbPath(argv.db));
+export async function runLsCommand(argv: LsArgs): Promise<number> {
+  const store = await openStoreFor('ls', argv.db);
+  if (!store) return 1;
   try {
-    const builds = store.listBuildSummaries({ status: argv.status });
+    const builds = await store.listBuildSummaries({ status: argv.status });
     if (argv.json) {
       process.stdout.write(JSON.stringify(builds.map(lsJson)) + '\n');
       return 0;
@@ -51,13 +54,14 @@ export function runLsCommand(argv: LsArgs): number {
       b.builderName,
       displayStatus(b),
       b.phase ?? '-',
+      b.host ?? '-',
       b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       formatDuration(durationMs(b)),
       b.artifact?.imageId ?? '-',
     ]);
-    process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'STARTED', 'DURATION', 'IMAGE'], rows));
+    process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'HOST', 'STARTED', 'DURATION', 'IMAGE'], rows));
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,7 +1,8 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
 import { durationWindow } from '../../scaleway/predict.js';
-import { EventStore, resolveDbPath, type BuildEvent, type BuildRecord } from '../../store/index.js';
+import type { BuildEvent, BuildRecord } from '../../store/index.js';
+import { openStoreFor } from './open-store.js';
 import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from '../render/describe.js';
 import { eventJson } from '../render/progress.js';
 import { formatTable } from '../render/table.js';
@@ -43,7 +44,7 @@ export interface ResourceFate {
 
 const TERMINAL = new Set(['build.succeeded', 'build.failed', 'build.interrupted', 'build.cleaned']);
 
-/** How long a phase took in another build of the same template (EventStore.phaseHistory). */
+/** How long a phase took in another build of the same template (BuildStore.phaseHistory). */
 export interface PastPhase {
   phase: string;
   provisionerIndex?: number;
@@ -201,18 +202,19 @@ function rawEvents(events: BuildEvent[]): string {
     .join('\n') + '\n';
 }
 
-export function runShowCommand(argv: ShowArgs): number {
-  const store = EventStore.open(resolveDbPath(argv.db));
+export async function runShowCommand(argv: ShowArgs): Promise<number> {
+  const store = await openStoreFor('show', argv.db);
+  if (!store) return 1;
   try {
     let build: BuildRecord;
     try {
-      build = store.findBuild(argv.id);
+      build = await store.findBuild(argv.id);
     } catch (error) {
       process.stderr.write(`kiln show: ${(error as Error).message}\n`);
       return 2;
     }
-    const events = store.events(build.id);
-    const past = store.phaseHistory({ templateHash: build.templateHash, builderName: build.builderName, excludeBuildId: build.id });
+    const events = await store.events(build.id);
+    const past = await store.phaseHistory({ templateHash: build.templateHash, builderName: build.builderName, excludeBuildId: build.id });
     if (argv.json) {
       const body: Record<string, unknown> = {
         build: { ...lsJson(build), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
@@ -226,6 +228,6 @@ export function runShowCommand(argv: ShowArgs): number {
     }
     return 0;
   } finally {
-    store.close();
+    await store.close();
   }
 }

@@ -1,0 +1,346 @@
+// The one store interface (DESIGN.md, "The spine"): what the engine, ls, show, resume and gc may
+// ask of an event store, whichever database holds it. The SQLite store answers synchronously
+// (an embedded database: no I/O worth waiting for), the PostgreSQL store with promises; callers
+// that serve both `await` each answer. Also what both stores share: the lease rule, the errors,
+// and the mapping of a row (same column names in both dialects) to a record.
+import { hostname } from 'node:os';
+import type { PhaseName } from '../../machines/phases.js';
+import { isPhaseName } from '../../machines/phases.js';
+import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent, OnError } from './events.js';
+import type { BuildRecord, BuildSummary, Lease } from './projection.js';
+
+export type MaybePromise<T> = T | Promise<T>;
+
+export interface NewBuild {
+  id: string;
+  templatePath: string;
+  templateHash: string;
+  builderName: string;
+  /** Must already be redacted (`redactSpec`): the store keeps it as given. */
+  spec: unknown;
+  onError: OnError;
+}
+
+export interface LeaseOwner {
+  pid: number;
+  host: string;
+}
+
+export const thisProcess = (): LeaseOwner => ({ pid: process.pid, host: hostname() });
+
+export type EventListener = (event: BuildEvent) => void;
+
+export interface PhaseDuration {
+  phase: string;
+  provisionerIndex?: number;
+  durationMs: number;
+}
+
+/** A `kiln gc` run as it starts (the gc_runs audit log: a run never finished was killed). */
+export interface GcRunStart {
+  dryRun: boolean;
+  host: string;
+  pid: number;
+  zones: readonly string[];
+  olderThanMs: number;
+  buildFilter: string | undefined;
+}
+
+/** What a `kiln gc` run found and did, recorded as it ends (gc decides the entries' shape). */
+export interface GcRunEnd {
+  found: readonly object[];
+  removed: readonly object[];
+  notRemoved: readonly object[];
+  cleanedBuilds: readonly string[];
+  exitCode: number;
+}
+
+export interface GcRunRecord extends GcRunStart {
+  id: number;
+  startedAt: string;
+  finishedAt: string | null;
+  found: unknown[];
+  removed: unknown[];
+  notRemoved: unknown[];
+  cleanedBuilds: string[];
+  exitCode: number | null;
+}
+
+export interface GcRunRow {
+  id: number;
+  started_at: string;
+  finished_at: string | null;
+  dry_run: number;
+  host: string;
+  pid: number;
+  zones: string;
+  older_than_ms: number;
+  build_filter: string | null;
+  found: string;
+  removed: string;
+  not_removed: string;
+  cleaned_builds: string;
+  exit_code: number | null;
+}
+
+export function toGcRun(row: GcRunRow): GcRunRecord {
+  return {
+    id: row.id,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+    dryRun: row.dry_run === 1,
+    host: row.host,
+    pid: row.pid,
+    zones: JSON.parse(row.zones) as string[],
+    olderThanMs: row.older_than_ms,
+    buildFilter: row.build_filter ?? undefined,
+    found: JSON.parse(row.found) as unknown[],
+    removed: JSON.parse(row.removed) as unknown[],
+    notRemoved: JSON.parse(row.not_removed) as unknown[],
+    cleanedBuilds: JSON.parse(row.cleaned_builds) as string[],
+    exitCode: row.exit_code,
+  };
+}
+
+/** The values of a gc run's start, in the order both stores' INSERT lists them. */
+export function gcRunStartColumns(run: GcRunStart): [string, number, string, number, string, number, string | null] {
+  return [new Date().toISOString(), run.dryRun ? 1 : 0, run.host, run.pid, JSON.stringify(run.zones), run.olderThanMs, run.buildFilter ?? null];
+}
+
+/** The values of a gc run's end, in the order both stores' UPDATE lists them. */
+export function gcRunEndColumns(run: GcRunEnd): [string, string, string, string, string, number] {
+  return [new Date().toISOString(), JSON.stringify(run.found), JSON.stringify(run.removed), JSON.stringify(run.notRemoved), JSON.stringify(run.cleanedBuilds), run.exitCode];
+}
+
+export interface BuildStore {
+  /** Where the store lives, for messages: a file path, or a URL without its password. */
+  readonly location: string;
+  close(): MaybePromise<void>;
+  /** Called after each committed append. A listener that throws is ignored: the log comes first. */
+  subscribe(listener: EventListener): () => void;
+  /** Creates the build's row and appends its first event, in one transaction. */
+  createBuild(build: NewBuild, first: NewEvent): MaybePromise<BuildEvent>;
+  append(buildId: string, event: NewEvent): MaybePromise<BuildEvent>;
+  /** Appends several events (e.g. a batch of provisioner output) in one transaction. */
+  appendMany(buildId: string, events: NewEvent[]): MaybePromise<BuildEvent[]>;
+  getBuild(id: string): MaybePromise<BuildRecord | undefined>;
+  /** A build by its full id or an unambiguous prefix (as `git` does for commits). */
+  findBuild(idOrPrefix: string): MaybePromise<BuildRecord>;
+  /** Builds, newest first. */
+  listBuilds(filter?: { status?: BuildStatus }): MaybePromise<BuildRecord[]>;
+  /** Builds, newest first, with only what a listing shows (fast with thousands of builds). */
+  listBuildSummaries(filter?: { status?: BuildStatus }): MaybePromise<BuildSummary[]>;
+  /** A build's events in order; `withoutOutput` leaves out `provision.output` (it carries no state). */
+  events(buildId: string, options?: { afterSeq?: number; withoutOutput?: boolean }): MaybePromise<BuildEvent[]>;
+  /** The build's latest event of `type`, without reading the rest of its log. */
+  lastEvent(buildId: string, type: EventType): MaybePromise<BuildEvent | undefined>;
+  /** The data of the latest `limit` `wait.finished` events of all builds, oldest first. */
+  waitHistory(limit?: number): MaybePromise<EventData[]>;
+  /** How long each phase took in other builds of the same template and builder (latest `scan` finished phases). */
+  phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan?: number): MaybePromise<PhaseDuration[]>;
+  /** A cached answer under `key` that has not expired, or undefined. */
+  cached<T>(key: string): MaybePromise<T | undefined>;
+  /** Keeps `value` under `key` for `ttlMs`. */
+  cache(key: string, value: unknown, ttlMs: number): MaybePromise<void>;
+  /** Forgets the cached answer under `key` (it proved wrong). */
+  uncache(key: string): MaybePromise<void>;
+  /**
+   * Takes the build's lease for `owner` for `ttlMs` by the store's clock. A live foreign lease is
+   * refused (LeaseHeldError); an expired one, or one held by a dead process on this host, is taken over.
+   */
+  acquireLease(buildId: string, owner: LeaseOwner, ttlMs: number): MaybePromise<Lease>;
+  /** Extends the lease if `owner` still holds it; false when it was lost. */
+  renewLease(buildId: string, owner: LeaseOwner, ttlMs: number): MaybePromise<boolean>;
+  releaseLease(buildId: string, owner: LeaseOwner): MaybePromise<void>;
+  /** Records a `kiln gc` run as it starts; returns its id for finishGcRun. */
+  startGcRun(run: GcRunStart): MaybePromise<number>;
+  finishGcRun(id: number, run: GcRunEnd): MaybePromise<void>;
+  /** The recorded gc runs, oldest first. */
+  gcRuns(): MaybePromise<GcRunRecord[]>;
+}
+
+/** Another live process drives this build. */
+export class LeaseHeldError extends Error {
+  override readonly name = 'LeaseHeldError';
+  constructor(
+    readonly buildId: string,
+    readonly holder: Lease,
+  ) {
+    super(
+      `build ${buildId} is being run by process ${holder.pid} on ${holder.host} (lease valid until ` +
+        `${new Date(holder.expiresAt).toISOString()}); wait for it to finish or stop that process first`,
+    );
+  }
+}
+
+export class UnknownBuildError extends Error {
+  override readonly name = 'UnknownBuildError';
+  constructor(readonly buildId: string) {
+    super(`no build with id ${buildId} in this database; \`kiln ls\` lists the known builds`);
+  }
+}
+
+/** True when a process with this pid exists on this host. */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Whether a lease is held by a live process: unexpired, and (on this host) its pid still exists. */
+export function leaseIsLive(lease: Lease | null, now: number = Date.now()): boolean {
+  if (!lease || lease.expiresAt <= now) return false;
+  return lease.host !== hostname() || pidAlive(lease.pid);
+}
+
+/**
+ * The lease rule both stores apply inside their locking transaction: `owner` may take the lease
+ * unless another owner holds it unexpired at `now` (the store's clock) — except a holder on the
+ * owner's own host whose process is gone. Throws LeaseHeldError when refused.
+ */
+export function checkLeaseFree(buildId: string, held: Lease | null, owner: LeaseOwner, now: number): void {
+  if (!held || held.expiresAt <= now || (held.pid === owner.pid && held.host === owner.host)) return;
+  const deadHereHolder = held.host === owner.host && !pidAlive(held.pid);
+  if (!deadHereHolder) throw new LeaseHeldError(buildId, held);
+}
+
+// Rows: both dialects use the same column names, and the PostgreSQL store reads JSON columns as
+// text, so one mapping serves both.
+
+export interface BuildRow {
+  id: string;
+  template_path: string;
+  template_hash: string;
+  builder_name: string;
+  status: string;
+  phase: string | null;
+  attempt: number;
+  provisioner_index: number;
+  spec: string;
+  on_error: string;
+  resources: string;
+  artifact: string | null;
+  error: string | null;
+  lease_pid: number | null;
+  lease_host: string | null;
+  lease_expires_at: number | null;
+  host: string | null;
+  created_at: string;
+  updated_at: string;
+  last_seq: number;
+}
+
+export interface EventRow {
+  build_id: string;
+  seq: number;
+  at: string;
+  type: string;
+  phase: string | null;
+  attempt: number;
+  data: string;
+}
+
+export type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'host' | 'created_at' | 'updated_at'> & {
+  image_id: string | null;
+};
+
+export function toRecord(row: BuildRow): BuildRecord {
+  return {
+    id: row.id,
+    templatePath: row.template_path,
+    templateHash: row.template_hash,
+    builderName: row.builder_name,
+    status: row.status as BuildStatus,
+    phase: row.phase && isPhaseName(row.phase) ? row.phase : null,
+    attempt: row.attempt,
+    provisionerIndex: row.provisioner_index,
+    spec: JSON.parse(row.spec) as unknown,
+    onError: row.on_error as OnError,
+    resources: JSON.parse(row.resources) as BuildRecord['resources'],
+    artifact: row.artifact ? (JSON.parse(row.artifact) as BuildRecord['artifact']) : null,
+    error: row.error ? (JSON.parse(row.error) as BuildRecord['error']) : null,
+    lease: toLease(row),
+    host: row.host,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastSeq: row.last_seq,
+  };
+}
+
+export function toLease(row: Pick<BuildRow, 'lease_pid' | 'lease_host' | 'lease_expires_at'>): Lease | null {
+  return row.lease_pid !== null && row.lease_host !== null && row.lease_expires_at !== null
+    ? { pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires_at }
+    : null;
+}
+
+export function toSummary(row: SummaryRow): BuildSummary {
+  return {
+    id: row.id,
+    templatePath: row.template_path,
+    builderName: row.builder_name,
+    status: row.status as BuildStatus,
+    phase: row.phase && isPhaseName(row.phase) ? row.phase : null,
+    artifact: row.image_id ? { imageId: row.image_id } : null,
+    lease: toLease(row),
+    host: row.host,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}
+
+export function toEvent(row: EventRow): BuildEvent {
+  return {
+    buildId: row.build_id,
+    seq: row.seq,
+    at: row.at,
+    type: row.type as EventType,
+    phase: row.phase && isPhaseName(row.phase) ? (row.phase as PhaseName) : null,
+    attempt: row.attempt,
+    data: JSON.parse(row.data) as BuildEvent['data'],
+  };
+}
+
+/** The events `events` get when appended to `record`: numbered after its last, stamped now. */
+export function numberEvents(buildId: string, lastSeq: number, events: readonly NewEvent[]): BuildEvent[] {
+  return events.map((input, index) => ({
+    buildId,
+    seq: lastSeq + 1 + index,
+    at: new Date().toISOString(),
+    type: input.type,
+    phase: input.phase ?? null,
+    attempt: input.attempt ?? 0,
+    data: input.data ?? {},
+  }));
+}
+
+/** The values of the projection columns an append updates, in the order both stores' UPDATE lists them. */
+export function projectionColumns(record: BuildRecord): [string, string | null, number, number, string, string | null, string | null, string, number] {
+  return [
+    record.status,
+    record.phase,
+    record.attempt,
+    record.provisionerIndex,
+    JSON.stringify(record.resources),
+    record.artifact ? JSON.stringify(record.artifact) : null,
+    record.error ? JSON.stringify(record.error) : null,
+    record.updatedAt,
+    record.lastSeq,
+  ];
+}
+
+/** Calls each listener with each event; a listener that throws (a renderer's bug) must not stop a build. */
+export function notifyListeners(listeners: Iterable<EventListener>, events: readonly BuildEvent[]): void {
+  const all = [...listeners];
+  for (const event of events) {
+    for (const listener of all) {
+      try {
+        listener(event);
+      } catch {
+        // The log comes first.
+      }
+    }
+  }
+}

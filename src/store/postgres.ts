@@ -1,0 +1,419 @@
+// The PostgreSQL event store: the shared store for teams and CI runners (issue 16). The same
+// operations as the SQLite store (store.ts) behind the same interface (api.ts): an append and its
+// projection in one transaction (the build's row locked FOR UPDATE, so appends to one build are
+// serialised and seq stays gap-free), and leases that expire by the database's clock, so that
+// processes on different hosts agree on when one has lapsed.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import { MIGRATIONS_DIR } from './db.js';
+import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './events.js';
+import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
+import {
+  checkLeaseFree,
+  notifyListeners,
+  numberEvents,
+  projectionColumns,
+  toEvent,
+  toRecord,
+  toSummary,
+  UnknownBuildError,
+  gcRunEndColumns,
+  gcRunStartColumns,
+  toGcRun,
+  type BuildRow,
+  type GcRunEnd,
+  type GcRunRecord,
+  type GcRunRow,
+  type GcRunStart,
+  type BuildStore,
+  type EventListener,
+  type EventRow,
+  type LeaseOwner,
+  type NewBuild,
+  type PhaseDuration,
+  type SummaryRow,
+} from './api.js';
+
+export const PG_MIGRATIONS_DIR = join(MIGRATIONS_DIR, 'postgres');
+
+/** The URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'postgres://(unparseable URL)';
+  }
+}
+
+// Rows come back as the SQLite store reads them: JSON columns as their text (one row mapping for
+// both stores, and the JSON exactly as written), epoch-ms BIGINTs as numbers (safe below 2^53).
+const OID = { int8: 20, json: 114, jsonb: 3802 } as const;
+const rowTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') => {
+    if (oid === OID.json || oid === OID.jsonb) return (value: string) => value;
+    if (oid === OID.int8) return (value: string) => Number(value);
+    return pg.types.getTypeParser(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** The database's clock in epoch milliseconds, read when the statement runs (not at transaction start). */
+const DB_NOW_MS = '(extract(epoch from clock_timestamp()) * 1000)::bigint';
+
+/** A lock key that serialises kiln's migrations across every process sharing the database. */
+const MIGRATION_LOCK = 0x6b696c6e; // "kiln"
+
+/**
+ * Applies every `NNNN_name.sql` of `dir` not yet recorded, in order, each in its own transaction,
+ * under an advisory lock so that two hosts starting at once do not both apply one.
+ */
+export async function migratePostgres(pool: pg.Pool, dir: string = PG_MIGRATIONS_DIR): Promise<string[]> {
+  const files = readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+  // The usual case, up to date: one query, no lock (`kiln ls` opens the store on every run).
+  const recorded = await pool.query<{ name: string }>('SELECT name FROM schema_migrations').catch((error: Error & { code?: string }) => {
+    if (error.code === '42P01') return undefined; // undefined_table: a new database
+    throw error;
+  });
+  if (recorded && files.every((f) => recorded.rows.some((r) => r.name === f))) return [];
+  const client = await pool.connect();
+  const ran: string[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
+      const applied = new Set((await client.query<{ name: string }>('SELECT name FROM schema_migrations')).rows.map((r) => r.name));
+      for (const file of files) {
+        if (applied.has(file)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(readFileSync(join(dir, file), 'utf8'));
+          await client.query('INSERT INTO schema_migrations (name, applied_at) VALUES ($1, $2)', [file, new Date().toISOString()]);
+          await client.query('COMMIT');
+        } catch (error) {
+          await client.query('ROLLBACK');
+          throw new Error(`migration ${file} failed: ${(error as Error).message}`, { cause: error });
+        }
+        ran.push(file);
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]);
+    }
+  } finally {
+    client.release();
+  }
+  return ran;
+}
+
+/** A statement takes at most 65,535 parameters: 7 an event. */
+const EVENTS_PER_STATEMENT = 5_000;
+
+/** `($n::text, …), …` rows of events, their parameters numbered after the first `offset`, and their values. */
+function eventRows(events: readonly BuildEvent[], offset: number): { rows: string; values: unknown[] } {
+  const casts = ['text', 'int', 'text', 'text', 'text', 'int', 'json'];
+  const values: unknown[] = [];
+  const rows = events.map((event) => {
+    const base = offset + values.length;
+    values.push(event.buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
+    return `(${casts.map((cast, i) => `$${base + i + 1}::${cast}`).join(', ')})`;
+  });
+  return { rows: rows.join(', '), values };
+}
+
+/** Inserts events as they are, several rows a statement. */
+async function insertEvents(client: pg.PoolClient, events: readonly BuildEvent[]): Promise<void> {
+  for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
+    const { rows, values } = eventRows(events.slice(start, start + EVENTS_PER_STATEMENT), 0);
+    await client.query(`INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES ${rows}`, values);
+  }
+}
+
+const UPDATE_PROJECTION = `UPDATE builds SET status = $1, phase = $2, attempt = $3, provisioner_index = $4, resources = $5, artifact = $6,
+  error = $7, updated_at = $8, last_seq = $9 WHERE id = $10`;
+
+export class PgEventStore implements BuildStore {
+  private readonly listeners = new Set<EventListener>();
+  /**
+   * Each build's record as this store last wrote it. While the build's row still has that
+   * `last_seq` (nobody else appended: the lease holder is normally the only writer), the next
+   * append needs no read: one statement updates the row and inserts the events, one round trip
+   * and one commit.
+   */
+  private readonly lastWritten = new Map<string, BuildRecord>();
+
+  private constructor(
+    readonly pool: pg.Pool,
+    readonly location: string,
+  ) {}
+
+  /**
+   * Connects to `url` (libpq's PG* environment variables fill in what it leaves out) and brings
+   * the schema up to date.
+   */
+  static async open(url: string): Promise<PgEventStore> {
+    const pool = new pg.Pool({ connectionString: url, types: rowTypes, max: 4 });
+    // An idle client whose connection drops emits 'error' on the pool; the next query reports it.
+    pool.on('error', () => {});
+    const store = new PgEventStore(pool, redactUrl(url));
+    try {
+      await migratePostgres(pool);
+    } catch (error) {
+      await pool.end();
+      throw new Error(`cannot open the PostgreSQL store ${store.location}: ${(error as Error).message}`, { cause: error });
+    }
+    return store;
+  }
+
+  async close(): Promise<void> {
+    this.listeners.clear();
+    if (!this.pool.ended) await this.pool.end();
+  }
+
+  subscribe(listener: EventListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      // A connection that cannot even roll back is dropped from the pool rather than reused.
+      await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+
+  async createBuild(build: NewBuild, first: NewEvent): Promise<BuildEvent> {
+    const at = new Date().toISOString();
+    const events = await this.appendLocked(build.id, [first], async (client) => {
+      await client.query(
+        `INSERT INTO builds (id, template_path, template_hash, builder_name, status, spec, on_error, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, 'running', $5, $6, $7, $8)`,
+        [build.id, build.templatePath, build.templateHash, build.builderName, JSON.stringify(build.spec ?? null), build.onError, at, at],
+      );
+    });
+    notifyListeners(this.listeners, events);
+    return events[0]!;
+  }
+
+  async append(buildId: string, event: NewEvent): Promise<BuildEvent> {
+    return (await this.appendMany(buildId, [event]))[0]!;
+  }
+
+  async appendMany(buildId: string, events: NewEvent[]): Promise<BuildEvent[]> {
+    if (events.length === 0) return [];
+    const appended =
+      (await this.appendAfterLastWritten(buildId, events)) ?? (await this.appendLocked(buildId, events));
+    notifyListeners(this.listeners, appended);
+    return appended;
+  }
+
+  /** The one-statement append (see lastWritten); undefined when the row moved on or is unknown here. */
+  private async appendAfterLastWritten(buildId: string, events: NewEvent[]): Promise<BuildEvent[] | undefined> {
+    const known = this.lastWritten.get(buildId);
+    if (!known || events.length > EVENTS_PER_STATEMENT) return undefined;
+    this.lastWritten.delete(buildId);
+    const appended = numberEvents(buildId, known.lastSeq, events);
+    const record = appended.reduce(applyEvent, known);
+    const { rows, values } = eventRows(appended, 11);
+    // One statement is one transaction: the events go in only if the row was updated.
+    const result = await this.pool.query(
+      `WITH projected AS (${UPDATE_PROJECTION} AND last_seq = $11 RETURNING id)
+       INSERT INTO events (build_id, seq, at, type, phase, attempt, data)
+       SELECT v.* FROM projected, (VALUES ${rows}) AS v (build_id, seq, at, type, phase, attempt, data)`,
+      [...projectionColumns(record), buildId, known.lastSeq, ...values],
+    );
+    if (result.rowCount !== appended.length) return undefined;
+    this.lastWritten.set(buildId, record);
+    return appended;
+  }
+
+  private async appendInTransaction(client: pg.PoolClient, buildId: string, events: NewEvent[]): Promise<{ appended: BuildEvent[]; record: BuildRecord }> {
+    const row = (await client.query<BuildRow>('SELECT * FROM builds WHERE id = $1 FOR UPDATE', [buildId])).rows[0];
+    if (!row) throw new UnknownBuildError(buildId);
+    const appended = numberEvents(buildId, row.last_seq, events);
+    await insertEvents(client, appended);
+    const record = appended.reduce(applyEvent, toRecord(row));
+    await client.query(UPDATE_PROJECTION, [...projectionColumns(record), buildId]);
+    return { appended, record };
+  }
+
+  /** Appends in a transaction that reads and locks the row first; remembers the record once committed. */
+  private async appendLocked(buildId: string, events: NewEvent[], before?: (client: pg.PoolClient) => Promise<void>): Promise<BuildEvent[]> {
+    const { appended, record } = await this.transaction(async (client) => {
+      await before?.(client);
+      return this.appendInTransaction(client, buildId, events);
+    });
+    this.lastWritten.set(buildId, record);
+    return appended;
+  }
+
+  /**
+   * Writes a build recorded elsewhere (another store), its row and its log as they are, in one
+   * transaction: `kiln db copy`. False, writing nothing, when the store already has a build with
+   * this id, so that copying twice records nothing twice.
+   */
+  async importBuild(record: BuildRecord, events: readonly BuildEvent[]): Promise<boolean> {
+    return this.transaction(async (client) => {
+      const inserted = await client.query(
+        `INSERT INTO builds (id, template_path, template_hash, builder_name, spec, on_error,
+           status, phase, attempt, provisioner_index, resources, artifact, error, updated_at, last_seq,
+           lease_pid, lease_host, lease_expires_at, host, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+         ON CONFLICT (id) DO NOTHING`,
+        [
+          record.id,
+          record.templatePath,
+          record.templateHash,
+          record.builderName,
+          JSON.stringify(record.spec ?? null),
+          record.onError,
+          ...projectionColumns(record),
+          record.lease?.pid ?? null,
+          record.lease?.host ?? null,
+          record.lease?.expiresAt ?? null,
+          record.host,
+          record.createdAt,
+        ],
+      );
+      if (inserted.rowCount !== 1) return false;
+      await insertEvents(client, events);
+      return true;
+    });
+  }
+
+  async getBuild(id: string): Promise<BuildRecord | undefined> {
+    const row = (await this.pool.query<BuildRow>('SELECT * FROM builds WHERE id = $1', [id])).rows[0];
+    return row ? toRecord(row) : undefined;
+  }
+
+  async findBuild(idOrPrefix: string): Promise<BuildRecord> {
+    const exact = await this.getBuild(idOrPrefix);
+    if (exact) return exact;
+    const { rows } = await this.pool.query<BuildRow>(`SELECT * FROM builds WHERE id LIKE $1 ESCAPE '\\' LIMIT 2`, [
+      idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%',
+    ]);
+    if (rows.length === 1) return toRecord(rows[0]!);
+    if (rows.length > 1) throw new Error(`build id prefix ${idOrPrefix} matches several builds; give more characters`);
+    throw new UnknownBuildError(idOrPrefix);
+  }
+
+  async listBuilds(filter: { status?: BuildStatus } = {}): Promise<BuildRecord[]> {
+    const { rows } = filter.status
+      ? await this.pool.query<BuildRow>('SELECT * FROM builds WHERE status = $1 ORDER BY created_at DESC, pos DESC', [filter.status])
+      : await this.pool.query<BuildRow>('SELECT * FROM builds ORDER BY created_at DESC, pos DESC');
+    return rows.map(toRecord);
+  }
+
+  async listBuildSummaries(filter: { status?: BuildStatus } = {}): Promise<BuildSummary[]> {
+    const columns = `id, template_path, builder_name, status, phase, artifact->>'imageId' AS image_id,
+      lease_pid, lease_host, lease_expires_at, host, created_at, updated_at`;
+    const { rows } = filter.status
+      ? await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds WHERE status = $1 ORDER BY created_at DESC, pos DESC`, [filter.status])
+      : await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds ORDER BY created_at DESC, pos DESC`);
+    return rows.map(toSummary);
+  }
+
+  async events(buildId: string, options: { afterSeq?: number; withoutOutput?: boolean } = {}): Promise<BuildEvent[]> {
+    const sql = options.withoutOutput
+      ? "SELECT * FROM events WHERE build_id = $1 AND seq > $2 AND type <> 'provision.output' ORDER BY seq"
+      : 'SELECT * FROM events WHERE build_id = $1 AND seq > $2 ORDER BY seq';
+    return (await this.pool.query<EventRow>(sql, [buildId, options.afterSeq ?? 0])).rows.map(toEvent);
+  }
+
+  async lastEvent(buildId: string, type: EventType): Promise<BuildEvent | undefined> {
+    const row = (await this.pool.query<EventRow>('SELECT * FROM events WHERE build_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1', [buildId, type])).rows[0];
+    return row ? toEvent(row) : undefined;
+  }
+
+  async waitHistory(limit = 1_000): Promise<EventData[]> {
+    const { rows } = await this.pool.query<{ data: string }>("SELECT data FROM events WHERE type = 'wait.finished' ORDER BY id DESC LIMIT $1", [limit]);
+    return rows.reverse().map((r) => JSON.parse(r.data) as EventData);
+  }
+
+  async phaseHistory(of: { templateHash: string; builderName: string; excludeBuildId: string }, scan = 2_000): Promise<PhaseDuration[]> {
+    const { rows } = await this.pool.query<{ phase: string; provisionerIndex: number | null; durationMs: number }>(
+      `SELECT e.phase AS phase, (e.data->>'provisionerIndex')::float8 AS "provisionerIndex", (e.data->>'durationMs')::float8 AS "durationMs"
+       FROM (SELECT build_id, phase, data FROM events WHERE type = 'phase.succeeded' ORDER BY id DESC LIMIT $1) e
+       JOIN builds b ON b.id = e.build_id
+       WHERE b.template_hash = $2 AND b.builder_name = $3 AND b.id <> $4 AND e.data->>'durationMs' IS NOT NULL`,
+      [scan, of.templateHash, of.builderName, of.excludeBuildId],
+    );
+    return rows.map((r) => ({ phase: r.phase, ...(r.provisionerIndex !== null ? { provisionerIndex: r.provisionerIndex } : {}), durationMs: r.durationMs }));
+  }
+
+  async cached<T>(key: string): Promise<T | undefined> {
+    const row = (await this.pool.query<{ value: string }>(`SELECT value FROM api_cache WHERE key = $1 AND expires_at > ${DB_NOW_MS}`, [key])).rows[0];
+    return row ? (JSON.parse(row.value) as T) : undefined;
+  }
+
+  async cache(key: string, value: unknown, ttlMs: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO api_cache (key, value, fetched_at, expires_at) VALUES ($1, $2, ${DB_NOW_MS}, ${DB_NOW_MS} + $3)
+       ON CONFLICT (key) DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at`,
+      [key, JSON.stringify(value), ttlMs],
+    );
+  }
+
+  async uncache(key: string): Promise<void> {
+    await this.pool.query('DELETE FROM api_cache WHERE key = $1', [key]);
+  }
+
+  async acquireLease(buildId: string, owner: LeaseOwner, ttlMs: number): Promise<Lease> {
+    return this.transaction(async (client) => {
+      // FOR UPDATE: of two hosts racing for one build, the second waits here and then sees the first's lease.
+      const row = (await client.query<BuildRow & { now_ms: number }>(`SELECT *, ${DB_NOW_MS} AS now_ms FROM builds WHERE id = $1 FOR UPDATE`, [buildId])).rows[0];
+      if (!row) throw new UnknownBuildError(buildId);
+      checkLeaseFree(buildId, toRecord(row).lease, owner, row.now_ms);
+      const lease: Lease = { pid: owner.pid, host: owner.host, expiresAt: row.now_ms + ttlMs };
+      await client.query('UPDATE builds SET lease_pid = $1, lease_host = $2, lease_expires_at = $3, host = $2 WHERE id = $4', [lease.pid, lease.host, lease.expiresAt, buildId]);
+      return lease;
+    });
+  }
+
+  async renewLease(buildId: string, owner: LeaseOwner, ttlMs: number): Promise<boolean> {
+    const result = await this.pool.query(`UPDATE builds SET lease_expires_at = ${DB_NOW_MS} + $1 WHERE id = $2 AND lease_pid = $3 AND lease_host = $4`, [
+      ttlMs,
+      buildId,
+      owner.pid,
+      owner.host,
+    ]);
+    return result.rowCount === 1;
+  }
+
+  async startGcRun(run: GcRunStart): Promise<number> {
+    const { rows } = await this.pool.query<{ id: number }>(
+      'INSERT INTO gc_runs (started_at, dry_run, host, pid, zones, older_than_ms, build_filter) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id',
+      gcRunStartColumns(run),
+    );
+    return rows[0]!.id;
+  }
+
+  async finishGcRun(id: number, run: GcRunEnd): Promise<void> {
+    await this.pool.query('UPDATE gc_runs SET finished_at = $1, found = $2, removed = $3, not_removed = $4, cleaned_builds = $5, exit_code = $6 WHERE id = $7', [
+      ...gcRunEndColumns(run),
+      id,
+    ]);
+  }
+
+  async gcRuns(): Promise<GcRunRecord[]> {
+    return (await this.pool.query<GcRunRow>('SELECT * FROM gc_runs ORDER BY id')).rows.map(toGcRun);
+  }
+
+  async releaseLease(buildId: string, owner: LeaseOwner): Promise<void> {
+    await this.pool.query('UPDATE builds SET lease_pid = NULL, lease_host = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_pid = $2 AND lease_host = $3', [
+      buildId,
+      owner.pid,
+      owner.host,
+    ]);
+  }
+}
