@@ -237,12 +237,6 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
   return value;
 }
 
-function volumeIdsOf(server: Server): string[] {
-  return Object.keys(server.volumes ?? {})
-    .sort((a, b) => Number(a) - Number(b))
-    .map((k) => server.volumes[k]!.id);
-}
-
 export async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: string, signal: AbortSignal): Promise<Server> {
   try {
     return await rt.deps.client.getServer(id, { signal });
