@@ -4,6 +4,7 @@
 // (a crash, an ambiguous answer) first looks the resource up by its tags before creating anything.
 // Every actor is idempotent: XState restarts it on retry, and resume re-runs an unfinished phase.
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { fromPromise } from 'xstate';
 import type { BuildFacts, PhaseActorLogic, PhaseInput } from '../../machines/build.machine.js';
 import { cleanupPlan } from '../../machines/cleanup.js';
@@ -30,7 +31,8 @@ import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { fillBuildValues, type BuildValues } from '../template/functions.js';
 import { crashAfterCall } from './crash.js';
-import { deleteKeyPair, keyPath, loadOrCreateKeyPair, readPrivateKey } from './keys.js';
+import { sealPrivateKey } from './key-seal.js';
+import { deleteKeyPair, KeyUnavailableError, keyPath, loadOrCreateKeyPair, temporaryPrivateKey } from './keys.js';
 import { machineCleanup, userDataWait } from './phases/machine.js';
 import { checkNetworkSettings, deletePrivateNics, networkAttach } from './phases/network.js';
 import { postprocess } from './postprocess.js';
@@ -58,6 +60,8 @@ export interface EngineDeps {
   buildId: string;
   /** Where the temporary key pair is kept (0600). */
   stateDir: string;
+  /** KILN_KEY_PASSPHRASE: the temporary private key is sealed with it into `key.created` (memory only, never recorded). */
+  keyPassphrase?: string;
   /** Skip the "image/snapshot name already exists" check (Packer's -force). */
   force: boolean;
   /** Connect here instead of the server's public IP port (the embedded simulator's SSH port). */
@@ -98,7 +102,7 @@ export class PhaseRuntime {
   private history: WaitRecord[] | undefined;
 
   constructor(readonly deps: EngineDeps) {
-    this.secrets = secretValuesOf(deps.spec);
+    this.secrets = [...secretValuesOf(deps.spec), ...(deps.keyPassphrase ? [deps.keyPassphrase] : [])];
   }
 
   /** `data` with every secret value hidden: nothing secret may reach the log (provisioner output included). */
@@ -356,7 +360,13 @@ async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFacts> {
     return { keySource: 'file', ...(publicKey ? { authorizedKeyTag: authorizedKeyTag(publicKey) } : {}) };
   }
   const { pair, created } = loadOrCreateKeyPair(stateDir, buildId);
-  if (created) rt.record(input, 'key.created', { publicKey: pair.publicKey });
+  // Recorded for a new pair, and for one written just before a crash that left no record of it.
+  if (created || rt.last('key.created')?.data.publicKey !== pair.publicKey) {
+    const passphrase = rt.deps.keyPassphrase;
+    const sealed = passphrase ? await sealPrivateKey(pair.privateKey, passphrase, buildId) : undefined;
+    // The host says where the key is when it is not sealed (a resume elsewhere names it).
+    rt.record(input, 'key.created', { publicKey: pair.publicKey, host: hostname(), ...(sealed ? { sealed } : {}) });
+  }
   return { keySource: 'temporary', authorizedKeyTag: authorizedKeyTag(pair.publicKey) };
 }
 
@@ -500,14 +510,21 @@ export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, si
   const { spec, stateDir, buildId, sshPortOverride } = rt.deps;
   if (spec.communicator.type !== 'ssh') throw new BuildError('internal: no SSH communicator configured');
   const c = spec.communicator;
-  const privateKey = c.privateKeyFile ? readFileSync(c.privateKeyFile, 'utf8') : readPrivateKey(stateDir, buildId);
   // ssh_agent_auth: the keys of the running ssh-agent are offered too.
   const agent = c.agentAuth ? process.env.SSH_AUTH_SOCK : undefined;
   if (c.agentAuth && !agent) {
     throw new BuildError('ssh_agent_auth is true but SSH_AUTH_SOCK is not set: start an ssh-agent (eval $(ssh-agent); ssh-add) or remove ssh_agent_auth');
   }
-  if (!privateKey && !c.password && !agent) {
-    throw new BuildError(`the temporary SSH key of build ${buildId} is gone from ${stateDir}/keys; the server cannot be reached`);
+  let privateKey: string | undefined;
+  if (c.privateKeyFile) privateKey = readFileSync(c.privateKeyFile, 'utf8');
+  else {
+    try {
+      privateKey = await temporaryPrivateKey({ stateDir, buildId, passphrase: rt.deps.keyPassphrase, created: rt.last('key.created') });
+    } catch (error) {
+      if (!(error instanceof KeyUnavailableError)) throw error;
+      // A password or an agent may still let the build in.
+      if (!c.password && !agent) throw new BuildError(error.message);
+    }
   }
   const host = requireFact(input.facts, 'publicIp', input.phase);
   const timeoutMs = deadlineAt !== null ? Math.max(1_000, deadlineAt - Date.now()) : c.timeoutMs;

@@ -127,6 +127,23 @@ export function fromProvisioner(point: ResumePoint, spec: ResumeSpec, n: number)
   return { ...point, phase: 'provision', provisionerIndex: n };
 }
 
+/** Whether a build of `spec` reaches its server with its temporary key pair only (no key file, password or agent of the user's). */
+export function usesTemporaryKeyOnly(spec: Pick<BuildSpec, 'communicator'>): boolean {
+  const c = spec.communicator;
+  return c.type === 'ssh' && !c.privateKeyFile && !c.password && !c.agentAuth;
+}
+
+/**
+ * Whether the phases left from `point` need the temporary key the build already made: its server
+ * carries that key's public half, and from `key` to `machine.cleanup` kiln logs in with it. Before
+ * the key exists the key phase makes one; after machine.cleanup no phase logs in.
+ */
+export function needsTemporaryKey(spec: Pick<BuildSpec, 'communicator'>, point: Pick<ResumePoint, 'phase'>): boolean {
+  if (!usesTemporaryKeyOnly(spec)) return false;
+  const at = PHASES.indexOf(point.phase);
+  return at > PHASES.indexOf('key') && at <= PHASES.indexOf('machine.cleanup');
+}
+
 /** What the cloud check decided. */
 export type CloudCheck =
   | { action: 'continue'; point: ResumePoint }

@@ -29,6 +29,8 @@ export interface RunOptions {
   onError: OnError;
   /** The state directory (temporary keys live in `<stateDir>/keys`). */
   stateDir: string;
+  /** KILN_KEY_PASSPHRASE: seals the temporary private key into the store (see key-seal.ts). */
+  keyPassphrase?: string;
   /** The embedded simulator's SSH port (--sim). */
   sshPortOverride?: number;
   /** --on-error ask: called when a phase failed; without it, ask behaves as cleanup. */
@@ -116,6 +118,7 @@ export class BuildRun {
       spec,
       buildId,
       stateDir: this.options.stateDir,
+      keyPassphrase: this.options.keyPassphrase,
       force: spec.force,
       sshPortOverride: this.options.sshPortOverride,
     });

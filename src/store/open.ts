@@ -1,7 +1,8 @@
 // Which store `--db` / `KILN_DB` names, and opening it behind the one interface (api.ts): a
 // `postgres://` URL is the shared PostgreSQL store, anything else a SQLite file as before. The
 // PostgreSQL client is imported only when a URL asks for it, so SQLite users do not load it.
-import { resolveDbPath } from './db.js';
+import { dirname, resolve } from 'node:path';
+import { defaultStateDir, resolveDbPath } from './db.js';
 import { isPostgresUrl } from './location.js';
 import type { BuildStore } from './api.js';
 import { EventStore } from './store.js';
@@ -17,6 +18,16 @@ export function resolveStoreLocation(flag?: string, env: NodeJS.ProcessEnv = pro
   const given = flag || env.KILN_DB;
   if (given && isPostgresUrl(given)) return { kind: 'postgres', url: given };
   return { kind: 'sqlite', path: resolveDbPath(flag, env) };
+}
+
+/**
+ * Where this machine keeps its own files (the builds' temporary SSH keys): `KILN_STATE_DIR`, else
+ * the SQLite file's folder, else (a shared PostgreSQL store) the machine's state directory. A
+ * SQLite file on a shared disk wants KILN_STATE_DIR on a local one.
+ */
+export function hostStateDir(location: StoreLocation, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KILN_STATE_DIR) return resolve(env.KILN_STATE_DIR);
+  return location.kind === 'sqlite' ? dirname(location.path) : defaultStateDir(env);
 }
 
 export async function openStore(location: StoreLocation): Promise<BuildStore> {

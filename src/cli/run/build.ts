@@ -1,12 +1,14 @@
 // `kiln build`: load the template, record each build, run them (up to --parallel-builds at once),
 // render progress, print the artifacts; Ctrl-C stops at the next safe point.
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
+import { KeyPassphraseError, keyPassphraseFromEnv } from '../../engine/key-seal.js';
+import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
-import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
+import { EventStore, hostStateDir, isPostgresUrl, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
 import { loadTemplate, redactSpec, redactText, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
@@ -169,6 +171,16 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
 
   let store: EventStore | undefined;
   try {
+    let keyPassphrase;
+    try {
+      keyPassphrase = keyPassphraseFromEnv();
+    } catch (error) {
+      if (error instanceof KeyPassphraseError) {
+        err(`kiln build: ${error.message}`);
+        return EXIT.invalid;
+      }
+      throw error;
+    }
     let loaded;
     try {
       const inputs = templateInputsFromArgv(argv);
@@ -200,12 +212,15 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
 
     const dbPath = resolveDbPath(argv.db);
     store = EventStore.open(dbPath);
-    const stateDir = dirname(dbPath);
+    const stateDir = hostStateDir({ kind: 'sqlite', path: dbPath });
+    const sharedStore = isPostgresUrl(argv.db || process.env.KILN_DB || '');
+    const notice = specs.map((spec) => unsharedKeyNotice({ sharedStore, spec, passphrase: keyPassphrase, stateDir })).find(Boolean);
+    if (notice) err(notice);
     const output = createOutput(kind);
     const renderer = output.renderer;
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
     armCrashPoint(store); // after the renderer: the killing event is printed first
-    const secrets = loaded.sensitiveValues;
+    const secrets = [...loaded.sensitiveValues, ...(keyPassphrase ? [keyPassphrase] : [])];
 
     const runs: BuildRun[] = [];
     const stopSignals = handleSignals(() => runs, err);
@@ -235,6 +250,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             spec,
             onError,
             stateDir,
+            keyPassphrase,
             sshPortOverride: sim?.sshPort,
             decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
             onRequest: argv.debug

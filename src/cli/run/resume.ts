@@ -1,10 +1,10 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
 import { hostname } from 'node:os';
-import { dirname } from 'node:path';
 import { armCrashPoint } from '../../engine/crash.js';
-import { artifactOf, checkCloud, finishedFacts, fromProvisioner, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
+import { KeyPassphraseError, keyPassphraseFromEnv } from '../../engine/key-seal.js';
+import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
-import { EventStore, LeaseHeldError, resolveDbPath, UnknownBuildError } from '../../store/index.js';
+import { EventStore, hostStateDir, LeaseHeldError, resolveDbPath, UnknownBuildError } from '../../store/index.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/load.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
@@ -33,7 +33,18 @@ export interface CommandOutput {
 
 export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
   const err = (line: string) => io.err.write(line.endsWith('\n') ? line : line + '\n');
+  let keyPassphrase;
+  try {
+    keyPassphrase = keyPassphraseFromEnv();
+  } catch (error) {
+    if (error instanceof KeyPassphraseError) {
+      err(`kiln resume: ${error.message}`);
+      return EXIT.invalid;
+    }
+    throw error;
+  }
   const dbPath = resolveDbPath(argv.db);
+  const stateDir = hostStateDir({ kind: 'sqlite', path: dbPath });
   const store = EventStore.open(dbPath);
   const owner = { pid: process.pid, host: hostname() };
   armCrashPoint(store);
@@ -140,6 +151,21 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       throw error;
     }
 
+    // The build's temporary key, where the phases left log in with it: here, or unsealed from the
+    // store (and kept here). Without it the resume is refused before it changes anything.
+    if (needsTemporaryKey(spec, point)) {
+      const { KeyUnavailableError, temporaryPrivateKey } = await import('../../engine/keys.js');
+      try {
+        await temporaryPrivateKey({ stateDir, buildId: id, passphrase: keyPassphrase, created: store.lastEvent(id, 'key.created') });
+      } catch (error) {
+        if (error instanceof KeyUnavailableError) {
+          err(`kiln resume: ${error.message}`);
+          return EXIT.failed;
+        }
+        throw error;
+      }
+    }
+
     // The cloud first: is the server the build needs still there?
     const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId });
     const check = await checkCloud(client, record, point);
@@ -188,11 +214,12 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       spec,
       onError,
       decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
-      stateDir: dirname(dbPath),
+      stateDir,
+      keyPassphrase,
       resumeAt: point,
       leaseTtlMs: LEASE_TTL_MS,
       onRequest: argv.debug
-        ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, loaded.sensitiveValues)}` : ''}`)
+        ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, [...loaded.sensitiveValues, ...(keyPassphrase ? [keyPassphrase] : [])])}` : ''}`)
         : undefined,
     });
     const stopSignals = handleSignals(() => [run], err);
