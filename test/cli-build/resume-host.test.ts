@@ -195,3 +195,13 @@ test('past machine.cleanup no phase logs in: host B resumes without the key or a
   assert.equal(resumed.code, 0, resumed.stderr);
   await assertOneImageNothingLeaked(id);
 });
+
+test('a KILN_KEY_PASSPHRASE too short to protect the key is refused before anything starts', { timeout: 60_000 }, async () => {
+  const w = world('short-passphrase');
+  for (const command of [['build', w.template], ['resume', 'nothing-yet']]) {
+    const r = await kiln(w, w.A, command, { KILN_KEY_PASSPHRASE: 'hunter2' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`kiln ${command[0]}: KILN_KEY_PASSPHRASE has 7 characters; give at least 12`));
+  }
+  assert.equal(existsSync(w.db), false, 'no build was recorded');
+});

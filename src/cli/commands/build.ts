@@ -26,7 +26,10 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
       .option('sim', { type: 'boolean', default: false, describe: 'Run against an embedded Scaleway simulator (no cloud account needed)' })
       .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
-      .epilog("Packer's spellings work too: one dash, the value after = or a space (-var k=v, -only=web-*, -on-error=abort, -machine-readable).")
+      .epilog(
+        "Packer's spellings work too: one dash, the value after = or a space (-var k=v, -only=web-*, -on-error=abort, -machine-readable).\n" +
+          '$KILN_KEY_PASSPHRASE (12+ characters, the same on every machine) seals the temporary SSH key into the store, so that another machine can resume the build.',
+      )
       .check((argv) => {
         if (!Number.isInteger(argv['parallel-builds']) || argv['parallel-builds'] < 0) throw new Error('--parallel-builds takes a whole number ≥ 0');
         return checkOutputFlags(argv);

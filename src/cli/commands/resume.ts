@@ -32,7 +32,9 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
           '    created; if it was deleted later, the build fails (its provisioning is lost) and says so;',
           '  - secrets are read again from the environment, the Scaleway config file and --var/--var-file;',
           '    a template changed since the start is refused unless --force;',
-          '  - a build run by another live process is refused (its pid and host are named).',
+          '  - a build run by another live process is refused (its pid and host are named);',
+          '  - on another machine, the temporary SSH key sealed in the store is opened with $KILN_KEY_PASSPHRASE',
+          '    (the one the build started with); without it a build that must still log in is refused.',
         ].join('\n'),
       ),
   handler: async (argv) => {
