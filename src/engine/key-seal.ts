@@ -82,23 +82,19 @@ export async function unsealPrivateKey(sealed: unknown, passphrase: string, cont
   }
 }
 
-/** KILN_KEY_PASSPHRASE is set but unusable. */
-export class KeyPassphraseError extends Error {
-  override readonly name = 'KeyPassphraseError';
-}
-
 /**
- * KILN_KEY_PASSPHRASE, or undefined when it is not set. A passphrase shorter than
- * MIN_PASSPHRASE_LENGTH is refused: it would be guessed from a copy of the store.
+ * KILN_KEY_PASSPHRASE (`passphrase` undefined when it is not set), or the `problem` that makes it
+ * unusable: one shorter than MIN_PASSPHRASE_LENGTH would be guessed from a copy of the store.
  */
-export function keyPassphraseFromEnv(env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function keyPassphraseFromEnv(env: NodeJS.ProcessEnv = process.env): { passphrase?: string; problem?: string } {
   const value = env.KILN_KEY_PASSPHRASE;
-  if (value === undefined || value === '') return undefined;
+  if (value === undefined || value === '') return {};
   if (value.length < MIN_PASSPHRASE_LENGTH) {
-    throw new KeyPassphraseError(
-      `KILN_KEY_PASSPHRASE has ${value.length} characters; give at least ${MIN_PASSPHRASE_LENGTH} ` +
-        '(it is all that protects the build\'s SSH key sealed in the store), or unset it to keep the key on this machine only',
-    );
+    return {
+      problem:
+        `KILN_KEY_PASSPHRASE has ${value.length} characters; give at least ${MIN_PASSPHRASE_LENGTH} ` +
+        "(it is all that protects the build's SSH key sealed in the store), or unset it to keep the key on this machine only",
+    };
   }
-  return value;
+  return { passphrase: value };
 }

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
-import { KeyPassphraseError, keyPassphraseFromEnv } from '../../engine/key-seal.js';
+import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { EventStore, hostStateDir, isPostgresUrl, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
@@ -171,15 +171,10 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
 
   let store: EventStore | undefined;
   try {
-    let keyPassphrase;
-    try {
-      keyPassphrase = keyPassphraseFromEnv();
-    } catch (error) {
-      if (error instanceof KeyPassphraseError) {
-        err(`kiln build: ${error.message}`);
-        return EXIT.invalid;
-      }
-      throw error;
+    const { passphrase: keyPassphrase, problem } = keyPassphraseFromEnv();
+    if (problem) {
+      err(`kiln build: ${problem}`);
+      return EXIT.invalid;
     }
     let loaded;
     try {

@@ -1,7 +1,7 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
 import { hostname } from 'node:os';
 import { armCrashPoint } from '../../engine/crash.js';
-import { KeyPassphraseError, keyPassphraseFromEnv } from '../../engine/key-seal.js';
+import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
 import { EventStore, hostStateDir, LeaseHeldError, resolveDbPath, UnknownBuildError } from '../../store/index.js';
@@ -33,15 +33,10 @@ export interface CommandOutput {
 
 export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { out: process.stdout, err: process.stderr }): Promise<number> {
   const err = (line: string) => io.err.write(line.endsWith('\n') ? line : line + '\n');
-  let keyPassphrase;
-  try {
-    keyPassphrase = keyPassphraseFromEnv();
-  } catch (error) {
-    if (error instanceof KeyPassphraseError) {
-      err(`kiln resume: ${error.message}`);
-      return EXIT.invalid;
-    }
-    throw error;
+  const { passphrase: keyPassphrase, problem } = keyPassphraseFromEnv();
+  if (problem) {
+    err(`kiln resume: ${problem}`);
+    return EXIT.invalid;
   }
   const dbPath = resolveDbPath(argv.db);
   const stateDir = hostStateDir({ kind: 'sqlite', path: dbPath });
