@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { keyPassphraseFromEnv, KeyUnsealError, sealPrivateKey, unsealPrivateKey, type SealedKey } from '../../src/engine/key-seal.js';
 import { KeyUnavailableError, keyPath, loadOrCreateKeyPair, temporaryPrivateKey, unsharedKeyNotice } from '../../src/engine/keys.js';
 import { needsTemporaryKey } from '../../src/engine/resume.js';
-import type { BuildEvent } from '../../src/store/index.js';
+import { hostStateDir, type BuildEvent } from '../../src/store/index.js';
 import type { BuildSpec } from '../../src/template/spec.js';
 
 const PASSPHRASE = 'correct horse battery staple';
@@ -127,4 +127,13 @@ test('kiln build notices that the key stays on this machine only with a shared s
   assert.equal(notice({ sharedStore: true, passphrase: PASSPHRASE }), undefined);
   assert.equal(notice({ sharedStore: true, spec: ssh({ privateKeyFile: '/k' }) }), undefined);
   assert.equal(notice({ sharedStore: true, spec: { communicator: { type: 'none' } } as unknown as Pick<BuildSpec, 'communicator'> }), undefined);
+});
+
+test("a machine's state directory: KILN_STATE_DIR, else the SQLite file's folder, else (PostgreSQL) XDG_STATE_HOME/kiln", () => {
+  const sqlite = { kind: 'sqlite', path: '/data/kiln.db' } as const;
+  const pg = { kind: 'postgres', url: 'postgres://ci@db/kiln' } as const;
+  assert.equal(hostStateDir(sqlite, {}), '/data');
+  assert.equal(hostStateDir(pg, { XDG_STATE_HOME: '/home/ci/.state' }), '/home/ci/.state/kiln');
+  assert.equal(hostStateDir(sqlite, { KILN_STATE_DIR: '/var/lib/kiln-local' }), '/var/lib/kiln-local');
+  assert.equal(hostStateDir(pg, { KILN_STATE_DIR: '/var/lib/kiln-local', XDG_STATE_HOME: '/x' }), '/var/lib/kiln-local');
 });

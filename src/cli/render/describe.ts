@@ -64,7 +64,7 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'cleanup.started':
       return `Cleaning up after the failure: removing what the build created, newest first`;
     case 'key.created':
-      return 'Created a temporary SSH key pair';
+      return `Created a temporary SSH key pair${d.sealed ? ' (the private key sealed into the store with KILN_KEY_PASSPHRASE)' : ''}`;
     case 'key.deleted':
       return 'Deleted the temporary SSH key pair';
     case 'server.create.requested':
