@@ -774,7 +774,12 @@ async function postgresStore(s: Settings): Promise<SectionResult> {
     let resumedMs: number | undefined;
     try {
       const times: number[] = [];
-      for (let run = 0; run < runs; run++) times.push(await timeToFirstRequest(sim, ['resume', crashed.id, '--db', url], crashed.env));
+      for (let run = 0; run < runs; run++) {
+        // Each resume starts from a lapsed lease (the killed process stopped heart-beating long
+        // ago), whatever rule the store applies to a dead holder on the same host.
+        await expireLease(url, crashed.id);
+        times.push(await timeToFirstRequest(sim, ['resume', crashed.id, '--db', url], crashed.env));
+      }
       resumedMs = median(times);
       resumed = millis(resumedMs);
     } catch (error) {
@@ -800,6 +805,16 @@ async function postgresStore(s: Settings): Promise<SectionResult> {
     await sim.close();
     cluster.stop();
     rmSync(work, { recursive: true, force: true });
+  }
+}
+
+async function expireLease(url: string, buildId: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('UPDATE builds SET lease_expires_at = 0 WHERE id = $1 AND lease_expires_at IS NOT NULL', [buildId]);
+  } finally {
+    await client.end();
   }
 }
 

@@ -11,3 +11,6 @@ ALTER TABLE builds ADD COLUMN image_id TEXT GENERATED ALWAYS AS (artifact->>'ima
 --    locale collation.
 DROP INDEX builds_by_created;
 CREATE INDEX builds_by_created ON builds (created_at COLLATE "C" DESC, pos DESC);
+-- 3. A build found by a prefix of its id (`kiln show 3f2a`, `kiln resume 3f2a`): LIKE 'prefix%'
+--    reads this index instead of every row (the primary key's collation cannot serve LIKE).
+CREATE INDEX builds_by_id_prefix ON builds (id text_pattern_ops);
