@@ -159,11 +159,16 @@ const APPEND_AFTER = prepared(
 );
 /** Newest first, as SQLite orders them: ISO 8601 text in byte order (the order of builds_by_created), then creation order. */
 const NEWEST_FIRST = 'ORDER BY created_at COLLATE "C" DESC, pos DESC';
-const LOCK_BUILD = prepared('lock_build', 'SELECT * FROM builds WHERE id = $1 FOR UPDATE');
-const GET_BUILD = prepared('get_build', 'SELECT * FROM builds WHERE id = $1');
-const EVENTS = prepared('events', 'SELECT * FROM events WHERE build_id = $1 AND seq > $2 ORDER BY seq');
-const EVENTS_WITH_STATE = prepared('events_with_state', "SELECT * FROM events WHERE build_id = $1 AND seq > $2 AND type <> 'provision.output' ORDER BY seq");
-const LAST_EVENT = prepared('last_event', 'SELECT * FROM events WHERE build_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1');
+// The columns of a BuildRow and an EventRow, named: a prepared `SELECT *` fails ("cached plan must
+// not change result type") once another host's newer kiln has added a column by a migration.
+const BUILD_ROW = `id, template_path, template_hash, builder_name, status, phase, attempt, provisioner_index, spec, on_error, resources,
+  artifact, error, lease_pid, lease_host, lease_expires_at, host, created_at, updated_at, last_seq`;
+const EVENT_ROW = 'build_id, seq, at, type, phase, attempt, data';
+const LOCK_BUILD = prepared('lock_build', `SELECT ${BUILD_ROW} FROM builds WHERE id = $1 FOR UPDATE`);
+const GET_BUILD = prepared('get_build', `SELECT ${BUILD_ROW} FROM builds WHERE id = $1`);
+const EVENTS = prepared('events', `SELECT ${EVENT_ROW} FROM events WHERE build_id = $1 AND seq > $2 ORDER BY seq`);
+const EVENTS_WITH_STATE = prepared('events_with_state', `SELECT ${EVENT_ROW} FROM events WHERE build_id = $1 AND seq > $2 AND type <> 'provision.output' ORDER BY seq`);
+const LAST_EVENT = prepared('last_event', `SELECT ${EVENT_ROW} FROM events WHERE build_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1`);
 
 export class PgEventStore implements BuildStore {
   private readonly listeners = new Set<EventListener>();

@@ -440,3 +440,23 @@ test('PostgreSQL: the migrations runner applies new files in order, each once, a
     await pool.end();
   }
 });
+
+test("PostgreSQL: a running store's prepared statements survive another host's newer kiln adding columns", { skip: kinds[1]!.skip }, async (t) => {
+  const url = await testDatabase(t);
+  const [running, newer] = [await PgEventStore.open(url), await PgEventStore.open(url)];
+  t.after(() => Promise.all([running.close(), newer.close()]).then(() => undefined));
+  await running.createBuild(build('b1'), { type: 'build.started' });
+  await running.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+  assert.equal((await running.getBuild('b1'))!.lastSeq, 2);
+  assert.equal((await running.events('b1', { withoutOutput: true })).length, 2);
+  assert.equal((await running.lastEvent('b1', 'phase.started'))?.seq, 2);
+  // A later migration, applied by another host while this store's connections stay open.
+  await newer.pool.query('ALTER TABLE builds ADD COLUMN later_column TEXT; ALTER TABLE events ADD COLUMN later_column TEXT');
+  await running.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+  await newer.append('b1', { type: 'provision.output', data: { lines: ['from the newer host'] } });
+  await running.append('b1', { type: 'phase.succeeded', phase: 'server.create', attempt: 1 });
+  assert.equal((await running.getBuild('b1'))!.lastSeq, 5);
+  assert.deepEqual((await running.events('b1')).map((e) => e.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual((await running.events('b1', { withoutOutput: true })).map((e) => e.seq), [1, 2, 3, 5]);
+  assert.equal((await running.lastEvent('b1', 'phase.started'))?.seq, 3);
+});
