@@ -1,18 +1,22 @@
-// node dist/scripts/soak.js [--builds N] [--concurrency C] [--seed S]: N builds of
+// node dist/scripts/soak.js [--builds N] [--concurrency C] [--seed S] [--db <url|path> | --postgres]: N builds of
 // examples/basic.json against a simulator that fails 10% of requests with 5xx, 5% with 429, resets
 // 2% of connections and answers 1% of creates with a 500 after creating (issue 8; --fault-scale
 // multiplies these), while a chaos
 // loop kill -9s build processes at random moments and `kiln resume`s them. A final
 // `kiln gc --force` runs, then the simulator's API is read for what is left. Prints builds,
 // crashes, resumes, successes, duplicates, leaks, API calls and retries; exits 1 on any duplicate,
-// leak or build without an image.
+// leak or build without an image. The store is a new SQLite file unless --db names another (a
+// postgres:// URL: the shared store) or --postgres starts a throw-away PostgreSQL cluster.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { startSimulator, type FaultSpec } from '../src/sim/index.js';
-import { EventStore } from '../src/store/index.js';
+import { isPostgresUrl, openStore, resolveStoreLocation, type BuildStore } from '../src/store/index.js';
+import { redactUrl } from '../src/store/postgres.js';
+import { startPostgres, type PgCluster } from './lib/postgres-cluster.js';
+import pg from 'pg';
 import { kilnEnv, writeKilnTemplate, writeSbsTemplate } from './lib/e2e.js';
 import { runKiln, type ProcessResult } from './lib/proc.js';
 import { SimApi } from './lib/sim-api.js';
@@ -69,35 +73,68 @@ function retriesIn(stderr: string): number {
   return retries;
 }
 
-function buildIdOf(result: ProcessResult, db: string, pid: number | undefined): string | undefined {
+async function buildIdOf(result: ProcessResult, store: BuildStore, pid: number | undefined): Promise<string | undefined> {
   const printed = /"build_id":"([^"]+)"/.exec(result.stdout)?.[1];
   if (printed) return printed;
   // Killed before its output was flushed: the store knows which build that process started.
-  const store = EventStore.open(db);
+  for (const build of await store.listBuildSummaries()) {
+    const started = await store.lastEvent(build.id, 'build.started');
+    if (started?.data.pid === pid) return build.id;
+  }
+  return undefined;
+}
+
+/** A usage error the soak stops on before it starts (exit 2). */
+class SoakRefused extends Error {}
+
+/**
+ * The soak's store: `--db` (a SQLite path or a postgres:// URL), a throw-away PostgreSQL cluster
+ * with `--postgres`, else a new SQLite file in the work directory. It must hold no build: the soak
+ * ends with `kiln gc --force --older-than 0` and judges every build in it.
+ */
+async function soakStore(argv: { db?: string; postgres?: boolean }, work: string): Promise<{ db: string; store: BuildStore; cluster?: PgCluster }> {
+  let cluster: PgCluster | undefined;
+  let db = argv.db === undefined ? join(work, 'kiln.db') : isPostgresUrl(argv.db) ? argv.db : resolve(argv.db);
   try {
-    for (const build of store.listBuilds()) {
-      const started = store.events(build.id)[0];
-      if (started?.data.pid === pid) return build.id;
+    if (argv.postgres) {
+      cluster = await startPostgres();
+      const admin = new pg.Client({ connectionString: cluster.adminUrl });
+      await admin.connect();
+      await admin.query('CREATE DATABASE kiln_soak').finally(() => admin.end());
+      db = cluster.adminUrl.replace(/\/postgres$/, '/kiln_soak');
     }
-    return undefined;
-  } finally {
-    store.close();
+    const store = await openStore(resolveStoreLocation(db, {})).catch((error: Error) => {
+      throw new SoakRefused(`cannot open the soak's store: ${error.message}`);
+    });
+    if ((await store.listBuildSummaries()).length > 0) {
+      await store.close();
+      throw new SoakRefused(`${store.location} already holds builds; the soak runs \`kiln gc --force\` over its store and judges every build in it: give it a new SQLite path or an empty PostgreSQL database`);
+    }
+    return { db, store, cluster };
+  } catch (error) {
+    cluster?.stop();
+    throw error;
   }
 }
 
-function phaseOf(db: string, buildId: string): string {
-  const store = EventStore.open(db);
-  try {
-    return store.getBuild(buildId)?.phase ?? 'start-up';
-  } finally {
-    store.close();
+/**
+ * Whether this kiln's build, resume and gc accept the store: each is started with arguments that
+ * stop it before it does anything (a missing template, an unknown build), and a usage error about
+ * the store (`kiln` refusing a PostgreSQL URL) stops the soak before it starts.
+ */
+async function refusedByKiln(db: string, env: NodeJS.ProcessEnv, work: string): Promise<string | undefined> {
+  const missing = 'kiln-soak-no-such-build';
+  for (const args of [['build', '--db', db, join(work, 'no-such-template.json')], ['resume', missing, '--db', db], ['gc', '--build', missing, '--db', db]]) {
+    const probe = await runKiln(args, { env });
+    if (probe.code === 2 && /PostgreSQL/.test(probe.stderr)) return `\`kiln ${args[0]}\` refuses this store: ${probe.stderr.trim().split('\n')[0]}`;
   }
+  return undefined;
 }
 
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName('soak')
-    .usage('$0 [--builds N] [--concurrency C] [--seed S]\n\nBuilds under faults while a chaos loop kill -9s and resumes them; exit 1 on any duplicate or leak.')
+    .usage('$0 [--builds N] [--concurrency C] [--seed S] [--db <url|path> | --postgres]\n\nBuilds under faults while a chaos loop kill -9s and resumes them; exit 1 on any duplicate or leak.')
     .option('builds', { type: 'number', default: 50, describe: 'How many builds' })
     .option('concurrency', { type: 'number', default: 4, describe: 'Builds in flight at once (each its own kiln process)' })
     .option('seed', { type: 'number', describe: 'Seed of the faults and of the chaos loop [default: random, printed]' })
@@ -105,6 +142,9 @@ async function main(): Promise<void> {
     .option('max-kills', { type: 'number', default: 3, describe: 'Kills per build at most (then it is left to finish)' })
     .option('fault-scale', { type: 'number', default: 1, describe: 'Multiply every fault probability by this (1 = the rates above; at most 1 / 0.18)' })
     .option('kill-window', { type: 'number', default: 7000, describe: 'Kills land uniformly in [0, this many ms] after the process starts' })
+    .option('db', { type: 'string', describe: 'The store every kiln process uses: a SQLite path or a postgres:// URL, holding no build yet [default: a new SQLite file]' })
+    .option('postgres', { type: 'boolean', describe: 'Start a throw-away PostgreSQL cluster on 127.0.0.1 (fsync off: the soak kills processes, not the machine) and use it as the store' })
+    .conflicts('db', 'postgres')
     .strict()
     .check((a) => {
       for (const key of ['builds', 'concurrency', 'max-kills'] as const)
@@ -118,17 +158,26 @@ async function main(): Promise<void> {
   const random = seeded(seed);
   const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
   const work = mkdtempSync(join(tmpdir(), 'kiln-soak-'));
+  let opened: Awaited<ReturnType<typeof soakStore>>;
+  try {
+    opened = await soakStore(argv, work);
+  } catch (error) {
+    rmSync(work, { recursive: true, force: true });
+    throw error;
+  }
+  const { db, store, cluster } = opened;
   const faults = faultTable(argv['fault-scale']);
   const sim = await startSimulator({ latency: LATENCY, faults, seed, port: 0, sshPort: 0, log: () => {} });
-  log(`seed ${seed}; simulator ${sim.apiUrl}; ${argv.builds} builds, ${argv.concurrency} at a time; faults ${JSON.stringify(faults['POST /servers'])} on creates, ${JSON.stringify(faults['*'])} elsewhere`);
+  log(`seed ${seed}; store ${store.location}; simulator ${sim.apiUrl}; ${argv.builds} builds, ${argv.concurrency} at a time; faults ${JSON.stringify(faults['POST /servers'])} on creates, ${JSON.stringify(faults['*'])} elsewhere`);
   let exitCode = 0;
   const resumeHelp = await runKiln(['resume', '--help']);
   const resumeMissing = /not implemented/i.test(resumeHelp.stdout + resumeHelp.stderr);
   if (resumeMissing) log('WARNING: `kiln resume` is not implemented in this tree: every killed build will count as a failure');
   const resumeDebug = /--debug/.test(resumeHelp.stdout) ? ['--debug'] : [];
   try {
-    const db = join(work, 'kiln.db');
     const env = kilnEnv(sim, work);
+    const refused = isPostgresUrl(db) ? await refusedByKiln(db, env, work) : undefined;
+    if (refused) throw new SoakRefused(`cannot soak on ${redactUrl(db)}: ${refused}`);
     const template = writeKilnTemplate(work, sim.sshPort);
     // Every other build is an SBS build (PRO2, SBS root with IOPS, one extra block volume).
     const sbsTemplate = writeSbsTemplate(join(work, 'sbs'), sim.sshPort);
@@ -159,12 +208,12 @@ async function main(): Promise<void> {
         entry.clientRetries += retriesIn(result.stderr);
         if (killed && result.signal === 'SIGKILL') {
           entry.crashes++;
-          entry.buildId ??= buildIdOf(result, db, pid);
+          entry.buildId ??= await buildIdOf(result, store, pid);
           if (!entry.buildId) entry.killedBeforeStart++;
-          entry.killedIn.push(entry.buildId ? phaseOf(db, entry.buildId) : 'before start');
+          entry.killedIn.push(entry.buildId ? ((await store.getBuild(entry.buildId))?.phase ?? 'start-up') : 'before start');
           continue;
         }
-        entry.buildId ??= buildIdOf(result, db, pid);
+        entry.buildId ??= await buildIdOf(result, store, pid);
         if (result.code === 0) entry.outcome = 'succeeded';
         else entry.lastError = `exit ${result.code ?? result.signal}: ${result.stderr.split('\n').filter((l) => l && !l.startsWith('debug:')).slice(-3).join(' / ')}`;
         log(`build ${index + 1}: ${entry.outcome}${entry.crashes ? ` after ${entry.crashes} kill(s), ${entry.resumes} resume(s)` : ''}${entry.lastError ? ` (${entry.lastError})` : ''}`);
@@ -176,7 +225,6 @@ async function main(): Promise<void> {
     // What the builds left, before gc: every resource tagged with a build that succeeded other
     // than its artifact is a duplicate (or a missed cleanup).
     const api = new SimApi(sim.apiUrl);
-    const store = EventStore.open(db);
     // Per succeeded build: its image and every snapshot of it (one per volume for SBS builds).
     const artifacts = new Map<string, { imageId: string; snapshotIds: Set<string> }>();
     let phaseRetries = 0;
@@ -185,10 +233,10 @@ async function main(): Promise<void> {
     let mostAttempts = 0;
     for (const b of builds) {
       if (!b.buildId) continue;
-      const record = store.getBuild(b.buildId);
+      const record = await store.getBuild(b.buildId);
       if (record?.status === 'succeeded' && record.artifact)
         artifacts.set(b.buildId, { imageId: record.artifact.imageId, snapshotIds: new Set([record.artifact.snapshotId, ...(record.artifact.snapshots ?? []).map((s) => s.id)]) });
-      const events = store.events(b.buildId, { withoutOutput: true });
+      const events = await store.events(b.buildId, { withoutOutput: true });
       phaseRetries += events.filter((e) => e.type === 'phase.retrying').length;
       for (const e of events) {
         if (e.type !== 'phase.started') continue;
@@ -196,7 +244,6 @@ async function main(): Promise<void> {
         if (e.attempt === 5) longPhaseRuns++;
       }
     }
-    store.close();
     // The soak's own listing must not fail on the faults it injects: retry each page.
     const list = async <T>(key: string, block = false): Promise<T[]> => {
       for (let attempt = 1; ; attempt++) {
@@ -289,13 +336,15 @@ async function main(): Promise<void> {
     for (const line of leakLines) process.stdout.write(`leak: ${line}\n`);
     if (duplicates > 0 || leakLines.length > 0 || succeeded < builds.length || artifactsPresent < succeeded) exitCode = 1;
   } finally {
+    await store.close();
     await sim.close();
+    cluster?.stop();
     rmSync(work, { recursive: true, force: true });
   }
   process.exitCode = exitCode;
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`soak: ${(error as Error).stack ?? String(error)}\n`);
+  process.stderr.write(`soak: ${error instanceof SoakRefused ? error.message : ((error as Error).stack ?? String(error))}\n`);
   process.exitCode = 2;
 });

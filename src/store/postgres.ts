@@ -106,41 +106,79 @@ export async function migratePostgres(pool: pg.Pool, dir: string = PG_MIGRATIONS
   return ran;
 }
 
-/** A statement takes at most 65,535 parameters: 7 an event. */
-const EVENTS_PER_STATEMENT = 5_000;
-
-/** `($n::text, …), …` rows of events, their parameters numbered after the first `offset`, and their values. */
-function eventRows(events: readonly BuildEvent[], offset: number): { rows: string; values: unknown[] } {
-  const casts = ['text', 'int', 'text', 'text', 'text', 'int', 'json'];
-  const values: unknown[] = [];
-  const rows = events.map((event) => {
-    const base = offset + values.length;
-    values.push(event.buildId, event.seq, event.at, event.type, event.phase, event.attempt, JSON.stringify(event.data));
-    return `(${casts.map((cast, i) => `$${base + i + 1}::${cast}`).join(', ')})`;
-  });
-  return { rows: rows.join(', '), values };
+/**
+ * A prepared statement: node-postgres parses and plans it once per connection and then sends only
+ * its name and values. The text of each is fixed (a batch of events goes in as arrays), so one
+ * statement serves any number of events.
+ */
+function prepared(name: string, text: string): { name: string; text: string } {
+  return { name: `kiln_${name}`, text };
 }
 
-/** Inserts events as they are, several rows a statement. */
-async function insertEvents(client: pg.PoolClient, events: readonly BuildEvent[]): Promise<void> {
-  for (let start = 0; start < events.length; start += EVENTS_PER_STATEMENT) {
-    const { rows, values } = eventRows(events.slice(start, start + EVENTS_PER_STATEMENT), 0);
-    await client.query(`INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES ${rows}`, values);
-  }
+/** The events' columns as arrays, one per column: `unnest` turns them back into rows, in order. */
+function eventColumns(events: readonly BuildEvent[]): [number[], string[], string[], (string | null)[], number[], string[]] {
+  return [
+    events.map((e) => e.seq),
+    events.map((e) => e.at),
+    events.map((e) => e.type),
+    events.map((e) => e.phase),
+    events.map((e) => e.attempt),
+    events.map((e) => JSON.stringify(e.data)),
+  ];
 }
 
-const UPDATE_PROJECTION = `UPDATE builds SET status = $1, phase = $2, attempt = $3, provisioner_index = $4, resources = $5, artifact = $6,
-  error = $7, updated_at = $8, last_seq = $9 WHERE id = $10`;
+/** Rows of events from the arrays of eventColumns, parameters $first…$first+5, ordered by seq (insertion order is `id` order). */
+const eventsFromArrays = (first: number) =>
+  `unnest($${first}::int[], $${first + 1}::text[], $${first + 2}::text[], $${first + 3}::text[], $${first + 4}::int[], $${first + 5}::json[])
+     AS e (seq, at, type, phase, attempt, data)`;
+
+const INSERT_EVENTS = prepared(
+  'insert_events',
+  `INSERT INTO events (build_id, seq, at, type, phase, attempt, data)
+   SELECT $1, e.seq, e.at, e.type, e.phase, e.attempt, e.data FROM ${eventsFromArrays(2)} ORDER BY e.seq`,
+);
+
+/** Inserts one build's events as they are, in one statement. */
+async function insertEvents(client: pg.PoolClient, buildId: string, events: readonly BuildEvent[]): Promise<void> {
+  await client.query({ ...INSERT_EVENTS, values: [buildId, ...eventColumns(events)] });
+}
+
+const PROJECTION_SET = `status = $1, phase = $2, attempt = $3, provisioner_index = $4, resources = $5, artifact = $6,
+  error = $7, updated_at = $8, last_seq = $9`;
+const UPDATE_PROJECTION = prepared('update_projection', `UPDATE builds SET ${PROJECTION_SET} WHERE id = $10`);
+/**
+ * The append in one statement, hence one transaction, one round trip and one commit: the
+ * projection's UPDATE only if the row is still at the expected `last_seq` ($11), and the events'
+ * INSERT only if that UPDATE matched (the CTE yields its row).
+ */
+const APPEND_AFTER = prepared(
+  'append_after',
+  `WITH projected AS (UPDATE builds SET ${PROJECTION_SET} WHERE id = $10 AND last_seq = $11 RETURNING id)
+   INSERT INTO events (build_id, seq, at, type, phase, attempt, data)
+   SELECT projected.id, e.seq, e.at, e.type, e.phase, e.attempt, e.data FROM projected, ${eventsFromArrays(12)} ORDER BY e.seq`,
+);
+/** Newest first, as SQLite orders them: ISO 8601 text in byte order (the order of builds_by_created), then creation order. */
+const NEWEST_FIRST = 'ORDER BY created_at COLLATE "C" DESC, pos DESC';
+// The columns of a BuildRow and an EventRow, named: a prepared `SELECT *` fails ("cached plan must
+// not change result type") once another host's newer kiln has added a column by a migration.
+const BUILD_ROW = `id, template_path, template_hash, builder_name, status, phase, attempt, provisioner_index, spec, on_error, resources,
+  artifact, error, lease_pid, lease_host, lease_expires_at, host, created_at, updated_at, last_seq`;
+const EVENT_ROW = 'build_id, seq, at, type, phase, attempt, data';
+const LOCK_BUILD = prepared('lock_build', `SELECT ${BUILD_ROW} FROM builds WHERE id = $1 FOR UPDATE`);
+const GET_BUILD = prepared('get_build', `SELECT ${BUILD_ROW} FROM builds WHERE id = $1`);
+const EVENTS = prepared('events', `SELECT ${EVENT_ROW} FROM events WHERE build_id = $1 AND seq > $2 ORDER BY seq`);
+const EVENTS_WITH_STATE = prepared('events_with_state', `SELECT ${EVENT_ROW} FROM events WHERE build_id = $1 AND seq > $2 AND type <> 'provision.output' ORDER BY seq`);
+const LAST_EVENT = prepared('last_event', `SELECT ${EVENT_ROW} FROM events WHERE build_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1`);
 
 export class PgEventStore implements BuildStore {
   private readonly listeners = new Set<EventListener>();
   /**
-   * Each build's record as this store last wrote it. While the build's row still has that
-   * `last_seq` (nobody else appended: the lease holder is normally the only writer), the next
-   * append needs no read: one statement updates the row and inserts the events, one round trip
-   * and one commit.
+   * Each build's record as this store last wrote or read it. While the build's row still has
+   * that `last_seq` (nobody else appended: the lease holder is normally the only writer), the next
+   * append needs no read: one statement (APPEND_AFTER) updates the row and inserts the events, one
+   * round trip and one commit.
    */
-  private readonly lastWritten = new Map<string, BuildRecord>();
+  private readonly lastKnown = new Map<string, BuildRecord>();
 
   private constructor(
     readonly pool: pg.Pool,
@@ -212,38 +250,31 @@ export class PgEventStore implements BuildStore {
   async appendMany(buildId: string, events: NewEvent[]): Promise<BuildEvent[]> {
     if (events.length === 0) return [];
     const appended =
-      (await this.appendAfterLastWritten(buildId, events)) ?? (await this.appendLocked(buildId, events));
+      (await this.appendAfterLastKnown(buildId, events)) ?? (await this.appendLocked(buildId, events));
     notifyListeners(this.listeners, appended);
     return appended;
   }
 
-  /** The one-statement append (see lastWritten); undefined when the row moved on or is unknown here. */
-  private async appendAfterLastWritten(buildId: string, events: NewEvent[]): Promise<BuildEvent[] | undefined> {
-    const known = this.lastWritten.get(buildId);
-    if (!known || events.length > EVENTS_PER_STATEMENT) return undefined;
-    this.lastWritten.delete(buildId);
+  /** The one-statement append (see lastKnown); undefined when the row moved on or is unknown here. */
+  private async appendAfterLastKnown(buildId: string, events: NewEvent[]): Promise<BuildEvent[] | undefined> {
+    const known = this.lastKnown.get(buildId);
+    if (!known) return undefined;
+    this.lastKnown.delete(buildId);
     const appended = numberEvents(buildId, known.lastSeq, events);
     const record = appended.reduce(applyEvent, known);
-    const { rows, values } = eventRows(appended, 11);
-    // One statement is one transaction: the events go in only if the row was updated.
-    const result = await this.pool.query(
-      `WITH projected AS (${UPDATE_PROJECTION} AND last_seq = $11 RETURNING id)
-       INSERT INTO events (build_id, seq, at, type, phase, attempt, data)
-       SELECT v.* FROM projected, (VALUES ${rows}) AS v (build_id, seq, at, type, phase, attempt, data)`,
-      [...projectionColumns(record), buildId, known.lastSeq, ...values],
-    );
+    const result = await this.pool.query({ ...APPEND_AFTER, values: [...projectionColumns(record), buildId, known.lastSeq, ...eventColumns(appended)] });
     if (result.rowCount !== appended.length) return undefined;
-    this.lastWritten.set(buildId, record);
+    this.lastKnown.set(buildId, record);
     return appended;
   }
 
   private async appendInTransaction(client: pg.PoolClient, buildId: string, events: NewEvent[]): Promise<{ appended: BuildEvent[]; record: BuildRecord }> {
-    const row = (await client.query<BuildRow>('SELECT * FROM builds WHERE id = $1 FOR UPDATE', [buildId])).rows[0];
+    const row = (await client.query<BuildRow>({ ...LOCK_BUILD, values: [buildId] })).rows[0];
     if (!row) throw new UnknownBuildError(buildId);
     const appended = numberEvents(buildId, row.last_seq, events);
-    await insertEvents(client, appended);
+    await insertEvents(client, buildId, appended);
     const record = appended.reduce(applyEvent, toRecord(row));
-    await client.query(UPDATE_PROJECTION, [...projectionColumns(record), buildId]);
+    await client.query({ ...UPDATE_PROJECTION, values: [...projectionColumns(record), buildId] });
     return { appended, record };
   }
 
@@ -253,7 +284,7 @@ export class PgEventStore implements BuildStore {
       await before?.(client);
       return this.appendInTransaction(client, buildId, events);
     });
-    this.lastWritten.set(buildId, record);
+    this.lastKnown.set(buildId, record);
     return appended;
   }
 
@@ -286,14 +317,24 @@ export class PgEventStore implements BuildStore {
         ],
       );
       if (inserted.rowCount !== 1) return false;
-      await insertEvents(client, events);
+      await insertEvents(client, record.id, events);
       return true;
     });
   }
 
   async getBuild(id: string): Promise<BuildRecord | undefined> {
-    const row = (await this.pool.query<BuildRow>('SELECT * FROM builds WHERE id = $1', [id])).rows[0];
-    return row ? toRecord(row) : undefined;
+    const row = (await this.pool.query<BuildRow>({ ...GET_BUILD, values: [id] })).rows[0];
+    return row ? this.remember(toRecord(row)) : undefined;
+  }
+
+  /**
+   * A record just read is as good a starting point for the next append as one just written (the
+   * append checks `last_seq`): `kiln resume` finds its build, and its first append is then one
+   * statement too.
+   */
+  private remember(record: BuildRecord): BuildRecord {
+    this.lastKnown.set(record.id, record);
+    return record;
   }
 
   async findBuild(idOrPrefix: string): Promise<BuildRecord> {
@@ -302,36 +343,34 @@ export class PgEventStore implements BuildStore {
     const { rows } = await this.pool.query<BuildRow>(`SELECT * FROM builds WHERE id LIKE $1 ESCAPE '\\' LIMIT 2`, [
       idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%',
     ]);
-    if (rows.length === 1) return toRecord(rows[0]!);
+    if (rows.length === 1) return this.remember(toRecord(rows[0]!));
     if (rows.length > 1) throw new Error(`build id prefix ${idOrPrefix} matches several builds; give more characters`);
     throw new UnknownBuildError(idOrPrefix);
   }
 
   async listBuilds(filter: { status?: BuildStatus } = {}): Promise<BuildRecord[]> {
     const { rows } = filter.status
-      ? await this.pool.query<BuildRow>('SELECT * FROM builds WHERE status = $1 ORDER BY created_at DESC, pos DESC', [filter.status])
-      : await this.pool.query<BuildRow>('SELECT * FROM builds ORDER BY created_at DESC, pos DESC');
+      ? await this.pool.query<BuildRow>(`SELECT * FROM builds WHERE status = $1 ${NEWEST_FIRST}`, [filter.status])
+      : await this.pool.query<BuildRow>(`SELECT * FROM builds ${NEWEST_FIRST}`);
     return rows.map(toRecord);
   }
 
   async listBuildSummaries(filter: { status?: BuildStatus } = {}): Promise<BuildSummary[]> {
-    const columns = `id, template_path, builder_name, status, phase, artifact->>'imageId' AS image_id,
-      lease_pid, lease_host, lease_expires_at, host, created_at, updated_at`;
+    // image_id: the artifact's, computed as the row is written (migration 0017).
+    const columns = 'id, template_path, builder_name, status, phase, image_id, lease_pid, lease_host, lease_expires_at, host, created_at, updated_at';
     const { rows } = filter.status
-      ? await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds WHERE status = $1 ORDER BY created_at DESC, pos DESC`, [filter.status])
-      : await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds ORDER BY created_at DESC, pos DESC`);
+      ? await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds WHERE status = $1 ${NEWEST_FIRST}`, [filter.status])
+      : await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds ${NEWEST_FIRST}`);
     return rows.map(toSummary);
   }
 
   async events(buildId: string, options: { afterSeq?: number; withoutOutput?: boolean } = {}): Promise<BuildEvent[]> {
-    const sql = options.withoutOutput
-      ? "SELECT * FROM events WHERE build_id = $1 AND seq > $2 AND type <> 'provision.output' ORDER BY seq"
-      : 'SELECT * FROM events WHERE build_id = $1 AND seq > $2 ORDER BY seq';
-    return (await this.pool.query<EventRow>(sql, [buildId, options.afterSeq ?? 0])).rows.map(toEvent);
+    const statement = options.withoutOutput ? EVENTS_WITH_STATE : EVENTS;
+    return (await this.pool.query<EventRow>({ ...statement, values: [buildId, options.afterSeq ?? 0] })).rows.map(toEvent);
   }
 
   async lastEvent(buildId: string, type: EventType): Promise<BuildEvent | undefined> {
-    const row = (await this.pool.query<EventRow>('SELECT * FROM events WHERE build_id = $1 AND type = $2 ORDER BY seq DESC LIMIT 1', [buildId, type])).rows[0];
+    const row = (await this.pool.query<EventRow>({ ...LAST_EVENT, values: [buildId, type] })).rows[0];
     return row ? toEvent(row) : undefined;
   }
 

@@ -162,6 +162,38 @@ for (const kind of kinds) {
       [25, 'server.created'],
       [26, 'provision.output'],
     ]);
+
+    // A store that read the build (as resume does) and then saw another store append goes after it too.
+    assert.equal((await a.findBuild('b1')).lastSeq, 26);
+    await b.append('b1', { type: 'server.deleted', data: { serverId: 's-1' } });
+    await a.append('b1', { type: 'build.failed', data: { error: { name: 'X', message: 'after b', retryable: false } } });
+    const last = (await b.getBuild('b1'))!;
+    assert.equal(last.lastSeq, 28);
+    assert.equal(last.resources.server?.deleted, true, "b's projection update stays under a's");
+    assert.equal(last.status, 'failed');
+  });
+
+  test(`${name}: a batch of any size, with any characters in its data, is stored exactly as written and in order`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const awkward = ['quote " and \\ backslash', "single ' quote", '{braces}, [brackets] and , commas', 'NULL', 'tab\tnewline\n', 'ünïcödé ✓ 🚀', ''];
+    const batch = Array.from({ length: 6_001 }, (_, i) => ({
+      type: 'provision.output' as const,
+      phase: i % 2 ? ('provision' as const) : null,
+      attempt: i % 3,
+      data: { index: 0, lines: [{ stream: 'stdout', line: awkward[i % awkward.length]! + i }], nested: { z: 1, a: [null, true] } },
+    }));
+    const appended = await store.appendMany('b1', batch);
+    assert.deepEqual(appended.map((e) => e.seq), Array.from({ length: 6_001 }, (_, i) => i + 2));
+    const read = (await store.events('b1')).slice(1);
+    assert.equal(read.length, batch.length);
+    read.forEach((event, i) => {
+      assert.deepEqual({ type: event.type, phase: event.phase, attempt: event.attempt, data: event.data }, batch[i], `event ${i + 2}`);
+      // Key order too: the JSON comes back as it was written.
+      assert.equal(JSON.stringify(event.data), JSON.stringify(batch[i]!.data));
+    });
+    assert.equal((await store.lastEvent('b1', 'provision.output'))?.seq, 6_002);
+    assert.equal((await store.getBuild('b1'))!.lastSeq, 6_002);
   });
 
   test(`${name}: reads a log without its provisioner output, and the latest event of a type`, { skip }, async (t) => {
@@ -407,4 +439,24 @@ test('PostgreSQL: the migrations runner applies new files in order, each once, a
   } finally {
     await pool.end();
   }
+});
+
+test("PostgreSQL: a running store's prepared statements survive another host's newer kiln adding columns", { skip: kinds[1]!.skip }, async (t) => {
+  const url = await testDatabase(t);
+  const [running, newer] = [await PgEventStore.open(url), await PgEventStore.open(url)];
+  t.after(() => Promise.all([running.close(), newer.close()]).then(() => undefined));
+  await running.createBuild(build('b1'), { type: 'build.started' });
+  await running.append('b1', { type: 'phase.started', phase: 'prepare', attempt: 1 });
+  assert.equal((await running.getBuild('b1'))!.lastSeq, 2);
+  assert.equal((await running.events('b1', { withoutOutput: true })).length, 2);
+  assert.equal((await running.lastEvent('b1', 'phase.started'))?.seq, 2);
+  // A later migration, applied by another host while this store's connections stay open.
+  await newer.pool.query('ALTER TABLE builds ADD COLUMN later_column TEXT; ALTER TABLE events ADD COLUMN later_column TEXT');
+  await running.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+  await newer.append('b1', { type: 'provision.output', data: { lines: ['from the newer host'] } });
+  await running.append('b1', { type: 'phase.succeeded', phase: 'server.create', attempt: 1 });
+  assert.equal((await running.getBuild('b1'))!.lastSeq, 5);
+  assert.deepEqual((await running.events('b1')).map((e) => e.seq), [1, 2, 3, 4, 5]);
+  assert.deepEqual((await running.events('b1', { withoutOutput: true })).map((e) => e.seq), [1, 2, 3, 5]);
+  assert.equal((await running.lastEvent('b1', 'phase.started'))?.seq, 3);
 });
