@@ -180,6 +180,38 @@ export class UnknownBuildError extends Error {
   }
 }
 
+/**
+ * True when `error` says the store could not be reached (a refused or dropped connection, a server
+ * shutting down or starting up): worth trying again shortly, unlike a refused statement. One
+ * predicate for every caller that retries (the engine's log writer).
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // Node's socket errors, and PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P
+  // (operator intervention: admin shutdown, crash shutdown, cannot connect now).
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  if (/^08/.test(code) || /^57P0[1-3]$/.test(code)) return true;
+  // node-postgres reports a connection closed under a query, or a pool that could not connect in time, in words only.
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/** The store stayed unreachable longer than the engine waits: the build stopped, safely, to be resumed. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  /** Not for the phase policy to retry: the build stops and `kiln resume` continues it. */
+  readonly retryable = false;
+  constructor(
+    readonly location: string,
+    waitedMs: number,
+    cause: unknown,
+  ) {
+    super(`the event store ${location} was unreachable for ${Math.round(waitedMs / 1000)} s (${(cause as Error)?.message ?? String(cause)})`, { cause });
+  }
+}
+
 /** True when a process with this pid exists on this host. */
 export function pidAlive(pid: number): boolean {
   try {

@@ -6,10 +6,12 @@ export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, 
 export { EventStore } from './store.js';
 // The PostgreSQL store (./postgres.js) is not re-exported: it loads the `pg` client, which SQLite
 // users should not pay for at start-up. `openStore` imports it when a URL asks for it.
-export { openStore, resolveStoreLocation, type StoreLocation } from './open.js';
+export { localStateDir, openStore, resolveStoreLocation, type StoreLocation } from './open.js';
 export {
   LeaseHeldError,
   UnknownBuildError,
+  StoreUnavailableError,
+  isStoreUnavailable,
   leaseIsLive,
   pidAlive,
   thisProcess,

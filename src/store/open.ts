@@ -1,7 +1,8 @@
 // Which store `--db` / `KILN_DB` names, and opening it behind the one interface (api.ts): a
 // `postgres://` URL is the shared PostgreSQL store, anything else a SQLite file as before. The
 // PostgreSQL client is imported only when a URL asks for it, so SQLite users do not load it.
-import { resolveDbPath } from './db.js';
+import { dirname } from 'node:path';
+import { defaultStateDir, resolveDbPath } from './db.js';
 import { isPostgresUrl } from './location.js';
 import type { BuildStore } from './api.js';
 import { EventStore } from './store.js';
@@ -23,4 +24,12 @@ export async function openStore(location: StoreLocation): Promise<BuildStore> {
   if (location.kind === 'sqlite') return EventStore.open(location.path);
   const { PgEventStore } = await import('./postgres.js');
   return PgEventStore.open(location.url);
+}
+
+/**
+ * Where this machine keeps what is not in the store (a build's temporary SSH key): beside a SQLite
+ * file, as always; with a shared PostgreSQL store, this machine's state directory.
+ */
+export function localStateDir(location: StoreLocation, env: NodeJS.ProcessEnv = process.env): string {
+  return location.kind === 'sqlite' ? dirname(location.path) : defaultStateDir(env);
 }

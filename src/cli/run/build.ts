@@ -1,12 +1,13 @@
 // `kiln build`: load the template, record each build, run them (up to --parallel-builds at once),
 // render progress, print the artifacts; Ctrl-C stops at the next safe point.
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { phaseRuns } from '../../engine/resume.js';
-import { EventStore, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
+import { localStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
+import { openStoreFor } from './open-store.js';
 import { loadTemplate, redactSpec, redactText, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
@@ -77,6 +78,12 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
 export function nextSteps(o: BuildOutcome): string {
   const resume = `kiln resume ${o.buildId}`;
   const gc = `kiln gc --build ${o.buildId} --force`;
+  if (o.status === 'interrupted' && o.logFailure?.storeUnavailable) {
+    return (
+      `Build ${o.buildId} (${o.builderName}) stopped during ${o.phase ?? 'start-up'}: ${o.logFailure.message}. ` +
+      `Every step it recorded is kept, and nothing was done that the store does not know of.\n  once the store is back, continue:  ${resume}\n  clean up:  ${gc}\n`
+    );
+  }
   if (o.status === 'interrupted') {
     return `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}; its resources are kept.\n  continue:  ${resume}\n  clean up:  ${gc}\n`;
   }
@@ -167,7 +174,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     err(`kiln: embedded Scaleway simulator at ${sim.apiUrl} (SSH port ${sim.sshPort})`);
   }
 
-  let store: EventStore | undefined;
+  let store: BuildStore | undefined;
   try {
     let loaded;
     try {
@@ -198,9 +205,10 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         : spec,
     );
 
-    const dbPath = resolveDbPath(argv.db);
-    store = EventStore.open(dbPath);
-    const stateDir = dirname(dbPath);
+    const location = resolveStoreLocation(argv.db);
+    store = await openStoreFor('build', argv.db);
+    if (!store) return EXIT.failed;
+    const stateDir = localStateDir(location);
     const output = createOutput(kind);
     const renderer = output.renderer;
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
@@ -212,10 +220,11 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     let outcomes: BuildOutcome[];
     try {
       // Each build's id comes first in its output (the build.started event).
-      const ids = specs.map((spec) => {
+      const ids: string[] = [];
+      for (const spec of specs) {
         const buildId = newBuildId();
         renderer.track(buildId, spec.name, phasesShown(spec));
-        createBuildRecord({
+        await createBuildRecord({
           store: store!,
           spec,
           redacted: redactSpec(spec, secrets),
@@ -225,8 +234,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           onError,
           buildId,
         });
-        return buildId;
-      });
+        ids.push(buildId);
+      }
       outcomes = await pool(
         specs.map((spec, i) => async () => {
           const run = new BuildRun({
@@ -257,7 +266,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {
-    store?.close();
+    await store?.close();
     await sim?.close();
   }
 }
