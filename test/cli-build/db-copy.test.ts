@@ -104,7 +104,11 @@ test('kiln db copy and the commands refuse bad stores with a clear error and cre
   assert.equal(existsSync(join(dir, 'missing.db')), false, 'a missing source is not created');
   // build, resume and gc take a PostgreSQL store too: an unreachable one is said so, nothing is created.
   for (const command of [['gc'], ['resume', 'some-build']]) {
-    const result = await runKiln([...command, '--db', 'postgres://nobody:secret-pw@127.0.0.1:1/none'], { cwd: dir });
+    const result = await runKiln([...command, '--db', 'postgres://nobody:secret-pw@127.0.0.1:1/none'], {
+      cwd: dir,
+      // (gc checks its Scaleway settings before it opens the store.)
+      env: { ...process.env, SCW_SECRET_KEY: '7c0ffee0-1234-4abc-8def-0123456789ab', SCW_DEFAULT_PROJECT_ID: '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d' },
+    });
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /cannot open the PostgreSQL store postgres:\/\/nobody:\*\*\*@127\.0\.0\.1:1\/none/);
     assert.doesNotMatch(result.stderr, /secret-pw/, 'no password in messages');
