@@ -1,6 +1,7 @@
 // The phase actors: what each phase of the build machine does against the Scaleway API, the
 // communicator and the provisioners. Every side effect follows DESIGN.md's crash-safety protocol:
-// append an intent, call the API, append the result at once; a phase whose intent has no result
+// append an intent (awaited: committed, whichever store), call the API, append the result at once
+// (the run's BuildLog keeps every append in order, log.ts); a phase whose intent has no result
 // (a crash, an ambiguous answer) first looks the resource up by its tags before creating anything.
 // Every actor is idempotent: XState restarts it on retry, and resume re-runs an unfinished phase.
 import { readFileSync } from 'node:fs';

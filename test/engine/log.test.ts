@@ -1,7 +1,7 @@
 // The engine's build log (src/engine/log.ts): one ordered writer per build over either store.
 // SQLite answers at once and the log adds no tick; PostgreSQL's appends are chained in order,
 // reads wait for them, a dropped connection is ridden out, and an append whose answer was lost
-// after it committed is not recorded twice.
+// after it committed is not recorded twice. A store that refuses an append stops the build.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -9,9 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BuildLog } from '../../src/engine/log.js';
-import { EventStore, isStoreUnavailable, type BuildStore, type NewEvent } from '../../src/store/index.js';
+import { EventStore, isStoreUnavailable, openDatabase, type BuildStore, type NewEvent } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
+import { startHarness, template } from './harness.js';
 
 const skip = postgresUnavailableReason();
 const output = (i: number): NewEvent => ({ type: 'provision.output', phase: 'provision', data: { index: 0, lines: [{ stream: 'stdout', line: `line ${i}` }] } });
@@ -116,4 +117,22 @@ test('connection-class errors are retried, refusals are not', () => {
   assert.equal(isStoreUnavailable(new Error('Connection terminated unexpectedly')), true);
   assert.equal(isStoreUnavailable(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' })), false);
   assert.equal(isStoreUnavailable(new Error('no build with id x')), false);
+});
+
+test('a store that refuses an intent stops the build as on a signal: the call it announces is not made', { timeout: 60_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  // The database refuses the image's intent (as a full disk would), through a second connection.
+  const db = openDatabase(h.dbPath);
+  db.exec(`CREATE TRIGGER refuse_image BEFORE INSERT ON events WHEN NEW.type = 'image.create.requested' BEGIN SELECT RAISE(ABORT, 'disk full (test)'); END`);
+  db.close();
+  const [outcome] = await h.build(h.template(template({ image_name: 'refused', snapshot_name: 'refused' })));
+  assert.equal(outcome!.status, 'interrupted', JSON.stringify(outcome));
+  assert.equal(outcome!.phase, 'image.create');
+  assert.match(outcome!.logFailure?.message ?? '', /disk full \(test\)/);
+  assert.equal(outcome!.logFailure?.storeUnavailable, false);
+  const inv = await h.inventory(outcome!.buildId);
+  assert.deepEqual(inv.images, [], 'no image was asked for without its intent in the log');
+  assert.equal(inv.snapshots.length, 1, 'what was recorded is kept for resume');
+  assert.equal(h.events(outcome!.buildId).at(-1)!.type, 'phase.started', 'nothing recorded after the refused intent');
 });

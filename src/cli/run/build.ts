@@ -84,6 +84,9 @@ export function nextSteps(o: BuildOutcome): string {
       `Every step it recorded is kept, and nothing was done that the store does not know of.\n  once the store is back, continue:  ${resume}\n  clean up:  ${gc}\n`
     );
   }
+  if (o.status === 'interrupted' && o.logFailure) {
+    return `Build ${o.buildId} (${o.builderName}) stopped during ${o.phase ?? 'start-up'}: the event log could not be written (${o.logFailure.message}).\n  once that is fixed, continue:  ${resume}\n  clean up:  ${gc}\n`;
+  }
   if (o.status === 'interrupted') {
     return `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}; its resources are kept.\n  continue:  ${resume}\n  clean up:  ${gc}\n`;
   }
