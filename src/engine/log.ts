@@ -8,13 +8,14 @@
 // - Reads wait for the chain to drain first, so they see every earlier append.
 // - When the chain is idle and the store answers synchronously (SQLite), the append is made at
 //   once, in the caller's turn: no tick is added to the embedded path.
-// - An append or read the store cannot take because it is unreachable (isStoreUnavailable) is
-//   tried again with backoff for up to STORE_RETRY_MS. A retried append whose first try may have
-//   committed is not sent twice: the build's last_seq tells (this run is its one writer, under
-//   the lease). Past the bound the log fails for good: every later append and read is refused
-//   with StoreUnavailableError, and `onFailure` stops the build at its next safe point.
+// - An append or read the store cannot take because it is unreachable (isStoreUnavailable), or
+//   does not answer, is tried again with backoff for up to STORE_RETRY_MS in all. Every append
+//   says where it expects the log to end (`afterSeq`: this run is the build's one writer, under
+//   the lease), so a retried append whose first try committed after all is not recorded twice.
+//   Past the bound the log fails for good: every later append and read is refused with
+//   StoreUnavailableError, and `onFailure` stops the build at its next safe point.
 import { backoffDelay, sleep, type RetryPolicy } from '../scaleway/retry.js';
-import { isStoreUnavailable, StoreUnavailableError, type BuildStore, type MaybePromise } from '../store/api.js';
+import { isStoreUnavailable, LogMovedError, StoreUnavailableError, type BuildStore, type MaybePromise } from '../store/api.js';
 import type { BuildEvent, NewEvent } from '../store/index.js';
 
 /** How long the engine keeps trying an unreachable store before it stops the build (KILN_STORE_RETRY_MS overrides). */
@@ -27,6 +28,43 @@ export function storeRetryMs(env: NodeJS.ProcessEnv = process.env): number {
 
 /** Between tries at an unreachable store: about 0.2 s, 0.4 s, … up to 5 s. */
 const STORE_RETRY: Omit<RetryPolicy, 'maxTotalMs'> = { attempts: Number.POSITIVE_INFINITY, initialMs: 200, factor: 2, maxMs: 5_000, jitter: 0.3 };
+
+/** The store did not answer in time (a connection-class error: see isStoreUnavailable). */
+class NoAnswerError extends Error {
+  override readonly name = 'NoAnswerError';
+  readonly code = 'ETIMEDOUT';
+}
+
+/**
+ * `answer`, or a connection-class error once `ms` passed without it: a store behind a network
+ * that drops packets never answers, and the bound must hold all the same. (An append given up on
+ * may still commit later; the build has stopped by then, and resume reads the log as it is.)
+ */
+function answerWithin<T>(answer: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const silence = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new NoAnswerError(`no answer from the store in ${Math.round(ms / 1000)} s`)), ms);
+  });
+  return Promise.race([answer, silence]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Waits for `work` to settle, for at most `ms`; never rejects. For what may be left undone when the
+ * store stopped answering (releasing a lease, closing the connections): it must not hold kiln up.
+ */
+export async function settledWithin(work: () => MaybePromise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([Promise.resolve().then(work), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+  } catch {
+    // Left undone: a lease expires on its own, a connection closes with the process.
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** How long kiln waits for a lease release or a store's close once a build ended. */
+export const STORE_GOODBYE_MS = 5_000;
 
 const isPromise = <T>(value: MaybePromise<T>): value is Promise<T> => typeof (value as { then?: unknown } | null)?.then === 'function';
 
@@ -119,50 +157,55 @@ export class BuildLog {
 
   private attempt(events: NewEvent[]): MaybePromise<BuildEvent[]> {
     const expected = this.lastSeq;
+    const sentAt = Date.now();
     const done = (appended: BuildEvent[]): BuildEvent[] => {
       this.lastSeq = appended.at(-1)?.seq ?? this.lastSeq;
       return appended;
     };
     let answer: MaybePromise<BuildEvent[]>;
     try {
-      answer = this.store.appendMany(this.buildId, events);
+      answer = this.store.appendMany(this.buildId, events, { afterSeq: expected });
     } catch (error) {
-      return this.appendAgain(events, expected, error).then(done);
+      return this.appendAgain(events, expected, error, sentAt).then(done);
     }
     if (!isPromise(answer)) return done(answer);
-    return answer.then(done, (error: unknown) => this.appendAgain(events, expected, error).then(done));
+    return answerWithin(answer, this.retryMs).then(done, (error: unknown) => this.appendAgain(events, expected, error, sentAt).then(done));
   }
 
-  /** After a failed append: waits for the store, then sends the events again unless they are already in. */
-  private appendAgain(events: NewEvent[], expected: number, first: unknown): Promise<BuildEvent[]> {
-    return this.retrying(first, async () => {
-      const lastSeq = (await this.store.getBuild(this.buildId))?.lastSeq;
-      // The first try committed and only its answer was lost: the events are in, do not add them twice.
-      if (lastSeq === expected + events.length) {
-        return (await this.store.events(this.buildId, { afterSeq: expected })).filter((e) => e.seq <= lastSeq);
+  /**
+   * After a failed append: waits for the store, then sends the events again, on the condition that
+   * the log still ends where it did. Ending exactly those events further on, the first try
+   * committed and only its answer was lost (or it committed late): they are in, not added twice.
+   */
+  private appendAgain(events: NewEvent[], expected: number, first: unknown, sentAt: number): Promise<BuildEvent[]> {
+    return this.retrying(first, sentAt, async () => {
+      try {
+        return await this.store.appendMany(this.buildId, events, { afterSeq: expected });
+      } catch (error) {
+        if (!(error instanceof LogMovedError)) throw error;
+        const written = (await this.store.events(this.buildId, { afterSeq: expected })).slice(0, events.length);
+        const ours = written.length === events.length && error.lastSeq === expected + events.length && written.every((e, i) => e.type === events[i]!.type);
+        if (!ours) throw error;
+        return written;
       }
-      if (lastSeq !== expected) {
-        throw new Error(`build ${this.buildId}'s log has ${String(lastSeq)} events where this process expected ${expected}: another process wrote to it (its lease was lost)`);
-      }
-      return this.store.appendMany(this.buildId, events);
     });
   }
 
   private readNow<T>(read: (store: BuildStore) => MaybePromise<T>): MaybePromise<T> {
+    const sentAt = Date.now();
     let answer: MaybePromise<T>;
     try {
       answer = read(this.store);
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
-      return this.retrying(error, () => read(this.store));
+      return this.retrying(error, sentAt, () => read(this.store));
     }
     if (!isPromise(answer)) return answer;
-    return answer.catch((error: unknown) => this.retrying(error, () => read(this.store)));
+    return answerWithin(answer, this.retryMs).catch((error: unknown) => this.retrying(error, sentAt, () => read(this.store)));
   }
 
-  /** Tries `again` with backoff while the store is unreachable, for up to the bound from now. */
-  private async retrying<T>(first: unknown, again: () => MaybePromise<T>): Promise<T> {
-    const startedAt = Date.now();
+  /** Tries `again` with backoff while the store is unreachable, until the bound since the first try (`startedAt`). */
+  private async retrying<T>(first: unknown, startedAt: number, again: () => MaybePromise<T>): Promise<T> {
     let error = first;
     for (let attempt = 1; ; attempt++) {
       if (!isStoreUnavailable(error)) throw error;
@@ -170,10 +213,12 @@ export class BuildLog {
       if (left <= 0) throw new StoreUnavailableError(this.store.location, Date.now() - startedAt, error);
       await sleep(Math.min(left, backoffDelay({ ...STORE_RETRY, maxTotalMs: this.retryMs }, attempt)));
       try {
-        return await again();
+        return await answerWithin(Promise.resolve().then(again), Math.max(0, startedAt + this.retryMs - Date.now()));
       } catch (next) {
         error = next;
       }
+      // Silence to the end of the bound: nothing is sent again.
+      if (error instanceof NoAnswerError) throw new StoreUnavailableError(this.store.location, Date.now() - startedAt, error);
     }
   }
 }

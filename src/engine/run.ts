@@ -14,7 +14,7 @@ import { optionalPhasesOf } from './phases/optional.js';
 import { backoffDelay, ScalewayClient, type RequestReport } from '../scaleway/index.js';
 import { StoreUnavailableError, thisProcess, type Artifact, type BuildStore, type ErrorInfo, type LeaseOwner, type OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
-import { BuildLog } from './log.js';
+import { BuildLog, settledWithin, STORE_GOODBYE_MS } from './log.js';
 import { persistObserver } from './persist.js';
 import { artifactOf } from './resume.js';
 import { createPhaseActors, PhaseRuntime } from './phases.js';
@@ -170,12 +170,9 @@ export class BuildRun {
       return await this.finish(end.value, end.context, () => persistFailure, rt);
     } finally {
       rt?.closeCommunicator();
-      await stopHeartbeat();
-      try {
-        await store.releaseLease(buildId, owner);
-      } catch {
-        // The lease expires on its own.
-      }
+      stopHeartbeat();
+      // (A store that stopped answering must not hold the build's end: the lease expires on its own.)
+      await settledWithin(() => store.releaseLease(buildId, owner), STORE_GOODBYE_MS);
     }
   }
 
@@ -229,11 +226,10 @@ export class BuildRun {
  * skipped: the lease is judged by the store's clock, and the next renewal catches up before it
  * expires. A renewal refused means another process took the build: `onLost`.
  */
-function startHeartbeat(store: BuildStore, buildId: string, owner: LeaseOwner, ttlMs: number, onLost: () => void): () => Promise<void> {
+function startHeartbeat(store: BuildStore, buildId: string, owner: LeaseOwner, ttlMs: number, onLost: () => void): () => void {
   const intervalMs = Math.max(1_000, Math.floor(ttlMs / 3));
   let stopped = false;
-  let beating: Promise<void> = Promise.resolve();
-  const schedule = () => setTimeout(() => (beating = beat()), intervalMs).unref();
+  const schedule = () => setTimeout(() => void beat(), intervalMs).unref();
   const beat = async () => {
     try {
       if (!(await store.renewLease(buildId, owner, ttlMs))) onLost();
@@ -243,9 +239,9 @@ function startHeartbeat(store: BuildStore, buildId: string, owner: LeaseOwner, t
     if (!stopped) timer = schedule();
   };
   let timer = schedule();
-  return async () => {
+  // A renewal still in flight is not waited for: once the lease is released it changes nothing.
+  return () => {
     stopped = true;
     clearTimeout(timer);
-    await beating;
   };
 }

@@ -121,8 +121,12 @@ export interface BuildStore {
   /** Creates the build's row and appends its first event, in one transaction. */
   createBuild(build: NewBuild, first: NewEvent): MaybePromise<BuildEvent>;
   append(buildId: string, event: NewEvent): MaybePromise<BuildEvent>;
-  /** Appends several events (e.g. a batch of provisioner output) in one transaction. */
-  appendMany(buildId: string, events: NewEvent[]): MaybePromise<BuildEvent[]>;
+  /**
+   * Appends several events (e.g. a batch of provisioner output) in one transaction. With
+   * `expect.afterSeq`, only if the build's log still ends there (else LogMovedError, nothing
+   * written): a writer that retries after a lost answer never records twice.
+   */
+  appendMany(buildId: string, events: NewEvent[], expect?: { afterSeq: number }): MaybePromise<BuildEvent[]>;
   getBuild(id: string): MaybePromise<BuildRecord | undefined>;
   /** A build by its full id or an unambiguous prefix (as `git` does for commits). */
   findBuild(idOrPrefix: string): MaybePromise<BuildRecord>;
@@ -171,6 +175,23 @@ export class LeaseHeldError extends Error {
         `${new Date(holder.expiresAt).toISOString()}); wait for it to finish or stop that process first`,
     );
   }
+}
+
+/** An append with `expect.afterSeq` found the build's log longer: someone else (or an earlier try) wrote to it. */
+export class LogMovedError extends Error {
+  override readonly name = 'LogMovedError';
+  constructor(
+    readonly buildId: string,
+    readonly lastSeq: number,
+    readonly expectedSeq: number,
+  ) {
+    super(`build ${buildId}'s log ends at event ${lastSeq} where its writer expected ${expectedSeq}: another process wrote to it`);
+  }
+}
+
+/** Throws LogMovedError unless the log ends where `expect` says (no expectation: anywhere). */
+export function checkLogEnd(buildId: string, lastSeq: number, expect: { afterSeq: number } | undefined): void {
+  if (expect && lastSeq !== expect.afterSeq) throw new LogMovedError(buildId, lastSeq, expect.afterSeq);
 }
 
 export class UnknownBuildError extends Error {

@@ -11,6 +11,7 @@ export {
   LeaseHeldError,
   UnknownBuildError,
   StoreUnavailableError,
+  LogMovedError,
   isStoreUnavailable,
   leaseIsLive,
   pidAlive,

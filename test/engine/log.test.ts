@@ -5,11 +5,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BuildLog } from '../../src/engine/log.js';
-import { EventStore, isStoreUnavailable, openDatabase, type BuildStore, type NewEvent } from '../../src/store/index.js';
+import { EventStore, isStoreUnavailable, openDatabase, StoreUnavailableError, type BuildStore, type NewEvent } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 import { startHarness, template } from './harness.js';
@@ -94,8 +95,8 @@ test('an append whose answer was lost after it committed is not recorded twice',
   let loseNextAnswer = true;
   const losing: BuildStore = Object.create(store, {
     appendMany: {
-      value: async (id: string, events: NewEvent[]) => {
-        const appended = await store.appendMany(id, events);
+      value: async (id: string, events: NewEvent[], expect?: { afterSeq: number }) => {
+        const appended = await store.appendMany(id, events, expect);
         if (loseNextAnswer) {
           loseNextAnswer = false;
           throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
@@ -109,6 +110,54 @@ test('an append whose answer was lost after it committed is not recorded twice',
   assert.deepEqual(appended.map((e) => e.seq), [2, 3], 'the events the first try committed');
   await log.append([output(3)]);
   assert.deepEqual((await store.events('b1')).map((e) => e.seq), [1, 2, 3, 4], 'nothing recorded twice');
+});
+
+/** A loopback TCP relay to PostgreSQL that can go silent: bytes are then dropped both ways, as by a network partition. */
+async function relay(target: URL): Promise<{ url: string; silence(): void; close(): Promise<void> }> {
+  let silent = false;
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const upstream = connect(Number(target.port), target.hostname);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => (client.destroy(), upstream.destroy()));
+    }
+    client.on('data', (chunk) => void (silent || upstream.write(chunk)));
+    upstream.on('data', (chunk) => void (silent || client.write(chunk)));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.port = String((server.address() as { port: number }).port);
+  return {
+    url: url.toString(),
+    silence: () => void (silent = true),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+test('a store that goes silent (packets dropped) fails the log within the bound; nothing is sent again', { skip, timeout: 60_000 }, async (t) => {
+  const path = await relay(new URL(await testDatabase(t)));
+  const store = await PgEventStore.open(path.url);
+  // The relay closes first: the silent connections then end, and the store can close.
+  t.after(async () => {
+    await path.close();
+    await store.close();
+  });
+  await newBuild(store, 'b1');
+  const failures: unknown[] = [];
+  const log = new BuildLog({ store, buildId: 'b1', lastSeq: 1, retryMs: 1_500, onFailure: (error) => failures.push(error) });
+  await log.append([output(1)]);
+  path.silence();
+  await assert.rejects(log.append([output(2)]), StoreUnavailableError);
+  assert.equal(failures.length, 1);
+  assert.ok(failures[0] instanceof StoreUnavailableError && /unreachable/.test(failures[0].message), String(failures[0]));
+  // Failed for good: later appends and reads are refused at once, without asking the store.
+  await assert.rejects(log.append([output(3)]), StoreUnavailableError);
+  assert.throws(() => log.read((s) => s.getBuild('b1')), StoreUnavailableError);
 });
 
 test('connection-class errors are retried, refusals are not', () => {

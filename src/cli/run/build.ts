@@ -13,6 +13,7 @@ import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError } from '../render/describe.js';
+import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
 export interface BuildArgs extends OutputArgs {
@@ -269,7 +270,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {
-    await store?.close();
+    if (store) await settledWithin(() => store!.close(), STORE_GOODBYE_MS);
     await sim?.close();
   }
 }

@@ -8,6 +8,7 @@ import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from 
 import type { TemplateEvaluation } from '../../template/load.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
+import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
 export interface ResumeArgs extends OutputArgs {
@@ -210,9 +211,9 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
   } finally {
     try {
       // (BuildRun releases it too when it ran; releasing twice is harmless.)
-      if (leased) await store.releaseLease(leased, owner);
+      if (leased) await settledWithin(() => store.releaseLease(leased!, owner), STORE_GOODBYE_MS);
     } finally {
-      await store.close();
+      await settledWithin(() => store.close(), STORE_GOODBYE_MS);
     }
   }
 }
