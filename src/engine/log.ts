@@ -193,15 +193,21 @@ export class BuildLog {
 
   private readNow<T>(read: (store: BuildStore) => MaybePromise<T>): MaybePromise<T> {
     const sentAt = Date.now();
+    const again = (error: unknown): Promise<T> =>
+      this.retrying(error, sentAt, () => read(this.store)).catch((final: unknown) => {
+        // Unreachable past the bound: the build stops, as when an append cannot be made.
+        if (final instanceof StoreUnavailableError) this.fail(final);
+        throw final;
+      });
     let answer: MaybePromise<T>;
     try {
       answer = read(this.store);
     } catch (error) {
       if (!isStoreUnavailable(error)) throw error;
-      return this.retrying(error, sentAt, () => read(this.store));
+      return again(error);
     }
     if (!isPromise(answer)) return answer;
-    return answerWithin(answer, this.retryMs).catch((error: unknown) => this.retrying(error, sentAt, () => read(this.store)));
+    return answerWithin(answer, this.retryMs).catch(again);
   }
 
   /** Tries `again` with backoff while the store is unreachable, until the bound since the first try (`startedAt`). */

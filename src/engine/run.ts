@@ -179,8 +179,7 @@ export class BuildRun {
   private async finish(value: string, context: BuildContext, persistFailure: () => unknown, rt: PhaseRuntime): Promise<BuildOutcome> {
     const { spec, buildId } = this.options;
     const base = { buildId, builderName: spec.name, phase: context.phase };
-    const interrupted = async (): Promise<BuildOutcome> => {
-      const failure = persistFailure();
+    const interrupted = async (failure: unknown = persistFailure()): Promise<BuildOutcome> => {
       const reason = failure ? `the event log could not be written: ${(failure as Error).message}` : 'interrupted by a signal';
       try {
         await rt.appendEvents([{ type: 'build.interrupted', phase: context.phase, data: { reason } }]);
@@ -214,8 +213,8 @@ export class BuildRun {
       return { ...base, status: 'failed', failure: rt.scrub(failure), cleanedUp };
     } catch (error) {
       // The outcome could not be recorded: the build is left as interrupted, for resume to finish.
-      if (!persistFailure() && !rt.deps.log.failed) throw error;
-      return interrupted();
+      if (!persistFailure() && !rt.deps.log.failed && !(error instanceof StoreUnavailableError)) throw error;
+      return interrupted(persistFailure() ?? rt.deps.log.failed ?? error);
     }
   }
 }
