@@ -142,6 +142,20 @@ test('killed on host A after provisioning, resumed on host B sharing only the st
   assert.equal(events.filter((e) => e.type === 'provisioner.succeeded').length, 1, 'provisioning was not run again');
 });
 
+test('kiln gc on another machine removes what a build killed on host A left, knowing it from the shared store', { skip, timeout: 120_000 }, async (t) => {
+  const db = await testDatabase(t);
+  const crashed = await kiln(['build', '--json', writeTemplate()], db, { ...host('a'), KILN_CRASH_AT: 'server.running' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+  const id = buildIdOf(crashed);
+  const gc = await kiln(['gc', '--json', '--force', '--build', id], db, host('gc'));
+  assert.equal(gc.code, 0, gc.stdout + gc.stderr);
+  const report = JSON.parse(gc.stdout) as { resources: { type: string; reason: string }[]; cleanedBuilds: string[] };
+  assert.ok(report.resources.length > 0 && report.resources.every((r) => !/unknown to this store/.test(r.reason)), gc.stdout);
+  const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
+  assert.deepEqual([servers.length, volumes.length, snapshots.length, images.length], [0, 0, 0, 0]);
+  assert.equal((await logOf(db, id)).status, 'cleaned', 'the shared log says gc cleaned it');
+});
+
 /**
  * A build whose provisioner (shell-local, on this machine) waits for `gate` to exist; `during`
  * runs once the provisioner started (PostgreSQL is stopped there), then the gate opens.
