@@ -1,18 +1,20 @@
-// node dist/scripts/soak.js [--builds N] [--concurrency C] [--seed S]: N builds of
+// node dist/scripts/soak.js [--builds N] [--concurrency C] [--seed S] [--postgres | --db URL]: N builds of
 // examples/basic.json against a simulator that fails 10% of requests with 5xx, 5% with 429, resets
 // 2% of connections and answers 1% of creates with a 500 after creating (issue 8; --fault-scale
 // multiplies these), while a chaos
 // loop kill -9s build processes at random moments and `kiln resume`s them. A final
 // `kiln gc --force` runs, then the simulator's API is read for what is left. Prints builds,
 // crashes, resumes, successes, duplicates, leaks, API calls and retries; exits 1 on any duplicate,
-// leak or build without an image.
+// leak or build without an image. The store is a SQLite file, or PostgreSQL (`--db postgres://…`, or
+// `--postgres` for a throw-away cluster on loopback).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { startSimulator, type FaultSpec } from '../src/sim/index.js';
-import { EventStore } from '../src/store/index.js';
+import { openStore, resolveStoreLocation, type BuildStore } from '../src/store/index.js';
+import { startPostgres, type PgCluster } from './lib/postgres-cluster.js';
 import { kilnEnv, writeKilnTemplate, writeSbsTemplate } from './lib/e2e.js';
 import { runKiln, type ProcessResult } from './lib/proc.js';
 import { SimApi } from './lib/sim-api.js';
@@ -69,29 +71,30 @@ function retriesIn(stderr: string): number {
   return retries;
 }
 
-function buildIdOf(result: ProcessResult, db: string, pid: number | undefined): string | undefined {
-  const printed = /"build_id":"([^"]+)"/.exec(result.stdout)?.[1];
-  if (printed) return printed;
-  // Killed before its output was flushed: the store knows which build that process started.
-  const store = EventStore.open(db);
+async function withStore<T>(db: string, read: (store: BuildStore) => Promise<T>): Promise<T> {
+  const store = await openStore(resolveStoreLocation(db));
   try {
-    for (const build of store.listBuilds()) {
-      const started = store.events(build.id)[0];
-      if (started?.data.pid === pid) return build.id;
-    }
-    return undefined;
+    return await read(store);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
-function phaseOf(db: string, buildId: string): string {
-  const store = EventStore.open(db);
-  try {
-    return store.getBuild(buildId)?.phase ?? 'start-up';
-  } finally {
-    store.close();
-  }
+async function buildIdOf(result: ProcessResult, db: string, pid: number | undefined): Promise<string | undefined> {
+  const printed = /"build_id":"([^"]+)"/.exec(result.stdout)?.[1];
+  if (printed) return printed;
+  // Killed before its output was flushed: the store knows which build that process started.
+  return withStore(db, async (store) => {
+    for (const build of await store.listBuilds()) {
+      const started = (await store.events(build.id))[0];
+      if (started?.data.pid === pid) return build.id;
+    }
+    return undefined;
+  });
+}
+
+function phaseOf(db: string, buildId: string): Promise<string> {
+  return withStore(db, async (store) => (await store.getBuild(buildId))?.phase ?? 'start-up');
 }
 
 async function main(): Promise<void> {
@@ -105,6 +108,9 @@ async function main(): Promise<void> {
     .option('max-kills', { type: 'number', default: 3, describe: 'Kills per build at most (then it is left to finish)' })
     .option('fault-scale', { type: 'number', default: 1, describe: 'Multiply every fault probability by this (1 = the rates above; at most 1 / 0.18)' })
     .option('kill-window', { type: 'number', default: 7000, describe: 'Kills land uniformly in [0, this many ms] after the process starts' })
+    .option('db', { type: 'string', describe: 'The event store: a SQLite file or a postgres:// URL [default: a new SQLite file]' })
+    .option('postgres', { type: 'boolean', default: false, describe: 'Use a throw-away PostgreSQL cluster on loopback as the store' })
+    .conflicts('db', 'postgres')
     .strict()
     .check((a) => {
       for (const key of ['builds', 'concurrency', 'max-kills'] as const)
@@ -122,12 +128,15 @@ async function main(): Promise<void> {
   const sim = await startSimulator({ latency: LATENCY, faults, seed, port: 0, sshPort: 0, log: () => {} });
   log(`seed ${seed}; simulator ${sim.apiUrl}; ${argv.builds} builds, ${argv.concurrency} at a time; faults ${JSON.stringify(faults['POST /servers'])} on creates, ${JSON.stringify(faults['*'])} elsewhere`);
   let exitCode = 0;
+  let cluster: PgCluster | undefined;
   const resumeHelp = await runKiln(['resume', '--help']);
   const resumeMissing = /not implemented/i.test(resumeHelp.stdout + resumeHelp.stderr);
   if (resumeMissing) log('WARNING: `kiln resume` is not implemented in this tree: every killed build will count as a failure');
   const resumeDebug = /--debug/.test(resumeHelp.stdout) ? ['--debug'] : [];
   try {
-    const db = join(work, 'kiln.db');
+    cluster = argv.postgres ? await startPostgres() : undefined;
+    const db = cluster?.adminUrl ?? argv.db ?? join(work, 'kiln.db');
+    log(`store ${cluster ? 'a throw-away PostgreSQL cluster' : db}`);
     const env = kilnEnv(sim, work);
     const template = writeKilnTemplate(work, sim.sshPort);
     // Every other build is an SBS build (PRO2, SBS root with IOPS, one extra block volume).
@@ -159,12 +168,12 @@ async function main(): Promise<void> {
         entry.clientRetries += retriesIn(result.stderr);
         if (killed && result.signal === 'SIGKILL') {
           entry.crashes++;
-          entry.buildId ??= buildIdOf(result, db, pid);
+          entry.buildId ??= await buildIdOf(result, db, pid);
           if (!entry.buildId) entry.killedBeforeStart++;
-          entry.killedIn.push(entry.buildId ? phaseOf(db, entry.buildId) : 'before start');
+          entry.killedIn.push(entry.buildId ? await phaseOf(db, entry.buildId) : 'before start');
           continue;
         }
-        entry.buildId ??= buildIdOf(result, db, pid);
+        entry.buildId ??= await buildIdOf(result, db, pid);
         if (result.code === 0) entry.outcome = 'succeeded';
         else entry.lastError = `exit ${result.code ?? result.signal}: ${result.stderr.split('\n').filter((l) => l && !l.startsWith('debug:')).slice(-3).join(' / ')}`;
         log(`build ${index + 1}: ${entry.outcome}${entry.crashes ? ` after ${entry.crashes} kill(s), ${entry.resumes} resume(s)` : ''}${entry.lastError ? ` (${entry.lastError})` : ''}`);
@@ -176,7 +185,7 @@ async function main(): Promise<void> {
     // What the builds left, before gc: every resource tagged with a build that succeeded other
     // than its artifact is a duplicate (or a missed cleanup).
     const api = new SimApi(sim.apiUrl);
-    const store = EventStore.open(db);
+    const store = await openStore(resolveStoreLocation(db));
     // Per succeeded build: its image and every snapshot of it (one per volume for SBS builds).
     const artifacts = new Map<string, { imageId: string; snapshotIds: Set<string> }>();
     let phaseRetries = 0;
@@ -185,10 +194,10 @@ async function main(): Promise<void> {
     let mostAttempts = 0;
     for (const b of builds) {
       if (!b.buildId) continue;
-      const record = store.getBuild(b.buildId);
+      const record = await store.getBuild(b.buildId);
       if (record?.status === 'succeeded' && record.artifact)
         artifacts.set(b.buildId, { imageId: record.artifact.imageId, snapshotIds: new Set([record.artifact.snapshotId, ...(record.artifact.snapshots ?? []).map((s) => s.id)]) });
-      const events = store.events(b.buildId, { withoutOutput: true });
+      const events = await store.events(b.buildId, { withoutOutput: true });
       phaseRetries += events.filter((e) => e.type === 'phase.retrying').length;
       for (const e of events) {
         if (e.type !== 'phase.started') continue;
@@ -196,7 +205,7 @@ async function main(): Promise<void> {
         if (e.attempt === 5) longPhaseRuns++;
       }
     }
-    store.close();
+    await store.close();
     // The soak's own listing must not fail on the faults it injects: retry each page.
     const list = async <T>(key: string, block = false): Promise<T[]> => {
       for (let attempt = 1; ; attempt++) {
@@ -290,6 +299,7 @@ async function main(): Promise<void> {
     if (duplicates > 0 || leakLines.length > 0 || succeeded < builds.length || artifactsPresent < succeeded) exitCode = 1;
   } finally {
     await sim.close();
+    cluster?.stop();
     rmSync(work, { recursive: true, force: true });
   }
   process.exitCode = exitCode;
