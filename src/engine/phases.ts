@@ -26,7 +26,7 @@ import {
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
 import { publicKeyOf } from '../ssh/keys.js';
-import type { BuildEvent, BuildRecord, BuildStore, EventType, MaybePromise, NewEvent } from '../store/index.js';
+import type { BuildEvent, BuildRecord, EventType, MaybePromise, NewEvent } from '../store/index.js';
 import type { BuildLog } from './log.js';
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
@@ -53,8 +53,7 @@ import {
 } from './phases/volumes.js';
 
 export interface EngineDeps {
-  store: BuildStore;
-  /** The build's log: every append and read of the run goes through it (log.ts). */
+  /** The build's log over its store: every append and read of the run goes through it (log.ts). */
   log: BuildLog;
   client: ScalewayClient;
   /** The full spec, secrets included: memory only. */
@@ -871,7 +870,7 @@ async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: strin
 }
 
 async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { client, spec, store, buildId, stateDir } = rt.deps;
+  const { client, spec, buildId, stateDir } = rt.deps;
   rt.closeCommunicator();
   // The log is the authority on what exists (it includes results reconciled on resume).
   const resources = (await rt.build())?.resources ?? {};

@@ -110,7 +110,6 @@ export class BuildRun {
         onRequest: this.options.onRequest,
       });
       rt = new PhaseRuntime({
-        store,
         log,
         client,
         spec,

@@ -150,7 +150,7 @@ function blockVolumeRequest(v: BlockVolumeSpec): { from_empty: { size: number } 
 }
 
 export async function volumesCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { client, spec, buildId, store } = rt.deps;
+  const { client, spec, buildId } = rt.deps;
   const ids: string[] = [];
   for (const [index, volume] of spec.blockVolumes.entries()) {
     const tags = resourceTags(buildId, 'volumes.create', spec.tags);
@@ -266,7 +266,7 @@ export async function waitBlockSnapshot(
 }
 
 export async function volumeSnapshotsCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { client, spec, buildId, store } = rt.deps;
+  const { client, spec, buildId } = rt.deps;
   const ids: string[] = [];
   for (const [index, volumeId] of list(input.facts.extraVolumeIds).entries()) {
     const name = spec.blockVolumes[index]?.snapshotName ?? `${spec.snapshotName}-${index + 1}`;
