@@ -14,7 +14,6 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { startSimulator, type FaultSpec } from '../src/sim/index.js';
 import { isPostgresUrl, openStore, resolveStoreLocation, type BuildStore } from '../src/store/index.js';
-import { redactUrl } from '../src/store/postgres.js';
 import { startPostgres, type PgCluster } from './lib/postgres-cluster.js';
 import pg from 'pg';
 import { kilnEnv, writeKilnTemplate, writeSbsTemplate } from './lib/e2e.js';
@@ -117,20 +116,6 @@ async function soakStore(argv: { db?: string; postgres?: boolean }, work: string
   }
 }
 
-/**
- * Whether this kiln's build, resume and gc accept the store: each is started with arguments that
- * stop it before it does anything (a missing template, an unknown build), and a usage error about
- * the store (`kiln` refusing a PostgreSQL URL) stops the soak before it starts.
- */
-async function refusedByKiln(db: string, env: NodeJS.ProcessEnv, work: string): Promise<string | undefined> {
-  const missing = 'kiln-soak-no-such-build';
-  for (const args of [['build', '--db', db, join(work, 'no-such-template.json')], ['resume', missing, '--db', db], ['gc', '--build', missing, '--db', db]]) {
-    const probe = await runKiln(args, { env });
-    if (probe.code === 2 && /PostgreSQL/.test(probe.stderr)) return `\`kiln ${args[0]}\` refuses this store: ${probe.stderr.trim().split('\n')[0]}`;
-  }
-  return undefined;
-}
-
 async function main(): Promise<void> {
   const argv = await yargs(hideBin(process.argv))
     .scriptName('soak')
@@ -176,8 +161,6 @@ async function main(): Promise<void> {
   const resumeDebug = /--debug/.test(resumeHelp.stdout) ? ['--debug'] : [];
   try {
     const env = kilnEnv(sim, work);
-    const refused = isPostgresUrl(db) ? await refusedByKiln(db, env, work) : undefined;
-    if (refused) throw new SoakRefused(`cannot soak on ${redactUrl(db)}: ${refused}`);
     const template = writeKilnTemplate(work, sim.sshPort);
     // Every other build is an SBS build (PRO2, SBS root with IOPS, one extra block volume).
     const sbsTemplate = writeSbsTemplate(join(work, 'sbs'), sim.sshPort);

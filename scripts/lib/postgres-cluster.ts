@@ -12,9 +12,9 @@ export const pgBinDir = process.env.KILN_TEST_PG_BIN ?? '/usr/lib/postgresql/15/
 /** Set by scripts/run-tests.mjs to the run's cluster: the tests need no binaries of their own then. */
 export const TEST_URL_ENV = 'KILN_TEST_PG_URL';
 
-/** Why PostgreSQL tests cannot run here, or undefined when they can. */
-export function postgresUnavailableReason(): string | undefined {
-  if (process.env[TEST_URL_ENV]) return undefined;
+/** Why PostgreSQL tests cannot run here, or undefined when they can. `ownCluster`: a test that starts (and stops) a cluster of its own. */
+export function postgresUnavailableReason(options: { ownCluster?: boolean } = {}): string | undefined {
+  if (process.env[TEST_URL_ENV] && !options.ownCluster) return undefined;
   for (const tool of ['initdb', 'pg_ctl']) {
     if (!existsSync(join(pgBinDir, tool))) return `${join(pgBinDir, tool)} is not installed (install Debian's postgresql package, or set KILN_TEST_PG_BIN, to run the PostgreSQL store tests)`;
   }
@@ -29,6 +29,10 @@ export interface PgCluster {
   dataDir: string;
   /** Stops the cluster (fast shutdown) and removes its directory. Synchronous so that it can run at process exit. */
   stop(): void;
+  /** Shuts the server down (fast: open connections are cut), keeping its data: an outage. */
+  down(): void;
+  /** Starts the server again after `down`, on the same port. */
+  up(): void;
 }
 
 /** initdb, pg_ctl… run as the `postgres` user when we are root (they refuse root), else as ourselves. */
@@ -49,16 +53,19 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
   }
   const dataDir = join(dir, 'data');
   const port = await freePort();
+  const serverOptions = [`-c listen_addresses=127.0.0.1`, `-p ${port}`, `-k ${dir}`, ...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off'])];
+  const startServer = () => runPgTool('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-o', serverOptions.join(' '), '-w', '-t', '120', 'start']);
+  const stopServer = () => runPgTool('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
   try {
     // trust on loopback: a throw-away cluster reachable only from this machine.
     runPgTool('initdb', ['-D', dataDir, '-U', 'kiln', '--auth=trust', '--encoding=UTF8', '--no-instructions', '--no-sync']);
-    const serverOptions = [`-c listen_addresses=127.0.0.1`, `-p ${port}`, `-k ${dir}`, ...(options.durable ? [] : ['-c fsync=off', '-c full_page_writes=off'])];
-    runPgTool('pg_ctl', ['-D', dataDir, '-l', join(dir, 'server.log'), '-o', serverOptions.join(' '), '-w', '-t', '120', 'start']);
+    startServer();
   } catch (error) {
     rmSync(dir, { recursive: true, force: true });
     throw error;
   }
   let stopped = false;
+  let running = true;
   return {
     adminUrl: `postgres://kiln@127.0.0.1:${port}/postgres`,
     port,
@@ -67,10 +74,18 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       if (stopped) return;
       stopped = true;
       try {
-        runPgTool('pg_ctl', ['-D', dataDir, '-m', 'fast', '-w', '-t', '60', 'stop']);
+        if (running) stopServer();
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
+    },
+    down() {
+      stopServer();
+      running = false;
+    },
+    up() {
+      startServer();
+      running = true;
     },
   };
 }

@@ -9,11 +9,6 @@ import type { Argv } from 'yargs';
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { packerStyleArgv, unknownFlags } from './argv.js';
 import { commands as kilnCommands } from './commands/index.js';
-import { isPostgresUrl } from '../store/location.js';
-
-// The commands that read only a SQLite store so far: given a postgres:// store they stop at once
-// with a usage error (`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL).
-const SQLITE_ONLY_COMMANDS = new Set(['build', 'resume', 'gc']);
 
 /** A command as kiln's command list holds them (tests pass their own handlers). */
 type AnyCommand = (typeof kilnCommands)[number];
@@ -30,16 +25,6 @@ export function createCli(args: readonly string[], commands: readonly AnyCommand
     .alias('h', 'help')
     .version()
     .wrap(Math.min(100, process.stdout.columns ?? 100))
-    .middleware((argv) => {
-      const store = typeof argv.db === 'string' ? argv.db : process.env.KILN_DB;
-      if (SQLITE_ONLY_COMMANDS.has(String(argv._[0])) && store && isPostgresUrl(store)) {
-        process.stderr.write(
-          `kiln: ${typeof argv.db === 'string' ? '--db' : 'KILN_DB'} names a PostgreSQL store; \`kiln ${String(argv._[0])}\` works only with a SQLite file so far ` +
-            '(`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL). Give a SQLite path with --db.\n',
-        );
-        process.exit(2);
-      }
-    })
     .fail((message, error) => {
       // Usage errors exit 2 (the exit code documented for invalid input); other errors are
       // reported by the commands themselves.

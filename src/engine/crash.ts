@@ -8,7 +8,7 @@
 //                                        does not know it yet).
 // The crash matrix (test/cli-build/crash-matrix.ts) derives its kill points from the event
 // catalogue, so every event type is killed at.
-import type { BuildEvent, EventStore, EventType } from '../store/index.js';
+import type { BuildEvent, BuildStore, EventType } from '../store/index.js';
 
 function die(): never {
   process.kill(process.pid, 'SIGKILL');
@@ -29,7 +29,7 @@ export function crashAtListener(env: NodeJS.ProcessEnv = process.env): ((event: 
 }
 
 /** Arms KILN_CRASH_AT on the store a command writes through (once per process). */
-export function armCrashPoint(store: EventStore, env: NodeJS.ProcessEnv = process.env): void {
+export function armCrashPoint(store: BuildStore, env: NodeJS.ProcessEnv = process.env): void {
   const listener = crashAtListener(env);
   if (listener) store.subscribe(listener);
 }

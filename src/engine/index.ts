@@ -1,7 +1,7 @@
 // The engine: runs builds (the machine + phase actors + event log), starts and resumes them.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import type { EventStore, OnError } from '../store/index.js';
+import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
 import type { TemplateEvaluation } from '../template/load.js';
 
@@ -16,7 +16,7 @@ export function newBuildId(now: number = Date.now()): string {
 }
 
 export interface NewBuildInput {
-  store: EventStore;
+  store: BuildStore;
   spec: BuildSpec;
   /** `redactSpec(spec, sensitiveValues)`: what the database keeps. */
   redacted: RedactedBuildSpec;
@@ -28,9 +28,9 @@ export interface NewBuildInput {
 }
 
 /** Records a new build (row + `build.started`) and returns its id. */
-export function createBuildRecord(input: NewBuildInput): string {
+export async function createBuildRecord(input: NewBuildInput): Promise<string> {
   const id = input.buildId ?? newBuildId();
-  input.store.createBuild(
+  await input.store.createBuild(
     {
       id,
       templatePath: input.templatePath,

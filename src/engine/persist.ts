@@ -89,10 +89,11 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
 
 /**
  * An inspection observer for `createActor(machine, { inspect })` that hands each root
- * transition's events to `append`. It never throws: a failing append is passed to `onError`.
+ * transition's events to `append`. It never throws: a failing append (a throw, or a rejected
+ * promise: an asynchronous store's append is only queued here, in order) is passed to `onError`.
  */
 export function persistObserver(
-  append: (events: NewEvent[]) => void,
+  append: (events: NewEvent[]) => void | Promise<unknown>,
   onError: (error: unknown) => void,
   lastRetryDelay: () => number | undefined,
 ): (event: InspectionEvent) => void {
@@ -107,13 +108,16 @@ export function persistObserver(
       const next = viewOf(snapshot.value, snapshot.context);
       const events = transitionEvents(prev, next, lastRetryDelay());
       prev = next;
-      if (events.length > 0) append(events);
+      if (events.length > 0) append(events)?.catch(report);
     } catch (error) {
-      try {
-        onError(error);
-      } catch {
-        // nothing more can be done without throwing into XState
-      }
+      report(error);
     }
   };
+  function report(error: unknown): void {
+    try {
+      onError(error);
+    } catch {
+      // nothing more can be done without throwing into XState
+    }
+  }
 }

@@ -1,6 +1,7 @@
 // The phase actors: what each phase of the build machine does against the Scaleway API, the
 // communicator and the provisioners. Every side effect follows DESIGN.md's crash-safety protocol:
-// append an intent, call the API, append the result at once; a phase whose intent has no result
+// append an intent (awaited: committed, whichever store), call the API, append the result at once
+// (the run's BuildLog keeps every append in order, log.ts); a phase whose intent has no result
 // (a crash, an ambiguous answer) first looks the resource up by its tags before creating anything.
 // Every actor is idempotent: XState restarts it on retry, and resume re-runs an unfinished phase.
 import { readFileSync } from 'node:fs';
@@ -26,7 +27,8 @@ import {
 import type { Arch, Server } from '../scaleway/types.js';
 import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
 import { publicKeyOf } from '../ssh/keys.js';
-import type { BuildEvent, EventStore, EventType, NewEvent } from '../store/index.js';
+import type { BuildEvent, BuildRecord, EventType, MaybePromise, NewEvent } from '../store/index.js';
+import type { BuildLog } from './log.js';
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { fillBuildValues, type BuildValues } from '../template/functions.js';
@@ -53,7 +55,8 @@ import {
 } from './phases/volumes.js';
 
 export interface EngineDeps {
-  store: EventStore;
+  /** The build's log over its store: every append and read of the run goes through it (log.ts). */
+  log: BuildLog;
   client: ScalewayClient;
   /** The full spec, secrets included: memory only. */
   spec: BuildSpec;
@@ -110,23 +113,32 @@ export class PhaseRuntime {
     return scrubSecrets(data, this.secrets);
   }
 
-  record(input: Pick<PhaseInput, 'phase' | 'attempt'>, type: EventType, data: NewEvent['data'] = {}): void {
-    this.deps.store.append(this.deps.buildId, { type, phase: input.phase, attempt: input.attempt, data: this.scrub(data) });
+  /**
+   * Appends one event of this phase attempt (scrubbed). Resolves once it is committed: an intent
+   * is awaited before the API call it announces.
+   */
+  async record(input: Pick<PhaseInput, 'phase' | 'attempt'>, type: EventType, data: NewEvent['data'] = {}): Promise<void> {
+    await this.deps.log.append([{ type, phase: input.phase, attempt: input.attempt, data: this.scrub(data) }]);
   }
 
-  /** Appends events not tied to a phase attempt (machine transitions, build.*), scrubbed. */
-  appendEvents(events: NewEvent[]): void {
-    this.deps.store.appendMany(this.deps.buildId, events.map((e) => ({ ...e, data: this.scrub(e.data ?? {}) })));
+  /** Appends events not tied to a phase attempt (machine transitions, build.*), scrubbed, after every earlier append. */
+  appendEvents(events: NewEvent[]): Promise<BuildEvent[]> {
+    return this.deps.log.append(events.map((e) => ({ ...e, data: this.scrub(e.data ?? {}) })));
   }
 
-  /** The latest event of `type` in this build's log. */
-  last(type: EventType): BuildEvent | undefined {
-    return this.deps.store.lastEvent(this.deps.buildId, type);
+  /** The latest event of `type` in this build's log (every earlier append included). */
+  last(type: EventType): MaybePromise<BuildEvent | undefined> {
+    return this.deps.log.read((store) => store.lastEvent(this.deps.buildId, type));
+  }
+
+  /** The build's record, as every earlier append left it. */
+  build(): MaybePromise<BuildRecord | undefined> {
+    return this.deps.log.read((store) => store.getBuild(this.deps.buildId));
   }
 
   /** True when `intent` was appended after the last `result`: a call whose outcome is unknown. */
-  pendingIntent(intent: EventType, result: EventType): boolean {
-    return (this.last(intent)?.seq ?? 0) > (this.last(result)?.seq ?? 0);
+  async pendingIntent(intent: EventType, result: EventType): Promise<boolean> {
+    return ((await this.last(intent))?.seq ?? 0) > ((await this.last(result))?.seq ?? 0);
   }
 
   closeCommunicator(): void {
@@ -135,8 +147,8 @@ export class PhaseRuntime {
   }
 
   /** The past waits of every build in the store, read once (at the first wait of this run). */
-  waitHistory(): readonly WaitRecord[] {
-    this.history ??= this.deps.store.waitHistory().flatMap((d) => (isWaitRecord(d) ? [d] : []));
+  async waitHistory(): Promise<readonly WaitRecord[]> {
+    this.history ??= (await this.deps.log.read((store) => store.waitHistory())).flatMap((d) => (isWaitRecord(d) ? [d] : []));
     return this.history;
   }
 }
@@ -168,7 +180,7 @@ export const CREATE_SETTLE_MS = 5_000;
 
 /** Looks a possibly-created resource up by its tags until the create can no longer land. */
 export async function reconcile<T>(rt: PhaseRuntime, intent: EventType, find: () => Promise<T | undefined>, signal: AbortSignal): Promise<T | undefined> {
-  const intentAt = Date.parse(rt.last(intent)?.at ?? '') || 0;
+  const intentAt = Date.parse((await rt.last(intent))?.at ?? '') || 0;
   const settledAt = intentAt + CREATE_SETTLE_MS;
   const startedAt = Date.now();
   for (;;) {
@@ -213,12 +225,12 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     sizeClass: sizeClassOf(typeof input.facts.rootVolumeSize === 'number' ? input.facts.rootVolumeSize : undefined),
     ...o.key,
   };
-  const prediction = predictWait(rt.waitHistory(), key);
-  const action = rt.last(o.startedBy);
+  const prediction = predictWait(await rt.waitHistory(), key);
+  const action = (await rt.last(o.startedBy));
   const startedAt = action ? Date.parse(action.at) : Date.now();
   const elapsedMs = Math.max(0, Date.now() - startedAt);
   const whole = action !== undefined && elapsedMs <= WHOLE_WAIT_MS;
-  rt.record(input, 'wait.started', { key, what: o.what, elapsedMs, ...(prediction ?? {}) });
+  await rt.record(input, 'wait.started', { key, what: o.what, elapsedMs, ...(prediction ?? {}) });
   let lastMissAt: number | undefined;
   let looks = 0;
   const value = await pollUntil(
@@ -230,7 +242,7 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     },
     { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction, elapsedMs },
   );
-  rt.record(input, 'wait.finished', {
+  await rt.record(input, 'wait.finished', {
     key,
     durationMs: Date.now() - startedAt,
     ...(lastMissAt !== undefined ? { lastMissMs: lastMissAt - startedAt } : {}),
@@ -246,7 +258,7 @@ export async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id
     return await rt.deps.client.getServer(id, { signal });
   } catch (error) {
     if (error instanceof NotFoundError) {
-      rt.record(input, 'resource.missing', { kind: 'server', id });
+      await rt.record(input, 'resource.missing', { kind: 'server', id });
       throw new BuildError(
         `server ${id} no longer exists (deleted outside kiln?). Its provisioning is lost: ` +
           `run \`kiln build\` again (and \`kiln gc --build ${rt.deps.buildId} --force\` to remove what is left).`,
@@ -272,10 +284,10 @@ function cacheKey(rt: PhaseRuntime, what: string): string {
 
 /** `fetch()`'s answer, taken from the store's cache while it is younger than CATALOGUE_TTL_MS. */
 async function cachedAnswer<T>(rt: PhaseRuntime, key: string, fetch: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
-  const hit = rt.deps.store.cached<T>(key);
+  const hit = await rt.deps.log.read((store) => store.cached<T>(key));
   if (hit !== undefined) return { value: hit, cached: true };
   const value = await fetch();
-  rt.deps.store.cache(key, value, CATALOGUE_TTL_MS);
+  await rt.deps.log.read((store) => store.cache(key, value, CATALOGUE_TTL_MS));
   return { value, cached: false };
 }
 
@@ -302,7 +314,7 @@ async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
   const catalogueKey = cacheKey(rt, 'products/servers');
   let { value: types, cached } = await cachedAnswer(rt, catalogueKey, () => client.listServerTypes({ signal }));
   if (!types[spec.commercialType.toUpperCase()] && cached) {
-    rt.deps.store.uncache(catalogueKey);
+    await rt.deps.log.read((store) => store.uncache(catalogueKey));
     types = (await cachedAnswer(rt, catalogueKey, () => client.listServerTypes({ signal }))).value;
   }
   const type = types[spec.commercialType.toUpperCase()];
@@ -361,11 +373,11 @@ async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFacts> {
   }
   const { pair, created } = loadOrCreateKeyPair(stateDir, buildId);
   // Recorded for a new pair, and for one written just before a crash that left no record of it.
-  if (created || rt.last('key.created')?.data.publicKey !== pair.publicKey) {
+  if (created || (await rt.last('key.created'))?.data.publicKey !== pair.publicKey) {
     const passphrase = rt.deps.keyPassphrase;
     const sealed = passphrase ? await sealPrivateKey(pair.privateKey, passphrase, buildId) : undefined;
     // The host says where the key is when it is not sealed (a resume elsewhere names it).
-    rt.record(input, 'key.created', { publicKey: pair.publicKey, host: hostname(), ...(sealed ? { sealed } : {}) });
+    await rt.record(input, 'key.created', { publicKey: pair.publicKey, host: hostname(), ...(sealed ? { sealed } : {}) });
   }
   return { keySource: 'temporary', authorizedKeyTag: authorizedKeyTag(pair.publicKey) };
 }
@@ -381,19 +393,19 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
   };
 
   let server: Server | undefined;
-  const recorded = rt.last('server.created');
+  const recorded = (await rt.last('server.created'));
   // A server found missing on resume (deleted by hand before provisioning) is created anew.
-  const lost = recorded && (rt.last('resource.missing')?.seq ?? 0) > recorded.seq;
-  if (recorded && !lost && !rt.pendingIntent('server.create.requested', 'server.created')) {
+  const lost = recorded && ((await rt.last('resource.missing'))?.seq ?? 0) > recorded.seq;
+  if (recorded && !lost && !(await rt.pendingIntent('server.create.requested', 'server.created'))) {
     // The result is in the log (resume, or a retry after a later step of this phase failed).
     server = await getServerOrMissing(rt, input, String(recorded.data.serverId), signal);
-  } else if (rt.pendingIntent('server.create.requested', 'server.created')) {
+  } else if ((await rt.pendingIntent('server.create.requested', 'server.created'))) {
     server = await reconcile(rt, 'server.create.requested', found, signal);
-    if (server) rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server), reconciled: true });
+    if (server) await rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server), reconciled: true });
   }
   if (!server) {
     const volumes = serverVolumesRequest(rt, input.facts);
-    rt.record(input, 'server.create.requested', { name: spec.serverName, tags, commercialType: spec.commercialType, ...(volumes ? { volumes } : {}) });
+    await rt.record(input, 'server.create.requested', { name: spec.serverName, tags, commercialType: spec.commercialType, ...(volumes ? { volumes } : {}) });
     try {
       server = await client.createServer(
         {
@@ -414,17 +426,17 @@ async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     } catch (error) {
       if (!(error instanceof AmbiguousError)) {
         // Perhaps the cached image of the label is gone: the next attempt resolves it afresh.
-        rt.deps.store.uncache(marketplaceKey(rt));
+        await rt.deps.log.read((store) => store.uncache(marketplaceKey(rt)));
         throw error;
       }
       // The create may have happened: look for it before anything else.
       server = await reconcile(rt, 'server.create.requested', found, signal);
       if (!server) throw notCreated('server', error);
-      rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server), reconciled: true });
+      await rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server), reconciled: true });
     }
     crashAfterCall('server.created');
-    if (!rt.last('server.created') || rt.pendingIntent('server.create.requested', 'server.created')) {
-      rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server) });
+    if (!(await rt.last('server.created')) || (await rt.pendingIntent('server.create.requested', 'server.created'))) {
+      await rt.record(input, 'server.created', { serverId: server.id, name: server.name, ...serverVolumes(server) });
     }
   }
 
@@ -456,7 +468,7 @@ async function serverPower(
   rt.serverStates.delete(serverId);
   const state = seen ?? (await getServerOrMissing(rt, input, serverId, signal)).state;
   if (!o.from.includes(state)) return state;
-  rt.record(input, o.requested, { serverId });
+  await rt.record(input, o.requested, { serverId });
   try {
     await rt.deps.client.serverAction(serverId, o.action, { signal });
   } catch (error) {
@@ -469,7 +481,7 @@ async function serverPower(
     if (o.from.includes(now.state)) throw new TransientBuildError(`${o.action} of server ${serverId}: ${error.message}`, { cause: error });
   }
   crashAfterCall(o.accepted);
-  rt.record(input, o.accepted, { serverId });
+  await rt.record(input, o.accepted, { serverId });
   return state;
 }
 
@@ -500,7 +512,7 @@ async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     },
   });
   rt.serverStates.set(serverId, 'running');
-  rt.record(input, 'server.running', { serverId, publicIp: server.public_ip!.address });
+  await rt.record(input, 'server.running', { serverId, publicIp: server.public_ip!.address });
   return { publicIp: server.public_ip!.address };
 }
 
@@ -519,7 +531,7 @@ export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, si
   if (c.privateKeyFile) privateKey = readFileSync(c.privateKeyFile, 'utf8');
   else {
     try {
-      privateKey = await temporaryPrivateKey({ stateDir, buildId, passphrase: rt.deps.keyPassphrase, created: rt.last('key.created') });
+      privateKey = await temporaryPrivateKey({ stateDir, buildId, passphrase: rt.deps.keyPassphrase, created: await rt.last('key.created') });
     } catch (error) {
       if (!(error instanceof KeyUnavailableError)) throw error;
       // A password or an agent may still let the build in.
@@ -541,7 +553,7 @@ export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, si
     keepAliveIntervalMs: c.keepAliveIntervalMs || undefined,
     signal,
   });
-  rt.record(input, 'ssh.connected', { host, username: c.username });
+  await rt.record(input, 'ssh.connected', { host, username: c.username });
   return rt.communicator;
 }
 
@@ -565,17 +577,18 @@ export class OutputBatcher {
 
   push(stream: 'stdout' | 'stderr', line: string): void {
     this.lines.push({ stream, line });
-    if (this.lines.length >= this.maxLines) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.maxDelayMs);
+    // (Output is kept in order by the log; a failed append stops the build through the log's onFailure.)
+    if (this.lines.length >= this.maxLines) void this.flush().catch(() => undefined);
+    else this.timer ??= setTimeout(() => void this.flush().catch(() => undefined), this.maxDelayMs);
   }
 
-  flush(): void {
+  async flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.lines.length === 0) return;
     const lines = this.lines;
     this.lines = [];
-    this.rt.record(this.input, 'provision.output', { index: this.index, lines });
+    await this.rt.record(this.input, 'provision.output', { index: this.index, lines });
   }
 }
 
@@ -584,7 +597,7 @@ async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
   const provisioner = spec.provisioners[input.provisionerIndex];
   if (!provisioner) throw new BuildError(`internal: there is no provisioner #${input.provisionerIndex}`);
   const communicator = provisioner.type === 'shell-local' ? rt.communicator : await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
-  rt.record(input, 'provisioner.started', { index: input.provisionerIndex, type: provisioner.type, templateIndex: provisioner.index });
+  await rt.record(input, 'provisioner.started', { index: input.provisionerIndex, type: provisioner.type, templateIndex: provisioner.index });
   const batch = new OutputBatcher(rt, input, input.provisionerIndex);
   try {
     // The machine owns retries and timeouts (the provisioner's max_retries and timeout are its
@@ -604,9 +617,9 @@ async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
     if ((error as { retryable?: boolean }).retryable) rt.closeCommunicator();
     throw error;
   } finally {
-    batch.flush();
+    await batch.flush();
   }
-  rt.record(input, 'provisioner.succeeded', { index: input.provisionerIndex });
+  await rt.record(input, 'provisioner.succeeded', { index: input.provisionerIndex });
   return {};
 }
 
@@ -660,7 +673,7 @@ async function serverWaitStopped(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     },
   });
   rt.serverStates.set(serverId, 'stopped');
-  rt.record(input, 'server.stopped', { serverId });
+  await rt.record(input, 'server.stopped', { serverId });
   return {};
 }
 
@@ -685,16 +698,16 @@ async function createTracked(
   const { buildId, spec } = rt.deps;
   const tags = resourceTags(buildId, o.phase, spec.tags);
   const find = async () => (await o.list()).find((r) => createdBy(r.tags ?? [], buildId, o.phase));
-  const recorded = rt.last(o.result);
-  if (recorded && !rt.pendingIntent(o.intent, o.result)) return String(recorded.data[o.idKey]);
-  if (rt.pendingIntent(o.intent, o.result)) {
+  const recorded = (await rt.last(o.result));
+  if (recorded && !(await rt.pendingIntent(o.intent, o.result))) return String(recorded.data[o.idKey]);
+  if ((await rt.pendingIntent(o.intent, o.result))) {
     const existing = await reconcile(rt, o.intent, find, signal);
     if (existing) {
-      rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, ...o.resultData, reconciled: true });
+      await rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, ...o.resultData, reconciled: true });
       return existing.id;
     }
   }
-  rt.record(input, o.intent, { name: o.name, tags, ...o.requestData });
+  await rt.record(input, o.intent, { name: o.name, tags, ...o.requestData });
   let created: { id: string; name: string };
   try {
     created = await o.create(tags);
@@ -702,11 +715,11 @@ async function createTracked(
     if (!(error instanceof AmbiguousError)) throw error;
     const existing = await reconcile(rt, o.intent, find, signal);
     if (!existing) throw notCreated(o.result.split('.')[0]!.replace('_', ' '), error);
-    rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, ...o.resultData, reconciled: true });
+    await rt.record(input, o.result, { [o.idKey]: existing.id, name: existing.name, ...o.resultData, reconciled: true });
     return existing.id;
   }
   crashAfterCall(o.result);
-  rt.record(input, o.result, { [o.idKey]: created.id, name: created.name, ...o.resultData });
+  await rt.record(input, o.result, { [o.idKey]: created.id, name: created.name, ...o.resultData });
   return created.id;
 }
 
@@ -737,7 +750,7 @@ async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
   const snapshotId = requireFact(input.facts, 'snapshotId', 'snapshot.wait');
   if (input.facts.rootVolumeApi === 'block') {
     await waitBlockSnapshot(rt, input, snapshotId, signal, 'snapshot.created');
-    rt.record(input, 'snapshot.available', { snapshotId });
+    await rt.record(input, 'snapshot.available', { snapshotId });
     return {};
   }
   await waitFor(rt, input, signal, {
@@ -751,7 +764,7 @@ async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
       return undefined;
     },
   });
-  rt.record(input, 'snapshot.available', { snapshotId });
+  await rt.record(input, 'snapshot.available', { snapshotId });
   return {};
 }
 
@@ -797,7 +810,7 @@ async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSigna
       return undefined;
     },
   });
-  rt.record(input, 'image.available', { imageId });
+  await rt.record(input, 'image.available', { imageId });
   return {};
 }
 
@@ -812,7 +825,7 @@ async function deleteTracked(
 ): Promise<void> {
   const idKey = `${kind}Id`;
   const where = api ? { api } : {};
-  rt.record(input, `${kind}.delete.requested` as EventType, { [idKey]: id, ...where });
+  await rt.record(input, `${kind}.delete.requested` as EventType, { [idKey]: id, ...where });
   let alreadyGone = false;
   try {
     await call();
@@ -821,12 +834,12 @@ async function deleteTracked(
     alreadyGone = true;
   }
   crashAfterCall(`${kind}.deleted`);
-  rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...where, ...(alreadyGone ? { alreadyGone } : {}) });
+  await rt.record(input, `${kind}.deleted` as EventType, { [idKey]: id, ...where, ...(alreadyGone ? { alreadyGone } : {}) });
 }
 
 async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: string, signal: AbortSignal): Promise<void> {
   const { client } = rt.deps;
-  rt.record(input, 'server.delete.requested', { serverId });
+  await rt.record(input, 'server.delete.requested', { serverId });
   let terminated = false;
   // Seen stopped by this process (the build's own wait): delete it without asking first.
   const seen = rt.serverStates.get(serverId);
@@ -870,14 +883,14 @@ async function deleteServer(rt: PhaseRuntime, input: PhaseInput, serverId: strin
     { signal, deadlineAt: input.phaseDeadlineAt, what: `server ${serverId} to be deleted` },
   );
   crashAfterCall('server.deleted');
-  rt.record(input, 'server.deleted', { serverId, ...(terminated ? { terminated } : {}) });
+  await rt.record(input, 'server.deleted', { serverId, ...(terminated ? { terminated } : {}) });
 }
 
 async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { client, spec, store, buildId, stateDir } = rt.deps;
+  const { client, spec, buildId, stateDir } = rt.deps;
   rt.closeCommunicator();
   // The log is the authority on what exists (it includes results reconciled on resume).
-  const resources = store.getBuild(buildId)?.resources ?? {};
+  const resources = (await rt.build())?.resources ?? {};
   const alive = <T extends { id: string; deleted?: boolean }>(r: T | undefined) => (r && !r.deleted ? r.id : undefined);
   const notDeleted = <T extends { deleted?: boolean }>(refs: T[] | undefined) => (refs ?? []).filter((r) => !r.deleted);
   const steps = cleanupPlan(
@@ -892,7 +905,7 @@ async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
   );
   // keep_server: after success the server stays with its volumes and NICs, recorded as kept.
   const keep = input.reason === 'success' && spec.keepServer && resources.server !== undefined && !resources.server.deleted;
-  if (keep && !resources.server!.kept) rt.record(input, 'server.kept', { serverId: resources.server!.id, volumeIds: (resources.volumes ?? []).filter((v) => !v.deleted).map((v) => v.id) });
+  if (keep && !resources.server!.kept) await rt.record(input, 'server.kept', { serverId: resources.server!.id, volumeIds: (resources.volumes ?? []).filter((v) => !v.deleted).map((v) => v.id) });
   const serverStep = steps.find((step) => step.kind === 'server');
   if (serverStep && !keep) await deletePrivateNics(rt, input, serverStep.id, signal);
   for (const step of steps) {
@@ -908,7 +921,7 @@ async function cleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal)
       await deleteTracked(rt, input, 'volume', step.id, () => client.deleteVolume(step.id, { signal }));
     }
   }
-  if (deleteKeyPair(stateDir, buildId)) rt.record(input, 'key.deleted', {});
+  if (deleteKeyPair(stateDir, buildId)) await rt.record(input, 'key.deleted', {});
   return {};
 }
 

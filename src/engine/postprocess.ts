@@ -10,25 +10,25 @@ import type { ManifestPostProcessorSpec } from '../template/spec.js';
 import { BuildError, OutputBatcher, type PhaseRuntime } from './phases.js';
 
 export async function postprocess(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { spec, store, buildId } = rt.deps;
-  const done = new Set(store.events(buildId, { withoutOutput: true }).filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.index));
+  const { spec, buildId } = rt.deps;
+  const done = new Set((await rt.deps.log.read((s) => s.events(buildId, { withoutOutput: true }))).filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.index));
   const imageId = input.facts.imageId;
   if (typeof imageId !== 'string') throw new BuildError('internal: the postprocess phase has no image id');
   for (const postProcessor of spec.postProcessors ?? []) {
     if (done.has(postProcessor.index)) continue;
-    rt.record(input, 'postprocessor.started', { index: postProcessor.index, type: postProcessor.type });
+    await rt.record(input, 'postprocessor.started', { index: postProcessor.index, type: postProcessor.type });
     if (postProcessor.type === 'manifest') {
       await writeManifest(postProcessor, { name: spec.name, artifactId: `${spec.zone}:${imageId}`, runId: buildId });
-      rt.record(input, 'postprocessor.succeeded', { index: postProcessor.index, type: postProcessor.type, output: postProcessor.output });
+      await rt.record(input, 'postprocessor.succeeded', { index: postProcessor.index, type: postProcessor.type, output: postProcessor.output });
       continue;
     }
     const batch = new OutputBatcher(rt, input, postProcessor.index);
     try {
       await runProvisioner({ ...postProcessor, maxRetries: 0, timeoutMs: 0, pauseBeforeMs: 0 }, { buildName: spec.name, builderType: 'scaleway', signal, onOutput: (o) => batch.push(o.stream, o.line) });
     } finally {
-      batch.flush();
+      await batch.flush();
     }
-    rt.record(input, 'postprocessor.succeeded', { index: postProcessor.index, type: postProcessor.type });
+    await rt.record(input, 'postprocessor.succeeded', { index: postProcessor.index, type: postProcessor.type });
   }
   return {};
 }

@@ -1,6 +1,5 @@
 // Runs one build: the machine with the engine's phase actors, every transition appended to the
 // event store, one process per build (lease + heartbeat), interruption at the next safe point.
-import { hostname } from 'node:os';
 import { createActor } from 'xstate';
 import {
   createBuildMachine,
@@ -13,8 +12,9 @@ import type { PhaseName } from '../../machines/phases.js';
 import { provisionerPolicy, resolvePhasePolicies } from '../../machines/policy.js';
 import { optionalPhasesOf } from './phases/optional.js';
 import { backoffDelay, ScalewayClient, type RequestReport } from '../scaleway/index.js';
-import type { Artifact, ErrorInfo, EventStore, OnError } from '../store/index.js';
+import { StoreUnavailableError, thisProcess, type Artifact, type BuildStore, type ErrorInfo, type LeaseOwner, type OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
+import { BuildLog, settledWithin, STORE_GOODBYE_MS } from './log.js';
 import { persistObserver } from './persist.js';
 import { artifactOf } from './resume.js';
 import { createPhaseActors, PhaseRuntime } from './phases.js';
@@ -22,7 +22,7 @@ import { createPhaseActors, PhaseRuntime } from './phases.js';
 export type Decision = 'retry' | 'cleanup' | 'abort';
 
 export interface RunOptions {
-  store: EventStore;
+  store: BuildStore;
   buildId: string;
   /** The full spec (secrets included; kept in memory only). */
   spec: BuildSpec;
@@ -54,6 +54,8 @@ export interface BuildOutcome {
   cleanedUp?: boolean;
   /** The phase the build stopped in (interrupted or failed). */
   phase?: PhaseName | null;
+  /** Interrupted because the event log could not be written (the store unreachable, or refusing): why. */
+  logFailure?: { message: string; storeUnavailable: boolean };
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
@@ -90,62 +92,60 @@ export class BuildRun {
   /** Drives the machine to its end. The build row must exist (createBuild) and is leased here. */
   async run(): Promise<BuildOutcome> {
     const { store, buildId, spec, onError } = this.options;
-    const owner = { pid: process.pid, host: hostname() };
+    const owner = thisProcess();
     const ttl = this.options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
-    store.acquireLease(buildId, owner, ttl);
-    const heartbeat = setInterval(() => {
-      try {
-        // Lost: another process took the build over (this one was frozen past the lease's
-        // expiry). Two drivers must never act on one build: stop at the next safe point.
-        if (!store.renewLease(buildId, owner, ttl)) this.interrupt();
-      } catch {
-        // A busy database delays one renewal; the next one catches up well before expiry.
-      }
-    }, Math.max(1_000, Math.floor(ttl / 3)));
-    heartbeat.unref();
-
-    const client = new ScalewayClient({
-      apiUrl: spec.apiUrl,
-      zone: spec.zone,
-      secretKey: spec.secretKey,
-      projectId: spec.projectId,
-      organizationId: spec.organizationId,
-      onRequest: this.options.onRequest,
-    });
-    const rt = new PhaseRuntime({
-      store,
-      client,
-      spec,
-      buildId,
-      stateDir: this.options.stateDir,
-      keyPassphrase: this.options.keyPassphrase,
-      force: spec.force,
-      sshPortOverride: this.options.sshPortOverride,
-    });
-    let lastRetryDelay: number | undefined;
-    const machine = createBuildMachine({
-      retryDelay: (policy, attempt) => {
-        lastRetryDelay = backoffDelay({ attempts: policy.attempts, ...policy.backoff, maxTotalMs: Number.POSITIVE_INFINITY }, attempt);
-        return lastRetryDelay;
-      },
-    }).provide({ actors: phaseActors(createPhaseActors(rt)) });
-
-    let persistFailure: unknown;
-    const actor = createActor(machine, {
-      input: machineInput(buildId, spec, onError === 'ask' && !this.options.decide ? 'cleanup' : onError, this.options.resumeAt),
-      inspect: persistObserver(
-        (events) => rt.appendEvents(events),
-        (error) => {
-          // Without the log there is no crash safety: stop at the next safe point.
-          persistFailure ??= error;
-          queueMicrotask(() => actor.send({ type: 'INTERRUPT' }));
-        },
-        () => lastRetryDelay,
-      ),
-    });
-    this.sendInterrupt = () => actor.send({ type: 'INTERRUPT' });
-
+    await store.acquireLease(buildId, owner, ttl);
+    // Lost: another process took the build over (this one was frozen, or cut off from the store,
+    // past the lease's expiry). Two drivers must never act on one build: stop at the next safe point.
+    const stopHeartbeat = startHeartbeat(store, buildId, owner, ttl, () => this.interrupt());
+    let rt: PhaseRuntime | undefined;
     try {
+      let persistFailure: unknown;
+      let stopForLog = (error: unknown) => void (persistFailure ??= error);
+      const log = new BuildLog({ store, buildId, lastSeq: (await store.getBuild(buildId))?.lastSeq ?? 0, onFailure: (error) => stopForLog(error) });
+      const client = new ScalewayClient({
+        apiUrl: spec.apiUrl,
+        zone: spec.zone,
+        secretKey: spec.secretKey,
+        projectId: spec.projectId,
+        organizationId: spec.organizationId,
+        onRequest: this.options.onRequest,
+      });
+      rt = new PhaseRuntime({
+        log,
+        client,
+        spec,
+        buildId,
+        stateDir: this.options.stateDir,
+        keyPassphrase: this.options.keyPassphrase,
+        force: spec.force,
+        sshPortOverride: this.options.sshPortOverride,
+      });
+      let lastRetryDelay: number | undefined;
+      const machine = createBuildMachine({
+        retryDelay: (policy, attempt) => {
+          lastRetryDelay = backoffDelay({ attempts: policy.attempts, ...policy.backoff, maxTotalMs: Number.POSITIVE_INFINITY }, attempt);
+          return lastRetryDelay;
+        },
+      }).provide({ actors: phaseActors(createPhaseActors(rt)) });
+
+      const phaseRuntime = rt;
+      const actor = createActor(machine, {
+        input: machineInput(buildId, spec, onError === 'ask' && !this.options.decide ? 'cleanup' : onError, this.options.resumeAt),
+        inspect: persistObserver(
+          (events) => phaseRuntime.appendEvents(events),
+          (error) => stopForLog(error),
+          () => lastRetryDelay,
+        ),
+      });
+      // Without the log there is no crash safety: stop at the next safe point (sent after the
+      // current transition: the observer runs inside XState's).
+      stopForLog = (error) => {
+        persistFailure ??= error;
+        queueMicrotask(() => actor.send({ type: 'INTERRUPT' }));
+      };
+      this.sendInterrupt = () => actor.send({ type: 'INTERRUPT' });
+
       const end = await new Promise<{ value: string; context: BuildContext }>((resolve, reject) => {
         let asking = false;
         actor.subscribe({
@@ -168,47 +168,81 @@ export class BuildRun {
         actor.start();
         if (this.interruptRequested) actor.send({ type: 'INTERRUPT' });
       });
-      return this.finish(end.value, end.context, persistFailure, rt);
+      await log.drained();
+      return await this.finish(end.value, end.context, () => persistFailure, rt);
     } finally {
-      rt.closeCommunicator();
-      clearInterval(heartbeat);
-      try {
-        store.releaseLease(buildId, owner);
-      } catch {
-        // The lease expires on its own.
-      }
+      rt?.closeCommunicator();
+      stopHeartbeat();
+      // (A store that stopped answering must not hold the build's end: the lease expires on its own.)
+      await settledWithin(() => store.releaseLease(buildId, owner), STORE_GOODBYE_MS);
     }
   }
 
-  private finish(value: string, context: BuildContext, persistFailure: unknown, rt: PhaseRuntime): BuildOutcome {
-    const { store, buildId, spec } = this.options;
+  private async finish(value: string, context: BuildContext, persistFailure: () => unknown, rt: PhaseRuntime): Promise<BuildOutcome> {
+    const { spec, buildId } = this.options;
     const base = { buildId, builderName: spec.name, phase: context.phase };
-    const currentArtifact = (): Artifact => artifactOf(store.getBuild(buildId), context.facts, spec);
-    if (value === 'done') {
-      const artifact = currentArtifact();
-      rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
-      return { ...base, status: 'succeeded', artifact };
-    }
-    if (value === 'interrupted') {
-      const reason = persistFailure ? `the event log could not be written: ${(persistFailure as Error).message}` : 'interrupted by a signal';
+    const interrupted = async (failure: unknown = persistFailure()): Promise<BuildOutcome> => {
+      const reason = failure ? `the event log could not be written: ${(failure as Error).message}` : 'interrupted by a signal';
       try {
-        rt.appendEvents([{ type: 'build.interrupted', phase: context.phase, data: { reason } }]);
+        await rt.appendEvents([{ type: 'build.interrupted', phase: context.phase, data: { reason } }]);
       } catch {
-        // The log is what failed; the message below still tells the user.
+        // The log is what failed; the message the outcome carries still tells the user.
       }
-      return { ...base, status: 'interrupted' };
+      const logFailure = failure ? { message: (failure as Error).message, storeUnavailable: failure instanceof StoreUnavailableError } : undefined;
+      return { ...base, status: 'interrupted', ...(logFailure ? { logFailure } : {}) };
+    };
+    // The log failed (the store unreachable): whatever the machine made of it, the build stopped
+    // as on a signal, its last durable event is where `kiln resume` continues.
+    if (value === 'interrupted' || persistFailure()) return interrupted();
+    try {
+      const currentArtifact = async (): Promise<Artifact> => artifactOf(await rt.build(), context.facts, spec);
+      if (value === 'done') {
+        const artifact = await currentArtifact();
+        await rt.appendEvents([{ type: 'build.succeeded', data: { artifact } }]);
+        return { ...base, status: 'succeeded', artifact };
+      }
+      const failure = context.failure ?? { phase: context.phase ?? 'prepare', error: { name: 'Error', message: 'the build failed', retryable: false } };
+      const rolledBack = context.phase === 'cleanup' && failure.phase !== 'cleanup';
+      const cleanedUp = rolledBack && context.cleanupError === null;
+      await rt.appendEvents([
+        {
+          type: 'build.failed',
+          phase: failure.phase,
+          // A post-processor's failure comes after the image: it is still the build's artifact (gc keeps it).
+          data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}), ...(failure.phase === 'postprocess' ? { artifact: await currentArtifact() } : {}) },
+        },
+      ]);
+      return { ...base, status: 'failed', failure: rt.scrub(failure), cleanedUp };
+    } catch (error) {
+      // The outcome could not be recorded: the build is left as interrupted, for resume to finish.
+      if (!persistFailure() && !rt.deps.log.failed && !(error instanceof StoreUnavailableError)) throw error;
+      return interrupted(persistFailure() ?? rt.deps.log.failed ?? error);
     }
-    const failure = context.failure ?? { phase: context.phase ?? 'prepare', error: { name: 'Error', message: 'the build failed', retryable: false } };
-    const rolledBack = context.phase === 'cleanup' && failure.phase !== 'cleanup';
-    const cleanedUp = rolledBack && context.cleanupError === null;
-    rt.appendEvents([
-      {
-        type: 'build.failed',
-        phase: failure.phase,
-        // A post-processor's failure comes after the image: it is still the build's artifact (gc keeps it).
-        data: { error: failure.error, cleanedUp, ...(context.cleanupError ? { cleanupError: context.cleanupError } : {}), ...(failure.phase === 'postprocess' ? { artifact: currentArtifact() } : {}) },
-      },
-    ]);
-    return { ...base, status: 'failed', failure: rt.scrub(failure), cleanedUp };
   }
+}
+
+/**
+ * Renews the lease every third of its time to live until the returned stop is called; a renewal
+ * never overlaps the previous one. A renewal that fails (a busy or briefly unreachable store) is
+ * skipped: the lease is judged by the store's clock, and the next renewal catches up before it
+ * expires. A renewal refused means another process took the build: `onLost`.
+ */
+function startHeartbeat(store: BuildStore, buildId: string, owner: LeaseOwner, ttlMs: number, onLost: () => void): () => void {
+  const intervalMs = Math.max(1_000, Math.floor(ttlMs / 3));
+  let stopped = false;
+  const schedule = () => setTimeout(() => void beat(), intervalMs).unref();
+  const beat = async () => {
+    try {
+      if (!(await store.renewLease(buildId, owner, ttlMs))) onLost();
+    } catch {
+      // See above: the next renewal catches up.
+    }
+    if (!stopped) timer = schedule();
+  };
+  let timer = schedule();
+  // A renewal still in flight is not waited for: once the lease is released it changes nothing.
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+  };
 }

@@ -8,7 +8,7 @@ import { DEFAULT_API_URL, ZONES } from '../template/builder.js';
 import { ENV_NAMES, readScalewayConfig, type ScalewaySettings, type SettingName } from '../template/credentials.js';
 import { parseDuration, formatDuration } from '../template/duration.js';
 import { Problems, formatProblems } from '../template/errors.js';
-import { EventStore, hostStateDir, UnknownBuildError, resolveDbPath } from '../store/index.js';
+import { hostStateDir, openStore, resolveStoreLocation, UnknownBuildError, type BuildStore } from '../store/index.js';
 import { runGc, type GcReport } from './index.js';
 import { renderSummary, renderTable } from './render.js';
 import { summarizePlan } from './plan.js';
@@ -142,18 +142,18 @@ export function reportJson(report: GcReport) {
 
 /** Runs `kiln gc`; returns the process exit code. */
 export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
-  let store: EventStore | undefined;
+  let store: BuildStore | undefined;
   try {
     const options = await resolveGcOptions(args);
-    const dbPath = resolveDbPath(args.db);
-    store = EventStore.open(dbPath);
+    const location = resolveStoreLocation(args.db);
+    store = await openStore(location);
     armCrashPoint(store);
     let buildFilter = args.build;
     if (buildFilter !== undefined) {
       // A known build may be named by a prefix, as elsewhere in kiln; an unknown id is taken as
       // given (its resources may come from another machine).
       try {
-        buildFilter = store.findBuild(buildFilter).id;
+        buildFilter = (await store.findBuild(buildFilter)).id;
       } catch (error) {
         if (!(error instanceof UnknownBuildError)) throw new GcUsageError(`--build: ${(error as Error).message}`);
       }
@@ -162,8 +162,8 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
     const report = await runGc({
       ...options,
       store,
-      // The build's key pair lives in this machine's state directory (beside the database by default).
-      removeKey: (buildId) => deleteKeyPair(hostStateDir({ kind: 'sqlite', path: dbPath }), buildId),
+      // The build's key pair lives in this machine's state directory (KILN_STATE_DIR, else beside a SQLite database).
+      removeKey: (buildId) => deleteKeyPair(hostStateDir(location), buildId),
       ...(buildFilter !== undefined ? { buildFilter } : {}),
       ...(progress
         ? { onResult: (item, result) => err.write(`${result.status} ${item.type} ${item.id}${result.reason ? `: ${result.reason}` : ''}\n`) }
@@ -187,6 +187,6 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
     err.write(`kiln gc: ${describeError(error)}\nRun the command again once the cause is fixed.\n`);
     return 1;
   } finally {
-    store?.close();
+    await store?.close();
   }
 }

@@ -2,12 +2,12 @@
 // and, with --force, removes them. See DESIGN.md ("gc") and issue 7 for the rules.
 import { hostname } from 'node:os';
 import { ScalewayClient, type RequestReport } from '../scaleway/index.js';
-import { LeaseHeldError, pidAlive, thisProcess, type EventStore } from '../store/index.js';
+import { LeaseHeldError, pidAlive, thisProcess, type BuildStore } from '../store/index.js';
 import { discoverZone } from './discover.js';
 import { PlanBuilder } from './plan.js';
-import { buildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
+import { BuildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError, removePlan } from './remove.js';
-import type { ItemResult, PlanItem } from './types.js';
+import { buildIdOf, type GcResource, type ItemResult, type PlanItem } from './types.js';
 
 export * from './types.js';
 export { classifyResource, leaseVerdict, formatAge, type ClassifyContext, type Verdict } from './classify.js';
@@ -18,7 +18,7 @@ export { CLEANED_STATUS } from './record.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError } from './remove.js';
 
 export interface GcOptions {
-  store: EventStore;
+  store: BuildStore;
   apiUrl: string;
   /** SECRET: only handed to the API client. */
   secretKey: string;
@@ -89,7 +89,7 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
       }),
     );
   }
-  const runId = recordRunStart(store, {
+  const runId = await recordRunStart(store, {
     dryRun: !options.force,
     zones: options.zones,
     olderThanMs: options.olderThanMs,
@@ -100,28 +100,35 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
     return await planAndRemove(options, clients, runId, now);
   } catch (error) {
     // Recorded as failed (discovery or the store failed); deletion never starts after a failed discovery.
-    recordRunEnd(store, runId, { items: [], results: [], cleanedBuilds: [], exitCode: 1 });
+    await recordRunEnd(store, runId, { items: [], results: [], cleanedBuilds: [], exitCode: 1 });
     throw error;
   }
 }
 
 async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayClient>, runId: number, now: number): Promise<GcReport> {
   const { store } = options;
+  const builds = new BuildLookup(store);
   const planner = new PlanBuilder({
     now,
     host: hostname(),
     olderThanMs: options.olderThanMs,
     pidAlive,
-    lookupBuild: buildLookup(store),
+    lookupBuild: builds.get,
     ...(options.buildFilter !== undefined ? { buildFilter: options.buildFilter, namedBuild: options.buildFilter } : {}),
   });
   for (const client of clients.values()) {
-    try {
-      for await (const page of discoverZone(client, options.buildFilter, options.projectId)) {
-        for (const resource of page) planner.add(resource);
+    const pages = discoverZone(client, options.buildFilter, options.projectId);
+    for (;;) {
+      let page: IteratorResult<GcResource[]>;
+      try {
+        page = await pages.next();
+      } catch (error) {
+        throw new GcDiscoveryError(client.zone, error);
       }
-    } catch (error) {
-      throw new GcDiscoveryError(client.zone, error);
+      if (page.done) break;
+      // The plan asks about builds synchronously: the page's builds are read from the store first.
+      await builds.preload(page.value.map((resource) => buildIdOf(resource.tags)));
+      for (const resource of page.value) planner.add(resource);
     }
   }
   const plan = planner.finish();
@@ -144,9 +151,9 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
         stuckAfterMs: Math.min(30_000, serverStopTimeoutMs / 4),
         claimBuild: async (buildId) => {
           // Builds this store never saw have no lease to take.
-          if (buildId === undefined || !store.getBuild(buildId)) return undefined;
+          if (buildId === undefined || !(await store.getBuild(buildId))) return undefined;
           try {
-            store.acquireLease(buildId, owner, leaseTtlMs(serverStopTimeoutMs));
+            await store.acquireLease(buildId, owner, leaseTtlMs(serverStopTimeoutMs));
             claimed.push(buildId);
             return undefined;
           } catch (error) {
@@ -156,16 +163,16 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
         },
         ...(options.onResult ? { onResult: options.onResult } : {}),
       });
-      cleanedBuilds = buildsNowClean(store, plan.items, results, options.zones);
-      markCleaned(store, cleanedBuilds);
+      cleanedBuilds = await buildsNowClean(store, plan.items, results, options.zones);
+      await markCleaned(store, cleanedBuilds);
       for (const id of cleanedBuilds) options.removeKey?.(id);
     } finally {
-      for (const id of claimed) store.releaseLease(id, owner);
+      for (const id of claimed) await store.releaseLease(id, owner);
     }
   }
 
   const exitCode = results.some((r) => r && r.status !== 'removed') ? 1 : 0;
-  recordRunEnd(store, runId, { items: plan.items, results, cleanedBuilds, exitCode });
+  await recordRunEnd(store, runId, { items: plan.items, results, cleanedBuilds, exitCode });
   return {
     runId,
     dryRun: !options.force,

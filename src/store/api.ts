@@ -121,8 +121,12 @@ export interface BuildStore {
   /** Creates the build's row and appends its first event, in one transaction. */
   createBuild(build: NewBuild, first: NewEvent): MaybePromise<BuildEvent>;
   append(buildId: string, event: NewEvent): MaybePromise<BuildEvent>;
-  /** Appends several events (e.g. a batch of provisioner output) in one transaction. */
-  appendMany(buildId: string, events: NewEvent[]): MaybePromise<BuildEvent[]>;
+  /**
+   * Appends several events (e.g. a batch of provisioner output) in one transaction. With
+   * `expect.afterSeq`, only if the build's log still ends there (else LogMovedError, nothing
+   * written): a writer that retries after a lost answer never records twice.
+   */
+  appendMany(buildId: string, events: NewEvent[], expect?: { afterSeq: number }): MaybePromise<BuildEvent[]>;
   getBuild(id: string): MaybePromise<BuildRecord | undefined>;
   /** A build by its full id or an unambiguous prefix (as `git` does for commits). */
   findBuild(idOrPrefix: string): MaybePromise<BuildRecord>;
@@ -173,10 +177,59 @@ export class LeaseHeldError extends Error {
   }
 }
 
+/** An append with `expect.afterSeq` found the build's log longer: someone else (or an earlier try) wrote to it. */
+export class LogMovedError extends Error {
+  override readonly name = 'LogMovedError';
+  constructor(
+    readonly buildId: string,
+    readonly lastSeq: number,
+    readonly expectedSeq: number,
+  ) {
+    super(`build ${buildId}'s log ends at event ${lastSeq} where its writer expected ${expectedSeq}: another process wrote to it`);
+  }
+}
+
+/** Throws LogMovedError unless the log ends where `expect` says (no expectation: anywhere). */
+export function checkLogEnd(buildId: string, lastSeq: number, expect: { afterSeq: number } | undefined): void {
+  if (expect && lastSeq !== expect.afterSeq) throw new LogMovedError(buildId, lastSeq, expect.afterSeq);
+}
+
 export class UnknownBuildError extends Error {
   override readonly name = 'UnknownBuildError';
   constructor(readonly buildId: string) {
     super(`no build with id ${buildId} in this database; \`kiln ls\` lists the known builds`);
+  }
+}
+
+/**
+ * True when `error` says the store could not be reached (a refused or dropped connection, a server
+ * shutting down or starting up): worth trying again shortly, unlike a refused statement. One
+ * predicate for every caller that retries (the engine's log writer).
+ */
+export function isStoreUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; message?: unknown } | null;
+  if (!e || typeof e !== 'object') return false;
+  const code = typeof e.code === 'string' ? e.code : '';
+  // Node's socket errors, and PostgreSQL's SQLSTATE classes 08 (connection exception) and 57P
+  // (operator intervention: admin shutdown, crash shutdown, cannot connect now).
+  if (['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
+  if (/^08/.test(code) || /^57P0[1-3]$/.test(code)) return true;
+  // node-postgres reports a connection closed under a query, or a pool that could not connect in time, in words only.
+  const message = typeof e.message === 'string' ? e.message : '';
+  return /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error/i.test(message);
+}
+
+/** The store stayed unreachable longer than the engine waits: the build stopped, safely, to be resumed. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  /** Not for the phase policy to retry: the build stops and `kiln resume` continues it. */
+  readonly retryable = false;
+  constructor(
+    readonly location: string,
+    waitedMs: number,
+    cause: unknown,
+  ) {
+    super(`the event store ${location} was unreachable for ${Math.round(waitedMs / 1000)} s (${(cause as Error)?.message ?? String(cause)})`, { cause });
   }
 }
 

@@ -17,16 +17,14 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * The SQLite database path: `--db`, else `KILN_DB`, else `<state dir>/kiln.db`. A PostgreSQL URL
- * is refused with a clear error (rather than taken for a file named `postgres:`) by the commands
- * that read only SQLite so far; `resolveStoreLocation` (open.ts) serves those that read both.
+ * is refused with a clear error (rather than taken for a file named `postgres:`) where a SQLite
+ * file is needed (`kiln db copy`'s source); `resolveStoreLocation` (open.ts) serves the commands
+ * that read either store.
  */
 export function resolveDbPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   const given = flag || env.KILN_DB;
   if (given && isPostgresUrl(given)) {
-    throw new Error(
-      `${flag ? '--db' : 'KILN_DB'} names a PostgreSQL database, and this command works only with a SQLite file so far ` +
-        '(`kiln ls`, `kiln show` and `kiln db copy` read PostgreSQL); give a SQLite path with --db',
-    );
+    throw new Error(`${flag ? '--db' : 'KILN_DB'} names a PostgreSQL database where a SQLite file is needed; give a SQLite path with --db`);
   }
   if (flag) return resolve(flag);
   if (env.KILN_DB) return resolve(env.KILN_DB);

@@ -10,6 +10,9 @@ export { hostStateDir, openStore, resolveStoreLocation, type StoreLocation } fro
 export {
   LeaseHeldError,
   UnknownBuildError,
+  StoreUnavailableError,
+  LogMovedError,
+  isStoreUnavailable,
   leaseIsLive,
   pidAlive,
   thisProcess,

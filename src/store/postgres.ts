@@ -11,6 +11,7 @@ import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 import {
   checkLeaseFree,
+  checkLogEnd,
   notifyListeners,
   numberEvents,
   projectionColumns,
@@ -215,6 +216,10 @@ export class PgEventStore implements BuildStore {
 
   private async transaction<T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
     const client = await this.pool.connect();
+    // A connection lost between two statements is reported by the next one (then retried by the
+    // engine's log); unheard, the client's 'error' event would end the process.
+    const lost = (): void => {};
+    client.on('error', lost);
     let broken: Error | undefined;
     try {
       await client.query('BEGIN');
@@ -226,6 +231,7 @@ export class PgEventStore implements BuildStore {
       await client.query('ROLLBACK').catch((rollbackError: Error) => (broken = rollbackError));
       throw error;
     } finally {
+      client.off('error', lost);
       client.release(broken);
     }
   }
@@ -247,10 +253,12 @@ export class PgEventStore implements BuildStore {
     return (await this.appendMany(buildId, [event]))[0]!;
   }
 
-  async appendMany(buildId: string, events: NewEvent[]): Promise<BuildEvent[]> {
+  async appendMany(buildId: string, events: NewEvent[], expect?: { afterSeq: number }): Promise<BuildEvent[]> {
     if (events.length === 0) return [];
     const appended =
-      (await this.appendAfterLastKnown(buildId, events)) ?? (await this.appendLocked(buildId, events));
+      // The fast path only when the log ends where the caller expects (its guard then checks the row).
+      (expect === undefined || this.lastKnown.get(buildId)?.lastSeq === expect.afterSeq ? await this.appendAfterLastKnown(buildId, events) : undefined) ??
+      (await this.appendLocked(buildId, events, undefined, expect));
     notifyListeners(this.listeners, appended);
     return appended;
   }
@@ -268,9 +276,15 @@ export class PgEventStore implements BuildStore {
     return appended;
   }
 
-  private async appendInTransaction(client: pg.PoolClient, buildId: string, events: NewEvent[]): Promise<{ appended: BuildEvent[]; record: BuildRecord }> {
+  private async appendInTransaction(
+    client: pg.PoolClient,
+    buildId: string,
+    events: NewEvent[],
+    expect?: { afterSeq: number },
+  ): Promise<{ appended: BuildEvent[]; record: BuildRecord }> {
     const row = (await client.query<BuildRow>({ ...LOCK_BUILD, values: [buildId] })).rows[0];
     if (!row) throw new UnknownBuildError(buildId);
+    checkLogEnd(buildId, row.last_seq, expect);
     const appended = numberEvents(buildId, row.last_seq, events);
     await insertEvents(client, buildId, appended);
     const record = appended.reduce(applyEvent, toRecord(row));
@@ -279,10 +293,15 @@ export class PgEventStore implements BuildStore {
   }
 
   /** Appends in a transaction that reads and locks the row first; remembers the record once committed. */
-  private async appendLocked(buildId: string, events: NewEvent[], before?: (client: pg.PoolClient) => Promise<void>): Promise<BuildEvent[]> {
+  private async appendLocked(
+    buildId: string,
+    events: NewEvent[],
+    before?: (client: pg.PoolClient) => Promise<void>,
+    expect?: { afterSeq: number },
+  ): Promise<BuildEvent[]> {
     const { appended, record } = await this.transaction(async (client) => {
       await before?.(client);
-      return this.appendInTransaction(client, buildId, events);
+      return this.appendInTransaction(client, buildId, events, expect);
     });
     this.lastKnown.set(buildId, record);
     return appended;

@@ -6,6 +6,7 @@ import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 import {
   checkLeaseFree,
+  checkLogEnd,
   notifyListeners,
   numberEvents,
   projectionColumns,
@@ -84,16 +85,17 @@ export class EventStore implements BuildStore {
   }
 
   /** Appends several events (e.g. a batch of provisioner output) in one transaction. */
-  appendMany(buildId: string, events: NewEvent[]): BuildEvent[] {
+  appendMany(buildId: string, events: NewEvent[], expect?: { afterSeq: number }): BuildEvent[] {
     if (events.length === 0) return [];
-    const appended = this.db.transaction(() => this.appendInTransaction(buildId, events)).immediate();
+    const appended = this.db.transaction(() => this.appendInTransaction(buildId, events, expect)).immediate();
     this.notify(appended);
     return appended;
   }
 
-  private appendInTransaction(buildId: string, events: NewEvent[]): BuildEvent[] {
+  private appendInTransaction(buildId: string, events: NewEvent[], expect?: { afterSeq: number }): BuildEvent[] {
     const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(buildId) as BuildRow | undefined;
     if (!row) throw new UnknownBuildError(buildId);
+    checkLogEnd(buildId, row.last_seq, expect);
     let record = toRecord(row);
     const insert = this.db.prepare('INSERT INTO events (build_id, seq, at, type, phase, attempt, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const appended = numberEvents(buildId, record.lastSeq, events);

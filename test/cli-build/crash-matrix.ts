@@ -23,10 +23,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
-import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, EventStore, type BuildEvent, type EventType } from '../../src/store/index.js';
+import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, openStore, resolveStoreLocation, type BuildEvent, type BuildStore, type EventType } from '../../src/store/index.js';
 import { template } from '../engine/harness.js';
 import { spawnKiln, type KilnResult } from '../helpers/cli.js';
 import { cloudOfBuild } from '../helpers/cloud.js';
+import { testDatabase } from '../helpers/postgres.js';
 import { startTestSimulator, type Simulator, type SimulatorOptions } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -74,18 +75,35 @@ interface Scenario {
 /** Each scenario's `builderFor` keys, made once its simulator runs. */
 const simBuilders = new Map<Scenario, Record<string, unknown>>();
 
+/** Which store the matrix's cases use: a SQLite file each, or a PostgreSQL database each. */
+export type MatrixStore = 'sqlite' | 'postgres';
+
+/** Each case's store, by its slug: a file in `dir`, or a fresh database (dropped in the file's `after`). */
+async function caseDb(store: MatrixStore, dir: string, slug: string, drops: (() => Promise<void>)[]): Promise<string> {
+  if (store === 'sqlite') return join(dir, `${slug}.db`);
+  return testDatabase({ after: (drop) => void drops.push(drop) });
+}
+
+async function withStore<T>(db: string, read: (store: BuildStore) => Promise<T> | T): Promise<T> {
+  const store = await openStore(resolveStoreLocation(db));
+  try {
+    return await read(store);
+  } finally {
+    await store.close();
+  }
+}
+
 /** One case's database, template and commands, against its scenario's simulator. */
 class CaseWorld {
-  readonly db: string;
   readonly template: string;
   constructor(
     readonly sim: Simulator,
     readonly dir: string,
     readonly scenario: Scenario,
     name: string,
+    readonly db: string,
   ) {
     const slug = name.replace(/\W+/g, '_');
-    this.db = join(dir, `${slug}.db`);
     this.template = join(dir, `${slug}.json`);
     writeFileSync(
       this.template,
@@ -132,13 +150,8 @@ class CaseWorld {
     return this.run(['build', '--json', ...(this.scenario.buildArgs ?? []), this.template], extraEnv, sigtermAt);
   }
 
-  events(id: string): BuildEvent[] {
-    const store = EventStore.open(this.db);
-    try {
-      return store.events(id);
-    } finally {
-      store.close();
-    }
+  events(id: string): Promise<BuildEvent[]> {
+    return withStore(this.db, (store) => store.events(id));
   }
 }
 
@@ -330,7 +343,7 @@ async function runKilled(c: CaseWorld, crashEnv: Record<string, string>): Promis
     return { id: buildIdOf(result), result, seqBefore: 0 };
   }
   const id = await s.setup!(c);
-  const seqBefore = c.events(id).at(-1)?.seq ?? 0;
+  const seqBefore = (await c.events(id)).at(-1)?.seq ?? 0;
   const result =
     s.killed === 'resume' ? await c.run(['resume', id, '--json'], crashEnv) : await c.run(['gc', '--build', id, '--force'], crashEnv);
   return { id, result, seqBefore };
@@ -342,12 +355,7 @@ async function recoverAndCheck(c: CaseWorld, id: string): Promise<void> {
   if (s.recover === 'resume') {
     const resumed = await c.run(['resume', id, '--json']);
     assert.equal(resumed.code, 0, resumed.stderr);
-    const store = EventStore.open(c.db);
-    try {
-      assert.equal(store.getBuild(id)!.status, 'succeeded');
-    } finally {
-      store.close();
-    }
+    assert.equal((await withStore(c.db, (store) => store.getBuild(id)))!.status, 'succeeded');
   } else if (s.recover === 'resume-fails-then-gc') {
     const resumed = await c.run(['resume', id]);
     assert.equal(resumed.code, 1, resumed.stdout + resumed.stderr);
@@ -444,6 +452,8 @@ export interface MatrixPart {
   slice?: [number, number];
   /** Whether this file checks that every event type has a kill point (one file does). */
   coverage?: boolean;
+  /** The store every case uses (default: SQLite); PostgreSQL gives each case a database of its own. */
+  store?: MatrixStore;
 }
 
 /**
@@ -457,7 +467,10 @@ export async function declareCrashMatrix(part: MatrixPart): Promise<void> {
   const needed = part.coverage ? SCENARIOS : SCENARIOS.slice(0, last + 1);
   const dir = mkdtempSync(join(tmpdir(), 'kiln-crash-matrix-'));
   const sims = new Map<Scenario, Simulator>();
-  const plan: { scenario: Scenario; points: KillPoint[]; reference: { id: string; events: BuildEvent[] } }[] = [];
+  const plan: { scenario: Scenario; points: KillPoint[]; reference: { id: string; events: BuildEvent[]; world: CaseWorld } }[] = [];
+  const store = part.store ?? 'sqlite';
+  const drops: (() => Promise<void>)[] = [];
+  const world = async (sim: Simulator, s: Scenario, name: string) => new CaseWorld(sim, dir, s, name, await caseDb(store, dir, name.replace(/\W+/g, '_'), drops));
   const covered = new Set<EventType>();
   const afterCallCovered = new Set<EventType>();
   let referenceFailure: unknown;
@@ -467,16 +480,16 @@ export async function declareCrashMatrix(part: MatrixPart): Promise<void> {
       const sim = await startTestSimulator(s.sim);
       sims.set(s, sim);
       if (s.builderFor) simBuilders.set(s, await s.builderFor(sim));
-      const c = new CaseWorld(sim, dir, s, `${s.name} reference`);
+      const c = await world(sim, s, `${s.name} reference`);
       const { id, result, seqBefore } = await runKilled(c, {});
       assert.equal(result.code, s.referenceExit, `${s.name}: the reference run: ${result.stderr}`);
-      return { id, events: c.events(id), seqBefore };
+      return { id, events: await c.events(id), seqBefore, world: c };
     });
     needed.forEach((s, i) => {
-      const { id, events, seqBefore } = references[i]!;
+      const { id, events, seqBefore, world: c } = references[i]!;
       const points = killPoints(s, events.filter((e) => e.seq > seqBefore), covered);
       for (const p of points) (p.env.KILN_CRASH_AT ? covered : afterCallCovered).add(p.type);
-      plan.push({ scenario: s, points, reference: { id, events } });
+      plan.push({ scenario: s, points, reference: { id, events, world: c } });
     });
   } catch (error) {
     referenceFailure = error;
@@ -484,6 +497,7 @@ export async function declareCrashMatrix(part: MatrixPart): Promise<void> {
 
   after(async () => {
     await Promise.all([...sims.values()].map((s) => s.close()));
+    for (const drop of drops) await drop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -516,12 +530,12 @@ export async function declareCrashMatrix(part: MatrixPart): Promise<void> {
       const sim = sims.get(scenario)!;
       if (i === 1) {
         test('not killed: ends as expected', { timeout: 120_000 }, async () => {
-          await recoverAndCheck(new CaseWorld(sim, dir, scenario, `${scenario.name} reference`), reference.id);
+          await recoverAndCheck(reference.world, reference.id);
         });
       }
       for (const point of mine) {
         test(point.label, { timeout: 120_000 }, async () => {
-          const c = new CaseWorld(sim, dir, scenario, `${scenario.name} ${point.label}`);
+          const c = await world(sim, scenario, `${scenario.name} ${point.label}`);
           const { id, result } = await runKilled(c, point.env);
           assert.equal(result.signal, 'SIGKILL', `the ${scenario.killed} should have been killed: ${result.stderr}`);
           await recoverAndCheck(c, id);

@@ -1,7 +1,7 @@
 // `kiln resume`: what a resumed build shows (timeline), faults and a restarted simulator during a
 // crash, provisioners run once, leases, a changed template, servers deleted by hand, signals.
 // Every kill point is in the crash matrix (crash-matrix.ts).
-import { describe, test, before, after } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -53,9 +53,10 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
     async build(templatePath, options = {}) {
       const loaded = await loadTemplate(templatePath, { env: { ...env, ...options.env }, vars: options.vars });
       const onError = options.onError ?? 'cleanup';
-      const runs = loaded.builds.map((spec) => {
+      const runs: BuildRun[] = [];
+      for (const spec of loaded.builds) {
         const buildId = newBuildId();
-        createBuildRecord({
+        await createBuildRecord({
           store,
           spec,
           redacted: redactSpec(spec, loaded.sensitiveValues),
@@ -65,8 +66,8 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
           onError,
           buildId,
         });
-        return new BuildRun({ store, buildId, spec, onError, stateDir: join(dir, 'state'), sshPortOverride: sim.sshPort, leaseTtlMs: options.leaseTtlMs });
-      });
+        runs.push(new BuildRun({ store, buildId, spec, onError, stateDir: join(dir, 'state'), sshPortOverride: sim.sshPort, leaseTtlMs: options.leaseTtlMs }));
+      }
       return Promise.all(runs.map((r) => r.run()));
     },
     async inventory(buildId, reader = client) {

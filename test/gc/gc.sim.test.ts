@@ -15,8 +15,6 @@ import {
   makeLeftovers,
   recordBuild,
   startGcWorld,
-  type GcWorld,
-  type Leftovers,
   waitForSnapshot,
 } from './fixtures.js';
 import { runKiln } from '../helpers/cli.js';

@@ -127,6 +127,20 @@ for (const kind of kinds) {
     assert.equal((await store.events('b1')).length, 3);
   });
 
+  test(`${name}: an append that expects the log to end at a seq writes only if it does`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const [second] = await store.appendMany('b1', [{ type: 'phase.started', phase: 'prepare' }], { afterSeq: 1 });
+    assert.equal(second!.seq, 2);
+    // A writer that believes the log ends at 1 (its answer for seq 2 was lost) is refused, and nothing is written.
+    await assert.rejects(
+      async () => store.appendMany('b1', [{ type: 'phase.started', phase: 'prepare' }], { afterSeq: 1 }),
+      (error: Error) => error.name === 'LogMovedError' && /ends at event 2 where its writer expected 1/.test(error.message),
+    );
+    assert.equal((await store.getBuild('b1'))!.lastSeq, 2);
+    assert.equal((await store.appendMany('b1', [{ type: 'key.created' }], { afterSeq: 2 }))[0]!.seq, 3);
+  });
+
   test(`${name}: a listener that throws does not stop appends`, { skip }, async (t) => {
     const store = await openStore(t, kind);
     store.subscribe(() => {

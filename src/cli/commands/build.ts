@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import { buildSelectionOptions, templateInputOptions } from '../../template/options.js';
-import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
+import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions, dbOption } from './shared-options.js';
 import type { BuildArgs } from '../run/build.js';
 
 // `kiln build <template>`: builds every builder of the template into a Scaleway image, each step
@@ -25,7 +25,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       .options(outputOptions)
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
       .option('sim', { type: 'boolean', default: false, describe: 'Run against an embedded Scaleway simulator (no cloud account needed)' })
-      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
+      .option('db', dbOption)
       .epilog(
         "Packer's spellings work too: one dash, the value after = or a space (-var k=v, -only=web-*, -on-error=abort, -machine-readable).\n" +
           '$KILN_KEY_PASSPHRASE (12+ characters, the same on every machine) seals the temporary SSH key into the store, so that another machine can resume the build.',
@@ -37,5 +37,6 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   handler: async (argv) => {
     const { runBuildCommand } = await import('../run/build.js');
     process.exitCode = await runBuildCommand(argv);
+    (await import('../run/exit.js')).exitOnceDone();
   },
 };

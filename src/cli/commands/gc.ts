@@ -1,6 +1,6 @@
 import type { CommandModule } from 'yargs';
 import type { GcArgs } from '../../gc/command.js';
-import { checkOutputFlags, outputOptions, type OutputArgs } from './shared-options.js';
+import { checkOutputFlags, outputOptions, type OutputArgs, dbOption } from './shared-options.js';
 
 // `kiln gc`: options only; the implementation (src/gc/command.ts) is loaded when it runs.
 export const gcCommand: CommandModule<object, GcArgs & OutputArgs> = {
@@ -19,7 +19,7 @@ export const gcCommand: CommandModule<object, GcArgs & OutputArgs> = {
       .option('json', { type: 'boolean', default: false, describe: 'Print the plan and results as one JSON object' })
       .options(outputOptions)
       .check(checkOutputFlags)
-      .option('db', { type: 'string', describe: 'kiln database [default: $KILN_DB or $XDG_STATE_HOME/kiln/kiln.db]' })
+      .option('db', dbOption)
       .option('api-url', { type: 'string', describe: 'Scaleway API URL [default: SCW_API_URL, the config file, or https://api.scaleway.com]' })
       .option('wait-timeout', { type: 'string', describe: 'How long to wait for one server to stop before giving up on it', default: '5m' })
       .example('kiln gc', 'List what would be removed (nothing is changed)')

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { dbOption } from './shared-options.js';
 import type { LsArgs } from '../run/ls.js';
 
 // `kiln ls`: builds, newest first.
@@ -9,7 +10,7 @@ export const lsCommand: CommandModule<object, LsArgs> = {
     yargs
       .option('status', { choices: ['running', 'succeeded', 'failed', 'interrupted', 'cleaned'] as const, describe: 'Only builds with this status' })
       .option('json', { type: 'boolean', default: false, describe: 'Print a JSON array' })
-      .option('db', { type: 'string', describe: 'Event store: a SQLite file, or a postgres:// URL (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+      .option('db', dbOption),
   handler: async (argv) => {
     const { runLsCommand } = await import('../run/ls.js');
     process.exitCode = await runLsCommand(argv);

@@ -1,7 +1,7 @@
 import type { CommandModule } from 'yargs';
 import { templateInputOptions } from '../../template/options.js';
 import type { ResumeArgs } from '../run/resume.js';
-import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions } from './shared-options.js';
+import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions, dbOption } from './shared-options.js';
 
 // `kiln resume <build-id>`: continue a build where it stopped (Ctrl-C, kill -9, --on-error abort).
 // Finished phases never run again; the unfinished one starts over (provisioners should be
@@ -20,7 +20,7 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
       .options(outputOptions)
       .check(checkOutputFlags)
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })
-      .option('db', { type: 'string', describe: 'Event store file (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' })
+      .option('db', dbOption)
       .epilog(
         [
           'How a build continues:',
@@ -40,5 +40,6 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
   handler: async (argv) => {
     const { runResumeCommand } = await import('../run/resume.js');
     process.exitCode = await runResumeCommand(argv);
+    (await import('../run/exit.js')).exitOnceDone();
   },
 };

@@ -5,6 +5,12 @@
 export const ON_ERROR_CHOICES = ['cleanup', 'abort', 'ask', 'run-cleanup-provisioner'] as const;
 export type OnErrorFlag = (typeof ON_ERROR_CHOICES)[number];
 
+/** --db of every command that reads or writes builds: either store. */
+export const dbOption = {
+  type: 'string',
+  describe: 'Event store: a SQLite file, or a postgres:// URL (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)',
+} as const;
+
 /** The output flags of `kiln build`, `kiln resume` and `kiln gc`. */
 export const outputOptions = {
   'machine-readable': {

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { dbOption } from './shared-options.js';
 import type { ShowArgs } from '../run/show.js';
 
 // `kiln show <build-id>`: the timeline of one build.
@@ -10,7 +11,7 @@ export const showCommand: CommandModule<object, ShowArgs> = {
       .positional('id', { type: 'string', demandOption: true, describe: 'Build id (or an unambiguous prefix); `kiln ls` lists them' })
       .option('json', { type: 'boolean', default: false, describe: 'Print JSON' })
       .option('events', { type: 'boolean', default: false, describe: 'Print the raw event log' })
-      .option('db', { type: 'string', describe: 'Event store: a SQLite file, or a postgres:// URL (default $KILN_DB, else $XDG_STATE_HOME/kiln/kiln.db)' }),
+      .option('db', dbOption),
   handler: async (argv) => {
     const { runShowCommand } = await import('../run/show.js');
     process.exitCode = await runShowCommand(argv);

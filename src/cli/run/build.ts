@@ -8,12 +8,14 @@ import { BuildRun, createBuildRecord, newBuildId, type BuildOutcome, type Decisi
 import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
-import { EventStore, hostStateDir, isPostgresUrl, resolveDbPath, type ErrorInfo, type OnError } from '../../store/index.js';
+import { hostStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
+import { openStoreFor } from './open-store.js';
 import { loadTemplate, redactSpec, redactText, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError } from '../render/describe.js';
+import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
 export interface BuildArgs extends OutputArgs {
@@ -79,6 +81,15 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
 export function nextSteps(o: BuildOutcome): string {
   const resume = `kiln resume ${o.buildId}`;
   const gc = `kiln gc --build ${o.buildId} --force`;
+  if (o.status === 'interrupted' && o.logFailure?.storeUnavailable) {
+    return (
+      `Build ${o.buildId} (${o.builderName}) stopped during ${o.phase ?? 'start-up'}: ${o.logFailure.message}. ` +
+      `Every step it recorded is kept, and nothing was done that the store does not know of.\n  once the store is back, continue:  ${resume}\n  clean up:  ${gc}\n`
+    );
+  }
+  if (o.status === 'interrupted' && o.logFailure) {
+    return `Build ${o.buildId} (${o.builderName}) stopped during ${o.phase ?? 'start-up'}: the event log could not be written (${o.logFailure.message}).\n  once that is fixed, continue:  ${resume}\n  clean up:  ${gc}\n`;
+  }
   if (o.status === 'interrupted') {
     return `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}; its resources are kept.\n  continue:  ${resume}\n  clean up:  ${gc}\n`;
   }
@@ -169,7 +180,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     err(`kiln: embedded Scaleway simulator at ${sim.apiUrl} (SSH port ${sim.sshPort})`);
   }
 
-  let store: EventStore | undefined;
+  let store: BuildStore | undefined;
   try {
     const { passphrase: keyPassphrase, problem } = keyPassphraseFromEnv();
     if (problem) {
@@ -205,10 +216,11 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         : spec,
     );
 
-    const dbPath = resolveDbPath(argv.db);
-    store = EventStore.open(dbPath);
-    const stateDir = hostStateDir({ kind: 'sqlite', path: dbPath });
-    const sharedStore = isPostgresUrl(argv.db || process.env.KILN_DB || '');
+    const location = resolveStoreLocation(argv.db);
+    store = await openStoreFor('build', argv.db);
+    if (!store) return EXIT.failed;
+    const stateDir = hostStateDir(location);
+    const sharedStore = location.kind === 'postgres';
     const notice = specs.map((spec) => unsharedKeyNotice({ sharedStore, spec, passphrase: keyPassphrase, stateDir })).find(Boolean);
     if (notice) err(notice);
     const output = createOutput(kind);
@@ -222,10 +234,11 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     let outcomes: BuildOutcome[];
     try {
       // Each build's id comes first in its output (the build.started event).
-      const ids = specs.map((spec) => {
+      const ids: string[] = [];
+      for (const spec of specs) {
         const buildId = newBuildId();
         renderer.track(buildId, spec.name, phasesShown(spec));
-        createBuildRecord({
+        await createBuildRecord({
           store: store!,
           spec,
           redacted: redactSpec(spec, secrets),
@@ -235,8 +248,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           onError,
           buildId,
         });
-        return buildId;
-      });
+        ids.push(buildId);
+      }
       outcomes = await pool(
         specs.map((spec, i) => async () => {
           const run = new BuildRun({
@@ -268,7 +281,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {
-    store?.close();
+    if (store) await settledWithin(() => store!.close(), STORE_GOODBYE_MS);
     await sim?.close();
   }
 }

@@ -1,14 +1,15 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
-import { hostname } from 'node:os';
 import { armCrashPoint } from '../../engine/crash.js';
 import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
-import { EventStore, hostStateDir, LeaseHeldError, resolveDbPath, UnknownBuildError } from '../../store/index.js';
+import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
+import { openStoreFor } from './open-store.js';
 import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/load.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
+import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
 export interface ResumeArgs extends OutputArgs {
@@ -38,16 +39,17 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     err(`kiln resume: ${problem}`);
     return EXIT.invalid;
   }
-  const dbPath = resolveDbPath(argv.db);
-  const stateDir = hostStateDir({ kind: 'sqlite', path: dbPath });
-  const store = EventStore.open(dbPath);
-  const owner = { pid: process.pid, host: hostname() };
+  const location = resolveStoreLocation(argv.db);
+  const stateDir = hostStateDir(location);
+  const store = await openStoreFor('resume', argv.db, io.err);
+  if (!store) return EXIT.failed;
+  const owner = thisProcess();
   armCrashPoint(store);
   let leased: string | undefined;
   try {
     let id;
     try {
-      id = store.findBuild(argv.id).id;
+      id = (await store.findBuild(argv.id)).id;
     } catch (error) {
       if (error instanceof UnknownBuildError) {
         err(`kiln resume: ${error.message}`);
@@ -58,7 +60,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     // The lease first, then the build's status and log: read before it, they could change under
     // us (the build finishing in another process, gc cleaning it up) and be resumed stale.
     try {
-      store.acquireLease(id, owner, LEASE_TTL_MS);
+      await store.acquireLease(id, owner, LEASE_TTL_MS);
       leased = id;
     } catch (error) {
       if (error instanceof LeaseHeldError) {
@@ -67,7 +69,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       }
       throw error;
     }
-    const record = store.getBuild(id)!;
+    const record = (await store.getBuild(id))!;
     if (record.status === 'succeeded') {
       if (argv['machine-readable'] && record.artifact) {
         // A script that resumes until success still finds the artifact lines it parses.
@@ -79,7 +81,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       return EXIT.ok;
     }
     // provision.output lines carry no state, and a long build has thousands of them.
-    const events = store.events(id, { withoutOutput: true });
+    const events = await store.events(id, { withoutOutput: true });
     const lastFailed = [...events].reverse().find((e) => e.type === 'build.failed');
     if (record.status === 'cleaned') {
       err(`kiln resume: build ${id} was cleaned up by \`kiln gc\`; there is nothing to resume. Run \`kiln build\` again.`);
@@ -124,7 +126,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     if (finished) {
       // Killed after its last phase, before recording its success: nothing is left to run.
       const artifact = artifactOf(record, finished, spec);
-      store.append(id, { type: 'build.succeeded', data: { artifact } });
+      await store.append(id, { type: 'build.succeeded', data: { artifact } });
       if (argv.json) {
         const { artifactJson } = await import('../render/progress.js');
         io.out.write(JSON.stringify(artifactJson(id, spec.name, artifact)) + '\n');
@@ -151,7 +153,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     if (needsTemporaryKey(spec, point)) {
       const { KeyUnavailableError, temporaryPrivateKey } = await import('../../engine/keys.js');
       try {
-        await temporaryPrivateKey({ stateDir, buildId: id, passphrase: keyPassphrase, created: store.lastEvent(id, 'key.created') });
+        await temporaryPrivateKey({ stateDir, buildId: id, passphrase: keyPassphrase, created: await store.lastEvent(id, 'key.created') });
       } catch (error) {
         if (error instanceof KeyUnavailableError) {
           err(`kiln resume: ${error.message}`);
@@ -165,13 +167,13 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId });
     const check = await checkCloud(client, record, point);
     if (check.action === 'fail') {
-      store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
-      store.append(id, { type: 'build.failed', phase: point.phase, data: { error: { name: 'ServerMissing', message: check.message, retryable: false }, cleanedUp: false } });
+      await store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
+      await store.append(id, { type: 'build.failed', phase: point.phase, data: { error: { name: 'ServerMissing', message: check.message, retryable: false }, cleanedUp: false } });
       err(`kiln resume: ${check.message}`);
       return EXIT.failed;
     }
     if (check.action === 'recreate-server') {
-      store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
+      await store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
       err(`kiln resume: server ${check.missingServerId} was deleted outside kiln before provisioning; creating a new one`);
     }
     point = check.point;
@@ -190,7 +192,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     const renderer = output.renderer;
     renderer.track(id, spec.name, phasesShown(spec));
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
-    store.append(id, {
+    await store.append(id, {
       type: 'build.resumed',
       phase: point.phase,
       data: {
@@ -232,9 +234,9 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
   } finally {
     try {
       // (BuildRun releases it too when it ran; releasing twice is harmless.)
-      if (leased) store.releaseLease(leased, owner);
+      if (leased) await settledWithin(() => store.releaseLease(leased!, owner), STORE_GOODBYE_MS);
     } finally {
-      store.close();
+      await settledWithin(() => store.close(), STORE_GOODBYE_MS);
     }
   }
 }

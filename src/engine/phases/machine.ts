@@ -31,18 +31,18 @@ export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: 
   const { spec } = rt.deps;
   const ssh = spec.communicator.type === 'ssh';
   const timeoutMs = spec.userDataTimeoutMs || USER_DATA_WAIT_DEFAULT_MS;
-  let started = rt.last('user_data.wait.started');
+  let started = (await rt.last('user_data.wait.started'));
   // Recorded as done (a crash before the phase's own end was recorded): nothing left to wait for.
-  if (started && (rt.last('user_data.done')?.seq ?? 0) > started.seq) return {};
+  if (started && ((await rt.last('user_data.done'))?.seq ?? 0) > started.seq) return {};
   if (!started) {
-    rt.record(input, 'user_data.wait.started', { mode: ssh ? 'cloud-init' : 'timeout', timeoutMs, until: Date.now() + timeoutMs });
-    started = rt.last('user_data.wait.started')!;
+    await rt.record(input, 'user_data.wait.started', { mode: ssh ? 'cloud-init' : 'timeout', timeoutMs, until: Date.now() + timeoutMs });
+    started = (await rt.last('user_data.wait.started'))!;
   }
   const until = Number(started.data.until);
 
   if (!ssh) {
     await sleep(Math.max(0, until - Date.now()), signal);
-    rt.record(input, 'user_data.done', { outcome: `waited ${formatDuration(timeoutMs)} (user_data_timeout)` });
+    await rt.record(input, 'user_data.done', { outcome: `waited ${formatDuration(timeoutMs)} (user_data_timeout)` });
     return {};
   }
 
@@ -76,7 +76,7 @@ export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: 
       `cloud-init did not finish within ${formatDuration(timeoutMs)} (user_data_timeout). Its last \`cloud-init status --long\`:\n${last}\nRaise user_data_timeout if the user data needs longer`,
     );
   }
-  rt.record(input, 'user_data.done', { outcome });
+  await rt.record(input, 'user_data.done', { outcome });
   return {};
 }
 
@@ -92,6 +92,6 @@ export async function machineCleanup(rt: PhaseRuntime, input: PhaseInput, signal
   if (exitCode !== 0) {
     throw new BuildError(`cleanup_machine_related_data: emptying ${MACHINE_ID_FILES.join(' and ')} failed (exit ${exitCode ?? 'none'}):\n${output}`);
   }
-  rt.record(input, 'machine.cleaned', { files: [...MACHINE_ID_FILES] });
+  await rt.record(input, 'machine.cleaned', { files: [...MACHINE_ID_FILES] });
   return {};
 }

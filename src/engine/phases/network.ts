@@ -55,10 +55,8 @@ export async function checkNetworkSettings(rt: PhaseRuntime, signal: AbortSignal
 }
 
 /** The log's private_nic.* events about one private network of one server. */
-function nicEvents(rt: PhaseRuntime, serverId: string, networkId: string): BuildEvent[] {
-  return rt.deps.store
-    .events(rt.deps.buildId)
-    .filter((e) => e.type.startsWith('private_nic.') && e.data.serverId === serverId && e.data.privateNetworkId === networkId);
+async function nicEvents(rt: PhaseRuntime, serverId: string, networkId: string): Promise<BuildEvent[]> {
+  return (await rt.deps.log.read((store) => store.events(rt.deps.buildId))).filter((e) => e.type.startsWith('private_nic.') && e.data.serverId === serverId && e.data.privateNetworkId === networkId);
 }
 
 /** The NIC of `networkId` on the server: recorded, found by its tags, or created (intent → call → result). */
@@ -66,22 +64,22 @@ async function ensureNic(rt: PhaseRuntime, input: PhaseInput, serverId: string, 
   const { client, buildId, spec } = rt.deps;
   const mine = (nics: PrivateNic[]) => nics.find((n) => n.private_network_id === networkId && createdBy(n.tags ?? [], buildId, 'network.attach'));
   const find = async () => mine(await listPrivateNics(client, serverId, { tags: [buildTag(buildId)] }, { signal }));
-  const events = nicEvents(rt, serverId, networkId);
+  const events = await nicEvents(rt, serverId, networkId);
   const lastIntent = events.filter((e) => e.type === 'private_nic.create.requested').at(-1);
   const lastResult = events.filter((e) => e.type === 'private_nic.created').at(-1);
-  const recordResult = (nic: PrivateNic, reconciled: boolean) => {
+  const recordResult = async (nic: PrivateNic, reconciled: boolean) => {
     if (lastResult?.data.nicId === nic.id) return;
-    rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id, ...(reconciled ? { reconciled } : {}) });
+    await rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id, ...(reconciled ? { reconciled } : {}) });
   };
 
   let nic = mine(existing);
   if (!nic && lastIntent && lastIntent.seq > (lastResult?.seq ?? 0)) nic = await reconcile(rt, 'private_nic.create.requested', find, signal);
   if (nic) {
-    recordResult(nic, lastResult?.data.nicId !== nic.id);
+    await recordResult(nic, lastResult?.data.nicId !== nic.id);
     return nic.id;
   }
   const tags = resourceTags(buildId, 'network.attach', spec.tags);
-  rt.record(input, 'private_nic.create.requested', { serverId, privateNetworkId: networkId, tags });
+  await rt.record(input, 'private_nic.create.requested', { serverId, privateNetworkId: networkId, tags });
   try {
     nic = await createPrivateNic(client, serverId, { private_network_id: networkId, tags }, { signal });
   } catch (error) {
@@ -90,7 +88,7 @@ async function ensureNic(rt: PhaseRuntime, input: PhaseInput, serverId: string, 
     if (!nic) throw notCreated(`private NIC in ${networkId}`, error);
   }
   crashAfterCall('private_nic.created');
-  rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id });
+  await rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id });
   return nic.id;
 }
 
@@ -122,7 +120,7 @@ export async function networkAttach(rt: PhaseRuntime, input: PhaseInput, signal:
         }
         if (now.state === 'available') {
           pending.delete(nic.id);
-          rt.record(input, 'private_nic.available', { serverId, privateNetworkId: nic.networkId, nicId: nic.id });
+          await rt.record(input, 'private_nic.available', { serverId, privateNetworkId: nic.networkId, nicId: nic.id });
         }
       }
       return pending.size === 0 ? true : undefined;
@@ -133,9 +131,9 @@ export async function networkAttach(rt: PhaseRuntime, input: PhaseInput, signal:
 
 /** Cleanup: deletes the build's private NICs the log knows to exist (intent → call → result). */
 export async function deletePrivateNics(rt: PhaseRuntime, input: PhaseInput, serverId: string, signal: AbortSignal): Promise<void> {
-  const nics = (rt.deps.store.getBuild(rt.deps.buildId)?.resources.privateNics ?? []).filter((n) => !n.deleted);
+  const nics = ((await rt.build())?.resources.privateNics ?? []).filter((n) => !n.deleted);
   for (const nic of nics) {
-    rt.record(input, 'private_nic.delete.requested', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id });
+    await rt.record(input, 'private_nic.delete.requested', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id });
     let alreadyGone = false;
     try {
       await deletePrivateNic(rt.deps.client, serverId, nic.id, { signal });
@@ -144,6 +142,6 @@ export async function deletePrivateNics(rt: PhaseRuntime, input: PhaseInput, ser
       alreadyGone = true;
     }
     crashAfterCall('private_nic.deleted');
-    rt.record(input, 'private_nic.deleted', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id, ...(alreadyGone ? { alreadyGone } : {}) });
+    await rt.record(input, 'private_nic.deleted', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id, ...(alreadyGone ? { alreadyGone } : {}) });
   }
 }

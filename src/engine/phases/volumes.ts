@@ -119,15 +119,15 @@ interface TrackedCreate<T extends { id: string; name: string }> {
 /** Creates one item of a list with intent → call → result; reconciles a pending intent first. */
 async function createOne<T extends { id: string; name: string }>(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, o: TrackedCreate<T>): Promise<string> {
   if (o.recorded) return o.recorded;
-  const lastIntent = rt.last(o.intent);
-  if (lastIntent && o.keyOf(lastIntent.data) === o.key && rt.pendingIntent(o.intent, o.result)) {
+  const lastIntent = (await rt.last(o.intent));
+  if (lastIntent && o.keyOf(lastIntent.data) === o.key && (await rt.pendingIntent(o.intent, o.result))) {
     const existing = await reconcile(rt, o.intent, o.find, signal);
     if (existing) {
-      rt.record(input, o.result, { ...o.resultData(existing), reconciled: true });
+      await rt.record(input, o.result, { ...o.resultData(existing), reconciled: true });
       return existing.id;
     }
   }
-  rt.record(input, o.intent, o.requestData);
+  await rt.record(input, o.intent, o.requestData);
   let created: T;
   try {
     created = await o.create();
@@ -135,11 +135,11 @@ async function createOne<T extends { id: string; name: string }>(rt: PhaseRuntim
     if (!(error instanceof AmbiguousError)) throw error;
     const existing = await reconcile(rt, o.intent, o.find, signal);
     if (!existing) throw notCreated(o.result.split('.')[0]!.replace('_', ' '), error);
-    rt.record(input, o.result, { ...o.resultData(existing), reconciled: true });
+    await rt.record(input, o.result, { ...o.resultData(existing), reconciled: true });
     return existing.id;
   }
   crashAfterCall(o.result);
-  rt.record(input, o.result, o.resultData(created));
+  await rt.record(input, o.result, o.resultData(created));
   return created.id;
 }
 
@@ -150,11 +150,11 @@ function blockVolumeRequest(v: BlockVolumeSpec): { from_empty: { size: number } 
 }
 
 export async function volumesCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { client, spec, buildId, store } = rt.deps;
+  const { client, spec, buildId } = rt.deps;
   const ids: string[] = [];
   for (const [index, volume] of spec.blockVolumes.entries()) {
     const tags = resourceTags(buildId, 'volumes.create', spec.tags);
-    const known = (store.getBuild(buildId)?.resources.volumes ?? []).find((v) => v.api === 'block' && v.name === volume.name && !v.deleted);
+    const known = ((await rt.build())?.resources.volumes ?? []).find((v) => v.api === 'block' && v.name === volume.name && !v.deleted);
     ids.push(
       await createOne(rt, input, signal, {
         phase: 'volumes.create',
@@ -212,7 +212,7 @@ export async function tagServerVolumes(rt: PhaseRuntime, input: PhaseInput, serv
     if (block) await client.block.updateVolume(volume.id, { tags }, { signal });
     else await client.updateVolume(volume.id, { tags }, { signal });
     crashAfterCall('volume.tagged');
-    rt.record(input, 'volume.tagged', { volumeId: volume.id, ...(block ? { api: 'block' } : {}) });
+    await rt.record(input, 'volume.tagged', { volumeId: volume.id, ...(block ? { api: 'block' } : {}) });
   }
 }
 
@@ -231,12 +231,12 @@ export async function volumesIops(rt: PhaseRuntime, input: PhaseInput, signal: A
   const volumeId = String(input.facts.rootVolumeId ?? '');
   if (input.facts.rootVolumeApi !== 'block' || !volumeId) throw new BuildError(`root_volume.iops is set but the server's root volume is not an SBS volume`);
   // The PATCH is idempotent: a pending intent on resume is simply sent again.
-  const done = rt.last('volume.iops.updated');
-  if (done && done.data.volumeId === volumeId && !rt.pendingIntent('volume.iops.requested', 'volume.iops.updated')) return {};
-  rt.record(input, 'volume.iops.requested', { volumeId, iops });
+  const done = (await rt.last('volume.iops.updated'));
+  if (done && done.data.volumeId === volumeId && !(await rt.pendingIntent('volume.iops.requested', 'volume.iops.updated'))) return {};
+  await rt.record(input, 'volume.iops.requested', { volumeId, iops });
   await rt.deps.client.block.updateVolume(volumeId, { perf_iops: iops }, { signal });
   crashAfterCall('volume.iops.updated');
-  rt.record(input, 'volume.iops.updated', { volumeId, iops });
+  await rt.record(input, 'volume.iops.updated', { volumeId, iops });
   return {};
 }
 
@@ -266,12 +266,12 @@ export async function waitBlockSnapshot(
 }
 
 export async function volumeSnapshotsCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
-  const { client, spec, buildId, store } = rt.deps;
+  const { client, spec, buildId } = rt.deps;
   const ids: string[] = [];
   for (const [index, volumeId] of list(input.facts.extraVolumeIds).entries()) {
     const name = spec.blockVolumes[index]?.snapshotName ?? `${spec.snapshotName}-${index + 1}`;
     const tags = resourceTags(buildId, 'volume_snapshots.create', spec.tags);
-    const known = (store.getBuild(buildId)?.resources.volumeSnapshots ?? []).find((s) => s.volumeId === volumeId && !s.deleted);
+    const known = ((await rt.build())?.resources.volumeSnapshots ?? []).find((s) => s.volumeId === volumeId && !s.deleted);
     ids.push(
       await createOne(rt, input, signal, {
         phase: 'volume_snapshots.create',
@@ -300,7 +300,7 @@ export async function volumeSnapshotsWait(rt: PhaseRuntime, input: PhaseInput, s
       volumeType: 'sbs_volume',
       sizeClass: sizeClassOf(size !== undefined ? size * GB : undefined),
     });
-    rt.record(input, 'volume_snapshot.available', { snapshotId });
+    await rt.record(input, 'volume_snapshot.available', { snapshotId });
   }
   return {};
 }
@@ -322,7 +322,7 @@ const SETTLED = new Set(['available', 'error', 'in_use']);
  */
 export async function deleteBlockVolume(rt: PhaseRuntime, input: PhaseInput, volumeId: string, signal: AbortSignal): Promise<void> {
   const { client } = rt.deps;
-  rt.record(input, 'volume.delete.requested', { volumeId, api: 'block' });
+  await rt.record(input, 'volume.delete.requested', { volumeId, api: 'block' });
   let alreadyGone = false;
   await pollUntil(
     async () => {
@@ -349,5 +349,5 @@ export async function deleteBlockVolume(rt: PhaseRuntime, input: PhaseInput, vol
     { signal, deadlineAt: input.phaseDeadlineAt, what: `block volume ${volumeId} to be detached and deleted` },
   );
   crashAfterCall('volume.deleted');
-  rt.record(input, 'volume.deleted', { volumeId, api: 'block', ...(alreadyGone ? { alreadyGone } : {}) });
+  await rt.record(input, 'volume.deleted', { volumeId, api: 'block', ...(alreadyGone ? { alreadyGone } : {}) });
 }
