@@ -142,6 +142,26 @@ test('killed on host A after provisioning, resumed on host B sharing only the st
   assert.equal(events.filter((e) => e.type === 'provisioner.succeeded').length, 1, 'provisioning was not run again');
 });
 
+test('killed on host A while provisioning, resumed on host B with KILN_KEY_PASSPHRASE: the sealed key reaches the same server', { skip, timeout: 180_000 }, async (t) => {
+  const db = await testDatabase(t);
+  const passphrase = { KILN_KEY_PASSPHRASE: 'a passphrase every runner of the team has' };
+  const template = writeTemplate([
+    { type: 'shell', inline: ['echo first >> /root/runs'] },
+    { type: 'shell', inline: ['grep -qx first /root/runs', 'echo second >> /root/runs'] },
+  ]);
+  const crashed = await kiln(['build', '--json', template], db, { ...host('a'), ...passphrase, KILN_CRASH_AT: 'provisioner.started:2' });
+  assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
+  const id = buildIdOf(crashed);
+  // Host B needs the key to log in: it is in the shared store, sealed, and nowhere else B can reach.
+  const resumed = await kiln(['resume', id, '--json'], db, { ...host('b'), ...passphrase });
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const events = await assertOneImageNothingLeaked(db, id);
+  assert.deepEqual(events.filter((e) => e.type === 'provisioner.succeeded').map((e) => e.data.index), [0, 1], 'the second provisioner ran on the server the first one provisioned');
+  const created = events.find((e) => e.type === 'key.created')!;
+  assert.ok(created.data.sealed, 'the key was sealed into the store');
+  assert.doesNotMatch(JSON.stringify(events), /PRIVATE KEY/, 'no private key in clear in the shared store');
+});
+
 test('kiln gc on another machine removes what a build killed on host A left, knowing it from the shared store', { skip, timeout: 120_000 }, async (t) => {
   const db = await testDatabase(t);
   const crashed = await kiln(['build', '--json', writeTemplate()], db, { ...host('a'), KILN_CRASH_AT: 'server.running' });
