@@ -40,7 +40,8 @@ export interface PollOptions {
    * A sign of the change seen without the API (the server's SSH port answering), asked after each
    * look that missed: a promise that resolves when the change is probably done, or undefined when
    * there is nothing to watch yet. While it is pending, the next look waits for it, or for the
-   * sparse schedule of `pollDelay(…, signed)` should the sign never come.
+   * sparse schedule of `pollDelay(…, signed)` should the sign never come. Once a look made on the
+   * sign has missed, the wait goes on with the plain schedule.
    */
   sign?: (signal: AbortSignal) => Promise<void> | undefined;
 }
@@ -99,15 +100,18 @@ export async function pollUntil<T>(check: (cause: LookCause) => Promise<T | unde
   // Even a deadline inside the predicted quiet time gets its look before giving up.
   if (first > 0) await sleep(o.deadlineAt === null ? first : Math.max(0, Math.min(first, o.deadlineAt - Date.now())), o.signal);
   let cause: LookCause = 'schedule';
+  // A look on a sign that still missed (the sign came before the state): the plain schedule from then on.
+  let signMissed = false;
   for (;;) {
     const lookedAt = Date.now();
     const value = await check(cause);
     if (value !== undefined) return value;
+    if (cause === 'sign') signMissed = true;
     const round = new AbortController();
     const stop = () => round.abort(o.signal.reason);
     o.signal.addEventListener('abort', stop, { once: true });
     try {
-      const sign = o.sign?.(round.signal);
+      const sign = signMissed ? undefined : o.sign?.(round.signal);
       const delay = untilDeadline(pollDelay(Date.now() - startedAt, o.schedule, o.prediction, sign !== undefined));
       if (!sign) {
         await sleep(delay, o.signal);

@@ -194,16 +194,31 @@ test('pollUntil falls back to the schedule when the sign does not come, and leav
   assert.equal(probesAborted, 2);
 });
 
-test('a sign that is there at once does not make the looks faster than the schedule\'s floor', async () => {
+test('a sign that came before the state: looks no faster than the schedule\'s floor, then the plain schedule', async () => {
   const at: number[] = [];
+  const causes: string[] = [];
+  let signsAsked = 0;
   await pollUntil(
-    async () => {
+    async (cause) => {
       at.push(Date.now());
-      return at.length === 3 ? true : undefined;
+      causes.push(cause);
+      return at.length === 4 ? true : undefined;
     },
-    { signal: new AbortController().signal, deadlineAt: null, what: 'x', schedule: { minMs: 40 }, sign: () => Promise.resolve() },
+    {
+      signal: new AbortController().signal,
+      deadlineAt: null,
+      what: 'x',
+      schedule: { minMs: 40 },
+      sign: () => {
+        signsAsked++;
+        return Promise.resolve();
+      },
+    },
   );
   assert.ok(at[1]! - at[0]! >= 38 && at[2]! - at[1]! >= 38, `looks ${at[1]! - at[0]!} and ${at[2]! - at[1]!} ms apart`);
+  // The look on the sign missed: the sign is not asked again.
+  assert.deepEqual(causes, ['schedule', 'sign', 'schedule', 'schedule']);
+  assert.equal(signsAsked, 1);
 });
 
 test('pollUntil with a pending sign still stops when its signal aborts', async () => {
