@@ -654,7 +654,7 @@ async function waitModel(s: Settings): Promise<SectionResult> {
   let seed = 14;
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   /** Looks and lag (ms) per wait kind, averaged over the replayed builds. */
-  const replay = (schedule: Partial<PollSchedule> | null, sshSign: boolean) => {
+  const replay = (schedule: Partial<PollSchedule> | null, sshSign: boolean, lateLook = false) => {
     const perWait: Record<string, { looks: number; lag: number }> = {};
     for (const [wait, base] of Object.entries(latencies)) {
       const key = { wait, zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
@@ -665,7 +665,9 @@ async function waitModel(s: Settings): Promise<SectionResult> {
       for (let b = 0; b < WARM_UP_BUILDS + builds; b++) {
         const changeAt = base * (0.75 + 0.5 * random());
         const signAt = changeAt + PROBE_GAP_MS * random();
-        const prediction = schedule ? predictWait(history, key) : undefined;
+        const predicted = schedule ? predictWait(history, key) : undefined;
+        // lateLook: a wait without a sign looks first at the expected duration, next where the window ends.
+        const prediction = lateLook && !signed && predicted ? { ...predicted, expectedMs: predicted.expectedMs + predicted.spreadMs / 2, spreadMs: predicted.spreadMs / 2 } : predicted;
         let t = firstPollDelay(0, prediction);
         let n = 0;
         let lastMiss: number | undefined;
@@ -702,6 +704,7 @@ async function waitModel(s: Settings): Promise<SectionResult> {
       `with history, SSH sign for the boot, a look every ${f} × spread in the window${f === POLL_SCHEDULE.windowFraction ? " (kiln's)" : ''}`,
       ...replay({ windowFraction: f }, true),
     ]),
+    ['with history, SSH sign for the boot, the other waits look at the expected duration, then at the window\'s end', ...replay({ windowFraction: 2 }, true, true)],
   ];
   return {
     rows: [],
