@@ -631,7 +631,15 @@ async function parallel(s: Settings): Promise<SectionResult> {
           verdict: verdict(many.apiCalls <= many.builds * one.apiCalls, `by ${many.apiCalls - many.builds * one.apiCalls}`),
         },
       ],
-      details: [],
+      details: [
+        `**API calls by route, ${many.builds} builds in parallel** (per build, against the last single build before them, which had the same history):\n\n` +
+          markdownTable(
+            ['route', 'one build', `per build of ${many.builds} in parallel`],
+            [...new Set([...Object.keys(last!.apiByRoute), ...Object.keys(many.apiByRoute)])]
+              .sort()
+              .map((route) => [route, String(last!.apiByRoute[route] ?? 0), ((many.apiByRoute[route] ?? 0) / many.builds).toFixed(1)]),
+          ),
+      ],
     };
   } finally {
     await sim.close();
