@@ -18,7 +18,8 @@ function accepts(host: string, port: number, timeoutMs: number, signal: AbortSig
     const timer = setTimeout(() => done(false), timeoutMs);
     signal.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
+    // Kept for the socket's whole life: an 'error' without a listener would throw.
+    socket.on('error', () => done(false));
   });
 }
 
