@@ -125,9 +125,8 @@ export async function pollUntil<T>(check: (cause: LookCause) => Promise<T | unde
         aborted.catch(() => undefined);
         cause = await Promise.race([timer, seen, aborted]);
         // A sign that is there at once (a look just missed it): not faster than the schedule's floor.
-        const { minMs } = { ...POLL_SCHEDULE, ...o.schedule };
-        const gap = lookedAt + minMs - Date.now();
-        if (gap > 0) await sleep(untilDeadline(gap), o.signal);
+        const gap = lookedAt + { ...POLL_SCHEDULE, ...o.schedule }.minMs - Date.now();
+        if (cause === 'sign' && gap > 0) await sleep(untilDeadline(gap), o.signal);
       }
     } finally {
       o.signal.removeEventListener('abort', stop);

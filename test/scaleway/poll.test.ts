@@ -233,3 +233,19 @@ test('pollUntil with a pending sign still stops when its signal aborts', async (
   setTimeout(() => controller.abort(new Error('build interrupted')), 20);
   await assert.rejects(waiting, /build interrupted/);
 });
+
+test('with a sign pending, the wait still looks once more at its deadline before giving up', async () => {
+  const deadlineAt = Date.now() + 300;
+  const at: number[] = [];
+  await assert.rejects(
+    pollUntil(
+      async () => {
+        at.push(Date.now());
+        return undefined;
+      },
+      { signal: new AbortController().signal, deadlineAt, what: 'server s-1 to be running', sign: () => new Promise<void>(() => undefined) },
+    ),
+    (error: unknown) => error instanceof WaitTimeoutError,
+  );
+  assert.ok(at.at(-1)! >= deadlineAt - 5, `last look ${deadlineAt - at.at(-1)!} ms before the deadline`);
+});
