@@ -676,7 +676,7 @@ async function waitModel(s: Settings): Promise<SectionResult> {
         const predicted = schedule ? predictWait(history, key) : undefined;
         // lateLook: a wait without a sign looks first at the expected duration, next where the window ends.
         const prediction = lateLook && !signed && predicted ? { ...predicted, expectedMs: predicted.expectedMs + predicted.spreadMs / 2, spreadMs: predicted.spreadMs / 2 } : predicted;
-        let t = firstPollDelay(0, prediction);
+        let t = firstPollDelay(0, prediction, signed);
         let n = 0;
         let lastMiss: number | undefined;
         let onSign = false;

@@ -74,10 +74,16 @@ export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {
   return clamp(fraction * elapsed);
 }
 
-/** The delay before the first look: none, unless a prediction says the change cannot be done yet. */
-export function firstPollDelay(elapsedMs: number, prediction?: WaitPrediction): number {
+/**
+ * The delay before the first look: none, unless a prediction says the change cannot be done yet.
+ * A wait with a sign (`signed`) looks first halfway to the window: that look only learns what the
+ * sign needs (the server's address), and the sign then says when to look again; a first look at
+ * the window's opening would come late whenever the window, learnt from few waits, opens late.
+ */
+export function firstPollDelay(elapsedMs: number, prediction?: WaitPrediction, signed = false): number {
   if (!prediction) return 0;
-  return Math.max(0, Math.round(prediction.expectedMs - prediction.spreadMs - Math.max(0, elapsedMs)));
+  const opens = prediction.expectedMs - prediction.spreadMs;
+  return Math.max(0, Math.round((signed ? opens / 2 : opens) - Math.max(0, elapsedMs)));
 }
 
 /** How a look came about: on the schedule, or on a sign (PollOptions.sign). */
@@ -96,7 +102,7 @@ export async function pollUntil<T>(check: (cause: LookCause) => Promise<T | unde
     if (left <= 0) throw new WaitTimeoutError(`gave up waiting for ${o.what}: the phase deadline passed`);
     return Math.min(delay, left);
   };
-  const first = firstPollDelay(Date.now() - startedAt, o.prediction);
+  const first = firstPollDelay(Date.now() - startedAt, o.prediction, o.sign !== undefined);
   // Even a deadline inside the predicted quiet time gets its look before giving up.
   if (first > 0) await sleep(o.deadlineAt === null ? first : Math.max(0, Math.min(first, o.deadlineAt - Date.now())), o.signal);
   let cause: LookCause = 'schedule';

@@ -66,11 +66,15 @@ test('pollUntil stops when its signal aborts', async () => {
 
 const boot = { expectedMs: 8_000, spreadMs: 2_000, samples: 5 };
 
-test('with a prediction, nothing is looked at before the expected window opens', () => {
+test('with a prediction, nothing is looked at before the expected window opens (with a sign, once halfway to it)', () => {
   assert.equal(firstPollDelay(0, boot), 6_000);
   assert.equal(firstPollDelay(2_500, boot), 3_500, 'a wait that starts after its action counts from the action');
   assert.equal(firstPollDelay(7_000, boot), 0, 'inside the window: look at once');
   assert.equal(firstPollDelay(0), 0, 'without a prediction: look at once, as always');
+  // With a sign the first look only learns what the sign needs: halfway to the window.
+  assert.equal(firstPollDelay(0, boot, true), 3_000);
+  assert.equal(firstPollDelay(2_500, boot, true), 500);
+  assert.equal(firstPollDelay(0, undefined, true), 0);
   assert.equal(pollDelay(1_000, {}, boot), 5_000);
 });
 
