@@ -614,6 +614,29 @@ async function parallel(s: Settings): Promise<SectionResult> {
     s.log(`parallel: one build ${seconds(one.wallMs, 2)} (floor ${seconds(one.floorMs, 2)}), peak RSS ${Math.round(one.peakRssKiB / 1024)} MiB, ${one.apiCalls} API calls`);
     const many = await kilnBuild(sim, writeKilnTemplate(manyHome, sim.sshPort, count), manyHome, { measureRss: true });
     s.log(`parallel: ${many.builds} builds ${seconds(many.wallMs, 2)} (slowest floor ${seconds(many.floorMs, 2)}), peak RSS ${Math.round(many.peakRssKiB / 1024)} MiB`);
+    // Each wait of the parallel builds, from their event logs: where the extra looks go.
+    const perWait: Record<string, { looks: number[]; lags: number[]; predicted: number }> = {};
+    const store = EventStore.open(join(manyHome, 'kiln.db'));
+    try {
+      // Every event line of --json names its build: each build once.
+      for (const id of new Set([...many.result.stdout.matchAll(/"build_id":"([^"]+)"/g)].map((m) => m[1]!))) {
+        const serverId = store.getBuild(id)?.resources.server?.id;
+        if (!serverId) continue;
+        const imposed = [...sim.floorParts(serverId)];
+        for (const e of store.events(id).filter((x) => x.type === 'wait.finished')) {
+          const kind = String((e.data.key as { wait?: string } | undefined)?.wait);
+          const at = imposed.findIndex((p) => p.kind === kind);
+          if (at < 0) continue;
+          const [floor] = imposed.splice(at, 1);
+          const w = (perWait[kind] ??= { looks: [], lags: [], predicted: 0 });
+          w.looks.push(Number(e.data.looks));
+          w.lags.push(Number(e.data.durationMs) - floor!.ms);
+          if (typeof e.data.expectedMs === 'number') w.predicted++;
+        }
+      }
+    } finally {
+      store.close();
+    }
     return {
       rows: [
         {
@@ -638,6 +661,17 @@ async function parallel(s: Settings): Promise<SectionResult> {
             [...new Set([...Object.keys(last!.apiByRoute), ...Object.keys(many.apiByRoute)])]
               .sort()
               .map((route) => [route, String(last!.apiByRoute[route] ?? 0), ((many.apiByRoute[route] ?? 0) / many.builds).toFixed(1)]),
+          ) +
+          `\n\n**Each wait of the ${many.builds} parallel builds** (lag = the wait minus the latency the simulator imposed):\n\n` +
+          markdownTable(
+            ['wait', 'looks per build (mean)', 'lag (median)', 'lag (max)', 'predicted'],
+            Object.entries(perWait).map(([kind, w]) => [
+              kind,
+              (w.looks.reduce((a, b) => a + b, 0) / w.looks.length).toFixed(1),
+              millis(median(w.lags)),
+              millis(Math.max(...w.lags)),
+              `${w.predicted} of ${w.looks.length}`,
+            ]),
           ),
       ],
     };
