@@ -621,6 +621,29 @@ async function parallel(s: Settings): Promise<SectionResult> {
     s.log(`parallel: one build ${seconds(one.wallMs, 2)} (floor ${seconds(one.floorMs, 2)}), peak RSS ${Math.round(one.peakRssKiB / 1024)} MiB, ${one.apiCalls} API calls`);
     const many = await kilnBuild(sim, writeKilnTemplate(manyHome, sim.sshPort, count), manyHome, { measureRss: true });
     s.log(`parallel: ${many.builds} builds ${seconds(many.wallMs, 2)} (slowest floor ${seconds(many.floorMs, 2)}), peak RSS ${Math.round(many.peakRssKiB / 1024)} MiB`);
+    // Each wait of the parallel builds, from their event logs: where the extra looks go.
+    const perWait: Record<string, { looks: number[]; lags: number[]; predicted: number }> = {};
+    const store = EventStore.open(join(manyHome, 'kiln.db'));
+    try {
+      // Every event line of --json names its build: each build once.
+      for (const id of new Set([...many.result.stdout.matchAll(/"build_id":"([^"]+)"/g)].map((m) => m[1]!))) {
+        const serverId = store.getBuild(id)?.resources.server?.id;
+        if (!serverId) continue;
+        const imposed = [...sim.floorParts(serverId)];
+        for (const e of store.events(id).filter((x) => x.type === 'wait.finished')) {
+          const kind = String((e.data.key as { wait?: string } | undefined)?.wait);
+          const at = imposed.findIndex((p) => p.kind === kind);
+          if (at < 0) continue;
+          const [floor] = imposed.splice(at, 1);
+          const w = (perWait[kind] ??= { looks: [], lags: [], predicted: 0 });
+          w.looks.push(Number(e.data.looks));
+          w.lags.push(Number(e.data.durationMs) - floor!.ms);
+          if (typeof e.data.expectedMs === 'number') w.predicted++;
+        }
+      }
+    } finally {
+      store.close();
+    }
     return {
       rows: [
         {
@@ -638,7 +661,26 @@ async function parallel(s: Settings): Promise<SectionResult> {
           verdict: verdict(many.apiCalls <= many.builds * one.apiCalls, `by ${many.apiCalls - many.builds * one.apiCalls}`),
         },
       ],
-      details: [],
+      details: [
+        `**API calls by route, ${many.builds} builds in parallel** (per build, against the last single build before them, which had the same history):\n\n` +
+          markdownTable(
+            ['route', 'one build', `per build of ${many.builds} in parallel`],
+            [...new Set([...Object.keys(last!.apiByRoute), ...Object.keys(many.apiByRoute)])]
+              .sort()
+              .map((route) => [route, String(last!.apiByRoute[route] ?? 0), ((many.apiByRoute[route] ?? 0) / many.builds).toFixed(1)]),
+          ) +
+          `\n\n**Each wait of the ${many.builds} parallel builds** (lag = the wait minus the latency the simulator imposed):\n\n` +
+          markdownTable(
+            ['wait', 'looks per build (mean)', 'lag (median)', 'lag (max)', 'predicted'],
+            Object.entries(perWait).map(([kind, w]) => [
+              kind,
+              (w.looks.reduce((a, b) => a + b, 0) / w.looks.length).toFixed(1),
+              millis(median(w.lags)),
+              millis(Math.max(...w.lags)),
+              `${w.predicted} of ${w.looks.length}`,
+            ]),
+          ),
+      ],
     };
   } finally {
     await sim.close();
@@ -649,50 +691,75 @@ async function parallel(s: Settings): Promise<SectionResult> {
 
 /**
  * Replays the one polling schedule against the simulator's realistic latencies (uniform ±25 %),
- * learning from its own past waits as kiln does: looks and lag per build for a few window
- * densities, next to the plain schedule. Shows what fewer API calls cost in lag, without timing.
+ * learning from its own past waits as kiln does: looks and lag per wait for a few window
+ * densities, next to the plain schedule. The boot wait of an SSH build watches its sign (the SSH
+ * port answering, noticed within the probe's 100 ms gap); a build without SSH has none. Shows what
+ * fewer API calls cost in lag, without timing.
  */
 async function waitModel(s: Settings): Promise<SectionResult> {
   const latencies: Record<string, number> = { 'server.boot': 8_000, 'server.stop': 4_000, snapshot: 1_000, image: 3_000 };
   const builds = s.quick ? 200 : 1_000;
+  const PROBE_GAP_MS = 100;
   let seed = 14;
   const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
-  const replay = (schedule: Partial<PollSchedule> | null) => {
-    let looks = 0;
-    let lag = 0;
+  /** Looks and lag (ms) per wait kind, averaged over the replayed builds. */
+  const replay = (schedule: Partial<PollSchedule> | null, sshSign: boolean, lateLook = false) => {
+    const perWait: Record<string, { looks: number; lag: number }> = {};
     for (const [wait, base] of Object.entries(latencies)) {
       const key = { wait, zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
       const history: WaitRecord[] = [];
+      const signed = sshSign && wait === 'server.boot';
+      let looks = 0;
+      let lag = 0;
       for (let b = 0; b < WARM_UP_BUILDS + builds; b++) {
         const changeAt = base * (0.75 + 0.5 * random());
-        const prediction = schedule ? predictWait(history, key) : undefined;
-        let t = firstPollDelay(0, prediction);
+        const signAt = changeAt + PROBE_GAP_MS * random();
+        const predicted = schedule ? predictWait(history, key) : undefined;
+        // lateLook: a wait without a sign looks first at the expected duration, next where the window ends.
+        const prediction = lateLook && !signed && predicted ? { ...predicted, expectedMs: predicted.expectedMs + predicted.spreadMs / 2, spreadMs: predicted.spreadMs / 2 } : predicted;
+        let t = firstPollDelay(0, prediction, signed);
         let n = 0;
         let lastMiss: number | undefined;
+        let onSign = false;
         for (;;) {
           n++;
           if (t >= changeAt) break;
           lastMiss = t;
-          t += pollDelay(t, schedule ?? {}, prediction);
+          const next = t + pollDelay(t, schedule ?? {}, prediction, signed);
+          onSign = signed && signAt < next;
+          t = onSign ? Math.max(signAt, t + POLL_SCHEDULE.minMs) : next;
         }
-        history.push({ key, durationMs: t, lastMissMs: lastMiss, whole: true });
+        history.push({ key, durationMs: t, ...(onSign ? {} : { lastMissMs: lastMiss }), whole: true });
         if (b >= WARM_UP_BUILDS) {
           looks += n / builds;
           lag += (t - changeAt) / builds;
         }
       }
+      perWait[wait] = { looks, lag };
     }
-    return [looks.toFixed(1), millis(lag)];
+    const waits = Object.values(perWait);
+    return [
+      ...Object.keys(latencies).map((w) => `${perWait[w]!.looks.toFixed(1)} / ${millis(perWait[w]!.lag)}`),
+      waits.reduce((sum, w) => sum + w.looks, 0).toFixed(1),
+      millis(waits.reduce((sum, w) => sum + w.lag, 0)),
+    ];
   };
+  const densities = [0.1, 0.25, 0.5, 1, 2];
   const rows = [
-    ['plain schedule (cold, no history)', ...replay(null)],
-    ...[0.1, 0.25, 0.5, 1].map((f) => [`with history, a look every ${f} × spread in the window${f === POLL_SCHEDULE.windowFraction ? ' (kiln\'s)' : ''}`, ...replay({ windowFraction: f })]),
+    ['plain schedule (cold, no history), no SSH sign', ...replay(null, false)],
+    ['plain schedule (cold, no history), SSH sign for the boot', ...replay(null, true)],
+    ...densities.map((f) => [`with history, no SSH sign, a look every ${f} × spread in the window`, ...replay({ windowFraction: f }, false)]),
+    ...densities.map((f) => [
+      `with history, SSH sign for the boot, a look every ${f} × spread in the window${f === POLL_SCHEDULE.windowFraction ? " (kiln's)" : ''}`,
+      ...replay({ windowFraction: f }, true),
+    ]),
+    ['with history, SSH sign for the boot, the other waits look at the expected duration, then at the window\'s end', ...replay({ windowFraction: 2 }, true, true)],
   ];
   return {
     rows: [],
     details: [
-      `**The waits' schedule, modelled** (${builds} builds replayed through \`predictWait\` and \`pollDelay\` against the realistic latencies, boot 8 s, stop 4 s, snapshot 1 s, image 3 s, each ±25 %; the four waits of one build summed; no clock involved):\n\n` +
-        markdownTable(['schedule', 'looks per build', 'lag per build'], rows),
+      `**The waits' schedule, modelled** (${builds} builds replayed through \`predictWait\` and \`pollDelay\` against the realistic latencies, boot 8 s, stop 4 s, snapshot 1 s, image 3 s, each ±25 %; looks / lag per wait, then the four waits of one build summed; no clock involved):\n\n` +
+        markdownTable(['schedule', 'boot', 'stop', 'snapshot', 'image', 'looks per build', 'lag per build'], rows),
     ],
   };
 }

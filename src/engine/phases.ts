@@ -20,12 +20,13 @@ import {
   predictWait,
   sizeClassOf,
   sleep,
+  type PollOptions,
   type ScalewayClient,
   type WaitKey,
   type WaitRecord,
 } from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
-import { authorizedKeyTag, connect, type Communicator } from '../ssh/index.js';
+import { authorizedKeyTag, connect, portAnswers, type Communicator } from '../ssh/index.js';
 import { publicKeyOf } from '../ssh/keys.js';
 import type { BuildEvent, BuildRecord, EventType, MaybePromise, NewEvent } from '../store/index.js';
 import type { BuildLog } from './log.js';
@@ -207,6 +208,8 @@ export interface WaitOptions<T> {
   check: () => Promise<T | undefined>;
   /** Parts of the key that differ from the build's server and root volume (e.g. an SBS volume's type and size). */
   key?: Partial<Omit<WaitKey, 'wait'>>;
+  /** A sign of the change seen without the API, after a look missed (see PollOptions.sign). */
+  sign?: PollOptions['sign'];
 }
 
 /**
@@ -233,19 +236,23 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
   await rt.record(input, 'wait.started', { key, what: o.what, elapsedMs, ...(prediction ?? {}) });
   let lastMissAt: number | undefined;
   let looks = 0;
+  let onSign = false;
   const value = await pollUntil(
-    async () => {
+    async (cause) => {
       looks++;
       const v = await o.check();
       if (v === undefined) lastMissAt = Date.now();
+      else onSign = cause === 'sign';
       return v;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction, elapsedMs },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction, elapsedMs, ...(o.sign ? { sign: o.sign } : {}) },
   );
   await rt.record(input, 'wait.finished', {
     key,
     durationMs: Date.now() - startedAt,
-    ...(lastMissAt !== undefined ? { lastMissMs: lastMissAt - startedAt } : {}),
+    // A look made on a sign saw the change as it came: the last miss (perhaps made only to learn
+    // the server's address) says nothing of when it happened, and would pull the prediction early.
+    ...(lastMissAt !== undefined && !onSign ? { lastMissMs: lastMissAt - startedAt } : {}),
     whole,
     looks,
     ...(prediction ? { expectedMs: prediction.expectedMs, spreadMs: prediction.spreadMs } : {}),
@@ -498,12 +505,17 @@ async function serverStart(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
 
 async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const serverId = requireFact(input.facts, 'serverId', 'server.wait_running');
+  const { communicator: c } = rt.deps.spec;
+  let address: string | undefined;
   const server = await waitFor(rt, input, signal, {
     wait: 'server.boot',
     startedBy: 'server.poweron.accepted',
     what: `server ${serverId} to be running with a public IP`,
+    // Once a look has shown the address, its SSH port answering says when `running` is worth a look.
+    ...(c.type === 'ssh' ? { sign: (s: AbortSignal) => (address ? portAnswers(address, rt.deps.sshPortOverride ?? c.port, s) : undefined) } : {}),
     check: async () => {
       const s = await getServerOrMissing(rt, input, serverId, signal);
+      address = s.public_ip?.address || undefined;
       if (s.state === 'running' && s.public_ip?.address) return s;
       if (s.state === 'stopped' || s.state === 'locked') {
         throw new BuildError(`server ${serverId} is ${s.state} (${s.state_detail || 'no detail'}) instead of booting`);

@@ -17,9 +17,12 @@ export interface PollSchedule {
   maxMs: number;
   /** Inside a predicted window: the share of its half-width between looks (then clamped to min/max). */
   windowFraction: number;
+  /** While a sign is awaited (PollOptions.sign): the share of the time waited before a look anyway,
+   * in case the sign never comes (then clamped to min/max). */
+  signFraction: number;
 }
 
-export const POLL_SCHEDULE: Readonly<PollSchedule> = { fraction: 0.05, minMs: 250, maxMs: 10_000, windowFraction: 0.1 };
+export const POLL_SCHEDULE: Readonly<PollSchedule> = { fraction: 0.05, minMs: 250, maxMs: 10_000, windowFraction: 0.1, signFraction: 1 };
 
 export interface PollOptions {
   signal: AbortSignal;
@@ -33,6 +36,14 @@ export interface PollOptions {
   prediction?: WaitPrediction;
   /** How long ago the change started (its action), when the wait begins later than it. */
   elapsedMs?: number;
+  /**
+   * A sign of the change seen without the API (the server's SSH port answering), asked after each
+   * look that missed: a promise that resolves when the change is probably done, or undefined when
+   * there is nothing to watch yet. While it is pending, the next look waits for it, or for the
+   * sparse schedule of `pollDelay(…, signed)` should the sign never come. Once a look made on the
+   * sign has missed, the wait goes on with the plain schedule.
+   */
+  sign?: (signal: AbortSignal) => Promise<void> | undefined;
 }
 
 export class WaitTimeoutError extends Error {
@@ -43,12 +54,18 @@ export class WaitTimeoutError extends Error {
 /**
  * The delay before the next poll, `elapsedMs` after the change started. With a prediction: until
  * its window opens (expected − spread), nothing but the wait for it; inside the window, a look every
- * windowFraction × spread (clamped); past the window, the plain schedule.
+ * windowFraction × spread (clamped); past the window, the plain schedule. While a sign is awaited
+ * (`signed`), the sign says when to look: the delay only bounds how long a missing sign can hold
+ * the wait up — until the predicted window's end, then signFraction × the time waited.
  */
-export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {}, prediction?: WaitPrediction): number {
-  const { fraction, minMs, maxMs, windowFraction } = { ...POLL_SCHEDULE, ...schedule };
+export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {}, prediction?: WaitPrediction, signed = false): number {
+  const { fraction, minMs, maxMs, windowFraction, signFraction } = { ...POLL_SCHEDULE, ...schedule };
   const clamp = (ms: number) => Math.round(Math.min(maxMs, Math.max(minMs, ms)));
   const elapsed = Math.max(0, elapsedMs);
+  if (signed) {
+    const windowEnd = prediction ? prediction.expectedMs + prediction.spreadMs : 0;
+    return elapsed < windowEnd ? Math.max(minMs, Math.round(windowEnd - elapsed)) : clamp(signFraction * elapsed);
+  }
   if (prediction) {
     const opens = prediction.expectedMs - prediction.spreadMs;
     if (elapsed < opens) return Math.round(opens - elapsed);
@@ -57,17 +74,27 @@ export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {
   return clamp(fraction * elapsed);
 }
 
-/** The delay before the first look: none, unless a prediction says the change cannot be done yet. */
-export function firstPollDelay(elapsedMs: number, prediction?: WaitPrediction): number {
+/**
+ * The delay before the first look: none, unless a prediction says the change cannot be done yet.
+ * A wait with a sign (`signed`) looks first halfway to the window: that look only learns what the
+ * sign needs (the server's address), and the sign then says when to look again; a first look at
+ * the window's opening would come late whenever the window, learnt from few waits, opens late.
+ */
+export function firstPollDelay(elapsedMs: number, prediction?: WaitPrediction, signed = false): number {
   if (!prediction) return 0;
-  return Math.max(0, Math.round(prediction.expectedMs - prediction.spreadMs - Math.max(0, elapsedMs)));
+  const opens = prediction.expectedMs - prediction.spreadMs;
+  return Math.max(0, Math.round((signed ? opens / 2 : opens) - Math.max(0, elapsedMs)));
 }
+
+/** How a look came about: on the schedule, or on a sign (PollOptions.sign). */
+export type LookCause = 'schedule' | 'sign';
 
 /**
  * Calls `check` until it returns a value other than undefined, waiting `pollDelay` between
- * calls. Errors from `check` propagate (the client already retried transient ones).
+ * calls (or for a sign, see PollOptions.sign). Errors from `check` propagate (the client already
+ * retried transient ones).
  */
-export async function pollUntil<T>(check: () => Promise<T | undefined>, o: PollOptions): Promise<T> {
+export async function pollUntil<T>(check: (cause: LookCause) => Promise<T | undefined>, o: PollOptions): Promise<T> {
   const startedAt = Date.now() - Math.max(0, o.elapsedMs ?? 0);
   const untilDeadline = (delay: number): number => {
     if (o.deadlineAt === null) return delay;
@@ -75,12 +102,41 @@ export async function pollUntil<T>(check: () => Promise<T | undefined>, o: PollO
     if (left <= 0) throw new WaitTimeoutError(`gave up waiting for ${o.what}: the phase deadline passed`);
     return Math.min(delay, left);
   };
-  const first = firstPollDelay(Date.now() - startedAt, o.prediction);
+  const first = firstPollDelay(Date.now() - startedAt, o.prediction, o.sign !== undefined);
   // Even a deadline inside the predicted quiet time gets its look before giving up.
   if (first > 0) await sleep(o.deadlineAt === null ? first : Math.max(0, Math.min(first, o.deadlineAt - Date.now())), o.signal);
+  let cause: LookCause = 'schedule';
+  // A look on a sign that still missed (the sign came before the state): the plain schedule from then on.
+  let signMissed = false;
   for (;;) {
-    const value = await check();
+    const lookedAt = Date.now();
+    const value = await check(cause);
     if (value !== undefined) return value;
-    await sleep(untilDeadline(pollDelay(Date.now() - startedAt, o.schedule, o.prediction)), o.signal);
+    if (cause === 'sign') signMissed = true;
+    const round = new AbortController();
+    const stop = () => round.abort(o.signal.reason);
+    o.signal.addEventListener('abort', stop, { once: true });
+    try {
+      const sign = signMissed ? undefined : o.sign?.(round.signal);
+      const delay = untilDeadline(pollDelay(Date.now() - startedAt, o.schedule, o.prediction, sign !== undefined));
+      if (!sign) {
+        await sleep(delay, o.signal);
+        cause = 'schedule';
+      } else {
+        // Neither loser may reject unhandled once the round is over; a sign that fails is no sign.
+        const never = new Promise<never>(() => undefined);
+        const timer = sleep(delay, round.signal).then(() => 'schedule' as const, () => never);
+        const seen = sign.then(() => 'sign' as const, () => never);
+        const aborted = new Promise<never>((_, reject) => round.signal.addEventListener('abort', () => reject(round.signal.reason), { once: true }));
+        aborted.catch(() => undefined);
+        cause = await Promise.race([timer, seen, aborted]);
+        // A sign that is there at once (a look just missed it): not faster than the schedule's floor.
+        const gap = lookedAt + { ...POLL_SCHEDULE, ...o.schedule }.minMs - Date.now();
+        if (cause === 'sign' && gap > 0) await sleep(untilDeadline(gap), o.signal);
+      }
+    } finally {
+      o.signal.removeEventListener('abort', stop);
+      round.abort();
+    }
   }
 }

@@ -13,3 +13,4 @@ export {
 export { shellQuote, shellAssignments, assertEnvName } from './shell.js';
 export { LineSplitter } from './lines.js';
 export { abortError, sleep, throwIfAborted } from './abort.js';
+export { portAnswers } from './probe.js';

@@ -111,3 +111,19 @@ test('a cached catalogue that lacks the template\'s type is asked again before t
   assert.equal(routeCount(diff(h.sim.requestCounts(), before), /products\/servers/), 1);
   assert.ok(h.store.cached<Record<string, unknown>>(`${h.sim.apiUrl} fr-par-1 products/servers`)?.['DEV1-S'], 'the fresh catalogue replaced the stale one');
 });
+
+test('the boot wait of an SSH build looks again when the server\'s SSH port answers, not on a dense schedule', { timeout: 120_000 }, async (t) => {
+  const h = await startHarness({ latency: JSON.stringify({ ...LATENCY, boot: 3_000 }) });
+  t.after(() => h.close());
+  const path = h.template(template({ image_name: 'kiln-waits-sign', snapshot_name: 'kiln-waits-sign-snap' }, [{ type: 'shell', inline: ['true'] }]));
+  const [outcome] = await h.build(path);
+  assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+  const boot = h.events(outcome!.buildId).find((e) => e.type === 'wait.finished' && (e.data.key as { wait: string }).wait === 'server.boot')!;
+  // The look that saw `running` came on the sign: the wait records no last miss, which would
+  // otherwise pull later predictions early (the first look only learnt the server's address).
+  assert.equal(boot.data.lastMissMs, undefined, JSON.stringify(boot.data));
+  // Without history: the first look, then looks that double the time waited (0.25, 0.5, 1, 2 s)
+  // should the sign never come, then the look on the sign; the plain schedule would look ~12 times.
+  assert.ok(Number(boot.data.looks) <= 6, JSON.stringify(boot.data));
+  assert.ok(Number(boot.data.durationMs) >= 3_000, JSON.stringify(boot.data));
+});

@@ -66,11 +66,15 @@ test('pollUntil stops when its signal aborts', async () => {
 
 const boot = { expectedMs: 8_000, spreadMs: 2_000, samples: 5 };
 
-test('with a prediction, nothing is looked at before the expected window opens', () => {
+test('with a prediction, nothing is looked at before the expected window opens (with a sign, once halfway to it)', () => {
   assert.equal(firstPollDelay(0, boot), 6_000);
   assert.equal(firstPollDelay(2_500, boot), 3_500, 'a wait that starts after its action counts from the action');
   assert.equal(firstPollDelay(7_000, boot), 0, 'inside the window: look at once');
   assert.equal(firstPollDelay(0), 0, 'without a prediction: look at once, as always');
+  // With a sign the first look only learns what the sign needs: halfway to the window.
+  assert.equal(firstPollDelay(0, boot, true), 3_000);
+  assert.equal(firstPollDelay(2_500, boot, true), 500);
+  assert.equal(firstPollDelay(0, undefined, true), 0);
   assert.equal(pollDelay(1_000, {}, boot), 5_000);
 });
 
@@ -130,4 +134,122 @@ test('pollUntil with a prediction beyond the deadline still looks once before gi
     (error: unknown) => error instanceof WaitTimeoutError && /image i-1/.test(error.message),
   );
   assert.equal(looks, 1);
+});
+
+test('while a sign is awaited, the schedule looks only at the predicted window\'s end, then sparsely', () => {
+  const prediction = { expectedMs: 8_000, spreadMs: 2_000, samples: 5 };
+  // Before the window's end: one look at its end at the latest, however early the last look was.
+  assert.equal(pollDelay(0, {}, prediction, true), 10_000);
+  assert.equal(pollDelay(6_000, {}, prediction, true), 4_000);
+  assert.equal(pollDelay(9_950, {}, prediction, true), POLL_SCHEDULE.minMs);
+  // Past it, or without a prediction: the delay doubles the time waited (a missing sign costs a few looks).
+  assert.equal(pollDelay(12_000, {}, prediction, true), Math.min(POLL_SCHEDULE.maxMs, POLL_SCHEDULE.signFraction * 12_000));
+  assert.equal(pollDelay(0, {}, undefined, true), POLL_SCHEDULE.minMs);
+  assert.equal(pollDelay(2_000, {}, undefined, true), 2_000);
+  // A cold 8 s boot whose sign never comes: a handful of looks instead of the plain schedule's dozens.
+  let signed = 0;
+  let plain = 0;
+  for (let t = 0; t < 8_000; t += pollDelay(t, {}, undefined, true)) signed++;
+  for (let t = 0; t < 8_000; t += pollDelay(t)) plain++;
+  assert.ok(signed <= 7 && plain >= 30, `${signed} looks with a sign pending, ${plain} on the plain schedule`);
+});
+
+test('pollUntil looks as soon as the sign comes, and says the look came on it', async () => {
+  const causes: string[] = [];
+  let ready = false;
+  let release: () => void = () => undefined;
+  const sign = new Promise<void>((resolve) => (release = resolve));
+  const started = Date.now();
+  const waiting = pollUntil(
+    async (cause) => {
+      causes.push(cause);
+      return ready ? 'running' : undefined;
+    },
+    // Without the sign, the looks after the first few milliseconds come a minute apart.
+    { signal: new AbortController().signal, deadlineAt: null, what: 'x', schedule: { minMs: 10, maxMs: 60_000, signFraction: 10_000 }, sign: () => sign },
+  );
+  await new Promise((r) => setTimeout(r, 50));
+  ready = true;
+  release();
+  assert.equal(await waiting, 'running');
+  assert.equal(causes.at(-1), 'sign');
+  assert.ok(causes.length <= 3, causes.join());
+  assert.ok(Date.now() - started < 60_000);
+});
+
+test('pollUntil falls back to the schedule when the sign does not come, and leaves no probe running', async () => {
+  const causes: string[] = [];
+  let probesAborted = 0;
+  const value = await pollUntil(
+    async (cause) => {
+      causes.push(cause);
+      return causes.length === 3 ? 'stopped' : undefined;
+    },
+    {
+      signal: new AbortController().signal,
+      deadlineAt: null,
+      what: 'x',
+      schedule: { minMs: 5, maxMs: 5 },
+      sign: (s) => new Promise<void>((_, reject) => s.addEventListener('abort', () => (probesAborted++, reject(new Error('aborted'))), { once: true })),
+    },
+  );
+  assert.equal(value, 'stopped');
+  assert.deepEqual(causes, ['schedule', 'schedule', 'schedule']);
+  assert.equal(probesAborted, 2);
+});
+
+test('a sign that came before the state: looks no faster than the schedule\'s floor, then the plain schedule', async () => {
+  const at: number[] = [];
+  const causes: string[] = [];
+  let signsAsked = 0;
+  await pollUntil(
+    async (cause) => {
+      at.push(Date.now());
+      causes.push(cause);
+      return at.length === 4 ? true : undefined;
+    },
+    {
+      signal: new AbortController().signal,
+      deadlineAt: null,
+      what: 'x',
+      schedule: { minMs: 40 },
+      sign: () => {
+        signsAsked++;
+        return Promise.resolve();
+      },
+    },
+  );
+  assert.ok(at[1]! - at[0]! >= 38 && at[2]! - at[1]! >= 38, `looks ${at[1]! - at[0]!} and ${at[2]! - at[1]!} ms apart`);
+  // The look on the sign missed: the sign is not asked again.
+  assert.deepEqual(causes, ['schedule', 'sign', 'schedule', 'schedule']);
+  assert.equal(signsAsked, 1);
+});
+
+test('pollUntil with a pending sign still stops when its signal aborts', async () => {
+  const controller = new AbortController();
+  const waiting = pollUntil(async () => undefined, {
+    signal: controller.signal,
+    deadlineAt: null,
+    what: 'x',
+    schedule: { minMs: 60_000 },
+    sign: (s) => new Promise<void>((_, reject) => s.addEventListener('abort', () => reject(new Error('probe stopped')), { once: true })),
+  });
+  setTimeout(() => controller.abort(new Error('build interrupted')), 20);
+  await assert.rejects(waiting, /build interrupted/);
+});
+
+test('with a sign pending, the wait still looks once more at its deadline before giving up', async () => {
+  const deadlineAt = Date.now() + 300;
+  const at: number[] = [];
+  await assert.rejects(
+    pollUntil(
+      async () => {
+        at.push(Date.now());
+        return undefined;
+      },
+      { signal: new AbortController().signal, deadlineAt, what: 'server s-1 to be running', sign: () => new Promise<void>(() => undefined) },
+    ),
+    (error: unknown) => error instanceof WaitTimeoutError,
+  );
+  assert.ok(at.at(-1)! >= deadlineAt - 5, `last look ${deadlineAt - at.at(-1)!} ms before the deadline`);
 });
