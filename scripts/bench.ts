@@ -5,7 +5,7 @@
 // hand-written analysis around them). Nothing here asserts a time: it measures and reports.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { firstPollDelay, POLL_SCHEDULE, pollDelay, predictWait, type PollSchedule, type WaitRecord } from '../src/scaleway/index.js';
@@ -845,7 +845,8 @@ async function postgresStore(s: Settings): Promise<SectionResult> {
         // Each resume starts from a lapsed lease (the killed process stopped heart-beating long
         // ago), whatever rule the store applies to a dead holder on the same host.
         await expireLease(url, crashed.id);
-        times.push(await timeToFirstRequest(sim, ['resume', crashed.id, '--db', url], crashed.env));
+        // The same machine that started it: its temporary key is in the SQLite file's folder.
+        times.push(await timeToFirstRequest(sim, ['resume', crashed.id, '--db', url], { ...crashed.env, KILN_STATE_DIR: dirname(crashed.db) }));
       }
       resumedMs = median(times);
       resumed = millis(resumedMs);
