@@ -119,3 +119,24 @@ test('kiln db copy and the commands refuse bad stores with a clear error and cre
   assert.doesNotMatch(unreachable.stderr, /secret-pw/, 'no password in messages');
   assert.equal(existsSync(join(dir, 'postgres:')), false, 'a URL is never taken for a file name');
 });
+
+test("KILN_DB=postgres:// with libpq's PG* variables reaches the same store as the whole URL", { skip, timeout: 60_000 }, async (t) => {
+  const url = new URL(await testDatabase(t));
+  const store = await PgEventStore.open(url.toString());
+  await store.createBuild(build('b-libpq'), { type: 'build.started' });
+  await store.close();
+  // The URL says only "PostgreSQL"; host, port, user and database come from the environment, as psql takes them.
+  const env = {
+    PATH: process.env.PATH,
+    HOME: tmpdir(),
+    KILN_DB: 'postgres://',
+    PGHOST: url.hostname,
+    PGPORT: url.port,
+    PGUSER: decodeURIComponent(url.username),
+    PGDATABASE: url.pathname.slice(1),
+    ...(url.password ? { PGPASSWORD: decodeURIComponent(url.password) } : {}),
+  };
+  const ls = await runKiln(['ls', '--json'], { env });
+  assert.equal(ls.code, 0, ls.stderr);
+  assert.deepEqual((JSON.parse(ls.stdout) as { id: string }[]).map((b) => b.id), ['b-libpq']);
+});
