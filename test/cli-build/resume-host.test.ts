@@ -2,42 +2,29 @@
 // kiln processes with their own state directory (KILN_STATE_DIR) and home, sharing only the
 // database file, the credentials and — when the user gives one — KILN_KEY_PASSPHRASE. The
 // temporary SSH key is then sealed in the store; without it host B is told where the key is.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { keyPath } from '../../src/engine/keys.js';
-import { ScalewayClient } from '../../src/scaleway/index.js';
 import { EventStore, type BuildEvent } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { template as templateOf } from '../engine/harness.js';
 import { runKiln, type KilnResult } from '../helpers/cli.js';
 import { cloudOfBuild } from '../helpers/cloud.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
-import { startTestSimulator, type Simulator } from '../helpers/sim.js';
+import { simulatedCloudForFile } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
 const PROJECT = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 const PASSPHRASE = 'our team passphrase, on every runner';
 
-let sim: Simulator;
-let dir: string;
-let client: ScalewayClient;
-
-before(async () => {
-  sim = await startTestSimulator();
-  dir = mkdtempSync(join(tmpdir(), 'kiln-resume-host-'));
-  client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-}, { timeout: 60_000 });
-after(async () => {
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-}, { timeout: 60_000 });
+const cloud = simulatedCloudForFile('kiln-resume-host-', { secretKey: SECRET, projectId: PROJECT });
 
 /** One case: the shared database and template, and the two machines' own directories. */
 function world(name: string) {
-  const root = join(dir, name);
+  const root = join(cloud.dir, name);
   const host = (h: string) => {
     const home = join(root, h);
     mkdirSync(home, { recursive: true });
@@ -48,7 +35,7 @@ function world(name: string) {
   writeFileSync(
     w.template,
     JSON.stringify(
-      templateOf({ ssh_port: sim.sshPort, image_name: name, snapshot_name: name }, [
+      templateOf({ ssh_port: cloud.sim.sshPort, image_name: name, snapshot_name: name }, [
         { type: 'shell', inline: ['echo first >> /root/runs'] },
         { type: 'shell', inline: ['grep -qx first /root/runs', 'echo second >> /root/runs'] },
       ]),
@@ -65,7 +52,7 @@ function kiln(w: World, host: Host, args: string[], env: Record<string, string> 
       PATH: process.env.PATH,
       HOME: host.home,
       KILN_STATE_DIR: host.stateDir,
-      SCW_API_URL: sim.apiUrl,
+      SCW_API_URL: cloud.sim.apiUrl,
       SCW_SECRET_KEY: SECRET,
       SCW_DEFAULT_PROJECT_ID: PROJECT,
       SCW_CONFIG_PATH: join(host.home, 'no-scw-config.yaml'),
@@ -96,9 +83,9 @@ function eventsOf(w: World, id: string): BuildEvent[] {
 
 /** Exactly one image and its snapshot, nothing else left, one server ever created. */
 async function assertOneImageNothingLeaked(id: string): Promise<void> {
-  const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
+  const { servers, volumes, snapshots, images } = await cloudOfBuild(cloud.client, id);
   assert.deepEqual(
-    { servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length, serverCreates: sim.requestCounts(`kiln-build=${id}`)['POST /servers'] ?? 0 },
+    { servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length, serverCreates: cloud.sim.requestCounts(`kiln-build=${id}`)['POST /servers'] ?? 0 },
     { servers: 0, volumes: 0, snapshots: 1, images: 1, serverCreates: 1 },
   );
 }
@@ -179,7 +166,7 @@ test('without a passphrase, host B is told which host has the key and what to do
   assert.match(refused.stderr, new RegExp(`Resume the build on ${hostname()}, or \`kiln gc --build ${id} --force\` removes what the build created`));
   assert.match(refused.stderr, /set KILN_KEY_PASSPHRASE \(the same on every machine\) before `kiln build`/);
   assert.equal(eventsOf(w, id).length, before, 'a refused resume records nothing');
-  assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1);
+  assert.equal(cloud.sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1);
 
   const onA = await kiln(w, w.A, ['resume', id, '--json']);
   assert.equal(onA.code, 0, onA.stderr);
