@@ -156,6 +156,8 @@ export interface BuildStore {
   /** Extends the lease if `owner` still holds it; false when it was lost. */
   renewLease(buildId: string, owner: LeaseOwner, ttlMs: number): MaybePromise<boolean>;
   releaseLease(buildId: string, owner: LeaseOwner): MaybePromise<void>;
+  /** The store's clock (epoch ms), by which leases expire: every host judges a lease by the same time. */
+  clock(): MaybePromise<number>;
   /** Records a `kiln gc` run as it starts; returns its id for finishGcRun. */
   startGcRun(run: GcRunStart): MaybePromise<number>;
   finishGcRun(id: number, run: GcRunEnd): MaybePromise<void>;

@@ -426,6 +426,10 @@ export class PgEventStore implements BuildStore {
     await this.pool.query('DELETE FROM api_cache WHERE key = $1', [key]);
   }
 
+  async clock(): Promise<number> {
+    return Number((await this.pool.query<{ now: string }>(`SELECT ${DB_NOW_MS} AS now`)).rows[0]!.now);
+  }
+
   async acquireLease(buildId: string, owner: LeaseOwner, ttlMs: number): Promise<Lease> {
     return this.transaction(async (client) => {
       // FOR UPDATE: of two hosts racing for one build, the second waits here and then sees the first's lease.

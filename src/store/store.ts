@@ -222,6 +222,11 @@ export class EventStore implements BuildStore {
    * Takes the build's lease for `owner`. A live foreign lease is refused (LeaseHeldError); an
    * expired one, or one held by a dead process on this host, is taken over.
    */
+  /** One machine, one clock. */
+  clock(): number {
+    return Date.now();
+  }
+
   acquireLease(buildId: string, owner: LeaseOwner, ttlMs: number, now: number = Date.now()): Lease {
     return this.db
       .transaction(() => {

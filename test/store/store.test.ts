@@ -9,6 +9,7 @@ import pg from 'pg';
 import {
   EventStore,
   LeaseHeldError,
+  leaseIsLive,
   MIGRATIONS_DIR,
   migrate,
   resolveDbPath,
@@ -280,6 +281,18 @@ for (const kind of kinds) {
     assert.equal(await store.renewLease('b1', holder, 60_000), true);
     assert.equal(await store.renewLease('b1', { pid: 1, host: 'x' }, 60_000), false);
     await assert.rejects(async () => store.acquireLease('nope', holder, 60_000), /no build with id nope/);
+  });
+
+  test(`${name}: a lease expires by the store's clock, the one ls and show judge it by`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const before = await store.clock();
+    const lease = await store.acquireLease('b1', { pid: 1, host: 'elsewhere' }, 60_000);
+    const after = await store.clock();
+    // Taken between the two readings, for 60 s of the same clock.
+    assert.ok(lease.expiresAt >= before + 60_000 && lease.expiresAt <= after + 60_000, `${lease.expiresAt} against ${before}..${after}`);
+    assert.equal(leaseIsLive(lease, after), true, 'live by the store clock');
+    assert.equal(leaseIsLive(lease, lease.expiresAt), false, 'and over once that clock reaches its expiry');
   });
 
   test(`${name}: an expired lease, or one held by a dead process on this host, is taken over`, { skip }, async (t) => {

@@ -14,18 +14,21 @@ function durationMs(b: BuildSummary): number {
   return Date.parse(b.updatedAt) - Date.parse(b.createdAt);
 }
 
-/** A build recorded as running whose process is gone (killed, crashed): `kiln resume` continues it. */
-export function displayStatus(b: BuildSummary): string {
-  return b.status === 'running' && !leaseIsLive(b.lease) ? 'running (process gone: kiln resume)' : b.status;
+/**
+ * A build recorded as running whose process is gone (killed, crashed): `kiln resume` continues it.
+ * `now` is the store's clock (`BuildStore.clock`): a lease written by another host expires by it.
+ */
+export function displayStatus(b: BuildSummary, now: number): string {
+  return b.status === 'running' && !leaseIsLive(b.lease, now) ? 'running (process gone: kiln resume)' : b.status;
 }
 
-export function lsJson(b: BuildSummary): Record<string, unknown> {
+export function lsJson(b: BuildSummary, now: number): Record<string, unknown> {
   return {
     id: b.id,
     template: b.templatePath,
     builder: b.builderName,
     status: b.status,
-    ...(b.status === 'running' ? { alive: leaseIsLive(b.lease) } : {}),
+    ...(b.status === 'running' ? { alive: leaseIsLive(b.lease, now) } : {}),
     phase: b.phase,
     host: b.host,
     started_at: b.createdAt,
@@ -40,8 +43,9 @@ export async function runLsCommand(argv: LsArgs): Promise<number> {
   if (!store) return 1;
   try {
     const builds = await store.listBuildSummaries({ status: argv.status });
+    const now = await store.clock();
     if (argv.json) {
-      process.stdout.write(JSON.stringify(builds.map(lsJson)) + '\n');
+      process.stdout.write(JSON.stringify(builds.map((b) => lsJson(b, now))) + '\n');
       return 0;
     }
     if (builds.length === 0) {
@@ -52,7 +56,7 @@ export async function runLsCommand(argv: LsArgs): Promise<number> {
       b.id,
       b.templatePath,
       b.builderName,
-      displayStatus(b),
+      displayStatus(b, now),
       b.phase ?? '-',
       b.host ?? '-',
       b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),

@@ -160,13 +160,13 @@ export function resourceFates(events: readonly BuildEvent[]): ResourceFate[] {
 }
 
 /** `kiln show` for people. */
-export function human(build: BuildRecord, events: BuildEvent[], past: readonly PastPhase[] = []): string {
+export function human(build: BuildRecord, events: BuildEvent[], past: readonly PastPhase[] = [], now: number = Date.now()): string {
   const lines: string[] = [];
-  lines.push(`Build ${build.id}  ${displayStatus(build)}${build.phase ? ` (phase ${build.phase})` : ''}`);
+  lines.push(`Build ${build.id}  ${displayStatus(build, now)}${build.phase ? ` (phase ${build.phase})` : ''}`);
   lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
   lines.push(`  builder   ${build.builderName}    on error: ${build.onError}`);
   lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
-  if (build.lease && build.lease.expiresAt > Date.now()) lines.push(`  running in process ${build.lease.pid} on ${build.lease.host}`);
+  if (build.lease && build.lease.expiresAt > now) lines.push(`  running in process ${build.lease.pid} on ${build.lease.host}`);
   lines.push('', 'Timeline');
   const rows = timeline(events, past).map((t) => {
     // A phase slower than its usual window stands out.
@@ -187,7 +187,7 @@ export function human(build: BuildRecord, events: BuildEvent[], past: readonly P
   else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.api ? `${f.kind} (sbs)` : f.kind, f.id, (f.onPurpose ? 'kept on purpose (keep_server)' : f.fate) + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
-  if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build) !== build.status) {
+  if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build, now) !== build.status) {
     lines.push('', `Continue with \`kiln resume ${build.id}\`, or remove what is left with \`kiln gc --build ${build.id} --force\`.`);
   }
   return lines.join('\n') + '\n';
@@ -215,16 +215,17 @@ export async function runShowCommand(argv: ShowArgs): Promise<number> {
     }
     const events = await store.events(build.id);
     const past = await store.phaseHistory({ templateHash: build.templateHash, builderName: build.builderName, excludeBuildId: build.id });
+    const now = await store.clock();
     if (argv.json) {
       const body: Record<string, unknown> = {
-        build: { ...lsJson(build), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
+        build: { ...lsJson(build, now), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
         timeline: timeline(events, past),
         resources: resourceFates(events),
       };
       if (argv.events) body.events = events.map(eventJson);
       process.stdout.write(JSON.stringify(body) + '\n');
     } else {
-      process.stdout.write(argv.events ? rawEvents(events) : human(build, events, past));
+      process.stdout.write(argv.events ? rawEvents(events) : human(build, events, past, now));
     }
     return 0;
   } finally {
