@@ -1,35 +1,21 @@
 // HCL2 templates built end to end against the simulator: the Scaleway plugin's own example,
 // a directory with auto var files and two builds whose provisioners run in file order, and a
 // crashed build whose resume evaluates timestamp()/uuidv4() exactly as the build did.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { ScalewayClient } from '../../src/scaleway/index.js';
 import { derivedUuid } from '../../src/template/hcl/functions.js';
 import { runKiln, type KilnResult } from '../helpers/cli.js';
-import { startTestSimulator, type Simulator } from '../helpers/sim.js';
+import { simulatedCloudForFile } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
 const PROJECT = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
-let sim: Simulator;
-let dir: string;
-let client: ScalewayClient;
-
-before(async () => {
-  sim = await startTestSimulator();
-  dir = mkdtempSync(join(tmpdir(), 'kiln-hcl2-build-'));
-  client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-});
-after(async () => {
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const cloud = simulatedCloudForFile('kiln-hcl2-build-', { secretKey: SECRET, projectId: PROJECT });
 
 function kiln(args: string[], db: string, env: Record<string, string> = {}): Promise<KilnResult> {
-  return runKiln([...args, '--db', db], { env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT, ...env } });
+  return runKiln([...args, '--db', db], { env: { PATH: process.env.PATH, HOME: cloud.dir, SCW_API_URL: cloud.sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT, ...env } });
 }
 
 /** A scaleway source block for the simulator; `extra` lines go inside it. */
@@ -39,13 +25,13 @@ function simSource(name: string, extra: string): string {
   zone            = "fr-par-1"
   commercial_type = "DEV1-S"
   ssh_username    = "root"
-  ssh_port        = ${sim.sshPort}
+  ssh_port        = ${cloud.sim.sshPort}
 ${extra}}
 `;
 }
 
 function templateDir(name: string, files: Record<string, string>): string {
-  const path = join(dir, name);
+  const path = join(cloud.dir, name);
   mkdirSync(path);
   for (const [file, text] of Object.entries(files)) writeFileSync(join(path, file), text);
   return path;
@@ -85,7 +71,7 @@ source "scaleway" "basic" {
   image_name = "basic build"
   ssh_username = "root"
   zone = "fr-par-1"
-  ssh_port = ${sim.sshPort}
+  ssh_port = ${cloud.sim.sshPort}
 }
 
 build {
@@ -93,9 +79,9 @@ build {
 }
 `,
   });
-  const r = await kiln(['build', '--json', join(path, 'build_scaleway.pkr.hcl')], join(dir, 'plugin.db'));
+  const r = await kiln(['build', '--json', join(path, 'build_scaleway.pkr.hcl')], join(cloud.dir, 'plugin.db'));
   assert.equal(r.code, 0, r.stderr);
-  const images = await client.listImages({ tags: [`kiln-build=${events(r)[0]!.build_id}`] });
+  const images = await cloud.client.listImages({ tags: [`kiln-build=${events(r)[0]!.build_id}`] });
   assert.deepEqual(images.map((i) => i.name), ['basic build']);
 });
 
@@ -127,7 +113,7 @@ build {
 `,
     motd: 'two\n',
   });
-  const r = await kiln(['build', '--json', path], join(dir, 'two.db'));
+  const r = await kiln(['build', '--json', path], join(cloud.dir, 'two.db'));
   assert.equal(r.code, 0, r.stderr);
   const all = events(r);
   const ids = [...new Set(all.map((e) => e.build_id))];
@@ -136,7 +122,7 @@ build {
   const web = all.filter((e) => e.type === 'provisioner.started' && e.build_id === webId);
   assert.deepEqual(web.map((e) => e.data.type), ['shell', 'file', 'shell']);
   assert.match(r.stdout, /one[^]*two[^]*three|"line":"one"[^]*"line":"three"[^]*"line":"two"/);
-  const names = (await client.listImages({ tags: ['kiln'] })).map((i) => i.name);
+  const names = (await cloud.client.listImages({ tags: ['kiln'] })).map((i) => i.name);
   assert.ok(names.includes('prod-web') && names.includes('prod-db'), names.join(', '));
 });
 
@@ -157,7 +143,7 @@ build {
 `,
     'x.auto.pkrvars.hcl': 'suffix = "a"\n',
   });
-  const db = join(dir, 'resume.db');
+  const db = join(cloud.dir, 'resume.db');
   const crashed = await kiln(['build', '--json', path], db, { KILN_CRASH_AT: 'provisioner.started:1' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
   const started = events(crashed).find((e) => e.type === 'build.started')!;
@@ -174,7 +160,7 @@ build {
   writeFileSync(join(path, 'x.auto.pkrvars.hcl'), 'suffix = "a"\n');
   const resumed = await kiln(['resume', started.build_id, '--json'], db);
   assert.equal(resumed.code, 0, resumed.stderr);
-  const images = await client.listImages({ tags: [`kiln-build=${started.build_id}`] });
+  const images = await cloud.client.listImages({ tags: [`kiln-build=${started.build_id}`] });
   assert.deepEqual(images.map((i) => i.name), [imageName]);
 });
 
@@ -199,7 +185,7 @@ test('post-processors run once the image exists, for JSON and HCL2 alike: a mani
   });
   const json = templateDir('post-processors-json', {
     'template.json': JSON.stringify({
-      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: sim.sshPort, image_name: 'pp-json' }],
+      builders: [{ type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: cloud.sim.sshPort, image_name: 'pp-json' }],
       'post-processors': [{ type: 'manifest', custom_data: { flavor: 'json' } }, [{ type: 'shell-local', inline: ['echo after > after.txt'] }]],
     }),
   });
@@ -207,9 +193,9 @@ test('post-processors run once the image exists, for JSON and HCL2 alike: a mani
     [hcl, join(hcl, 'out/manifest.json'), 'hcl', 'scaleway.pp'],
     [join(json, 'template.json'), join(json, 'packer-manifest.json'), 'json', 'scaleway'],
   ] as const) {
-    const r = await runKiln(['build', '--json', template, '--db', join(dir, `pp-${flavor}.db`)], {
+    const r = await runKiln(['build', '--json', template, '--db', join(cloud.dir, `pp-${flavor}.db`)], {
       cwd: dirname(manifestPath).replace(/\/out$/, ''),
-      env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
+      env: { PATH: process.env.PATH, HOME: cloud.dir, SCW_API_URL: cloud.sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT },
     });
     assert.equal(r.code, 0, r.stderr);
     const all = events(r);
@@ -246,7 +232,7 @@ test('a build killed during its post-processors resumes them: a finished shell-l
 }
 `,
   });
-  const db = join(dir, 'ppr.db');
+  const db = join(cloud.dir, 'ppr.db');
   // Killed after the first shell-local finished and the manifest was written, before the last one.
   const crashed = await kiln(['build', '--json', path], db, { KILN_CRASH_AT: 'postprocessor.succeeded:2' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
@@ -256,7 +242,7 @@ test('a build killed during its post-processors resumes them: a finished shell-l
   assert.equal(readFileSync(join(path, 'runs.txt'), 'utf8'), 'ran\nsecond\n');
   const manifest = JSON.parse(readFileSync(join(path, 'manifest.json'), 'utf8')) as { builds: unknown[] };
   assert.equal(manifest.builds.length, 1);
-  const images = await client.listImages({ tags: [`kiln-build=${id}`] });
+  const images = await cloud.client.listImages({ tags: [`kiln-build=${id}`] });
   assert.deepEqual(images.map((i) => i.name), ['pp-resume'], 'one image, kept');
 });
 
@@ -273,18 +259,18 @@ test('build.ID, build.Host, build.User and build.Port reach provisioners once th
   });
   const json = templateDir('build-values-json', {
     'template.json': JSON.stringify({
-      builders: [{ type: 'scaleway', name: 'bv', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: sim.sshPort }],
+      builders: [{ type: 'scaleway', name: 'bv', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: cloud.sim.sshPort }],
       provisioners: [{ type: 'shell', environment_vars: ['SERVER={{build `ID`}}'], inline: ['echo "id=$SERVER host={{ build `Host` }} user={{build `User`}} port={{build `Port`}} name={{build_name}}"'] }],
     }),
   });
   for (const [template, name] of [[hcl, 'bv'], [join(json, 'template.json'), 'bv']] as const) {
-    const r = await kiln(['build', '--json', template], join(dir, `bv-${template.length}.db`));
+    const r = await kiln(['build', '--json', template], join(cloud.dir, `bv-${template.length}.db`));
     assert.equal(r.code, 0, r.stderr);
     const all = events(r);
     const serverId = all.find((e) => e.type === 'server.created')!.data.serverId as string;
     const publicIp = all.find((e) => e.type === 'server.running')!.data.publicIp as string;
     const lines = all.filter((e) => e.type === 'provision.output').flatMap((e) => (e.data.lines as Array<{ line: string }>).map((l) => l.line));
-    assert.ok(lines.includes(`id=${serverId} host=${publicIp} user=root port=${sim.sshPort} name=${name}`), lines.join('\n'));
+    assert.ok(lines.includes(`id=${serverId} host=${publicIp} user=root port=${cloud.sim.sshPort} name=${name}`), lines.join('\n'));
   }
 });
 
@@ -298,13 +284,13 @@ test('a failing post-processor fails the build but keeps its image, which kiln g
 }
 `,
   });
-  const db = join(dir, 'ppf.db');
+  const db = join(cloud.dir, 'ppf.db');
   const r = await kiln(['build', '--json', path], db);
   assert.equal(r.code, 1, r.stderr);
   const id = events(r)[0]!.build_id;
-  const images = await client.listImages({ tags: [`kiln-build=${id}`] });
+  const images = await cloud.client.listImages({ tags: [`kiln-build=${id}`] });
   assert.deepEqual(images.map((i) => i.name), ['pp-fails']);
   const gc = await kiln(['gc', '--json', '--force', '--build', id], db);
   assert.equal(gc.code, 0, gc.stderr);
-  assert.deepEqual((await client.listImages({ tags: [`kiln-build=${id}`] })).map((i) => i.name), ['pp-fails'], 'gc keeps the image');
+  assert.deepEqual((await cloud.client.listImages({ tags: [`kiln-build=${id}`] })).map((i) => i.name), ['pp-fails'], 'gc keeps the image');
 });

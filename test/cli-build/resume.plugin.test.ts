@@ -5,48 +5,34 @@
 // what cloud-init did is in the image; with cleanup_machine_related_data: the machine id is empty.
 // Scenario → template and kill points, for the crash matrix's table (issue 19). One case at a time:
 // this file runs beside resume.test.ts, whose whole file must stay within the runner's 5 minutes.
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScalewayClient } from '../../src/scaleway/index.js';
 import { EventStore, type BuildEvent } from '../../src/store/index.js';
 import { runKiln, type KilnResult } from '../helpers/cli.js';
-import { startTestSimulator, type Simulator } from '../helpers/sim.js';
+import { simulatedCloudForFile } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
 const PROJECT = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
 
-let sim: Simulator;
-let dir: string;
-let client: ScalewayClient;
-
-before(async () => {
-  sim = await startTestSimulator();
-  dir = mkdtempSync(join(tmpdir(), 'kiln-resume-nic-'));
-  client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-});
-after(async () => {
-  await sim.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+const cloud = simulatedCloudForFile('kiln-resume-nic-', { secretKey: SECRET, projectId: PROJECT });
 
 let n = 0;
 async function createPrivateNetwork(): Promise<string> {
-  return String((await client.callApi({ method: 'POST', path: '/vpc/v2/regions/fr-par/private-networks', json: { name: `pn-${n}`, project_id: PROJECT }, kind: 'create' })).id);
+  return String((await cloud.client.callApi({ method: 'POST', path: '/vpc/v2/regions/fr-par/private-networks', json: { name: `pn-${n}`, project_id: PROJECT }, kind: 'create' })).id);
 }
 
 function writeTemplate(extra: Record<string, unknown>): string {
-  const path = join(dir, `plugin-${++n}.json`);
-  const builder = { type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: sim.sshPort, image_name: `plugin-${n}`, snapshot_name: `plugin-${n}`, ...extra };
+  const path = join(cloud.dir, `plugin-${++n}.json`);
+  const builder = { type: 'scaleway', image: 'ubuntu_jammy', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root', ssh_port: cloud.sim.sshPort, image_name: `plugin-${n}`, snapshot_name: `plugin-${n}`, ...extra };
   writeFileSync(path, JSON.stringify({ builders: [builder], provisioners: [{ type: 'shell', inline: ['echo provisioned >> /root/runs'] }] }));
   return path;
 }
 
 function kiln(args: string[], env: Record<string, string>, db: string): Promise<KilnResult> {
   return runKiln([...args, '--db', db], {
-    env: { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT, ...env },
+    env: { PATH: process.env.PATH, HOME: cloud.dir, SCW_API_URL: cloud.sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT, ...env },
   });
 }
 
@@ -75,7 +61,7 @@ const scenarios: Scenario[] = [
       assert.equal(nicIds.size, 1, 'one NIC, whatever the kill point');
       assert.ok(events.some((e) => e.type === 'private_nic.available'));
       // No NIC is left in the network: it can be deleted.
-      await client.callApi({ method: 'DELETE', path: `/vpc/v2/regions/fr-par/private-networks/${network}`, kind: 'delete' });
+      await cloud.client.callApi({ method: 'DELETE', path: `/vpc/v2/regions/fr-par/private-networks/${network}`, kind: 'delete' });
     },
   },
   {
@@ -99,7 +85,7 @@ for (const scenario of scenarios) {
       const [how, where] = Object.entries(crashEnv)[0]!;
       const name = how === 'KILN_CRASH_AT' ? `killed right after ${where}` : `killed after the ${where} call, before its result`;
       test(`${name}: one image, one snapshot, nothing else`, { timeout: 90_000 }, async () => {
-        const db = join(dir, `${scenario.name}-${name}`.replace(/\W+/g, '_') + '.db');
+        const db = join(cloud.dir, `${scenario.name}-${name}`.replace(/\W+/g, '_') + '.db');
         const { extra, network } = await scenario.setUp();
         const crashed = await kiln(['build', '--json', writeTemplate(extra)], crashEnv, db);
         assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
@@ -108,7 +94,7 @@ for (const scenario of scenarios) {
         assert.equal(resumed.code, 0, resumed.stderr);
 
         const tags = [`kiln-build=${id}`];
-        const [servers, volumes, snapshots, images] = await Promise.all([client.listServers({ tags }), client.listVolumes({ tags }), client.listSnapshots({ tags }), client.listImages({ tags })]);
+        const [servers, volumes, snapshots, images] = await Promise.all([cloud.client.listServers({ tags }), cloud.client.listVolumes({ tags }), cloud.client.listSnapshots({ tags }), cloud.client.listImages({ tags })]);
         assert.deepEqual([servers.length, volumes.length, snapshots.length, images.length], [0, 0, 1, 1]);
         const store = EventStore.open(db);
         let events: BuildEvent[];
@@ -118,7 +104,7 @@ for (const scenario of scenarios) {
         } finally {
           store.close();
         }
-        await scenario.check(id, events, sim.diskPathOfSnapshot(snapshots[0]!.id)!, network);
+        await scenario.check(id, events, cloud.sim.diskPathOfSnapshot(snapshots[0]!.id)!, network);
       });
     }
   });
