@@ -5,8 +5,10 @@ import { formatDuration } from '../template/duration.js';
 import { buildIdOf, KILN_TAG, type GcBuild, type GcLease, type GcResource } from './types.js';
 
 export interface ClassifyContext {
-  /** Epoch ms. */
+  /** Epoch ms: this machine's clock, against the cloud's creation dates. */
   now: number;
+  /** The store's clock (epoch ms, `BuildStore.clock`), by which another host's lease expires; default `now`. */
+  leaseNow?: number;
   /** This machine's host name, as leases record it. */
   host: string;
   /** Resources younger than this are left alone (ms; 0 = any age). */
@@ -31,13 +33,13 @@ export interface LeaseVerdict {
 /** Whether a build's lease still protects it. A holder on this host is judged by its process (a
  * dead pid frees the lease at once, a live one keeps it even past expiry: it may just be slow to
  * renew); a holder on another host, which gc cannot see, is trusted until the lease expires. */
-export function leaseVerdict(lease: GcLease, ctx: Pick<ClassifyContext, 'now' | 'host' | 'pidAlive'>): LeaseVerdict {
+export function leaseVerdict(lease: GcLease, ctx: Pick<ClassifyContext, 'now' | 'leaseNow' | 'host' | 'pidAlive'>): LeaseVerdict {
   if (lease.host === ctx.host) {
     return ctx.pidAlive(lease.pid)
       ? { alive: true, reason: `live build: its lease is held by pid ${lease.pid} on this host` }
       : { alive: false, reason: `its process (pid ${lease.pid} on this host) is gone` };
   }
-  return lease.expiresAt > ctx.now
+  return lease.expiresAt > (ctx.leaseNow ?? ctx.now)
     ? { alive: true, reason: `live build: its lease is held by ${lease.host} until ${new Date(lease.expiresAt).toISOString()}` }
     : { alive: false, reason: `its lease from ${lease.host} expired at ${new Date(lease.expiresAt).toISOString()}` };
 }

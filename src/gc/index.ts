@@ -110,6 +110,8 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
   const builds = new BuildLookup(store);
   const planner = new PlanBuilder({
     now,
+    // Leases written by other hosts expire by the store's clock, as acquire and renew judge them.
+    leaseNow: await store.clock(),
     host: hostname(),
     olderThanMs: options.olderThanMs,
     pidAlive,

@@ -123,3 +123,11 @@ test('leaseVerdict explains itself', () => {
   assert.equal(v.alive, true);
   assert.match(v.reason, /held by other until 2026-11-27T12:00:01.000Z/);
 });
+
+test("another host's lease expires by the store's clock, not this machine's", () => {
+  const lease = { pid: 7, host: 'other', expiresAt: NOW + 1000 };
+  // This machine's clock runs 5 s ahead of the database's: the lease is still live by the database.
+  assert.equal(leaseVerdict(lease, { ...ctx, now: NOW + 5000, leaseNow: NOW }).alive, true);
+  // And a lease that expired by the database's clock is free, whatever this machine's clock says.
+  assert.equal(leaseVerdict(lease, { ...ctx, now: NOW, leaseNow: NOW + 5000 }).alive, false);
+});
