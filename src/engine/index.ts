@@ -5,7 +5,7 @@ import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
 import type { TemplateEvaluation } from '../template/load.js';
 
-export { BuildRun, machineInput, DEFAULT_LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
+export { BuildRun, machineInput, sharedServerLooks, DEFAULT_LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './phases.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';

@@ -22,6 +22,7 @@ import {
   sleep,
   type PollOptions,
   type ScalewayClient,
+  type ServerLooks,
   type WaitKey,
   type WaitRecord,
 } from '../scaleway/index.js';
@@ -70,6 +71,8 @@ export interface EngineDeps {
   force: boolean;
   /** Connect here instead of the server's public IP port (the embedded simulator's SSH port). */
   sshPortOverride?: number;
+  /** Shared by the builds of one process on one account: their server looks gathered into few calls. */
+  serverLooks?: ServerLooks;
 }
 
 /** A failure the user must act on; never retried. */
@@ -262,7 +265,8 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
 
 export async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: string, signal: AbortSignal): Promise<Server> {
   try {
-    return await rt.deps.client.getServer(id, { signal });
+    const { client, serverLooks } = rt.deps;
+    return await (serverLooks ? serverLooks.look(client, id, { signal }) : client.getServer(id, { signal }));
   } catch (error) {
     if (error instanceof NotFoundError) {
       await rt.record(input, 'resource.missing', { kind: 'server', id });

@@ -11,7 +11,7 @@ import {
 import type { PhaseName } from '../../machines/phases.js';
 import { provisionerPolicy, resolvePhasePolicies } from '../../machines/policy.js';
 import { optionalPhasesOf } from './phases/optional.js';
-import { backoffDelay, ScalewayClient, type RequestReport } from '../scaleway/index.js';
+import { backoffDelay, ScalewayClient, ServerLooks, type RequestReport } from '../scaleway/index.js';
 import { StoreUnavailableError, thisProcess, type Artifact, type BuildStore, type ErrorInfo, type LeaseOwner, type OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
 import { BuildLog, settledWithin, STORE_GOODBYE_MS } from './log.js';
@@ -41,6 +41,8 @@ export interface RunOptions {
   leaseTtlMs?: number;
   /** Every API attempt (--debug). */
   onRequest?: (report: RequestReport) => void;
+  /** Shared with the other builds of this process on the same account (sharedServerLooks). */
+  serverLooks?: ServerLooks;
 }
 
 export interface BuildOutcome {
@@ -59,6 +61,25 @@ export interface BuildOutcome {
 }
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
+
+/**
+ * For builds run side by side in one process: one ServerLooks per account (API URL, zone and
+ * credentials), so that their servers' looks are gathered into few calls. None for builds run one
+ * at a time (nothing to gather: each look keeps its own GET at once).
+ */
+type Account = Pick<BuildSpec, 'apiUrl' | 'zone' | 'secretKey' | 'projectId' | 'organizationId'>;
+export function sharedServerLooks(specs: readonly Account[], parallelBuilds: number): (spec: Account) => ServerLooks | undefined {
+  // --parallel-builds 1: one after the other; 0: no limit.
+  if (specs.length < 2 || parallelBuilds === 1) return () => undefined;
+  const byAccount = new Map<string, ServerLooks>();
+  const account = (s: Account) => JSON.stringify([s.apiUrl, s.zone, s.secretKey, s.projectId, s.organizationId]);
+  return (spec) => {
+    const key = account(spec);
+    let looks = byAccount.get(key);
+    if (!looks) byAccount.set(key, (looks = new ServerLooks()));
+    return looks;
+  };
+}
 
 /** Builds the machine input from a spec: the policy table with the template's overrides. */
 export function machineInput(buildId: string, spec: BuildSpec, onError: OnError, resumeAt?: RunOptions['resumeAt']): BuildMachineInput {
@@ -120,6 +141,7 @@ export class BuildRun {
         keyPassphrase: this.options.keyPassphrase,
         force: spec.force,
         sshPortOverride: this.options.sshPortOverride,
+        serverLooks: this.options.serverLooks,
       });
       let lastRetryDelay: number | undefined;
       const machine = createBuildMachine({

@@ -217,7 +217,8 @@ export class ScalewayClient {
   }
 
   listServersPaged(filter: ServerFilter = {}, o?: CallOptions): AsyncIterable<Server[]> {
-    return this.#pages<Server>(this.#zonePath('/servers'), 'servers', { name: filter.name, tags: tagList(filter.tags), project: filter.project }, o);
+    const servers = filter.ids && filter.ids.length > 0 ? filter.ids.join(',') : undefined;
+    return this.#pages<Server>(this.#zonePath('/servers'), 'servers', { name: filter.name, tags: tagList(filter.tags), project: filter.project, servers }, o);
   }
 
   /** Retried like any safe call; if a retry is refused after an earlier attempt may have worked, AmbiguousError: check the server's state. */

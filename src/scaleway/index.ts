@@ -24,6 +24,7 @@ export {
 export { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 export { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, type LookCause, type PollSchedule, type PollOptions } from './poll.js';
 export { MAX_SAMPLES, MIN_SAMPLES, predictWait, sameWaitKey, sizeClassOf, type WaitKey, type WaitPrediction, type WaitRecord } from './predict.js';
+export { LOOK_GATHER_MS, ServerLooks } from './server-looks.js';
 export { normalizeZone } from './zones.js';
 export { pickMarketplaceImage, normalizeLabel, nearbyLabels } from './marketplace.js';
 export type * from './types.js';

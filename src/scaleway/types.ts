@@ -181,7 +181,8 @@ export interface CreateImageRequest {
   default_bootscript?: string;
 }
 
-export interface ServerFilter { name?: string; tags?: string[]; project?: string }
+/** `ids`: only these servers (Scaleway's `servers` filter, comma-separated ids). */
+export interface ServerFilter { name?: string; tags?: string[]; project?: string; ids?: string[] }
 export interface VolumeFilter { name?: string; tags?: string[]; project?: string }
 export interface SnapshotFilter { name?: string; tags?: string[]; project?: string }
 export interface ImageFilter { name?: string; public?: boolean; arch?: Arch; project?: string; tags?: string[] }

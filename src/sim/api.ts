@@ -230,8 +230,10 @@ export const ROUTES: Route[] = [
       const owned = ownedFilter(query, zone);
       const state = query.get('state');
       const commercialType = query.get('commercial_type');
+      // `servers`: a comma-separated list of ids (Scaleway's ListServersRequest.Servers).
+      const ids = query.get('servers')?.split(',').filter((id) => id !== '');
       const servers = newestFirst(Object.values(sim.data.servers)).filter(
-        (s) => owned(s) && (!state || s.state === state) && (!commercialType || s.commercial_type === commercialType),
+        (s) => owned(s) && (!state || s.state === state) && (!commercialType || s.commercial_type === commercialType) && (!ids || ids.includes(s.id)),
       );
       return listReply('servers', servers, query, (s) => presentServer(s, sim));
     },
