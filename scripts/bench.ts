@@ -4,14 +4,14 @@
 // markdown table and writes it into docs/benchmarks.md (between the bench markers, keeping the
 // hand-written analysis around them). Nothing here asserts a time: it measures and reports.
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, loadavg, tmpdir } from 'node:os';
+import { cpus, hostname, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { firstPollDelay, POLL_SCHEDULE, pollDelay, predictWait, type PollSchedule, type WaitRecord } from '../src/scaleway/index.js';
 import { startSimulator, type Simulator } from '../src/sim/index.js';
 import { applyEvent, EventStore, type BuildEvent, type BuildRecord } from '../src/store/index.js';
-import { kilnBuild, kilnEnv, PACKER, packerBuild, writeKilnTemplate, writeSbsTemplate, type BuildMeasurement } from './lib/e2e.js';
+import { kilnBuild, kilnEnv, PACKER, packerBuild, writeKilnTemplate, writeSbsTemplate, type BuildMeasurement, type CpuSplit } from './lib/e2e.js';
 import { appendOutputEvents, cloneBuilds, createTaggedResources, readSample } from './lib/fixtures.js';
 import { REPO_ROOT, runKiln, runningFromSources, runProcess, spawnKiln } from './lib/proc.js';
 import { SimApi } from './lib/sim-api.js';
@@ -615,12 +615,19 @@ async function parallel(s: Settings): Promise<SectionResult> {
     // With history: a handful of single builds of the same kind in the store first (the last one
     // is the single build compared with, unless the e2e section measured it).
     const manyHome = mkdtempSync(join(s.work, `parallel-${count}-`));
-    let last: BuildMeasurement | undefined;
+    let last: (BuildMeasurement & { cpu: CpuSplit }) | undefined;
     for (let run = 1; run <= WARM_UP_BUILDS; run++) last = await kilnBuild(sim, writeKilnTemplate(manyHome, sim.sshPort), manyHome, { measureRss: true });
     const one = s.single ?? last!;
     s.log(`parallel: one build ${seconds(one.wallMs, 2)} (floor ${seconds(one.floorMs, 2)}), peak RSS ${Math.round(one.peakRssKiB / 1024)} MiB, ${one.apiCalls} API calls`);
     const many = await kilnBuild(sim, writeKilnTemplate(manyHome, sim.sshPort, count), manyHome, { measureRss: true });
     s.log(`parallel: ${many.builds} builds ${seconds(many.wallMs, 2)} (slowest floor ${seconds(many.floorMs, 2)}), peak RSS ${Math.round(many.peakRssKiB / 1024)} MiB`);
+    // Where the CPU went, per build: the kiln process, the simulator (this process) and its confined
+    // shells; against the last single build (same simulator, same history). On 2 cores, CPU taken
+    // while the builds want it at the same time is wall time lost.
+    const perBuild = (ms: number, builds: number) => `${Math.round(ms / builds)} ms`;
+    const cpuSplit = (m: { cpu: CpuSplit }, builds: number) =>
+      `kiln ${perBuild(m.cpu.kiln, builds)}, simulator ${perBuild(m.cpu.simulator, builds)}, shells ${perBuild(m.cpu.shells, builds)}`;
+    s.log(`parallel: CPU per build: one build ${cpuSplit(last!, 1)}; ${many.builds} in parallel ${cpuSplit(many, many.builds)}`);
     // Each wait of the parallel builds, from their event logs: where the extra looks go.
     const perWait: Record<string, { looks: number[]; lags: number[]; predicted: number }> = {};
     const store = EventStore.open(join(manyHome, 'kiln.db'));
@@ -652,6 +659,20 @@ async function parallel(s: Settings): Promise<SectionResult> {
           result: `${seconds(many.wallMs, 2)} (slowest floor ${seconds(many.floorMs, 2)}) vs ${seconds(one.wallMs, 2)} (floor ${seconds(one.floorMs, 2)}${s.single ? ', the e2e median' : ''}); peak RSS ${Math.round(many.peakRssKiB / 1024)} MiB vs ${Math.round(one.peakRssKiB / 1024)} MiB`,
           target: 'wall within 10% of one build',
           verdict: verdict(many.wallMs <= 1.1 * one.wallMs, `${percent(many.wallMs / one.wallMs - 1)} longer`),
+        },
+        {
+          item: '8',
+          measure: `the same without the floors' spread: wall − slowest floor of ${many.builds} parallel builds vs wall − floor of one (kiln's own time and the CPU contention)`,
+          result: `${seconds(many.wallMs - many.floorMs, 2)} vs ${seconds(one.wallMs - one.floorMs, 2)} (the slowest of ${many.builds} floors is ${percent(many.floorMs / one.floorMs - 1)} over the one build's)`,
+          target: '—',
+          verdict: '—',
+        },
+        {
+          item: '8',
+          measure: `CPU per build: ${many.builds} in parallel vs one build (the kiln process; the simulator's API and SSH server; its confined shells)`,
+          result: `${cpuSplit(many, many.builds)} vs ${cpuSplit(last!, 1)}; all of it: ${seconds(many.cpu.kiln + many.cpu.simulator + many.cpu.shells, 1)} of CPU in ${seconds(many.wallMs, 1)} on ${cpus().length} cores`,
+          target: '—',
+          verdict: '—',
         },
         {
           item: '8',
@@ -1033,7 +1054,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    rmSync(work, { recursive: true, force: true });
+    if (process.env.KILN_BENCH_KEEP) settings.log(`kept ${work}`); else rmSync(work, { recursive: true, force: true });
   }
   rows.sort((a, b) => a.item.localeCompare(b.item, 'en', { numeric: true }));
   const minutes = ((Date.now() - started.getTime()) / 60_000).toFixed(1);

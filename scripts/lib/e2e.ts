@@ -5,7 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/sim/index.js';
 import { EventStore } from '../../src/store/index.js';
-import { REPO_ROOT, runKiln, runProcess, type ProcessResult } from './proc.js';
+import { REPO_ROOT, runKiln, runProcess, waitedChildrenCpuMs, type ProcessResult } from './proc.js';
 import { BENCH_ACCESS_KEY, BENCH_PROJECT, BENCH_TOKEN, SimApi, ZONE } from './sim-api.js';
 
 export const PACKER = '/usr/bin/packer';
@@ -22,6 +22,16 @@ export interface BuildMeasurement {
   /** kiln only: events in the build's log. */
   events?: number;
   peakRssKiB: number;
+}
+
+/** Where the CPU went during a kiln run (measured with measureRss), ms. */
+export interface CpuSplit {
+  /** The kiln process (the builds: API calls, SSH, the store, the display). */
+  kiln: number;
+  /** This process: the simulator (its API, its SSH server) and the bench. */
+  simulator: number;
+  /** This process's other children: the simulator's confined shells (the provisioners' commands). */
+  shells: number;
 }
 
 /** The environment of a kiln child pointed at `sim`: its own HOME and state dir, no real config. */
@@ -82,11 +92,24 @@ function diffCounts(after: Record<string, number>, before: Record<string, number
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
 /** `kiln build --json <template>` in a child process; fails loudly unless every build succeeded. */
-export async function kilnBuild(sim: Simulator, template: string, home: string, options: { measureRss?: boolean } = {}): Promise<BuildMeasurement & { builds: number; result: ProcessResult }> {
+export async function kilnBuild(
+  sim: Simulator,
+  template: string,
+  home: string,
+  options: { measureRss?: boolean } = {},
+): Promise<BuildMeasurement & { builds: number; result: ProcessResult; cpu: CpuSplit }> {
   const db = join(home, 'kiln.db');
   const before = sim.requestCounts();
+  const ownBefore = process.cpuUsage();
+  const childrenBefore = waitedChildrenCpuMs();
   // A build that hangs (e.g. an SSH wait that never ends) must not hang the bench: 10 minutes at most.
   const result = await runKiln(['build', '--json', '--db', db, template], { env: kilnEnv(sim, home), measureRss: options.measureRss, timeoutMs: 600_000 });
+  const own = process.cpuUsage(ownBefore);
+  const cpu: CpuSplit = {
+    kiln: result.cpuMs,
+    simulator: Math.round((own.user + own.system) / 1000),
+    shells: Math.max(0, waitedChildrenCpuMs() - childrenBefore - result.cpuMs),
+  };
   const apiByRoute = diffCounts(sim.requestCounts(), before);
   if (result.code !== 0) throw new Error(`kiln build exited ${result.code ?? result.signal}:\n${result.stderr.slice(-3000)}`);
   const ids = new Set<string>();
@@ -106,7 +129,7 @@ export async function kilnBuild(sim: Simulator, template: string, home: string, 
       floorMs = Math.max(floorMs, sim.floorMs(serverId));
       events += store.events(id).length;
     }
-    return { wallMs: result.wallMs, floorMs, apiCalls: total(apiByRoute), apiByRoute, events, peakRssKiB: result.peakRssKiB, builds: ids.size, result };
+    return { wallMs: result.wallMs, floorMs, apiCalls: total(apiByRoute), apiByRoute, events, peakRssKiB: result.peakRssKiB, builds: ids.size, result, cpu };
   } finally {
     store.close();
   }

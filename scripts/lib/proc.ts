@@ -17,9 +17,12 @@ const cliEntry = fromSources
   ? fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
   : fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
+/** Node options for every kiln child, e.g. KILN_BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile them. */
+const nodeArgs = (process.env.KILN_BENCH_NODE_ARGS ?? '').split(' ').filter((a) => a !== '');
+
 /** node's argv to run `kiln <args>`. */
 export function kilnArgv(args: readonly string[]): string[] {
-  return fromSources ? ['--import', 'tsx', cliEntry, ...args] : [cliEntry, ...args];
+  return fromSources ? [...nodeArgs, '--import', 'tsx', cliEntry, ...args] : [...nodeArgs, cliEntry, ...args];
 }
 
 export const runningFromSources = fromSources;
@@ -33,12 +36,14 @@ export interface ProcessResult {
   wallMs: number;
   /** Peak resident set size (getrusage via /usr/bin/time), KiB; 0 when not asked for or unavailable. */
   peakRssKiB: number;
+  /** CPU time (user + system) of the child and the children it waited for, ms; measured with peakRssKiB, else 0. */
+  cpuMs: number;
 }
 
 export interface RunOptions {
   env?: NodeJS.ProcessEnv;
   cwd?: string;
-  /** Measure the child's peak RSS with /usr/bin/time (the wall time then includes its exec, < 1 ms). */
+  /** Measure the child's peak RSS and CPU time with /usr/bin/time (the wall time then includes its exec, < 1 ms). */
   measureRss?: boolean;
   /** Called once the child exists (e.g. to kill it later). */
   onSpawn?: (child: ChildProcess) => void;
@@ -52,7 +57,7 @@ export function runProcess(command: string, args: readonly string[], options: Ru
   return new Promise((resolve, reject) => {
     const rssDir = options.measureRss && existsSync(TIME) ? mkdtempSync(join(tmpdir(), 'kiln-bench-rss-')) : undefined;
     const rssFile = rssDir ? join(rssDir, 'maxrss') : undefined;
-    const argv = rssFile ? ['-f', '%M', '-o', rssFile, command, ...args] : [...args];
+    const argv = rssFile ? ['-f', '%M %U %S', '-o', rssFile, command, ...args] : [...args];
     const started = performance.now();
     const child = spawn(rssFile ? TIME : command, argv, {
       cwd: options.cwd ?? REPO_ROOT,
@@ -69,16 +74,19 @@ export function runProcess(command: string, args: readonly string[], options: Ru
       const wallMs = performance.now() - started;
       if (timeout) clearTimeout(timeout);
       let peakRssKiB = 0;
+      let cpuMs = 0;
       if (rssDir && rssFile) {
         try {
           // /usr/bin/time writes "Command exited with non-zero status N" first when it did.
-          peakRssKiB = Number(readFileSync(rssFile, 'utf8').trim().split('\n').pop()) || 0;
+          const [rss, user, system] = (readFileSync(rssFile, 'utf8').trim().split('\n').pop() ?? '').split(' ').map(Number);
+          peakRssKiB = rss || 0;
+          cpuMs = Math.round(((user || 0) + (system || 0)) * 1000);
         } catch {
           peakRssKiB = 0;
         }
         rmSync(rssDir, { recursive: true, force: true });
       }
-      resolve({ code, signal, stdout, stderr, wallMs, peakRssKiB });
+      resolve({ code, signal, stdout, stderr, wallMs, peakRssKiB, cpuMs });
     });
     options.onSpawn?.(child);
   });
@@ -90,4 +98,15 @@ export function runKiln(args: readonly string[], options: RunOptions = {}): Prom
 
 export function spawnKiln(args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): ChildProcess {
   return spawn(process.execPath, kilnArgv(args), { cwd: REPO_ROOT, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** The CPU time (user + system, ms) of this process's children that it has waited for (Linux; 0 elsewhere). */
+export function waitedChildrenCpuMs(): number {
+  try {
+    // /proc/self/stat: cutime and cstime are the 14th and 15th fields after the ")" closing the name, in clock ticks (100 Hz).
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(')').pop()!.trim().split(' ');
+    return (Number(fields[13]) + Number(fields[14])) * 10;
+  } catch {
+    return 0;
+  }
 }
