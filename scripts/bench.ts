@@ -621,12 +621,12 @@ async function parallel(s: Settings): Promise<SectionResult> {
     s.log(`parallel: one build ${seconds(one.wallMs, 2)} (floor ${seconds(one.floorMs, 2)}), peak RSS ${Math.round(one.peakRssKiB / 1024)} MiB, ${one.apiCalls} API calls`);
     const many = await kilnBuild(sim, writeKilnTemplate(manyHome, sim.sshPort, count), manyHome, { measureRss: true });
     s.log(`parallel: ${many.builds} builds ${seconds(many.wallMs, 2)} (slowest floor ${seconds(many.floorMs, 2)}), peak RSS ${Math.round(many.peakRssKiB / 1024)} MiB`);
-    // Where the CPU went, per build: the kiln process, the simulator (this process) and its confined
-    // shells; against the last single build (same simulator, same history). On 2 cores, CPU taken
+    // Where the CPU went, per build: the kiln process, the simulator (this process) and its child
+    // processes (confined shells, disk copies); against the last single build (same simulator, same history). On 2 cores, CPU taken
     // while the builds want it at the same time is wall time lost.
     const perBuild = (ms: number, builds: number) => `${Math.round(ms / builds)} ms`;
     const cpuSplit = (m: { cpu: CpuSplit }, builds: number) =>
-      `kiln ${perBuild(m.cpu.kiln, builds)}, simulator ${perBuild(m.cpu.simulator, builds)}, shells ${perBuild(m.cpu.shells, builds)}`;
+      `kiln ${perBuild(m.cpu.kiln, builds)}, simulator ${perBuild(m.cpu.simulator, builds)}, its shells and disk copies ${perBuild(m.cpu.shells, builds)}`;
     s.log(`parallel: CPU per build: one build ${cpuSplit(last!, 1)}; ${many.builds} in parallel ${cpuSplit(many, many.builds)}`);
     // Each wait of the parallel builds, from their event logs: where the extra looks go.
     const perWait: Record<string, { looks: number[]; lags: number[]; predicted: number }> = {};
@@ -669,7 +669,7 @@ async function parallel(s: Settings): Promise<SectionResult> {
         },
         {
           item: '8',
-          measure: `CPU per build: ${many.builds} in parallel vs one build (the kiln process; the simulator's API and SSH server; its confined shells)`,
+          measure: `CPU per build: ${many.builds} in parallel vs one build (the kiln process; the simulator's API and SSH server; its confined shells and disk copies)`,
           result: `${cpuSplit(many, many.builds)} vs ${cpuSplit(last!, 1)}; all of it: ${seconds(many.cpu.kiln + many.cpu.simulator + many.cpu.shells, 1)} of CPU in ${seconds(many.wallMs, 1)} on ${cpus().length} cores`,
           target: '—',
           verdict: '—',

@@ -30,7 +30,7 @@ export interface CpuSplit {
   kiln: number;
   /** This process: the simulator (its API, its SSH server) and the bench. */
   simulator: number;
-  /** This process's other children: the simulator's confined shells (the provisioners' commands). */
+  /** This process's other children: the simulator's confined shells (the provisioners' commands) and disk copies (`cp`). */
   shells: number;
 }
 

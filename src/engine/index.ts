@@ -7,6 +7,7 @@ import type { TemplateEvaluation } from '../template/load.js';
 
 export { BuildRun, machineInput, sharedServerLooks, DEFAULT_LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './phases.js';
+export { WaitHistory } from './wait-history.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';
 

@@ -35,6 +35,7 @@ import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { fillBuildValues, type BuildValues } from '../template/functions.js';
 import { crashAfterCall } from './crash.js';
+import { WaitHistory } from './wait-history.js';
 import { sealPrivateKey } from './key-seal.js';
 import { deleteKeyPair, KeyUnavailableError, keyPath, loadOrCreateKeyPair, temporaryPrivateKey } from './keys.js';
 import { machineCleanup, userDataWait } from './phases/machine.js';
@@ -73,6 +74,8 @@ export interface EngineDeps {
   sshPortOverride?: number;
   /** Shared by the builds of one process on one account: their server looks gathered into few calls. */
   serverLooks?: ServerLooks;
+  /** Shared by the builds of one process: the past waits, read once, with the ones they finish added. */
+  waitHistory?: WaitHistory;
 }
 
 /** A failure the user must act on; never retried. */
@@ -106,10 +109,11 @@ export class PhaseRuntime {
    */
   readonly serverStates = new Map<string, string>();
   private readonly secrets: string[];
-  private history: WaitRecord[] | undefined;
+  private readonly history: WaitHistory;
 
   constructor(readonly deps: EngineDeps) {
     this.secrets = [...secretValuesOf(deps.spec), ...(deps.keyPassphrase ? [deps.keyPassphrase] : [])];
+    this.history = deps.waitHistory ?? new WaitHistory();
   }
 
   /** `data` with every secret value hidden: nothing secret may reach the log (provisioner output included). */
@@ -150,16 +154,15 @@ export class PhaseRuntime {
     this.communicator = undefined;
   }
 
-  /** The past waits of every build in the store, read once (at the first wait of this run). */
-  async waitHistory(): Promise<readonly WaitRecord[]> {
-    this.history ??= (await this.deps.log.read((store) => store.waitHistory())).flatMap((d) => (isWaitRecord(d) ? [d] : []));
-    return this.history;
+  /** The past waits of every build in the store, read once (at the first wait of this run, or of this process: WaitHistory). */
+  waitHistory(): Promise<readonly WaitRecord[]> {
+    return this.history.records(() => this.deps.log.read((store) => store.waitHistory()));
   }
-}
 
-function isWaitRecord(d: Record<string, unknown>): d is Record<string, unknown> & WaitRecord {
-  const k = d.key as Partial<WaitKey> | undefined;
-  return typeof d.durationMs === 'number' && typeof d.whole === 'boolean' && !!k && typeof k.wait === 'string' && typeof k.zone === 'string';
+  /** A wait this build just finished and recorded: the later waits of this process learn from it. */
+  learn(record: WaitRecord): void {
+    this.history.add(record);
+  }
 }
 
 /** A deep copy of `value` with each secret inside a string replaced by the redaction placeholder. */
@@ -250,16 +253,20 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     },
     { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction, elapsedMs, ...(o.sign ? { sign: o.sign } : {}) },
   );
-  await rt.record(input, 'wait.finished', {
+  const finished: WaitRecord = {
     key,
     durationMs: Date.now() - startedAt,
     // A look made on a sign saw the change as it came: the last miss (perhaps made only to learn
     // the server's address) says nothing of when it happened, and would pull the prediction early.
     ...(lastMissAt !== undefined && !onSign ? { lastMissMs: lastMissAt - startedAt } : {}),
     whole,
+  };
+  await rt.record(input, 'wait.finished', {
+    ...finished,
     looks,
     ...(prediction ? { expectedMs: prediction.expectedMs, spreadMs: prediction.spreadMs } : {}),
   });
+  rt.learn(finished);
   return value;
 }
 

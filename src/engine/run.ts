@@ -18,6 +18,7 @@ import { BuildLog, settledWithin, STORE_GOODBYE_MS } from './log.js';
 import { persistObserver } from './persist.js';
 import { artifactOf } from './resume.js';
 import { createPhaseActors, PhaseRuntime } from './phases.js';
+import type { WaitHistory } from './wait-history.js';
 
 export type Decision = 'retry' | 'cleanup' | 'abort';
 
@@ -43,6 +44,8 @@ export interface RunOptions {
   onRequest?: (report: RequestReport) => void;
   /** Shared with the other builds of this process on the same account (sharedServerLooks). */
   serverLooks?: ServerLooks;
+  /** Shared with the other builds of this process: past waits read once, and learnt from as they finish. */
+  waitHistory?: WaitHistory;
 }
 
 export interface BuildOutcome {
@@ -142,6 +145,7 @@ export class BuildRun {
         force: spec.force,
         sshPortOverride: this.options.sshPortOverride,
         serverLooks: this.options.serverLooks,
+        waitHistory: this.options.waitHistory,
       });
       let lastRetryDelay: number | undefined;
       const machine = createBuildMachine({

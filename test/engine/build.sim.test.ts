@@ -4,7 +4,6 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { ServerLooks } from '../../src/scaleway/index.js';
 import { PROJECT, SECRET, startHarness, template, types } from './harness.js';
 
 test('a successful build leaves exactly an image and its snapshot; the log names them; no secret in the database', { timeout: 60_000 }, async (t) => {
@@ -172,37 +171,6 @@ test('two builders run in parallel, each to its own image', { timeout: 60_000 },
     assert.equal(inv.servers.length + inv.volumes.length, 0);
     const lines = h.events(o.buildId).filter((e) => e.type === 'provision.output').flatMap((e) => (e.data.lines as { line: string }[]).map((l) => l.line));
     assert.deepEqual(lines, [`building ${o.builderName}`]);
-  }
-});
-
-test('builds run side by side gather their server looks: fewer calls than looks, each build sees its own server', { timeout: 60_000 }, async (t) => {
-  const h = await startHarness();
-  t.after(() => h.close());
-  const names = ['a', 'b', 'c'];
-  const path = h.template({
-    builders: names.map((name) => ({ ...(template().builders as object[])[0], name, image_name: `looks-${name}`, snapshot_name: `looks-${name}` })),
-    provisioners: [{ type: 'shell', inline: ['echo building $PACKER_BUILD_NAME'] }],
-  });
-  // The boots are held, so that the three boot waits look again and again at the same time.
-  h.sim.hold('boot');
-  const building = h.build(path, { serverLooks: new ServerLooks(500) });
-  for (let i = 0; i < 400 && (h.sim.requestCounts()['GET /servers'] ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 25));
-  h.sim.release('boot');
-  const outcomes = await building;
-  assert.deepEqual(outcomes.map((o) => o.status), ['succeeded', 'succeeded', 'succeeded']);
-  const looks = outcomes
-    .flatMap((o) => h.events(o.buildId))
-    .filter((e) => e.type === 'wait.finished' && String((e.data.key as { wait: string }).wait).startsWith('server.'))
-    .reduce((sum, e) => sum + Number(e.data.looks), 0);
-  const calls = h.sim.requestCounts();
-  const serverCalls = (calls['GET /servers'] ?? 0) + (calls['GET /servers/{id}'] ?? 0);
-  assert.ok((calls['GET /servers'] ?? 0) >= 2, `looks were gathered into list calls: ${JSON.stringify(calls)}`);
-  assert.ok(serverCalls < looks, `${serverCalls} server calls for ${looks} looks of the waits`);
-  // Each build went on with its own server (a mixed-up answer would have sent a build on with another's).
-  for (const o of outcomes) {
-    const lines = h.events(o.buildId).filter((e) => e.type === 'provision.output').flatMap((e) => (e.data.lines as { line: string }[]).map((l) => l.line));
-    assert.deepEqual(lines, [`building ${o.builderName}`]);
-    assert.deepEqual((await h.inventory(o.buildId)).images, [o.artifact!.imageId]);
   }
 });
 

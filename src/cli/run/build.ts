@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { armCrashPoint } from '../../engine/crash.js';
-import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, type BuildOutcome, type Decision } from '../../engine/index.js';
+import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, WaitHistory, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
@@ -251,6 +251,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         ids.push(buildId);
       }
       const serverLooksOf = sharedServerLooks(specs, argv['parallel-builds']);
+      const waitHistory = new WaitHistory();
       outcomes = await pool(
         specs.map((spec, i) => async () => {
           const run = new BuildRun({
@@ -262,6 +263,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             keyPassphrase,
             sshPortOverride: sim?.sshPort,
             serverLooks: serverLooksOf(spec),
+            waitHistory,
             decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
             onRequest: argv.debug
               ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, secrets)}` : ''}`)
