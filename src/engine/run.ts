@@ -65,12 +65,14 @@ export interface BuildOutcome {
 
 export const DEFAULT_LEASE_TTL_MS = 30_000;
 
-/**
- * For builds run side by side in one process: one ServerLooks per account (API URL, zone and
- * credentials), so that their servers' looks are gathered into few calls. None for builds run one
- * at a time (nothing to gather: each look keeps its own GET at once).
- */
+/** What makes two builds' API calls interchangeable: the same API, zone and credentials. */
 type Account = Pick<BuildSpec, 'apiUrl' | 'zone' | 'secretKey' | 'projectId' | 'organizationId'>;
+
+/**
+ * For builds run side by side in one process: one ServerLooks per account, so that their
+ * servers' looks are gathered into few calls. None for builds run one at a time (nothing to
+ * gather: each look keeps its own GET at once).
+ */
 export function sharedServerLooks(specs: readonly Account[], parallelBuilds: number): (spec: Account) => ServerLooks | undefined {
   // --parallel-builds 1: one after the other; 0: no limit.
   if (specs.length < 2 || parallelBuilds === 1) return () => undefined;
