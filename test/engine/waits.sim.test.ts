@@ -155,3 +155,27 @@ test('a wait whose first look already hits records the change\'s true duration f
   const apiMs = Number(late.data.apiDurationMs);
   assert.ok(apiMs >= LATENCY.stop && apiMs < LATENCY.stop + 1_000, JSON.stringify(late.data));
 });
+
+test('a snapshot and an image that the create answers `available` are waited for with no look', { timeout: 120_000 }, async (t) => {
+  // As on real Scaleway: an instance snapshot of a stopped server and an image are available at once.
+  const h = await startHarness({ latency: JSON.stringify({ ...LATENCY, snapshot: 0, image: 0 }) });
+  t.after(() => h.close());
+  const before = h.sim.requestCounts();
+  const [outcome] = await h.build(h.template(template({ image_name: 'kiln-answered', snapshot_name: 'kiln-answered-snap' })));
+  assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+  const calls = diff(h.sim.requestCounts(), before);
+  // The state was read from the create's answer: no GET of the snapshot or the image.
+  assert.equal(routeCount(calls, /^GET .*\/(snapshots|images)\/[^/]+$/), 0, JSON.stringify(calls));
+  const events = h.events(outcome!.buildId);
+  for (const [created, wait] of [['snapshot.created', 'snapshot'], ['image.created', 'image']] as const) {
+    const answer = events.find((e) => e.type === created)!.data;
+    assert.equal(answer.state, 'available');
+    const finished = events.find((e) => e.type === 'wait.finished' && (e.data.key as { wait: string }).wait === wait)!;
+    assert.equal(finished.data.looks, 0, JSON.stringify(finished.data));
+    // Still a sample: from the answer's creation_date to its modification_date (the simulator's disk copy).
+    assert.equal(finished.data.apiDurationMs, Date.parse(String(answer.apiChangedAt)) - Date.parse(String(answer.apiStartedAt)), JSON.stringify({ answer, finished: finished.data }));
+    assert.equal(finished.data.whole, true);
+  }
+  assert.ok(events.some((e) => e.type === 'snapshot.available') && events.some((e) => e.type === 'image.available'));
+  assert.deepEqual((await h.inventory(outcome!.buildId)).images, [outcome!.artifact!.imageId]);
+});
