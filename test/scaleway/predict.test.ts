@@ -1,8 +1,8 @@
 // Wait predictions: a pure function of the waits recorded before (hand-built histories here).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { firstPollDelay, MAX_SAMPLES, MIN_SAMPLES, pollDelay, predictWait, sizeClassOf, type WaitKey, type WaitRecord } from '../../src/scaleway/index.js';
+import { recordedWaitFinished } from '../fixtures/wait-finished.sim.js';
 
 const bootKey: WaitKey = { wait: 'server.boot', zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
 const waited = (durationMs: number, extra: Partial<WaitRecord> = {}): WaitRecord => ({ key: bootKey, durationMs, whole: true, ...extra });
@@ -79,10 +79,7 @@ test('volume sizes fall into power-of-two classes', () => {
 // ---- exact durations: the API's own stamps (apiDurationMs) --------------------------------------
 
 /** `wait.finished` data of four builds recorded against the simulator (boot 600, stop 400, snapshot 300, image 400 ms). */
-const recorded: WaitRecord[] = readFileSync(new URL('../fixtures/wait-finished.sim.jsonl', import.meta.url), 'utf8')
-  .trim()
-  .split('\n')
-  .map((line) => JSON.parse(line) as WaitRecord);
+const recorded = recordedWaitFinished;
 const keyOf = (wait: string): WaitKey => ({ ...bootKey, wait });
 /** The same events as kiln recorded them before the stamps: no apiDurationMs. */
 const withoutStamps = recorded.map(({ apiDurationMs: _, ...r }) => r);
