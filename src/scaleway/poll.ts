@@ -20,7 +20,8 @@ export interface PollSchedule {
    * (never closer than minMs). The one knob that trades API calls for lag once waits have history:
    * a change that is uniformly likely across the window is noticed on average width / (2 × N)
    * late, and even spacing is what minimises that for N looks. 1: a single look at the window's
-   * end; 20: a look every tenth of the half-width (the schedule before exact durations).
+   * end; 20: a look every tenth of the half-width (the schedule before exact durations). Looks
+   * stay between minMs and maxMs apart whatever N says (see windowLookTimes).
    */
   windowLooks: number;
   /** While a sign is awaited (PollOptions.sign): the share of the time waited before a look anyway,
@@ -63,23 +64,24 @@ const JUST_LOOKED_MS = 20;
 /**
  * When the looks inside a predicted window fall, counted from the action: `windowLooks` points
  * evenly spaced after its opening (expected − spread), the last one at its end (expected + spread),
- * never closer together than minMs (then fewer of them). None at the opening itself: nothing is
- * expected to be done there yet.
+ * never closer together than minMs (then fewer of them) nor further apart than maxMs (then more:
+ * a wide window of a long wait is not looked at less carefully than the plain schedule would).
+ * None at the opening itself: nothing is expected to be done there yet.
  */
 export function windowLookTimes(prediction: WaitPrediction, schedule: Partial<PollSchedule> = {}): number[] {
-  const { minMs, windowLooks } = { ...POLL_SCHEDULE, ...schedule };
+  const { minMs, maxMs, windowLooks } = { ...POLL_SCHEDULE, ...schedule };
   const opens = prediction.expectedMs - prediction.spreadMs;
   const width = 2 * prediction.spreadMs;
-  const n = Math.max(1, Math.min(Math.floor(windowLooks), Math.floor(width / minMs)));
+  const n = Math.max(1, Math.ceil(width / maxMs), Math.min(Math.floor(windowLooks), Math.floor(width / minMs)));
   return Array.from({ length: n }, (_, k) => Math.round(opens + ((k + 1) * width) / n));
 }
 
 /**
  * The delay before the next poll, `elapsedMs` after the change started. With a prediction: until
  * the next of its window's looks (windowLookTimes), nothing; past the window's last look, the plain
- * schedule. While a sign is awaited
- * (`signed`), the sign says when to look: the delay only bounds how long a missing sign can hold
- * the wait up — until the predicted window's end, then signFraction × the time waited.
+ * schedule. While a sign is awaited (`signed`), the sign says when to look: the delay only bounds
+ * how long a missing sign can hold the wait up — until the predicted window's end, then
+ * signFraction × the time waited.
  */
 export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {}, prediction?: WaitPrediction, signed = false): number {
   const { fraction, minMs, maxMs, signFraction } = { ...POLL_SCHEDULE, ...schedule };

@@ -90,6 +90,11 @@ test('windowLooks places that many looks evenly across the window, the last at i
   assert.deepEqual(windowLookTimes(boot, { windowLooks: 20, minMs: 1_000 }), [7_000, 8_000, 9_000, 10_000]);
   // A window narrower than minMs still gets its look at the end.
   assert.deepEqual(windowLookTimes({ expectedMs: 1_000, spreadMs: 50, samples: 3 }, { windowLooks: 3 }), [1_050]);
+  // An hour-long snapshot's ±10 min window: looks no further apart than maxMs, however few are asked for.
+  const snapshot = windowLookTimes({ expectedMs: 3_600_000, spreadMs: 600_000, samples: 4 }, { windowLooks: 2 });
+  assert.equal(snapshot.length, 1_200_000 / POLL_SCHEDULE.maxMs);
+  assert.equal(snapshot.at(-1), 4_200_000);
+  for (let i = 1; i < snapshot.length; i++) assert.ok(snapshot[i]! - snapshot[i - 1]! <= POLL_SCHEDULE.maxMs);
 });
 
 test('inside the window the next look is the next placed one; past it the wait backs off as without a prediction', () => {
@@ -100,6 +105,7 @@ test('inside the window the next look is the next placed one; past it the wait b
   assert.equal(pollDelay(10_001, two, boot), pollDelay(10_001), 'late: the plain schedule');
   assert.equal(pollDelay(3_600_000, two, boot), POLL_SCHEDULE.maxMs);
   const snapshot = { expectedMs: 3_600_000, spreadMs: 600_000, samples: 4 };
+  assert.equal(pollDelay(3_000_000, two, snapshot), POLL_SCHEDULE.maxMs, 'a wide window still looks at least every maxMs');
   assert.equal(pollDelay(4_200_001, two, snapshot), POLL_SCHEDULE.maxMs, 'past a wide window the plain schedule\'s cap still holds');
 });
 
