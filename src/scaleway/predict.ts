@@ -80,7 +80,26 @@ export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitP
     const low = r.lastMissMs !== undefined && r.lastMissMs >= 0 && r.lastMissMs <= r.durationMs ? r.lastMissMs : r.durationMs;
     durations.push((low + r.durationMs) / 2);
   }
-  return durationWindow(durations);
+  return sinceShift(durations) ?? durationWindow(durations);
+}
+
+/**
+ * The window of the most recent waits alone, when the cloud's speed has changed: the newest k
+ * durations (k ≥ MIN_SAMPLES, the largest such k) have a window that does not overlap the window
+ * of the older ones (≥ MIN_SAMPLES too). Then the older ones describe a cloud that is gone, and a
+ * median over all of them would follow the change only once half of the samples kept have moved
+ * (MAX_SAMPLES / 2 builds, each looking at the old time); this follows it after MIN_SAMPLES. Two
+ * windows widened by their samples' gaps do not come apart by chance in a steady cloud.
+ * `newestFirst`: durations, newest first. Undefined when there is no such shift.
+ */
+function sinceShift(newestFirst: readonly number[]): WaitPrediction | undefined {
+  for (let k = newestFirst.length - MIN_SAMPLES; k >= MIN_SAMPLES; k--) {
+    const recent = durationWindow(newestFirst.slice(0, k))!;
+    const older = durationWindow(newestFirst.slice(k))!;
+    const apart = recent.expectedMs + recent.spreadMs < older.expectedMs - older.spreadMs || recent.expectedMs - recent.spreadMs > older.expectedMs + older.spreadMs;
+    if (apart) return recent;
+  }
+  return undefined;
 }
 
 /**

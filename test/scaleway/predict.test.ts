@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { firstPollDelay, MAX_SAMPLES, MIN_SAMPLES, pollDelay, predictWait, sizeClassOf, type WaitKey, type WaitRecord } from '../../src/scaleway/index.js';
+import { durationWindow } from '../../src/scaleway/predict.js';
 import { recordedWaitFinished } from '../fixtures/wait-finished.sim.js';
 
 const bootKey: WaitKey = { wait: 'server.boot', zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
@@ -132,9 +133,35 @@ test('after an old, slower history the first look walks down build by build to t
     assert.ok(looks <= 2, `build ${build}: ${looks} looks`);
     history.push({ key, durationMs: t, apiDurationMs: 3_000, whole: true, looks } as WaitRecord);
   }
-  // Never later than the build before, never before the change could be done, and at the new
-  // duration once the fast waits are half of the samples kept.
+  // Never later than the build before, and at the new duration after MIN_SAMPLES builds (the
+  // recent waits' window no longer overlaps the old ones'), not after half of the samples kept.
   for (let i = 1; i < firstLooks.length; i++) assert.ok(firstLooks[i]! <= firstLooks[i - 1]!, `first looks ${firstLooks.join(', ')}`);
   assert.ok(firstLooks[0]! >= 3_900, `first looks ${firstLooks.join(', ')}`);
-  assert.ok(firstLooks[MAX_SAMPLES / 2 + 1]! <= 3_200, `first looks ${firstLooks.join(', ')}`);
+  assert.ok(firstLooks[MIN_SAMPLES]! <= 3_200, `first looks ${firstLooks.join(', ')}`);
+});
+
+test('a cloud that got slower is followed after MIN_SAMPLES builds too', () => {
+  const key = keyOf('server.stop');
+  const history: WaitRecord[] = Array.from({ length: MAX_SAMPLES }, () => ({ key, durationMs: 3_100, apiDurationMs: 3_000, whole: true }));
+  for (let build = 0; build < MIN_SAMPLES; build++) history.push({ key, durationMs: 4_500, apiDurationMs: 4_000, whole: true });
+  const p = predictWait(history, key)!;
+  assert.ok(p.expectedMs - p.spreadMs <= 4_000 && p.expectedMs + p.spreadMs >= 4_000 && p.expectedMs - p.spreadMs > 3_500, JSON.stringify(p));
+});
+
+test('in a steady cloud, however noisy, the recent waits are not taken for a change of speed', () => {
+  // ±25 % around 4 s, as the simulator's realistic profile: the prediction stays the one of all samples kept.
+  let seed = 3;
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  const key = keyOf('server.stop');
+  const history: WaitRecord[] = [];
+  let shifted = 0;
+  for (let i = 0; i < 500; i++) {
+    history.push({ key, durationMs: 0, apiDurationMs: Math.round(4_000 * (0.75 + 0.5 * random())), whole: true });
+    const all = history.slice(-MAX_SAMPLES).map((r) => r.apiDurationMs!);
+    if (all.length >= MIN_SAMPLES && predictWait(history, key)!.expectedMs !== durationWindow(all)!.expectedMs) shifted++;
+  }
+  // A few do (the newest waits all at one end by chance; 7 of 500 with this seed), which costs no
+  // more than a look or two in that build: on this cloud the bench's waits model gives looks and
+  // lag per wait within 0.1 look and 10 ms of what it gives without the rule.
+  assert.ok(shifted <= 10, `${shifted} of 500 predictions took the recent waits alone`);
 });
