@@ -24,6 +24,7 @@ import {
   type ScalewayClient,
   type ServerLooks,
   type WaitKey,
+  type WaitPrediction,
   type WaitRecord,
 } from '../scaleway/index.js';
 import type { Arch, Server } from '../scaleway/types.js';
@@ -206,25 +207,37 @@ const WHOLE_WAIT_MS = 2_000;
 export interface WaitOptions<T> {
   /** The kind of wait, the first part of its key: "server.boot", "snapshot", … */
   wait: string;
-  /** The result event of the action that started the change (its time is when the wait's clock starts). */
+  /**
+   * The result event of the action that started the change: its time is when the wait's clock
+   * starts; its `apiStartedAt`, if any, is the API's stamp of the action (see apiDurationMs).
+   */
   startedBy: EventType;
   /** What is waited for, for messages: "server s-1 to be running". */
   what: string;
   /** One look: the value when done, undefined when not yet (throws on a state that will not come right). */
   check: () => Promise<T | undefined>;
+  /** The API's stamp of the change in the value a look found done (its `modification_date`), if it has one. */
+  changedAt?: (value: T) => string | null | undefined;
   /** Parts of the key that differ from the build's server and root volume (e.g. an SBS volume's type and size). */
   key?: Partial<Omit<WaitKey, 'wait'>>;
   /** A sign of the change seen without the API, after a look missed (see PollOptions.sign). */
   sign?: PollOptions['sign'];
 }
 
-/**
- * Waits for a state change with the one polling schedule, fed with the prediction learnt from past
- * waits of the same key (none yet: the plain schedule). Records `wait.started` (key, prediction)
- * and `wait.finished` (how long it took), which later waits learn from. Every wait on a cloud
- * state change goes through here.
- */
-export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, o: WaitOptions<T>): Promise<T> {
+/** A wait as `beginWait` recorded it, for `finishWait`. */
+interface WaitBegun {
+  key: WaitKey;
+  prediction: WaitPrediction | undefined;
+  /** Epoch ms of the action's result event (kiln's clock). */
+  startedAt: number;
+  elapsedMs: number;
+  whole: boolean;
+  /** The API's stamp of the action, from the action's result event. */
+  apiStartedAt: string | undefined;
+}
+
+/** The key and prediction of a wait, recorded as `wait.started`. */
+async function beginWait(rt: PhaseRuntime, input: PhaseInput, o: Pick<WaitOptions<unknown>, 'wait' | 'startedBy' | 'what' | 'key'>): Promise<WaitBegun> {
   const { spec } = rt.deps;
   const key: WaitKey = {
     wait: o.wait,
@@ -235,11 +248,50 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     ...o.key,
   };
   const prediction = predictWait(await rt.waitHistory(), key);
-  const action = (await rt.last(o.startedBy));
+  const action = await rt.last(o.startedBy);
   const startedAt = action ? Date.parse(action.at) : Date.now();
   const elapsedMs = Math.max(0, Date.now() - startedAt);
   const whole = action !== undefined && elapsedMs <= WHOLE_WAIT_MS;
   await rt.record(input, 'wait.started', { key, what: o.what, elapsedMs, ...(prediction ?? {}) });
+  return { key, prediction, startedAt, elapsedMs, whole, apiStartedAt: str(action?.data.apiStartedAt) };
+}
+
+/**
+ * Records `wait.finished`: how long the change took on kiln's clock (to the look that saw it done,
+ * and to the last look that did not), and on the API's clock when both of its stamps are known.
+ */
+async function finishWait(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  w: WaitBegun,
+  seen: { looks: number; lastMissAt?: number | undefined; changedAt?: string | null | undefined },
+): Promise<void> {
+  const apiDurationMs = Date.parse(seen.changedAt ?? '') - Date.parse(w.apiStartedAt ?? '');
+  const finished: WaitRecord = {
+    key: w.key,
+    durationMs: Date.now() - w.startedAt,
+    ...(seen.lastMissAt !== undefined ? { lastMissMs: seen.lastMissAt - w.startedAt } : {}),
+    // A stamp of the change before the action's (a resource changed by something else): not this change.
+    ...(apiDurationMs >= 0 ? { apiDurationMs } : {}),
+    whole: w.whole,
+  };
+  await rt.record(input, 'wait.finished', {
+    ...finished,
+    looks: seen.looks,
+    ...(w.prediction ? { expectedMs: w.prediction.expectedMs, spreadMs: w.prediction.spreadMs } : {}),
+  });
+  // The later waits of this process (the sibling builds' too) learn from it as the next process would.
+  rt.learn(finished);
+}
+
+/**
+ * Waits for a state change with the one polling schedule, fed with the prediction learnt from past
+ * waits of the same key (none yet: the plain schedule). Records `wait.started` (key, prediction)
+ * and `wait.finished` (how long it took), which later waits learn from. Every wait on a cloud
+ * state change goes through here (or through `answeredWait` when the action's answer showed it done).
+ */
+export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, o: WaitOptions<T>): Promise<T> {
+  const w = await beginWait(rt, input, o);
   let lastMissAt: number | undefined;
   let looks = 0;
   let onSign = false;
@@ -251,23 +303,34 @@ export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: Ab
       else onSign = cause === 'sign';
       return v;
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction, elapsedMs, ...(o.sign ? { sign: o.sign } : {}) },
+    { signal, deadlineAt: input.phaseDeadlineAt, what: o.what, prediction: w.prediction, elapsedMs: w.elapsedMs, ...(o.sign ? { sign: o.sign } : {}) },
   );
-  const finished: WaitRecord = {
-    key,
-    durationMs: Date.now() - startedAt,
+  await finishWait(rt, input, w, {
+    looks,
     // A look made on a sign saw the change as it came: the last miss (perhaps made only to learn
     // the server's address) says nothing of when it happened, and would pull the prediction early.
-    ...(lastMissAt !== undefined && !onSign ? { lastMissMs: lastMissAt - startedAt } : {}),
-    whole,
-  };
-  await rt.record(input, 'wait.finished', {
-    ...finished,
-    looks,
-    ...(prediction ? { expectedMs: prediction.expectedMs, spreadMs: prediction.spreadMs } : {}),
+    lastMissAt: onSign ? undefined : lastMissAt,
+    changedAt: o.changedAt?.(value),
   });
-  rt.learn(finished);
   return value;
+}
+
+/**
+ * A wait whose change the action's own answer already showed done (an instance snapshot or an
+ * image that Scaleway creates `available`): when the action's result event recorded `doneState`,
+ * the wait is recorded as one of no look (it still counts in the history and shows in `kiln show`;
+ * the state was read from the API's answer, so it is not asked again) and true is returned.
+ */
+export async function answeredWait(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  o: Pick<WaitOptions<unknown>, 'wait' | 'startedBy' | 'what' | 'key'> & { doneState: string },
+): Promise<boolean> {
+  const answer = await rt.last(o.startedBy);
+  if (answer?.data.state !== o.doneState) return false;
+  const w = await beginWait(rt, input, o);
+  await finishWait(rt, input, w, { looks: 0, changedAt: str(answer.data.apiChangedAt) });
+  return true;
 }
 
 export async function getServerOrMissing(rt: PhaseRuntime, input: PhaseInput, id: string, signal: AbortSignal): Promise<Server> {
@@ -487,8 +550,10 @@ async function serverPower(
   const state = seen ?? (await getServerOrMissing(rt, input, serverId, signal)).state;
   if (!o.from.includes(state)) return state;
   await rt.record(input, o.requested, { serverId });
+  // The API's stamp of the action (its task's start), which the wait after it measures from.
+  let apiStartedAt: string | undefined;
   try {
-    await rt.deps.client.serverAction(serverId, o.action, { signal });
+    apiStartedAt = str((await rt.deps.client.serverAction(serverId, o.action, { signal })).started_at);
   } catch (error) {
     if (seen !== undefined && !(error instanceof AmbiguousError) && !signal.aborted) {
       throw new TransientBuildError(`${o.action} of server ${serverId} was refused (${(error as Error).message}): its state changed since this process last saw it`, { cause: error });
@@ -499,7 +564,7 @@ async function serverPower(
     if (o.from.includes(now.state)) throw new TransientBuildError(`${o.action} of server ${serverId}: ${error.message}`, { cause: error });
   }
   crashAfterCall(o.accepted);
-  await rt.record(input, o.accepted, { serverId });
+  await rt.record(input, o.accepted, { serverId, ...(apiStartedAt ? { apiStartedAt } : {}) });
   return state;
 }
 
@@ -522,6 +587,7 @@ async function serverWaitRunning(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     wait: 'server.boot',
     startedBy: 'server.poweron.accepted',
     what: `server ${serverId} to be running with a public IP`,
+    changedAt: (s) => s.modification_date,
     // Once a look has shown the address, its SSH port answering says when `running` is worth a look.
     ...(c.type === 'ssh' ? { sign: (s: AbortSignal) => (address ? portAnswers(address, rt.deps.sshPortOverride ?? c.port, s) : undefined) } : {}),
     check: async () => {
@@ -688,6 +754,7 @@ async function serverWaitStopped(rt: PhaseRuntime, input: PhaseInput, signal: Ab
     wait: 'server.stop',
     startedBy: 'server.poweroff.accepted',
     what: `server ${serverId} to stop`,
+    changedAt: (s) => s.modification_date,
     check: async () => {
       const s = await getServerOrMissing(rt, input, serverId, signal);
       if (s.state === 'stopped') return s;
@@ -698,6 +765,15 @@ async function serverWaitStopped(rt: PhaseRuntime, input: PhaseInput, signal: Ab
   rt.serverStates.set(serverId, 'stopped');
   await rt.record(input, 'server.stopped', { serverId });
   return {};
+}
+
+/** A create's answer, as far as the create protocol records it. */
+interface CreatedAnswer {
+  id: string;
+  name: string;
+  state?: string;
+  creation_date?: string | null;
+  modification_date?: string | null;
 }
 
 /** The create protocol shared by snapshot.create and image.create. */
@@ -712,7 +788,7 @@ async function createTracked(
     idKey: 'snapshotId' | 'imageId';
     name: string;
     list: () => Promise<{ id: string; name: string; tags: string[] }[]>;
-    create: (tags: string[]) => Promise<{ id: string; name: string }>;
+    create: (tags: string[]) => Promise<CreatedAnswer>;
     requestData: Record<string, unknown>;
     /** Added to the result event (e.g. `api: "block"`). */
     resultData?: Record<string, unknown>;
@@ -731,7 +807,7 @@ async function createTracked(
     }
   }
   await rt.record(input, o.intent, { name: o.name, tags, ...o.requestData });
-  let created: { id: string; name: string };
+  let created: CreatedAnswer;
   try {
     created = await o.create(tags);
   } catch (error) {
@@ -742,7 +818,15 @@ async function createTracked(
     return existing.id;
   }
   crashAfterCall(o.result);
-  await rt.record(input, o.result, { [o.idKey]: created.id, name: created.name, ...o.resultData });
+  await rt.record(input, o.result, {
+    [o.idKey]: created.id,
+    name: created.name,
+    ...o.resultData,
+    // What the answer said: the wait after it needs no look when it is already done.
+    ...(str(created.state) ? { state: created.state } : {}),
+    ...(str(created.creation_date) ? { apiStartedAt: created.creation_date } : {}),
+    ...(str(created.modification_date) ? { apiChangedAt: created.modification_date } : {}),
+  });
   return created.id;
 }
 
@@ -764,7 +848,9 @@ async function snapshotCreate(rt: PhaseRuntime, input: PhaseInput, signal: Abort
       return block ? client.block.listSnapshots(filter, { signal }) : client.listSnapshots(filter, { signal });
     },
     create: (tags) =>
-      block ? client.block.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }) : client.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }),
+      block
+        ? client.block.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }).then((b) => ({ id: b.id, name: b.name, creation_date: b.created_at }))
+        : client.createSnapshot({ name: spec.snapshotName, volume_id: volumeId, tags }, { signal }),
   });
   return { snapshotId };
 }
@@ -776,10 +862,14 @@ async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     await rt.record(input, 'snapshot.available', { snapshotId });
     return {};
   }
+  const wait = { wait: 'snapshot', startedBy: 'snapshot.created', what: `snapshot ${snapshotId} to be available` } as const;
+  if (await answeredWait(rt, input, { ...wait, doneState: 'available' })) {
+    await rt.record(input, 'snapshot.available', { snapshotId });
+    return {};
+  }
   await waitFor(rt, input, signal, {
-    wait: 'snapshot',
-    startedBy: 'snapshot.created',
-    what: `snapshot ${snapshotId} to be available`,
+    ...wait,
+    changedAt: (s) => s.modification_date,
     check: async () => {
       const s = await rt.deps.client.getSnapshot(snapshotId, { signal });
       if (s.state === 'available') return s;
@@ -822,10 +912,14 @@ async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
 
 async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const imageId = requireFact(input.facts, 'imageId', 'image.wait');
+  const wait = { wait: 'image', startedBy: 'image.created', what: `image ${imageId} to be available` } as const;
+  if (await answeredWait(rt, input, { ...wait, doneState: 'available' })) {
+    await rt.record(input, 'image.available', { imageId });
+    return {};
+  }
   await waitFor(rt, input, signal, {
-    wait: 'image',
-    startedBy: 'image.created',
-    what: `image ${imageId} to be available`,
+    ...wait,
+    changedAt: (i) => i.modification_date,
     check: async () => {
       const i = await rt.deps.client.getImage(imageId, { signal });
       if (i.state === 'available') return i;

@@ -22,7 +22,7 @@ export {
   type RequestContext,
 } from './errors.js';
 export { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
-export { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, type LookCause, type PollSchedule, type PollOptions } from './poll.js';
+export { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, windowLookTimes, type LookCause, type PollSchedule, type PollOptions } from './poll.js';
 export { MAX_SAMPLES, MIN_SAMPLES, predictWait, sameWaitKey, sizeClassOf, type WaitKey, type WaitPrediction, type WaitRecord } from './predict.js';
 export { LOOK_GATHER_MS, ServerLooks } from './server-looks.js';
 export { normalizeZone } from './zones.js';

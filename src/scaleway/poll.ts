@@ -3,7 +3,7 @@
 // the time already waited: a state change is noticed at most that fraction late (~0.4 s on an
 // 8 s boot), while an hour-long snapshot wait still backs off to a cap instead of flooding the API.
 // With a prediction learnt from past waits (predict.ts), a wait does not look before the early end
-// of the expected window, looks densely through it, and past it backs off as without one.
+// of the expected window, places a few looks evenly across it, and past it backs off as without one.
 import type { WaitPrediction } from './predict.js';
 import { sleep } from './retry.js';
 
@@ -15,14 +15,21 @@ export interface PollSchedule {
   minMs: number;
   /** Cap of the delay, reached by long waits (fraction × elapsed ≥ maxMs). */
   maxMs: number;
-  /** Inside a predicted window: the share of its half-width between looks (then clamped to min/max). */
-  windowFraction: number;
+  /**
+   * Inside a predicted window: how many looks are placed across it, evenly, the last at its end
+   * (never closer than minMs). The one knob that trades API calls for lag once waits have history:
+   * a change that is uniformly likely across the window is noticed on average width / (2 × N)
+   * late, and even spacing is what minimises that for N looks. 1: a single look at the window's
+   * end; 20: a look every tenth of the half-width (the schedule before exact durations). Looks
+   * stay between minMs and maxMs apart whatever N says (see windowLookTimes).
+   */
+  windowLooks: number;
   /** While a sign is awaited (PollOptions.sign): the share of the time waited before a look anyway,
    * in case the sign never comes (then clamped to min/max). */
   signFraction: number;
 }
 
-export const POLL_SCHEDULE: Readonly<PollSchedule> = { fraction: 0.05, minMs: 250, maxMs: 10_000, windowFraction: 0.1, signFraction: 1 };
+export const POLL_SCHEDULE: Readonly<PollSchedule> = { fraction: 0.05, minMs: 250, maxMs: 10_000, windowLooks: 2, signFraction: 1 };
 
 export interface PollOptions {
   signal: AbortSignal;
@@ -51,15 +58,33 @@ export class WaitTimeoutError extends Error {
   readonly retryable = false;
 }
 
+/** A window's look due this soon after now is the one just made (a timer that fired a little early). */
+const JUST_LOOKED_MS = 20;
+
+/**
+ * When the looks inside a predicted window fall, counted from the action: `windowLooks` points
+ * evenly spaced after its opening (expected − spread), the last one at its end (expected + spread),
+ * never closer together than minMs (then fewer of them) nor further apart than maxMs (then more:
+ * a wide window of a long wait is not looked at less carefully than the plain schedule would).
+ * None at the opening itself: nothing is expected to be done there yet.
+ */
+export function windowLookTimes(prediction: WaitPrediction, schedule: Partial<PollSchedule> = {}): number[] {
+  const { minMs, maxMs, windowLooks } = { ...POLL_SCHEDULE, ...schedule };
+  const opens = prediction.expectedMs - prediction.spreadMs;
+  const width = 2 * prediction.spreadMs;
+  const n = Math.max(1, Math.ceil(width / maxMs), Math.min(Math.floor(windowLooks), Math.floor(width / minMs)));
+  return Array.from({ length: n }, (_, k) => Math.round(opens + ((k + 1) * width) / n));
+}
+
 /**
  * The delay before the next poll, `elapsedMs` after the change started. With a prediction: until
- * its window opens (expected − spread), nothing but the wait for it; inside the window, a look every
- * windowFraction × spread (clamped); past the window, the plain schedule. While a sign is awaited
- * (`signed`), the sign says when to look: the delay only bounds how long a missing sign can hold
- * the wait up — until the predicted window's end, then signFraction × the time waited.
+ * the next of its window's looks (windowLookTimes), nothing; past the window's last look, the plain
+ * schedule. While a sign is awaited (`signed`), the sign says when to look: the delay only bounds
+ * how long a missing sign can hold the wait up — until the predicted window's end, then
+ * signFraction × the time waited.
  */
 export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {}, prediction?: WaitPrediction, signed = false): number {
-  const { fraction, minMs, maxMs, windowFraction, signFraction } = { ...POLL_SCHEDULE, ...schedule };
+  const { fraction, minMs, maxMs, signFraction } = { ...POLL_SCHEDULE, ...schedule };
   const clamp = (ms: number) => Math.round(Math.min(maxMs, Math.max(minMs, ms)));
   const elapsed = Math.max(0, elapsedMs);
   if (signed) {
@@ -67,23 +92,24 @@ export function pollDelay(elapsedMs: number, schedule: Partial<PollSchedule> = {
     return elapsed < windowEnd ? Math.max(minMs, Math.round(windowEnd - elapsed)) : clamp(signFraction * elapsed);
   }
   if (prediction) {
-    const opens = prediction.expectedMs - prediction.spreadMs;
-    if (elapsed < opens) return Math.round(opens - elapsed);
-    if (elapsed <= prediction.expectedMs + prediction.spreadMs) return clamp(windowFraction * prediction.spreadMs);
+    // Anchored on the action, not on the last look: a slow answer does not push every later look back.
+    const next = windowLookTimes(prediction, schedule).find((at) => at > elapsed + JUST_LOOKED_MS);
+    if (next !== undefined) return Math.round(next - elapsed);
   }
   return clamp(fraction * elapsed);
 }
 
 /**
- * The delay before the first look: none, unless a prediction says the change cannot be done yet.
- * A wait with a sign (`signed`) looks first halfway to the window: that look only learns what the
- * sign needs (the server's address), and the sign then says when to look again; a first look at
- * the window's opening would come late whenever the window, learnt from few waits, opens late.
+ * The delay before the first look: none, unless a prediction says the change cannot be done yet,
+ * then the window's first look (windowLookTimes). A wait with a sign (`signed`) looks first halfway
+ * to the window: that look only learns what the sign needs (the server's address), and the sign
+ * then says when to look again; a first look in the window would come late whenever the window,
+ * learnt from few waits, opens late.
  */
-export function firstPollDelay(elapsedMs: number, prediction?: WaitPrediction, signed = false): number {
+export function firstPollDelay(elapsedMs: number, prediction?: WaitPrediction, signed = false, schedule: Partial<PollSchedule> = {}): number {
   if (!prediction) return 0;
-  const opens = prediction.expectedMs - prediction.spreadMs;
-  return Math.max(0, Math.round((signed ? opens / 2 : opens) - Math.max(0, elapsedMs)));
+  const at = signed ? (prediction.expectedMs - prediction.spreadMs) / 2 : windowLookTimes(prediction, schedule)[0]!;
+  return Math.max(0, Math.round(at - Math.max(0, elapsedMs)));
 }
 
 /** How a look came about: on the schedule, or on a sign (PollOptions.sign). */
@@ -102,7 +128,7 @@ export async function pollUntil<T>(check: (cause: LookCause) => Promise<T | unde
     if (left <= 0) throw new WaitTimeoutError(`gave up waiting for ${o.what}: the phase deadline passed`);
     return Math.min(delay, left);
   };
-  const first = firstPollDelay(Date.now() - startedAt, o.prediction, o.sign !== undefined);
+  const first = firstPollDelay(Date.now() - startedAt, o.prediction, o.sign !== undefined, o.schedule);
   // Even a deadline inside the predicted quiet time gets its look before giving up.
   if (first > 0) await sleep(o.deadlineAt === null ? first : Math.max(0, Math.min(first, o.deadlineAt - Date.now())), o.signal);
   let cause: LookCause = 'schedule';

@@ -1,7 +1,7 @@
 // Wait predictions: how long a state change (a boot, a stop, a snapshot, an image…) usually takes,
 // learnt from the waits kiln recorded before with the same key. A pure function of the recorded
 // waits, feeding the polling schedule next to it (poll.ts): with a prediction, a wait sleeps until
-// the early end of the expected window, looks densely through it, then backs off as without one.
+// the early end of the expected window, places a few looks across it, then backs off as without one.
 
 /** What makes two waits comparable: same zone, machine, root volume and kind of wait. */
 export interface WaitKey {
@@ -23,6 +23,13 @@ export interface WaitRecord {
   durationMs: number;
   /** From the action to the last look that saw it not done yet (the change happened after it). */
   lastMissMs?: number;
+  /**
+   * The duration on the API's own clock, when the answers carried it: from the API's stamp of the
+   * action (a power task's `started_at`, a created resource's `creation_date`) to its stamp of the
+   * change (the resource's `modification_date` or `updated_at` in the look that saw it done). Exact
+   * however late the look came, so it is preferred to the look-based durations above.
+   */
+  apiDurationMs?: number;
   /** False when the wait did not see the change from its start (a resumed build): not a sample. */
   whole: boolean;
 }
@@ -55,8 +62,9 @@ export function sameWaitKey(a: WaitKey, b: WaitKey): boolean {
 
 /**
  * The prediction for a wait with `key` from past waits (oldest first), or undefined when fewer than
- * MIN_SAMPLES whole waits share the key. Each past wait's true duration lies between its last miss
- * and its hit: the midpoint is taken. The window (durationWindow) is the observed range widened on
+ * MIN_SAMPLES whole waits share the key. A past wait's duration is the API's own (apiDurationMs)
+ * when recorded; otherwise (older events, a cloud without stamps) it lies between the last miss and
+ * the hit, and the midpoint is taken. The window (durationWindow) is the observed range widened on
  * each side by one average gap between samples, where the next sample of the same spread is likely
  * to fall.
  */
@@ -65,10 +73,33 @@ export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitP
   for (let i = history.length - 1; i >= 0 && durations.length < MAX_SAMPLES; i--) {
     const r = history[i]!;
     if (!r.whole || !sameWaitKey(r.key, key) || !(r.durationMs >= 0)) continue;
+    if (typeof r.apiDurationMs === 'number' && r.apiDurationMs >= 0) {
+      durations.push(r.apiDurationMs);
+      continue;
+    }
     const low = r.lastMissMs !== undefined && r.lastMissMs >= 0 && r.lastMissMs <= r.durationMs ? r.lastMissMs : r.durationMs;
     durations.push((low + r.durationMs) / 2);
   }
-  return durationWindow(durations);
+  return sinceShift(durations) ?? durationWindow(durations);
+}
+
+/**
+ * The window of the most recent waits alone, when the cloud's speed has changed: the newest k
+ * durations (k ≥ MIN_SAMPLES, the largest such k) have a window that does not overlap the window
+ * of the older ones (≥ MIN_SAMPLES too). Then the older ones describe a cloud that is gone, and a
+ * median over all of them would follow the change only once half of the samples kept have moved
+ * (MAX_SAMPLES / 2 builds, each looking at the old time); this follows it after MIN_SAMPLES. Two
+ * windows widened by their samples' gaps do not come apart by chance in a steady cloud.
+ * `newestFirst`: durations, newest first. Undefined when there is no such shift.
+ */
+function sinceShift(newestFirst: readonly number[]): WaitPrediction | undefined {
+  for (let k = newestFirst.length - MIN_SAMPLES; k >= MIN_SAMPLES; k--) {
+    const recent = durationWindow(newestFirst.slice(0, k))!;
+    const older = durationWindow(newestFirst.slice(k))!;
+    const apart = recent.expectedMs + recent.spreadMs < older.expectedMs - older.spreadMs || recent.expectedMs - recent.spreadMs > older.expectedMs + older.spreadMs;
+    if (apart) return recent;
+  }
+  return undefined;
 }
 
 /**

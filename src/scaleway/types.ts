@@ -239,6 +239,8 @@ export interface BlockSnapshot {
   tags: string[];
   zone: string;
   created_at?: string | null;
+  /** The time of its last change (its state's, for a snapshot being taken). */
+  updated_at?: string | null;
 }
 
 /** Exactly one of `from_empty` / `from_snapshot`. */

@@ -664,7 +664,10 @@ export class Simulation implements WorldLookup {
     }
     const pending: PendingTransition = { ...partial, dueAt };
     this.data.pending.push(pending);
-    this.arm(pending);
+    // A snapshot or image of no latency is done before the create answers (as Scaleway answers an
+    // instance snapshot or an image `available`): its state changes synchronously, here.
+    if (ms === 0 && (partial.kind === 'snapshot' || partial.kind === 'image') && !this.held.has(transitionOf(pending))) this.track(this.complete(pending));
+    else this.arm(pending);
   }
 
   private arm(pending: PendingTransition): void {

@@ -119,14 +119,17 @@ test('plain and json: a wait says what it expects, and the JSON event carries th
   const key = { wait: 'image', zone: 'fr-par-1', commercialType: 'DEV1-S', volumeType: 'l_ssd', sizeClass: '32GB' };
   const events = [
     ev('wait.started', 'image.wait', { key, what: 'image i-1 to be available', elapsedMs: 3, expectedMs: 3_000, spreadMs: 500, samples: 4 }),
-    ev('wait.finished', 'image.wait', { key, durationMs: 3_100, lastMissMs: 2_900, whole: true, looks: 3, expectedMs: 3_000, spreadMs: 500 }),
+    ev('wait.finished', 'image.wait', { key, durationMs: 3_100, lastMissMs: 2_900, apiDurationMs: 2_950, whole: true, looks: 3, expectedMs: 3_000, spreadMs: 500 }),
+    ev('wait.finished', 'snapshot.wait', { key: { ...key, wait: 'snapshot' }, durationMs: 4, apiDurationMs: 0, whole: true, looks: 0 }),
   ];
   const plain = new Capture();
   const p = createRenderer('plain', plain);
   p.track('b-1', 'scaleway');
   for (const e of events) p.onEvent(e);
   assert.match(plain.text, /Waiting for image i-1 to be available \(usually ~3\.0s \(2\.5s–3\.5s\), from 4 past waits\)/);
-  assert.match(plain.text, /Waited 3\.1s \(expected ~3\.0s \(2\.5s–3\.5s\)\), 3 checks of its state/);
+  assert.match(plain.text, /Waited 3\.1s \(expected ~3\.0s \(2\.5s–3\.5s\)\), the change took 3\.0s by the API's clock, 3 checks of its state/);
+  // A snapshot the create answered `available`: no look.
+  assert.match(plain.text, /Waited 4ms, the change took 0ms by the API's clock, done in the action's answer \(no check of its state\)/);
   const json = new Capture();
   const j = createRenderer('json', json);
   j.track('b-1', 'scaleway');
@@ -135,4 +138,6 @@ test('plain and json: a wait says what it expects, and the JSON event carries th
   assert.equal(first.type, 'wait.started');
   assert.deepEqual([first.data.expectedMs, first.data.spreadMs, first.data.samples], [3_000, 500, 4]);
   assert.deepEqual(first.data.key, key);
+  const finished = JSON.parse(json.text.split('\n')[1]!) as { type: string; data: Record<string, unknown> };
+  assert.deepEqual([finished.type, finished.data.apiDurationMs, finished.data.looks], ['wait.finished', 2_950, 3]);
 });

@@ -127,3 +127,55 @@ test('the boot wait of an SSH build looks again when the server\'s SSH port answ
   assert.ok(Number(boot.data.looks) <= 6, JSON.stringify(boot.data));
   assert.ok(Number(boot.data.durationMs) >= 3_000, JSON.stringify(boot.data));
 });
+
+test('a wait whose first look already hits records the change\'s true duration from the API\'s stamps, not the look\'s time', { timeout: 180_000 }, async (t) => {
+  const h = await startHarness({ latency: JSON.stringify(LATENCY) });
+  t.after(() => h.close());
+  const build = async (name: string) => {
+    const [outcome] = await h.build(h.template(template({ image_name: name, snapshot_name: `${name}-snap` })));
+    assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+    return h.events(outcome!.buildId);
+  };
+  const finished = (events: BuildEvent[], wait: string) => events.find((e) => e.type === 'wait.finished' && (e.data.key as { wait: string }).wait === wait)!;
+  const first = await build('kiln-stamps-0');
+  // Every wait of a cold build took its stamps from the answers: the action's (task `started_at`,
+  // `creation_date`) and the look's that saw the change (`modification_date`).
+  for (const e of first.filter((e) => e.type === 'wait.finished')) assert.equal(typeof e.data.apiDurationMs, 'number', JSON.stringify(e.data));
+  assert.equal(typeof first.find((e) => e.type === 'server.poweroff.accepted')!.data.apiStartedAt, 'string');
+  const stop = finished(first, 'server.stop');
+  // An old, slower history: three stops of 3 s in the store (as a slower cloud left them).
+  const buildId = first[0]!.buildId;
+  for (let i = 0; i < MIN_SAMPLES; i++) h.store.append(buildId, { type: 'wait.finished', data: { ...stop.data, durationMs: 3_000, apiDurationMs: 3_000, lastMissMs: 2_900, looks: 2 } });
+  const next = await build('kiln-stamps-1');
+  const late = finished(next, 'server.stop');
+  // The first look came where the slow history put it, long after the 400 ms stop, and hit…
+  assert.equal(late.data.looks, 1, JSON.stringify(late.data));
+  assert.ok(Number(late.data.durationMs) >= 2_500, JSON.stringify(late.data));
+  // …yet the wait records how long the stop really took, on the API's clock.
+  const apiMs = Number(late.data.apiDurationMs);
+  assert.ok(apiMs >= LATENCY.stop && apiMs < LATENCY.stop + 1_000, JSON.stringify(late.data));
+});
+
+test('a snapshot and an image that the create answers `available` are waited for with no look', { timeout: 120_000 }, async (t) => {
+  // As on real Scaleway: an instance snapshot of a stopped server and an image are available at once.
+  const h = await startHarness({ latency: JSON.stringify({ ...LATENCY, snapshot: 0, image: 0 }) });
+  t.after(() => h.close());
+  const before = h.sim.requestCounts();
+  const [outcome] = await h.build(h.template(template({ image_name: 'kiln-answered', snapshot_name: 'kiln-answered-snap' })));
+  assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+  const calls = diff(h.sim.requestCounts(), before);
+  // The state was read from the create's answer: no GET of the snapshot or the image.
+  assert.equal(routeCount(calls, /^GET .*\/(snapshots|images)\/[^/]+$/), 0, JSON.stringify(calls));
+  const events = h.events(outcome!.buildId);
+  for (const [created, wait] of [['snapshot.created', 'snapshot'], ['image.created', 'image']] as const) {
+    const answer = events.find((e) => e.type === created)!.data;
+    assert.equal(answer.state, 'available');
+    const finished = events.find((e) => e.type === 'wait.finished' && (e.data.key as { wait: string }).wait === wait)!;
+    assert.equal(finished.data.looks, 0, JSON.stringify(finished.data));
+    // Still a sample: from the answer's creation_date to its modification_date (the simulator's disk copy).
+    assert.equal(finished.data.apiDurationMs, Date.parse(String(answer.apiChangedAt)) - Date.parse(String(answer.apiStartedAt)), JSON.stringify({ answer, finished: finished.data }));
+    assert.equal(finished.data.whole, true);
+  }
+  assert.ok(events.some((e) => e.type === 'snapshot.available') && events.some((e) => e.type === 'image.available'));
+  assert.deepEqual((await h.inventory(outcome!.buildId)).images, [outcome!.artifact!.imageId]);
+});

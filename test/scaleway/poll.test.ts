@@ -2,7 +2,7 @@
 // bounded by the phase deadline.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError } from '../../src/scaleway/index.js';
+import { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, windowLookTimes } from '../../src/scaleway/index.js';
 
 test('a young wait polls at the floor delay', () => {
   assert.equal(pollDelay(0), POLL_SCHEDULE.minMs);
@@ -66,44 +66,70 @@ test('pollUntil stops when its signal aborts', async () => {
 
 const boot = { expectedMs: 8_000, spreadMs: 2_000, samples: 5 };
 
-test('with a prediction, nothing is looked at before the expected window opens (with a sign, once halfway to it)', () => {
-  assert.equal(firstPollDelay(0, boot), 6_000);
-  assert.equal(firstPollDelay(2_500, boot), 3_500, 'a wait that starts after its action counts from the action');
-  assert.equal(firstPollDelay(7_000, boot), 0, 'inside the window: look at once');
+test('with a prediction, the first look is the window\'s first placed look (with a sign, halfway to the window)', () => {
+  // 8 s ± 2 s, two looks: at 8 s and at the window's end, 10 s.
+  assert.equal(firstPollDelay(0, boot, false, { windowLooks: 2 }), 8_000);
+  assert.equal(firstPollDelay(0, boot, false, { windowLooks: 4 }), 7_000);
+  assert.equal(firstPollDelay(0, boot, false, { windowLooks: 1 }), 10_000, 'one look: at the window\'s end');
+  assert.equal(firstPollDelay(2_500, boot, false, { windowLooks: 2 }), 5_500, 'a wait that starts after its action counts from the action');
+  assert.equal(firstPollDelay(9_000, boot, false, { windowLooks: 2 }), 0, 'past the first placed look: look at once');
   assert.equal(firstPollDelay(0), 0, 'without a prediction: look at once, as always');
+  assert.equal(firstPollDelay(0, boot), firstPollDelay(0, boot, false, { windowLooks: POLL_SCHEDULE.windowLooks }), 'POLL_SCHEDULE.windowLooks is the default');
   // With a sign the first look only learns what the sign needs: halfway to the window.
   assert.equal(firstPollDelay(0, boot, true), 3_000);
   assert.equal(firstPollDelay(2_500, boot, true), 500);
   assert.equal(firstPollDelay(0, undefined, true), 0);
-  assert.equal(pollDelay(1_000, {}, boot), 5_000);
+  assert.equal(pollDelay(1_000, { windowLooks: 2 }, boot), 7_000);
 });
 
-test('inside the window the looks are dense; past it the wait backs off as without a prediction', () => {
-  assert.equal(pollDelay(6_000, {}, boot), 250, 'a tenth of the spread, at least the floor');
-  assert.equal(pollDelay(9_900, {}, boot), 250);
-  assert.equal(pollDelay(10_001, {}, boot), pollDelay(10_001), 'late: the plain schedule');
-  assert.equal(pollDelay(3_600_000, {}, boot), POLL_SCHEDULE.maxMs);
+test('windowLooks places that many looks evenly across the window, the last at its end, never closer than minMs', () => {
+  assert.deepEqual(windowLookTimes(boot, { windowLooks: 1 }), [10_000]);
+  assert.deepEqual(windowLookTimes(boot, { windowLooks: 2 }), [8_000, 10_000]);
+  assert.deepEqual(windowLookTimes(boot, { windowLooks: 4 }), [7_000, 8_000, 9_000, 10_000]);
+  // 4 s wide at ≥ 1 s apart: 4 looks at most, whatever the knob says.
+  assert.deepEqual(windowLookTimes(boot, { windowLooks: 20, minMs: 1_000 }), [7_000, 8_000, 9_000, 10_000]);
+  // A window narrower than minMs still gets its look at the end.
+  assert.deepEqual(windowLookTimes({ expectedMs: 1_000, spreadMs: 50, samples: 3 }, { windowLooks: 3 }), [1_050]);
+  // An hour-long snapshot's ±10 min window: looks no further apart than maxMs, however few are asked for.
+  const snapshot = windowLookTimes({ expectedMs: 3_600_000, spreadMs: 600_000, samples: 4 }, { windowLooks: 2 });
+  assert.equal(snapshot.length, 1_200_000 / POLL_SCHEDULE.maxMs);
+  assert.equal(snapshot.at(-1), 4_200_000);
+  for (let i = 1; i < snapshot.length; i++) assert.ok(snapshot[i]! - snapshot[i - 1]! <= POLL_SCHEDULE.maxMs);
+});
+
+test('inside the window the next look is the next placed one; past it the wait backs off as without a prediction', () => {
+  const two = { windowLooks: 2 };
+  assert.equal(pollDelay(6_000, two, boot), 2_000);
+  assert.equal(pollDelay(8_040, two, boot), 1_960, 'anchored on the action: a slow look does not push the next one back');
+  assert.equal(pollDelay(7_990, two, boot), 2_010, 'a look due within a few ms of now is the one just made');
+  assert.equal(pollDelay(10_001, two, boot), pollDelay(10_001), 'late: the plain schedule');
+  assert.equal(pollDelay(3_600_000, two, boot), POLL_SCHEDULE.maxMs);
   const snapshot = { expectedMs: 3_600_000, spreadMs: 600_000, samples: 4 };
-  assert.equal(pollDelay(3_000_000, {}, snapshot), POLL_SCHEDULE.maxMs, 'a wide window still looks at least every maxMs');
+  assert.equal(pollDelay(3_000_000, two, snapshot), POLL_SCHEDULE.maxMs, 'a wide window still looks at least every maxMs');
+  assert.equal(pollDelay(4_200_001, two, snapshot), POLL_SCHEDULE.maxMs, 'past a wide window the plain schedule\'s cap still holds');
 });
 
-test('a predicted 8 s boot costs far fewer looks, and is noticed no later than the plain schedule may notice it', () => {
-  const looks = (changeAt: number, prediction?: typeof boot) => {
-    let t = firstPollDelay(0, prediction);
+test('a predicted 8 s boot costs far fewer looks; each look in the window costs lag, each one fewer saves a call', () => {
+  const looks = (changeAt: number, prediction?: typeof boot, windowLooks = 2) => {
+    let t = firstPollDelay(0, prediction, false, { windowLooks });
     let n = 0;
     for (;;) {
       n++;
       if (t >= changeAt) return { n, lagMs: t - changeAt };
-      t += pollDelay(t, {}, prediction);
+      t += pollDelay(t, { windowLooks }, prediction);
     }
   };
   for (const changeAt of [6_100, 8_000, 9_900]) {
     const plain = looks(changeAt);
-    const predicted = looks(changeAt, boot);
-    assert.ok(predicted.n * 2 <= plain.n, `boot at ${changeAt}: ${predicted.n} looks vs ${plain.n}`);
-    // The plain schedule notices a change at t up to pollDelay(t) late; the predicted one a window step.
-    assert.ok(predicted.lagMs <= Math.min(250, pollDelay(changeAt)), `boot at ${changeAt}: noticed ${predicted.lagMs} ms late`);
+    for (const windowLooks of [1, 2, 4]) {
+      const predicted = looks(changeAt, boot, windowLooks);
+      assert.ok(predicted.n <= windowLooks && predicted.n * 4 <= plain.n, `boot at ${changeAt}: ${predicted.n} looks vs ${plain.n}`);
+      // Noticed at the latest one placed look's gap late (the window is 4 s wide).
+      assert.ok(predicted.lagMs <= 4_000 / windowLooks, `boot at ${changeAt}, ${windowLooks} looks: noticed ${predicted.lagMs} ms late`);
+    }
   }
+  assert.deepEqual(looks(8_000, boot, 2), { n: 1, lagMs: 0 });
+  assert.deepEqual(looks(8_001, boot, 2), { n: 2, lagMs: 1_999 });
   // A boot far slower than ever seen still ends the wait: the looks go on past the window.
   assert.ok(looks(30_000, boot).n < looks(30_000).n);
 });
@@ -116,10 +142,12 @@ test('pollUntil with a prediction sleeps to the window, then polls until the ans
       lookedAt.push(Date.now() - started);
       return lookedAt.length === 3 ? 'ready' : undefined;
     },
-    { signal: new AbortController().signal, deadlineAt: null, what: 'the test', prediction: { expectedMs: 120, spreadMs: 40, samples: 3 }, schedule: { minMs: 1 } },
+    { signal: new AbortController().signal, deadlineAt: null, what: 'the test', prediction: { expectedMs: 120, spreadMs: 40, samples: 3 }, schedule: { minMs: 1, windowLooks: 2 } },
   );
   assert.equal(value, 'ready');
-  assert.ok(lookedAt[0]! >= 75, `first look after ${lookedAt[0]} ms, before the window opened at 80 ms`);
+  // Two placed looks (the default): at 120 and 160 ms; the third is the plain schedule's.
+  assert.ok(lookedAt[0]! >= 115, `first look after ${lookedAt[0]} ms, before the window's first placed look at 120 ms`);
+  assert.ok(lookedAt[1]! >= 155, `second look after ${lookedAt[1]} ms, before the window's end at 160 ms`);
 });
 
 test('pollUntil with a prediction beyond the deadline still looks once before giving up', async () => {

@@ -130,7 +130,11 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'wait.started':
       return `Waiting for ${s(d.what)}${typeof d.expectedMs === 'number' ? ` (usually ${describeExpected(d)}, from ${s(d.samples)} past waits)` : ''}`;
     case 'wait.finished':
-      return `Waited ${formatDuration(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}, ${s(d.looks)} check${d.looks === 1 ? '' : 's'} of its state`;
+      return (
+        `Waited ${formatDuration(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}` +
+        (typeof d.apiDurationMs === 'number' ? `, the change took ${formatDuration(d.apiDurationMs)} by the API's clock` : '') +
+        (d.looks === 0 ? ', done in the action\'s answer (no check of its state)' : `, ${s(d.looks)} check${d.looks === 1 ? '' : 's'} of its state`)
+      );
     case 'server.delete.requested':
       return `Deleting server ${s(d.serverId)}`;
     case 'server.deleted':

@@ -256,6 +256,7 @@ export async function waitBlockSnapshot(
     startedBy,
     what: `block snapshot ${snapshotId} to be available`,
     ...(key ? { key } : {}),
+    changedAt: (s) => s.updated_at,
     check: async () => {
       const s = await rt.deps.client.block.getSnapshot(snapshotId, { signal });
       if (s.status === 'available' || s.status === 'in_use') return s;
