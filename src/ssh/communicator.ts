@@ -147,6 +147,10 @@ function connectOnce(options: ConnectOptions, readyTimeoutMs: number, signal: Ab
     const onClose = () => finish(Object.assign(new Error('connection closed during the SSH handshake'), { code: 'ECONNRESET' }));
     signal?.addEventListener('abort', onAbort, { once: true });
     client.once('ready', onReady).once('error', onError).once('close', onClose);
+    // ssh2 writes each SSH packet on its own: with Nagle's algorithm a request sent while the
+    // previous packet is unacknowledged waits for the server's delayed ACK (40 ms on Linux) —
+    // twice per command. Go's SSH client (Packer) disables Nagle too.
+    client.once('connect', () => client.setNoDelay(true));
     const config: ConnectConfig = {
       host: options.host,
       port: options.port,
