@@ -1,6 +1,6 @@
 // The SSH communicator: connect with backoff, run commands with streamed output, transfer
 // files over SFTP. Built on ssh2's Client.
-import ssh2 from 'ssh2';
+import { loadSsh2 } from './library.js';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { posix } from 'node:path';
 import { abortError, sleep, throwIfAborted, within } from './abort.js';
@@ -127,7 +127,7 @@ function describe(err: SshError): string {
 /** One TCP connect + SSH handshake. */
 function connectOnce(options: ConnectOptions, readyTimeoutMs: number, signal: AbortSignal | undefined): Promise<Client> {
   return new Promise((resolve, reject) => {
-    const client = new ssh2.Client();
+    const client = new (loadSsh2().Client)();
     const finish = (err?: Error) => {
       signal?.removeEventListener('abort', onAbort);
       client.removeListener('ready', onReady);
