@@ -135,6 +135,11 @@ export class SimSshGateway {
   }
 
   private onClient(entry: Attached, client: Connection): void {
+    // OpenSSH's sshd sends a command's exit-status, EOF and close in one write; ssh2 writes them
+    // one by one, and with Nagle's algorithm the later ones wait for the client's delayed ACK
+    // (40 ms on Linux) — a stall a real server does not impose on any client.
+    // (ssh2's server Connection has setNoDelay; @types/ssh2 leaves it out.)
+    (client as Connection & { setNoDelay(noDelay: boolean): void }).setNoDelay(true);
     entry.connections.add(client);
     client.on('close', () => entry.connections.delete(client));
     client.on('error', () => client.end()); // a client dropping mid-handshake is routine

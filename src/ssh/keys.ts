@@ -1,5 +1,5 @@
 // Temporary SSH key pairs for a build, and the Scaleway tag that installs the public key.
-import ssh2 from 'ssh2';
+import { loadSsh2 } from './library.js';
 
 export interface KeyPair {
   /** OpenSSH-format private key (SECRET: store 0600, never log). */
@@ -12,6 +12,7 @@ export interface KeyPair {
 export function generateKeyPair(comment = 'kiln'): KeyPair {
   // ssh2 1.17 drops a leading zero byte of an ed25519 key's public part (about 1 key in 200),
   // producing a key that its own parser and every SSH server reject: draw again until it parses.
+  const ssh2 = loadSsh2();
   for (;;) {
     const pair = ssh2.utils.generateKeyPairSync('ed25519', { comment });
     if (!(ssh2.utils.parseKey(pair.private) instanceof Error) && !(ssh2.utils.parseKey(pair.public) instanceof Error)) {
@@ -34,7 +35,7 @@ export function authorizedKeyTag(publicKey: string): string {
 
 /** The authorized_keys line of a private key (the user's `ssh_private_key_file`), or undefined if it cannot be parsed. */
 export function publicKeyOf(privateKey: string, comment = 'kiln'): string | undefined {
-  const parsed = ssh2.utils.parseKey(privateKey);
+  const parsed = loadSsh2().utils.parseKey(privateKey);
   if (parsed instanceof Error) return undefined;
   const key = Array.isArray(parsed) ? parsed[0] : parsed;
   if (!key) return undefined;

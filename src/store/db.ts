@@ -73,7 +73,8 @@ export function openDatabase(path: string): Db {
   if (isNew) chmodSync(path, 0o600);
   db.pragma('busy_timeout = 10000');
   db.pragma('journal_mode = WAL');
-  // FULL: a committed event survives power loss, not only a process crash.
+  // FULL: a commit survives power loss, not only a process crash (an append of events that
+  // need not, see mustReachDisk, lowers it to NORMAL for its own commit).
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   migrate(db);

@@ -2,7 +2,7 @@
 // `BEGIN IMMEDIATE` transaction per append; answers the queries of ls/show/resume; holds the
 // one-process-per-build lease.
 import { openDatabase, type Db } from './db.js';
-import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './events.js';
+import { mustReachDisk, type BuildEvent, type BuildStatus, type EventData, type EventType, type NewEvent } from './events.js';
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 import {
   checkLeaseFree,
@@ -87,7 +87,16 @@ export class EventStore implements BuildStore {
   /** Appends several events (e.g. a batch of provisioner output) in one transaction. */
   appendMany(buildId: string, events: NewEvent[], expect?: { afterSeq: number }): BuildEvent[] {
     if (events.length === 0) return [];
-    const appended = this.db.transaction(() => this.appendInTransaction(buildId, events, expect)).immediate();
+    // Only intents and lifecycle events wait for the disk (mustReachDisk); the connection is
+    // otherwise left at FULL, for every other write (leases, the cache).
+    const relaxed = !events.some((e) => mustReachDisk(e.type));
+    if (relaxed) this.db.pragma('synchronous = NORMAL');
+    let appended: BuildEvent[];
+    try {
+      appended = this.db.transaction(() => this.appendInTransaction(buildId, events, expect)).immediate();
+    } finally {
+      if (relaxed) this.db.pragma('synchronous = FULL');
+    }
     this.notify(appended);
     return appended;
   }

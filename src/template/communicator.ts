@@ -1,6 +1,6 @@
 // The communicator keys of a builder, with Packer's defaults: ssh (default) or none.
 import { readFileSync, statSync } from 'node:fs';
-import ssh2 from 'ssh2';
+import { loadSsh2 } from '../ssh/library.js';
 import type { CommunicatorSpec } from './spec.js';
 import type { FieldReader } from './fields.js';
 import { resolveLocalPath } from './paths.js';
@@ -105,7 +105,7 @@ function readPrivateKeyFile(reader: FieldReader, paths: { templateDir: string; h
       'remove ssh_private_key_file to let kiln make a temporary key pair, or fix the path (relative paths start at the template\'s directory)',
     );
   }
-  const parsed = ssh2.utils.parseKey(content);
+  const parsed = loadSsh2().utils.parseKey(content);
   if (parsed instanceof Error) {
     const encrypted = /encrypted|passphrase/i.test(parsed.message);
     return fail(

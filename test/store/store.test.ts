@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -408,6 +408,61 @@ for (const kind of kinds) {
     );
   });
 }
+
+const noStrace = spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace is not installed: cannot see which commits call fsync';
+
+test('SQLite: an intent and a lifecycle event wait for the disk (fsync); the events between them do not', { skip: noStrace, timeout: 60_000 }, (t) => {
+  const path = join(tempDir(t), 'kiln.db');
+  const fromSources = import.meta.url.endsWith('.ts');
+  const storeModule = new URL(fromSources ? '../../src/store/index.ts' : '../../src/store/index.js', import.meta.url).href;
+  // Marks between the appends go to stderr, so the trace shows which append each fsync belongs to.
+  const script = `
+    import { EventStore } from ${JSON.stringify(storeModule)};
+    const mark = (name) => process.stderr.write('MARK ' + name + '\\n');
+    const store = EventStore.open(${JSON.stringify(path)});
+    mark('created');
+    store.createBuild(${JSON.stringify(build('b1'))}, { type: 'build.started' });
+    mark('transitions');
+    store.append('b1', { type: 'phase.started', phase: 'server.create', attempt: 1 });
+    store.appendMany('b1', [{ type: 'provision.output', phase: 'server.create', attempt: 1, data: { index: 0, lines: [] } }]);
+    mark('intent');
+    store.append('b1', { type: 'server.create.requested', phase: 'server.create', attempt: 1, data: { name: 'kiln-x' } });
+    mark('result');
+    store.append('b1', { type: 'server.created', phase: 'server.create', attempt: 1, data: { serverId: 's1' } });
+    store.append('b1', { type: 'phase.succeeded', phase: 'server.create', attempt: 1 });
+    mark('end');
+    store.append('b1', { type: 'build.succeeded', phase: null, attempt: 0 });
+    mark('closed');
+    store.close();
+  `;
+  const trace = join(tempDir(t), 'trace');
+  const node = [process.execPath, ...(fromSources ? ['--import', 'tsx'] : []), '--input-type=module', '-e', script];
+  const run = spawnSync('strace', ['-f', '-qq', '-e', 'trace=fsync,fdatasync,write', '-o', trace, ...node], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  // fsyncs per stretch between two marks.
+  const syncs: Record<string, number> = {};
+  let stretch = 'open';
+  for (const line of readFileSync(trace, 'utf8').split('\n')) {
+    const marked = /write\(2, "MARK (\w+)/.exec(line);
+    if (marked) stretch = marked[1]!;
+    else if (/\b(fsync|fdatasync)\(/.test(line)) syncs[stretch] = (syncs[stretch] ?? 0) + 1;
+  }
+  assert.ok((syncs.created ?? 0) > 0, `build.started reaches the disk: ${JSON.stringify(syncs)}`);
+  assert.equal(syncs.transitions ?? 0, 0, `a phase transition and provisioner output do not wait for it: ${JSON.stringify(syncs)}`);
+  assert.ok((syncs.intent ?? 0) > 0, `the intent reaches the disk before the call it announces: ${JSON.stringify(syncs)}`);
+  assert.equal(syncs.result ?? 0, 0, `the result and the transition after it do not wait: ${JSON.stringify(syncs)}`);
+  assert.ok((syncs.end ?? 0) > 0, `build.succeeded reaches the disk: ${JSON.stringify(syncs)}`);
+  // Every event is there, in order, for the next process to read.
+  const reopened = EventStore.open(path);
+  try {
+    assert.deepEqual(
+      reopened.events('b1').map((e) => e.type),
+      ['build.started', 'phase.started', 'provision.output', 'server.create.requested', 'server.created', 'phase.succeeded', 'build.succeeded'],
+    );
+  } finally {
+    reopened.close();
+  }
+});
 
 test('the database path: --db, then KILN_DB, then $XDG_STATE_HOME/kiln/kiln.db, then ~/.local/state', () => {
   assert.equal(resolveDbPath('/x/flag.db', { KILN_DB: '/x/env.db' }), '/x/flag.db');

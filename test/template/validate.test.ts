@@ -106,3 +106,24 @@ test('kiln validate of a missing file exits 2 and says so', { timeout: 60_000 },
   assert.equal(result.code, 2);
   assert.match(result.stderr, /the template file does not exist/);
 });
+
+// A process option that reports, when kiln exits, whether the ssh2 library was loaded.
+const reportSsh2 = `--import=data:text/javascript,${encodeURIComponent(
+  "import{createRequire}from'node:module';const cache=createRequire(process.cwd()+'/').cache;" +
+    "process.on('exit',()=>{if(Object.keys(cache).some((k)=>k.includes('/node_modules/ssh2/')))process.stderr.write('[ssh2 loaded]\\n')})",
+)}`;
+
+test('kiln validate loads the SSH library only for a template that names a private key file, and still checks that key', { timeout: 60_000 }, async () => {
+  const plain = fixture({ builders: [builder()] });
+  const withKey = fixture({ builders: [builder({ ssh_private_key_file: 'id' })] }, { id: 'not a key' });
+  const run = (path: string, dir: string) => runKiln(['validate', path], { env: { ...envFor(dir), NODE_OPTIONS: reportSsh2 } });
+
+  const fast = await run(plain.path, plain.dir);
+  assert.equal(fast.code, 0, fast.stderr);
+  assert.doesNotMatch(fast.stderr, /\[ssh2 loaded\]/);
+
+  const checked = await run(withKey.path, withKey.dir);
+  assert.equal(checked.code, 2);
+  assert.match(checked.stderr, /builders\[0\]\.ssh_private_key_file.*is not a private key SSH can use/);
+  assert.match(checked.stderr, /\[ssh2 loaded\]/, 'the report works: the key check loaded ssh2');
+});
