@@ -1,6 +1,6 @@
 // How long the simulated cloud takes to change a resource's state. Every transition happens
-// in the background after one of these durations (0 for a snapshot, image or block volume: it is
-// done in the create's answer); the simulator adds each one it imposes to the server's "floor"
+// in the background after one of these durations (0 for a snapshot, an image, a block volume or
+// a NIC: it is done in the request's answer); the simulator adds each one it imposes to the server's "floor"
 // (the time a perfect client could not beat).
 import { seededRandom } from './random.js';
 

@@ -654,13 +654,13 @@ export class Simulation implements WorldLookup {
    * request is answered: for a snapshot, an image or a block volume the resource is put in its final
    * state now (the create answers it, as real Scaleway answers an instance snapshot or image
    * `available`) and nothing is scheduled; its 0 ms still shows in floorParts, so a bench can match
-   * the client's wait to it. A server's or NIC's transition of 0 ms still completes in the
-   * background, at once (a boot attaches SSH, which the answer cannot wait on).
+   * the client's wait to it. A private NIC's sync of 0 ms ends the same way. A server's transition
+   * of 0 ms still completes in the background, at once (a boot attaches SSH and runs cloud-init).
    */
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
     const dueAt = Date.now() + ms;
-    if (ms === 0 && isInstant(partial.kind) && !this.held.has(transitionOf(partial as PendingTransition))) {
+    if (ms === 0 && isWithoutIo(partial.kind) && !this.held.has(transitionOf(partial as PendingTransition))) {
       if (floorOf) this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms: 0 }]);
       this.finish(partial, false);
       return;
@@ -764,8 +764,8 @@ export class Simulation implements WorldLookup {
     this.persist();
   }
 
-  /** The end of a transition that needs no I/O: the resource takes its final state. `changed` is
-   *  false when it ends in the answer that created the resource (one change: its creation). */
+  /** The end of a transition without I/O (isWithoutIo): the resource takes its final state.
+   *  `changed` is false when it ends in the answer that created it (one change: its creation). */
   private finish(transition: Omit<PendingTransition, 'dueAt'>, changed = true): void {
     switch (transition.kind) {
       case 'snapshot': {
@@ -781,7 +781,7 @@ export class Simulation implements WorldLookup {
         const nic = this.data.private_nics?.[transition.targetId];
         if (!nic || nic.state !== 'syncing') break;
         nic.state = transition.outcome === 'syncing_error' ? 'syncing_error' : 'available';
-        nic.modification_date = now();
+        if (changed) nic.modification_date = now();
         break;
       }
       case 'volume.ready': {
@@ -801,7 +801,7 @@ export class Simulation implements WorldLookup {
         break;
       }
       default:
-        throw new Error(`finish: ${transition.kind} is not an instant transition`);
+        throw new Error(`finish: ${transition.kind} needs I/O; complete() carries it out`);
     }
   }
 
@@ -1042,9 +1042,9 @@ function permissionsDenied(resource: string, action: string): ApiError {
 }
 
 
-/** Transitions that need no I/O, so a latency of 0 puts the resource in its final state in the answer. */
-function isInstant(kind: PendingTransition['kind']): boolean {
-  return kind === 'snapshot' || kind === 'image' || kind === 'volume.ready';
+/** Transitions that only change records (finish), so a latency of 0 puts the resource in its final state in the answer. */
+function isWithoutIo(kind: PendingTransition['kind']): boolean {
+  return kind === 'snapshot' || kind === 'image' || kind === 'volume.ready' || kind === 'nic.sync';
 }
 
 /** The latency kind a pending transition took (a reboot's last part is a boot). */

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startTestSimulator } from '../helpers/sim.js';
+import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 import { client, createServer, PROJECT, until } from './client.js';
 
 test('what is written on a server\'s disk is in its snapshot, its image and servers made from it', { timeout: 60_000 }, async (t) => {
@@ -74,7 +74,12 @@ test('a server created with a flexible IP answers on that address', { timeout: 6
 
 test('with a state directory the world survives a restart and pending transitions complete', { timeout: 60_000 }, async (t) => {
   const stateDir = await mkdtemp(join(tmpdir(), 'kiln-sim-state-test-'));
-  t.after(() => rm(stateDir, { recursive: true, force: true }));
+  let second: Simulator | undefined;
+  // The second simulator stops before its state is removed (a running server's cloud-init may still be writing to its disk).
+  t.after(async () => {
+    await second?.close();
+    await rm(stateDir, { recursive: true, force: true });
+  });
   // The boot is held across the restart: the restored transition is still pending when the test
   // looks, however long the restart took; released, it completes.
   const options = { stateDir, latency: { boot: 50 }, hold: ['boot' as const] };
@@ -86,8 +91,7 @@ test('with a state directory the world survives a restart and pending transition
   assert.equal((await call('GET', `/servers/${booting.id}`)).json.server.state, 'starting');
   await first.close();
 
-  const second = await startTestSimulator(options);
-  t.after(() => second.close());
+  second = await startTestSimulator(options);
   call = client(second);
   const again = await call('GET', `/servers/${parked.id}`);
   assert.equal(again.json.server.name, 'parked');
