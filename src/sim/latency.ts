@@ -1,6 +1,7 @@
 // How long the simulated cloud takes to change a resource's state. Every transition happens
-// in the background after one of these durations; the simulator adds each one it imposes to
-// the server's "floor" (the time a perfect client could not beat).
+// in the background after one of these durations (0 for a snapshot, an image, a block volume or
+// a NIC: it is done in the request's answer); the simulator adds each one it imposes to the server's "floor"
+// (the time a perfect client could not beat).
 import { seededRandom } from './random.js';
 
 /** The transitions that take time. `stop` is also the first half of `terminate` and `reboot`;
@@ -13,10 +14,20 @@ export type LatencyOption = 'fast' | 'realistic' | Partial<Record<string, number
 
 /** Fast enough for tests, slow enough that a client really sees the transient states. */
 const FAST: Record<Transition, number> = { boot: 40, stop: 25, snapshot: 20, image: 20, volume: 10, blockSnapshot: 20, nic: 30 };
-/** Observed on real Scaleway (DEV1/GP1 local volumes): boot ~8 s, stop ~4 s, …; block snapshots
- * went `creating` → `available` in about 5 s (reference/scaleway-modern-api.md, 10–50 GB volumes);
- * a private NIC syncs in ~35 s. */
-const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot: 1000, image: 3000, volume: 1000, blockSnapshot: 5000, nic: 35000 };
+/**
+ * Real Scaleway's durations, from the Scaleway Packer plugin's cassettes (recorded against the real
+ * API in 2025–2026, internal/tests/testdata/packer-e2e-*.cassette.yaml; test/fixtures/cassettes/
+ * holds the ones kiln replays) and reference/scaleway-modern-api.md:
+ * - boot ~8 s (earlier observations; the recordings show 2–10 s from poweron to running);
+ * - stop ~4 s (earlier observations, kept; the recordings show 25–70 s from poweroff to stopped);
+ * - snapshot 0 and image 0: an instance (l_ssd) snapshot of a stopped server and an image answer
+ *   `available` in their create's answer (4 recordings agree), nothing to wait for;
+ * - block volume ~1 s; block snapshot ~5 s (`creating` → `available`, packer-e2e-block and the
+ *   reference, 10–50 GB volumes); a private NIC syncs in ~35 s.
+ * A latency of 0 means the create answers the final state and nothing is scheduled
+ * (Simulation.schedule); the spread leaves 0 at 0.
+ */
+const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot: 0, image: 0, volume: 1000, blockSnapshot: 5000, nic: 35000 };
 /** ±spread applied to realistic latencies, so clients are not tuned to exact numbers. */
 const REALISTIC_SPREAD = 0.25;
 

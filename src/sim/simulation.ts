@@ -350,7 +350,7 @@ export class Simulation implements WorldLookup {
     switch (action) {
       case 'poweron':
         this.cancelPending(server.id);
-        this.setState(server, 'starting', 'provisioning node');
+        this.setState(server, 'starting', 'allocating node');
         server.public_ip = this.publicIpOf(server);
         this.schedule({ kind: 'server.boot', targetId: server.id }, this.options.latency.next('boot'), server.id, ctx);
         break;
@@ -649,9 +649,22 @@ export class Simulation implements WorldLookup {
     this.schedule(partial, ms, null, ctx);
   }
 
+  /**
+   * Owes a transition `ms` from now. A latency of 0 means the change has already happened when the
+   * request is answered: for a snapshot, an image or a block volume the resource is put in its final
+   * state now (the create answers it, as real Scaleway answers an instance snapshot or image
+   * `available`) and nothing is scheduled; its 0 ms still shows in floorParts, so a bench can match
+   * the client's wait to it. A private NIC's sync of 0 ms ends the same way. A server's transition
+   * of 0 ms still completes in the background, at once (a boot attaches SSH and runs cloud-init).
+   */
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
     const dueAt = Date.now() + ms;
+    if (ms === 0 && isWithoutIo(partial.kind) && !this.held.has(transitionOf(partial as PendingTransition))) {
+      if (floorOf) this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms: 0 }]);
+      this.finish(partial, false);
+      return;
+    }
     if (floorOf) {
       // Transitions that overlap (snapshots of several volumes taken at once) count once: the
       // floor grows by the part of this one not already covered by an earlier one.
@@ -664,10 +677,7 @@ export class Simulation implements WorldLookup {
     }
     const pending: PendingTransition = { ...partial, dueAt };
     this.data.pending.push(pending);
-    // A snapshot or image of no latency is done before the create answers (as Scaleway answers an
-    // instance snapshot or an image `available`): its state changes synchronously, here.
-    if (ms === 0 && (partial.kind === 'snapshot' || partial.kind === 'image') && !this.held.has(transitionOf(pending))) this.track(this.complete(pending));
-    else this.arm(pending);
+    this.arm(pending);
   }
 
   private arm(pending: PendingTransition): void {
@@ -718,7 +728,7 @@ export class Simulation implements WorldLookup {
           await this.detachSsh(server.id);
           break;
         }
-        this.setState(server, 'running', 'booted');
+        this.setState(server, 'running', 'booting kernel');
         if (runUserData) this.options.gateway.runInServer?.(server.id, 'cloud-init modules --mode final');
         break;
       }
@@ -744,39 +754,55 @@ export class Simulation implements WorldLookup {
         }
         break;
       }
+      case 'snapshot':
+      case 'nic.sync':
+      case 'volume.ready':
+      case 'image':
+        this.finish(pending);
+        break;
+    }
+    this.persist();
+  }
+
+  /** The end of a transition without I/O (isWithoutIo): the resource takes its final state.
+   *  `changed` is false when it ends in the answer that created it (one change: its creation). */
+  private finish(transition: Omit<PendingTransition, 'dueAt'>, changed = true): void {
+    switch (transition.kind) {
       case 'snapshot': {
-        const snapshot = this.data.snapshots[pending.targetId];
+        const snapshot = this.data.snapshots[transition.targetId];
         if (!snapshot) break;
         snapshot.state = 'available';
-        snapshot.modification_date = now();
+        // Recorded: a block snapshot's updated_at stays its creation time when it becomes available.
+        if (changed && !isBlockSnapshot(snapshot)) snapshot.modification_date = now();
         this.settleVolumeOf(snapshot);
         break;
       }
       case 'nic.sync': {
-        const nic = this.data.private_nics?.[pending.targetId];
+        const nic = this.data.private_nics?.[transition.targetId];
         if (!nic || nic.state !== 'syncing') break;
-        nic.state = pending.outcome === 'syncing_error' ? 'syncing_error' : 'available';
-        nic.modification_date = now();
+        nic.state = transition.outcome === 'syncing_error' ? 'syncing_error' : 'available';
+        if (changed) nic.modification_date = now();
         break;
       }
       case 'volume.ready': {
-        const volume = this.data.volumes[pending.targetId];
+        const volume = this.data.volumes[transition.targetId];
         if (!volume) break;
         if (volume.pending_iops) volume.perf_iops = volume.pending_iops;
         volume.pending_iops = null;
         volume.block_transient = null;
-        volume.modification_date = now();
+        if (changed) volume.modification_date = now();
         break;
       }
       case 'image': {
-        const image = this.data.images[pending.targetId];
+        const image = this.data.images[transition.targetId];
         if (!image) break;
         image.state = 'available';
-        image.modification_date = now();
+        if (changed) image.modification_date = now();
         break;
       }
+      default:
+        throw new Error(`finish: ${transition.kind} needs I/O; complete() carries it out`);
     }
-    this.persist();
   }
 
   private cancelPending(targetId: string): void {
@@ -993,7 +1019,8 @@ export function removeDirSync(dir: string): void {
 function taskFor(server: ServerRecord, action: ServerAction): Record<string, unknown> & { href_result: string } {
   return {
     id: randomUUID(),
-    description: `server_${action}`,
+    // Recorded: a poweron is a batch task (`server_batch_poweron`), the other actions `server_<action>`.
+    description: action === 'poweron' ? 'server_batch_poweron' : `server_${action}`,
     status: 'pending',
     href_from: `/servers/${server.id}/action`,
     href_result: `/servers/${server.id}`,
@@ -1014,6 +1041,11 @@ function permissionsDenied(resource: string, action: string): ApiError {
   return new ApiError(403, { type: 'permissions_denied', message: 'insufficient permissions', details: [{ resource, action }] });
 }
 
+
+/** Transitions that only change records (finish), so a latency of 0 puts the resource in its final state in the answer. */
+function isWithoutIo(kind: PendingTransition['kind']): boolean {
+  return kind === 'snapshot' || kind === 'image' || kind === 'volume.ready' || kind === 'nic.sync';
+}
 
 /** The latency kind a pending transition took (a reboot's last part is a boot). */
 function transitionOf(pending: PendingTransition): Transition {

@@ -326,6 +326,7 @@ export function presentServer(server: ServerRecord, world: WorldLookup): Record<
       : { id: securityGroupOf(server.project), name: 'Default security group' },
     placement_group: null,
     private_nics: world.privateNicsOf(server.id).map(presentPrivateNic),
+    extra_networks: [],
     filesystems: [],
     location: onHypervisor
       ? { zone_id: server.zone, platform_id: '14', cluster_id: '12', hypervisor_id: '301', node_id: '7' }

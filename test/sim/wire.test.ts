@@ -39,7 +39,9 @@ describe('wire format', () => {
     const server = await createServer(call);
     const response = await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
     assert.equal(response.status, 202);
-    assert.equal(response.json.task.description, 'server_poweron');
+    // As recorded on Scaleway (test/fixtures/cassettes): a poweron is a batch task.
+    assert.equal(response.json.task.description, 'server_batch_poweron');
+    assert.ok(!Number.isNaN(Date.parse(response.json.task.started_at)), 'the task says when it started');
     assert.equal(response.json.task.status, 'pending');
     assert.equal(response.json.task.href_result, `/servers/${server.id}`);
     const now = await call('GET', `/servers/${server.id}`);

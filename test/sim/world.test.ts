@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { startTestSimulator } from '../helpers/sim.js';
+import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 import { client, createServer, PROJECT, until } from './client.js';
 
 test('what is written on a server\'s disk is in its snapshot, its image and servers made from it', { timeout: 60_000 }, async (t) => {
@@ -74,7 +74,12 @@ test('a server created with a flexible IP answers on that address', { timeout: 6
 
 test('with a state directory the world survives a restart and pending transitions complete', { timeout: 60_000 }, async (t) => {
   const stateDir = await mkdtemp(join(tmpdir(), 'kiln-sim-state-test-'));
-  t.after(() => rm(stateDir, { recursive: true, force: true }));
+  let second: Simulator | undefined;
+  // The second simulator stops before its state is removed (a running server's cloud-init may still be writing to its disk).
+  t.after(async () => {
+    await second?.close();
+    await rm(stateDir, { recursive: true, force: true });
+  });
   // The boot is held across the restart: the restored transition is still pending when the test
   // looks, however long the restart took; released, it completes.
   const options = { stateDir, latency: { boot: 50 }, hold: ['boot' as const] };
@@ -86,8 +91,7 @@ test('with a state directory the world survives a restart and pending transition
   assert.equal((await call('GET', `/servers/${booting.id}`)).json.server.state, 'starting');
   await first.close();
 
-  const second = await startTestSimulator(options);
-  t.after(() => second.close());
+  second = await startTestSimulator(options);
   call = client(second);
   const again = await call('GET', `/servers/${parked.id}`);
   assert.equal(again.json.server.name, 'parked');
@@ -121,4 +125,60 @@ test('a zone holds more servers than one /24 of addresses, each with its own add
   assert.equal(addresses.size, 300, 'no two servers share an address');
   for (const address of addresses) assert.match(address, /^127\.(\d+)\.\d+\.\d+$/);
   assert.equal(new Set([...addresses].map((a) => a.split('.')[1])).size, 1, 'all in this simulator\'s 127.A range');
+});
+
+test('a latency of 0: an instance snapshot and an image answer available in their create, with nothing left pending', { timeout: 60_000 }, async (t) => {
+  const sim = await startTestSimulator({ latency: { snapshot: 0, image: 0 } });
+  t.after(() => sim.close());
+  const call = client(sim);
+  const server = await createServer(call, { name: 'instant' });
+  const volumeId = server.volumes['0'].id as string;
+  const { json: created } = await call('POST', '/snapshots', { name: 'snap', volume_id: volumeId, project: PROJECT });
+  assert.equal(created.snapshot.state, 'available');
+  assert.equal(created.snapshot.modification_date, created.snapshot.creation_date, 'created and available: one change');
+  assert.equal((await call('GET', `/volumes/${volumeId}`)).json.volume.state, 'available', 'the volume is not left snapshotting');
+  const { json: image } = await call('POST', '/images', { name: 'built', root_volume: created.snapshot.id, arch: 'x86_64', project: PROJECT });
+  assert.equal(image.image.state, 'available');
+  assert.equal(image.image.modification_date, image.image.creation_date);
+  // The floor records each as 0 ms (a bench matches a client's wait to it); the server's floor is unchanged.
+  assert.deepEqual(sim.floorParts(server.id), [{ kind: 'snapshot', ms: 0 }, { kind: 'image', ms: 0 }]);
+  assert.equal(sim.floorMs(server.id), 0);
+});
+
+test('a stuck fault keeps a 0 ms snapshot snapshotting', { timeout: 60_000 }, async (t) => {
+  const sim = await startTestSimulator({ latency: { snapshot: 0 }, faults: { 'POST /snapshots': { stuck: 1 } } });
+  t.after(() => sim.close());
+  const call = client(sim);
+  const server = await createServer(call);
+  const { json } = await call('POST', '/snapshots', { name: 'stuck', volume_id: server.volumes['0'].id, project: PROJECT });
+  assert.equal(json.snapshot.state, 'snapshotting');
+});
+
+test('a server\'s modification_date moves at each state change and only then; details as recorded on Scaleway', { timeout: 60_000 }, async (t) => {
+  const sim = await startTestSimulator();
+  t.after(() => sim.close());
+  sim.hold('boot', 'stop');
+  const call = client(sim);
+  const server = await createServer(call);
+  const look = async () => (await call('GET', `/servers/${server.id}`)).json.server;
+  assert.equal((await look()).modification_date, server.modification_date, 'a GET changes nothing');
+  await call('POST', `/servers/${server.id}/action`, { action: 'poweron' });
+  const starting = await look();
+  assert.equal(starting.state_detail, 'allocating node');
+  assert.ok(starting.modification_date > server.modification_date, 'poweron: stopped → starting');
+  await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.equal((await look()).modification_date, starting.modification_date, 'looking again changes nothing');
+  sim.release('boot');
+  const running = (await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'running')).json.server;
+  assert.equal(running.state_detail, 'booting kernel');
+  assert.ok(running.modification_date > starting.modification_date, 'starting → running');
+  const off = await call('POST', `/servers/${server.id}/action`, { action: 'poweroff' });
+  assert.equal(off.json.task.description, 'server_poweroff');
+  const stopping = await look();
+  assert.equal(stopping.state_detail, 'stopping');
+  assert.ok(stopping.modification_date > running.modification_date, 'running → stopping');
+  sim.release('stop');
+  const stopped = (await until(() => call('GET', `/servers/${server.id}`), (r) => r.json.server.state === 'stopped')).json.server;
+  assert.equal(stopped.state_detail, '');
+  assert.ok(stopped.modification_date > stopping.modification_date, 'stopping → stopped');
 });
