@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomLoopbackAddress } from '../fixtures/sim-ssh/harness.js';
+import { straceUnavailable } from '../helpers/strace.js';
 
-const noStrace = spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace is not installed: cannot see the socket options';
+const noStrace = straceUnavailable('the socket options');
 
 test("kiln's SSH client and the simulator's SSH server both set TCP_NODELAY on the connection", { skip: noStrace, timeout: 60_000 }, (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-nodelay-'));

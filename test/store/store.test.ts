@@ -19,6 +19,7 @@ import {
 } from '../../src/store/index.js';
 import { PG_MIGRATIONS_DIR, PgEventStore, migratePostgres } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
+import { straceUnavailable } from '../helpers/strace.js';
 
 type TestContext = { after: (fn: () => void | Promise<void>) => void };
 
@@ -409,7 +410,7 @@ for (const kind of kinds) {
   });
 }
 
-const noStrace = spawnSync('strace', ['-V']).status === 0 ? undefined : 'strace is not installed: cannot see which commits call fsync';
+const noStrace = straceUnavailable('which commits call fsync');
 
 test('SQLite: an intent and a lifecycle event wait for the disk (fsync); the events between them do not', { skip: noStrace, timeout: 60_000 }, (t) => {
   const path = join(tempDir(t), 'kiln.db');
