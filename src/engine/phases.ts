@@ -237,7 +237,12 @@ interface WaitBegun {
 }
 
 /** The key and prediction of a wait, recorded as `wait.started`. */
-async function beginWait(rt: PhaseRuntime, input: PhaseInput, o: Pick<WaitOptions<unknown>, 'wait' | 'startedBy' | 'what' | 'key'>): Promise<WaitBegun> {
+async function beginWait(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  o: Pick<WaitOptions<unknown>, 'wait' | 'what' | 'key'>,
+  action: BuildEvent | undefined,
+): Promise<WaitBegun> {
   const { spec } = rt.deps;
   const key: WaitKey = {
     wait: o.wait,
@@ -248,7 +253,6 @@ async function beginWait(rt: PhaseRuntime, input: PhaseInput, o: Pick<WaitOption
     ...o.key,
   };
   const prediction = predictWait(await rt.waitHistory(), key);
-  const action = await rt.last(o.startedBy);
   const startedAt = action ? Date.parse(action.at) : Date.now();
   const elapsedMs = Math.max(0, Date.now() - startedAt);
   const whole = action !== undefined && elapsedMs <= WHOLE_WAIT_MS;
@@ -291,7 +295,7 @@ async function finishWait(
  * state change goes through here (or through `answeredWait` when the action's answer showed it done).
  */
 export async function waitFor<T>(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, o: WaitOptions<T>): Promise<T> {
-  const w = await beginWait(rt, input, o);
+  const w = await beginWait(rt, input, o, await rt.last(o.startedBy));
   let lastMissAt: number | undefined;
   let looks = 0;
   let onSign = false;
@@ -328,7 +332,7 @@ export async function answeredWait(
 ): Promise<boolean> {
   const answer = await rt.last(o.startedBy);
   if (answer?.data.state !== o.doneState) return false;
-  const w = await beginWait(rt, input, o);
+  const w = await beginWait(rt, input, o, answer);
   await finishWait(rt, input, w, { looks: 0, changedAt: str(answer.data.apiChangedAt) });
   return true;
 }
@@ -863,20 +867,18 @@ async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSi
     return {};
   }
   const wait = { wait: 'snapshot', startedBy: 'snapshot.created', what: `snapshot ${snapshotId} to be available` } as const;
-  if (await answeredWait(rt, input, { ...wait, doneState: 'available' })) {
-    await rt.record(input, 'snapshot.available', { snapshotId });
-    return {};
+  if (!(await answeredWait(rt, input, { ...wait, doneState: 'available' }))) {
+    await waitFor(rt, input, signal, {
+      ...wait,
+      changedAt: (s) => s.modification_date,
+      check: async () => {
+        const s = await rt.deps.client.getSnapshot(snapshotId, { signal });
+        if (s.state === 'available') return s;
+        if (s.state === 'error') throw new BuildError(`snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`);
+        return undefined;
+      },
+    });
   }
-  await waitFor(rt, input, signal, {
-    ...wait,
-    changedAt: (s) => s.modification_date,
-    check: async () => {
-      const s = await rt.deps.client.getSnapshot(snapshotId, { signal });
-      if (s.state === 'available') return s;
-      if (s.state === 'error') throw new BuildError(`snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`);
-      return undefined;
-    },
-  });
   await rt.record(input, 'snapshot.available', { snapshotId });
   return {};
 }
@@ -913,20 +915,18 @@ async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSig
 async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const imageId = requireFact(input.facts, 'imageId', 'image.wait');
   const wait = { wait: 'image', startedBy: 'image.created', what: `image ${imageId} to be available` } as const;
-  if (await answeredWait(rt, input, { ...wait, doneState: 'available' })) {
-    await rt.record(input, 'image.available', { imageId });
-    return {};
+  if (!(await answeredWait(rt, input, { ...wait, doneState: 'available' }))) {
+    await waitFor(rt, input, signal, {
+      ...wait,
+      changedAt: (i) => i.modification_date,
+      check: async () => {
+        const i = await rt.deps.client.getImage(imageId, { signal });
+        if (i.state === 'available') return i;
+        if (i.state === 'error') throw new BuildError(`image ${imageId} failed to become available`);
+        return undefined;
+      },
+    });
   }
-  await waitFor(rt, input, signal, {
-    ...wait,
-    changedAt: (i) => i.modification_date,
-    check: async () => {
-      const i = await rt.deps.client.getImage(imageId, { signal });
-      if (i.state === 'available') return i;
-      if (i.state === 'error') throw new BuildError(`image ${imageId} failed to become available`);
-      return undefined;
-    },
-  });
   await rt.record(input, 'image.available', { imageId });
   return {};
 }

@@ -660,11 +660,6 @@ export class Simulation implements WorldLookup {
   private schedule(partial: Omit<PendingTransition, 'dueAt'>, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
     const dueAt = Date.now() + ms;
-    if (ms === 0 && isWithoutIo(partial.kind) && !this.held.has(transitionOf(partial as PendingTransition))) {
-      if (floorOf) this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms: 0 }]);
-      this.finish(partial, false);
-      return;
-    }
     if (floorOf) {
       // Transitions that overlap (snapshots of several volumes taken at once) count once: the
       // floor grows by the part of this one not already covered by an earlier one.
@@ -674,6 +669,10 @@ export class Simulation implements WorldLookup {
       this.data.floors[floorOf] = (this.data.floors[floorOf] ?? 0) + added;
       busy[floorOf] = Math.max(busy[floorOf] ?? 0, dueAt);
       this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: partial.kind, ms: added }]);
+    }
+    if (ms === 0 && isWithoutIo(partial.kind) && !this.held.has(transitionOf(partial as PendingTransition))) {
+      this.finish(partial, false);
+      return;
     }
     const pending: PendingTransition = { ...partial, dueAt };
     this.data.pending.push(pending);
