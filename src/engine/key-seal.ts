@@ -98,3 +98,8 @@ export function keyPassphraseFromEnv(env: NodeJS.ProcessEnv = process.env): { pa
   }
   return { passphrase: value };
 }
+
+/** `secrets` with the key passphrase, if any: no output, event or log line may show it either. */
+export function withKeyPassphrase(secrets: readonly string[], passphrase: string | undefined): string[] {
+  return [...secrets, ...(passphrase ? [passphrase] : [])];
+}

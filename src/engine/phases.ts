@@ -37,7 +37,7 @@ import type { BuildSpec } from '../template/spec.js';
 import { fillBuildValues, type BuildValues } from '../template/functions.js';
 import { crashAfterCall } from './crash.js';
 import { WaitHistory } from './wait-history.js';
-import { sealPrivateKey } from './key-seal.js';
+import { sealPrivateKey, withKeyPassphrase } from './key-seal.js';
 import { deleteKeyPair, KeyUnavailableError, keyPath, loadOrCreateKeyPair, temporaryPrivateKey } from './keys.js';
 import { machineCleanup, userDataWait } from './phases/machine.js';
 import { checkNetworkSettings, deletePrivateNics, networkAttach } from './phases/network.js';
@@ -113,7 +113,7 @@ export class PhaseRuntime {
   private readonly history: WaitHistory;
 
   constructor(readonly deps: EngineDeps) {
-    this.secrets = [...secretValuesOf(deps.spec), ...(deps.keyPassphrase ? [deps.keyPassphrase] : [])];
+    this.secrets = withKeyPassphrase(secretValuesOf(deps.spec), deps.keyPassphrase);
     this.history = deps.waitHistory ?? new WaitHistory();
   }
 

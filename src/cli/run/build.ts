@@ -5,12 +5,13 @@ import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, WaitHistory, type BuildOutcome, type Decision } from '../../engine/index.js';
-import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
+import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
+import { debugRequests } from './debug.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { hostStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { loadTemplate, redactSpec, redactText, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
@@ -227,7 +228,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     const renderer = output.renderer;
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
     armCrashPoint(store); // after the renderer: the killing event is printed first
-    const secrets = [...loaded.sensitiveValues, ...(keyPassphrase ? [keyPassphrase] : [])];
+    const secrets = withKeyPassphrase(loaded.sensitiveValues, keyPassphrase);
 
     const runs: BuildRun[] = [];
     const stopSignals = handleSignals(() => runs, err);
@@ -265,9 +266,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             serverLooks: serverLooksOf(spec),
             waitHistory,
             decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
-            onRequest: argv.debug
-              ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, secrets)}` : ''}`)
-              : undefined,
+            onRequest: debugRequests(argv.debug, err, secrets),
           });
           runs.push(run);
           return run.run();

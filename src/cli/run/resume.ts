@@ -1,11 +1,12 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
 import { armCrashPoint } from '../../engine/crash.js';
-import { keyPassphraseFromEnv } from '../../engine/key-seal.js';
+import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
+import { debugRequests } from './debug.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
 import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { loadTemplate, redactText, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/load.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
@@ -215,9 +216,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       keyPassphrase,
       resumeAt: point,
       leaseTtlMs: LEASE_TTL_MS,
-      onRequest: argv.debug
-        ? (r) => err(`debug: ${r.method} ${r.path} → ${r.status ?? 'no answer'} (attempt ${r.attempt}, ${r.durationMs} ms)${r.error ? ` ${redactText(r.error, [...loaded.sensitiveValues, ...(keyPassphrase ? [keyPassphrase] : [])])}` : ''}`)
-        : undefined,
+      onRequest: debugRequests(argv.debug, err, withKeyPassphrase(loaded.sensitiveValues, keyPassphrase)),
     });
     const stopSignals = handleSignals(() => [run], err);
     let outcome;
