@@ -11,6 +11,14 @@ export const ZONES = [
 ] as const;
 export type Zone = (typeof ZONES)[number];
 
+/** The region a zone is in: its prefix (`fr-par-1` → `fr-par`), where VPC private networks live. */
+export function regionOfZone(zone: Zone): string {
+  return zone.replace(/-\d+$/, '');
+}
+
+/** VPC regions: the zones' prefixes. */
+export const REGIONS = [...new Set(ZONES.map(regionOfZone))];
+
 /** Scaleway's pre-2020 region names, still accepted in paths. */
 const LEGACY_ZONES: Record<string, Zone> = { par1: 'fr-par-1', ams1: 'nl-ams-1' };
 

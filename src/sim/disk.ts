@@ -1,8 +1,9 @@
 // A simulated server's "disk" is a plain directory holding a minimal root filesystem.
 // Commands run chrooted into it (see confine.ts) with the host's /usr bind-mounted read-only
 // on its empty `usr/`, so a disk holds only what a build wrote plus a few files in /etc.
+// The world's disks (Disks) live under `<data dir>/disks`: one per volume, one per snapshot.
 import { execFile } from 'node:child_process';
-import { promises as fs } from 'node:fs';
+import { existsSync, promises as fs } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { installCloudInit } from './cloud-init.js';
@@ -91,6 +92,100 @@ export async function copyDisk(from: string, to: string): Promise<void> {
 /** Remove a disk directory. Idempotent. */
 export async function removeDisk(dir: string): Promise<void> {
   await fs.rm(dir, { recursive: true, force: true, maxRetries: 3 });
+}
+
+/**
+ * The disks of the world's volumes and snapshots. A volume's disk is a copy of the snapshot it was
+ * made from (or empty), a snapshot's a copy of its volume's as it was when asked for; a public
+ * (marketplace) snapshot gets its base disk on first use, as most runs never touch most of them.
+ */
+export class Disks {
+  private readonly baseDisks = new Map<string, Promise<void>>();
+  private readonly removals = new Set<Promise<void>>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly options: {
+      /** The OS of a public snapshot's base disk; undefined for a snapshot a user took. */
+      baseOf(snapshotId: string): DiskOs | undefined;
+      log(message: string): void;
+    },
+  ) {}
+
+  volumeDir(volumeId: string): string {
+    return path.join(this.dataDir, 'disks', 'volumes', volumeId);
+  }
+
+  snapshotDir(snapshotId: string): string {
+    return path.join(this.dataDir, 'disks', 'snapshots', snapshotId);
+  }
+
+  /** What a server without a root volume has for a disk: a directory that is never made. */
+  get none(): string {
+    return path.join(this.dataDir, 'disks', 'none');
+  }
+
+  /** A new volume's disk: a copy of its snapshot's, or empty. */
+  async fillVolume(volumeId: string, fromSnapshotId: string | undefined): Promise<void> {
+    if (fromSnapshotId) {
+      await this.ensureSnapshotDisk(fromSnapshotId);
+      await copyDisk(this.snapshotDir(fromSnapshotId), this.volumeDir(volumeId));
+    } else {
+      await fs.mkdir(this.volumeDir(volumeId), { recursive: true });
+    }
+  }
+
+  /** A snapshot's disk, copied now: the snapshot holds the volume's disk as it was when asked for. */
+  takeSnapshot(volumeId: string, snapshotId: string): Promise<void> {
+    return copyDisk(this.volumeDir(volumeId), this.snapshotDir(snapshotId));
+  }
+
+  /** Removes a deleted volume's disk in the background (see discard). */
+  discardVolume(volumeId: string): void {
+    this.discard(this.volumeDir(volumeId));
+  }
+
+  /** Removes a deleted snapshot's disk in the background (see discard). */
+  discardSnapshot(snapshotId: string): void {
+    this.discard(this.snapshotDir(snapshotId));
+  }
+
+  /** Waits for the removals still running. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.removals]);
+  }
+
+  private ensureSnapshotDisk(snapshotId: string): Promise<void> {
+    const base = this.options.baseOf(snapshotId);
+    if (!base) return Promise.resolve();
+    let made = this.baseDisks.get(snapshotId);
+    if (!made) {
+      const dir = this.snapshotDir(snapshotId);
+      made = existsSync(dir)
+        ? Promise.resolve()
+        : (async () => {
+            // Built aside and renamed, so a crash never leaves a half-made base disk in place.
+            const partial = `${dir}.partial-${process.pid}`;
+            await fs.rm(partial, { recursive: true, force: true });
+            await fs.mkdir(partial, { recursive: true });
+            await createBaseDisk(partial, base);
+            await fs.rename(partial, dir);
+          })();
+      made.catch(() => this.baseDisks.delete(snapshotId));
+      this.baseDisks.set(snapshotId, made);
+    }
+    return made;
+  }
+
+  /**
+   * Removes a deleted resource's disk in the background, as Scaleway answers a DELETE before the
+   * storage is reclaimed: the answer does not wait on `rm -rf`. close() waits for it.
+   */
+  private discard(dir: string): void {
+    const removal = removeDisk(dir).catch((error: Error) => this.options.log(`removing disk ${dir}: ${error.message}`));
+    this.removals.add(removal);
+    void removal.finally(() => this.removals.delete(removal));
+  }
 }
 
 async function makeDir(dir: string, mode: number): Promise<void> {

@@ -33,6 +33,21 @@ export function notFound(resource: ResourceKind, resourceId: string): ApiError {
   return new ApiError(404, { type: 'not_found', message: 'resource is not found', resource, resource_id: resourceId });
 }
 
+/** Scaleway's answer when a resource is still used (a block snapshot an image links, an attached volume). */
+export function stillInUse(resource: string, id: string, help: string): ApiError {
+  return new ApiError(412, { type: 'precondition_failed', message: 'precondition is not respected', precondition: 'resource_still_in_use', help_message: help, resource, resource_id: id });
+}
+
+/** Scaleway's answer to a change of a resource that is still changing (a volume being created or snapshotted). */
+export function transientState(resource: string, id: string, state: string): ApiError {
+  return new ApiError(409, { type: 'transient_state', message: 'resource is in a transient state', resource, resource_id: id, current_state: state });
+}
+
+/** Scaleway's answer to a change of what the caller may only read (the marketplace's images and snapshots). */
+export function permissionsDenied(resource: string, action: string): ApiError {
+  return new ApiError(403, { type: 'permissions_denied', message: 'insufficient permissions', details: [{ resource, action }] });
+}
+
 export function deniedAuthentication(): ApiError {
   return new ApiError(401, { type: 'denied_authentication', message: 'authentication is denied', method: 'api_key', reason: 'not_found' });
 }

@@ -1,24 +1,25 @@
-// The Scaleway-compatible simulator's public entry: starts the HTTP API (node:http), the SSH
-// gateway (ssh.ts) and the simulated world (simulation.ts), and stops all of them.
+// The Scaleway-compatible simulator's public entry: starts the HTTP API (node:http, routing to
+// routes/), the SSH gateway (ssh.ts) and the simulated world (simulation.ts), and stops all of them.
 // Nothing in the product imports this except `kiln sim` and the engine's --sim mode.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { mkdirSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROUTES, type Route } from './api.js';
-import { BLOCK_ROUTES } from './block.js';
 import { resolveZone } from './catalog.js';
-import * as disks from './disk.js';
 import { FaultInjector, parseFaults, type FaultSpec, type RolledFault } from './faults.js';
+import type { SshGatewayLike } from './guest.js';
 import { ApiError, deniedAuthentication, errorReply, invalidArguments, matchPattern, readBody, sendReply, type Reply } from './http.js';
 import { LatencyModel, type LatencyOption, type Transition } from './latency.js';
+import { BLOCK_ROUTES, ROUTES, type Route } from './routes/index.js';
+import { Simulation } from './simulation.js';
 import { SimSshGateway } from './ssh.js';
-import { emptyWorld, ensureDir, loadWorld, removeDirSync, Simulation, type SshGatewayLike } from './simulation.js';
+import { emptyWorld, loadWorld } from './world-file.js';
 
 export type { FaultSpec, RouteFaults, FaultKind } from './faults.js';
 export type { LatencyOption, Transition } from './latency.js';
-export type { SshGatewayLike } from './simulation.js';
+export type { SshGatewayLike } from './guest.js';
 
 export interface SimulatorOptions {
   /** API listen address, default 127.0.0.1. */
@@ -82,7 +83,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
 
   const madeTempDir = options.stateDir === undefined;
   const dataDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'kiln-sim-')));
-  ensureDir(dataDir);
+  mkdirSync(dataDir, { recursive: true });
   const stateFile = options.stateDir === undefined ? undefined : join(dataDir, 'world.json');
   const world = (stateFile && loadWorld(stateFile)) || emptyWorld();
 
@@ -91,9 +92,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const startGateway = options.sshGateway ?? ((gatewayOptions) => SimSshGateway.start(gatewayOptions));
   const gateway = await startGateway({ port: sshPort, unconfined: options.unconfined });
 
-  const sim = new Simulation(world, { dataDir, stateFile, latency, disks, gateway, log });
+  const sim = new Simulation(world, { dataDir, stateFile, latency, gateway, log });
   sim.persist();
-  if (options.hold) sim.hold(options.hold);
+  if (options.hold) sim.transitions.hold(options.hold);
   await sim.resume();
 
   const counts: Record<string, number> = {};
@@ -246,16 +247,16 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         });
         await sim.close();
         await gateway.close();
-        if (madeTempDir) removeDirSync(dataDir);
+        if (madeTempDir) rmSync(dataDir, { recursive: true, force: true });
       })();
       return closed;
     },
-    floorMs: (serverId) => sim.floorMs(serverId),
-    floorParts: (serverId) => sim.floorParts(serverId),
-    diskPathOfVolume: (volumeId) => (sim.volume(volumeId) ? sim.volumeDiskDir(volumeId) : undefined),
-    diskPathOfSnapshot: (snapshotId) => (sim.snapshot(snapshotId) ? sim.snapshotDiskDir(snapshotId) : undefined),
-    hold: (...transitions) => sim.hold(transitions),
-    release: (...transitions) => sim.release(transitions),
+    floorMs: (serverId) => sim.transitions.floorMs(serverId),
+    floorParts: (serverId) => sim.transitions.floorParts(serverId),
+    diskPathOfVolume: (volumeId) => (sim.volume(volumeId) ? sim.disks.volumeDir(volumeId) : undefined),
+    diskPathOfSnapshot: (snapshotId) => (sim.snapshot(snapshotId) ? sim.disks.snapshotDir(snapshotId) : undefined),
+    hold: (...transitions) => sim.transitions.hold(transitions),
+    release: (...transitions) => sim.transitions.release(transitions),
     requestCounts: (tag) => ({ ...(tag === undefined ? counts : countsByTag.get(tag)) }),
   };
 }

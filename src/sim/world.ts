@@ -1,6 +1,7 @@
 // The simulated cloud's resources as the simulator stores them, the server state/action table,
 // and their wire form (the JSON Scaleway's Instance API answers). Stored records keep ids
 // instead of nested objects; the presenters resolve them, so one change shows everywhere.
+import { randomUUID } from 'node:crypto';
 import type { Arch, Bootscript, Zone } from './catalog.js';
 
 export const SERVER_STATES = ['stopped', 'starting', 'running', 'stopping', 'stopped in place', 'locked'] as const;
@@ -183,6 +184,56 @@ export interface WorldLookup {
   /** The private NICs of a server, oldest first. */
   privateNicsOf(serverId: string): PrivateNicRecord[];
   securityGroupName(id: string): string | undefined;
+}
+
+/** A time as the API writes it (ISO 8601, UTC). */
+export function now(): string {
+  return new Date().toISOString();
+}
+
+/** The next creation order (`seq`): what keeps lists newest first and stable. */
+export function nextSeq(world: WorldData): number {
+  return ++world.sequence;
+}
+
+/** The fields every created resource carries; a new id unless one was chosen ahead. */
+export function newOwned(world: WorldData, input: { id?: string; name: string; organization: string; project: string; zone: Zone; tags: string[] }): Owned {
+  const created = now();
+  return {
+    id: input.id ?? randomUUID(),
+    name: input.name,
+    organization: input.organization,
+    project: input.project,
+    zone: input.zone,
+    tags: input.tags,
+    creation_date: created,
+    modification_date: created,
+    seq: nextSeq(world),
+  };
+}
+
+/** A PATCH of what every resource has, its name and its tags: the resource is modified now. */
+export function rename(record: Owned, changes: { name?: string; tags?: string[] }): void {
+  if (changes.name !== undefined) record.name = changes.name;
+  if (changes.tags !== undefined) record.tags = changes.tags;
+  record.modification_date = now();
+}
+
+/** Images whose root or extra volumes are this snapshot. */
+export function imagesUsing(world: WorldData, snapshotId: string): ImageRecord[] {
+  return Object.values(world.images).filter(
+    (image) => image.root_snapshot_id === snapshotId || Object.values(image.extra_snapshot_ids ?? {}).includes(snapshotId),
+  );
+}
+
+/** A volume leaves `snapshotting` once none of its snapshots is still being taken. */
+export function settleVolumeOf(world: WorldData, snapshot: SnapshotRecord): void {
+  const volume = snapshot.base_volume ? world.volumes[snapshot.base_volume.id] : undefined;
+  if (!volume) return;
+  const stillTaking = Object.values(world.snapshots).some(
+    (other) => other !== snapshot && other.state === 'snapshotting' && other.base_volume?.id === volume.id,
+  );
+  if (!stillTaking) volume.state = 'available';
 }
 
 export function presentVolume(volume: VolumeRecord, world: WorldLookup): Record<string, unknown> {

@@ -2,13 +2,14 @@
 // on the wire): SBS volumes and their snapshots, as in reference/scaleway-modern-api.md §1.
 // Unlike the Instance API, answers are bare objects (no `{"volume": …}` wrapper), creates answer
 // 200, lists carry `total_count` in the body and page with `page_size`. Behaviour lives in
-// simulation.ts; this file validates requests and presents the wire form.
-import { ApiError, invalidArguments, invalidRequest, type ArgumentDetail, type Reply } from './http.js';
-import { jsonBody, ownedFilter, positiveInt, type Route } from './api.js';
-import { DEFAULT_IOPS, type Simulation } from './simulation.js';
-import { isBlockSnapshot, isBlockVolume, type Owned, type SnapshotRecord, type VolumeRecord, type WorldLookup } from './world.js';
-import type { Zone } from './catalog.js';
-import { stableUuid } from './random.js';
+// storage.ts (src/sim); this file validates requests and presents the wire form.
+import type { Zone } from '../catalog.js';
+import { ApiError, invalidArguments, invalidRequest, transientState, type ArgumentDetail, type Reply } from '../http.js';
+import { stableUuid } from '../random.js';
+import type { Simulation } from '../simulation.js';
+import { DEFAULT_IOPS } from '../storage.js';
+import { imagesUsing, isBlockSnapshot, isBlockVolume, type Owned, type SnapshotRecord, type VolumeRecord, type WorldLookup } from '../world.js';
+import { jsonBody, ownedFilter, positiveInt, type Route } from './route.js';
 
 /** The SBS volume types: the IOPS they give, priced per GB and month. */
 export const BLOCK_VOLUME_TYPES = [
@@ -56,7 +57,7 @@ export function presentBlockVolume(volume: VolumeRecord, world: WorldLookup): Re
 
 export function presentBlockSnapshot(snapshot: SnapshotRecord, sim: Simulation): Record<string, unknown> {
   const parent = snapshot.base_volume ? sim.volume(snapshot.base_volume.id) : undefined;
-  const images = sim.imagesUsing(snapshot.id);
+  const images = imagesUsing(sim.data, snapshot.id);
   const references =
     snapshot.state === 'snapshotting'
       ? [{ id: stableUuid('reference', snapshot.id, 'internal'), product_resource_type: 'internal', product_resource_id: '00000000-0000-0000-0000-000000000000', created_at: snapshot.creation_date, type: 'unknown_type', status: 'attached' }]
@@ -194,7 +195,7 @@ export const BLOCK_ROUTES: Route[] = [
       const size = fromEmpty ? (fromEmpty.size as number) : typeof fromSnapshot?.size === 'number' ? fromSnapshot.size : snapshot!.size;
       if (snapshot && size < snapshot.size)
         throw invalidArguments({ argument_name: 'from_snapshot.size', reason: 'constraint', help_message: `size must be at least the snapshot's ${snapshot.size} bytes` });
-      const volume = await sim.createBlockVolume({ zone: request.zone, name, ...owner, tags, size, iops: iops ?? DEFAULT_IOPS, fromSnapshot: snapshot }, request.ctx);
+      const volume = await sim.storage.createBlockVolume({ zone: request.zone, name, ...owner, tags, size, iops: iops ?? DEFAULT_IOPS, fromSnapshot: snapshot }, request.ctx);
       return { status: 200, json: presentBlockVolume(volume, sim) };
     },
   },
@@ -214,7 +215,7 @@ export const BLOCK_ROUTES: Route[] = [
       const size = args.integer('size');
       const iops = iopsOf(args);
       args.done();
-      sim.updateBlockVolume(volume, { name, tags, size, iops }, request.ctx);
+      sim.storage.updateBlockVolume(volume, { name, tags, size, iops }, request.ctx);
       return { status: 200, json: presentBlockVolume(volume, sim) };
     },
   },
@@ -222,7 +223,7 @@ export const BLOCK_ROUTES: Route[] = [
     method: 'DELETE',
     pattern: '/volumes/{id}',
     async handle(sim, request) {
-      await sim.deleteBlockVolume(findBlockVolume(sim, request.zone, request.params.id!));
+      await sim.storage.deleteBlockVolume(findBlockVolume(sim, request.zone, request.params.id!));
       return { status: 204 };
     },
   },
@@ -249,9 +250,8 @@ export const BLOCK_ROUTES: Route[] = [
       args.boolean('public');
       args.done();
       const volume = findBlockVolume(sim, request.zone, volumeId);
-      if (volume.block_transient)
-        throw new ApiError(409, { type: 'transient_state', message: 'resource is in a transient state', resource: 'volume', resource_id: volume.id, current_state: volume.block_transient });
-      const { snapshot } = await sim.createSnapshot({ zone: request.zone, name, volume, ...owner, tags }, request.ctx);
+      if (volume.block_transient) throw transientState('volume', volume.id, volume.block_transient);
+      const { snapshot } = await sim.storage.createSnapshot({ zone: request.zone, name, volume, ...owner, tags }, request.ctx);
       return { status: 200, json: presentBlockSnapshot(snapshot, sim) };
     },
   },
@@ -270,7 +270,7 @@ export const BLOCK_ROUTES: Route[] = [
       const tags = tagsIfSent(args);
       args.boolean('public');
       args.done();
-      sim.updateSnapshot(snapshot, { name, tags });
+      sim.storage.updateSnapshot(snapshot, { name, tags });
       return { status: 200, json: presentBlockSnapshot(snapshot, sim) };
     },
   },
@@ -278,7 +278,7 @@ export const BLOCK_ROUTES: Route[] = [
     method: 'DELETE',
     pattern: '/snapshots/{id}',
     async handle(sim, request) {
-      await sim.deleteSnapshot(findBlockSnapshot(sim, request.zone, request.params.id!));
+      await sim.storage.deleteSnapshot(findBlockSnapshot(sim, request.zone, request.params.id!));
       return { status: 204 };
     },
   },

@@ -1,0 +1,95 @@
+// A simulated server's inside, its guest: what happens in it as it boots (systemd gives it a
+// machine-id, cloud-init runs its user data) and its SSH endpoint, attached while it runs.
+// Problems here do not fail the server: it runs, as a real one whose sshd failed would, and the
+// log (and its state_detail) says why.
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { bootCloudInit } from './cloud-init.js';
+import type { Disks } from './disk.js';
+import { authorizedKeysOf, type ServerRecord } from './world.js';
+
+/** What the simulation needs of src/sim/ssh.ts's SimSshGateway. */
+export interface SshGatewayLike {
+  readonly port: number;
+  attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string; mounts?: { source: string; target: string }[] }): Promise<void>;
+  /** Runs a command inside an attached server, in the background, until it ends or the server stops (cloud-init at boot). */
+  runInServer?(serverId: string, command: string): void;
+  detach(serverId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class Guests {
+  constructor(
+    private readonly gateway: SshGatewayLike,
+    private readonly disks: Disks,
+    private readonly log: (message: string) => void,
+  ) {}
+
+  /** The boot up to sshd: machine-id, cloud-init's boot stage, the SSH endpoint. Answers whether
+   *  cloud-init's user-data stage must run once the server is running (once per instance). */
+  async boot(server: ServerRecord): Promise<boolean> {
+    await this.initMachineId(server);
+    const runUserData = await this.bootCloudInit(server);
+    await this.attachSsh(server);
+    return runUserData;
+  }
+
+  /** cloud-init's user-data stage, in the background inside the running server. */
+  runUserData(serverId: string): void {
+    this.gateway.runInServer?.(serverId, 'cloud-init modules --mode final');
+  }
+
+  async attachSsh(server: ServerRecord): Promise<void> {
+    const rootVolumeId = server.volumes['0'];
+    try {
+      await this.gateway.attach({
+        id: server.id,
+        address: server.public_ip?.address ?? server.address,
+        authorizedKeys: authorizedKeysOf(server.tags),
+        diskDir: rootVolumeId ? this.disks.volumeDir(rootVolumeId) : this.disks.none,
+        // Extra volumes appear inside the server at /mnt/vol<slot> (slot 1 → /mnt/vol1).
+        mounts: Object.entries(server.volumes)
+          .filter(([slot]) => slot !== '0')
+          .map(([slot, volumeId]) => ({ source: this.disks.volumeDir(volumeId), target: `/mnt/vol${slot}` })),
+      });
+    } catch (error) {
+      // The server still runs (as a real one whose sshd failed would); say why SSH is missing.
+      server.state_detail = `ssh unavailable: ${(error as Error).message}`;
+      this.log(`server ${server.id}: SSH endpoint failed: ${(error as Error).message}`);
+    }
+  }
+
+  async detachSsh(serverId: string): Promise<void> {
+    try {
+      await this.gateway.detach(serverId);
+    } catch (error) {
+      this.log(`server ${serverId}: SSH detach failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** systemd at boot: an empty or missing /etc/machine-id gets a fresh id (this server's own). */
+  private async initMachineId(server: ServerRecord): Promise<void> {
+    const rootVolumeId = server.volumes['0'];
+    if (!rootVolumeId) return;
+    const file = join(this.disks.volumeDir(rootVolumeId), 'etc', 'machine-id');
+    try {
+      const current = await readFile(file, 'utf8').catch(() => '');
+      if (current.trim() === '') await writeFile(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
+    } catch (error) {
+      this.log(`server ${server.id}: writing /etc/machine-id failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** cloud-init's boot: whether the user-data stage must run (once per instance). */
+  private async bootCloudInit(server: ServerRecord): Promise<boolean> {
+    const rootVolumeId = server.volumes['0'];
+    if (!rootVolumeId) return false;
+    try {
+      return await bootCloudInit(this.disks.volumeDir(rootVolumeId), server.id, server.user_data['cloud-init']);
+    } catch (error) {
+      this.log(`server ${server.id}: cloud-init could not start: ${(error as Error).message}`);
+      return false;
+    }
+  }
+}
