@@ -56,18 +56,20 @@ export class TransitionScheduler {
    */
   schedule(request: TransitionRequest, ms: number, floorOf: string | null, ctx: RequestContext): void {
     if (ctx.stuck) return; // the fault: this transition never completes
-    const dueAt = Date.now() + ms;
+    // One reading of the clock: the floor grows by exactly `ms` when nothing overlaps.
+    const at = Date.now();
+    const dueAt = at + ms;
     if (floorOf) {
       // Transitions that overlap (snapshots of several volumes taken at once) count once: the
       // floor grows by the part of this one not already covered by an earlier one.
       const busy = (this.world.busyUntil ??= {});
-      const from = Math.max(Date.now(), busy[floorOf] ?? 0);
+      const from = Math.max(at, busy[floorOf] ?? 0);
       const added = Math.max(0, dueAt - from);
       this.world.floors[floorOf] = (this.world.floors[floorOf] ?? 0) + added;
       busy[floorOf] = Math.max(busy[floorOf] ?? 0, dueAt);
       this.imposed.set(floorOf, [...(this.imposed.get(floorOf) ?? []), { kind: request.kind, ms: added }]);
     }
-    if (ms === 0 && isWithoutIo(request.kind) && !this.held.has(transitionOf(request))) {
+    if (ms === 0 && isWithoutIo(request.kind) && !this.held.has(this.latencyKindOf(request))) {
       this.finish(request, false);
       return;
     }
@@ -100,7 +102,7 @@ export class TransitionScheduler {
   release(kinds: readonly Transition[]): void {
     for (const kind of kinds) this.held.delete(kind);
     for (const pending of this.waiting.splice(0)) {
-      if (this.held.has(transitionOf(pending))) this.waiting.push(pending);
+      if (this.held.has(this.latencyKindOf(pending))) this.waiting.push(pending);
       else this.track(this.complete(pending));
     }
   }
@@ -129,11 +131,35 @@ export class TransitionScheduler {
     await Promise.allSettled([...this.inFlight]);
   }
 
+  /** The latency kind a transition took, by which hold() names it: a reboot's last part is a
+   *  boot, and the snapshot of a Block volume a `blockSnapshot`. */
+  private latencyKindOf(transition: TransitionRequest): Transition {
+    switch (transition.kind) {
+      case 'server.boot':
+      case 'server.reboot':
+        return 'boot';
+      case 'server.stop':
+      case 'server.stop_in_place':
+      case 'server.terminate':
+        return 'stop';
+      case 'nic.sync':
+        return 'nic';
+      case 'volume.ready':
+        return 'volume';
+      case 'snapshot': {
+        const snapshot = this.world.snapshots[transition.targetId];
+        return snapshot && isBlockSnapshot(snapshot) ? 'blockSnapshot' : 'snapshot';
+      }
+      case 'image':
+        return 'image';
+    }
+  }
+
   private arm(pending: PendingTransition): void {
     if (this.stopped) return;
     const timer = setTimeout(() => {
       this.timers.delete(pending);
-      if (this.held.has(transitionOf(pending))) this.waiting.push(pending);
+      if (this.held.has(this.latencyKindOf(pending))) this.waiting.push(pending);
       else this.track(this.complete(pending));
     }, Math.max(0, pending.dueAt - Date.now()));
     this.timers.set(pending, timer);
@@ -200,23 +226,4 @@ export class TransitionScheduler {
 /** Transitions that only change records (finish), so a latency of 0 puts the resource in its final state in the answer. */
 function isWithoutIo(kind: PendingTransition['kind']): boolean {
   return kind === 'snapshot' || kind === 'image' || kind === 'volume.ready' || kind === 'nic.sync';
-}
-
-/** The latency kind a transition takes (a reboot's last part is a boot). */
-function transitionOf(transition: TransitionRequest): Transition {
-  switch (transition.kind) {
-    case 'server.boot':
-    case 'server.reboot':
-      return 'boot';
-    case 'server.stop':
-    case 'server.stop_in_place':
-    case 'server.terminate':
-      return 'stop';
-    case 'nic.sync':
-      return 'nic';
-    case 'volume.ready':
-      return 'volume';
-    default:
-      return transition.kind;
-  }
 }

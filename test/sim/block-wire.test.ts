@@ -86,3 +86,17 @@ test("the plugin's SBS build, request by request, on the wire", async () => {
   assert.equal(list.headers.get('x-total-count'), null, 'block lists carry the total in the body only');
   for (const id of [rootId, created.json.id]) assert.deepEqual(await call('DELETE', block('v1alpha1', `/volumes/${id}`)).then((r) => [r.status, r.text]), [204, '']);
 });
+
+test('a held blockSnapshot keeps a Block snapshot `creating` until it is released', { timeout: 60_000 }, async (t) => {
+  // A latency of 0 ends a snapshot in its create's answer; held, it stays `creating` (as the
+  // cassette replay needs to see it on a busy machine).
+  const held = await startTestSimulator({ latency: { blockSnapshot: 0 }, hold: ['blockSnapshot'] });
+  t.after(() => held.close());
+  const heldCall = client(held);
+  const volume = await heldCall('POST', block('v1', '/volumes'), { name: 'held', project_id: PROJECT, from_empty: { size: 10_000_000_000 } });
+  await until(() => heldCall('GET', block('v1', `/volumes/${volume.json.id}`)), (r) => r.json.status === 'available');
+  const snap = await heldCall('POST', block('v1', '/snapshots'), { volume_id: volume.json.id, name: 'held', project_id: PROJECT });
+  assert.deepEqual([snap.status, snap.json.status], [200, 'creating']);
+  held.release('blockSnapshot');
+  await until(() => heldCall('GET', block('v1', `/snapshots/${snap.json.id}`)), (r) => r.json.status === 'available');
+});
