@@ -25,7 +25,7 @@ const FAST: Record<Transition, number> = { boot: 40, stop: 25, snapshot: 20, ima
  * - block volume ~1 s; block snapshot ~5 s (`creating` → `available`, packer-e2e-block and the
  *   reference, 10–50 GB volumes); a private NIC syncs in ~35 s.
  * A latency of 0 means the create answers the final state and nothing is scheduled
- * (Simulation.schedule); the spread leaves 0 at 0.
+ * (TransitionScheduler.schedule); the spread leaves 0 at 0.
  */
 const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot: 0, image: 0, volume: 1000, blockSnapshot: 5000, nic: 35000 };
 /** ±spread applied to realistic latencies, so clients are not tuned to exact numbers. */

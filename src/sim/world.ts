@@ -164,7 +164,7 @@ export interface WorldData {
   images: Record<string, ImageRecord>;
   ips: Record<string, IpRecord>;
   pending: PendingTransition[];
-  /** Private NICs, security groups and VPC private networks (src/sim/network.ts); absent in older state files. */
+  /** Private NICs, security groups and VPC private networks (routes/instance/network.ts, routes/vpc.ts); absent in older state files. */
   private_nics?: Record<string, PrivateNicRecord>;
   security_groups?: Record<string, SecurityGroupRecord>;
   private_networks?: Record<string, PrivateNetworkRecord>;
