@@ -121,7 +121,7 @@ export class Disks {
   }
 
   /** What a server without a root volume has for a disk: a directory that is never made. */
-  get none(): string {
+  get noDisk(): string {
     return path.join(this.dataDir, 'disks', 'none');
   }
 

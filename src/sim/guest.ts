@@ -47,7 +47,7 @@ export class Guests {
         id: server.id,
         address: server.public_ip?.address ?? server.address,
         authorizedKeys: authorizedKeysOf(server.tags),
-        diskDir: rootVolumeId ? this.disks.volumeDir(rootVolumeId) : this.disks.none,
+        diskDir: rootVolumeId ? this.disks.volumeDir(rootVolumeId) : this.disks.noDisk,
         // Extra volumes appear inside the server at /mnt/vol<slot> (slot 1 → /mnt/vol1).
         mounts: Object.entries(server.volumes)
           .filter(([slot]) => slot !== '0')

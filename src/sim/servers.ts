@@ -13,7 +13,7 @@ import {
   ALLOWED_ACTIONS,
   newOwned,
   now,
-  rename,
+  patchNameAndTags,
   type ImageRecord,
   type IpRecord,
   type PendingTransition,
@@ -131,7 +131,7 @@ export class Servers {
   }
 
   update(server: ServerRecord, changes: { name?: string; tags?: string[]; protected?: boolean }): void {
-    rename(server, changes);
+    patchNameAndTags(server, changes);
     if (changes.protected !== undefined) server.protected = changes.protected;
     this.parts.persist();
   }

@@ -13,7 +13,7 @@ import {
   isBlockVolume,
   newOwned,
   now,
-  rename,
+  patchNameAndTags,
   settleVolumeOf,
   type ImageRecord,
   type SnapshotRecord,
@@ -59,7 +59,7 @@ export class Storage {
   }
 
   updateVolume(volume: VolumeRecord, changes: { name?: string; tags?: string[] }): void {
-    rename(volume, changes);
+    patchNameAndTags(volume, changes);
     this.parts.persist();
   }
 
@@ -100,7 +100,7 @@ export class Storage {
   updateBlockVolume(volume: VolumeRecord, changes: { name?: string; tags?: string[]; size?: number; iops?: number }, ctx: RequestContext): void {
     if (changes.size !== undefined && changes.size < volume.size)
       throw invalidRequest(`volume ${volume.id} can only grow: it has ${volume.size} bytes, asked for ${changes.size}`);
-    rename(volume, changes);
+    patchNameAndTags(volume, changes);
     if (changes.size !== undefined) volume.size = changes.size;
     if (changes.iops !== undefined && changes.iops !== volume.perf_iops) {
       // The answer still shows the old type and specs; later reads show the new ones.
@@ -164,7 +164,7 @@ export class Storage {
   }
 
   updateSnapshot(snapshot: SnapshotRecord, changes: { name?: string; tags?: string[] }): void {
-    rename(snapshot, changes);
+    patchNameAndTags(snapshot, changes);
     this.parts.persist();
   }
 
@@ -219,7 +219,7 @@ export class Storage {
 
   updateImage(image: ImageRecord, changes: { name?: string; tags?: string[] }): void {
     if (image.public) throw permissionsDenied('instance_image', 'update');
-    rename(image, changes);
+    patchNameAndTags(image, changes);
     this.parts.persist();
   }
 

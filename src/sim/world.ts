@@ -213,7 +213,7 @@ export function newOwned(world: WorldData, input: { id?: string; name: string; o
 }
 
 /** A PATCH of what every resource has, its name and its tags: the resource is modified now. */
-export function rename(record: Owned, changes: { name?: string; tags?: string[] }): void {
+export function patchNameAndTags(record: Owned, changes: { name?: string; tags?: string[] }): void {
   if (changes.name !== undefined) record.name = changes.name;
   if (changes.tags !== undefined) record.tags = changes.tags;
   record.modification_date = now();
