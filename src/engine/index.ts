@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
-import type { TemplateEvaluation } from '../template/load.js';
+import type { TemplateEvaluation } from '../template/build-specs.js';
 
 export { BuildRun, machineInput, sharedServerLooks, DEFAULT_LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './phases.js';

@@ -1,5 +1,7 @@
 // The Scaleway API client: everything kiln does in the cloud goes through `ScalewayClient`.
-export { ScalewayClient, type ClientOptions, type RequestReport, type CallOptions } from './client.js';
+export { ScalewayClient } from './client.js';
+export type { ClientOptions } from './transport.js';
+export type { RequestReport, CallOptions } from './wire.js';
 export { BlockApi } from './block.js';
 export {
   ScalewayError,

@@ -1,8 +1,22 @@
-// Marketplace label → image UUID, the way Scaleway's tools resolve `image: ubuntu_jammy`:
-// label with `-` as `_`, exact label match, the version named `current_public_version`, and in it the
-// local image for the build's zone that is compatible with the (upper-cased) commercial type.
+// The Scaleway Marketplace API (`/marketplace/v1/images`): label → image UUID, the way Scaleway's
+// tools resolve `image: ubuntu_jammy`: label with `-` as `_`, exact label match, the version named
+// `current_public_version`, and in it the local image for the build's zone that is compatible with
+// the (upper-cased) commercial type.
 import { NotFoundError } from './errors.js';
+import type { Transport } from './transport.js';
 import type { Arch, MarketplaceImage } from './types.js';
+import { collect, type CallOptions } from './wire.js';
+
+/** The whole catalogue (every page), then `pickMarketplaceImage` for the transport's zone. */
+export async function resolveMarketplaceImage(
+  transport: Transport,
+  label: string,
+  commercialType: string,
+  o?: CallOptions,
+): Promise<{ id: string; arch: Arch }> {
+  const catalogue = await collect(transport.pages<MarketplaceImage>('/marketplace/v1/images', 'images', {}, o));
+  return pickMarketplaceImage(catalogue, label, transport.zone, commercialType);
+}
 
 export function normalizeLabel(label: string): string {
   return label.trim().replace(/-/g, '_');

@@ -2,7 +2,8 @@
 // the Instance API's private NICs and security groups, and the VPC API's private networks (a
 // regional API: `/vpc/v2/regions/<region>`). They go through the client's shared retry loop,
 // so their errors are the client's typed errors (NotFoundError, AmbiguousError on a create, …).
-import type { CallOptions, ScalewayClient } from './client.js';
+import type { ScalewayClient } from './client.js';
+import { commaList, enc, type CallOptions } from './wire.js';
 
 /** PrivateNICState: `syncing` is transient; `available` and `syncing_error` are where waits stop. */
 export type PrivateNicState = 'available' | 'syncing' | 'syncing_error';
@@ -36,8 +37,6 @@ export interface PrivateNetwork {
   vpc_id: string;
   tags: string[];
 }
-
-const enc = encodeURIComponent;
 
 function field<T>(body: Record<string, unknown>, key: string): T {
   return body[key] as T;
@@ -78,8 +77,7 @@ export async function getPrivateNic(client: ScalewayClient, serverId: string, ni
 }
 
 export function listPrivateNics(client: ScalewayClient, serverId: string, filter: { tags?: string[] } = {}, o?: CallOptions): Promise<PrivateNic[]> {
-  const tags = filter.tags && filter.tags.length > 0 ? filter.tags.join(',') : undefined;
-  return client.listAll<PrivateNic>(nicsPath(client, serverId), 'private_nics', { tags }, o);
+  return client.listAll<PrivateNic>(nicsPath(client, serverId), 'private_nics', { tags: commaList(filter.tags) }, o);
 }
 
 export async function deletePrivateNic(client: ScalewayClient, serverId: string, nicId: string, o?: CallOptions): Promise<void> {

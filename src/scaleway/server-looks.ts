@@ -4,7 +4,8 @@
 // are answered by one `GET /servers?servers=a,b,…` instead: every look still happens, after it was
 // asked for, and sees its server's state as a GET of its own would; the account sees one call.
 // A look with nothing else pending keeps its own `GET /servers/{id}`.
-import type { CallOptions, ScalewayClient } from './client.js';
+import type { ScalewayClient } from './client.js';
+import type { CallOptions } from './wire.js';
 import type { Server } from './types.js';
 
 /** Calls for looks start at least this far apart: looks asked for in between share the next one. */

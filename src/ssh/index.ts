@@ -1,15 +1,9 @@
 // The SSH communicator: temporary keys, connect with backoff, exec, SFTP transfers.
 export { generateKeyPair, authorizedKeyTag, type KeyPair } from './keys.js';
-export {
-  connect,
-  SshConnectError,
-  SshDisconnectError,
-  type ConnectOptions,
-  type Communicator,
-  type ExecOptions,
-  type ExecResult,
-  type TransferOptions,
-} from './communicator.js';
+export { connect, type Communicator, type TransferOptions } from './communicator.js';
+export type { ConnectOptions } from './connect.js';
+export type { ExecOptions, ExecResult } from './exec.js';
+export { SshConnectError, SshDisconnectError } from './errors.js';
 export { shellQuote, shellAssignments, assertEnvName } from './shell.js';
 export { LineSplitter } from './lines.js';
 export { abortError, sleep, throwIfAborted } from './abort.js';

@@ -1,5 +1,6 @@
 // The template module's public interface: load and validate templates, redact what is stored.
-export { loadTemplate, type LoadTemplateOptions, type LoadedTemplate, type TemplateEvaluation } from './load.js';
+export { loadTemplate } from './load.js';
+export type { LoadTemplateOptions, LoadedTemplate, TemplateEvaluation } from './build-specs.js';
 export { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
 export { redactSpec, redactText, secretValuesOf } from './redact.js';
 export { parseVarArgs, templateInputOptions, templateInputsFromArgv, buildSelectionOptions, selectionFromArgv, type TemplateInputs } from './options.js';

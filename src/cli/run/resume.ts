@@ -7,7 +7,7 @@ import { ScalewayClient } from '../../scaleway/index.js';
 import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
 import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
-import type { TemplateEvaluation } from '../../template/load.js';
+import type { TemplateEvaluation } from '../../template/build-specs.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';

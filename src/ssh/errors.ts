@@ -1,0 +1,18 @@
+// The communicator's own error types: a connection that could not be made, and one that dropped.
+
+/** SSH could not be reached (or refused us) for the whole of `timeoutMs`, or the handshake kept failing. */
+export class SshConnectError extends Error {
+  override name = 'SshConnectError';
+  constructor(
+    message: string,
+    readonly attempts: number,
+    readonly lastError: string,
+  ) {
+    super(message);
+  }
+}
+
+/** The connection dropped while a command or transfer was running, and that was not expected. */
+export class SshDisconnectError extends Error {
+  override name = 'SshDisconnectError';
+}
