@@ -94,8 +94,10 @@ export async function trackedCreate<T extends Resource>(rt: PhaseRuntime, input:
     ...(how === 'reconciled' ? { reconciled: true } : {}),
   });
 
+  // 1. Look: made already?
   const logged = await lastOfItem(rt, o);
   if (logged.result && !logged.pending && !(await o.lost?.(logged.result))) return { how: 'recorded', id: String(logged.result.data[o.idKey]) };
+  // 2. Reconcile a pending intent.
   if (logged.pending) {
     const found = await reconcile(logged.intent!, find, signal);
     if (found) {
@@ -103,6 +105,7 @@ export async function trackedCreate<T extends Resource>(rt: PhaseRuntime, input:
       return { how: 'reconciled', id: found.id, value: found };
     }
   }
+  // 3–6. Intent, create, crash point, result.
   const { value, how } = await send(rt, input, {
     intent: o.intent,
     result: o.result,
@@ -242,14 +245,18 @@ async function send<T, Recovered extends string>(
   if (o.intent ? INTENT_RESULT[o.intent] !== o.result : !CLOUD_CHANGE_RESULTS.includes(o.result)) {
     throw new BuildError(`internal: ${o.intent ?? 'a call'} → ${o.result} is not an intent/result pair of the store's catalogue (src/store/events.ts)`);
   }
+  // 3. Intent, committed before the call.
   const intent = o.intent ? await rt.record(input, o.intent, o.intentData) : undefined;
+  // 4. Call (a failure the kind of call can settle is recovered: found after all, gone already).
   let outcome: Outcome<T, 'answered' | Recovered>;
   try {
     outcome = { value: await o.call(), how: 'answered' };
   } catch (error) {
     outcome = await o.recover(error, intent);
   }
+  // 5. The cloud changed; the log does not know it yet.
   crashAfterCall(o.result);
+  // 6. Result, at once.
   await rt.record(input, o.result, o.resultData(outcome));
   return outcome;
 }

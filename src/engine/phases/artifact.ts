@@ -3,6 +3,7 @@
 // until available; and their deletes, which cleanup makes when a build leaves no artifact.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
 import type { Arch } from '../../scaleway/index.js';
+import type { EventType } from '../../store/index.js';
 import { BuildError, requireFact, type PhaseRuntime } from '../runtime.js';
 import { buildTag } from '../tags.js';
 import { trackedCreate, trackedDelete } from '../tracked.js';
@@ -25,6 +26,30 @@ const artifactResult = (extra: Record<string, unknown>) => (a: ArtifactAnswer, h
   ...extra,
   ...(how === 'answered' ? answerStamps(a) : {}),
 });
+
+/**
+ * Waits for an instance snapshot or an image to be `available` — no look at all when its create's
+ * answer said so already (Scaleway often creates them available); `error` fails the build.
+ */
+async function waitAvailable<T extends { state: string; modification_date?: string | null }>(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  signal: AbortSignal,
+  o: { wait: 'snapshot' | 'image'; startedBy: EventType; what: string; look: () => Promise<T>; failed: (value: T) => string },
+): Promise<void> {
+  const wait = { wait: o.wait, startedBy: o.startedBy, what: o.what };
+  if (await answeredWait(rt, input, { ...wait, doneState: 'available' })) return;
+  await waitFor(rt, input, signal, {
+    ...wait,
+    changedAt: (v) => v.modification_date,
+    check: async () => {
+      const v = await o.look();
+      if (v.state === 'available') return v;
+      if (v.state === 'error') throw new BuildError(o.failed(v));
+      return undefined;
+    },
+  });
+}
 
 export async function snapshotCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { client, spec, buildId } = rt.deps;
@@ -59,19 +84,13 @@ export async function snapshotWait(rt: PhaseRuntime, input: PhaseInput, signal: 
     await rt.record(input, 'snapshot.available', { snapshotId });
     return {};
   }
-  const wait = { wait: 'snapshot', startedBy: 'snapshot.created', what: `snapshot ${snapshotId} to be available` } as const;
-  if (!(await answeredWait(rt, input, { ...wait, doneState: 'available' }))) {
-    await waitFor(rt, input, signal, {
-      ...wait,
-      changedAt: (s) => s.modification_date,
-      check: async () => {
-        const s = await rt.deps.client.getSnapshot(snapshotId, { signal });
-        if (s.state === 'available') return s;
-        if (s.state === 'error') throw new BuildError(`snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`);
-        return undefined;
-      },
-    });
-  }
+  await waitAvailable(rt, input, signal, {
+    wait: 'snapshot',
+    startedBy: 'snapshot.created',
+    what: `snapshot ${snapshotId} to be available`,
+    look: () => rt.deps.client.getSnapshot(snapshotId, { signal }),
+    failed: (s) => `snapshot ${snapshotId} failed: ${s.error_details ?? 'state error'}`,
+  });
   await rt.record(input, 'snapshot.available', { snapshotId });
   return {};
 }
@@ -108,19 +127,13 @@ export async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: A
 
 export async function imageWait(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const imageId = requireFact(input.facts, 'imageId', 'image.wait');
-  const wait = { wait: 'image', startedBy: 'image.created', what: `image ${imageId} to be available` } as const;
-  if (!(await answeredWait(rt, input, { ...wait, doneState: 'available' }))) {
-    await waitFor(rt, input, signal, {
-      ...wait,
-      changedAt: (i) => i.modification_date,
-      check: async () => {
-        const i = await rt.deps.client.getImage(imageId, { signal });
-        if (i.state === 'available') return i;
-        if (i.state === 'error') throw new BuildError(`image ${imageId} failed to become available`);
-        return undefined;
-      },
-    });
-  }
+  await waitAvailable(rt, input, signal, {
+    wait: 'image',
+    startedBy: 'image.created',
+    what: `image ${imageId} to be available`,
+    look: () => rt.deps.client.getImage(imageId, { signal }),
+    failed: () => `image ${imageId} failed to become available`,
+  });
   await rt.record(input, 'image.available', { imageId });
   return {};
 }

@@ -12,7 +12,7 @@ import { OutputBatcher } from './provision.js';
 
 export async function postprocess(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { spec, buildId } = rt.deps;
-  const done = new Set((await rt.deps.log.read((s) => s.events(buildId, { withoutOutput: true }))).filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.index));
+  const done = new Set((await rt.events()).filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.index));
   const imageId = input.facts.imageId;
   if (typeof imageId !== 'string') throw new BuildError('internal: the postprocess phase has no image id');
   for (const postProcessor of spec.postProcessors ?? []) {
