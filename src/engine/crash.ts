@@ -5,9 +5,11 @@
 //   KILN_CRASH_AFTER_CALL=<result type>  SIGKILL right after the API call whose result that event
 //                                        records returned, before the result is appended (one of
 //                                        CLOUD_CHANGE_RESULTS: the call changed the cloud, the log
-//                                        does not know it yet).
-// The crash matrix (test/cli-build/crash-matrix.ts) derives its kill points from the event
-// catalogue, so every event type is killed at.
+//                                        does not know it yet). Its one caller is tracked.ts, the
+//                                        helper every cloud-changing call goes through.
+// The crash matrix (test/cli-build/crash-matrix.ts) kills each scenario's command at every event
+// type its reference run appends, and after every call of CLOUD_CHANGE_RESULTS it makes; its
+// coverage test fails for an event type (EVENT_TYPES) or a call that no scenario reaches.
 import type { BuildEvent, BuildStore, EventType } from '../store/index.js';
 
 function die(): never {

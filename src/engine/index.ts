@@ -5,8 +5,8 @@ import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
 import type { TemplateEvaluation } from '../template/build-specs.js';
 
-export { BuildRun, machineInput, sharedServerLooks, DEFAULT_LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
-export { BuildError } from './phases.js';
+export { BuildRun, machineInput, sharedServerLooks, LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
+export { BuildError } from './runtime.js';
 export { WaitHistory } from './wait-history.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';

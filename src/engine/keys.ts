@@ -9,7 +9,6 @@ import { generateKeyPair, type KeyPair } from '../ssh/index.js';
 import type { BuildEvent } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
 import { isSealedKey, KeyUnsealError, unsealPrivateKey } from './key-seal.js';
-import { usesTemporaryKeyOnly } from './resume.js';
 
 export function keyDir(stateDir: string): string {
   return join(stateDir, 'keys');
@@ -105,6 +104,12 @@ export async function temporaryPrivateKey(q: TemporaryKeyQuery): Promise<string>
   }
   writeKeyPair(q.stateDir, q.buildId, { privateKey, publicKey: data.publicKey });
   return privateKey;
+}
+
+/** Whether a build of `spec` reaches its server with its temporary key pair only (no key file, password or agent of the user's). */
+export function usesTemporaryKeyOnly(spec: Pick<BuildSpec, 'communicator'>): boolean {
+  const c = spec.communicator;
+  return c.type === 'ssh' && !c.privateKeyFile && !c.password && !c.agentAuth;
 }
 
 /**

@@ -11,6 +11,7 @@
 //   once the snapshot exists the server is no longer needed and its absence is fine.
 import type { BuildFacts } from '../../machines/build.machine.js';
 import { OPTIONAL_PHASES, PHASES, type PhaseName } from '../../machines/phases.js';
+import { usesTemporaryKeyOnly } from './keys.js';
 import { optionalPhasesOf, type OptionalPhaseSpec } from './phases/optional.js';
 import { NotFoundError, type ScalewayClient } from '../scaleway/index.js';
 import type { Artifact, BuildEvent, BuildRecord } from '../store/index.js';
@@ -125,12 +126,6 @@ export function fromProvisioner(point: ResumePoint, spec: ResumeSpec, n: number)
   }
   if (PHASES.indexOf(point.phase) < PHASES.indexOf('ssh.connect')) return point; // provisioning has not begun yet
   return { ...point, phase: 'provision', provisionerIndex: n };
-}
-
-/** Whether a build of `spec` reaches its server with its temporary key pair only (no key file, password or agent of the user's). */
-export function usesTemporaryKeyOnly(spec: Pick<BuildSpec, 'communicator'>): boolean {
-  const c = spec.communicator;
-  return c.type === 'ssh' && !c.privateKeyFile && !c.password && !c.agentAuth;
 }
 
 /**

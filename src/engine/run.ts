@@ -17,7 +17,8 @@ import type { BuildSpec } from '../template/spec.js';
 import { BuildLog, settledWithin, STORE_GOODBYE_MS } from './log.js';
 import { persistObserver } from './persist.js';
 import { artifactOf } from './resume.js';
-import { createPhaseActors, PhaseRuntime } from './phases.js';
+import { createPhaseActors } from './phases/index.js';
+import { PhaseRuntime } from './runtime.js';
 import type { WaitHistory } from './wait-history.js';
 
 export type Decision = 'retry' | 'cleanup' | 'abort';
@@ -63,7 +64,8 @@ export interface BuildOutcome {
   logFailure?: { message: string; storeUnavailable: boolean };
 }
 
-export const DEFAULT_LEASE_TTL_MS = 30_000;
+/** How long a build's lease lives unless renewed (the heartbeat renews it every third of it); `kiln resume` takes it for as long. */
+export const LEASE_TTL_MS = 30_000;
 
 /** What makes two builds' API calls interchangeable: the same API, zone and credentials. */
 type Account = Pick<BuildSpec, 'apiUrl' | 'zone' | 'secretKey' | 'projectId' | 'organizationId'>;
@@ -119,7 +121,7 @@ export class BuildRun {
   async run(): Promise<BuildOutcome> {
     const { store, buildId, spec, onError } = this.options;
     const owner = thisProcess();
-    const ttl = this.options.leaseTtlMs ?? DEFAULT_LEASE_TTL_MS;
+    const ttl = this.options.leaseTtlMs ?? LEASE_TTL_MS;
     await store.acquireLease(buildId, owner, ttl);
     // Lost: another process took the build over (this one was frozen, or cut off from the store,
     // past the lease's expiry). Two drivers must never act on one build: stop at the next safe point.

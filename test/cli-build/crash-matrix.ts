@@ -23,7 +23,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
-import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, openStore, resolveStoreLocation, type BuildEvent, type BuildStore, type EventType } from '../../src/store/index.js';
+import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, INTENT_RESULT, openStore, resolveStoreLocation, type BuildEvent, type BuildStore, type EventType } from '../../src/store/index.js';
 import { template } from '../engine/harness.js';
 import { spawnKiln, type KilnResult } from '../helpers/cli.js';
 import { cloudOfBuild } from '../helpers/cloud.js';
@@ -349,6 +349,18 @@ async function runKilled(c: CaseWorld, crashEnv: Record<string, string>): Promis
   return { id, result, seqBefore };
 }
 
+/**
+ * An after-call kill must land between the call and its result (src/engine/tracked.ts): the log
+ * ends with the call's intent (or, for a call without one, not with its result). Killed later,
+ * the case would only repeat a KILN_CRASH_AT one and test no change the log does not know of.
+ */
+async function checkKilledBetweenCallAndResult(c: CaseWorld, id: string, result: EventType): Promise<void> {
+  const intent = (Object.keys(INTENT_RESULT) as EventType[]).find((type) => INTENT_RESULT[type] === result);
+  const last = (await c.events(id)).at(-1)?.type;
+  if (intent) assert.equal(last, intent, `killed after the call of ${result}: the log should end with its intent`);
+  else assert.notEqual(last, result, `killed after the call of ${result}: the log should not hold its result yet`);
+}
+
 /** Brings the build to its end after the killed command, and checks the cloud and the count of creates. */
 async function recoverAndCheck(c: CaseWorld, id: string): Promise<void> {
   const s = c.scenario;
@@ -538,6 +550,7 @@ export async function declareCrashMatrix(part: MatrixPart): Promise<void> {
           const c = await world(sim, scenario, `${scenario.name} ${point.label}`);
           const { id, result } = await runKilled(c, point.env);
           assert.equal(result.signal, 'SIGKILL', `the ${scenario.killed} should have been killed: ${result.stderr}`);
+          if (point.env.KILN_CRASH_AFTER_CALL) await checkKilledBetweenCallAndResult(c, id, point.type);
           await recoverAndCheck(c, id);
         });
       }

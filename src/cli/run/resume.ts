@@ -11,6 +11,7 @@ import type { TemplateEvaluation } from '../../template/build-specs.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
+import { LEASE_TTL_MS } from '../../engine/run.js';
 import { EXIT } from './exit.js';
 
 export interface ResumeArgs extends OutputArgs {
@@ -24,8 +25,6 @@ export interface ResumeArgs extends OutputArgs {
   debug: boolean;
   db?: string;
 }
-
-const LEASE_TTL_MS = 30_000;
 
 /** Where the command's own lines go (tests give their own; the progress renderer writes to stdout). */
 export interface CommandOutput {

@@ -7,7 +7,8 @@ import { USER_DATA_WAIT_DEFAULT_MS } from '../../../machines/policy.js';
 import { pollUntil, sleep, WaitTimeoutError } from '../../scaleway/index.js';
 import type { Communicator } from '../../ssh/index.js';
 import { formatDuration } from '../../template/duration.js';
-import { BuildError, ensureCommunicator, type PhaseRuntime } from '../phases.js';
+import { BuildError, type PhaseRuntime } from '../runtime.js';
+import { ensureCommunicator } from './ssh.js';
 
 /** Runs a command and collects its output (stdout and stderr, in order). */
 async function run(communicator: Communicator, command: string, signal: AbortSignal): Promise<{ exitCode: number | null; output: string }> {

@@ -1,22 +1,15 @@
 // Networking of the build's server (reference: scaleway-modern-api.md §3): the prepare checks that a
 // security group and the private networks exist, the `network.attach` phase (one private NIC per
 // private network, each waited for until `available`; `syncing_error` fails the build, where the
-// plugin counts it a success), and the NICs' part of cleanup.
+// plugin counts it a success), and the NICs' part of cleanup. Creates and deletes go through
+// tracked.ts, one NIC (one private network) at a time.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import {
-  AmbiguousError,
-  NotFoundError,
-  createPrivateNic,
-  deletePrivateNic,
-  getPrivateNetwork,
-  getSecurityGroup,
-  listPrivateNics,
-  type PrivateNic,
-} from '../../scaleway/index.js';
-import type { BuildEvent } from '../../store/index.js';
-import { crashAfterCall } from '../crash.js';
-import { BuildError, getServerOrMissing, notCreated, reconcile, requireFact, waitFor, type PhaseRuntime } from '../phases.js';
-import { buildTag, createdBy, resourceTags } from '../tags.js';
+import { NotFoundError, createPrivateNic, deletePrivateNic, getPrivateNetwork, getSecurityGroup, listPrivateNics, type PrivateNic } from '../../scaleway/index.js';
+import { BuildError, requireFact, type PhaseRuntime } from '../runtime.js';
+import { buildTag } from '../tags.js';
+import { trackedCreate, trackedDelete } from '../tracked.js';
+import { waitFor } from '../waits.js';
+import { getServerOrMissing } from './server.js';
 
 /** prepare: everything the server will be attached to exists, before anything is created. */
 export async function checkNetworkSettings(rt: PhaseRuntime, signal: AbortSignal): Promise<void> {
@@ -54,42 +47,26 @@ export async function checkNetworkSettings(rt: PhaseRuntime, signal: AbortSignal
   if (failed) throw failed.reason;
 }
 
-/** The log's private_nic.* events about one private network of one server. */
-async function nicEvents(rt: PhaseRuntime, serverId: string, networkId: string): Promise<BuildEvent[]> {
-  return (await rt.deps.log.read((store) => store.events(rt.deps.buildId))).filter((e) => e.type.startsWith('private_nic.') && e.data.serverId === serverId && e.data.privateNetworkId === networkId);
-}
-
-/** The NIC of `networkId` on the server: recorded, found by its tags, or created (intent → call → result). */
-async function ensureNic(rt: PhaseRuntime, input: PhaseInput, serverId: string, networkId: string, existing: PrivateNic[], signal: AbortSignal): Promise<string> {
-  const { client, buildId, spec } = rt.deps;
-  const mine = (nics: PrivateNic[]) => nics.find((n) => n.private_network_id === networkId && createdBy(n.tags ?? [], buildId, 'network.attach'));
-  const find = async () => mine(await listPrivateNics(client, serverId, { tags: [buildTag(buildId)] }, { signal }));
-  const events = await nicEvents(rt, serverId, networkId);
-  const lastIntent = events.filter((e) => e.type === 'private_nic.create.requested').at(-1);
-  const lastResult = events.filter((e) => e.type === 'private_nic.created').at(-1);
-  const recordResult = async (nic: PrivateNic, reconciled: boolean) => {
-    if (lastResult?.data.nicId === nic.id) return;
-    await rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id, ...(reconciled ? { reconciled } : {}) });
-  };
-
-  let nic = mine(existing);
-  if (!nic && lastIntent && lastIntent.seq > (lastResult?.seq ?? 0)) nic = await reconcile(rt, 'private_nic.create.requested', find, signal);
-  if (nic) {
-    await recordResult(nic, lastResult?.data.nicId !== nic.id);
-    return nic.id;
-  }
-  const tags = resourceTags(buildId, 'network.attach', spec.tags);
-  await rt.record(input, 'private_nic.create.requested', { serverId, privateNetworkId: networkId, tags });
-  try {
-    nic = await createPrivateNic(client, serverId, { private_network_id: networkId, tags }, { signal });
-  } catch (error) {
-    if (!(error instanceof AmbiguousError)) throw error;
-    nic = await reconcile(rt, 'private_nic.create.requested', find, signal);
-    if (!nic) throw notCreated(`private NIC in ${networkId}`, error);
-  }
-  crashAfterCall('private_nic.created');
-  await rt.record(input, 'private_nic.created', { serverId, privateNetworkId: networkId, nicId: nic.id });
-  return nic.id;
+/**
+ * The NIC of `networkId` on the server: the one recorded if it is still there (`existing`: the
+ * build's NICs on the server now), else found by its tags or created.
+ */
+async function ensureNic(rt: PhaseRuntime, input: PhaseInput, serverId: string, networkId: string, existing: readonly PrivateNic[], signal: AbortSignal): Promise<string> {
+  const { client, buildId } = rt.deps;
+  const created = await trackedCreate<PrivateNic>(rt, input, signal, {
+    phase: 'network.attach',
+    intent: 'private_nic.create.requested',
+    result: 'private_nic.created',
+    item: { serverId, privateNetworkId: networkId },
+    idKey: 'nicId',
+    kind: `private NIC in ${networkId}`,
+    create: (tags) => createPrivateNic(client, serverId, { private_network_id: networkId, tags }, { signal }),
+    list: () => listPrivateNics(client, serverId, { tags: [buildTag(buildId)] }, { signal }),
+    matches: (nic) => nic.private_network_id === networkId,
+    // A recorded NIC no longer on the server is made anew.
+    lost: (result) => !existing.some((nic) => nic.id === result.data.nicId),
+  });
+  return created.id;
 }
 
 /** network.attach: one NIC per private network, all `available` before SSH and provisioning. */
@@ -129,19 +106,15 @@ export async function networkAttach(rt: PhaseRuntime, input: PhaseInput, signal:
   return { privateNicIds: nics.map((n) => n.id) };
 }
 
-/** Cleanup: deletes the build's private NICs the log knows to exist (intent → call → result). */
+/** Cleanup: deletes the build's private NICs the log knows to exist. */
 export async function deletePrivateNics(rt: PhaseRuntime, input: PhaseInput, serverId: string, signal: AbortSignal): Promise<void> {
   const nics = ((await rt.build())?.resources.privateNics ?? []).filter((n) => !n.deleted);
   for (const nic of nics) {
-    await rt.record(input, 'private_nic.delete.requested', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id });
-    let alreadyGone = false;
-    try {
-      await deletePrivateNic(rt.deps.client, serverId, nic.id, { signal });
-    } catch (error) {
-      if (!(error instanceof NotFoundError)) throw error;
-      alreadyGone = true;
-    }
-    crashAfterCall('private_nic.deleted');
-    await rt.record(input, 'private_nic.deleted', { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id, ...(alreadyGone ? { alreadyGone } : {}) });
+    await trackedDelete(rt, input, {
+      intent: 'private_nic.delete.requested',
+      result: 'private_nic.deleted',
+      item: { serverId, privateNetworkId: nic.privateNetworkId, nicId: nic.id },
+      call: () => deletePrivateNic(rt.deps.client, serverId, nic.id, { signal }),
+    });
   }
 }

@@ -1,17 +1,15 @@
 // The volume phases of an SBS build (issue 11): the checks prepare makes before anything exists,
 // the extra block volumes created before the server, the server's `volumes` map, the root IOPS
-// change, one Block API snapshot per extra volume, and the deletes cleanup needs. Every create,
-// patch and delete follows DESIGN.md's protocol: intent event → API call → result event, and a
-// call whose result is not in the log is first looked up by its tags (reconcile) on resume.
+// change, one Block API snapshot per extra volume, and the volume deletes cleanup needs. Every
+// create, patch and delete goes through tracked.ts, one item (volume, snapshot) at a time.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import type { PhaseName } from '../../../machines/phases.js';
-import { AmbiguousError, NotFoundError, ScalewayError, pollUntil, sizeClassOf, type BlockSnapshot, type ServerType } from '../../scaleway/index.js';
-import type { Server } from '../../scaleway/types.js';
+import { NotFoundError, ScalewayError, pollUntil, sizeClassOf, type BlockSnapshot, type BlockVolume, type Server, type ServerType } from '../../scaleway/index.js';
 import type { EventType } from '../../store/index.js';
 import type { BlockVolumeSpec } from '../../template/spec.js';
-import { crashAfterCall } from '../crash.js';
-import { BuildError, notCreated, reconcile, waitFor, type PhaseRuntime } from '../phases.js';
+import { BuildError, type PhaseRuntime } from '../runtime.js';
 import { buildTag, createdBy, resourceTags } from '../tags.js';
+import { trackedCreate, trackedDelete, trackedUpdate } from '../tracked.js';
+import { waitFor } from '../waits.js';
 
 const GB = 1_000_000_000;
 
@@ -99,50 +97,6 @@ async function checkSnapshotNames(rt: PhaseRuntime, rootVolumeType: RootVolumeTy
   }
 }
 
-// ---- one create per item, tracked --------------------------------------------------------
-
-interface TrackedCreate<T extends { id: string; name: string }> {
-  phase: PhaseName;
-  intent: EventType;
-  result: EventType;
-  /** What identifies the item in its intent/result events (a volume name, a volume id). */
-  keyOf: (data: Record<string, unknown>) => unknown;
-  key: string;
-  /** The id already recorded for this item, if any. */
-  recorded: string | undefined;
-  requestData: Record<string, unknown>;
-  resultData: (created: T) => Record<string, unknown>;
-  find: () => Promise<T | undefined>;
-  create: () => Promise<T>;
-}
-
-/** Creates one item of a list with intent → call → result; reconciles a pending intent first. */
-async function createOne<T extends { id: string; name: string }>(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, o: TrackedCreate<T>): Promise<string> {
-  if (o.recorded) return o.recorded;
-  const lastIntent = (await rt.last(o.intent));
-  if (lastIntent && o.keyOf(lastIntent.data) === o.key && (await rt.pendingIntent(o.intent, o.result))) {
-    const existing = await reconcile(rt, o.intent, o.find, signal);
-    if (existing) {
-      await rt.record(input, o.result, { ...o.resultData(existing), reconciled: true });
-      return existing.id;
-    }
-  }
-  await rt.record(input, o.intent, o.requestData);
-  let created: T;
-  try {
-    created = await o.create();
-  } catch (error) {
-    if (!(error instanceof AmbiguousError)) throw error;
-    const existing = await reconcile(rt, o.intent, o.find, signal);
-    if (!existing) throw notCreated(o.result.split('.')[0]!.replace('_', ' '), error);
-    await rt.record(input, o.result, { ...o.resultData(existing), reconciled: true });
-    return existing.id;
-  }
-  crashAfterCall(o.result);
-  await rt.record(input, o.result, o.resultData(created));
-  return created.id;
-}
-
 // ---- volumes.create: the extra block volumes ---------------------------------------------
 
 function blockVolumeRequest(v: BlockVolumeSpec): { from_empty: { size: number } } | { from_snapshot: { snapshot_id: string } } {
@@ -153,24 +107,21 @@ export async function volumesCreate(rt: PhaseRuntime, input: PhaseInput, signal:
   const { client, spec, buildId } = rt.deps;
   const ids: string[] = [];
   for (const [index, volume] of spec.blockVolumes.entries()) {
-    const tags = resourceTags(buildId, 'volumes.create', spec.tags);
-    const known = ((await rt.build())?.resources.volumes ?? []).find((v) => v.api === 'block' && v.name === volume.name && !v.deleted);
-    ids.push(
-      await createOne(rt, input, signal, {
-        phase: 'volumes.create',
-        intent: 'block_volume.create.requested',
-        result: 'block_volume.created',
-        keyOf: (d) => d.name,
-        key: volume.name,
-        recorded: known?.id,
-        requestData: { index, name: volume.name, tags, sizeGb: volume.sizeGb ?? null, snapshotId: volume.snapshotId ?? null, iops: volume.iops ?? null },
-        resultData: (v) => ({ index, volumeId: v.id, name: v.name }),
-        find: async () =>
-          (await client.block.listVolumes({ tags: [buildTag(buildId)] }, { signal })).find((v) => v.name === volume.name && createdBy(v.tags, buildId, 'volumes.create')),
-        create: () =>
-          client.block.createVolume({ name: volume.name, tags, ...blockVolumeRequest(volume), ...(volume.iops ? { perf_iops: volume.iops } : {}) }, { signal }),
-      }),
-    );
+    const created = await trackedCreate<BlockVolume>(rt, input, signal, {
+      phase: 'volumes.create',
+      intent: 'block_volume.create.requested',
+      result: 'block_volume.created',
+      // A volume is known by its name, in the log as in the cloud.
+      item: { name: volume.name },
+      idKey: 'volumeId',
+      request: { index, sizeGb: volume.sizeGb ?? null, snapshotId: volume.snapshotId ?? null, iops: volume.iops ?? null },
+      create: (tags) =>
+        client.block.createVolume({ name: volume.name, tags, ...blockVolumeRequest(volume), ...(volume.iops ? { perf_iops: volume.iops } : {}) }, { signal }),
+      list: () => client.block.listVolumes({ tags: [buildTag(buildId)] }, { signal }),
+      matches: (v) => v.name === volume.name,
+      resultData: () => ({ index }),
+    });
+    ids.push(created.id);
   }
   return { blockVolumeIds: ids };
 }
@@ -209,10 +160,15 @@ export async function tagServerVolumes(rt: PhaseRuntime, input: PhaseInput, serv
     // A block volume made by volumes.create already carries its own phase tag: leave it.
     if (volumeTags.every((t) => current.includes(t)) || (block && current.includes(buildTag(buildId)))) continue;
     const tags = [...new Set([...current, ...volumeTags])];
-    if (block) await client.block.updateVolume(volume.id, { tags }, { signal });
-    else await client.updateVolume(volume.id, { tags }, { signal });
-    crashAfterCall('volume.tagged');
-    await rt.record(input, 'volume.tagged', { volumeId: volume.id, ...(block ? { api: 'block' } : {}) });
+    // No intent: the tags are read back first, so a crash before the result only makes the PATCH again.
+    await trackedUpdate(rt, input, {
+      result: 'volume.tagged',
+      item: { volumeId: volume.id, ...(block ? { api: 'block' } : {}) },
+      call: async () => {
+        if (block) await client.block.updateVolume(volume.id, { tags }, { signal });
+        else await client.updateVolume(volume.id, { tags }, { signal });
+      },
+    });
   }
 }
 
@@ -231,12 +187,17 @@ export async function volumesIops(rt: PhaseRuntime, input: PhaseInput, signal: A
   const volumeId = String(input.facts.rootVolumeId ?? '');
   if (input.facts.rootVolumeApi !== 'block' || !volumeId) throw new BuildError(`root_volume.iops is set but the server's root volume is not an SBS volume`);
   // The PATCH is idempotent: a pending intent on resume is simply sent again.
-  const done = (await rt.last('volume.iops.updated'));
-  if (done && done.data.volumeId === volumeId && !(await rt.pendingIntent('volume.iops.requested', 'volume.iops.updated'))) return {};
-  await rt.record(input, 'volume.iops.requested', { volumeId, iops });
-  await rt.deps.client.block.updateVolume(volumeId, { perf_iops: iops }, { signal });
-  crashAfterCall('volume.iops.updated');
-  await rt.record(input, 'volume.iops.updated', { volumeId, iops });
+  await trackedUpdate(rt, input, {
+    intent: 'volume.iops.requested',
+    result: 'volume.iops.updated',
+    item: { volumeId },
+    request: { iops },
+    once: true,
+    call: async () => {
+      await rt.deps.client.block.updateVolume(volumeId, { perf_iops: iops }, { signal });
+      return { iops };
+    },
+  });
   return {};
 }
 
@@ -271,25 +232,21 @@ export async function volumeSnapshotsCreate(rt: PhaseRuntime, input: PhaseInput,
   const ids: string[] = [];
   for (const [index, volumeId] of list(input.facts.extraVolumeIds).entries()) {
     const name = spec.blockVolumes[index]?.snapshotName ?? `${spec.snapshotName}-${index + 1}`;
-    const tags = resourceTags(buildId, 'volume_snapshots.create', spec.tags);
-    const known = ((await rt.build())?.resources.volumeSnapshots ?? []).find((s) => s.volumeId === volumeId && !s.deleted);
-    ids.push(
-      await createOne(rt, input, signal, {
-        phase: 'volume_snapshots.create',
-        intent: 'volume_snapshot.create.requested',
-        result: 'volume_snapshot.created',
-        keyOf: (d) => d.volumeId,
-        key: volumeId,
-        recorded: known?.id,
-        requestData: { index, volumeId, name, tags },
-        resultData: (s) => ({ index, volumeId, snapshotId: s.id, name: s.name }),
-        find: async () =>
-          (await client.block.listSnapshots({ tags: [buildTag(buildId)] }, { signal })).find(
-            (s) => s.parent_volume?.id === volumeId && createdBy(s.tags, buildId, 'volume_snapshots.create'),
-          ),
-        create: () => client.block.createSnapshot({ name, volume_id: volumeId, tags }, { signal }),
-      }),
-    );
+    const created = await trackedCreate<BlockSnapshot>(rt, input, signal, {
+      phase: 'volume_snapshots.create',
+      intent: 'volume_snapshot.create.requested',
+      result: 'volume_snapshot.created',
+      // One snapshot per extra volume: known by the volume it is made of.
+      item: { volumeId },
+      idKey: 'snapshotId',
+      name,
+      request: { index },
+      create: (tags) => client.block.createSnapshot({ name, volume_id: volumeId, tags }, { signal }),
+      list: () => client.block.listSnapshots({ tags: [buildTag(buildId)] }, { signal }),
+      matches: (s) => s.parent_volume?.id === volumeId,
+      resultData: (s) => ({ index, name: s.name }),
+    });
+    ids.push(created.id);
   }
   return { volumeSnapshotIds: ids };
 }
@@ -312,43 +269,42 @@ export function imageExtraVolumes(facts: BuildFacts): Record<string, { id: strin
   return ids.length > 0 ? Object.fromEntries(ids.map((id, i) => [String(i + 1), { id }])) : undefined;
 }
 
-// ---- cleanup: block deletes --------------------------------------------------------------
+// ---- cleanup: volume deletes ----------------------------------------------------------------
 
 /** Status that will not change by waiting: a block volume can be deleted in it once detached. */
 const SETTLED = new Set(['available', 'error', 'in_use']);
 
 /**
- * Deletes a block volume once nothing uses it: DELETE /servers detaches SBS volumes, and a
- * detachment may take a moment; "already gone" counts as done.
+ * Deletes a volume the server did not take along. A block volume is deleted once nothing uses it:
+ * DELETE /servers detaches SBS volumes, and a detachment may take a moment. (A terminated server
+ * took its local volumes along: their delete then finds nothing, which is done.)
  */
-export async function deleteBlockVolume(rt: PhaseRuntime, input: PhaseInput, volumeId: string, signal: AbortSignal): Promise<void> {
+export async function deleteVolume(rt: PhaseRuntime, input: PhaseInput, volumeId: string, api: 'block' | undefined, signal: AbortSignal): Promise<void> {
   const { client } = rt.deps;
-  await rt.record(input, 'volume.delete.requested', { volumeId, api: 'block' });
-  let alreadyGone = false;
-  await pollUntil(
-    async () => {
-      let volume;
-      try {
-        volume = await client.block.getVolume(volumeId, { signal });
-      } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
-        alreadyGone = true;
-        return true;
-      }
-      const attached = volume.references.some((r) => r.status !== 'detached');
-      if (attached || !SETTLED.has(volume.status) || volume.status === 'in_use') return undefined;
-      try {
-        await client.block.deleteVolume(volumeId, { signal });
-      } catch (error) {
-        if (error instanceof NotFoundError) return true;
-        // 412 resource_still_in_use / 409 transient: the detachment is not finished; look again.
-        if (error instanceof ScalewayError && (error.status === 412 || error.status === 409)) return undefined;
-        throw error;
-      }
-      return true;
+  await trackedDelete(rt, input, {
+    intent: 'volume.delete.requested',
+    result: 'volume.deleted',
+    item: { volumeId, ...(api ? { api } : {}) },
+    call: async () => {
+      if (api !== 'block') return client.deleteVolume(volumeId, { signal });
+      await pollUntil(
+        async () => {
+          // Gone (NotFound) before the delete: done, recorded as already gone.
+          const volume = await client.block.getVolume(volumeId, { signal });
+          const attached = volume.references.some((r) => r.status !== 'detached');
+          if (attached || !SETTLED.has(volume.status) || volume.status === 'in_use') return undefined;
+          try {
+            await client.block.deleteVolume(volumeId, { signal });
+          } catch (error) {
+            if (error instanceof NotFoundError) return true;
+            // 412 resource_still_in_use / 409 transient: the detachment is not finished; look again.
+            if (error instanceof ScalewayError && (error.status === 412 || error.status === 409)) return undefined;
+            throw error;
+          }
+          return true;
+        },
+        { signal, deadlineAt: input.phaseDeadlineAt, what: `block volume ${volumeId} to be detached and deleted` },
+      );
     },
-    { signal, deadlineAt: input.phaseDeadlineAt, what: `block volume ${volumeId} to be detached and deleted` },
-  );
-  crashAfterCall('volume.deleted');
-  await rt.record(input, 'volume.deleted', { volumeId, api: 'block', ...(alreadyGone ? { alreadyGone } : {}) });
+  });
 }

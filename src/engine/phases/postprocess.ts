@@ -4,14 +4,15 @@
 // the rest again (writing a manifest twice gives the same file).
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
-import type { BuildFacts, PhaseInput } from '../../machines/build.machine.js';
-import { runProvisioner } from '../provision/index.js';
-import type { ManifestPostProcessorSpec } from '../template/spec.js';
-import { BuildError, OutputBatcher, type PhaseRuntime } from './phases.js';
+import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
+import { runProvisioner } from '../../provision/index.js';
+import type { ManifestPostProcessorSpec } from '../../template/spec.js';
+import { BuildError, type PhaseRuntime } from '../runtime.js';
+import { OutputBatcher } from './provision.js';
 
 export async function postprocess(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { spec, buildId } = rt.deps;
-  const done = new Set((await rt.deps.log.read((s) => s.events(buildId, { withoutOutput: true }))).filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.index));
+  const done = new Set((await rt.events()).filter((e) => e.type === 'postprocessor.succeeded').map((e) => e.data.index));
   const imageId = input.facts.imageId;
   if (typeof imageId !== 'string') throw new BuildError('internal: the postprocess phase has no image id');
   for (const postProcessor of spec.postProcessors ?? []) {
