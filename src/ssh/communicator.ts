@@ -4,7 +4,7 @@ import { loadSsh2 } from './library.js';
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2';
 import { posix } from 'node:path';
 import { abortError, sleep, throwIfAborted, within } from './abort.js';
-import { backoffDelay, type RetryPolicy } from '../scaleway/retry.js';
+import { backoffDelay, type RetryPolicy } from '../shared/backoff.js';
 import { LineSplitter } from './lines.js';
 import { shellAssignments } from './shell.js';
 import { getPath, putPath, remoteMkdirp } from './transfer.js';
