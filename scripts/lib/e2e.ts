@@ -5,10 +5,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/sim/index.js';
 import { EventStore } from '../../src/store/index.js';
+import { PACKER, packerEnv } from './packer.js';
 import { REPO_ROOT, runKiln, runProcess, waitedChildrenCpuMs, type ProcessResult } from './proc.js';
 import { BENCH_ACCESS_KEY, BENCH_PROJECT, BENCH_TOKEN, SimApi, ZONE } from './sim-api.js';
 
-export const PACKER = '/usr/bin/packer';
 
 export interface BuildMeasurement {
   /** Process start to image `available` (kiln waits for it; for Packer we poll after it exits). */
@@ -176,15 +176,7 @@ export async function packerBuild(sim: Simulator, simStateDir: string, home: str
   const started = performance.now();
   const result = await runProcess(PACKER, ['build', '-machine-readable', templateFile], {
     cwd: home,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      PACKER_CACHE_DIR: join(home, 'packer_cache'),
-      PACKER_CONFIG_DIR: home,
-      CHECKPOINT_DISABLE: '1',
-      PACKER_NO_COLOR: '1',
-      TMPDIR: home,
-    },
+    env: packerEnv(home),
     timeoutMs: 600_000,
   });
   const apiByRoute = diffCounts(sim.requestCounts(), before);
