@@ -10,7 +10,7 @@ import { ScalewayClient } from '../../src/scaleway/index.js';
 import { timeline } from '../../src/cli/run/show.js';
 import { EventStore } from '../../src/store/index.js';
 import { template as templateOf } from '../engine/harness.js';
-import { runKiln, spawnKiln, type KilnResult } from '../helpers/cli.js';
+import { runKiln, spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';
 import { cloudOfBuild } from '../helpers/cloud.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
@@ -52,12 +52,6 @@ function kiln(args: string[], env: Record<string, string> = {}, db: string): Pro
   });
 }
 
-function buildIdOf(r: KilnResult): string {
-  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
-  assert.equal(first.type, 'build.started');
-  return first.build_id;
-}
-
 async function assertExactlyOneOfEverything(id: string): Promise<void> {
   const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
   assert.deepEqual(
@@ -78,7 +72,7 @@ async function crashAndResume(db: string, crashEnv: Record<string, string>, extr
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { ...crashEnv, ...extraEnv }, db);
   assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   await between?.();
   const resumed = await kiln(['resume', id, '--json'], extraEnv, db);
   assert.equal(resumed.code, 0, resumed.stderr);
@@ -156,7 +150,7 @@ test('a finished provisioner does not run again; the unfinished one does', { tim
   ]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:2' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const resumed = await kiln(['resume', id, '--json'], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   const output = resumed.stdout
@@ -177,7 +171,7 @@ test('kiln resume --from-provisioner N runs provisioning again from N; a bad N i
   ]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:3' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const bad = await kiln(['resume', id, '--from-provisioner', '3'], {}, db);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--from-provisioner 3: the build has provisioners 0 to 2/);
@@ -198,7 +192,7 @@ test('two resumes at once: one wins, the other is refused with the holder pid an
   const db = join(dir, 'lease.db');
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:1' }, db);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   // Before the resume, `kiln ls` tells a build whose process is gone from a live one.
   const ls = JSON.parse((await kiln(['ls', '--json'], {}, db)).stdout) as { id: string; status: string; alive?: boolean }[];
   assert.deepEqual(ls.map((b) => [b.id, b.status, b.alive]), [[id, 'running', false]]);
@@ -215,7 +209,7 @@ test('a changed template is refused unless --force', { timeout: 90_000 }, async 
   const db = join(dir, 'changed.db');
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.created' }, db);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   writeFileSync(template, JSON.stringify({ ...JSON.parse(String(await import('node:fs').then((fs) => fs.readFileSync(template)))), description: 'edited' }));
   const refused = await kiln(['resume', id], {}, db);
   assert.equal(refused.code, 2);
@@ -229,7 +223,7 @@ test('a server deleted by hand after provisioning began: the resume fails clearl
   const db = join(dir, 'deleted.db');
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.succeeded:1' }, db);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
   await client.serverAction(server!.id, 'terminate');
   await untilServersGone(id);
@@ -252,7 +246,7 @@ test('kiln resume redrives a build that failed with --on-error abort, once the c
   );
   const failed = await kiln(['build', path, '--json', '--on-error', 'abort', '--var', 'code=4'], {}, db);
   assert.equal(failed.code, 1, failed.stderr);
-  const id = buildIdOf(failed);
+  const id = startedBuildId(failed);
   const resumed = await kiln(['resume', id, '--var', 'code=0'], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /Build resumed at provision/);
@@ -298,7 +292,7 @@ test('an interrupted kiln resume exits 130 (SIGTERM), and resuming again finishe
   const template = writeTemplate({}, [SLOW_ONCE]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const interrupted = await interruptAt(['resume', id, '--db', db], 'first-run', 'SIGTERM');
   assert.equal(interrupted.code, 130, interrupted.stderr);
   assert.match(interrupted.stderr, /SIGTERM received: stopping at the next safe point/);
@@ -314,7 +308,7 @@ test('a server deleted by hand before provisioning began is created anew on resu
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.running' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
   await client.serverAction(server!.id, 'terminate');
   await untilServersGone(id);
