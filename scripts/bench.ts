@@ -15,7 +15,7 @@ import { kilnBuild, kilnEnv, packerBuild, writeKilnTemplate, writeSbsTemplate, t
 import { packerMissing } from './lib/packer.js';
 import { appendOutputEvents, cloneBuilds, createTaggedResources, readSample } from './lib/fixtures.js';
 import { REPO_ROOT, runKiln, runningFromSources, runProcess, spawnKiln } from './lib/proc.js';
-import { SimApi } from './lib/sim-api.js';
+import { marketplaceImageId, SimApi } from './lib/sim-api.js';
 import { largeHclTemplate } from './lib/hcl.js';
 import { loadTemplate } from '../src/template/index.js';
 import { parseFile } from '../src/template/hcl/parser.js';
@@ -575,7 +575,7 @@ async function gc(s: Settings): Promise<SectionResult> {
       const servers = size;
       const volumes = 0;
       const created = performance.now();
-      await createTaggedResources(api, servers, volumes, await api.marketplaceImageId('ubuntu_jammy', 'DEV1-S'));
+      await createTaggedResources(api, servers, volumes, await marketplaceImageId(api, 'ubuntu_jammy', 'DEV1-S'));
       s.log(`gc: ${servers} servers + ${volumes} volumes tagged kiln created in ${seconds(performance.now() - created)}`);
       const home = mkdtempSync(join(s.work, `gc-${size}-`));
       const env = kilnEnv(sim, home);

@@ -7,7 +7,7 @@ import type { Simulator } from '../../src/sim/index.js';
 import { EventStore } from '../../src/store/index.js';
 import { PACKER, packerEnv } from './packer.js';
 import { REPO_ROOT, runKiln, runProcess, waitedChildrenCpuMs, type ProcessResult } from './proc.js';
-import { BENCH_ACCESS_KEY, BENCH_PROJECT, BENCH_TOKEN, SimApi, ZONE } from './sim-api.js';
+import { BENCH_ACCESS_KEY, BENCH_PROJECT, BENCH_TOKEN, marketplaceImageId, SimApi, ZONE } from './sim-api.js';
 
 
 export interface BuildMeasurement {
@@ -155,7 +155,7 @@ export async function packerBuild(sim: Simulator, simStateDir: string, home: str
         secret_key: BENCH_TOKEN,
         access_key: BENCH_ACCESS_KEY,
         project_id: BENCH_PROJECT,
-        image: await api.marketplaceImageId('ubuntu_jammy', 'START1-S'),
+        image: await marketplaceImageId(sim, 'ubuntu_jammy', 'START1-S'),
         zone: ZONE,
         commercial_type: 'START1-S',
         ssh_username: 'root',

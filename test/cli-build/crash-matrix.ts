@@ -26,7 +26,7 @@ import { ScalewayClient } from '../../src/scaleway/index.js';
 import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, openStore, resolveStoreLocation, type BuildEvent, type BuildStore, type EventType } from '../../src/store/index.js';
 import { template } from '../engine/harness.js';
 import { spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';
-import { cloudOfBuild } from '../helpers/cloud.js';
+import { cloudOfBuild, terminateServerByHand } from '../helpers/cloud.js';
 import { testDatabase } from '../helpers/postgres.js';
 import { startTestSimulator, type Simulator, type SimulatorOptions } from '../helpers/sim.js';
 
@@ -221,10 +221,7 @@ export const SCENARIOS: Scenario[] = [
       assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
       const id = startedBuildId(crashed);
       const client = new ScalewayClient({ apiUrl: c.sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-      const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
-      await client.serverAction(server!.id, 'terminate');
-      // Terminating takes the simulator's (fast) stop latency: wait until the server is gone.
-      while ((await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0) await new Promise((r) => setTimeout(r, 20));
+      await terminateServerByHand(client, id);
       return id;
     },
     killed: 'resume',

@@ -11,7 +11,7 @@ import { timeline } from '../../src/cli/run/show.js';
 import { EventStore } from '../../src/store/index.js';
 import { template as templateOf } from '../engine/harness.js';
 import { runKiln, spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';
-import { cloudOfBuild } from '../helpers/cloud.js';
+import { cloudOfBuild, terminateServerByHand } from '../helpers/cloud.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -60,11 +60,6 @@ async function assertExactlyOneOfEverything(id: string): Promise<void> {
     `build ${id}`,
   );
   assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id);
-}
-
-/** Polls until the build's servers are gone (terminate takes a moment); the test's limit bounds it. */
-async function untilServersGone(id: string): Promise<void> {
-  while ((await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0) await new Promise((r) => setTimeout(r, 50));
 }
 
 /** Builds with a crash point, checks the kill, resumes, and checks the cloud and the log. */
@@ -224,12 +219,10 @@ test('a server deleted by hand after provisioning began: the resume fails clearl
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.succeeded:1' }, db);
   const id = startedBuildId(crashed);
-  const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
-  await client.serverAction(server!.id, 'terminate');
-  await untilServersGone(id);
+  const serverId = await terminateServerByHand(client, id);
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 1);
-  assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln`));
+  assert.match(resumed.stderr, new RegExp(`server ${serverId} was deleted outside kiln`));
   assert.match(resumed.stderr, new RegExp(`kiln gc --build ${id} --force`));
 });
 
@@ -309,19 +302,17 @@ test('a server deleted by hand before provisioning began is created anew on resu
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.running' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
   const id = startedBuildId(crashed);
-  const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
-  await client.serverAction(server!.id, 'terminate');
-  await untilServersGone(id);
+  const serverId = await terminateServerByHand(client, id);
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln before provisioning; creating a new one`));
+  assert.match(resumed.stderr, new RegExp(`server ${serverId} was deleted outside kiln before provisioning; creating a new one`));
   await assertExactlyOneOfEverything(id);
   const store = EventStore.open(db);
   try {
     const created = store.events(id).filter((e) => e.type === 'server.created').map((e) => e.data.serverId);
     assert.equal(created.length, 2);
-    assert.equal(created[0], server!.id);
-    assert.notEqual(created[1], server!.id);
+    assert.equal(created[0], serverId);
+    assert.notEqual(created[1], serverId);
   } finally {
     store.close();
   }
