@@ -91,13 +91,13 @@ function diffCounts(after: Record<string, number>, before: Record<string, number
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** `kiln build --json <template>` in a child process; fails loudly unless every build succeeded. */
+/** `kiln build --json <template>` in a child process; fails loudly unless every build succeeded. `ids`: the builds it ran. */
 export async function kilnBuild(
   sim: Simulator,
   template: string,
   home: string,
   options: { measureRss?: boolean } = {},
-): Promise<BuildMeasurement & { builds: number; result: ProcessResult; cpu: CpuSplit }> {
+): Promise<BuildMeasurement & { builds: number; ids: string[]; result: ProcessResult; cpu: CpuSplit }> {
   const db = join(home, 'kiln.db');
   const before = sim.requestCounts();
   const ownBefore = process.cpuUsage();
@@ -129,7 +129,7 @@ export async function kilnBuild(
       floorMs = Math.max(floorMs, sim.floorMs(serverId));
       events += store.events(id).length;
     }
-    return { wallMs: result.wallMs, floorMs, apiCalls: total(apiByRoute), apiByRoute, events, peakRssKiB: result.peakRssKiB, builds: ids.size, result, cpu };
+    return { wallMs: result.wallMs, floorMs, apiCalls: total(apiByRoute), apiByRoute, events, peakRssKiB: result.peakRssKiB, builds: ids.size, ids: [...ids], result, cpu };
   } finally {
     store.close();
   }
