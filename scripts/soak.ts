@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { startSimulator, type FaultSpec } from '../src/sim/index.js';
+import { seededRandom } from '../src/sim/random.js';
 import { isPostgresUrl, openStore, resolveStoreLocation, type BuildStore } from '../src/store/index.js';
 import { startPostgres, type PgCluster } from './lib/postgres-cluster.js';
 import pg from 'pg';
@@ -51,18 +52,6 @@ interface BuildLog {
   clientRetries: number;
   /** The phase the build was in at each kill ("before start" when none was recorded). */
   killedIn: string[];
-}
-
-/** A small seeded generator (mulberry32), so a soak can be replayed with --seed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /** API attempts after the first, from `--debug` lines ("… (attempt N, …)"). */
@@ -140,7 +129,8 @@ async function main(): Promise<void> {
     })
     .parse();
   const seed = argv.seed ?? Math.floor(Math.random() * 2 ** 31);
-  const random = seeded(seed);
+  // The simulator's seeded generator, so that a soak can be replayed with --seed.
+  const random = seededRandom(seed);
   const log = (line: string) => process.stderr.write(`soak: ${line}\n`);
   const work = mkdtempSync(join(tmpdir(), 'kiln-soak-'));
   let opened: Awaited<ReturnType<typeof soakStore>>;

@@ -5,10 +5,10 @@ import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Simulator } from '../../src/sim/index.js';
 import { EventStore } from '../../src/store/index.js';
+import { PACKER, packerEnv } from './packer.js';
 import { REPO_ROOT, runKiln, runProcess, waitedChildrenCpuMs, type ProcessResult } from './proc.js';
-import { BENCH_ACCESS_KEY, BENCH_PROJECT, BENCH_TOKEN, SimApi, ZONE } from './sim-api.js';
+import { BENCH_ACCESS_KEY, BENCH_PROJECT, BENCH_TOKEN, marketplaceImageId, SimApi, ZONE } from './sim-api.js';
 
-export const PACKER = '/usr/bin/packer';
 
 export interface BuildMeasurement {
   /** Process start to image `available` (kiln waits for it; for Packer we poll after it exits). */
@@ -91,13 +91,13 @@ function diffCounts(after: Record<string, number>, before: Record<string, number
 
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
-/** `kiln build --json <template>` in a child process; fails loudly unless every build succeeded. */
+/** `kiln build --json <template>` in a child process; fails loudly unless every build succeeded. `ids`: the builds it ran. */
 export async function kilnBuild(
   sim: Simulator,
   template: string,
   home: string,
   options: { measureRss?: boolean } = {},
-): Promise<BuildMeasurement & { builds: number; result: ProcessResult; cpu: CpuSplit }> {
+): Promise<BuildMeasurement & { builds: number; ids: string[]; result: ProcessResult; cpu: CpuSplit }> {
   const db = join(home, 'kiln.db');
   const before = sim.requestCounts();
   const ownBefore = process.cpuUsage();
@@ -129,7 +129,7 @@ export async function kilnBuild(
       floorMs = Math.max(floorMs, sim.floorMs(serverId));
       events += store.events(id).length;
     }
-    return { wallMs: result.wallMs, floorMs, apiCalls: total(apiByRoute), apiByRoute, events, peakRssKiB: result.peakRssKiB, builds: ids.size, result, cpu };
+    return { wallMs: result.wallMs, floorMs, apiCalls: total(apiByRoute), apiByRoute, events, peakRssKiB: result.peakRssKiB, builds: ids.size, ids: [...ids], result, cpu };
   } finally {
     store.close();
   }
@@ -155,7 +155,7 @@ export async function packerBuild(sim: Simulator, simStateDir: string, home: str
         secret_key: BENCH_TOKEN,
         access_key: BENCH_ACCESS_KEY,
         project_id: BENCH_PROJECT,
-        image: await api.marketplaceImageId('ubuntu_jammy', 'START1-S'),
+        image: await marketplaceImageId(sim, 'ubuntu_jammy', 'START1-S'),
         zone: ZONE,
         commercial_type: 'START1-S',
         ssh_username: 'root',
@@ -176,15 +176,7 @@ export async function packerBuild(sim: Simulator, simStateDir: string, home: str
   const started = performance.now();
   const result = await runProcess(PACKER, ['build', '-machine-readable', templateFile], {
     cwd: home,
-    env: {
-      PATH: process.env.PATH ?? '/usr/bin:/bin',
-      HOME: home,
-      PACKER_CACHE_DIR: join(home, 'packer_cache'),
-      PACKER_CONFIG_DIR: home,
-      CHECKPOINT_DISABLE: '1',
-      PACKER_NO_COLOR: '1',
-      TMPDIR: home,
-    },
+    env: packerEnv(home),
     timeoutMs: 600_000,
   });
   const apiByRoute = diffCounts(sim.requestCounts(), before);

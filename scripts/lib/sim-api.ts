@@ -54,18 +54,24 @@ export class SimApi {
     }
   }
 
-  /** The marketplace image id of `label` for `commercialType` in this zone (what Packer 1.6.6 needs). */
-  async marketplaceImageId(label: string, commercialType: string): Promise<string> {
-    interface MarketplaceImage {
-      label: string;
-      current_public_version: string;
-      versions: { id: string; local_images: { id: string; zone: string; compatible_commercial_types: string[] }[] }[];
-    }
-    const { images } = await this.ok<{ images: MarketplaceImage[] }>('GET', '/marketplace/v1/images?per_page=100');
-    const image = images.find((i) => i.label === label);
-    const version = image?.versions.find((v) => v.id === image.current_public_version);
-    const local = version?.local_images.find((l) => l.zone === this.zone && l.compatible_commercial_types.includes(commercialType));
-    if (!local) throw new Error(`the simulator's marketplace has no ${label} for ${commercialType} in ${this.zone}`);
-    return local.id;
+}
+
+/**
+ * The id of the marketplace image `label` for `commercialType` in `zone`, resolved as Packer 1.6.6
+ * does it (the marketplace asks for no token).
+ */
+export async function marketplaceImageId(sim: { apiUrl: string }, label: string, commercialType: string, zone: string = ZONE): Promise<string> {
+  interface MarketplaceImage {
+    label: string;
+    current_public_version: string;
+    versions: { id: string; local_images: { id: string; zone: string; compatible_commercial_types: string[] }[] }[];
   }
+  const response = await fetch(`${sim.apiUrl}/marketplace/v1/images?per_page=100`);
+  if (!response.ok) throw new Error(`GET /marketplace/v1/images: HTTP ${response.status}`);
+  const { images } = (await response.json()) as { images: MarketplaceImage[] };
+  const image = images.find((i) => i.label === label);
+  const version = image?.versions.find((v) => v.id === image.current_public_version);
+  const local = version?.local_images.find((l) => l.zone === zone && l.compatible_commercial_types.includes(commercialType));
+  if (!local) throw new Error(`the simulator's marketplace has no ${label} for ${commercialType} in ${zone}`);
+  return local.id;
 }

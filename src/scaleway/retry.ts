@@ -1,21 +1,9 @@
-// The one definition of exponential backoff with jitter in kiln. The API client uses it between
-// request attempts; the engine's phase retries and the SSH connect loop reuse it with their own
-// policies.
+// The API client's retry settings and its reading of `Retry-After`. The backoff itself and `sleep`
+// are kiln's shared ones (src/shared), re-exported here for the client's callers.
+import type { RetryPolicy } from '../shared/backoff.js';
 
-export interface RetryPolicy {
-  /** Attempts in all, the first included (1 = never retry). */
-  attempts: number;
-  /** Delay after the first failed attempt, before jitter. */
-  initialMs: number;
-  /** Each further delay is the previous one times this. */
-  factor: number;
-  /** Cap on one delay, before jitter. */
-  maxMs: number;
-  /** 0..1: the share of a delay that is randomised (0 = exact delays, 1 = anywhere in [0, delay]). */
-  jitter: number;
-  /** No retry starts once this much time has passed since the first attempt (or would pass while waiting). */
-  maxTotalMs: number;
-}
+export { backoffDelay, type RetryPolicy } from '../shared/backoff.js';
+export { sleep } from '../shared/sleep.js';
 
 /** Per-request retries of the API client: about 0.5 s, 1 s, 2 s, 4 s; never more than 60 s in all. */
 export const defaultRequestRetry: RetryPolicy = {
@@ -28,20 +16,6 @@ export const defaultRequestRetry: RetryPolicy = {
 };
 
 /**
- * How long to wait after failed attempt number `attempt` (1-based) before the next one:
- * `min(maxMs, initialMs * factor^(attempt-1))`, of which the `jitter` share is taken off at random
- * ("equal jitter" for 0.5), so many clients that failed together do not retry together.
- * The result lies in `[base * (1 - jitter), base]`.
- */
-export function backoffDelay(policy: RetryPolicy, attempt: number, random: () => number = Math.random): number {
-  const exponent = Math.max(0, Math.floor(attempt) - 1);
-  const base = Math.min(policy.maxMs, policy.initialMs * Math.pow(policy.factor, exponent));
-  const jitter = Math.min(1, Math.max(0, policy.jitter));
-  const r = Math.min(1, Math.max(0, random()));
-  return Math.max(0, Math.round(base * (1 - jitter * r)));
-}
-
-/**
  * The wait a `Retry-After` header asks for, in ms: delta-seconds or an HTTP date.
  * Undefined when absent or unreadable (then the caller backs off on its own).
  */
@@ -52,20 +26,4 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - now);
-}
-
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal!.reason);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }

@@ -2,7 +2,7 @@
 // backoff while a fresh server boots, until Packer's `ssh_timeout` (and a bounded number of
 // failed handshakes, Packer's `ssh_handshake_attempts`).
 import type { Client, ConnectConfig } from 'ssh2';
-import { backoffDelay, type RetryPolicy } from '../scaleway/retry.js';
+import { backoffDelay, type RetryPolicy } from '../shared/backoff.js';
 import { abortError, sleep, throwIfAborted } from './abort.js';
 import { SshConnectError } from './errors.js';
 import { loadSsh2 } from './library.js';

@@ -25,8 +25,8 @@ import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { CLOUD_CHANGE_RESULTS, EVENT_TYPES, INTENT_RESULT, openStore, resolveStoreLocation, type BuildEvent, type BuildStore, type EventType } from '../../src/store/index.js';
 import { template } from '../engine/harness.js';
-import { spawnKiln, type KilnResult } from '../helpers/cli.js';
-import { cloudOfBuild } from '../helpers/cloud.js';
+import { spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';
+import { cloudOfBuild, terminateServerByHand } from '../helpers/cloud.js';
 import { testDatabase } from '../helpers/postgres.js';
 import { startTestSimulator, type Simulator, type SimulatorOptions } from '../helpers/sim.js';
 
@@ -155,12 +155,6 @@ class CaseWorld {
   }
 }
 
-function buildIdOf(r: KilnResult): string {
-  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
-  assert.equal(first.type, 'build.started', r.stderr);
-  return first.build_id;
-}
-
 const CRASH_AFTER_CALL_SETUP = { KILN_CRASH_AFTER_CALL: 'server.created' };
 
 export const SCENARIOS: Scenario[] = [
@@ -198,7 +192,7 @@ export const SCENARIOS: Scenario[] = [
     setup: async (c) => {
       const crashed = await c.build(CRASH_AFTER_CALL_SETUP);
       assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-      return buildIdOf(crashed);
+      return startedBuildId(crashed);
     },
     killed: 'resume',
     referenceExit: 0,
@@ -225,12 +219,9 @@ export const SCENARIOS: Scenario[] = [
     setup: async (c) => {
       const crashed = await c.build({ KILN_CRASH_AT: 'server.running' });
       assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-      const id = buildIdOf(crashed);
+      const id = startedBuildId(crashed);
       const client = new ScalewayClient({ apiUrl: c.sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
-      const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
-      await client.serverAction(server!.id, 'terminate');
-      // Terminating takes the simulator's (fast) stop latency: wait until the server is gone.
-      while ((await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0) await new Promise((r) => setTimeout(r, 20));
+      await terminateServerByHand(client, id);
       return id;
     },
     killed: 'resume',
@@ -325,7 +316,7 @@ export const SCENARIOS: Scenario[] = [
     setup: async (c) => {
       const failed = await c.build();
       assert.equal(failed.code, 1, failed.stderr);
-      return buildIdOf(failed);
+      return startedBuildId(failed);
     },
     killed: 'gc',
     referenceExit: 0,
@@ -340,7 +331,7 @@ async function runKilled(c: CaseWorld, crashEnv: Record<string, string>): Promis
   const s = c.scenario;
   if (s.killed === 'build') {
     const result = await c.build(crashEnv, s.sigtermAt);
-    return { id: buildIdOf(result), result, seqBefore: 0 };
+    return { id: startedBuildId(result), result, seqBefore: 0 };
   }
   const id = await s.setup!(c);
   const seqBefore = (await c.events(id)).at(-1)?.seq ?? 0;

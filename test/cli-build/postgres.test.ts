@@ -13,7 +13,7 @@ import { PgEventStore } from '../../src/store/postgres.js';
 import type { BuildEvent } from '../../src/store/index.js';
 import { startPostgres, type PgCluster } from '../../scripts/lib/postgres-cluster.js';
 import { template as templateOf } from '../engine/harness.js';
-import { runKiln, spawnKiln, type KilnResult } from '../helpers/cli.js';
+import { runKiln, spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';
 import { cloudOfBuild } from '../helpers/cloud.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
@@ -61,12 +61,6 @@ function kiln(args: string[], db: string, env: Record<string, string>): Promise<
   return runKiln(args, { env: kilnEnv(db, env) });
 }
 
-function buildIdOf(r: KilnResult): string {
-  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
-  assert.equal(first.type, 'build.started', r.stderr);
-  return first.build_id;
-}
-
 async function logOf(db: string, id: string): Promise<{ status: string; events: BuildEvent[] }> {
   const store = await PgEventStore.open(db);
   try {
@@ -102,7 +96,7 @@ test('kiln build --db postgres://… builds end to end; ls and gc read the same 
   const a = host('a');
   const built = await kiln(['build', '--json', '--db', db, writeTemplate()], db, a);
   assert.equal(built.code, 0, built.stderr);
-  const id = buildIdOf(built);
+  const id = startedBuildId(built);
   await assertOneImageNothingLeaked(db, id);
   const ls = await kiln(['ls'], db, host('other'));
   assert.equal(ls.code, 0, ls.stderr);
@@ -122,7 +116,7 @@ test('a build killed -9 on PostgreSQL resumes to exactly one image, nothing leak
   // Killed after the server was created in the cloud, before the log knew it: resume reconciles by tags.
   const crashed = await kiln(['build', '--json', writeTemplate()], db, { ...a, KILN_CRASH_AFTER_CALL: 'server.created' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const resumed = await kiln(['resume', id, '--json'], db, a);
   assert.equal(resumed.code, 0, resumed.stderr);
   const events = await assertOneImageNothingLeaked(db, id);
@@ -134,7 +128,7 @@ test('killed on host A after provisioning, resumed on host B sharing only the st
   // Killed once the snapshot was asked for, before the log knew it was created.
   const crashed = await kiln(['build', '--json', writeTemplate()], db, { ...host('a'), KILN_CRASH_AFTER_CALL: 'snapshot.created' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const resumed = await kiln(['resume', id, '--json'], db, host('b'));
   assert.equal(resumed.code, 0, resumed.stderr);
   const events = await assertOneImageNothingLeaked(db, id);
@@ -151,7 +145,7 @@ test('killed on host A while provisioning, resumed on host B with KILN_KEY_PASSP
   ]);
   const crashed = await kiln(['build', '--json', template], db, { ...host('a'), ...passphrase, KILN_CRASH_AT: 'provisioner.started:2' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   // Host B needs the key to log in: it is in the shared store, sealed, and nowhere else B can reach.
   const resumed = await kiln(['resume', id, '--json'], db, { ...host('b'), ...passphrase });
   assert.equal(resumed.code, 0, resumed.stderr);
@@ -166,7 +160,7 @@ test('kiln gc on another machine removes what a build killed on host A left, kno
   const db = await testDatabase(t);
   const crashed = await kiln(['build', '--json', writeTemplate()], db, { ...host('a'), KILN_CRASH_AT: 'server.running' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const gc = await kiln(['gc', '--json', '--force', '--build', id], db, host('gc'));
   assert.equal(gc.code, 0, gc.stdout + gc.stderr);
   const report = JSON.parse(gc.stdout) as { resources: { type: string; reason: string }[]; cleanedBuilds: string[] };
@@ -213,13 +207,13 @@ test('PostgreSQL stopped mid-build: a short outage is ridden out; a long one sto
     setTimeout(() => cluster.up(), 1_000);
   });
   assert.equal(short.code, 0, short.stderr);
-  await assertOneImageNothingLeaked(db, buildIdOf(short));
+  await assertOneImageNothingLeaked(db, startedBuildId(short));
 
   // Long: the store stays down past the bound. The build stops as on a signal and says what to do.
   const a = host('a');
   const long = await buildThroughOutage(db, { ...a, KILN_STORE_RETRY_MS: '1500' }, () => cluster.down());
   assert.equal(long.code, 130, long.stderr);
-  const id = buildIdOf(long);
+  const id = startedBuildId(long);
   assert.match(long.stderr, /event store postgres:\/\/kiln@127\.0\.0\.1:\d+\/postgres was unreachable/);
   assert.match(long.stderr, new RegExp(`once the store is back, continue: +kiln resume ${id}`));
   cluster.up();

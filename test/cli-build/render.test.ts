@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createRenderer } from '../../src/cli/render/progress.js';
+import { describeEvent, formatElapsed } from '../../src/cli/render/describe.js';
 import type { BuildEvent, EventType } from '../../src/store/index.js';
 import type { PhaseName } from '../../machines/phases.js';
 
@@ -140,4 +141,11 @@ test('plain and json: a wait says what it expects, and the JSON event carries th
   assert.deepEqual(first.data.key, key);
   const finished = JSON.parse(json.text.split('\n')[1]!) as { type: string; data: Record<string, unknown> };
   assert.deepEqual([finished.type, finished.data.apiDurationMs, finished.data.looks], ['wait.finished', 2_950, 3]);
+});
+
+test('measured times read rounded (6.1s, 2m05s); a configured timeout reads as the user wrote it (10m)', () => {
+  const shown = [450, 6_123, 59_960, 125_000, 3_599_600, 3_725_000].map(formatElapsed);
+  assert.deepEqual(shown, ['450ms', '6.1s', '1m00s', '2m05s', '1h00m', '1h02m']);
+  const wait = ev('user_data.wait.started', 'server.wait_running', { mode: 'cloud-init', timeoutMs: 600_000 });
+  assert.equal(describeEvent(wait), 'Waiting for cloud-init to finish (at most 10m)');
 });

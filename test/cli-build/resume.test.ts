@@ -10,8 +10,8 @@ import { ScalewayClient } from '../../src/scaleway/index.js';
 import { timeline } from '../../src/cli/run/show.js';
 import { EventStore } from '../../src/store/index.js';
 import { template as templateOf } from '../engine/harness.js';
-import { runKiln, spawnKiln, type KilnResult } from '../helpers/cli.js';
-import { cloudOfBuild } from '../helpers/cloud.js';
+import { runKiln, spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';
+import { cloudOfBuild, terminateServerByHand } from '../helpers/cloud.js';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
@@ -52,12 +52,6 @@ function kiln(args: string[], env: Record<string, string> = {}, db: string): Pro
   });
 }
 
-function buildIdOf(r: KilnResult): string {
-  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
-  assert.equal(first.type, 'build.started');
-  return first.build_id;
-}
-
 async function assertExactlyOneOfEverything(id: string): Promise<void> {
   const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
   assert.deepEqual(
@@ -68,17 +62,12 @@ async function assertExactlyOneOfEverything(id: string): Promise<void> {
   assert.equal(images[0]!.root_volume?.id, snapshots[0]!.id);
 }
 
-/** Polls until the build's servers are gone (terminate takes a moment); the test's limit bounds it. */
-async function untilServersGone(id: string): Promise<void> {
-  while ((await client.listServers({ tags: [`kiln-build=${id}`] })).length > 0) await new Promise((r) => setTimeout(r, 50));
-}
-
 /** Builds with a crash point, checks the kill, resumes, and checks the cloud and the log. */
 async function crashAndResume(db: string, crashEnv: Record<string, string>, extraEnv: Record<string, string> = {}, between?: () => Promise<void>): Promise<string> {
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { ...crashEnv, ...extraEnv }, db);
   assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   await between?.();
   const resumed = await kiln(['resume', id, '--json'], extraEnv, db);
   assert.equal(resumed.code, 0, resumed.stderr);
@@ -156,7 +145,7 @@ test('a finished provisioner does not run again; the unfinished one does', { tim
   ]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:2' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const resumed = await kiln(['resume', id, '--json'], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   const output = resumed.stdout
@@ -177,7 +166,7 @@ test('kiln resume --from-provisioner N runs provisioning again from N; a bad N i
   ]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:3' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const bad = await kiln(['resume', id, '--from-provisioner', '3'], {}, db);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /--from-provisioner 3: the build has provisioners 0 to 2/);
@@ -198,7 +187,7 @@ test('two resumes at once: one wins, the other is refused with the holder pid an
   const db = join(dir, 'lease.db');
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started:1' }, db);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   // Before the resume, `kiln ls` tells a build whose process is gone from a live one.
   const ls = JSON.parse((await kiln(['ls', '--json'], {}, db)).stdout) as { id: string; status: string; alive?: boolean }[];
   assert.deepEqual(ls.map((b) => [b.id, b.status, b.alive]), [[id, 'running', false]]);
@@ -215,7 +204,7 @@ test('a changed template is refused unless --force', { timeout: 90_000 }, async 
   const db = join(dir, 'changed.db');
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.created' }, db);
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   writeFileSync(template, JSON.stringify({ ...JSON.parse(String(await import('node:fs').then((fs) => fs.readFileSync(template)))), description: 'edited' }));
   const refused = await kiln(['resume', id], {}, db);
   assert.equal(refused.code, 2);
@@ -229,13 +218,11 @@ test('a server deleted by hand after provisioning began: the resume fails clearl
   const db = join(dir, 'deleted.db');
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.succeeded:1' }, db);
-  const id = buildIdOf(crashed);
-  const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
-  await client.serverAction(server!.id, 'terminate');
-  await untilServersGone(id);
+  const id = startedBuildId(crashed);
+  const serverId = await terminateServerByHand(client, id);
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 1);
-  assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln`));
+  assert.match(resumed.stderr, new RegExp(`server ${serverId} was deleted outside kiln`));
   assert.match(resumed.stderr, new RegExp(`kiln gc --build ${id} --force`));
 });
 
@@ -252,7 +239,7 @@ test('kiln resume redrives a build that failed with --on-error abort, once the c
   );
   const failed = await kiln(['build', path, '--json', '--on-error', 'abort', '--var', 'code=4'], {}, db);
   assert.equal(failed.code, 1, failed.stderr);
-  const id = buildIdOf(failed);
+  const id = startedBuildId(failed);
   const resumed = await kiln(['resume', id, '--var', 'code=0'], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /Build resumed at provision/);
@@ -298,7 +285,7 @@ test('an interrupted kiln resume exits 130 (SIGTERM), and resuming again finishe
   const template = writeTemplate({}, [SLOW_ONCE]);
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'provisioner.started' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
+  const id = startedBuildId(crashed);
   const interrupted = await interruptAt(['resume', id, '--db', db], 'first-run', 'SIGTERM');
   assert.equal(interrupted.code, 130, interrupted.stderr);
   assert.match(interrupted.stderr, /SIGTERM received: stopping at the next safe point/);
@@ -314,20 +301,18 @@ test('a server deleted by hand before provisioning began is created anew on resu
   const template = writeTemplate();
   const crashed = await kiln(['build', '--json', template], { KILN_CRASH_AT: 'server.running' }, db);
   assert.equal(crashed.signal, 'SIGKILL');
-  const id = buildIdOf(crashed);
-  const [server] = await client.listServers({ tags: [`kiln-build=${id}`] });
-  await client.serverAction(server!.id, 'terminate');
-  await untilServersGone(id);
+  const id = startedBuildId(crashed);
+  const serverId = await terminateServerByHand(client, id);
   const resumed = await kiln(['resume', id], {}, db);
   assert.equal(resumed.code, 0, resumed.stderr);
-  assert.match(resumed.stderr, new RegExp(`server ${server!.id} was deleted outside kiln before provisioning; creating a new one`));
+  assert.match(resumed.stderr, new RegExp(`server ${serverId} was deleted outside kiln before provisioning; creating a new one`));
   await assertExactlyOneOfEverything(id);
   const store = EventStore.open(db);
   try {
     const created = store.events(id).filter((e) => e.type === 'server.created').map((e) => e.data.serverId);
     assert.equal(created.length, 2);
-    assert.equal(created[0], server!.id);
-    assert.notEqual(created[1], server!.id);
+    assert.equal(created[0], serverId);
+    assert.notEqual(created[1], serverId);
   } finally {
     store.close();
   }

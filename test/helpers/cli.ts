@@ -1,6 +1,7 @@
 // Runs the kiln CLI as a child process, the way a user does. From compiled tests
 // (dist/test/…) it runs dist/src/cli/main.js; from TypeScript sources (node --import tsx)
 // it runs src/cli/main.ts through tsx, so a developer can iterate without compiling.
+import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
@@ -37,4 +38,11 @@ export function runKiln(args: string[], options: SpawnOptions = {}): Promise<Kil
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/** The id of the build a `kiln build --json` run started: its first line is `build.started`. */
+export function startedBuildId(r: KilnResult): string {
+  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
+  assert.equal(first.type, 'build.started', r.stderr);
+  return first.build_id;
 }

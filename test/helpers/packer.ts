@@ -1,13 +1,9 @@
-// Runs Packer 1.6.6 (Debian's package) the way the interop tests need it: a private home and
-// cache, no telemetry and no colours, with a time limit below Packer's own 5-minute SSH timeout.
+// Runs Packer 1.6.6 the way the interop tests need it (scripts/lib/packer.ts finds it): in a
+// private home, with a time limit below Packer's own 5-minute SSH timeout.
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
+import { PACKER, packerEnv } from '../../scripts/lib/packer.js';
 
-export const PACKER = '/usr/bin/packer';
-
-/** false, or why Packer tests are skipped here. */
-export const packerMissing: false | string = existsSync(PACKER) ? false : `Packer is not installed at ${PACKER} (Debian: apt-get install packer)`;
+export { packerMissing } from '../../scripts/lib/packer.js';
 
 export interface PackerResult {
   code: number | null;
@@ -17,29 +13,23 @@ export interface PackerResult {
   output: string;
 }
 
-export function runPacker(args: string[], home: string): Promise<PackerResult> {
+/** `packer <args>` in `home` (its working directory and home); `input` is written to its stdin. */
+export function runPacker(args: string[], home: string, options: { input?: string; env?: Record<string, string> } = {}): Promise<PackerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(PACKER, args, {
       cwd: home,
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: home,
-        PACKER_CACHE_DIR: path.join(home, 'packer_cache'),
-        PACKER_CONFIG_DIR: home,
-        CHECKPOINT_DISABLE: '1',
-        PACKER_NO_COLOR: '1',
-        TMPDIR: home,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...packerEnv(home), ...options.env },
+      stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Packer's own SSH timeout is 5 minutes: never let a broken simulator hang the suite that long.
       timeout: 150_000,
     });
     let stdout = '';
     let stderr = '';
     let output = '';
-    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
-    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
+    child.stdout!.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
+    child.stderr!.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr, output }));
+    child.stdin?.end(options.input);
   });
 }

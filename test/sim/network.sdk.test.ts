@@ -3,23 +3,14 @@
 // `syncing` → `available` lifecycle (and `syncing_error` under an `error_state` fault).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createClient } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { Vpcv2 } from '@scaleway/sdk-vpc';
 import { startTestSimulator } from '../helpers/sim.js';
-
-const PROJECT = '7b3f2a1e-0c4d-4e5f-9a6b-1c2d3e4f5a6b';
+import { SDK_PROJECT, sdkClient } from './sdk-client.js';
 
 async function setUp(faults?: Record<string, Record<string, number>>) {
   const sim = await startTestSimulator({ latency: { boot: 40, stop: 25, snapshot: 20, image: 20, nic: 200 }, ...(faults ? { faults } : {}) });
-  const client = createClient({
-    accessKey: 'SCWXXXXXXXXXXXXXXXXX',
-    secretKey: '11111111-2222-4333-8444-555555555555',
-    defaultProjectId: PROJECT,
-    defaultZone: 'fr-par-1',
-    defaultRegion: 'fr-par',
-    apiURL: sim.apiUrl,
-  });
+  const client = sdkClient(sim, 'fr-par-1', 'fr-par');
   const instance = new Instancev1.API(client);
   const vpc = new Vpcv2.API(client);
   const local = await instance.listImages({ name: 'Ubuntu 22.04', arch: 'x86_64', public: true });
@@ -32,7 +23,7 @@ test('sdk-vpc: a private network is created, read, listed and deleted; an unknow
   t.after(() => sim.close());
   const network = await vpc.createPrivateNetwork({ name: 'builds', defaultRoutePropagationEnabled: false, tags: ['kiln-test'] });
   assert.equal(network.region, 'fr-par');
-  assert.equal(network.projectId, PROJECT);
+  assert.equal(network.projectId, SDK_PROJECT);
   assert.equal(network.subnets.length, 1);
   const read = await vpc.getPrivateNetwork({ privateNetworkId: network.id });
   assert.deepEqual([read.id, read.name, read.tags], [network.id, 'builds', ['kiln-test']]);

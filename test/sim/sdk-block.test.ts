@@ -3,12 +3,11 @@
 // `total_count` in the body, and how server create/delete and images treat SBS volumes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createClient } from '@scaleway/sdk-client';
 import { Blockv1, Blockv1alpha1 } from '@scaleway/sdk-block';
 import { Instancev1 } from '@scaleway/sdk-instance';
 import { startTestSimulator } from '../helpers/sim.js';
+import { SDK_PROJECT, sdkClient } from './sdk-client.js';
 
-const PROJECT = '7b3f2a1e-0c4d-4e5f-9a6b-1c2d3e4f5a6b';
 const GB = 1_000_000_000;
 const WAIT = { minDelay: 1, timeout: 60 };
 
@@ -16,13 +15,7 @@ type HttpError = Error & { status?: number; body?: Record<string, unknown> };
 
 async function clients() {
   const sim = await startTestSimulator();
-  const client = createClient({
-    accessKey: 'SCWXXXXXXXXXXXXXXXXX',
-    secretKey: '11111111-2222-4333-8444-555555555555',
-    defaultProjectId: PROJECT,
-    defaultZone: 'fr-par-1',
-    apiURL: sim.apiUrl,
-  });
+  const client = sdkClient(sim);
   return { sim, block: new Blockv1.API(client), blockAlpha: new Blockv1alpha1.API(client), instance: new Instancev1.API(client) };
 }
 
@@ -156,7 +149,7 @@ test('the Block API answers 404 in its own shape, creates with 200 and deletes w
   const created = await fetch(`${sim.apiUrl}/block/v1/zones/fr-par-1/volumes`, {
     method: 'POST',
     headers: { 'X-Auth-Token': 'x', 'Content-Type': 'application/json' },
-    body: JSON.stringify({ name: 'raw', project_id: PROJECT, from_empty: { size: 5 * GB }, tags: null }),
+    body: JSON.stringify({ name: 'raw', project_id: SDK_PROJECT, from_empty: { size: 5 * GB }, tags: null }),
   });
   assert.equal(created.status, 200, 'block creates answer 200, not 201');
   const volume = (await created.json()) as { id: string; status: string };

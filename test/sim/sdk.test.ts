@@ -2,43 +2,16 @@
 // speaks Scaleway's wire format (paths, bodies, Content-Type, pagination, states).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createClient } from '@scaleway/sdk-client';
 import { Instancev1 } from '@scaleway/sdk-instance';
+import { marketplaceImageId } from '../fixtures/sim-ssh/harness.js';
 import { startTestSimulator } from '../helpers/sim.js';
-
-const PROJECT = '7b3f2a1e-0c4d-4e5f-9a6b-1c2d3e4f5a6b';
-
-interface MarketplaceImage {
-  label: string;
-  current_public_version: string;
-  versions: { id: string; local_images: { id: string; zone: string; arch: string; compatible_commercial_types: string[] }[] }[];
-}
-
-/** Resolves a marketplace label the way Packer does (the JS SDK's marketplace package is not installed). */
-async function marketplaceImageId(apiUrl: string, label: string, zone: string, commercialType: string): Promise<string> {
-  const response = await fetch(`${apiUrl}/marketplace/v1/images?page=1`);
-  assert.equal(response.headers.get('content-type'), 'application/json');
-  const { images } = (await response.json()) as { images: MarketplaceImage[] };
-  const image = images.find((candidate) => candidate.label === label);
-  assert.ok(image, `marketplace has ${label}`);
-  const version = image.versions.find((candidate) => candidate.id === image.current_public_version);
-  const local = version?.local_images.find((candidate) => candidate.zone === zone && candidate.compatible_commercial_types.includes(commercialType));
-  assert.ok(local, `${label} has a local image for ${commercialType} in ${zone}`);
-  return local.id;
-}
+import { SDK_PROJECT, sdkClient } from './sdk-client.js';
 
 test('the official Scaleway SDK builds an image against the simulator', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
-  const client = createClient({
-    accessKey: 'SCWXXXXXXXXXXXXXXXXX',
-    secretKey: '11111111-2222-4333-8444-555555555555',
-    defaultProjectId: PROJECT,
-    defaultZone: 'fr-par-1',
-    apiURL: sim.apiUrl,
-  });
-  const api = new Instancev1.API(client);
-  const imageId = await marketplaceImageId(sim.apiUrl, 'ubuntu_jammy', 'fr-par-1', 'DEV1-S');
+  const api = new Instancev1.API(sdkClient(sim));
+  const imageId = await marketplaceImageId(sim, 'ubuntu_jammy', 'DEV1-S', 'fr-par-1');
 
   const { server } = await api.createServer({ name: 'sdk-build', commercialType: 'DEV1-S', image: imageId, tags: ['kiln', 'sdk'], protected: false });
   assert.ok(server);
@@ -69,7 +42,7 @@ test('the official Scaleway SDK builds an image against the simulator', { timeou
   assert.equal(readyImage.state, 'available');
   assert.equal(readyImage.rootVolume?.id, snapshot.id);
 
-  const mine = await api.listImages({ project: PROJECT });
+  const mine = await api.listImages({ project: SDK_PROJECT });
   assert.deepEqual(mine.images.map((i) => i.id), [image.id]);
 
   await api.deleteServer({ serverId: server.id });
@@ -82,21 +55,14 @@ test('the official Scaleway SDK builds an image against the simulator', { timeou
   await api.deleteImage({ imageId: image.id });
   await api.deleteSnapshot({ snapshotId: snapshot.id });
   await api.deleteVolume({ volumeId: rootVolume.id });
-  assert.deepEqual((await api.listSnapshots({ project: PROJECT })).snapshots, []);
+  assert.deepEqual((await api.listSnapshots({ project: SDK_PROJECT })).snapshots, []);
 });
 
 test('the SDK pages through servers with X-Total-Count', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
-  const client = createClient({
-    accessKey: 'SCWXXXXXXXXXXXXXXXXX',
-    secretKey: '11111111-2222-4333-8444-555555555555',
-    defaultProjectId: PROJECT,
-    defaultZone: 'nl-ams-1',
-    apiURL: sim.apiUrl,
-  });
-  const api = new Instancev1.API(client);
-  const imageId = await marketplaceImageId(sim.apiUrl, 'debian_bookworm', 'nl-ams-1', 'GP1-XS');
+  const api = new Instancev1.API(sdkClient(sim, 'nl-ams-1'));
+  const imageId = await marketplaceImageId(sim, 'debian_bookworm', 'GP1-XS', 'nl-ams-1');
   const created: string[] = [];
   for (let i = 0; i < 7; i++) {
     const { server } = await api.createServer({ name: `page-${i}`, commercialType: 'GP1-XS', image: imageId, protected: false });

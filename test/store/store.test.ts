@@ -20,6 +20,7 @@ import {
 import { PG_MIGRATIONS_DIR, PgEventStore, migratePostgres } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 import { straceUnavailable } from '../helpers/strace.js';
+import { sleep } from '../../src/shared/sleep.js';
 
 type TestContext = { after: (fn: () => void | Promise<void>) => void };
 
@@ -45,8 +46,6 @@ async function openStore(t: TestContext, kind: (typeof kinds)[number], location?
   t.after(() => store.close());
   return store;
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const build = (id: string): NewBuild => ({
   id,

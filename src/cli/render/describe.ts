@@ -1,6 +1,7 @@
 // One sentence per build event, for people: the terminal renderers, plain output and
 // `kiln show` all describe events through this one function.
 import type { Artifact, BuildEvent, ErrorInfo } from '../../store/index.js';
+import { formatDuration } from '../../template/duration.js';
 
 const s = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
@@ -10,12 +11,17 @@ export function describeError(e: unknown): string {
   return error.name && error.name !== 'Error' ? `${error.name}: ${s(error.message)}` : s(error.message);
 }
 
-export function formatDuration(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)}ms`;
+/**
+ * A measured time (a phase, a wait, a retry delay, a build), rounded for reading: 450ms, 6.1s,
+ * 2m05s, 1h02m. A duration the user configured is written as they would write it, with
+ * template/duration.ts's `formatDuration` (10m, 1m30s).
+ */
+export function formatElapsed(ms: number): string {
+  if (ms < 999.5) return `${Math.round(ms)}ms`;
   const sec = ms / 1000;
-  if (sec < 60) return `${sec.toFixed(1)}s`;
-  const m = Math.floor(sec / 60);
-  const rest = Math.round(sec - m * 60);
+  if (sec < 59.95) return `${sec.toFixed(1)}s`;
+  const m = Math.floor(Math.round(sec) / 60);
+  const rest = Math.round(sec) - m * 60;
   if (m < 60) return `${m}m${String(rest).padStart(2, '0')}s`;
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
@@ -55,10 +61,10 @@ export function describeEvent(e: BuildEvent): string | null {
         : `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}${d.reason === 'failure' ? ' (after the failure)' : ''}: started`;
     case 'phase.retrying': {
       const left = timeLeft(d.deadlineAt, Date.parse(e.at));
-      return `${e.phase}: attempt ${e.attempt} failed (${describeError(d.error)}); retrying${typeof d.delayMs === 'number' ? ` in ${formatDuration(d.delayMs)}` : ''}${left !== undefined ? `, ${formatDuration(left)} left before its deadline` : ''}`;
+      return `${e.phase}: attempt ${e.attempt} failed (${describeError(d.error)}); retrying${typeof d.delayMs === 'number' ? ` in ${formatElapsed(d.delayMs)}` : ''}${left !== undefined ? `, ${formatElapsed(left)} left before its deadline` : ''}`;
     }
     case 'phase.succeeded':
-      return `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}: done${typeof d.durationMs === 'number' ? ` in ${formatDuration(d.durationMs)}` : ''}`;
+      return `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}: done${typeof d.durationMs === 'number' ? ` in ${formatElapsed(d.durationMs)}` : ''}`;
     case 'phase.failed':
       return `${e.phase}: failed: ${describeError(d.error)}`;
     case 'cleanup.started':
@@ -131,8 +137,8 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Waiting for ${s(d.what)}${typeof d.expectedMs === 'number' ? ` (usually ${describeExpected(d)}, from ${s(d.samples)} past waits)` : ''}`;
     case 'wait.finished':
       return (
-        `Waited ${formatDuration(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}` +
-        (typeof d.apiDurationMs === 'number' ? `, the change took ${formatDuration(d.apiDurationMs)} by the API's clock` : '') +
+        `Waited ${formatElapsed(Number(d.durationMs))}${typeof d.expectedMs === 'number' ? ` (expected ${describeExpected(d)})` : ''}` +
+        (typeof d.apiDurationMs === 'number' ? `, the change took ${formatElapsed(d.apiDurationMs)} by the API's clock` : '') +
         (d.looks === 0 ? ', done in the action\'s answer (no check of its state)' : `, ${s(d.looks)} check${d.looks === 1 ? '' : 's'} of its state`)
       );
     case 'server.delete.requested':
@@ -176,7 +182,7 @@ export function describeEvent(e: BuildEvent): string | null {
 export function describeExpected(d: Record<string, unknown>): string {
   const expected = Number(d.expectedMs);
   const spread = Number(d.spreadMs) || 0;
-  return `~${formatDuration(expected)} (${formatDuration(Math.max(0, expected - spread))}–${formatDuration(expected + spread)})`;
+  return `~${formatElapsed(expected)} (${formatElapsed(Math.max(0, expected - spread))}–${formatElapsed(expected + spread)})`;
 }
 
 /** The output lines of a `provision.output` event. */

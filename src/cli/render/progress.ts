@@ -5,7 +5,7 @@
 //   last retry reason) under the scrolling provisioner output and messages.
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import type { Artifact, BuildEvent } from '../../store/index.js';
-import { describeArtifact, describeError, describeEvent, formatDuration, outputLines, timeLeft } from './describe.js';
+import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines, timeLeft } from './describe.js';
 
 export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
@@ -239,11 +239,11 @@ class TtyRenderer implements ProgressRenderer {
       lines.push(`\x1b[1m${b.name}\x1b[0m  build ${b.id}`);
       for (const r of b.rows) {
         const icon = r.status === 'running' ? spin : ICON[r.status];
-        const elapsed = r.startedAt !== undefined ? formatDuration((r.endedAt ?? now) - r.startedAt) : '';
+        const elapsed = r.startedAt !== undefined ? formatElapsed((r.endedAt ?? now) - r.startedAt) : '';
         const expected = r.expected ? `  ${waitProgress((r.endedAt ?? now) - r.expected.startedAt, r.expected, r.status === 'running')}` : '';
         const attempt = r.attempt > 1 ? `  attempt ${r.attempt}` : '';
         // A retrying phase says first how long it may still retry (the reason may be clipped).
-        const left = r.status === 'retrying' && r.deadlineAt !== undefined ? `  retrying, ${formatDuration(Math.max(0, r.deadlineAt - now))} left;` : '';
+        const left = r.status === 'retrying' && r.deadlineAt !== undefined ? `  retrying, ${formatElapsed(Math.max(0, r.deadlineAt - now))} left;` : '';
         const note = r.note ? `${left || ' '} ${r.note}` : left;
         const text = `  ${icon} ${r.label.padEnd(20)} ${elapsed.padStart(7)}${expected}${attempt}${note}`;
         const width = this.out.columns || 100;
@@ -283,10 +283,10 @@ const BAR_CELLS = 10;
  */
 export function waitProgress(waitedMs: number, expected: { ms: number; spreadMs: number }, running: boolean): string {
   const late = waitedMs > expected.ms + expected.spreadMs;
-  if (!running) return `${formatDuration(waitedMs)}, usually ~${formatDuration(expected.ms)}${late ? ' (slow)' : ''}`;
+  if (!running) return `${formatElapsed(waitedMs)}, usually ~${formatElapsed(expected.ms)}${late ? ' (slow)' : ''}`;
   const filled = Math.min(BAR_CELLS, Math.floor((BAR_CELLS * waitedMs) / Math.max(1, expected.ms)));
   const bar = '█'.repeat(filled) + '░'.repeat(BAR_CELLS - filled);
-  return `${formatDuration(waitedMs)} of ~${formatDuration(expected.ms)} ${bar}${late ? ' later than usual' : ''}`;
+  return `${formatElapsed(waitedMs)} of ~${formatElapsed(expected.ms)} ${bar}${late ? ' later than usual' : ''}`;
 }
 
 /** The end-of-build lines, as Packer prints them. */

@@ -1,7 +1,7 @@
 // `kiln ls`: the builds of the event store, newest first.
 import { leaseIsLive, type BuildStatus, type BuildSummary } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { formatDuration } from '../render/describe.js';
+import { formatElapsed } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
 export interface LsArgs {
@@ -60,7 +60,7 @@ export async function runLsCommand(argv: LsArgs): Promise<number> {
       b.phase ?? '-',
       b.host ?? '-',
       b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
-      formatDuration(durationMs(b)),
+      formatElapsed(durationMs(b)),
       b.artifact?.imageId ?? '-',
     ]);
     process.stdout.write(formatTable(['ID', 'TEMPLATE', 'BUILDER', 'STATUS', 'PHASE', 'HOST', 'STARTED', 'DURATION', 'IMAGE'], rows));

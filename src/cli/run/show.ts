@@ -3,7 +3,7 @@
 import { durationWindow } from '../../scaleway/predict.js';
 import type { BuildEvent, BuildRecord } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { describeArtifact, describeError, describeEvent, formatDuration, outputLines } from '../render/describe.js';
+import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines } from '../render/describe.js';
 import { eventJson } from '../render/progress.js';
 import { formatTable } from '../render/table.js';
 import { displayStatus, lsJson } from './ls.js';
@@ -174,8 +174,8 @@ export function human(build: BuildRecord, events: BuildEvent[], past: readonly P
     return [
       t.startedAt.slice(11, 19),
       t.kind === 'phase' ? `${t.name}${t.provisionerIndex !== undefined ? ` #${t.provisionerIndex}` : ''}` : `[${t.name}]`,
-      t.durationMs !== undefined ? formatDuration(t.durationMs) : '',
-      t.typicalMs !== undefined ? `~${formatDuration(t.typicalMs)}` : '',
+      t.durationMs !== undefined ? formatElapsed(t.durationMs) : '',
+      t.typicalMs !== undefined ? `~${formatElapsed(t.typicalMs)}` : '',
       t.attempts !== undefined ? String(t.attempts) : '',
       t.kind === 'phase' ? [t.status + (slow ? ' (slower than usual)' : ''), ...t.errors].join('; ') : t.status,
     ];

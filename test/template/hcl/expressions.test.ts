@@ -11,7 +11,7 @@ import { evaluate, HclEvalError, type Scope } from '../../../src/template/hcl/ev
 import { hclFunctions } from '../../../src/template/hcl/functions.js';
 import type { Value } from '../../../src/template/hcl/value.js';
 import { EXPRESSIONS } from './expressions.js';
-import { packerSkip, runPacker } from './packer.js';
+import { packerMissing, runPacker } from '../../helpers/packer.js';
 
 function scope(variables: Record<string, Value> = {}): Scope {
   return { variables: new Map(Object.entries(variables)), functions: hclFunctions({ initTime: new Date('2026-11-30T12:02:03.456Z'), uuid: 'seed', cwd: '/' }) };
@@ -22,12 +22,12 @@ function kiln(source: string, variables: Record<string, Value> = {}): Value {
 }
 
 describe('HCL expressions', () => {
-  it('equal packer console for the whole batch', { skip: packerSkip }, () => {
+  it('equal packer console for the whole batch', { skip: packerMissing, timeout: 150_000 }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-console-'));
     try {
       writeFileSync(join(dir, 'empty.pkr.hcl'), 'variable "unused" {\n  default = 1\n}\n');
-      const result = runPacker(['console', join(dir, 'empty.pkr.hcl')], { input: `jsonencode([${EXPRESSIONS.join(', ')}])\n` });
-      assert.equal(result.status, 0, result.stdout + result.stderr);
+      const result = await runPacker(['console', join(dir, 'empty.pkr.hcl')], dir, { input: `jsonencode([${EXPRESSIONS.join(', ')}])\n` });
+      assert.equal(result.code, 0, result.stdout + result.stderr);
       const theirs = JSON.parse(result.stdout.trim()) as unknown[];
       assert.equal(theirs.length, EXPRESSIONS.length);
       EXPRESSIONS.forEach((expression, i) => assert.deepEqual(kiln(expression), theirs[i], `${expression}: kiln and packer console differ`));

@@ -10,7 +10,7 @@ import { loadTemplate, TemplateError } from '../../../src/template/index.js';
 import { inspectHclTemplate } from '../../../src/template/hcl-load.js';
 import { renderMultiline } from '../../../src/template/hcl/value.js';
 import { CORPUS, type CorpusCase } from './corpus.js';
-import { packerSkip, runPacker } from './packer.js';
+import { packerMissing, runPacker } from '../../helpers/packer.js';
 
 function packerArgs(command: string, c: CorpusCase): string[] {
   return [command, ...Object.entries(c.vars ?? {}).flatMap(([k, v]) => ['-var', `${k}=${v}`]), ...(c.varFiles ?? []).flatMap((f) => ['-var-file', f]), c.file ?? '.'];
@@ -51,7 +51,7 @@ function inspectBuilds(stdout: string): Array<{ sources: string[]; provisioners:
   return builds;
 }
 
-describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
+describe('HCL2 templates against Packer 1.6.6', { skip: packerMissing }, () => {
   it(`has a corpus of at least 40 templates (${CORPUS.length})`, () => {
     assert.ok(CORPUS.length >= 40);
   });
@@ -61,7 +61,7 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
       const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-oracle-'));
       try {
         for (const [file, text] of Object.entries(c.files)) writeFileSync(join(dir, file), text);
-        const packer = runPacker(packerArgs('validate', c), { cwd: dir, env: c.env ?? {} });
+        const packer = await runPacker(packerArgs('validate', c), dir, { env: c.env ?? {} });
         const packerText = packer.stdout + packer.stderr;
         const options = { env: { HOME: dir, ...(c.env ?? {}) }, vars: c.vars ?? {}, varFiles: (c.varFiles ?? []).map((f) => join(dir, f)) };
         const kiln = await inCaseDir(dir, async () => {
@@ -73,7 +73,7 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
             return { valid: false as const, problems: error.problems };
           }
         });
-        assert.equal(kiln.valid, packer.status === 0, `packer validate: ${packerText}\nkiln: ${JSON.stringify(kiln)}`);
+        assert.equal(kiln.valid, packer.code === 0, `packer validate: ${packerText}\nkiln: ${JSON.stringify(kiln)}`);
         if (!kiln.valid) {
           const line = /on \S+ line (\d+)/.exec(packerText)?.[1];
           // Packer names no line for command-line problems (-var) and a few others.
@@ -84,8 +84,8 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
           }
           return;
         }
-        const inspect = runPacker(packerArgs('inspect', c), { cwd: dir, env: c.env ?? {} });
-        assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
+        const inspect = await runPacker(packerArgs('inspect', c), dir, { env: c.env ?? {} });
+        assert.equal(inspect.code, 0, inspect.stdout + inspect.stderr);
         const theirs = inspectValues(inspect.stdout);
         const ours = await inCaseDir(dir, () => inspectHclTemplate(c.file ?? '.', options));
         const mine: Record<string, string> = {};

@@ -9,7 +9,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTemplate, type BuildSpec } from '../../../src/template/index.js';
-import { packerSkip, runPacker } from './packer.js';
+import { packerMissing, runPacker } from '../../helpers/packer.js';
 
 const SOURCE = {
   access_key: 'SCWABCDEFGHIJKLMNOPQ',
@@ -49,7 +49,7 @@ function normalise(build: BuildSpec, initTime: string): unknown {
   return JSON.parse(text);
 }
 
-describe('packer hcl2_upgrade of the JSON templates', { skip: packerSkip }, () => {
+describe('packer hcl2_upgrade of the JSON templates', { skip: packerMissing }, () => {
   for (const [file, template] of Object.entries(TEMPLATES)) {
     it(`${file}: the converted template builds the same`, async () => {
       const dir = mkdtempSync(join(tmpdir(), 'kiln-hcl-upgrade-'));
@@ -58,8 +58,8 @@ describe('packer hcl2_upgrade of the JSON templates', { skip: packerSkip }, () =
         copyFileSync('examples/files/motd', join(dir, 'files/motd'));
         writeFileSync(join(dir, 'files/setup.sh'), 'echo setup\n');
         writeFileSync(join(dir, file), JSON.stringify(template, null, 2));
-        const upgrade = runPacker(['hcl2_upgrade', file], { cwd: dir });
-        assert.equal(upgrade.status, 0, upgrade.stdout + upgrade.stderr);
+        const upgrade = await runPacker(['hcl2_upgrade', file], dir);
+        assert.equal(upgrade.code, 0, upgrade.stdout + upgrade.stderr);
         const evaluation = { initTime: '2026-11-30T12:02:03Z', uuid: '3f0e2a9c-1b2d-4c3e-8f4a-5b6c7d8e9f00' };
         const options = { env: { HOME: dir, KILN_TOKEN: '6f1c2a3b-4d5e-4f60-8a7b-9c0d1e2f3a4b', SCW_SECRET_KEY: '0a1b2c3d-4e5f-4a6b-8c7d-8e9f0a1b2c3d' }, evaluation };
         const json = await loadTemplate(join(dir, file), options);
