@@ -146,7 +146,7 @@ function waitSvg(w: WaitMark, axis: TimeAxis): string {
   );
 }
 
-const MARK_SYMBOL: Record<Marker['kind'], string> = { resumed: '↻', killed: '✕', interrupted: '⏸', failed: '!', cleaned: '🧹', missing: '?' };
+const MARK_SYMBOL: Record<Marker['kind'], string> = { resumed: '↻', killed: '✕', interrupted: '‖', failed: '!', cleaned: '✓', missing: '?' };
 
 function markerSvg(m: Marker, axis: TimeAxis, height: number): string {
   const x = f(axis.x(m.at));

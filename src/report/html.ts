@@ -25,13 +25,22 @@ function apiCallsText(r: BuildReport): { value: string; note: string } {
   return { value: `${uncounted > 0 ? '≥ ' : ''}${calls}`, note: notes.join(', ') };
 }
 
+/** Where the time went: the phase that took longest (kiln show's phase durations). */
+function mostTime(r: BuildReport, card: (label: string, value: string, note?: string, attrs?: string) => string): string {
+  const longest = [...r.rows].filter((row) => row.durationMs !== undefined).sort((a, b) => b.durationMs! - a.durationMs!)[0];
+  if (!longest) return card('Most time in', '—', '', ' data-card="most-time"');
+  const name = longest.provisionerIndex !== undefined ? `${longest.phase} #${longest.provisionerIndex}` : longest.phase;
+  const share = r.activeMs > 0 ? ` (${Math.round((100 * longest.durationMs!) / r.activeMs)} % of the driven time)` : '';
+  return card('Most time in', `<code>${esc(name)}</code>`, `${formatDuration(longest.durationMs!)}${share}`, ' data-card="most-time"');
+}
+
 function summaryCards(r: BuildReport): string {
   const calls = apiCallsText(r);
   const card = (label: string, value: string, note = '', attrs = '') => `<div class="card"${attrs}><dt>${esc(label)}</dt><dd>${value}${note ? `<small>${esc(note)}</small>` : ''}</dd></div>`;
   return (
     `<dl class="cards">` +
-    card('Status', `<span class="pill ${statusClass(r.status)}" data-status="${esc(r.status)}">${esc(r.status)}</span>`, r.running ? 'live' : '', ' data-card="status"') +
-    card('Duration', esc(formatDuration(r.durationMs)), r.stretches.length > 1 ? `${formatDuration(r.activeMs)} driven by ${r.stretches.length} runs` : '', ' data-card="duration"') +
+    card('Duration', esc(formatDuration(r.durationMs)), r.stretches.length > 1 ? `${formatDuration(r.activeMs)} driven, by ${r.stretches.length} runs` : r.running ? 'so far' : '', ' data-card="duration"') +
+    mostTime(r, card) +
     card('Image', r.imageId ? `<code>${esc(r.imageId)}</code>` : '—', r.imageId ? '' : r.status === 'succeeded' ? '' : 'no image yet', ' data-card="image"') +
     card(r.hosts.length === 1 ? 'Host' : 'Hosts', esc(r.hosts.join(', ') || '—'), '', ' data-card="hosts"') +
     card('API calls', esc(calls.value), calls.note, ' data-card="api-calls"') +
@@ -44,7 +53,8 @@ function errorSection(r: BuildReport): string {
   if (!r.error) return '';
   return (
     `<section class="error" data-section="error"><h2>${r.status === 'failed' ? 'The build failed' : 'The build stopped'}${r.error.phase ? ` in <code>${esc(r.error.phase)}</code>` : ''}</h2>` +
-    `<div class="error-text">${esc(r.error.text)}</div><pre class="hint">${esc(r.error.hint.trimEnd())}</pre></section>`
+    // kiln's hint starts with the cause when it has one; the error is said once.
+    `${r.error.hint.includes(r.error.text) ? '' : `<div class="error-text">${esc(r.error.text)}</div>`}<pre class="hint">${esc(r.error.hint.trimEnd())}</pre></section>`
   );
 }
 
@@ -52,7 +62,7 @@ const LEGEND =
   `<div class="legend"><span><i class="ok"></i>attempt succeeded</span><span><i class="retried"></i>failed, retried</span><span><i class="failed"></i>failed</span>` +
   `<span><i class="killed"></i>cut short (killed, interrupted)</span><span><i class="running"></i>running</span><span><i class="rollback"></i>cleanup after a failure</span>` +
   `<span><i class="wait"></i>a wait, as it happened</span><span><i class="window"></i>the window kiln predicted from past waits</span>` +
-  `<span>✕ killed · ↻ resumed · ⏸ interrupted (hover for details)</span></div>`;
+  `<span>✕ killed · ↻ resumed · ‖ interrupted (hover for details)</span></div>`;
 
 function timelineSection(r: BuildReport): string {
   const body = r.bars.length === 0 ? `<div class="empty">No phase has started yet.</div>` : `<div class="gantt-wrap">${ganttSvg(r)}</div>${LEGEND}`;
@@ -131,7 +141,7 @@ function outputSection(r: BuildReport): string {
 /** The report's content, without the page around it. */
 export function reportBody(r: BuildReport): string {
   return (
-    `<header class="page"><h1>Build <code>${esc(r.id)}</code></h1><span class="pill ${statusClass(r.status)}">${esc(r.status)}</span>` +
+    `<header class="page"><h1>Build <code>${esc(r.id)}</code></h1><span class="pill ${statusClass(r.status)}" data-status="${esc(r.status)}">${esc(r.status)}</span>` +
     `<div class="sub"><code>${esc(r.templatePath)}</code> · builder <b>${esc(r.builderName)}</b> · template sha256 <code>${esc(r.templateHash.slice(0, 12))}</code></div></header>` +
     summaryCards(r) +
     errorSection(r) +
@@ -143,11 +153,11 @@ export function reportBody(r: BuildReport): string {
 }
 
 /** A whole HTML document around `body` (the report, or a page of `kiln ui`). */
-export function htmlDocument(o: { title: string; body: string; csp: string; head?: string; before?: string }): string {
+export function htmlDocument(o: { title: string; body: string; csp: string; head?: string; before?: string; after?: string }): string {
   return (
     `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">` +
     `<meta http-equiv="Content-Security-Policy" content="${esc(o.csp)}"><title>${esc(o.title)}</title><style>${STYLE}</style>${o.head ?? ''}</head>` +
-    `<body>${o.before ?? ''}<main>${o.body}</main></body></html>\n`
+    `<body>${o.before ?? ''}<main>${o.body}</main>${o.after ?? ''}</body></html>\n`
   );
 }
 

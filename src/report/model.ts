@@ -73,7 +73,7 @@ export interface TimelineRow {
   provisionerType?: string;
   /** Ran on the failure path (the cleanup after a failed phase). */
   rollback: boolean;
-  /** `kiln show`'s duration of the phase (first start to end, retries included), summed over stretches. */
+  /** `kiln show`'s duration of the phase (first start to end, retries included), within each stretch, summed. */
   durationMs?: number;
   /** How long it usually takes (± spread), as `kiln show` says. */
   typicalMs?: number;
@@ -305,13 +305,21 @@ export function buildReport(record: BuildRecord, events: readonly BuildEvent[], 
     else closeStretch(end, 'gone');
   }
 
-  // `kiln show`'s phase durations and usual durations, onto the rows.
+  // A row's duration is `kiln show`'s (a phase's first start to its end, retries and their backoff
+  // included), counted within each stretch: the time no process drove the build is no phase's.
+  for (const [row, info] of rows.entries()) {
+    const spans = new Map<number, [number, number]>();
+    for (const b of bars) {
+      if (b.row !== row) continue;
+      const span = spans.get(b.stretch);
+      spans.set(b.stretch, span ? [Math.min(span[0], b.startAt), Math.max(span[1], b.endAt)] : [b.startAt, b.endAt]);
+    }
+    if (!bars.some((b) => b.row === row && b.outcome === 'running')) info.durationMs = [...spans.values()].reduce((sum, [a, b]) => sum + (b - a), 0);
+  }
+  // How long each phase usually takes, as `kiln show` says (a wait's prediction, else other builds of the template).
   for (const entry of timeline(events, past)) {
-    if (entry.kind !== 'phase') continue;
-    const row = rows.find((r) => r.phase === entry.name && r.provisionerIndex === entry.provisionerIndex && !r.rollback) ?? rows.find((r) => r.phase === entry.name && r.provisionerIndex === entry.provisionerIndex);
-    if (!row) continue;
-    if (entry.durationMs !== undefined) row.durationMs = (row.durationMs ?? 0) + entry.durationMs;
-    if (entry.typicalMs !== undefined) [row.typicalMs, row.typicalSpreadMs] = [entry.typicalMs, entry.typicalSpreadMs];
+    if (entry.kind !== 'phase' || entry.typicalMs === undefined) continue;
+    for (const row of rows) if (row.phase === entry.name && row.provisionerIndex === entry.provisionerIndex && !row.rollback) [row.typicalMs, row.typicalSpreadMs] = [entry.typicalMs, entry.typicalSpreadMs];
   }
 
   const counted = stretches.filter((s) => s.apiCalls);

@@ -98,7 +98,7 @@ details.output pre .stderr { color: var(--bad); }
 footer { color: var(--muted); font-size: 12px; margin-top: 18px; }
 form.filters { display: flex; flex-wrap: wrap; gap: 8px; margin-bottom: 12px; align-items: center; }
 form.filters input, form.filters select, form.filters button { font: inherit; padding: 6px 10px; border: 1px solid var(--line); border-radius: 7px; background: var(--card); color: var(--ink); }
-form.filters input[type=search] { min-width: 280px; }
+form.filters input[type=search] { min-width: 340px; }
 form.filters button { background: var(--info); color: #fff; border-color: var(--info); cursor: pointer; }
 .pager { display: flex; gap: 12px; align-items: center; justify-content: flex-end; margin-top: 10px; color: var(--muted); }
 .charts { display: grid; grid-template-columns: repeat(auto-fill, minmax(340px, 1fr)); gap: 12px; }
