@@ -87,9 +87,8 @@ const idOf = (r: KilnResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { build
 async function followsARunningBuild(t: { after: (fn: () => Promise<void>) => void }, w: World): Promise<void> {
   const url = await startUi(t, w);
   const build = w.spawn(['build', '--json', w.template]);
-  t.after(async () => {
-    if (build.exitCode === null) await once(build, 'close');
-  });
+  const ended = once(build, 'close');
+  t.after(async () => void (await ended));
   const id = JSON.parse((await lineOf(build, /^(\{.*\})$/m))[1]!).build_id as string;
 
   const page = await browser.context.newPage();
@@ -108,7 +107,7 @@ async function followsARunningBuild(t: { after: (fn: () => Promise<void>) => voi
   assert.match((await page.textContent('#live'))!, /^● live/);
   assert.deepEqual(errors, []);
   await page.close();
-  const [code] = await once(build, 'close');
+  const [code] = await ended;
   assert.equal(code, 0);
 }
 
