@@ -9,7 +9,7 @@ import { buildReport, loadBuildReport, reportBody, reportPage, type StoreReader 
 import { BUILD_STATUSES, type BuildEvent, type BuildRecord, type BuildStatus, type BuildSummary } from '../store/index.js';
 import { checkAccess } from './auth.js';
 import { buildPage, buildsTable, buildTitle, filterBuilds, gcPage, listPage, messagePage, type GcView, type ListQuery } from './pages.js';
-import { trendsPage, type TemplateChoice } from './trends-page.js';
+import { choiceKey, trendsPage, type TemplateChoice } from './trends-page.js';
 import { phaseDurations, phaseTrends } from './trends.js';
 
 export interface UiOptions {
@@ -118,7 +118,7 @@ async function trends(store: StoreReader, summaries: SummaryCache, url: URL, lim
   const all = await summaries.get(undefined);
   const byKey = new Map<string, TemplateChoice>();
   for (const b of all) {
-    const key = `${b.templatePath}\n${b.builderName}`;
+    const key = choiceKey(b);
     const choice = byKey.get(key);
     if (choice) choice.builds++;
     else byKey.set(key, { templatePath: b.templatePath, builderName: b.builderName, builds: 1, latest: b.createdAt });

@@ -8,6 +8,9 @@ import { esc } from '../report/index.js';
 import { uiPage } from './pages.js';
 import { changeKind, TREND_WINDOW, type PhaseTrend } from './trends.js';
 
+/** How a template and builder are named in the page's address (`?t=`): JSON survives a form's line-break rewriting. */
+export const choiceKey = (c: Pick<TemplateChoice, 'templatePath' | 'builderName'>) => JSON.stringify([c.templatePath, c.builderName]);
+
 /** A template and builder with builds in the store. */
 export interface TemplateChoice {
   templatePath: string;
@@ -89,7 +92,7 @@ function summaryTable(trends: readonly PhaseTrend[]): string {
 }
 
 export function trendsPage(o: { choices: readonly TemplateChoice[]; chosen?: TemplateChoice; trends: readonly PhaseTrend[]; scanned: number; store: string }): string {
-  const key = (c: TemplateChoice) => `${c.templatePath}\n${c.builderName}`;
+  const key = choiceKey;
   const options = o.choices
     .map((c) => `<option value="${esc(key(c))}"${o.chosen && key(c) === key(o.chosen) ? ' selected' : ''}>${esc(c.templatePath)} · ${esc(c.builderName)} (${c.builds} build${c.builds === 1 ? '' : 's'})</option>`)
     .join('');

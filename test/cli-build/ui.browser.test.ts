@@ -201,6 +201,16 @@ test('phase durations across a template’s builds: one chart per phase, drawn o
   assert.equal(await page.locator('[data-section="trend-table"] tbody tr').count(), phases.length);
   assert.deepEqual(errors, []);
   assert.deepEqual(foreign, [], 'nothing from anywhere else');
+
+  // Another template in the same store (no SSH, so no provisioning): chosen in the form, its own phases.
+  const other = world('trends-other', w.db, [], { builders: [{ ...(template({ communicator: 'none', ssh_username: undefined }).builders as object[])[0], name: 'no-ssh' }] });
+  assert.equal((await other.kiln(['build', '--json', other.template])).code, 0);
+  await page.goto(`${url}trends`);
+  await page.selectOption('select[name="t"]', { label: `${other.template} · no-ssh (1 build)` });
+  await Promise.all([page.waitForURL(/\/trends\?t=/), page.click('form.filters button')]);
+  const otherPhases = await page.$$eval('.chart', (charts) => charts.map((c) => c.getAttribute('data-phase')));
+  assert.ok(otherPhases.includes('server.wait_running') && !otherPhases.includes('ssh.connect'), otherPhases.join(', '));
+
   for (const path of ['', `builds/${ids[0]}`, `builds/${ids[0]}/report.html`, 'trends']) {
     const text = await (await fetch(url + path)).text();
     assert.ok(!text.includes(SENSITIVE) && !text.includes(SECRET), `/${path} holds no secret`);

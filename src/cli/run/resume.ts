@@ -167,14 +167,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
 
     // The cloud first: is the server the build needs still there?
     const apiCalls = countApiCalls(debugRequests(argv.debug, err, withKeyPassphrase(loaded.sensitiveValues, keyPassphrase)));
-    const client = new ScalewayClient({
-      apiUrl: spec.apiUrl,
-      zone: spec.zone,
-      secretKey: spec.secretKey,
-      projectId: spec.projectId,
-      organizationId: spec.organizationId,
-      onRequest: apiCalls.onRequest,
-    });
+    const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId, onRequest: apiCalls.onRequest });
     const check = await checkCloud(client, record, point);
     if (check.action === 'fail') {
       await store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
