@@ -113,6 +113,10 @@ test('the report of a real build opens offline with no console error and no requ
   const scale = await page.$eval('svg.gantt', (svg) => (Number(svg.getAttribute('data-px-per-ms')) * svg.getBoundingClientRect().width) / Number(svg.getAttribute('viewBox')!.split(' ')[2]));
   for (const bar of bars) assert.ok(Math.abs(bar.width - (bar.end - bar.start) * scale) < 0.6, `${bar.phase} #${bar.attempt}: ${bar.width}px for ${bar.end - bar.start} ms at ${scale} px/ms`);
   assert.equal(await page.textContent('header [data-status]'), 'succeeded');
+  // The API calls the build's process recorded: every request the simulator served it (first attempts and retries).
+  const counted = w.events(id).find((e) => e.type === 'api.calls')!.data as { calls: number; retries: number };
+  assert.equal(counted.calls + counted.retries, Object.values(sim.requestCounts()).reduce((a, b) => a + b, 0));
+  assert.equal((await page.innerText('[data-card="api-calls"] dd')).split('\n')[0], String(counted.calls));
   await page.close();
 });
 
