@@ -174,3 +174,16 @@ test('text from the log is escaped: a provisioner printing markup shows it as te
   assert.ok(body.includes('hello &lt;b&gt;'));
   assert.ok(!body.includes('hello <b>'));
 });
+
+test('an interrupted build (Ctrl-C): its stretch and attempt end at the interruption, marked, and the hint says how to go on', () => {
+  const { events, add } = log();
+  add(0, 'build.started', null, 0, { host: 'h', pid: 1 });
+  add(10, 'phase.started', 'server.wait_running', 1);
+  add(700, 'build.interrupted', 'server.wait_running', 0, { reason: 'SIGINT' });
+  const r = buildReport(recordOf(events), events, [], T0 + 5_000);
+  assert.deepEqual([r.stretches[0]!.end, r.stretches[0]!.endAt - T0], ['interrupted', 700]);
+  assert.deepEqual([r.bars[0]!.outcome, r.bars[0]!.endAt - T0], ['interrupted', 700]);
+  assert.deepEqual(r.markers.map((m) => [m.kind, m.at - T0]), [['interrupted', 700]]);
+  assert.equal(r.error?.text, 'interrupted: SIGINT');
+  assert.match(r.error!.hint, /was interrupted during server\.wait_running; its resources are kept\.\n  continue:  kiln resume b1/);
+});
