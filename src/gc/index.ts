@@ -4,7 +4,7 @@ import { hostname } from 'node:os';
 import { ScalewayClient, type RequestReport } from '../scaleway/index.js';
 import { LeaseHeldError, pidAlive, thisProcess, type BuildStore } from '../store/index.js';
 import { discoverZone } from './discover.js';
-import { PlanBuilder } from './plan.js';
+import { PlanBuilder, type Plan } from './plan.js';
 import { BuildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
 import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError, removePlan } from './remove.js';
 import { buildIdOf, type GcResource, type ItemResult, type PlanItem } from './types.js';
@@ -73,9 +73,13 @@ export class GcDiscoveryError extends Error {
  * long enough for the slowest server stop, as gc does not renew it. */
 const leaseTtlMs = (serverStopTimeoutMs: number) => serverStopTimeoutMs + 10 * 60_000;
 
-export async function runGc(options: GcOptions): Promise<GcReport> {
-  const { store } = options;
-  const now = Date.now();
+/** What planning asks of a store: reads only (`kiln ui` shows the plan of a dry run without recording it). */
+export type GcPlanStore = Pick<BuildStore, 'getBuild' | 'clock'>;
+
+/** What the plan needs: where to look and what counts as an orphan (no `force`: planning deletes nothing). */
+export type GcPlanOptions = Pick<GcOptions, 'apiUrl' | 'secretKey' | 'projectId' | 'zones' | 'olderThanMs' | 'buildFilter' | 'onRequest'> & { store: GcPlanStore };
+
+function clientsFor(options: GcPlanOptions): Map<string, ScalewayClient> {
   const clients = new Map<string, ScalewayClient>();
   for (const zone of options.zones) {
     clients.set(
@@ -89,6 +93,13 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
       }),
     );
   }
+  return clients;
+}
+
+export async function runGc(options: GcOptions): Promise<GcReport> {
+  const { store } = options;
+  const now = Date.now();
+  const clients = clientsFor(options);
   const runId = await recordRunStart(store, {
     dryRun: !options.force,
     zones: options.zones,
@@ -105,7 +116,11 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
   }
 }
 
-async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayClient>, runId: number, now: number): Promise<GcReport> {
+/**
+ * What `kiln gc` would remove, and why (a dry run that records nothing: the caller decides whether
+ * it is a run). Lists the zones' kiln resources page by page and judges each against the store.
+ */
+export async function planGc(options: GcPlanOptions, clients: Map<string, ScalewayClient> = clientsFor(options), now: number = Date.now()): Promise<Plan> {
   const { store } = options;
   const builds = new BuildLookup(store);
   const planner = new PlanBuilder({
@@ -133,7 +148,12 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
       for (const resource of page.value) planner.add(resource);
     }
   }
-  const plan = planner.finish();
+  return planner.finish();
+}
+
+async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayClient>, runId: number, now: number): Promise<GcReport> {
+  const { store } = options;
+  const plan = await planGc(options, clients, now);
 
   let results: (ItemResult | undefined)[] = [];
   let cleanedBuilds: string[] = [];

@@ -22,4 +22,5 @@ export {
   type LeaseOwner,
   type EventListener,
   type PhaseDuration,
+  type GcRunRecord,
 } from './api.js';

@@ -9,6 +9,7 @@ import { gcCommand } from './gc.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
+import { uiCommand } from './ui.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -17,6 +18,7 @@ export const commands: CommandModule<any, any>[] = [
   gcCommand,
   lsCommand,
   showCommand,
+  uiCommand,
   dbCommand,
   validateCommand,
   simCommand,

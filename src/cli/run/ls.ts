@@ -10,7 +10,8 @@ export interface LsArgs {
   db?: string;
 }
 
-function durationMs(b: BuildSummary): number {
+/** A build's duration as `kiln ls` gives it: its first event to its last. */
+export function durationMs(b: BuildSummary): number {
   return Date.parse(b.updatedAt) - Date.parse(b.createdAt);
 }
 

@@ -12,6 +12,8 @@ export interface ShowArgs {
   id: string;
   json: boolean;
   events: boolean;
+  /** The HTML report instead (src/cli/run/report.ts). */
+  html?: boolean;
   db?: string;
 }
 
