@@ -4,7 +4,7 @@
 // rects and lines, no chart library (the report must open anywhere, offline). Bars are drawn at
 // their exact length (`data-px-per-ms`); a long pause between two stretches (a build killed and
 // resumed hours later) is drawn as a fixed break so that the stretches stay readable.
-import { formatElapsed } from '../cli/render/describe.js';
+import { formatElapsed } from '../view/index.js';
 import { esc } from './escape.js';
 import type { AttemptBar, BuildReport, Marker, Stretch, TimelineRow, WaitMark } from './model.js';
 

@@ -1,7 +1,7 @@
 // A build's report as HTML: the body (`reportBody`, which `kiln ui` also serves and refreshes
 // live) and the self-contained page of `kiln show <id> --html` (`reportPage`): inline style and
 // SVG, no script, and a Content-Security-Policy that lets the page load nothing from anywhere.
-import { formatElapsed } from '../cli/render/describe.js';
+import { formatElapsed } from '../view/index.js';
 import { esc } from './escape.js';
 import { ganttSvg } from './gantt.js';
 import type { BuildReport, ProvisionerOutput, ResourceRow, Stretch } from './model.js';

@@ -2,12 +2,9 @@
 // the stretches of the processes that drove it (host, how each ended), one bar per phase attempt,
 // the waits with the window kiln predicted, the kills, resumes and interruptions, the resources
 // and their fate, the provisioners' output, the error and what to do next. The phase durations,
-// resource fates, status and sentences are `kiln show`'s and `kiln ls`'s own (one definition).
-import type { BuildEvent, BuildRecord, ErrorInfo } from '../store/index.js';
-import { describeArtifact, describeError, describeEvent, outputLines } from '../cli/render/describe.js';
-import { nextSteps } from '../cli/render/next-steps.js';
-import { displayStatus, durationMs } from '../cli/run/ls.js';
-import { resourceFates, timeline, type PastPhase, type ResourceFate } from '../cli/run/show.js';
+// resource fates, status and sentences are `kiln show`'s and `kiln ls`'s own (src/view).
+import type { BuildEvent, BuildRecord, ErrorInfo, PhaseDuration } from '../store/index.js';
+import { describeArtifact, describeError, describeEvent, displayStatus, durationMs, nextSteps, outputLines, resourceFates, timeline, type ResourceFate } from '../view/index.js';
 
 /** How the process of a stretch stopped driving the build. */
 export type StretchEnd = 'succeeded' | 'failed' | 'interrupted' | 'killed' | 'running' | 'gone';
@@ -154,7 +151,7 @@ function fateLabel(r: ResourceFate, status: BuildRecord['status'], running: bool
 }
 
 /** Folds a build into its report. `now` is the store's clock (a running build's bars end there). */
-export function buildReport(record: BuildRecord, events: readonly BuildEvent[], past: readonly PastPhase[] = [], now: number = Date.now()): BuildReport {
+export function buildReport(record: BuildRecord, events: readonly BuildEvent[], past: readonly PhaseDuration[] = [], now: number = Date.now()): BuildReport {
   const status = displayStatus(record, now);
   const running = status === 'running';
   const lastAt = events.length > 0 ? Date.parse(events[events.length - 1]!.at) : Date.parse(record.updatedAt);

@@ -1,9 +1,8 @@
 // The pages of `kiln ui` (pure: data in, HTML out): the frame around every page, the builds list,
 // a build (the report's body, refreshed live), and what `kiln gc` would remove. Everything is
 // inline (style, script, data); the only requests a page makes are to this server.
-import { formatElapsed } from '../cli/render/describe.js';
+import { displayStatus, durationMs, formatElapsed } from '../view/index.js';
 import { formatDuration } from '../template/duration.js';
-import { displayStatus, durationMs } from '../cli/run/ls.js';
 import { formatAge, renderSummary, type PlanItem } from '../gc/index.js';
 import { esc, htmlDocument, reportBody, statusClass, type BuildReport } from '../report/index.js';
 import type { BuildStatus, BuildSummary, GcRunRecord } from '../store/index.js';

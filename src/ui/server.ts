@@ -4,13 +4,16 @@
 // given a StoreReader, which has no method that writes, and answers GET and HEAD only.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { displayStatus } from '../cli/run/ls.js';
-import { buildReport, loadBuildReport, reportBody, reportPage, type StoreReader } from '../report/index.js';
-import { BUILD_STATUSES, type BuildEvent, type BuildRecord, type BuildStatus, type BuildSummary } from '../store/index.js';
+import { buildReport, reportBody, reportPage } from '../report/index.js';
+import { BUILD_STATUSES, type BuildEvent, type BuildRecord, type BuildStatus, type BuildStore, type BuildSummary, type PhaseDuration } from '../store/index.js';
+import { displayStatus, readBuild } from '../view/index.js';
 import { checkAccess } from './auth.js';
 import { buildPage, buildsTable, buildTitle, filterBuilds, gcPage, listPage, messagePage, type GcView, type ListQuery } from './pages.js';
 import { choiceKey, trendsPage, type TemplateChoice } from './trends-page.js';
 import { phaseDurations, phaseTrends } from './trends.js';
+
+/** What the UI may ask of a store: reads only (it never writes). */
+export type StoreReader = Pick<BuildStore, 'location' | 'findBuild' | 'getBuild' | 'listBuildSummaries' | 'events' | 'phaseHistory' | 'clock' | 'gcRuns'>;
 
 export interface UiOptions {
   store: StoreReader;
@@ -92,7 +95,7 @@ function eventStream(req: IncomingMessage, res: ServerResponse, everyMs: number,
 
 /** Follows one build: new events are read after the last one seen, and the report is rendered again. */
 function followBuild(store: StoreReader, record: BuildRecord, events: BuildEvent[], sentSeq: number): () => Promise<object | undefined> {
-  let past: Awaited<ReturnType<StoreReader['phaseHistory']>> | undefined;
+  let past: PhaseDuration[] | undefined;
   let lastSeq = events.at(-1)?.seq ?? 0;
   let shown = { seq: sentSeq, status: '', second: -1 };
   return async () => {
@@ -171,7 +174,8 @@ export async function startUiServer(options: UiOptions): Promise<UiServer> {
         const after = Number(url.searchParams.get('after') ?? '0');
         return eventStream(req, res, pollMs, followBuild(store, record, events, Number.isFinite(after) ? after : 0));
       }
-      const report = await loadBuildReport(store, record);
+      const { events, past, now } = await readBuild(store, record);
+      const report = buildReport(record, events, past, now);
       if (build[2] === '/report.html') {
         return send(res, 200, reportPage(report), 'text/html; charset=utf-8', { 'content-disposition': `attachment; filename="kiln-build-${record.id}.html"` });
       }

@@ -3,7 +3,7 @@
 // inlined: a small, fast, dependency-free chart library), and a table of which phase got slower.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { formatElapsed } from '../cli/render/describe.js';
+import { formatElapsed } from '../view/index.js';
 import { esc } from '../report/index.js';
 import { uiPage } from './pages.js';
 import { changeKind, TREND_WINDOW, type PhaseTrend } from './trends.js';

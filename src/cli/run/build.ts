@@ -16,8 +16,7 @@ import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, Templa
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
-import { describeError } from '../render/describe.js';
-import { nextSteps } from '../render/next-steps.js';
+import { describeError, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
@@ -40,7 +39,7 @@ export interface BuildArgs extends OutputArgs {
 const SIM_PROJECT_ID = '00000000-0000-4000-8000-00000000c1a7';
 const SIM_TOKEN = '5e1a1a70-0000-4000-8000-00000000c1a7';
 
-export { EXIT, nextSteps };
+export { EXIT };
 
 /**
  * The --on-error a build runs with: Packer's run-cleanup-provisioner is cleanup (kiln has no

@@ -1,6 +1,7 @@
 // `kiln show <build-id> --html`: the build's report as one self-contained HTML page on stdout.
 import type { BuildRecord } from '../../store/index.js';
-import { loadBuildReport, reportPage } from '../../report/index.js';
+import { buildReport, reportPage } from '../../report/index.js';
+import { readBuild } from '../../view/index.js';
 import { openStoreFor } from './open-store.js';
 import { EXIT } from './exit.js';
 
@@ -15,7 +16,8 @@ export async function runShowHtml(argv: { id: string; db?: string }, out: NodeJS
       err.write(`kiln show: ${(error as Error).message}\n`);
       return EXIT.invalid;
     }
-    const page = reportPage(await loadBuildReport(store, record));
+    const { events, past, now } = await readBuild(store, record);
+    const page = reportPage(buildReport(record, events, past, now));
     await new Promise<void>((resolve, reject) => out.write(page, (error) => (error ? reject(error) : resolve())));
     return EXIT.ok;
   } finally {

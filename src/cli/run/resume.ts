@@ -10,7 +10,7 @@ import { openStoreFor } from './open-store.js';
 import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/build-specs.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
-import { describeArtifact } from '../render/describe.js';
+import { describeArtifact, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { LEASE_TTL_MS } from '../../engine/run.js';
 import { EXIT } from './exit.js';
@@ -182,7 +182,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
 
     // What runs the build (xstate, SSH, provisioners, the renderer) loads only now, after the
     // first API call: resume reaches the cloud check sooner.
-    const [{ BuildRun }, { askWhileSuspended, effectiveOnError, handleSignals, nextSteps, phasesShown }, { createOutput, outputKind }] = await Promise.all([
+    const [{ BuildRun }, { askWhileSuspended, effectiveOnError, handleSignals, phasesShown }, { createOutput, outputKind }] = await Promise.all([
       import('../../engine/run.js'),
       import('./build.js'),
       import('../render/output.js'),

@@ -1,7 +1,7 @@
-// One sentence per build event, for people: the terminal renderers, plain output and
-// `kiln show` all describe events through this one function.
-import type { Artifact, BuildEvent, ErrorInfo } from '../../store/index.js';
-import { formatDuration } from '../../template/duration.js';
+// One sentence per build event, for people: the terminal renderers, plain output, `kiln show`,
+// the HTML report and `kiln ui` all describe events through this one function.
+import type { Artifact, BuildEvent, ErrorInfo } from '../store/index.js';
+import { formatDuration } from '../template/duration.js';
 
 const s = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 

@@ -1,6 +1,6 @@
 // What to do after a build that did not succeed: the lines `kiln build` and `kiln resume` print
 // on stderr, and the HTML report and `kiln ui` show under the error (one text for all three).
-import type { ErrorInfo } from '../../store/index.js';
+import type { ErrorInfo } from '../store/index.js';
 import { describeError } from './describe.js';
 
 /** A build that ended (the engine's BuildOutcome, or one rebuilt from the event log). */
