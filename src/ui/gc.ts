@@ -1,8 +1,9 @@
 // The gc page's plan: `kiln gc`'s own options (flags as query parameters, credentials from the
 // environment and the Scaleway config file) and its planning, without the run record or any
 // deletion: the UI never writes, to the store or to the cloud.
-import { GcUsageError, resolveGcOptions } from '../gc/command.js';
-import { describeError, planGc, type GcPlanStore } from '../gc/index.js';
+import { describeError, GcUsageError } from '../gc/errors.js';
+import { resolveGcOptions } from '../gc/options.js';
+import { planGc, type GcPlanStore } from '../gc/survey.js';
 import type { GcView } from './pages.js';
 
 export interface GcAsk {

@@ -3,7 +3,9 @@
 // inline (style, script, data); the only requests a page makes are to this server.
 import { displayStatus, durationMs, formatElapsed } from '../view/index.js';
 import { formatDuration } from '../template/duration.js';
-import { formatAge, renderSummary, type PlanItem } from '../gc/index.js';
+import { formatAge } from '../gc/classify.js';
+import { renderSummary } from '../gc/render.js';
+import type { PlanItem } from '../gc/types.js';
 import { esc, htmlDocument, reportBody, statusClass, type BuildReport } from '../report/index.js';
 import type { BuildStatus, BuildSummary, GcRunRecord } from '../store/index.js';
 
