@@ -17,7 +17,8 @@ export interface PackerResult {
   output: string;
 }
 
-export function runPacker(args: string[], home: string): Promise<PackerResult> {
+/** `input`: what Packer reads on stdin (`packer console` evaluates it); none by default. */
+export function runPacker(args: string[], home: string, input?: string): Promise<PackerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(PACKER, args, {
       cwd: home,
@@ -30,16 +31,17 @@ export function runPacker(args: string[], home: string): Promise<PackerResult> {
         PACKER_NO_COLOR: '1',
         TMPDIR: home,
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Packer's own SSH timeout is 5 minutes: never let a broken simulator hang the suite that long.
       timeout: 150_000,
     });
     let stdout = '';
     let stderr = '';
     let output = '';
-    child.stdout.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
-    child.stderr.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
+    child.stdout!.on('data', (d: Buffer) => ((stdout += d.toString()), (output += d.toString())));
+    child.stderr!.on('data', (d: Buffer) => ((stderr += d.toString()), (output += d.toString())));
     child.on('error', reject);
+    if (input !== undefined) child.stdin?.end(input);
     child.on('close', (code) => resolve({ code, stdout, stderr, output }));
   });
 }

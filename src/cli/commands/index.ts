@@ -9,6 +9,7 @@ import { gcCommand } from './gc.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
+import { fmtCommand } from './fmt.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -19,5 +20,6 @@ export const commands: CommandModule<any, any>[] = [
   showCommand,
   dbCommand,
   validateCommand,
+  fmtCommand,
   simCommand,
 ];
