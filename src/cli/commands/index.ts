@@ -10,6 +10,7 @@ import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
 import { fmtCommand } from './fmt.js';
+import { versionCommand } from './version.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -22,4 +23,5 @@ export const commands: CommandModule<any, any>[] = [
   validateCommand,
   fmtCommand,
   simCommand,
+  versionCommand,
 ];
