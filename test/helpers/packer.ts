@@ -17,8 +17,8 @@ export interface PackerResult {
   output: string;
 }
 
-/** `input`: what Packer reads on stdin (`packer console` evaluates it); none by default. */
-export function runPacker(args: string[], home: string, input?: string): Promise<PackerResult> {
+/** `input`: what Packer reads on stdin (`packer console` evaluates it), none by default; `env`: more variables (PKR_VAR_x). */
+export function runPacker(args: string[], home: string, { input, env = {} }: { input?: string; env?: Record<string, string> } = {}): Promise<PackerResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(PACKER, args, {
       cwd: home,
@@ -30,6 +30,7 @@ export function runPacker(args: string[], home: string, input?: string): Promise
         CHECKPOINT_DISABLE: '1',
         PACKER_NO_COLOR: '1',
         TMPDIR: home,
+        ...env,
       },
       stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
       // Packer's own SSH timeout is 5 minutes: never let a broken simulator hang the suite that long.

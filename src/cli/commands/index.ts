@@ -11,6 +11,7 @@ import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
 import { fmtCommand } from './fmt.js';
 import { versionCommand } from './version.js';
+import { inspectCommand } from './inspect.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -22,6 +23,7 @@ export const commands: CommandModule<any, any>[] = [
   dbCommand,
   validateCommand,
   fmtCommand,
+  inspectCommand,
   simCommand,
   versionCommand,
 ];

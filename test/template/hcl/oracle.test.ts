@@ -92,7 +92,7 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
         for (const [name, v] of Object.entries(ours.variables)) mine[`var.${name}`] = v.sensitive ? '<sensitive>' : renderMultiline(v.value);
         for (const [name, v] of Object.entries(ours.locals)) mine[`local.${name}`] = renderMultiline(v);
         assert.deepEqual(mine, theirs);
-        assert.deepEqual(ours.builds, inspectBuilds(inspect.stdout));
+        assert.deepEqual(ours.builds.map(({ sources, provisioners }) => ({ sources, provisioners })), inspectBuilds(inspect.stdout));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
