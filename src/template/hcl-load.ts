@@ -222,7 +222,8 @@ function topLevelBlocks(parsed: ParsedFile[], load: HclReporter) {
 }
 
 
-async function evaluateHcl(path: string, options: LoadTemplateOptions) {
+/** Reads an HCL2 template and evaluates its variables and locals: what `kiln console` and `kiln inspect` look at. */
+export async function evaluateHcl(path: string, options: LoadTemplateOptions) {
   const env = options.env ?? process.env;
   const evaluation = newEvaluation(options);
   const { cwd, load, templateDir, varFiles, texts, templateHash, parsed } = await readHclFiles(path, options);

@@ -17,10 +17,15 @@ export interface PackerResult {
   output: string;
 }
 
-/** `input`: what Packer reads on stdin (`packer console` evaluates it), none by default; `env`: more variables (PKR_VAR_x). */
+/**
+ * `input`: what Packer reads on stdin (`packer console` evaluates it), none by default. Packer
+ * takes its stdin for a pipe only when it is a FIFO (Node's pipes are socket pairs), so the input
+ * goes through `cat |`. `env`: more variables (PKR_VAR_x).
+ */
 export function runPacker(args: string[], home: string, { input, env = {} }: { input?: string; env?: Record<string, string> } = {}): Promise<PackerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PACKER, args, {
+    const [command, commandArgs] = input === undefined ? [PACKER, args] : ['/bin/sh', ['-c', 'cat | "$0" "$@"', PACKER, ...args]];
+    const child = spawn(command, commandArgs, {
       cwd: home,
       env: {
         PATH: process.env.PATH ?? '/usr/bin:/bin',

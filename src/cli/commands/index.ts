@@ -12,6 +12,7 @@ import { dbCommand } from './db.js';
 import { fmtCommand } from './fmt.js';
 import { versionCommand } from './version.js';
 import { inspectCommand } from './inspect.js';
+import { consoleCommand } from './console.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -24,6 +25,7 @@ export const commands: CommandModule<any, any>[] = [
   validateCommand,
   fmtCommand,
   inspectCommand,
+  consoleCommand,
   simCommand,
   versionCommand,
 ];
