@@ -67,6 +67,7 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
       warnings: load.warnings,
       sensitiveValues,
       provisionerIndex: (i) => lowered.positions[i] ?? i,
+      postProcessorIndex: (i) => lowered.postProcessorPositions[i] ?? i,
       locate: (keyPath) => {
         for (let p = keyPath; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
           const range = lowered.ranges.get(p);

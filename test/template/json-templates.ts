@@ -84,7 +84,7 @@ export const JSON_TEMPLATES: Record<string, unknown> = {
         commercial_type: 'PRO2-XXS',
         ssh_username: 'root',
         image_name: 'tagged',
-        tags: ['kiln', 'base'],
+        tags: ['web', 'base'],
         root_volume: { type: 'sbs_volume', size_in_gb: 20 },
         block_volume: [{ name: 'data', size_in_gb: 10 }, { name: 'logs', size_in_gb: 5 }],
       },

@@ -13,6 +13,7 @@ import { fmtCommand } from './fmt.js';
 import { versionCommand } from './version.js';
 import { inspectCommand } from './inspect.js';
 import { consoleCommand } from './console.js';
+import { upgradeCommand } from './upgrade.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -26,6 +27,7 @@ export const commands: CommandModule<any, any>[] = [
   fmtCommand,
   inspectCommand,
   consoleCommand,
+  upgradeCommand,
   simCommand,
   versionCommand,
 ];
