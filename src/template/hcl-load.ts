@@ -29,7 +29,8 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
   data: 'data sources are not supported by kiln: compute the value outside and pass it with -var',
   hcp_packer_registry: 'kiln does not publish to HCP Packer',
 };
-const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
+/** The plugin sources whose scaleway builder kiln is (`required_plugins { scaleway = { source = … } }`). */
+export const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
 
 interface VariableDecl {
   name: string;
@@ -139,7 +140,7 @@ export async function inspectHclTemplate(path: string, options: LoadTemplateOpti
  * files before JSON ones; auto var files, then -var-file ones), read and parsed. Syntax errors are
  * reported with their file:line:col; this is all `kiln validate -syntax-only` checks.
  */
-async function readHclFiles(path: string, options: LoadTemplateOptions) {
+export async function readHclFiles(path: string, options: LoadTemplateOptions) {
   const cwd = process.cwd();
   const root = resolve(path);
   const load = new HclReporter(cwd);
@@ -200,7 +201,7 @@ export async function checkHclSyntax(path: string): Promise<void> {
 }
 
 /** The top-level blocks of the parsed files, by type; arguments and unknown blocks are reported (as Packer's parser does). */
-function topLevelBlocks(parsed: ParsedFile[], load: HclReporter) {
+export function topLevelBlocks(parsed: ParsedFile[], load: HclReporter) {
   const blocks = { variable: [] as Block[], variables: [] as Block[], locals: [] as Block[], local: [] as Block[], source: [] as Block[], build: [] as Block[], packer: [] as Block[] };
   for (const file of parsed) {
     for (const item of file.body.items) {

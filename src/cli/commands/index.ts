@@ -14,6 +14,7 @@ import { versionCommand } from './version.js';
 import { inspectCommand } from './inspect.js';
 import { consoleCommand } from './console.js';
 import { upgradeCommand } from './upgrade.js';
+import { initCommand } from './init.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -23,6 +24,7 @@ export const commands: CommandModule<any, any>[] = [
   lsCommand,
   showCommand,
   dbCommand,
+  initCommand,
   validateCommand,
   fmtCommand,
   inspectCommand,
