@@ -3,10 +3,9 @@
 // function; a JSON template gives Packer's JSON mode: the line is a string with Go template
 // actions (`{{user \`zone\`}}`, `{{timestamp}}`) over the template's variables. `variables`,
 // `help` and `exit` are the console's own words, as in Packer.
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { Problems, TemplateError } from './errors.js';
-import { isObject } from './fields.js';
+import { readJsonTemplate } from './json-template.js';
 import { interpolate, InterpolationError } from './functions.js';
 import { evaluateHcl } from './hcl-load.js';
 import { evaluate, HclEvalError, type Scope } from './hcl/eval.js';
@@ -76,14 +75,9 @@ function words(line: string): string | undefined {
 }
 
 async function jsonConsole(path: string, options: LoadTemplateOptions): Promise<Console> {
-  let template: unknown;
-  try {
-    template = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new TemplateError([{ path, message: `cannot read the template: ${(error as Error).message}` }]);
-  }
-  const declared = isObject(template) ? template.variables : undefined;
-  const sensitive = isObject(template) ? template['sensitive-variables'] : undefined;
+  const template = await readJsonTemplate(path);
+  const declared = template.variables;
+  const sensitive = template['sensitive-variables'];
   const evaluation = newEvaluation(options);
   const env = options.env ?? process.env;
   const functions = { env, initTime: new Date(evaluation.initTime), uuid: evaluation.uuid, templateDir: dirname(resolve(path)) };

@@ -4,39 +4,18 @@
 // evaluated variables and locals and each build's sources, provisioners and post-processors
 // ("HCL2 mode"). The result is a list of Packer UI messages (and, for JSON templates, Packer's
 // machine-readable template-* lines), which the command prints plainly or machine-readable.
-import { readFile } from 'node:fs/promises';
-import { TemplateError } from './errors.js';
-import { describeType, isObject, type JsonObject } from './fields.js';
+import { isObject, type JsonObject } from './fields.js';
 import { inspectHclTemplate, type HclInspection } from './hcl-load.js';
 import { renderMultiline, type Value } from './hcl/value.js';
 import { redactText } from './redact.js';
 import { isHclTemplate, type LoadTemplateOptions } from './load.js';
-import { jsonErrorSummary } from './variables.js';
+import { readJsonTemplate } from './json-template.js';
 
 export type InspectMessage = { say: string } | { machine: string; data: string[] };
 
 export async function inspectTemplate(path: string, options: LoadTemplateOptions = {}): Promise<InspectMessage[]> {
   if (await isHclTemplate(path)) return inspectHcl(await inspectHclTemplate(path, options));
   return inspectJson(await readJsonTemplate(path));
-}
-
-async function readJsonTemplate(path: string): Promise<JsonObject> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TemplateError([{ path, message: code === 'ENOENT' ? 'the template file does not exist' : `cannot read the template: ${code}` }]);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}` }]);
-  }
-  if (!isObject(parsed)) throw new TemplateError([{ path, message: `a template is a JSON object, not ${describeType(parsed)}` }]);
-  // The seed's Basic Example is a builder object on its own.
-  return parsed.builders === undefined && parsed.type !== undefined ? { builders: [parsed] } : parsed;
 }
 
 /** A variable default as printed (Packer's variables are strings; kiln's JSON loader says so for the others). */

@@ -5,11 +5,10 @@
 // expands them after HCL2), pause_before is kept, and an unnamed builder keeps its name.
 // `{{user \`x\`}}` becomes `var.x`, `{{env \`X\`}}` in a default `env("X")`, `{{build_name}}`
 // `build.name`. The text is laid out by kiln fmt's formatter.
-import { readFile } from 'node:fs/promises';
 import { Problems, TemplateError } from './errors.js';
 import { describeType, isObject, type JsonObject } from './fields.js';
 import { formatHcl } from './hcl/format.js';
-import { jsonErrorSummary } from './variables.js';
+import { readJsonTemplate } from './json-template.js';
 
 /** Keys of the scaleway builder written as nested blocks in HCL2 (`root_volume { … }`, one `block_volume { … }` each). */
 const BUILDER_BLOCKS = new Set(['root_volume', 'block_volume']);
@@ -23,22 +22,7 @@ export interface Upgraded {
 }
 
 export async function upgradeTemplate(path: string): Promise<Upgraded> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TemplateError([{ path, message: code === 'ENOENT' ? 'the template file does not exist' : `cannot read the template: ${code}` }]);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}`, hint: 'kiln hcl2_upgrade converts a Packer JSON template' }]);
-  }
-  if (!isObject(parsed)) throw new TemplateError([{ path, message: `a template is a JSON object, not ${describeType(parsed)}` }]);
-  const template: JsonObject = parsed.builders === undefined && parsed.type !== undefined ? { builders: [parsed] } : parsed;
-  return new Converter(template).convert();
+  return new Converter(await readJsonTemplate(path)).convert();
 }
 
 class Converter {

@@ -13,6 +13,7 @@ import { EXPRESSIONS } from '../template/hcl/expressions.js';
 import { JSON_TEMPLATES, KILN_TOKEN } from '../template/json-templates.js';
 import { packerMissing, runPacker } from '../helpers/packer.js';
 import { runKiln } from '../helpers/cli.js';
+import { inDirectory } from '../helpers/cwd.js';
 
 const TEMPLATE = `variable "zone" {
   default = "fr-par-1"
@@ -38,28 +39,20 @@ const TEMPLATE_EXPRESSIONS = ['var.zone', 'upper(var.zone)', 'local.name', 'loca
 /** Packer 1.6.6 prints its errors on stdout, as blocks ending in two blank lines; kiln prints them on stderr. */
 const withoutErrors = (stdout: string) => stdout.replace(/^Error: [\s\S]*?\n\n\n/gm, '');
 
-/** kiln console with `input` piped in, in-process. */
-async function kilnConsole(template: string | undefined, input: string, extra: { machine?: boolean; vars?: string[] } = {}) {
-  const stdin = new PassThrough();
-  const stdout = new PassThrough();
-  const stderr = new PassThrough();
-  let out = '';
-  let err = '';
-  stdout.on('data', (d: Buffer) => (out += d.toString()));
-  stderr.on('data', (d: Buffer) => (err += d.toString()));
-  stdin.end(input);
-  const code = await runConsole({ ...(template ? { template } : {}), var: extra.vars ?? [], 'machine-readable': extra.machine ?? false }, { input: stdin, output: stdout, errors: stderr, interactive: false });
-  return { code, stdout: out, stderr: err };
+/** In-memory stdin, stdout and stderr for runConsole, and what was written to the last two. */
+function consoleStreams() {
+  const streams = { input: new PassThrough(), output: new PassThrough(), errors: new PassThrough(), stdout: '', stderr: '' };
+  streams.output.on('data', (d: Buffer) => (streams.stdout += d.toString()));
+  streams.errors.on('data', (d: Buffer) => (streams.stderr += d.toString()));
+  return streams;
 }
 
-async function inDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    return await fn();
-  } finally {
-    process.chdir(cwd);
-  }
+/** kiln console with `input` piped in, in-process. */
+async function kilnConsole(template: string | undefined, input: string, extra: { machine?: boolean } = {}) {
+  const io = consoleStreams();
+  io.input.end(input);
+  const code = await runConsole({ ...(template ? { template } : {}), 'machine-readable': extra.machine ?? false }, { ...io, interactive: false });
+  return { code, stdout: io.stdout, stderr: io.stderr };
 }
 
 /** Runs `fn` on every item, `width` at a time. */
@@ -96,14 +89,14 @@ describe('kiln console against packer console (Packer 1.6.6)', { skip: packerMis
       const batches = ['var.zone\nlocal.name\nupper("done")\n', 'var.nope\nlocal.name\n', '1 +\n2\nnope\n', 'local.counts\n\n', 'var.zone\nexit\nvar.zone\n'];
       for (const batch of batches) {
         const packer = await runPacker(['console', '.'], dir, { input: batch });
-        const kiln = await inDir(dir, () => kilnConsole('.', batch));
+        const kiln = await inDirectory(dir, () => kilnConsole('.', batch));
         assert.equal(kiln.stdout, withoutErrors(packer.stdout), JSON.stringify(batch));
         assert.equal(kiln.code === 0, packer.code === 0, `${JSON.stringify(batch)}: ${kiln.stderr}`);
         assert.equal(kiln.stderr.split('kiln console: ').length - 1, packer.stdout.split('Error: ').length - 1, `${JSON.stringify(batch)}: one error reported per bad line`);
       }
       // -machine-readable: the value as Packer's `ui,message` line.
       const packer = await runPacker(['console', '-machine-readable', '.'], dir, { input: 'local.counts\n' });
-      const kiln = await inDir(dir, () => kilnConsole('.', 'local.counts\n', { machine: true }));
+      const kiln = await inDirectory(dir, () => kilnConsole('.', 'local.counts\n', { machine: true }));
       assert.equal(kiln.stdout.replace(/^\d+/gm, ''), packer.stdout.replace(/^\d+/gm, ''));
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -117,7 +110,7 @@ describe('kiln console against packer console (Packer 1.6.6)', { skip: packerMis
       writeFileSync(join(dir, 'motd'), 'hi\n');
       for (const line of ['{{user `zone`}}-{{user `size`}}', 'plain text', '{{ upper `abc` }}', '{{user `zone`}} and {{user `size`}}']) {
         const packer = await runPacker(['console', 'template.json'], dir, { input: `${line}\n`, env: { KILN_TOKEN } });
-        const kiln = await inDir(dir, () => kilnConsole('template.json', `${line}\n`));
+        const kiln = await inDirectory(dir, () => kilnConsole('template.json', `${line}\n`));
         assert.equal(kiln.stdout, packer.stdout, line);
       }
     } finally {
@@ -131,16 +124,11 @@ describe('kiln console', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-console-tty-'));
     try {
       writeFileSync(join(dir, 'build.pkr.hcl'), TEMPLATE);
-      const input = new PassThrough();
-      const output = new PassThrough();
-      const errors = new PassThrough();
-      let out = '';
-      let err = '';
-      output.on('data', (d: Buffer) => (out += d.toString()));
-      errors.on('data', (d: Buffer) => (err += d.toString()));
-      const done = inDir(dir, () => runConsole({ template: '.', 'machine-readable': false }, { input, output, errors, interactive: true }));
-      for (const line of ['var.zone', 'nope', 'local.name', 'exit', 'var.zone']) input.write(`${line}\n`);
+      const io = consoleStreams();
+      const done = inDirectory(dir, () => runConsole({ template: '.', 'machine-readable': false }, { ...io, interactive: true }));
+      for (const line of ['var.zone', 'nope', 'local.name', 'exit', 'var.zone']) io.input.write(`${line}\n`);
       assert.equal(await done, 0);
+      const [out, err] = [io.stdout, io.stderr];
       // The terminal shows the prompts, the typed lines and one answer per expression; nothing after exit.
       const shown = out.replace(/\x1b\[[0-9;]*[A-Za-z]/g, '').split(/[\r\n]+/).map((l) => l.replace(/^(> )+/, ''));
       assert.deepEqual(shown.filter((l) => l === 'fr-par-1' || l === 'img-fr-par-1'), ['fr-par-1', 'img-fr-par-1']);

@@ -11,21 +11,21 @@ import { loadTemplate, TemplateError } from '../../src/template/index.js';
 import { CORPUS, SECRET_KEY, source, type CorpusCase } from './hcl/corpus.js';
 import { packerMissing, runPacker } from '../helpers/packer.js';
 import { JSON_TEMPLATES, KILN_TOKEN } from './json-templates.js';
+import { inDirectory } from '../helpers/cwd.js';
 
 async function kilnInspect(dir: string, c: CorpusCase, machine: boolean): Promise<{ code: number; stdout: string }> {
   let stdout = '';
-  const cwd = process.cwd();
   const env = { ...process.env };
-  process.chdir(dir);
   Object.assign(process.env, c.env ?? {});
   try {
-    const code = await runInspect(
-      { template: c.file ?? '.', var: Object.entries(c.vars ?? {}).map(([k, v]) => `${k}=${v}`), 'var-file': c.varFiles ?? [], 'machine-readable': machine },
-      { stdout: (text) => void (stdout += text), stderr: (text) => void (stdout += text) },
+    const code = await inDirectory(dir, () =>
+      runInspect(
+        { template: c.file ?? '.', var: Object.entries(c.vars ?? {}).map(([k, v]) => `${k}=${v}`), 'var-file': c.varFiles ?? [], 'machine-readable': machine },
+        { stdout: (text) => void (stdout += text), stderr: (text) => void (stdout += text) },
+      ),
     );
     return { code, stdout };
   } finally {
-    process.chdir(cwd);
     process.env = env;
   }
 }
@@ -48,16 +48,14 @@ async function validCases(): Promise<CorpusCase[]> {
     const dir = mkdtempSync(join(tmpdir(), 'kiln-inspect-valid-'));
     try {
       for (const [file, text] of Object.entries(c.files)) writeFileSync(join(dir, file), text);
-      const cwd = process.cwd();
-      process.chdir(dir);
-      try {
-        await loadTemplate(c.file ?? '.', { env: { HOME: dir, ...(c.env ?? {}) }, vars: c.vars ?? {}, varFiles: (c.varFiles ?? []).map((f) => join(dir, f)) });
-        valid.push(c);
-      } catch (error) {
-        if (!(error instanceof TemplateError)) throw error;
-      } finally {
-        process.chdir(cwd);
-      }
+      await inDirectory(dir, async () => {
+        try {
+          await loadTemplate(c.file ?? '.', { env: { HOME: dir, ...(c.env ?? {}) }, vars: c.vars ?? {}, varFiles: (c.varFiles ?? []).map((f) => join(dir, f)) });
+          valid.push(c);
+        } catch (error) {
+          if (!(error instanceof TemplateError)) throw error;
+        }
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

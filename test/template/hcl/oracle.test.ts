@@ -11,20 +11,10 @@ import { inspectHclTemplate } from '../../../src/template/hcl-load.js';
 import { renderMultiline } from '../../../src/template/hcl/value.js';
 import { CORPUS, type CorpusCase } from './corpus.js';
 import { packerSkip, runPacker } from './packer.js';
+import { inDirectory } from '../../helpers/cwd.js';
 
 function packerArgs(command: string, c: CorpusCase): string[] {
   return [command, ...Object.entries(c.vars ?? {}).flatMap(([k, v]) => ['-var', `${k}=${v}`]), ...(c.varFiles ?? []).flatMap((f) => ['-var-file', f]), c.file ?? '.'];
-}
-
-// Packer resolves relative paths against the working directory, as kiln's loader reports them.
-async function inCaseDir<T>(dir: string, fn: () => Promise<T>): Promise<T> {
-  const cwd = process.cwd();
-  process.chdir(dir);
-  try {
-    return await fn();
-  } finally {
-    process.chdir(cwd);
-  }
 }
 
 /** `var.x: "…"` / `local.y: "…"` lines of `packer inspect`, unquoted. */
@@ -64,7 +54,7 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
         const packer = runPacker(packerArgs('validate', c), { cwd: dir, env: c.env ?? {} });
         const packerText = packer.stdout + packer.stderr;
         const options = { env: { HOME: dir, ...(c.env ?? {}) }, vars: c.vars ?? {}, varFiles: (c.varFiles ?? []).map((f) => join(dir, f)) };
-        const kiln = await inCaseDir(dir, async () => {
+        const kiln = await inDirectory(dir, async () => {
           try {
             await loadTemplate(c.file ?? '.', options);
             return { valid: true as const };
@@ -87,7 +77,7 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerSkip }, () => {
         const inspect = runPacker(packerArgs('inspect', c), { cwd: dir, env: c.env ?? {} });
         assert.equal(inspect.status, 0, inspect.stdout + inspect.stderr);
         const theirs = inspectValues(inspect.stdout);
-        const ours = await inCaseDir(dir, () => inspectHclTemplate(c.file ?? '.', options));
+        const ours = await inDirectory(dir, () => inspectHclTemplate(c.file ?? '.', options));
         const mine: Record<string, string> = {};
         for (const [name, v] of Object.entries(ours.variables)) mine[`var.${name}`] = v.sensitive ? '<sensitive>' : renderMultiline(v.value);
         for (const [name, v] of Object.entries(ours.locals)) mine[`local.${name}`] = renderMultiline(v);
