@@ -5,7 +5,9 @@
 // ("HCL2 mode"). The result is a list of Packer UI messages (and, for JSON templates, Packer's
 // machine-readable template-* lines), which the command prints plainly or machine-readable.
 import { isObject, type JsonObject } from './fields.js';
-import { inspectHclTemplate, type HclInspection } from './hcl-load.js';
+import { evaluateHcl } from './hcl-load.js';
+import type { Block } from './hcl/ast.js';
+import { attributes } from './hcl/report.js';
 import { renderMultiline, type Value } from './hcl/value.js';
 import { redactText } from './redact.js';
 import { isHclTemplate, type LoadTemplateOptions } from './load.js';
@@ -78,6 +80,57 @@ function inspectJson(template: JsonObject): InspectMessage[] {
     "\nNote: If your build names contain user variables or template\nfunctions such as 'timestamp', these are processed at build time,\nand therefore only show in their raw form here.",
   );
   return out;
+}
+
+/** What `packer inspect` shows of an HCL2 template: variables, locals, and each build's sources, provisioners and post-processors. */
+export interface HclInspection {
+  variables: Record<string, { value: Value; sensitive: boolean }>;
+  locals: Record<string, Value>;
+  builds: HclBuildInspection[];
+  /** The string values of the sensitive variables, to hide wherever they show. */
+  sensitiveValues: string[];
+}
+
+/** One build block as `packer inspect` names its parts: `scaleway.NAME`, `type` or `type.name`. */
+export interface HclBuildInspection {
+  name?: string;
+  description?: string;
+  sources: string[];
+  provisioners: string[];
+  /** Each list runs in sequence: a `post-processor` block is a list of one, a `post-processors` block a longer one. */
+  postProcessors: string[][];
+}
+
+/** Evaluates variables and locals (throws TemplateError like loadTemplate); sensitive values are kept, flagged. */
+export async function inspectHclTemplate(path: string, options: LoadTemplateOptions = {}): Promise<HclInspection> {
+  const { blocks, variables, locals, scope, load, sensitiveValues } = await evaluateHcl(path, options);
+  const text = (block: Block, name: string): string | undefined => {
+    const attr = attributes(block.body).get(name);
+    const value = attr ? load.tryEvaluate(attr.expr, scope) : undefined;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  // `type` or `type.name`, as Packer prints a provisioner or post-processor.
+  const label = (block: Block): string => [block.labels[0]!, text(block, 'name')].filter(Boolean).join('.');
+  const nestedBlocks = (block: Block, type: string): Block[] => block.body.items.filter((i): i is Block => i.kind === 'block' && i.type === type);
+  return {
+    variables,
+    locals,
+    sensitiveValues,
+    builds: blocks.build.map((build) => {
+      const sourcesAttr = attributes(build.body).get('sources');
+      const listed = sourcesAttr?.expr.kind === 'tuple' ? sourcesAttr.expr.items.map((i) => (i.kind === 'literal' ? String(i.value).replace(/^source\./, '') : '?')) : [];
+      const nested = nestedBlocks(build, 'source').map((b) => b.labels[0]!.replace(/^source\./, ''));
+      const postProcessors = build.body.items.flatMap((item): string[][] => {
+        if (item.kind !== 'block') return [];
+        if (item.type === 'post-processor') return [[label(item)]];
+        if (item.type === 'post-processors') return [nestedBlocks(item, 'post-processor').map(label)];
+        return [];
+      });
+      const name = text(build, 'name');
+      const description = text(build, 'description');
+      return { ...(name ? { name } : {}), ...(description ? { description } : {}), sources: [...listed, ...nested], provisioners: nestedBlocks(build, 'provisioner').map(label), postProcessors };
+    }),
+  };
 }
 
 function inspectHcl(inspection: HclInspection): InspectMessage[] {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadTemplate, TemplateError } from '../../../src/template/index.js';
-import { inspectHclTemplate } from '../../../src/template/hcl-load.js';
+import { inspectHclTemplate } from '../../../src/template/inspect.js';
 import { renderMultiline } from '../../../src/template/hcl/value.js';
 import { CORPUS, type CorpusCase } from './corpus.js';
 import { packerSkip, runPacker } from './packer.js';
