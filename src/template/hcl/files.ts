@@ -16,7 +16,8 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
   data: 'data sources are not supported by kiln: compute the value outside and pass it with -var',
   hcp_packer_registry: 'kiln does not publish to HCP Packer',
 };
-const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
+/** The plugin sources whose scaleway builder kiln is (`required_plugins { scaleway = { source = … } }`). */
+export const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
 
 /** A template's files, read and parsed (template files only; var files are parsed with the variables). */
 export interface HclFiles {
