@@ -3,17 +3,11 @@
 // is asked for, with a warning when the constraint excludes the plugin version kiln follows); any
 // other plugin is refused, named, with what kiln supports instead.
 import { TemplateError } from './errors.js';
-import { readHclFiles, SCALEWAY_PLUGIN_SOURCES, topLevelBlocks } from './hcl/files.js';
+import { pluginRequirements, readHclFiles, SCALEWAY_PLUGIN_SOURCES, topLevelBlocks, type PluginRequirement } from './hcl/files.js';
 import { isHclTemplate } from './load.js';
 
 /** The packer-plugin-scaleway release whose keys and behaviour kiln follows (shared/reference/packer-today.md). */
 export const SCALEWAY_PLUGIN_VERSION = '1.5.0';
-
-export interface PluginRequirement {
-  name: string;
-  source?: string;
-  version?: string;
-}
 
 export interface InitReport {
   /** One line per requirement, or the line saying there is none. */
@@ -54,25 +48,7 @@ export async function initTemplate(path: string): Promise<InitReport> {
 
 async function requiredPlugins(path: string): Promise<PluginRequirement[]> {
   const { parsed, load } = await readHclFiles(path, {});
-  const blocks = topLevelBlocks(parsed, load);
-  const out: PluginRequirement[] = [];
-  for (const packer of blocks.packer) {
-    for (const item of packer.body.items) {
-      if (item.kind !== 'block' || item.type !== 'required_plugins') continue;
-      for (const plugin of item.body.items) {
-        if (plugin.kind !== 'attribute') continue;
-        const fields = plugin.expr.kind === 'object' ? plugin.expr.items : [];
-        const text = (key: string): string | undefined => {
-          const field = fields.find((f) => (f.key.kind === 'variable' && f.key.name === key) || (f.key.kind === 'literal' && f.key.value === key));
-          return field?.value.kind === 'literal' && typeof field.value.value === 'string' ? field.value.value : undefined;
-        };
-        const source = text('source');
-        const version = text('version');
-        out.push({ name: plugin.name, ...(source !== undefined ? { source } : {}), ...(version !== undefined ? { version } : {}) });
-      }
-    }
-  }
-  return out;
+  return topLevelBlocks(parsed, load).packer.flatMap(pluginRequirements);
 }
 
 /** Whether `version` meets a Go-style constraint list (hashicorp/go-version: `>= 1.2, < 2`, `~> 1.5`, `!= 1.3.0`). */
