@@ -12,6 +12,7 @@ import { readJsonTemplateFile } from './json-template.js';
 import { didYouMean } from './suggest.js';
 import { redactSpec } from './redact.js';
 import { formatDuration } from './duration.js';
+import { processOutput, type TextOutput } from '../shared/text-output.js';
 
 export interface ValidateInput {
   template: string;
@@ -26,18 +27,8 @@ export interface ValidateInput {
   print?: boolean | undefined;
 }
 
-export interface ValidateOutput {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processOutput: ValidateOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
 /** Exit code: 0 valid, 2 invalid. */
-export async function runValidate(input: ValidateInput, out: ValidateOutput = processOutput): Promise<number> {
+export async function runValidate(input: ValidateInput, out: TextOutput = processOutput): Promise<number> {
   let loaded;
   try {
     if (input['syntax-only']) {

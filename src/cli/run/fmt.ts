@@ -10,7 +10,7 @@ import { formatProblems } from '../../template/errors.js';
 import { formatHcl } from '../../template/hcl/format.js';
 import { HclSyntaxError, parseFile } from '../../template/hcl/parser.js';
 import { HclReporter } from '../../template/hcl/report.js';
-import type { CommandOutput } from './output.js';
+import type { TextOutput } from '../../shared/text-output.js';
 import { STDIN_PATH } from '../argv.js';
 
 export interface FmtArgs {
@@ -30,7 +30,7 @@ const HCL_FILE = /\.(pkr|pkrvars)\.hcl$/;
 const ignored = (name: string): boolean => name.startsWith('.') || name.endsWith('~') || (name.startsWith('#') && name.endsWith('#'));
 
 /** Exit code: 0 formatted (or nothing to do), 3 a file would change under -check, 2 a bad path or a file that does not parse. */
-export async function runFmt(args: FmtArgs, out: CommandOutput, stdin: () => Promise<string> = readStdin): Promise<number> {
+export async function runFmt(args: FmtArgs, out: TextOutput, stdin: () => Promise<string> = readStdin): Promise<number> {
   const write = args.write && !args.check;
   const reporter = new HclReporter(process.cwd());
   const refused: string[] = [];

@@ -2,7 +2,7 @@
 // Scaleway builder is built in (src/template/plugins.ts says what a template may require).
 import { formatProblems, TemplateError } from '../../template/errors.js';
 import { initTemplate } from '../../template/plugins.js';
-import type { CommandOutput } from './output.js';
+import type { TextOutput } from '../../shared/text-output.js';
 
 export interface InitArgs {
   template?: string;
@@ -12,7 +12,7 @@ export interface InitArgs {
 }
 
 /** Exit code: 0, or 2 for a plugin kiln does not have or a template it cannot read. */
-export async function runInit(args: InitArgs, out: CommandOutput): Promise<number> {
+export async function runInit(args: InitArgs, out: TextOutput): Promise<number> {
   const path = args.template ?? '.';
   try {
     const report = await initTemplate(path);

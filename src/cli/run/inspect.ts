@@ -4,7 +4,7 @@ import { formatProblems, TemplateError } from '../../template/errors.js';
 import { inspectTemplate } from '../../template/inspect.js';
 import { templateInputsFromArgv } from '../../template/options.js';
 import { machineLine } from '../render/machine.js';
-import type { CommandOutput } from './output.js';
+import type { TextOutput } from '../../shared/text-output.js';
 
 export interface InspectArgs {
   template: string;
@@ -14,7 +14,7 @@ export interface InspectArgs {
 }
 
 /** Exit code: 0, or 2 when the template cannot be read. */
-export async function runInspect(args: InspectArgs, out: CommandOutput): Promise<number> {
+export async function runInspect(args: InspectArgs, out: TextOutput): Promise<number> {
   let messages;
   try {
     messages = await inspectTemplate(args.template, templateInputsFromArgv(args));

@@ -4,7 +4,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { formatProblems, TemplateError } from '../../template/errors.js';
 import { upgradeTemplate } from '../../template/upgrade.js';
-import type { CommandOutput } from './output.js';
+import type { TextOutput } from '../../shared/text-output.js';
 
 export interface UpgradeArgs {
   template: string;
@@ -13,7 +13,7 @@ export interface UpgradeArgs {
 }
 
 /** Exit code: 0 written, 2 the template cannot be converted, 1 the file cannot be written. */
-export async function runUpgrade(args: UpgradeArgs, out: CommandOutput): Promise<number> {
+export async function runUpgrade(args: UpgradeArgs, out: TextOutput): Promise<number> {
   const target = args['output-file'] ?? `${args.template}.pkr.hcl`;
   let upgraded;
   try {

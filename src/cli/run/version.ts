@@ -2,7 +2,7 @@
 // brings a store to (its last migration), so that a bug report says what ran.
 import { kilnVersion } from '../../scaleway/version.js';
 import { migrationFiles } from '../../store/index.js';
-import type { CommandOutput } from './output.js';
+import type { TextOutput } from '../../shared/text-output.js';
 import type { PackerUi } from '../render/machine.js';
 
 export interface VersionInfo {
@@ -22,7 +22,7 @@ export function versionText(info: VersionInfo = versionInfo()): string {
 }
 
 /** With -machine-readable, Packer's `version` lines first (version, version-prelease, version-commit), then kiln's own. */
-export function runVersion(args: { json?: boolean }, out: CommandOutput & { ui?: PackerUi }): number {
+export function runVersion(args: { json?: boolean }, out: TextOutput & { ui?: PackerUi }): number {
   const info = versionInfo();
   if (args.json) {
     out.stdout(`${JSON.stringify(info)}\n`);
