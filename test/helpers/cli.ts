@@ -13,8 +13,11 @@ export const cliEntry = fromSources
   ? fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
   : fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
+// tsx found from here, so that kiln can run in any working directory.
+const tsx = fromSources ? import.meta.resolve('tsx') : '';
+
 export function cliArgv(args: string[]): string[] {
-  return fromSources ? ['--import', 'tsx', cliEntry, ...args] : [cliEntry, ...args];
+  return fromSources ? ['--import', tsx, cliEntry, ...args] : [cliEntry, ...args];
 }
 
 export function spawnKiln(args: string[], options: SpawnOptions = {}): ChildProcess {

@@ -10,6 +10,12 @@ import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
 import { uiCommand } from './ui.js';
+import { fmtCommand } from './fmt.js';
+import { versionCommand } from './version.js';
+import { inspectCommand } from './inspect.js';
+import { consoleCommand } from './console.js';
+import { upgradeCommand } from './upgrade.js';
+import { initCommand } from './init.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -20,6 +26,12 @@ export const commands: CommandModule<any, any>[] = [
   showCommand,
   uiCommand,
   dbCommand,
+  initCommand,
   validateCommand,
+  fmtCommand,
+  inspectCommand,
+  consoleCommand,
+  upgradeCommand,
   simCommand,
+  versionCommand,
 ];
