@@ -8,7 +8,17 @@ import { DEFAULT_API_URL, ZONES } from '../template/builder.js';
 import { ENV_NAMES, readScalewayConfig, type ScalewaySettings, type SettingName } from '../template/credentials.js';
 import { parseDuration, formatDuration } from '../template/duration.js';
 import { Problems, formatProblems } from '../template/errors.js';
-import { hostStateDir, openStore, resolveStoreLocation, UnknownBuildError, type BuildStore } from '../store/index.js';
+import {
+  BuildIdError,
+  hostStateDir,
+  openStore,
+  resolveStoreLocation,
+  storeProblemMessage,
+  StoreLocationError,
+  UnknownBuildError,
+  type BuildStore,
+  type StoreLocation,
+} from '../store/index.js';
 import { runGc, type GcReport } from './index.js';
 import { renderSummary, renderTable } from './render.js';
 import { summarizePlan } from './plan.js';
@@ -143,10 +153,15 @@ export function reportJson(report: GcReport) {
 /** Runs `kiln gc`; returns the process exit code. */
 export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
   let store: BuildStore | undefined;
+  let location: StoreLocation | undefined;
   try {
     const options = await resolveGcOptions(args);
-    const location = resolveStoreLocation(args.db);
-    store = await openStore(location);
+    try {
+      location = resolveStoreLocation(args.db);
+    } catch (error) {
+      throw error instanceof StoreLocationError ? new GcUsageError(error.message) : error;
+    }
+    store = await openStore(location, { onLockWait: (path) => err.write(`kiln gc: the event store ${path} is locked by another process; waiting for it (up to 30 s)…\n`) });
     armCrashPoint(store);
     let buildFilter = args.build;
     if (buildFilter !== undefined) {
@@ -155,15 +170,17 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
       try {
         buildFilter = (await store.findBuild(buildFilter)).id;
       } catch (error) {
-        if (!(error instanceof UnknownBuildError)) throw new GcUsageError(`--build: ${(error as Error).message}`);
+        if (!(error instanceof BuildIdError)) throw error;
+        if (!(error instanceof UnknownBuildError)) throw new GcUsageError(`--build: ${error.message}`);
       }
     }
+    const stateDir = hostStateDir(location);
     const progress = !args.json && (err as NodeJS.WriteStream).isTTY === true;
     const report = await runGc({
       ...options,
       store,
       // The build's key pair lives in this machine's state directory (KILN_STATE_DIR, else beside a SQLite database).
-      removeKey: (buildId) => deleteKeyPair(hostStateDir(location), buildId),
+      removeKey: (buildId) => deleteKeyPair(stateDir, buildId),
       ...(buildFilter !== undefined ? { buildFilter } : {}),
       ...(progress
         ? { onResult: (item, result) => err.write(`${result.status} ${item.type} ${item.id}${result.reason ? `: ${result.reason}` : ''}\n`) }
@@ -184,7 +201,8 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
       err.write(`kiln gc: ${error.message}\n`);
       return 2;
     }
-    err.write(`kiln gc: ${describeError(error)}\nRun the command again once the cause is fixed.\n`);
+    const problem = location?.kind === 'sqlite' ? storeProblemMessage(error, location.path) : undefined;
+    err.write(problem ? `kiln gc: ${problem}\n` : `kiln gc: ${describeError(error)}\nRun the command again once the cause is fixed.\n`);
     return 1;
   } finally {
     await store?.close();

@@ -12,8 +12,9 @@ export const cliEntry = fromSources
   ? fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
   : fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
+// tsx by its resolved location: kiln may run in any working directory (where `tsx` alone would not resolve).
 export function cliArgv(args: string[]): string[] {
-  return fromSources ? ['--import', 'tsx', cliEntry, ...args] : [cliEntry, ...args];
+  return fromSources ? ['--import', import.meta.resolve('tsx'), cliEntry, ...args] : [cliEntry, ...args];
 }
 
 export function spawnKiln(args: string[], options: SpawnOptions = {}): ChildProcess {

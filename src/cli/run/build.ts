@@ -9,7 +9,7 @@ import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.j
 import { debugRequests } from './debug.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
-import { hostStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
+import { hostStateDir, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
 import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
@@ -217,9 +217,10 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         : spec,
     );
 
-    const location = resolveStoreLocation(argv.db);
-    store = await openStoreFor('build', argv.db);
-    if (!store) return EXIT.failed;
+    const opened = await openStoreFor('build', argv.db);
+    if ('exitCode' in opened) return opened.exitCode;
+    store = opened.store;
+    const location = opened.location;
     const stateDir = hostStateDir(location);
     const sharedStore = location.kind === 'postgres';
     const notice = specs.map((spec) => unsharedKeyNotice({ sharedStore, spec, passphrase: keyPassphrase, stateDir })).find(Boolean);

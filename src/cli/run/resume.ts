@@ -4,7 +4,7 @@ import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.j
 import { debugRequests } from './debug.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
-import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
+import { BuildIdError, LeaseHeldError, hostStateDir, thisProcess } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
 import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/build-specs.js';
@@ -39,10 +39,10 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     err(`kiln resume: ${problem}`);
     return EXIT.invalid;
   }
-  const location = resolveStoreLocation(argv.db);
+  const opened = await openStoreFor('resume', argv.db, io.err);
+  if ('exitCode' in opened) return opened.exitCode;
+  const { store, location } = opened;
   const stateDir = hostStateDir(location);
-  const store = await openStoreFor('resume', argv.db, io.err);
-  if (!store) return EXIT.failed;
   const owner = thisProcess();
   armCrashPoint(store);
   let leased: string | undefined;
@@ -51,7 +51,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     try {
       id = (await store.findBuild(argv.id)).id;
     } catch (error) {
-      if (error instanceof UnknownBuildError) {
+      if (error instanceof BuildIdError) {
         err(`kiln resume: ${error.message}`);
         return EXIT.invalid;
       }

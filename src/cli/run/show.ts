@@ -1,7 +1,7 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
 import { durationWindow } from '../../scaleway/predict.js';
-import type { BuildEvent, BuildRecord } from '../../store/index.js';
+import { BuildIdError, type BuildEvent, type BuildRecord } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
 import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines } from '../render/describe.js';
 import { eventJson } from '../render/progress.js';
@@ -203,14 +203,16 @@ function rawEvents(events: BuildEvent[]): string {
 }
 
 export async function runShowCommand(argv: ShowArgs): Promise<number> {
-  const store = await openStoreFor('show', argv.db);
-  if (!store) return 1;
+  const opened = await openStoreFor('show', argv.db);
+  if ('exitCode' in opened) return opened.exitCode;
+  const { store } = opened;
   try {
     let build: BuildRecord;
     try {
       build = await store.findBuild(argv.id);
     } catch (error) {
-      process.stderr.write(`kiln show: ${(error as Error).message}\n`);
+      if (!(error instanceof BuildIdError)) throw error;
+      process.stderr.write(`kiln show: ${error.message}\n`);
       return 2;
     }
     const events = await store.events(build.id);
