@@ -2,7 +2,7 @@
 // Reads the file and its top-level keys; `buildSpecsFromTemplate` does the rest.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { buildSpecsFromTemplate, newEvaluation, type LoadedTemplate, type LoadTemplateOptions } from './build-specs.js';
 import { Problems, TemplateError } from './errors.js';
 import { isObject, describeType, type JsonObject } from './fields.js';
@@ -39,7 +39,7 @@ export async function loadJsonTemplate(path: string, options: LoadTemplateOption
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}`, hint: 'kiln reads Packer JSON templates (HCL2 templates are not supported)' }]);
+    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}`, hint: notJsonHint(path, text) }]);
   }
   if (!isObject(parsed)) throw new TemplateError([{ path, message: `a template is a JSON object, not ${describeType(parsed)}` }]);
 
@@ -56,4 +56,20 @@ export async function loadJsonTemplate(path: string, options: LoadTemplateOption
   }
 
   return buildSpecsFromTemplate({ template, bare, templateDir, templateHash, problems, warnings }, options, evaluation);
+}
+
+/** HCL2's top-level blocks, as a template file starts with them. */
+const HCL_BLOCK = /^\s*(source|build|variable|variables|locals|local|packer|data)\s*("[^"]*"\s*)*\{/m;
+
+/**
+ * What to do about a file that is not JSON: an HCL2 template is read only from a `.pkr.hcl` file
+ * (or a directory of them), as Packer reads it, so a `web.hcl` or an HCL2 file named `.json` is
+ * told its name; anything else is pointed at a JSON template to start from.
+ */
+function notJsonHint(path: string, text: string): string {
+  if (/\.hcl$/i.test(path) || HCL_BLOCK.test(text)) {
+    const name = basename(path).replace(/(\.pkr)?\.(hcl|json)$/i, '');
+    return `this looks like an HCL2 template: kiln (like Packer) reads HCL2 from files named *.pkr.hcl, or from a directory of them; rename it ${name}.pkr.hcl`;
+  }
+  return 'a JSON template is one JSON object with "builders" (examples/basic.json is one to start from); HCL2 templates are read from *.pkr.hcl files';
 }
