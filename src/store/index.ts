@@ -2,7 +2,7 @@
 export * from './events.js';
 export * from './projection.js';
 export { isPostgresUrl, StoreLocationError } from './location.js';
-export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, type Db, type LockWaitListener } from './db.js';
+export { defaultStateDir, resolveDbPath, openDatabase, migrate, migrationFiles, MIGRATIONS_DIR, type Db, type LockWaitListener } from './db.js';
 export { storeProblemMessage, StoreLockedError } from './problems.js';
 export { EventStore } from './store.js';
 // The PostgreSQL store (./postgres.js) is not re-exported: it loads the `pg` client, which SQLite
@@ -25,4 +25,5 @@ export {
   type LeaseOwner,
   type EventListener,
   type PhaseDuration,
+  type GcRunRecord,
 } from './api.js';
