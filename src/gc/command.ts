@@ -2,7 +2,9 @@
 // resolved by options.ts): runs gc, prints the table and summary (or JSON), and sets the exit
 // code: 0 done, 1 some deletions failed, 2 bad input.
 import { armCrashPoint } from '../engine/crash.js';
+import { EMBEDDED_SIMULATOR, SIMULATOR_ENDED } from '../engine/embedded-sim.js';
 import { deleteKeyPair } from '../engine/keys.js';
+import { recordedTarget } from '../template/target.js';
 import { formatDuration } from '../template/duration.js';
 import {
   BuildIdError,
@@ -75,11 +77,25 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
     store = await openStore(location, { onLockWait: (path) => err.write(`kiln gc: the event store ${path} is locked by another process; waiting for it (up to 30 s)…\n`) });
     armCrashPoint(store);
     let buildFilter = args.build;
+    let where: Partial<Pick<typeof options, 'apiUrl' | 'zones'>> = {};
     if (buildFilter !== undefined) {
       // A known build may be named by a prefix, as elsewhere in kiln; an unknown id is taken as
       // given (its resources may come from another machine).
       try {
-        buildFilter = (await store.findBuild(buildFilter)).id;
+        const record = await store.findBuild(buildFilter);
+        buildFilter = record.id;
+        if ((await store.lastEvent(record.id, 'build.started'))?.data.simulator === EMBEDDED_SIMULATOR) {
+          throw new GcUsageError(SIMULATOR_ENDED(record.id));
+        }
+        // A known build's resources are where it ran (its recorded zone and API URL), not where
+        // the shell points; --zone, --all-zones and --api-url still choose for themselves.
+        const target = recordedTarget(record.spec);
+        if (target) {
+          where = {
+            ...(args.apiUrl === undefined ? { apiUrl: target.apiUrl } : {}),
+            ...(args.zone === undefined && !args.allZones ? { zones: [target.zone] } : {}),
+          };
+        }
       } catch (error) {
         if (!(error instanceof BuildIdError)) throw error;
         if (!(error instanceof UnknownBuildError)) throw new GcUsageError(`--build: ${error.message}`);
@@ -89,6 +105,7 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
     const progress = !args.json && (err as NodeJS.WriteStream).isTTY === true;
     const report = await runGc({
       ...options,
+      ...where,
       store,
       // The build's key pair lives in this machine's state directory (KILN_STATE_DIR, else beside a SQLite database).
       removeKey: (buildId) => deleteKeyPair(stateDir, buildId),

@@ -19,6 +19,7 @@ import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
+import { EMBEDDED_SIMULATOR, endWithSimulator, SIMULATOR_ENDED } from '../../engine/embedded-sim.js';
 
 export interface BuildArgs extends OutputArgs {
   template: string;
@@ -221,6 +222,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           evaluation: loaded.evaluation,
           onError,
           buildId,
+          ...(sim ? { simulator: EMBEDDED_SIMULATOR } : {}),
         });
         ids.push(buildId);
       }
@@ -257,7 +259,17 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     }
 
     output.finish(outcomes);
-    for (const o of outcomes) if (o.status !== 'succeeded') err(nextSteps(o));
+    for (const o of outcomes) {
+      if (o.status === 'succeeded') continue;
+      if (sim && !(o.status === 'failed' && o.cleanedUp)) {
+        // What it kept went with the simulator: its record ends here, and resume or gc would find nothing.
+        await endWithSimulator(store, o.buildId, stateDir);
+        const what = o.failure
+          ? `Build ${o.buildId} (${o.builderName}) failed in ${o.failure.phase}: ${describeError(o.failure.error)}`
+          : `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}.`;
+        err(`${what}\nkiln: ${SIMULATOR_ENDED(o.buildId)}`);
+      } else err(nextSteps(o));
+    }
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {
