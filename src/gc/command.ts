@@ -18,6 +18,10 @@ import {
   type StoreLocation,
 } from '../store/index.js';
 import { runGc, type GcReport } from './index.js';
+import { STOPPED } from './remove.js';
+
+/** The exit code of a gc stopped by a signal (as of an interrupted build). */
+const EXIT_INTERRUPTED = 130;
 import { renderSummary, renderTable } from './render.js';
 import { summarizePlan } from './plan.js';
 import { describeError, GcUsageError } from './errors.js';
@@ -102,18 +106,47 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
       }
     }
     const stateDir = hostStateDir(location);
-    const progress = !args.json && (err as NodeJS.WriteStream).isTTY === true;
-    const report = await runGc({
-      ...options,
-      ...where,
-      store,
-      // The build's key pair lives in this machine's state directory (KILN_STATE_DIR, else beside a SQLite database).
-      removeKey: (buildId) => deleteKeyPair(stateDir, buildId),
-      ...(buildFilter !== undefined ? { buildFilter } : {}),
-      ...(progress
-        ? { onResult: (item, result) => err.write(`${result.status} ${item.type} ${item.id}${result.reason ? `: ${result.reason}` : ''}\n`) }
-        : {}),
-    });
+    // Progress on stderr as each deletion ends (n/total), and the first SIGINT/SIGTERM stops at a
+    // safe point: the deletions in flight finish, no new one starts, the summary says what is left.
+    let total = 0;
+    let done = 0;
+    const stopping = new AbortController();
+    let stoppedBy: NodeJS.Signals | undefined;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stoppedBy) process.exit(EXIT_INTERRUPTED);
+      stoppedBy = signal;
+      err.write(`kiln gc: ${signal} received: finishing the deletions in flight, starting no more (press Ctrl-C again to exit at once)\n`);
+      stopping.abort();
+    };
+    if (args.force) {
+      process.on('SIGINT', onSignal);
+      process.on('SIGTERM', onSignal);
+    }
+    let report: GcReport;
+    try {
+      report = await runGc({
+        ...options,
+        ...where,
+        store,
+        // The build's key pair lives in this machine's state directory (KILN_STATE_DIR, else beside a SQLite database).
+        removeKey: (buildId) => deleteKeyPair(stateDir, buildId),
+        ...(buildFilter !== undefined ? { buildFilter } : {}),
+        stop: stopping.signal,
+        ...(args.json
+          ? {}
+          : {
+              onPlanned: (items) => (total = items.filter((item) => item.action !== 'keep').length),
+              onResult: (item, result) => {
+                if (result === STOPPED) return;
+                done += 1;
+                err.write(`${result.status} ${item.type} ${item.id}${result.reason ? `: ${result.reason}` : ''} (${done}/${total})\n`);
+              },
+            }),
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     if (args.json) {
       out.write(JSON.stringify(reportJson(report)) + '\n');
     } else {
@@ -122,6 +155,16 @@ export async function gcMain(args: GcArgs, out: NodeJS.WritableStream = process.
         out.write(renderTable(report.items, { now: report.now, showZone: report.zones.length > 1, ...(results ? { results } : {}) }) + '\n\n');
       }
       out.write(renderSummary({ items: report.items, zones: report.zones, ...(report.dryRun ? {} : { results: report.results, cleanedBuilds: report.cleanedBuilds }) }) + '\n');
+    }
+    if (stoppedBy) {
+      const planned = report.results.filter((r) => r !== undefined);
+      const left = planned.filter((r) => r === STOPPED).length;
+      const removed = planned.filter((r) => r.status === 'removed').length;
+      err.write(
+        `kiln gc: stopped by ${stoppedBy}: removed ${removed} of ${planned.length}; ` +
+          `${left} left untouched (listed as skipped). Run \`kiln gc --force\` again to remove them.\n`,
+      );
+      return EXIT_INTERRUPTED;
     }
     return report.exitCode;
   } catch (error) {

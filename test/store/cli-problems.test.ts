@@ -46,7 +46,7 @@ function assertNoTrace(r: KilnResult): void {
 const kiln = (args: string[], env: Record<string, string> = {}, cwd?: string) =>
   runKiln(args, { env: { PATH: process.env.PATH, HOME: cwd ?? tmpdir(), ...env }, ...(cwd ? { cwd } : {}) });
 
-test('a --db or KILN_DB of another scheme is invalid input (exit 2) that names the schemes kiln knows; no file is made', { timeout: 60_000 }, async (t) => {
+test('a --db or KILN_DB of another scheme is invalid input (exit 2) that names the schemes kiln knows; no file is made', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   for (const [args, env, said] of [
     [['ls'], { KILN_DB: 'mysql://x' }, /KILN_DB "mysql:\/\/x" is a mysql:\/\/ URL.*a SQLite file \(a path, or a file: URL\) or a postgres:\/\/ \(postgresql:\/\/\) URL/],
@@ -66,7 +66,7 @@ test('a --db or KILN_DB of another scheme is invalid input (exit 2) that names t
   assert.ok(existsSync(join(dir, 'via-url.db')));
 });
 
-test('a damaged store file: ls and build say which file, that it is damaged and what to do (exit 1, no trace)', { timeout: 60_000 }, async (t) => {
+test('a damaged store file: ls and build say which file, that it is damaged and what to do (exit 1, no trace)', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'kiln.db');
   storeWith(db, Array.from({ length: 300 }, (_, i) => `build-${String(i).padStart(4, '0')}-${'x'.repeat(40)}`));
@@ -91,7 +91,7 @@ test('a damaged store file: ls and build say which file, that it is damaged and 
 // A store this user cannot write: as root, the command runs as `nobody` (root writes anything).
 const asOtherUser = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
 
-test('a read-only store says which path and why', { timeout: 60_000 }, async (t) => {
+test('a read-only store says which path and why', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   chmodSync(dir, 0o755);
   const db = join(dir, 'kiln.db');
@@ -118,7 +118,7 @@ const noUnshare = (() => {
   return probe.status === 0 ? false : `unshare -m does not work here: ${probe.stderr}`;
 })();
 
-test('a store on a full disk says which path and that the disk is full', { timeout: 60_000, skip: noUnshare }, async (t) => {
+test('a store on a full disk says which path and that the disk is full', { timeout: 180_000, skip: noUnshare }, async (t) => {
   const dir = tempDir(t);
   const mount = join(dir, 'small');
   mkdirSync(mount);
@@ -172,7 +172,7 @@ test('a store locked by another process: kiln says it is waiting, then goes on o
   assert.match(stdout, /Builds finished/);
 });
 
-test('resume, show and gc resolve build ids one way: an empty id or an ambiguous prefix is a message (exit 2), never a trace', { timeout: 60_000 }, async (t) => {
+test('resume, show and gc resolve build ids one way: an empty id or an ambiguous prefix is a message (exit 2), never a trace', { timeout: 180_000 }, async (t) => {
   const dir = tempDir(t);
   const db = join(dir, 'kiln.db');
   storeWith(db, ['mxa1b2-000001', 'mxa1b3-000002', 'zz0000-000003']);
