@@ -13,7 +13,7 @@ export interface JsonTemplateFile {
   template: JsonObject;
   /** The file was a builder object on its own (the seed's Basic Example). */
   bare: boolean;
-  /** sha256 (hex) of the file's bytes. */
+  /** sha256 (hex) of the template's meaning: its JSON with keys sorted and no layout (`meaningHash`). */
   templateHash: string;
 }
 
@@ -38,7 +38,22 @@ export async function readJsonTemplateFile(path: string): Promise<JsonTemplateFi
   }
   if (!isObject(parsed)) throw new TemplateError([{ path, message: `a template is a JSON object, not ${describeType(parsed)}` }]);
   const bare = parsed.builders === undefined && parsed.type !== undefined;
-  return { template: bare ? { builders: [parsed] } : parsed, bare, templateHash: createHash('sha256').update(content).digest('hex') };
+  return { template: bare ? { builders: [parsed] } : parsed, bare, templateHash: meaningHash(parsed) };
+}
+
+/**
+ * The hash of what a JSON template says, not of how it is laid out: spaces, line breaks and the
+ * order of an object's keys change nothing (the order of an array's items does). `kiln resume`
+ * compares it, so a template reformatted, or checked out elsewhere with other line endings, is
+ * still the template the build started with.
+ */
+export function meaningHash(value: unknown): string {
+  const canonical = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(canonical);
+    if (isObject(v)) return Object.fromEntries(Object.keys(v).sort().map((key) => [key, canonical(v[key])]));
+    return v;
+  };
+  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex');
 }
 
 /** The template only, for the commands that look at it without building (inspect, console, hcl2_upgrade). */

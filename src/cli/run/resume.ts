@@ -1,4 +1,5 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
+import { resolve } from 'node:path';
 import { armCrashPoint } from '../../engine/crash.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
@@ -23,6 +24,8 @@ export interface ResumeArgs extends OutputArgs {
   'var-file'?: string[];
   'on-error'?: OnErrorFlag;
   'from-provisioner'?: number;
+  /** Where to read the template, when not at the path the build started from. */
+  template?: string;
   force: boolean;
   json: boolean;
   debug: boolean;
@@ -109,9 +112,10 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     const evaluation = started?.data.evaluation as TemplateEvaluation | undefined;
     const recorded = recordedTarget(record.spec);
     const env = recorded ? envForTarget(recorded, process.env) : process.env;
+    const templatePath = argv.template !== undefined ? resolve(argv.template) : record.templatePath;
     let loaded;
     try {
-      loaded = await loadTemplate(record.templatePath, {
+      loaded = await loadTemplate(templatePath, {
         ...templateInputsFromArgv(argv),
         env,
         evaluation,
@@ -119,14 +123,15 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       });
     } catch (error) {
       if (error instanceof TemplateError) {
-        err(`kiln resume: the template of build ${id} (${record.templatePath}) does not load: ${error.message}`);
+        const elsewhere = argv.template === undefined ? ' (on another machine or checkout? give its path with --template <path>)' : '';
+        err(`kiln resume: the template of build ${id} (${templatePath}) does not load: ${error.message}${elsewhere}`);
         return EXIT.invalid;
       }
       throw error;
     }
     if (loaded.templateHash !== record.templateHash && !argv.force) {
       err(
-        `kiln resume: ${record.templatePath} changed since build ${id} started (sha256 ${record.templateHash.slice(0, 12)}… → ${loaded.templateHash.slice(0, 12)}…). ` +
+        `kiln resume: ${templatePath} ${argv.template !== undefined ? `is not the template build ${id} started with` : `changed since build ${id} started`} (sha256 ${record.templateHash.slice(0, 12)}… → ${loaded.templateHash.slice(0, 12)}…). ` +
           'Resuming with a different template can give an image that matches neither; pass --force to resume anyway.',
       );
       return EXIT.invalid;
