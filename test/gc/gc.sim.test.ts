@@ -78,7 +78,7 @@ describe('kiln gc against the simulator', () => {
     return { world, k, a, f, l, s, look, foreignVolume, foreignIp, untaggedSnapshot };
   }
 
-  test('a dry run lists each orphan and why, keeps the rest, and changes nothing', { timeout: 60_000 }, async (t) => {
+  test('a dry run lists each orphan and why, keeps the rest, and changes nothing', { timeout: 180_000 }, async (t) => {
     const { world, k, a, f, l, s, look, untaggedSnapshot } = await leftoversWorld(t);
     const client = world.client();
     const before = await inventory(client);
@@ -112,7 +112,7 @@ describe('kiln gc against the simulator', () => {
     assert.ok(keyExists(world, killed) && keyExists(world, aborted));
   });
 
-  test('--older-than is honoured: with the default 1h, resources made just now are all kept', { timeout: 60_000 }, async (t) => {
+  test('--older-than is honoured: with the default 1h, resources made just now are all kept', { timeout: 180_000 }, async (t) => {
     const { world, k, look, untaggedSnapshot } = await leftoversWorld(t);
     const run = await world.gc('--json');
     assert.equal(run.code, 0, run.stderr);
@@ -132,7 +132,7 @@ describe('kiln gc against the simulator', () => {
     assert.match(bad.stderr, /--older-than "soon" is not a duration\. Use .* 90s, 30m, 2h/);
   });
 
-  test('--force removes exactly the orphans, marks their builds cleaned and removes their keys', { timeout: 60_000 }, async (t) => {
+  test('--force removes exactly the orphans, marks their builds cleaned and removes their keys', { timeout: 180_000 }, async (t) => {
     const { world, k, a, f, l, s, look, foreignVolume, foreignIp, untaggedSnapshot } = await leftoversWorld(t);
     const client = world.client();
     assert.equal((await world.gc('--older-than', '0')).code, 0, 'a dry run first');
@@ -189,7 +189,7 @@ describe('kiln gc against the simulator', () => {
     assert.equal(keyExists(world, live), true);
   });
 
-  test('a second gc --force finds nothing to remove', { timeout: 60_000 }, async (t) => {
+  test('a second gc --force finds nothing to remove', { timeout: 180_000 }, async (t) => {
     const { world } = await leftoversWorld(t);
     const first = await world.gc('--older-than', '0', '--force');
     assert.equal(first.code, 0, first.stderr);
@@ -199,7 +199,7 @@ describe('kiln gc against the simulator', () => {
     assert.match(run.stdout, /Found 6 kiln resources in fr-par-1: nothing to remove, 6 kept\./);
   });
 
-  test('--build names a foreign build: its snapshot may then go, and nothing else is touched', { timeout: 60_000 }, async (t) => {
+  test('--build names a foreign build: its snapshot may then go, and nothing else is touched', { timeout: 180_000 }, async (t) => {
     const { world, f } = await leftoversWorld(t);
     // A gc of every orphan first: it keeps the foreign build's snapshot (an unknown build's may be an artifact).
     const first = await world.gc('--older-than', '0', '--force');
