@@ -263,7 +263,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
       if (o.status === 'succeeded') continue;
       if (sim && !(o.status === 'failed' && o.cleanedUp)) {
         // What it kept went with the simulator: its record ends here, and resume or gc would find nothing.
-        await endWithSimulator(store, o.buildId, stateDir);
+        // (A store that failed the build is not waited on: the message matters more.)
+        await settledWithin(() => endWithSimulator(store!, o.buildId, stateDir), STORE_GOODBYE_MS);
         const what = o.failure
           ? `Build ${o.buildId} (${o.builderName}) failed in ${o.failure.phase}: ${describeError(o.failure.error)}`
           : `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}.`;
