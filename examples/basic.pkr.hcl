@@ -18,7 +18,7 @@ source "scaleway" "basic" {
   api_access_key  = var.api_access_key
   api_token       = var.api_token
   image           = "ubuntu_jammy"
-  region          = "par1"
+  zone            = "fr-par-1"
   commercial_type = "START1-S"
   ssh_username    = "root"
 }

@@ -97,6 +97,23 @@ function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
+/**
+ * Cleanup stops the server and deletes what the build made: it waits on the same things as
+ * server_shutdown_timeout and state_timeout (the template's defaults: 10 minutes each, when unset
+ * here). An attempt lasts no longer than the longer of them and the phase no longer than both, so
+ * that short timeouts make a short cleanup; the defaults give the table's 2 and 15 minutes.
+ */
+function cleanupPolicy(t: BuildSpec['timeouts']): PhasePolicy {
+  const base = DEFAULT_PHASE_POLICIES.cleanup;
+  const shutdownMs = t.serverShutdownMs > 0 ? t.serverShutdownMs : 10 * MINUTE;
+  const stateMs = t.stateMs > 0 ? t.stateMs : 10 * MINUTE;
+  return {
+    ...base,
+    attemptTimeoutMs: Math.min(base.attemptTimeoutMs, Math.max(shutdownMs, stateMs)),
+    phaseTimeoutMs: Math.min(base.phaseTimeoutMs, shutdownMs + stateMs),
+  };
+}
+
 /** The policy table for one build: defaults, then the template's timeouts, then `kiln_phase_policy`. */
 export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePolicy' | 'communicator'> & Partial<Pick<BuildSpec, 'userDataTimeoutMs'>>): PhasePolicies {
   const t = spec.timeouts;
@@ -114,6 +131,7 @@ export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePo
     'volume_snapshots.wait': withPhaseTimeout('volume_snapshots.wait', t.snapshotCreationMs),
     'image.wait': withPhaseTimeout('image.wait', t.imageCreationMs),
     'user_data.wait': withPhaseTimeout('user_data.wait', (spec.userDataTimeoutMs || USER_DATA_WAIT_DEFAULT_MS) + 2 * MINUTE),
+    cleanup: cleanupPolicy(t),
   };
   for (const phase of Object.keys(spec.phasePolicy) as PhaseName[]) {
     table[phase] = applyOverride(table[phase], spec.phasePolicy[phase]);

@@ -14,6 +14,20 @@ if (args[0] === 'completion' && (args[1] === 'zsh' || args[1] === 'bash')) {
   args.splice(1, 1);
 }
 
+// A closed output (`kiln build t.json | head -3`) must not kill a build half-way: like a terminal
+// that went away, the stream is no longer written to, and the build goes on to its end, recording
+// every step in the store (`kiln show` has it all). Writes after that are dropped.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stream.write = ((...rest: unknown[]) => {
+      const callback = rest.find((x) => typeof x === 'function') as (() => void) | undefined;
+      if (callback) queueMicrotask(callback);
+      return true;
+    }) as typeof stream.write;
+  });
+}
+
 // An unknown flag is an error that names the nearest known one, before yargs reads anything
 // (yargs would take the next word, the template, as its value and complain about that instead).
 // (The completion script calls kiln with yargs' own --get-yargs-completions.)
@@ -23,4 +37,15 @@ if (unknown !== undefined) {
   process.exit(2);
 }
 
-await createCli(args).parseAsync();
+try {
+  await createCli(args).parseAsync();
+} catch (error) {
+  // A store that is damaged, read-only, full or locked is said as such, with its file; anything
+  // else is a bug, shown with its trace.
+  const { storeFailure } = await import('./run/open-store.js');
+  const problem = storeFailure(error);
+  if (problem === undefined) throw error;
+  const command = args.find((arg) => !arg.startsWith('-'));
+  process.stderr.write(`kiln${command ? ` ${command}` : ''}: ${problem}\n`);
+  process.exit(1);
+}

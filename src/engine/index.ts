@@ -26,6 +26,8 @@ export interface NewBuildInput {
   evaluation: TemplateEvaluation;
   onError: OnError;
   buildId?: string;
+  /** Run by `kiln build --sim`: recorded, so that nothing continues it against another API. */
+  simulator?: 'embedded';
 }
 
 /** Records a new build (row + `build.started`) and returns its id. */
@@ -50,6 +52,7 @@ export async function createBuildRecord(input: NewBuildInput): Promise<string> {
         // The template's {{timestamp}}/{{uuid}}: resume evaluates the template to the same names.
         evaluation: input.evaluation,
         zone: input.spec.zone,
+        ...(input.simulator ? { simulator: input.simulator } : {}),
         pid: process.pid,
         host: hostname(),
       },

@@ -12,7 +12,7 @@ import type { PhaseName } from '../../machines/phases.js';
 import { provisionerPolicy, resolvePhasePolicies } from '../../machines/policy.js';
 import { optionalPhasesOf } from './phases/optional.js';
 import { backoffDelay, ScalewayClient, ServerLooks, type RequestReport } from '../scaleway/index.js';
-import { StoreUnavailableError, thisProcess, type Artifact, type BuildStore, type ErrorInfo, type LeaseOwner, type OnError } from '../store/index.js';
+import { storeProblemMessage, StoreUnavailableError, thisProcess, type Artifact, type BuildStore, type ErrorInfo, type LeaseOwner, type OnError } from '../store/index.js';
 import type { BuildSpec } from '../template/spec.js';
 import { BuildLog, settledWithin, STORE_GOODBYE_MS } from './log.js';
 import { persistObserver } from './persist.js';
@@ -218,7 +218,9 @@ export class BuildRun {
       } catch {
         // The log is what failed; the message the outcome carries still tells the user.
       }
-      const logFailure = failure ? { message: (failure as Error).message, storeUnavailable: failure instanceof StoreUnavailableError } : undefined;
+      // A damaged, read-only or full store file is said as such, with its path.
+      const message = failure ? storeProblemMessage(failure, this.options.store.location) ?? (failure as Error).message : '';
+      const logFailure = failure ? { message, storeUnavailable: failure instanceof StoreUnavailableError } : undefined;
       return { ...base, status: 'interrupted', ...(logFailure ? { logFailure } : {}) };
     };
     // The log failed (the store unreachable): whatever the machine made of it, the build stopped

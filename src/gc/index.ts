@@ -30,6 +30,10 @@ export interface GcOptions extends Omit<GcPlanOptions, 'store'> {
   removeKey?: (buildId: string) => void;
   /** Each deletion's result as it is known. */
   onResult?: (item: PlanItem, result: ItemResult) => void;
+  /** The plan, once made and before any deletion (for progress output). */
+  onPlanned?: (items: readonly PlanItem[]) => void;
+  /** Aborted (a signal): finish the deletions in flight, start no more. */
+  stop?: AbortSignal;
 }
 
 export interface GcReport {
@@ -76,6 +80,7 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
 async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayClient>, runId: number, now: number): Promise<GcReport> {
   const { store } = options;
   const plan = await planGc(options, clients, now);
+  options.onPlanned?.(plan.items);
 
   let results: (ItemResult | undefined)[] = [];
   let cleanedBuilds: string[] = [];
@@ -106,6 +111,7 @@ async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayCl
           }
         },
         ...(options.onResult ? { onResult: options.onResult } : {}),
+        ...(options.stop ? { stop: options.stop } : {}),
       });
       cleanedBuilds = await buildsNowClean(store, plan.items, results, options.zones);
       await markCleaned(store, cleanedBuilds);

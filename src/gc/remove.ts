@@ -28,7 +28,12 @@ export interface RemoveOptions {
   claimBuild: (buildId: string | undefined) => Promise<string | undefined>;
   /** Called as each resource's result is known (for progress output). */
   onResult?: (item: PlanItem, result: ItemResult) => void;
+  /** Aborted: start no new deletion (those in flight finish); the rest are reported skipped. */
+  stop?: AbortSignal;
 }
+
+/** The result of a resource gc did not touch because it was asked to stop. */
+export const STOPPED: ItemResult = { status: 'skipped', reason: 'gc was stopped before it reached it' };
 
 // gc waits on many servers at once and each wait is short: a lower cap than a build's.
 const POLL_MAX_MS = 2000;
@@ -205,6 +210,11 @@ export async function removePlan(items: readonly PlanItem[], options: RemoveOpti
 
   const run = async (index: number) => {
     const item = items[index]!;
+    if (options.stop?.aborted) {
+      // A safe point: nothing of this resource (or of its server's volumes) has been touched.
+      for (const i of [index, ...(item.type === 'server' ? (volumesOf.get(`${item.zone}/${item.id}`) ?? []) : [])]) settle(i, STOPPED);
+      return;
+    }
     const refusal = await claim(item.buildId);
     const client = options.clientFor(item.zone);
     if (item.type === 'server') {

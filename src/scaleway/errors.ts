@@ -130,6 +130,17 @@ export function answerOf(error: unknown): string | undefined {
   return undefined;
 }
 
+/** Connections never made: nothing listens at the API URL, or its host name does not resolve. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND']);
+
+/**
+ * Whether `error` says the API URL answers nothing at all (refused, or no such host) — a wrong
+ * SCW_API_URL or a `kiln sim` not started, rather than a blip of a working connection.
+ */
+export function isUnreachable(error: unknown): boolean {
+  return error instanceof NetworkError && UNREACHABLE.has(error.type);
+}
+
 /** Whether repeating the same call is safe and may succeed. Non-Scaleway errors (bugs, aborts) are not retryable. */
 export function isRetryable(e: unknown): boolean {
   return e instanceof ScalewayError && e.retryable;

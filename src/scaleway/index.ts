@@ -17,6 +17,7 @@ export {
   NetworkError,
   AmbiguousError,
   isRetryable,
+  isUnreachable,
   answerOf,
   errorFromResponse,
   type ArgumentDetail,

@@ -196,11 +196,54 @@ export function checkLogEnd(buildId: string, lastSeq: number, expect: { afterSeq
   if (expect && lastSeq !== expect.afterSeq) throw new LogMovedError(buildId, lastSeq, expect.afterSeq);
 }
 
-export class UnknownBuildError extends Error {
+/** A build id, as a user gave it, that names no single build: empty, unknown, or a prefix of several. */
+export class BuildIdError extends Error {
+  override readonly name: string = 'BuildIdError';
+}
+
+export class UnknownBuildError extends BuildIdError {
   override readonly name = 'UnknownBuildError';
   constructor(readonly buildId: string) {
     super(`no build with id ${buildId} in this database; \`kiln ls\` lists the known builds`);
   }
+}
+
+/** A prefix that several builds' ids begin with. */
+export class AmbiguousBuildIdError extends BuildIdError {
+  override readonly name = 'AmbiguousBuildIdError';
+  constructor(
+    readonly prefix: string,
+    readonly matches: readonly string[],
+  ) {
+    super(`the build id prefix "${prefix}" matches several builds (${matches.join(', ')}${matches.length >= PREFIX_MATCHES_SHOWN ? ', …' : ''}); give more characters`);
+  }
+}
+
+/** How many builds an ambiguous prefix's message names (the stores fetch one more to know there are more). */
+export const PREFIX_MATCHES_SHOWN = 5;
+
+/*
+ * The one rule by which a user's build id names a build, in both stores' `findBuild` (which resume,
+ * show and gc use): the exact id, else the one build whose id begins with it. A store calls
+ * `checkBuildIdGiven`, looks the exact id up, then lists up to PREFIX_MATCHES_SHOWN + 1 builds
+ * LIKE `likePrefix(…)` and hands them to `onlyMatch`.
+ */
+
+/** An empty id would match every build as a prefix: refused with what to give instead. */
+export function checkBuildIdGiven(idOrPrefix: string): void {
+  if (idOrPrefix.trim() === '') throw new BuildIdError('no build id given: name a build (or the start of its id); `kiln ls` lists them');
+}
+
+/** A LIKE pattern for ids beginning with `prefix` (`%`, `_` and `\\` taken literally, with ESCAPE '\\'). */
+export function likePrefix(prefix: string): string {
+  return prefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%';
+}
+
+/** The one build of `rows` (builds whose id begins with `prefix`), or why there is not one. */
+export function onlyMatch<T extends { id: string }>(prefix: string, rows: readonly T[]): T {
+  if (rows.length === 1) return rows[0]!;
+  if (rows.length > 1) throw new AmbiguousBuildIdError(prefix, rows.slice(0, PREFIX_MATCHES_SHOWN).map((r) => r.id));
+  throw new UnknownBuildError(prefix);
 }
 
 /**

@@ -5,7 +5,8 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'nod
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { isPostgresUrl } from './location.js';
+import { isPostgresUrl, sqlitePathOf, StoreLocationError } from './location.js';
+import { StoreLockedError } from './problems.js';
 
 export type Db = Database.Database;
 
@@ -16,18 +17,18 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /**
- * The SQLite database path: `--db`, else `KILN_DB`, else `<state dir>/kiln.db`. A PostgreSQL URL
+ * The SQLite database path: `--db`, else `KILN_DB` (a path or a `file:` URL), else `<state dir>/kiln.db`. A PostgreSQL URL
  * is refused with a clear error (rather than taken for a file named `postgres:`) where a SQLite
  * file is needed (`kiln db copy`'s source); `resolveStoreLocation` (open.ts) serves the commands
  * that read either store.
  */
 export function resolveDbPath(flag?: string, env: NodeJS.ProcessEnv = process.env): string {
   const given = flag || env.KILN_DB;
+  const where = flag ? '--db' : 'KILN_DB';
   if (given && isPostgresUrl(given)) {
-    throw new Error(`${flag ? '--db' : 'KILN_DB'} names a PostgreSQL database where a SQLite file is needed; give a SQLite path with --db`);
+    throw new StoreLocationError(`${where} names a PostgreSQL database where a SQLite file is needed; give a SQLite path with --db`);
   }
-  if (flag) return resolve(flag);
-  if (env.KILN_DB) return resolve(env.KILN_DB);
+  if (given) return resolve(sqlitePathOf(given, where));
   return join(defaultStateDir(env), 'kiln.db');
 }
 
@@ -69,20 +70,52 @@ export function migrate(db: Db, dir: string = MIGRATIONS_DIR): string[] {
   return ran;
 }
 
+/** Called once a write has waited LOCK_NOTICE_MS for another process's lock, with the store's path. */
+export type LockWaitListener = (path: string) => void;
+
+/** How long a write waits on another process's lock before kiln says that it is waiting. */
+export const LOCK_NOTICE_MS = 2_000;
+/** How long a write waits on another process's lock in all, before it gives up (StoreLockedError). */
+export const LOCK_WAIT_MS = 30_000;
+
+const isBusy = (error: unknown): boolean => /^SQLITE_BUSY/.test(String((error as { code?: unknown } | null)?.code ?? ''));
+
+/**
+ * Runs `write` (a transaction, or one statement: either writes all or nothing), waiting for a lock
+ * another process holds: SQLite waits LOCK_NOTICE_MS (the connection's busy_timeout), then
+ * `onWait` says so, and the write waits up to LOCK_WAIT_MS in all before StoreLockedError.
+ */
+export function writeWaitingForLock<T>(db: Db, path: string, onWait: LockWaitListener | undefined, write: () => T): T {
+  try {
+    return write();
+  } catch (error) {
+    if (!isBusy(error)) throw error;
+  }
+  onWait?.(path);
+  db.pragma(`busy_timeout = ${LOCK_WAIT_MS - LOCK_NOTICE_MS}`);
+  try {
+    return write();
+  } catch (error) {
+    throw isBusy(error) ? new StoreLockedError(path, LOCK_WAIT_MS) : error;
+  } finally {
+    db.pragma(`busy_timeout = ${LOCK_NOTICE_MS}`);
+  }
+}
+
 /** Opens (creating if needed, dir 0700 / file 0600) and migrates the database at `path`. */
-export function openDatabase(path: string): Db {
+export function openDatabase(path: string, onLockWait?: LockWaitListener): Db {
   const dir = dirname(path);
   if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
   const isNew = !existsSync(path);
   const db = new Database(path);
   if (isNew) chmodSync(path, 0o600);
-  db.pragma('busy_timeout = 10000');
-  db.pragma('journal_mode = WAL');
+  db.pragma(`busy_timeout = ${LOCK_NOTICE_MS}`);
+  writeWaitingForLock(db, path, onLockWait, () => db.pragma('journal_mode = WAL'));
   // FULL: a commit survives power loss, not only a process crash (an append of events that
   // need not, see mustReachDisk, lowers it to NORMAL for its own commit).
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-  migrate(db);
+  writeWaitingForLock(db, path, onLockWait, () => migrate(db));
   for (const suffix of ['-wal', '-shm']) {
     if (existsSync(path + suffix)) chmodSync(path + suffix, 0o600);
   }

@@ -1,8 +1,9 @@
 // kiln's event store: the one place builds are recorded (DESIGN.md, "The spine").
 export * from './events.js';
 export * from './projection.js';
-export { isPostgresUrl } from './location.js';
-export { defaultStateDir, resolveDbPath, openDatabase, migrate, migrationFiles, MIGRATIONS_DIR, type Db } from './db.js';
+export { isPostgresUrl, StoreLocationError } from './location.js';
+export { defaultStateDir, resolveDbPath, openDatabase, migrate, migrationFiles, MIGRATIONS_DIR, type Db, type LockWaitListener } from './db.js';
+export { storeProblemMessage, StoreLockedError } from './problems.js';
 export { EventStore } from './store.js';
 // The PostgreSQL store (./postgres.js) is not re-exported: it loads the `pg` client, which SQLite
 // users should not pay for at start-up. `openStore` imports it when a URL asks for it.
@@ -10,6 +11,8 @@ export { hostStateDir, openStore, resolveStoreLocation, type StoreLocation } fro
 export {
   LeaseHeldError,
   UnknownBuildError,
+  BuildIdError,
+  AmbiguousBuildIdError,
   StoreUnavailableError,
   LogMovedError,
   isStoreUnavailable,

@@ -19,6 +19,10 @@ import {
   toRecord,
   toSummary,
   UnknownBuildError,
+  checkBuildIdGiven,
+  likePrefix,
+  onlyMatch,
+  PREFIX_MATCHES_SHOWN,
   gcRunEndColumns,
   gcRunStartColumns,
   toGcRun,
@@ -357,14 +361,14 @@ export class PgEventStore implements BuildStore {
   }
 
   async findBuild(idOrPrefix: string): Promise<BuildRecord> {
+    checkBuildIdGiven(idOrPrefix);
     const exact = await this.getBuild(idOrPrefix);
     if (exact) return exact;
-    const { rows } = await this.pool.query<BuildRow>(`SELECT * FROM builds WHERE id LIKE $1 ESCAPE '\\' LIMIT 2`, [
-      idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%',
+    const { rows } = await this.pool.query<BuildRow>(`SELECT * FROM builds WHERE id LIKE $1 ESCAPE '\\' ORDER BY id LIMIT $2`, [
+      likePrefix(idOrPrefix),
+      PREFIX_MATCHES_SHOWN + 1,
     ]);
-    if (rows.length === 1) return this.remember(toRecord(rows[0]!));
-    if (rows.length > 1) throw new Error(`build id prefix ${idOrPrefix} matches several builds; give more characters`);
-    throw new UnknownBuildError(idOrPrefix);
+    return this.remember(toRecord(onlyMatch(idOrPrefix, rows)));
   }
 
   async listBuilds(filter: { status?: BuildStatus } = {}): Promise<BuildRecord[]> {

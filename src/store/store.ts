@@ -1,7 +1,7 @@
 // The event store: appends build events and keeps the `builds` projection in step, in one
 // `BEGIN IMMEDIATE` transaction per append; answers the queries of ls/show/resume; holds the
 // one-process-per-build lease.
-import { openDatabase, type Db } from './db.js';
+import { openDatabase, writeWaitingForLock, type Db, type LockWaitListener } from './db.js';
 import { mustReachDisk, type BuildEvent, type BuildStatus, type EventData, type EventType, type NewEvent } from './events.js';
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 import {
@@ -14,6 +14,10 @@ import {
   toRecord,
   toSummary,
   UnknownBuildError,
+  checkBuildIdGiven,
+  likePrefix,
+  onlyMatch,
+  PREFIX_MATCHES_SHOWN,
   gcRunEndColumns,
   gcRunStartColumns,
   toGcRun,
@@ -37,14 +41,21 @@ export class EventStore implements BuildStore {
   constructor(
     readonly db: Db,
     readonly path: string,
+    /** Told when a write waits for another process's lock (writeWaitingForLock). */
+    private readonly onLockWait?: LockWaitListener,
   ) {}
 
   get location(): string {
     return this.path;
   }
 
-  static open(path: string): EventStore {
-    return new EventStore(openDatabase(path), path);
+  static open(path: string, options: { onLockWait?: LockWaitListener } = {}): EventStore {
+    return new EventStore(openDatabase(path, options.onLockWait), path, options.onLockWait);
+  }
+
+  /** A write (a transaction or one statement), waiting for another process's lock and saying so. */
+  private write<T>(write: () => T): T {
+    return writeWaitingForLock(this.db, this.path, this.onLockWait, write);
   }
 
   close(): void {
@@ -65,7 +76,7 @@ export class EventStore implements BuildStore {
   /** Creates the build's row and appends its first event, in one transaction. */
   createBuild(build: NewBuild, first: NewEvent): BuildEvent {
     const at = new Date().toISOString();
-    const events = this.db
+    const events = this.write(() => this.db
       .transaction(() => {
         this.db
           .prepare(
@@ -75,7 +86,7 @@ export class EventStore implements BuildStore {
           .run(build.id, build.templatePath, build.templateHash, build.builderName, JSON.stringify(build.spec ?? null), build.onError, at, at);
         return this.appendInTransaction(build.id, [first]);
       })
-      .immediate();
+      .immediate());
     this.notify(events);
     return events[0]!;
   }
@@ -93,7 +104,7 @@ export class EventStore implements BuildStore {
     if (relaxed) this.db.pragma('synchronous = NORMAL');
     let appended: BuildEvent[];
     try {
-      appended = this.db.transaction(() => this.appendInTransaction(buildId, events, expect)).immediate();
+      appended = this.write(() => this.db.transaction(() => this.appendInTransaction(buildId, events, expect)).immediate());
     } finally {
       if (relaxed) this.db.pragma('synchronous = FULL');
     }
@@ -128,14 +139,13 @@ export class EventStore implements BuildStore {
 
   /** A build by its full id or an unambiguous prefix (as `git` does for commits). */
   findBuild(idOrPrefix: string): BuildRecord {
+    checkBuildIdGiven(idOrPrefix);
     const exact = this.getBuild(idOrPrefix);
     if (exact) return exact;
     const rows = this.db
-      .prepare(`SELECT * FROM builds WHERE id LIKE ? ESCAPE '\\' LIMIT 2`)
-      .all(idOrPrefix.replace(/[\\%_]/g, (c) => '\\' + c) + '%') as BuildRow[];
-    if (rows.length === 1) return toRecord(rows[0]!);
-    if (rows.length > 1) throw new Error(`build id prefix ${idOrPrefix} matches several builds; give more characters`);
-    throw new UnknownBuildError(idOrPrefix);
+      .prepare(`SELECT * FROM builds WHERE id LIKE ? ESCAPE '\\' ORDER BY id LIMIT ?`)
+      .all(likePrefix(idOrPrefix), PREFIX_MATCHES_SHOWN + 1) as BuildRow[];
+    return toRecord(onlyMatch(idOrPrefix, rows));
   }
 
   /** Builds, newest first. */
@@ -217,14 +227,14 @@ export class EventStore implements BuildStore {
 
   /** Keeps `value` under `key` until `ttlMs` from `now`. */
   cache(key: string, value: unknown, ttlMs: number, now: number = Date.now()): void {
-    this.db
+    this.write(() => this.db
       .prepare('INSERT INTO api_cache (key, value, fetched_at, expires_at) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, fetched_at = excluded.fetched_at, expires_at = excluded.expires_at')
-      .run(key, JSON.stringify(value), now, now + ttlMs);
+      .run(key, JSON.stringify(value), now, now + ttlMs));
   }
 
   /** Forgets the cached answer under `key` (it proved wrong). */
   uncache(key: string): void {
-    this.db.prepare('DELETE FROM api_cache WHERE key = ?').run(key);
+    this.write(() => this.db.prepare('DELETE FROM api_cache WHERE key = ?').run(key));
   }
 
   /**
@@ -237,7 +247,7 @@ export class EventStore implements BuildStore {
   }
 
   acquireLease(buildId: string, owner: LeaseOwner, ttlMs: number, now: number = Date.now()): Lease {
-    return this.db
+    return this.write(() => this.db
       .transaction(() => {
         const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(buildId) as BuildRow | undefined;
         if (!row) throw new UnknownBuildError(buildId);
@@ -248,28 +258,28 @@ export class EventStore implements BuildStore {
           .run(lease.pid, lease.host, lease.expiresAt, lease.host, buildId);
         return lease;
       })
-      .immediate();
+      .immediate());
   }
 
   /** Extends the lease if `owner` still holds it; false when it was lost. */
   renewLease(buildId: string, owner: LeaseOwner, ttlMs: number, now: number = Date.now()): boolean {
-    const result = this.db
+    const result = this.write(() => this.db
       .prepare('UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_pid = ? AND lease_host = ?')
-      .run(now + ttlMs, buildId, owner.pid, owner.host);
+      .run(now + ttlMs, buildId, owner.pid, owner.host));
     return result.changes === 1;
   }
 
   startGcRun(run: GcRunStart): number {
-    const info = this.db
+    const info = this.write(() => this.db
       .prepare('INSERT INTO gc_runs (started_at, dry_run, host, pid, zones, older_than_ms, build_filter) VALUES (?, ?, ?, ?, ?, ?, ?)')
-      .run(...gcRunStartColumns(run));
+      .run(...gcRunStartColumns(run)));
     return Number(info.lastInsertRowid);
   }
 
   finishGcRun(id: number, run: GcRunEnd): void {
-    this.db
+    this.write(() => this.db
       .prepare('UPDATE gc_runs SET finished_at = ?, found = ?, removed = ?, not_removed = ?, cleaned_builds = ?, exit_code = ? WHERE id = ?')
-      .run(...gcRunEndColumns(run), id);
+      .run(...gcRunEndColumns(run), id));
   }
 
   gcRuns(): GcRunRecord[] {
@@ -277,8 +287,8 @@ export class EventStore implements BuildStore {
   }
 
   releaseLease(buildId: string, owner: LeaseOwner): void {
-    this.db
+    this.write(() => this.db
       .prepare('UPDATE builds SET lease_pid = NULL, lease_host = NULL, lease_expires_at = NULL WHERE id = ? AND lease_pid = ? AND lease_host = ?')
-      .run(buildId, owner.pid, owner.host);
+      .run(buildId, owner.pid, owner.host));
   }
 }

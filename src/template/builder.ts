@@ -245,7 +245,7 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     stateMs: timeout('state_timeout', TIMEOUT_DEFAULTS.stateMs),
   };
 
-  const { root: rootVolume, snapshotName } = readRootVolume(reader, reader.string('snapshot_name') ?? `packer-${timestamp}`);
+  const { root: rootVolume, snapshotName } = readRootVolume(reader, reader.resourceName('snapshot_name') ?? `packer-${timestamp}`);
   const blockVolumes = readBlockVolumes(reader, {
     name: (n) => `packer-${ctx.uuid}-${n}`,
     snapshotName: (n) => `${snapshotName}-${n}`,
@@ -263,8 +263,8 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
     image: image ?? '',
     // The API's commercial types are upper case; the marketplace compares them upper-cased too.
     commercialType: (commercialType ?? '').toUpperCase(),
-    serverName: reader.string('server_name') ?? `packer-${ctx.uuid}`,
-    imageName: reader.string('image_name') ?? `packer-${timestamp}`,
+    serverName: reader.resourceName('server_name') ?? `packer-${ctx.uuid}`,
+    imageName: reader.resourceName('image_name') ?? `packer-${timestamp}`,
     snapshotName,
     rootVolume,
     blockVolumes,

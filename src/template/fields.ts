@@ -77,6 +77,14 @@ export class FieldReader {
     return text === undefined || text === '' ? undefined : text;
   }
 
+  /** A name kiln gives a Scaleway resource (server, image, snapshot, volume): checked by `resourceNameProblem`. */
+  resourceName(key: string): string | undefined {
+    const text = this.string(key);
+    if (text === undefined) return undefined;
+    const problem = resourceNameProblem(text);
+    return problem ? this.problem(key, problem, 'names are printed in logs, `kiln show` and the Scaleway console: use letters, digits, "-", "_", "." and inner spaces') : text;
+  }
+
   enumeration<T extends string>(key: string, allowed: readonly T[]): T | undefined {
     const text = this.string(key);
     if (text === undefined) return undefined;
@@ -191,4 +199,27 @@ export class FieldReader {
     if (!isObject(value)) return this.problem(key, `must be an object, not ${describeType(value)}`);
     return value;
   }
+}
+
+/** Scaleway's limit on the length of a resource's name. */
+export const MAX_RESOURCE_NAME = 255;
+
+/**
+ * What is wrong with a resource name, as Scaleway checks names (at most 255 characters, no control
+ * characters), and what breaks kiln's own lines and the console's: no line break, tab or other
+ * control character, no invisible formatting character (U+202E turns text around), no leading or
+ * trailing space. Undefined when the name is fine.
+ */
+export function resourceNameProblem(name: string): string | undefined {
+  const length = [...name].length;
+  if (length > MAX_RESOURCE_NAME) return `is ${length} characters long; Scaleway names are at most ${MAX_RESOURCE_NAME}`;
+  const control = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]/u.exec(name)?.[0];
+  if (control !== undefined) {
+    const code = `U+${control.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+    const named: Record<string, string> = { '\n': 'a line break', '\r': 'a carriage return', '\t': 'a tab' };
+    return `contains ${named[control] ?? `the invisible character ${code}`} (${code}) at character ${[...name.slice(0, name.indexOf(control))].length + 1}`;
+  }
+  if (/^\s/u.test(name)) return 'starts with a space';
+  if (/\s$/u.test(name)) return 'ends with a space';
+  return undefined;
 }

@@ -5,6 +5,9 @@ import { resolve } from 'node:path';
 import { TemplateError, type TemplateProblem } from './errors.js';
 import { splitPatterns, type NameSelection } from './select.js';
 
+/** What the template argument of `kiln build` and `kiln validate` may be. */
+export const TEMPLATE_ARGUMENT = 'Packer JSON template (or a bare scaleway builder object), HCL2 template (.pkr.hcl, .pkr.json) or a directory of HCL2 files';
+
 /** yargs option declarations: `.options(templateInputOptions)` in a command's builder. */
 export const templateInputOptions = {
   var: {
@@ -20,7 +23,7 @@ export const templateInputOptions = {
     array: true,
     nargs: 1,
     requiresArg: true,
-    describe: 'Read template variables from a JSON file of {"name": "value"} (repeatable)',
+    describe: 'Read template variables from a file (repeatable): JSON {"name": "value"}, or name = value in a .pkrvars.hcl file for HCL2 templates',
   },
 } as const;
 

@@ -51,7 +51,7 @@ export function readRootVolume(builder: FieldReader, defaultSnapshotName: string
   if ((size !== undefined || iops !== undefined) && root.type === undefined && type === undefined) root.type = 'sbs_volume';
   if (root.type === 'l_ssd' && iops !== undefined)
     reader.ctx.problems.add(reader.path('iops'), 'only SBS volumes have a choice of IOPS', 'remove iops, or set type to "sbs_volume"');
-  return { root, snapshotName: reader.string('snapshot_name') ?? defaultSnapshotName };
+  return { root, snapshotName: reader.resourceName('snapshot_name') ?? defaultSnapshotName };
 }
 
 /** `block_volume`: extra SBS volumes, created before the server and attached as volumes 1…n. */
@@ -78,12 +78,12 @@ export function readBlockVolumes(builder: FieldReader, defaults: { name: (n: num
       builder.ctx.problems.add(reader.path('snapshot_id'), `"${snapshotId}" is not a snapshot ID (a UUID)`);
     const iops = readIops(reader);
     volumes.push({
-      name: reader.string('name') ?? defaults.name(index + 1),
+      name: reader.resourceName('name') ?? defaults.name(index + 1),
       ...(size !== undefined ? { sizeGb: size } : {}),
       ...(snapshotId !== undefined ? { snapshotId } : {}),
       ...(iops !== undefined ? { iops } : {}),
       // Distinct per volume (the plugin gives every volume of a second the same name).
-      snapshotName: reader.string('snapshot_name') ?? defaults.snapshotName(index + 1),
+      snapshotName: reader.resourceName('snapshot_name') ?? defaults.snapshotName(index + 1),
     });
   });
   return volumes;

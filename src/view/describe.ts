@@ -52,7 +52,9 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'build.failed':
       return `Build failed in ${s(e.phase)}: ${describeError(d.error)}${d.cleanedUp ? ' (everything it created was removed)' : ''}`;
     case 'build.cleaned':
-      return `kiln gc removed what the build left behind`;
+      return d.by === 'simulator'
+        ? 'The simulator embedded in `kiln build --sim` ended, and with it everything the build created'
+        : `kiln gc removed what the build left behind`;
     case 'build.succeeded':
       return `Build finished: ${describeArtifact(d.artifact as Artifact)}`;
     case 'phase.started':

@@ -312,6 +312,22 @@ test('template timeouts and kiln_phase_policy override the default table', () =>
   assert.equal(policies['server.create'].backoff.factor, DEFAULT_PHASE_POLICIES['server.create'].backoff.factor);
 });
 
+test('cleanup is bounded by the template\'s shutdown and state timeouts: short timeouts, a short cleanup', () => {
+  const of = (serverShutdownMs: number, stateMs: number) =>
+    resolvePhasePolicies({
+      timeouts: { serverCreationMs: 0, serverShutdownMs, snapshotCreationMs: 0, imageCreationMs: 0, stateMs },
+      phasePolicy: {},
+      communicator: { type: 'none' },
+    }).cleanup;
+  const short = of(20_000, 20_000);
+  assert.equal(short.attemptTimeoutMs, 20_000);
+  assert.equal(short.phaseTimeoutMs, 40_000);
+  // The template's defaults (10 minutes each) keep the table's own bounds.
+  const defaults = of(600_000, 600_000);
+  assert.equal(defaults.attemptTimeoutMs, DEFAULT_PHASE_POLICIES.cleanup.attemptTimeoutMs);
+  assert.equal(defaults.phaseTimeoutMs, DEFAULT_PHASE_POLICIES.cleanup.phaseTimeoutMs);
+});
+
 test("a provisioner's max_retries and timeout become its policy", async () => {
   let runs = 0;
   const h = harness(

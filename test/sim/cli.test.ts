@@ -39,3 +39,11 @@ test('kiln sim refuses malformed --faults with a clear message and exit 2', { ti
   assert.equal(result.code, 2);
   assert.match(result.stderr, /faults: "POST \/servers" names unknown fault "boom"/);
 });
+
+test('kiln sim --help names every fault kind the simulator knows', { timeout: 60_000 }, async () => {
+  const { FAULT_KINDS } = await import('../../src/sim/faults.js');
+  const help = await runKiln(['sim', '--help']);
+  assert.equal(help.code, 0, help.stderr);
+  const text = help.stdout.replace(/\s+/g, ' ');
+  for (const kind of FAULT_KINDS) assert.match(text, new RegExp(`Kinds:[^']*\\b${kind}\\b`), kind);
+});

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { buildSelectionOptions, templateInputOptions } from '../../template/options.js';
+import { buildSelectionOptions, TEMPLATE_ARGUMENT, templateInputOptions } from '../../template/options.js';
 import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions, dbOption } from './shared-options.js';
 import type { BuildArgs } from '../run/build.js';
 
@@ -10,7 +10,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
   describe: 'Build images from a template; every step is recorded and resumable',
   builder: (yargs) =>
     yargs
-      .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template (or a bare scaleway builder object)' })
+      .positional('template', { type: 'string', demandOption: true, describe: TEMPLATE_ARGUMENT })
       .options(templateInputOptions)
       .options(buildSelectionOptions)
       .option('on-error', {

@@ -15,6 +15,11 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
       .options(templateInputOptions)
       .option('on-error', { choices: ON_ERROR_CHOICES, describe: "On failure (default: the build's own setting)" })
       .option('from-provisioner', { type: 'number', describe: 'Start provisioning over at provisioner N (0-based)' })
+      .option('template', {
+        type: 'string',
+        requiresArg: true,
+        describe: 'Read the template here rather than at the path the build started from (another checkout); its content must be the same',
+      })
       .option('force', { type: 'boolean', default: false, describe: 'Resume even though the template changed since the build started' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then the artifact' })
       .options(outputOptions)
@@ -31,7 +36,9 @@ export const resumeCommand: CommandModule<object, ResumeArgs> = {
           '  - the cloud is checked first: if the server was deleted before provisioning began, a new one is',
           '    created; if it was deleted later, the build fails (its provisioning is lost) and says so;',
           '  - secrets are read again from the environment, the Scaleway config file and --var/--var-file;',
-          '    a template changed since the start is refused unless --force;',
+          '    a template changed since the start is refused unless --force (for a JSON template, a change of',
+          '    layout — spaces, line breaks, key order — is no change); --template <path> reads it elsewhere;',
+          '  - the zone, API URL and project are the build\'s own: a shell that names others is refused;',
           '  - a build run by another live process is refused (its pid and host are named);',
           '  - on another machine, the temporary SSH key sealed in the store is opened with $KILN_KEY_PASSPHRASE',
           '    (the one the build started with); without it a build that must still log in is refused.',

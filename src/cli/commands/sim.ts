@@ -28,7 +28,7 @@ export const simCommand: CommandModule<object, SimArgs> = {
         describe: 'State change latencies: fast, realistic, or JSON ms per transition, e.g. \'{"boot":2000,"stop":1000,"snapshot":500,"image":500}\'',
       })
       .option('faults', { type: 'string', describe:
-          'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'. Kinds: 5xx, 429, 429_no_retry_after, reset, slow (+slow_ms), ghost_create, ghost, stuck',
+          'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'. Kinds: 5xx, 429, 429_no_retry_after, reset, slow (+slow_ms), ghost_create, ghost, stuck, error_state',
       })
       .option('seed', { type: 'number', describe: 'Seed for reproducible faults and latency spread' })
       .option('state-dir', { type: 'string', describe: 'Keep the simulated world in this directory (survives restarts)' })

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import { buildSelectionOptions, templateInputOptions } from '../../template/options.js';
+import { buildSelectionOptions, TEMPLATE_ARGUMENT, templateInputOptions } from '../../template/options.js';
 
 export interface ValidateArgs {
   template: string;
@@ -19,7 +19,7 @@ export const validateCommand: CommandModule<object, ValidateArgs> = {
   describe: 'Check a template offline and print the effective configuration of each build',
   builder: (yargs) =>
     yargs
-      .positional('template', { type: 'string', demandOption: true, describe: 'Packer JSON template, HCL2 template (.pkr.hcl, .pkr.json) or a directory of HCL2 files' })
+      .positional('template', { type: 'string', demandOption: true, describe: TEMPLATE_ARGUMENT })
       .options(templateInputOptions)
       .options(buildSelectionOptions)
       .option('syntax-only', { type: 'boolean', default: false, describe: 'Only check that the file is a template (JSON, builders with a type), as Packer does' })

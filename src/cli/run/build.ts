@@ -10,7 +10,7 @@ import { debugRequests } from './debug.js';
 import { countApiCalls, type ApiCallCounter } from './api-calls.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
-import { hostStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
+import { hostStateDir, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
 import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
@@ -19,6 +19,7 @@ import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
+import { EMBEDDED_SIMULATOR, endWithSimulator, SIMULATOR_ENDED } from '../../engine/embedded-sim.js';
 
 export interface BuildArgs extends OutputArgs {
   template: string;
@@ -188,9 +189,10 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         : spec,
     );
 
-    const location = resolveStoreLocation(argv.db);
-    store = await openStoreFor('build', argv.db);
-    if (!store) return EXIT.failed;
+    const opened = await openStoreFor('build', argv.db);
+    if ('exitCode' in opened) return opened.exitCode;
+    store = opened.store;
+    const location = opened.location;
     const stateDir = hostStateDir(location);
     const sharedStore = location.kind === 'postgres';
     const notice = specs.map((spec) => unsharedKeyNotice({ sharedStore, spec, passphrase: keyPassphrase, stateDir })).find(Boolean);
@@ -220,6 +222,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           evaluation: loaded.evaluation,
           onError,
           buildId,
+          ...(sim ? { simulator: EMBEDDED_SIMULATOR } : {}),
         });
         ids.push(buildId);
       }
@@ -256,7 +259,18 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     }
 
     output.finish(outcomes);
-    for (const o of outcomes) if (o.status !== 'succeeded') err(nextSteps(o));
+    for (const o of outcomes) {
+      if (o.status === 'succeeded') continue;
+      if (sim && !(o.status === 'failed' && o.cleanedUp)) {
+        // What it kept went with the simulator: its record ends here, and resume or gc would find nothing.
+        // (A store that failed the build is not waited on: the message matters more.)
+        await settledWithin(() => endWithSimulator(store!, o.buildId, stateDir), STORE_GOODBYE_MS);
+        const what = o.failure
+          ? `Build ${o.buildId} (${o.builderName}) failed in ${o.failure.phase}: ${describeError(o.failure.error)}`
+          : `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}.`;
+        err(`${what}\nkiln: ${SIMULATOR_ENDED(o.buildId)}`);
+      } else err(nextSteps(o));
+    }
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {

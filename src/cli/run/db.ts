@@ -1,6 +1,6 @@
 // `kiln db copy`: this machine's SQLite history into a shared PostgreSQL store.
 import { existsSync } from 'node:fs';
-import { isPostgresUrl, openStore, resolveDbPath, type BuildStore } from '../../store/index.js';
+import { isPostgresUrl, openStore, resolveDbPath, StoreLocationError, type BuildStore } from '../../store/index.js';
 import { copyBuilds } from '../../store/copy.js';
 import type { PgEventStore } from '../../store/postgres.js';
 
@@ -37,7 +37,7 @@ export async function runDbCommand(argv: DbArgs, out: NodeJS.WritableStream = pr
     return 0;
   } catch (error) {
     err.write(`kiln: db copy failed: ${(error as Error).message}\n`);
-    return 1;
+    return error instanceof StoreLocationError ? 2 : 1;
   } finally {
     await source?.close();
     await target?.close();

@@ -27,8 +27,9 @@ export function lsJson(b: BuildSummary, now: number): Record<string, unknown> {
 }
 
 export async function runLsCommand(argv: LsArgs): Promise<number> {
-  const store = await openStoreFor('ls', argv.db);
-  if (!store) return 1;
+  const opened = await openStoreFor('ls', argv.db);
+  if ('exitCode' in opened) return opened.exitCode;
+  const { store } = opened;
   try {
     const builds = await store.listBuildSummaries({ status: argv.status });
     const now = await store.clock();

@@ -1,13 +1,16 @@
 // `kiln resume <build-id>`: continue an interrupted, crashed or aborted build where it stopped.
+import { resolve } from 'node:path';
 import { armCrashPoint } from '../../engine/crash.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
 import { countApiCalls } from './api-calls.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
-import { ScalewayClient } from '../../scaleway/index.js';
-import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
+import { isUnreachable, ScalewayClient } from '../../scaleway/index.js';
+import { BuildIdError, LeaseHeldError, hostStateDir, thisProcess } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
 import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { envForTarget, recordedTarget, targetConflicts, targetOf } from '../../template/target.js';
+import { EMBEDDED_SIMULATOR, endWithSimulator, SIMULATOR_ENDED } from '../../engine/embedded-sim.js';
 import type { TemplateEvaluation } from '../../template/build-specs.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact, nextSteps } from '../../view/index.js';
@@ -21,6 +24,8 @@ export interface ResumeArgs extends OutputArgs {
   'var-file'?: string[];
   'on-error'?: OnErrorFlag;
   'from-provisioner'?: number;
+  /** Where to read the template, when not at the path the build started from. */
+  template?: string;
   force: boolean;
   json: boolean;
   debug: boolean;
@@ -40,10 +45,10 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     err(`kiln resume: ${problem}`);
     return EXIT.invalid;
   }
-  const location = resolveStoreLocation(argv.db);
+  const opened = await openStoreFor('resume', argv.db, io.err);
+  if ('exitCode' in opened) return opened.exitCode;
+  const { store, location } = opened;
   const stateDir = hostStateDir(location);
-  const store = await openStoreFor('resume', argv.db, io.err);
-  if (!store) return EXIT.failed;
   const owner = thisProcess();
   armCrashPoint(store);
   let leased: string | undefined;
@@ -52,7 +57,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     try {
       id = (await store.findBuild(argv.id)).id;
     } catch (error) {
-      if (error instanceof UnknownBuildError) {
+      if (error instanceof BuildIdError) {
         err(`kiln resume: ${error.message}`);
         return EXIT.invalid;
       }
@@ -93,26 +98,40 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       return EXIT.failed;
     }
 
-    // The same template, evaluated to the same names ({{timestamp}}, {{uuid}}) as at the start.
     const started = events.find((e) => e.type === 'build.started');
+    if (started?.data.simulator === EMBEDDED_SIMULATOR) {
+      // Its world ended with the `kiln build --sim` that ran it (we hold the lease: that process is
+      // gone): nothing of it exists anywhere, and no other API may be asked to continue it.
+      await endWithSimulator(store, id, stateDir);
+      err(`kiln resume: ${SIMULATOR_ENDED(id)}`);
+      return EXIT.failed;
+    }
+
+    // The same template, evaluated to the same names ({{timestamp}}, {{uuid}}) as at the start,
+    // where the build ran: its recorded zone, API URL and project fill what the shell leaves unset.
     const evaluation = started?.data.evaluation as TemplateEvaluation | undefined;
+    const recorded = recordedTarget(record.spec);
+    const env = recorded ? envForTarget(recorded, process.env) : process.env;
+    const templatePath = argv.template !== undefined ? resolve(argv.template) : record.templatePath;
     let loaded;
     try {
-      loaded = await loadTemplate(record.templatePath, {
+      loaded = await loadTemplate(templatePath, {
         ...templateInputsFromArgv(argv),
+        env,
         evaluation,
         force: (record.spec as { force?: boolean } | null)?.force ?? false,
       });
     } catch (error) {
       if (error instanceof TemplateError) {
-        err(`kiln resume: the template of build ${id} (${record.templatePath}) does not load: ${error.message}`);
+        const elsewhere = argv.template === undefined ? ' (on another machine or checkout? give its path with --template <path>)' : '';
+        err(`kiln resume: the template of build ${id} (${templatePath}) does not load: ${error.message}${elsewhere}`);
         return EXIT.invalid;
       }
       throw error;
     }
     if (loaded.templateHash !== record.templateHash && !argv.force) {
       err(
-        `kiln resume: ${record.templatePath} changed since build ${id} started (sha256 ${record.templateHash.slice(0, 12)}… → ${loaded.templateHash.slice(0, 12)}…). ` +
+        `kiln resume: ${templatePath} ${argv.template !== undefined ? `is not the template build ${id} started with` : `changed since build ${id} started`} (sha256 ${record.templateHash.slice(0, 12)}… → ${loaded.templateHash.slice(0, 12)}…). ` +
           'Resuming with a different template can give an image that matches neither; pass --force to resume anyway.',
       );
       return EXIT.invalid;
@@ -120,6 +139,12 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     const spec = loaded.builds.find((b) => b.name === record.builderName);
     if (!spec) {
       err(`kiln resume: the template no longer has a builder named "${record.builderName}"`);
+      return EXIT.invalid;
+    }
+    const conflicts = recorded ? targetConflicts(recorded, targetOf(spec), process.env) : [];
+    if (conflicts.length > 0) {
+      // Looking elsewhere would find nothing and call the build's server deleted.
+      err(`kiln resume: build ${id} continues where it ran; ${conflicts.join('; ')}.`);
       return EXIT.invalid;
     }
 
@@ -167,7 +192,15 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     // The cloud first: is the server the build needs still there?
     const apiCalls = countApiCalls(debugRequests(argv.debug, err, withKeyPassphrase(loaded.sensitiveValues, keyPassphrase)));
     const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId, onRequest: apiCalls.onRequest });
-    const check = await checkCloud(client, record, point);
+    let check;
+    try {
+      check = await checkCloud(client, record, point);
+    } catch (error) {
+      if (!isUnreachable(error)) throw error;
+      // Before anything changed: say where kiln looked rather than retry for minutes.
+      err(`kiln resume: nothing answers at ${spec.apiUrl} (${(error as Error).message}); build ${id} is unchanged. Run \`kiln resume ${id}\` again once the API answers.`);
+      return EXIT.failed;
+    }
     if (check.action === 'fail') {
       await store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
       await store.append(id, { type: 'build.failed', phase: point.phase, data: { error: { name: 'ServerMissing', message: check.message, retryable: false }, cleanedUp: false } });

@@ -1,6 +1,6 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
-import type { BuildEvent, BuildRecord, PhaseDuration } from '../../store/index.js';
+import { BuildIdError, type BuildEvent, type BuildRecord, type PhaseDuration } from '../../store/index.js';
 import { describeArtifact, describeError, describeEvent, displayStatus, formatElapsed, outputLines, readBuild, resourceFates, timeline } from '../../view/index.js';
 import { openStoreFor } from './open-store.js';
 import { eventJson } from '../render/progress.js';
@@ -60,14 +60,16 @@ function rawEvents(events: BuildEvent[]): string {
 }
 
 export async function runShowCommand(argv: ShowArgs): Promise<number> {
-  const store = await openStoreFor('show', argv.db);
-  if (!store) return 1;
+  const opened = await openStoreFor('show', argv.db);
+  if ('exitCode' in opened) return opened.exitCode;
+  const { store } = opened;
   try {
     let build: BuildRecord;
     try {
       build = await store.findBuild(argv.id);
     } catch (error) {
-      process.stderr.write(`kiln show: ${(error as Error).message}\n`);
+      if (!(error instanceof BuildIdError)) throw error;
+      process.stderr.write(`kiln show: ${error.message}\n`);
       return 2;
     }
     const { events, past, now } = await readBuild(store, build);

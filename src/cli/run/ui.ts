@@ -23,8 +23,9 @@ export async function runUiCommand(argv: UiArgs, out: NodeJS.WritableStream = pr
     err.write(`kiln ui: ${problem}\n`);
     return EXIT.invalid;
   }
-  const store = await openStoreFor('ui', argv.db, err);
-  if (!store) return EXIT.failed;
+  const opened = await openStoreFor('ui', argv.db, err);
+  if ('exitCode' in opened) return opened.exitCode;
+  const { store } = opened;
   let server: UiServer;
   try {
     server = await startUiServer({ store, host: argv.host, port: argv.port, ...(token ? { token } : {}), gcPlan: (params) => gcView(store, gcAskOf(params)) });

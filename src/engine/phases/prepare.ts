@@ -3,13 +3,29 @@
 // image and its architecture, the network settings, the volumes, and (unless --force) that no
 // image or snapshot already has the build's names, as Packer refuses.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import { NotFoundError, type Arch } from '../../scaleway/index.js';
+import { isUnreachable, NotFoundError, type Arch, type NetworkError } from '../../scaleway/index.js';
 import { BuildError, cachedAnswer, cacheKey, imageIsId, marketplaceKey, type PhaseRuntime } from '../runtime.js';
 import { createdBy } from '../tags.js';
 import { checkNetworkSettings } from './network.js';
 import { checkVolumes } from './volumes.js';
 
 export async function prepare(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  try {
+    return await prepareChecks(rt, input, signal);
+  } catch (error) {
+    // Nothing exists yet and nothing answers at the API URL: waiting cannot help, so no retries
+    // for minutes — say where kiln looked at once.
+    if (!isUnreachable(error)) throw error;
+    const { apiUrl } = rt.deps.spec;
+    throw new BuildError(
+      `nothing answers at ${apiUrl} (${(error as NetworkError).type === 'ENOTFOUND' ? 'no such host' : 'connection refused'}); nothing was created. ` +
+        `Check the API URL (SCW_API_URL, or api_url in the template or the Scaleway config file)${apiUrl.includes('127.0.0.1') || apiUrl.includes('localhost') ? ', or start `kiln sim` there' : ''}, then run the build again`,
+      { cause: error },
+    );
+  }
+}
+
+async function prepareChecks(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { client, spec, force } = rt.deps;
   // Checks that need the API, made before anything exists (the template loader made the offline ones).
   if (!spec.projectId && !spec.organizationId) {
