@@ -14,6 +14,7 @@
 //   the lease), so a retried append whose first try committed after all is not recorded twice.
 //   Past the bound the log fails for good: every later append and read is refused with
 //   StoreUnavailableError, and `onFailure` stops the build at its next safe point.
+import { isDeepStrictEqual } from 'node:util';
 import { backoffDelay, sleep, type RetryPolicy } from '../scaleway/retry.js';
 import { isStoreUnavailable, LogMovedError, StoreUnavailableError, type BuildStore, type MaybePromise } from '../store/api.js';
 import type { BuildEvent, NewEvent } from '../store/index.js';
@@ -70,6 +71,20 @@ export interface BuildLogOptions {
   /** Called once when the log fails for good (the build must stop at its next safe point). */
   onFailure?: (error: unknown) => void;
   retryMs?: number;
+}
+
+/**
+ * Whether `written` (read back from the store) is `sent`: the same type, phase, attempt and data.
+ * The data is compared as the store keeps it (JSON: no undefined fields; key order aside), so
+ * that another writer's events of the same types are never taken for this writer's.
+ */
+function sameEvent(written: BuildEvent, sent: NewEvent): boolean {
+  return (
+    written.type === sent.type &&
+    written.phase === (sent.phase ?? null) &&
+    written.attempt === (sent.attempt ?? 0) &&
+    isDeepStrictEqual(written.data, JSON.parse(JSON.stringify(sent.data ?? {})))
+  );
 }
 
 export class BuildLog {
@@ -178,7 +193,7 @@ export class BuildLog {
       } catch (error) {
         if (!(error instanceof LogMovedError)) throw error;
         const written = (await this.store.events(this.buildId, { afterSeq: expected })).slice(0, events.length);
-        const ours = written.length === events.length && error.lastSeq === expected + events.length && written.every((e, i) => e.type === events[i]!.type);
+        const ours = written.length === events.length && error.lastSeq === expected + events.length && written.every((e, i) => sameEvent(e, events[i]!));
         if (!ours) throw error;
         return written;
       }

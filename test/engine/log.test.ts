@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BuildLog } from '../../src/engine/log.js';
-import { EventStore, isStoreUnavailable, openDatabase, StoreUnavailableError, type BuildStore, type NewEvent } from '../../src/store/index.js';
+import { EventStore, isStoreUnavailable, LogMovedError, openDatabase, StoreUnavailableError, type BuildStore, type NewEvent } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 import { startHarness, template } from './harness.js';
@@ -110,6 +110,30 @@ test('an append whose answer was lost after it committed is not recorded twice',
   assert.deepEqual(appended.map((e) => e.seq), [2, 3], 'the events the first try committed');
   await log.append([output(3)]);
   assert.deepEqual((await store.events('b1')).map((e) => e.seq), [1, 2, 3, 4], 'nothing recorded twice');
+});
+
+test('a retried append is taken as committed only when the log holds exactly its events, not others of the same types', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = EventStore.open(join(dir, 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild({ id: 'b1', templatePath: 't.json', templateHash: 'h', builderName: 'b', spec: {}, onError: 'cleanup' }, { type: 'build.started', data: {} });
+  // The first try is lost on the way; meanwhile another writer appends two events of the same types with other data.
+  let first = true;
+  const racing: BuildStore = Object.create(store, {
+    appendMany: {
+      value: (id: string, events: NewEvent[], expect?: { afterSeq: number }) => {
+        if (first) {
+          first = false;
+          store.appendMany(id, [output(100), output(101)]);
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        }
+        return store.appendMany(id, events, expect);
+      },
+    },
+  }) as BuildStore;
+  const log = new BuildLog({ store: racing, buildId: 'b1', lastSeq: 1, retryMs: 5_000 });
+  return assert.rejects(log.append([output(1), output(2)]), LogMovedError, 'another writer’s events are not this append’s');
 });
 
 /** A loopback TCP relay to PostgreSQL that can go silent: bytes are then dropped both ways, as by a network partition. */
