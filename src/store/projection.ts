@@ -4,10 +4,13 @@
 import type { PhaseName } from '../../machines/phases.js';
 import type { Artifact, BuildEvent, BuildResources, BuildStatus, ErrorInfo, OnError, ResourceRef } from './events.js';
 
+/** Who holds a build's lease (a LeaseOwner, api.ts) and until when. */
 export interface Lease {
+  token: string;
   pid: number;
   host: string;
-  /** Epoch milliseconds. */
+  pidSpace: string | null;
+  /** Epoch milliseconds, by the store's clock. */
   expiresAt: number;
 }
 

@@ -209,3 +209,28 @@ test('a store that refuses an intent stops the build as on a signal: the call it
   assert.equal(inv.snapshots.length, 1, 'what was recorded is kept for resume');
   assert.equal(h.events(outcome!.buildId).at(-1)!.type, 'phase.started', 'nothing recorded after the refused intent');
 });
+
+test('an unreachable store is tried again only while the run’s lease is sure to hold, whatever the retry window', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const real = EventStore.open(join(dir, 'kiln.db'));
+  t.after(() => real.close());
+  await newBuild(real, 'b1');
+  // A store that has gone away: every append is refused at the connection.
+  const gone = new Proxy(real, {
+    get: (target, name, receiver) =>
+      name === 'appendMany'
+        ? () => {
+            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          }
+        : (Reflect.get(target, name, receiver) as unknown),
+  });
+  let failure: unknown;
+  const heldUntil = Date.now() + 300;
+  // Ten minutes of retries allowed, but the lease may lapse in 0.3 s: the log gives up then, not
+  // after the window (this test's timeout is far shorter than the window).
+  const log = new BuildLog({ store: gone, buildId: 'b1', lastSeq: 1, retryMs: 10 * 60_000, leaseHeldUntil: () => heldUntil, onFailure: (e) => (failure = e) });
+  await assert.rejects(log.append([output(1)]), StoreUnavailableError);
+  assert.ok(failure instanceof StoreUnavailableError, 'and the build is told to stop');
+  assert.equal(real.getBuild('b1')!.lastSeq, 1, 'nothing was written');
+});
