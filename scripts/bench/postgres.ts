@@ -1,11 +1,10 @@
 // The shared PostgreSQL store on loopback (issue 16): durable appends, `kiln db copy`, `kiln ls` of
 // 10,000 builds, and `kiln resume` of a 10,000-event build — in process and whole process.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import pg from 'pg';
 import { startSimulator } from '../../src/sim/index.js';
-import { applyEvent, type BuildRecord } from '../../src/store/index.js';
+import { applyEvent, thisProcess, type BuildRecord } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { kilnBuild, writeKilnTemplate } from '../lib/e2e.js';
 import { cloneBuilds, readSample } from '../lib/fixtures.js';
@@ -182,7 +181,7 @@ async function pgResumeReads(url: string, buildId: string, runs: number) {
   const parts = { openMs: [] as number[], findMs: [] as number[], leaseMs: [] as number[], readMs: [] as number[], allMs: [] as number[], totalMs: [] as number[] };
   let stateEvents = 0;
   let allEvents = 0;
-  const owner = { pid: process.pid, host: hostname() };
+  const owner = thisProcess();
   for (let run = 0; run < runs; run++) {
     const t0 = performance.now();
     const store = await PgEventStore.open(url);

@@ -3,7 +3,7 @@
 // neither needs nor disturbs a cluster the machine may already run (Debian's package starts one
 // on 5432). test/helpers/postgres.ts shares one among a run's tests.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chownSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
@@ -88,11 +88,5 @@ export async function startPostgres(options: { durable?: boolean } = {}): Promis
       running = true;
     },
   };
-}
-
-/** The server log of a cluster, for diagnosing a failing test. */
-export function serverLog(cluster: PgCluster): string {
-  const path = join(cluster.dataDir, '..', 'server.log');
-  return existsSync(path) ? readFileSync(path, 'utf8') : '';
 }
 

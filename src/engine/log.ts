@@ -14,6 +14,7 @@
 //   the lease), so a retried append whose first try committed after all is not recorded twice.
 //   Past the bound the log fails for good: every later append and read is refused with
 //   StoreUnavailableError, and `onFailure` stops the build at its next safe point.
+import { isDeepStrictEqual } from 'node:util';
 import { backoffDelay, sleep, type RetryPolicy } from '../scaleway/retry.js';
 import { isStoreUnavailable, LogMovedError, StoreUnavailableError, type BuildStore, type MaybePromise } from '../store/api.js';
 import type { BuildEvent, NewEvent } from '../store/index.js';
@@ -70,6 +71,26 @@ export interface BuildLogOptions {
   /** Called once when the log fails for good (the build must stop at its next safe point). */
   onFailure?: (error: unknown) => void;
   retryMs?: number;
+  /**
+   * Until when (this machine's epoch ms) the run's lease is sure to hold: retries of an unreachable
+   * store stop there, whatever is left of `retryMs`, so that an append never commits after the
+   * lease could have lapsed and been taken over (see LEASE_TTL_MS, run.ts).
+   */
+  leaseHeldUntil?: () => number;
+}
+
+/**
+ * Whether `written` (read back from the store) is `sent`: the same type, phase, attempt and data.
+ * The data is compared as the store keeps it (JSON: no undefined fields; key order aside), so
+ * that another writer's events of the same types are never taken for this writer's.
+ */
+function sameEvent(written: BuildEvent, sent: NewEvent): boolean {
+  return (
+    written.type === sent.type &&
+    written.phase === (sent.phase ?? null) &&
+    written.attempt === (sent.attempt ?? 0) &&
+    isDeepStrictEqual(written.data, JSON.parse(JSON.stringify(sent.data ?? {})))
+  );
 }
 
 export class BuildLog {
@@ -86,6 +107,11 @@ export class BuildLog {
     this.buildId = options.buildId;
     this.lastSeq = options.lastSeq;
     this.retryMs = options.retryMs ?? storeRetryMs();
+  }
+
+  /** When tries of the store begun at `startedAt` must end: the retry bound, or the lease's if sooner. */
+  private giveUpAt(startedAt: number): number {
+    return Math.min(startedAt + this.retryMs, this.options.leaseHeldUntil?.() ?? Number.POSITIVE_INFINITY);
   }
 
   /** Why the log failed for good (the store stayed unreachable), if it did. */
@@ -163,7 +189,7 @@ export class BuildLog {
       return this.appendAgain(events, expected, error, sentAt).then(done);
     }
     if (!isPromise(answer)) return done(answer);
-    return answerWithin(answer, this.retryMs).then(done, (error: unknown) => this.appendAgain(events, expected, error, sentAt).then(done));
+    return answerWithin(answer, Math.max(0, this.giveUpAt(sentAt) - Date.now())).then(done, (error: unknown) => this.appendAgain(events, expected, error, sentAt).then(done));
   }
 
   /**
@@ -178,7 +204,7 @@ export class BuildLog {
       } catch (error) {
         if (!(error instanceof LogMovedError)) throw error;
         const written = (await this.store.events(this.buildId, { afterSeq: expected })).slice(0, events.length);
-        const ours = written.length === events.length && error.lastSeq === expected + events.length && written.every((e, i) => e.type === events[i]!.type);
+        const ours = written.length === events.length && error.lastSeq === expected + events.length && written.every((e, i) => sameEvent(e, events[i]!));
         if (!ours) throw error;
         return written;
       }
@@ -201,7 +227,7 @@ export class BuildLog {
       return again(error);
     }
     if (!isPromise(answer)) return answer;
-    return answerWithin(answer, this.retryMs).catch(again);
+    return answerWithin(answer, Math.max(0, this.giveUpAt(sentAt) - Date.now())).catch(again);
   }
 
   /** Tries `again` with backoff while the store is unreachable, until the bound since the first try (`startedAt`). */
@@ -209,11 +235,11 @@ export class BuildLog {
     let error = first;
     for (let attempt = 1; ; attempt++) {
       if (!isStoreUnavailable(error)) throw error;
-      const left = startedAt + this.retryMs - Date.now();
+      const left = this.giveUpAt(startedAt) - Date.now();
       if (left <= 0) throw new StoreUnavailableError(this.store.location, Date.now() - startedAt, error);
       await sleep(Math.min(left, backoffDelay({ ...STORE_RETRY, maxTotalMs: this.retryMs }, attempt)));
       try {
-        return await answerWithin(Promise.resolve().then(again), Math.max(0, startedAt + this.retryMs - Date.now()));
+        return await answerWithin(Promise.resolve().then(again), Math.max(0, this.giveUpAt(startedAt) - Date.now()));
       } catch (next) {
         error = next;
       }

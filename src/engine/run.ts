@@ -64,8 +64,19 @@ export interface BuildOutcome {
   logFailure?: { message: string; storeUnavailable: boolean };
 }
 
-/** How long a build's lease lives unless renewed (the heartbeat renews it every third of it); `kiln resume` takes it for as long. */
-export const LEASE_TTL_MS = 30_000;
+/**
+ * How long a build's lease lives unless renewed (the heartbeat renews it every third of it);
+ * `kiln resume` takes it for as long. The relation that keeps one driver per build: a run acts on
+ * the cloud only after an append committed, and the log stops trying an unreachable store once
+ * the lease may lapse (`leaseHeldUntil`: the last renewal sent, plus the TTL, less a margin). So an
+ * outage ends in a stopped build, never in an append or an API call after another process could
+ * have taken the build. 60 s leaves the log's whole retry window (STORE_RETRY_MS, 30 s) to any
+ * outage: a renewal at most 20 s before it starts, a 10 s margin.
+ */
+export const LEASE_TTL_MS = 60_000;
+
+/** What is taken off a lease's time before the run stops trusting it: clock rates, a commit in flight. */
+const leaseMargin = (ttlMs: number) => Math.floor(ttlMs / 6);
 
 /** What makes two builds' API calls interchangeable: the same API, zone and credentials. */
 type Account = Pick<BuildSpec, 'apiUrl' | 'zone' | 'secretKey' | 'projectId' | 'organizationId'>;
@@ -122,15 +133,23 @@ export class BuildRun {
     const { store, buildId, spec, onError } = this.options;
     const owner = thisProcess();
     const ttl = this.options.leaseTtlMs ?? LEASE_TTL_MS;
+    const acquiredAt = Date.now();
     await store.acquireLease(buildId, owner, ttl);
     // Lost: another process took the build over (this one was frozen, or cut off from the store,
     // past the lease's expiry). Two drivers must never act on one build: stop at the next safe point.
-    const stopHeartbeat = startHeartbeat(store, buildId, owner, ttl, () => this.interrupt());
+    const heartbeat = startHeartbeat(store, buildId, owner, ttl, acquiredAt, () => this.interrupt());
+    const stopHeartbeat = heartbeat.stop;
     let rt: PhaseRuntime | undefined;
     try {
       let persistFailure: unknown;
       let stopForLog = (error: unknown) => void (persistFailure ??= error);
-      const log = new BuildLog({ store, buildId, lastSeq: (await store.getBuild(buildId))?.lastSeq ?? 0, onFailure: (error) => stopForLog(error) });
+      const log = new BuildLog({
+        store,
+        buildId,
+        lastSeq: (await store.getBuild(buildId))?.lastSeq ?? 0,
+        onFailure: (error) => stopForLog(error),
+        leaseHeldUntil: heartbeat.heldUntil,
+      });
       const client = new ScalewayClient({
         apiUrl: spec.apiUrl,
         zone: spec.zone,
@@ -257,24 +276,41 @@ export class BuildRun {
  * Renews the lease every third of its time to live until the returned stop is called; a renewal
  * never overlaps the previous one. A renewal that fails (a busy or briefly unreachable store) is
  * skipped: the lease is judged by the store's clock, and the next renewal catches up before it
- * expires. A renewal refused means another process took the build: `onLost`.
+ * expires. A renewal refused means another process took the build: `onLost`; so does a failed one
+ * once the lease may have lapsed. `heldUntil` bounds the log's retries (LEASE_TTL_MS).
  */
-function startHeartbeat(store: BuildStore, buildId: string, owner: LeaseOwner, ttlMs: number, onLost: () => void): () => void {
+function startHeartbeat(
+  store: BuildStore,
+  buildId: string,
+  owner: LeaseOwner,
+  ttlMs: number,
+  acquiredAt: number,
+  onLost: () => void,
+): { stop: () => void; heldUntil: () => number } {
   const intervalMs = Math.max(1_000, Math.floor(ttlMs / 3));
+  // When the last renewal that succeeded was sent: the store's expiry is at least that plus the TTL.
+  let confirmedAt = acquiredAt;
+  const heldUntil = () => confirmedAt + ttlMs - leaseMargin(ttlMs);
   let stopped = false;
   const schedule = () => setTimeout(() => void beat(), intervalMs).unref();
   const beat = async () => {
+    const sentAt = Date.now();
     try {
-      if (!(await store.renewLease(buildId, owner, ttlMs))) onLost();
+      if (await store.renewLease(buildId, owner, ttlMs)) confirmedAt = sentAt;
+      else onLost();
     } catch {
-      // See above: the next renewal catches up.
+      // See above: the next renewal catches up, unless the lease may have lapsed by now.
+      if (Date.now() >= heldUntil()) onLost();
     }
     if (!stopped) timer = schedule();
   };
   let timer = schedule();
   // A renewal still in flight is not waited for: once the lease is released it changes nothing.
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
+  return {
+    stop: () => {
+      stopped = true;
+      clearTimeout(timer);
+    },
+    heldUntil,
   };
 }

@@ -9,11 +9,11 @@ export interface ClassifyContext {
   now: number;
   /** The store's clock (epoch ms, `BuildStore.clock`), by which another host's lease expires; default `now`. */
   leaseNow?: number;
-  /** This machine's host name, as leases record it. */
-  host: string;
+  /** Where this process's pids are (`pidSpaceOf`, store/api.ts): a lease's pid is checked only there. */
+  pidSpace: string | null;
   /** Resources younger than this are left alone (ms; 0 = any age). */
   olderThanMs: number;
-  /** Whether a process with this pid exists on this host. */
+  /** Whether a process with this pid exists in this pid space. */
   pidAlive: (pid: number) => boolean;
   /** The build the user named with `--build`: its snapshots and images may go even when this
    * store never saw it (the user vouches that they are not an artifact). */
@@ -30,11 +30,12 @@ export interface LeaseVerdict {
   reason: string;
 }
 
-/** Whether a build's lease still protects it. A holder on this host is judged by its process (a
+/** Whether a build's lease still protects it. A holder in this pid space (same boot, same pid
+ * namespace: not merely the same host name, which containers share) is judged by its process (a
  * dead pid frees the lease at once, a live one keeps it even past expiry: it may just be slow to
- * renew); a holder on another host, which gc cannot see, is trusted until the lease expires. */
-export function leaseVerdict(lease: GcLease, ctx: Pick<ClassifyContext, 'now' | 'leaseNow' | 'host' | 'pidAlive'>): LeaseVerdict {
-  if (lease.host === ctx.host) {
+ * renew); any other holder, which gc cannot see, is trusted until the lease expires. */
+export function leaseVerdict(lease: GcLease, ctx: Pick<ClassifyContext, 'now' | 'leaseNow' | 'pidSpace' | 'pidAlive'>): LeaseVerdict {
+  if (lease.pidSpace !== null && lease.pidSpace === ctx.pidSpace) {
     return ctx.pidAlive(lease.pid)
       ? { alive: true, reason: `live build: its lease is held by pid ${lease.pid} on this host` }
       : { alive: false, reason: `its process (pid ${lease.pid} on this host) is gone` };

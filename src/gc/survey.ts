@@ -1,9 +1,8 @@
 // What `kiln gc` would remove, and why: lists the zones' kiln-tagged resources page by page and
 // judges each against the store. Reads only, from the cloud and from the store: `kiln gc` removes
 // what it plans (index.ts), `kiln ui` shows the plan of a dry run without recording it.
-import { hostname } from 'node:os';
 import { ScalewayClient, type RequestReport } from '../scaleway/index.js';
-import { pidAlive, type BuildStore } from '../store/index.js';
+import { pidAlive, thisProcess, type BuildStore } from '../store/index.js';
 import { discoverZone } from './discover.js';
 import { GcDiscoveryError } from './errors.js';
 import { PlanBuilder, type Plan } from './plan.js';
@@ -57,7 +56,7 @@ export async function planGc(options: GcPlanOptions, clients: Map<string, Scalew
     now,
     // Leases written by other hosts expire by the store's clock, as acquire and renew judge them.
     leaseNow: await store.clock(),
-    host: hostname(),
+    pidSpace: thisProcess().pidSpace,
     olderThanMs: options.olderThanMs,
     pidAlive,
     lookupBuild: builds.get,

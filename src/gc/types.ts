@@ -28,6 +28,8 @@ export interface GcResource {
 export interface GcLease {
   pid: number;
   host: string;
+  /** Where `pid` can be checked (store/api.ts, pidSpaceOf); null: nowhere, only expiry frees it. */
+  pidSpace: string | null;
   /** Epoch ms. */
   expiresAt: number;
 }

@@ -27,7 +27,8 @@ export interface WaitRecord {
    * The duration on the API's own clock, when the answers carried it: from the API's stamp of the
    * action (a power task's `started_at`, a created resource's `creation_date`) to its stamp of the
    * change (the resource's `modification_date` or `updated_at` in the look that saw it done). Exact
-   * however late the look came, so it is preferred to the look-based durations above.
+   * however late the look came, so it is preferred to the look-based durations above — when it is
+   * no longer than `durationMs` (else it cannot be right, and the looks count).
    */
   apiDurationMs?: number;
   /** False when the wait did not see the change from its start (a resumed build): not a sample. */
@@ -73,7 +74,9 @@ export function predictWait(history: readonly WaitRecord[], key: WaitKey): WaitP
   for (let i = history.length - 1; i >= 0 && durations.length < MAX_SAMPLES; i--) {
     const r = history[i]!;
     if (!r.whole || !sameWaitKey(r.key, key) || !(r.durationMs >= 0)) continue;
-    if (typeof r.apiDurationMs === 'number' && r.apiDurationMs >= 0) {
+    // The API's duration cannot be longer than the look-based one: the action was stamped after kiln
+    // sent it and the change before the look that saw it came back. Longer, the clocks disagree.
+    if (typeof r.apiDurationMs === 'number' && r.apiDurationMs >= 0 && r.apiDurationMs <= r.durationMs) {
       durations.push(r.apiDurationMs);
       continue;
     }

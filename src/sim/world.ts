@@ -186,9 +186,16 @@ export interface WorldLookup {
   securityGroupName(id: string): string | undefined;
 }
 
-/** A time as the API writes it (ISO 8601, UTC). */
+let lastStamp = 0;
+
+/**
+ * A time as the API writes it (ISO 8601, UTC), later than every earlier one: Scaleway stamps in
+ * microseconds, so two changes of one resource never share a stamp there; at the simulator's
+ * millisecond precision they could, within one millisecond, unless each stamp moves on.
+ */
 export function now(): string {
-  return new Date().toISOString();
+  lastStamp = Math.max(Date.now(), lastStamp + 1);
+  return new Date(lastStamp).toISOString();
 }
 
 /** The next creation order (`seq`): what keeps lists newest first and stable. */

@@ -3,6 +3,8 @@
 // (an embedded database: no I/O worth waiting for), the PostgreSQL store with promises; callers
 // that serve both `await` each answer. Also what both stores share: the lease rule, the errors,
 // and the mapping of a row (same column names in both dialects) to a record.
+import { randomUUID } from 'node:crypto';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { PhaseName } from '../../machines/phases.js';
 import { isPhaseName } from '../../machines/phases.js';
@@ -21,12 +23,39 @@ export interface NewBuild {
   onError: OnError;
 }
 
+/**
+ * Who takes a lease. `token` alone decides whether a lease is one's own: pid and host name repeat
+ * across containers (pid 1 in each, one `--hostname` for a whole CI pool). `pid` and `host` are for
+ * people to read; `pidSpace` says where `pid` means something (see pidSpaceOf).
+ */
 export interface LeaseOwner {
+  token: string;
   pid: number;
   host: string;
+  pidSpace: string | null;
 }
 
-export const thisProcess = (): LeaseOwner => ({ pid: process.pid, host: hostname() });
+/** This process's token: random, made once per process. */
+const PROCESS_TOKEN = randomUUID();
+
+/**
+ * Where a pid names one process: this kernel boot (boot_id) and this pid namespace (its inode), as
+ * `<boot id>/<namespace inode>`; null where /proc does not tell (another OS, /proc not mounted).
+ * Two processes with the same pid space can check each other's pid; two containers on one host
+ * (one boot id, two namespaces), or two machines, cannot.
+ */
+export function pidSpaceOf(procRoot = '/proc', ownNamespace = `${procRoot}/self/ns/pid`): string | null {
+  try {
+    const boot = readFileSync(`${procRoot}/sys/kernel/random/boot_id`, 'utf8').trim();
+    const namespace = /^pid:\[(\d+)\]$/.exec(readlinkSync(ownNamespace))?.[1];
+    return boot && namespace ? `${boot}/${namespace}` : null;
+  } catch {
+    return null;
+  }
+}
+
+let ownPidSpace: string | null | undefined;
+export const thisProcess = (): LeaseOwner => ({ token: PROCESS_TOKEN, pid: process.pid, host: hostname(), pidSpace: (ownPidSpace ??= pidSpaceOf()) });
 
 export type EventListener = (event: BuildEvent) => void;
 
@@ -288,21 +317,31 @@ export function pidAlive(pid: number): boolean {
   }
 }
 
-/** Whether a lease is held by a live process: unexpired, and (on this host) its pid still exists. */
+/**
+ * Whether this process can see the lease holder's pid: only in the same pid space (same boot, same
+ * pid namespace) — never by host name, which containers share.
+ */
+export function holderVisible(lease: Pick<Lease, 'pidSpace'>, here: string | null = thisProcess().pidSpace): boolean {
+  return lease.pidSpace !== null && lease.pidSpace === here;
+}
+
+/** Whether a lease is held by a live process: unexpired, and (where its pid can be checked) its pid still exists. */
 export function leaseIsLive(lease: Lease | null, now: number = Date.now()): boolean {
   if (!lease || lease.expiresAt <= now) return false;
-  return lease.host !== hostname() || pidAlive(lease.pid);
+  return !holderVisible(lease) || pidAlive(lease.pid);
 }
 
 /**
  * The lease rule both stores apply inside their locking transaction: `owner` may take the lease
- * unless another owner holds it unexpired at `now` (the store's clock) — except a holder on the
- * owner's own host whose process is gone. Throws LeaseHeldError when refused.
+ * when it holds it already (same token), when it has expired at `now` (the store's clock), or when
+ * the holder's process is provably gone: the store recorded the same pid space as the owner's, and
+ * that pid no longer exists. Anywhere else (another container, another machine, an older kiln that
+ * recorded no pid space) only expiry frees it. Throws LeaseHeldError when refused.
  */
 export function checkLeaseFree(buildId: string, held: Lease | null, owner: LeaseOwner, now: number): void {
-  if (!held || held.expiresAt <= now || (held.pid === owner.pid && held.host === owner.host)) return;
-  const deadHereHolder = held.host === owner.host && !pidAlive(held.pid);
-  if (!deadHereHolder) throw new LeaseHeldError(buildId, held);
+  if (!held || held.token === owner.token || held.expiresAt <= now) return;
+  const provablyDead = held.pidSpace !== null && held.pidSpace === owner.pidSpace && !pidAlive(held.pid);
+  if (!provablyDead) throw new LeaseHeldError(buildId, held);
 }
 
 // Rows: both dialects use the same column names, and the PostgreSQL store reads JSON columns as
@@ -325,6 +364,8 @@ export interface BuildRow {
   lease_pid: number | null;
   lease_host: string | null;
   lease_expires_at: number | null;
+  lease_token: string | null;
+  lease_pid_space: string | null;
   host: string | null;
   created_at: string;
   updated_at: string;
@@ -341,7 +382,7 @@ export interface EventRow {
   data: string;
 }
 
-export type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'host' | 'created_at' | 'updated_at'> & {
+export type SummaryRow = Pick<BuildRow, 'id' | 'template_path' | 'builder_name' | 'status' | 'phase' | 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'lease_token' | 'lease_pid_space' | 'host' | 'created_at' | 'updated_at'> & {
   image_id: string | null;
 };
 
@@ -368,10 +409,23 @@ export function toRecord(row: BuildRow): BuildRecord {
   };
 }
 
-export function toLease(row: Pick<BuildRow, 'lease_pid' | 'lease_host' | 'lease_expires_at'>): Lease | null {
-  return row.lease_pid !== null && row.lease_host !== null && row.lease_expires_at !== null
-    ? { pid: row.lease_pid, host: row.lease_host, expiresAt: row.lease_expires_at }
-    : null;
+/** The lease columns of a row, in the order the stores' statements take them. */
+export const LEASE_COLUMNS = 'lease_pid, lease_host, lease_expires_at, lease_token, lease_pid_space';
+
+export function leaseColumns(lease: Lease | null): [number | null, string | null, number | null, string | null, string | null] {
+  return [lease?.pid ?? null, lease?.host ?? null, lease?.expiresAt ?? null, lease?.token ?? null, lease?.pidSpace ?? null];
+}
+
+export function toLease(row: Pick<BuildRow, 'lease_pid' | 'lease_host' | 'lease_expires_at' | 'lease_token' | 'lease_pid_space'>): Lease | null {
+  if (row.lease_pid === null || row.lease_host === null || row.lease_expires_at === null) return null;
+  return {
+    // A lease an older kiln took has no token: one no process of today's holds.
+    token: row.lease_token ?? `untokened:${row.lease_pid}@${row.lease_host}`,
+    pid: row.lease_pid,
+    host: row.lease_host,
+    pidSpace: row.lease_pid_space ?? null,
+    expiresAt: row.lease_expires_at,
+  };
 }
 
 export function toSummary(row: SummaryRow): BuildSummary {

@@ -11,6 +11,8 @@ import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 import {
   checkLeaseFree,
+  LEASE_COLUMNS,
+  leaseColumns,
   checkLogEnd,
   notifyListeners,
   numberEvents,
@@ -167,7 +169,7 @@ const NEWEST_FIRST = 'ORDER BY created_at COLLATE "C" DESC, pos DESC';
 // The columns of a BuildRow and an EventRow, named: a prepared `SELECT *` fails ("cached plan must
 // not change result type") once another host's newer kiln has added a column by a migration.
 const BUILD_ROW = `id, template_path, template_hash, builder_name, status, phase, attempt, provisioner_index, spec, on_error, resources,
-  artifact, error, lease_pid, lease_host, lease_expires_at, host, created_at, updated_at, last_seq`;
+  artifact, error, ${LEASE_COLUMNS}, host, created_at, updated_at, last_seq`;
 const EVENT_ROW = 'build_id, seq, at, type, phase, attempt, data';
 const LOCK_BUILD = prepared('lock_build', `SELECT ${BUILD_ROW} FROM builds WHERE id = $1 FOR UPDATE`);
 const GET_BUILD = prepared('get_build', `SELECT ${BUILD_ROW} FROM builds WHERE id = $1`);
@@ -321,8 +323,8 @@ export class PgEventStore implements BuildStore {
       const inserted = await client.query(
         `INSERT INTO builds (id, template_path, template_hash, builder_name, spec, on_error,
            status, phase, attempt, provisioner_index, resources, artifact, error, updated_at, last_seq,
-           lease_pid, lease_host, lease_expires_at, host, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)
+           ${LEASE_COLUMNS}, host, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
          ON CONFLICT (id) DO NOTHING`,
         [
           record.id,
@@ -332,9 +334,7 @@ export class PgEventStore implements BuildStore {
           JSON.stringify(record.spec ?? null),
           record.onError,
           ...projectionColumns(record),
-          record.lease?.pid ?? null,
-          record.lease?.host ?? null,
-          record.lease?.expiresAt ?? null,
+          ...leaseColumns(record.lease),
           record.host,
           record.createdAt,
         ],
@@ -380,7 +380,7 @@ export class PgEventStore implements BuildStore {
 
   async listBuildSummaries(filter: { status?: BuildStatus } = {}): Promise<BuildSummary[]> {
     // image_id: the artifact's, computed as the row is written (migration 0017).
-    const columns = 'id, template_path, builder_name, status, phase, image_id, lease_pid, lease_host, lease_expires_at, host, created_at, updated_at';
+    const columns = `id, template_path, builder_name, status, phase, image_id, ${LEASE_COLUMNS}, host, created_at, updated_at`;
     const { rows } = filter.status
       ? await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds WHERE status = $1 ${NEWEST_FIRST}`, [filter.status])
       : await this.pool.query<SummaryRow>(`SELECT ${columns} FROM builds ${NEWEST_FIRST}`);
@@ -440,19 +440,14 @@ export class PgEventStore implements BuildStore {
       const row = (await client.query<BuildRow & { now_ms: number }>(`SELECT *, ${DB_NOW_MS} AS now_ms FROM builds WHERE id = $1 FOR UPDATE`, [buildId])).rows[0];
       if (!row) throw new UnknownBuildError(buildId);
       checkLeaseFree(buildId, toRecord(row).lease, owner, row.now_ms);
-      const lease: Lease = { pid: owner.pid, host: owner.host, expiresAt: row.now_ms + ttlMs };
-      await client.query('UPDATE builds SET lease_pid = $1, lease_host = $2, lease_expires_at = $3, host = $2 WHERE id = $4', [lease.pid, lease.host, lease.expiresAt, buildId]);
+      const lease: Lease = { ...owner, expiresAt: row.now_ms + ttlMs };
+      await client.query(`UPDATE builds SET (${LEASE_COLUMNS}) = ($1, $2, $3, $4, $5), host = $2 WHERE id = $6`, [...leaseColumns(lease), buildId]);
       return lease;
     });
   }
 
   async renewLease(buildId: string, owner: LeaseOwner, ttlMs: number): Promise<boolean> {
-    const result = await this.pool.query(`UPDATE builds SET lease_expires_at = ${DB_NOW_MS} + $1 WHERE id = $2 AND lease_pid = $3 AND lease_host = $4`, [
-      ttlMs,
-      buildId,
-      owner.pid,
-      owner.host,
-    ]);
+    const result = await this.pool.query(`UPDATE builds SET lease_expires_at = ${DB_NOW_MS} + $1 WHERE id = $2 AND lease_token = $3`, [ttlMs, buildId, owner.token]);
     return result.rowCount === 1;
   }
 
@@ -476,10 +471,6 @@ export class PgEventStore implements BuildStore {
   }
 
   async releaseLease(buildId: string, owner: LeaseOwner): Promise<void> {
-    await this.pool.query('UPDATE builds SET lease_pid = NULL, lease_host = NULL, lease_expires_at = NULL WHERE id = $1 AND lease_pid = $2 AND lease_host = $3', [
-      buildId,
-      owner.pid,
-      owner.host,
-    ]);
+    await this.pool.query(`UPDATE builds SET (${LEASE_COLUMNS}) = (NULL, NULL, NULL, NULL, NULL) WHERE id = $1 AND lease_token = $2`, [buildId, owner.token]);
   }
 }

@@ -4,10 +4,13 @@
 import type { PhaseName } from '../../machines/phases.js';
 import type { Artifact, BuildEvent, BuildResources, BuildStatus, ErrorInfo, OnError, ResourceRef } from './events.js';
 
+/** Who holds a build's lease (a LeaseOwner, api.ts) and until when. */
 export interface Lease {
+  token: string;
   pid: number;
   host: string;
-  /** Epoch milliseconds. */
+  pidSpace: string | null;
+  /** Epoch milliseconds, by the store's clock. */
   expiresAt: number;
 }
 
@@ -172,15 +175,4 @@ export function applyEvent(record: BuildRecord, event: BuildEvent): BuildRecord 
       break;
   }
   return next;
-}
-
-/** Resources of a build that still exist as far as the log knows, in creation order. */
-export function liveResources(resources: BuildResources): { kind: 'server' | 'volume' | 'snapshot' | 'image'; id: string }[] {
-  const out: { kind: 'server' | 'volume' | 'snapshot' | 'image'; id: string }[] = [];
-  if (resources.server && !resources.server.deleted) out.push({ kind: 'server', id: resources.server.id });
-  for (const v of resources.volumes ?? []) if (!v.deleted) out.push({ kind: 'volume', id: v.id });
-  if (resources.snapshot && !resources.snapshot.deleted) out.push({ kind: 'snapshot', id: resources.snapshot.id });
-  for (const s of resources.volumeSnapshots ?? []) if (!s.deleted) out.push({ kind: 'snapshot', id: s.id });
-  if (resources.image && !resources.image.deleted) out.push({ kind: 'image', id: resources.image.id });
-  return out;
 }

@@ -6,6 +6,8 @@ import { mustReachDisk, type BuildEvent, type BuildStatus, type EventData, type 
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
 import {
   checkLeaseFree,
+  LEASE_COLUMNS,
+  leaseColumns,
   checkLogEnd,
   notifyListeners,
   numberEvents,
@@ -164,7 +166,7 @@ export class EventStore implements BuildStore {
    */
   listBuildSummaries(filter: { status?: BuildStatus } = {}): BuildSummary[] {
     const columns = `id, template_path, builder_name, status, phase, json_extract(artifact, '$.imageId') AS image_id,
-      lease_pid, lease_host, lease_expires_at, host, created_at, updated_at`;
+      ${LEASE_COLUMNS}, host, created_at, updated_at`;
     const rows = (
       filter.status
         ? this.db.prepare(`SELECT ${columns} FROM builds WHERE status = ? ORDER BY created_at DESC, rowid DESC`).all(filter.status)
@@ -252,10 +254,10 @@ export class EventStore implements BuildStore {
         const row = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(buildId) as BuildRow | undefined;
         if (!row) throw new UnknownBuildError(buildId);
         checkLeaseFree(buildId, toRecord(row).lease, owner, now);
-        const lease: Lease = { pid: owner.pid, host: owner.host, expiresAt: now + ttlMs };
+        const lease: Lease = { ...owner, expiresAt: now + ttlMs };
         this.db
-          .prepare('UPDATE builds SET lease_pid = ?, lease_host = ?, lease_expires_at = ?, host = ? WHERE id = ?')
-          .run(lease.pid, lease.host, lease.expiresAt, lease.host, buildId);
+          .prepare(`UPDATE builds SET (${LEASE_COLUMNS}) = (?, ?, ?, ?, ?), host = ? WHERE id = ?`)
+          .run(...leaseColumns(lease), lease.host, buildId);
         return lease;
       })
       .immediate());
@@ -264,8 +266,8 @@ export class EventStore implements BuildStore {
   /** Extends the lease if `owner` still holds it; false when it was lost. */
   renewLease(buildId: string, owner: LeaseOwner, ttlMs: number, now: number = Date.now()): boolean {
     const result = this.write(() => this.db
-      .prepare('UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_pid = ? AND lease_host = ?')
-      .run(now + ttlMs, buildId, owner.pid, owner.host));
+      .prepare('UPDATE builds SET lease_expires_at = ? WHERE id = ? AND lease_token = ?')
+      .run(now + ttlMs, buildId, owner.token));
     return result.changes === 1;
   }
 
@@ -288,7 +290,7 @@ export class EventStore implements BuildStore {
 
   releaseLease(buildId: string, owner: LeaseOwner): void {
     this.write(() => this.db
-      .prepare('UPDATE builds SET lease_pid = NULL, lease_host = NULL, lease_expires_at = NULL WHERE id = ? AND lease_pid = ? AND lease_host = ?')
-      .run(buildId, owner.pid, owner.host));
+      .prepare(`UPDATE builds SET (${LEASE_COLUMNS}) = (NULL, NULL, NULL, NULL, NULL) WHERE id = ? AND lease_token = ?`)
+      .run(buildId, owner.token));
   }
 }

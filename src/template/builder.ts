@@ -51,9 +51,6 @@ const UNSUPPORTED_BUILDER_KEYS: Record<string, string> = {
   snapshot_type: 'kiln makes the default snapshot type',
 };
 
-/** The deprecated template keys: alias → current key. */
-export const DEPRECATED_ALIASES: Readonly<Record<string, string>> = { api_access_key: 'access_key', api_token: 'secret_key', region: 'zone' };
-
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 // Marketplace labels: lower-case words joined by "_" (a "-" is accepted and mapped to "_" at resolution).
 const IMAGE_LABEL = /^[a-z0-9]+(?:[_.-][a-z0-9]+)*$/;

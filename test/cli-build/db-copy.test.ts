@@ -3,9 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EventStore, type NewBuild } from '../../src/store/index.js';
+import { EventStore, thisProcess, type NewBuild } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { runKiln } from '../helpers/cli.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
@@ -36,7 +36,7 @@ test('kiln db copy moves every finished build and its log into PostgreSQL once; 
   local.append('b-failed', { type: 'build.failed', data: { error: { name: 'X', message: 'boom', retryable: false } } });
   // A build this (live) process still drives: its log is still growing, so it waits.
   local.createBuild(build('b-live'), { type: 'build.started' });
-  const me = { pid: process.pid, host: hostname() };
+  const me = thisProcess();
   local.acquireLease('b-live', me, 600_000);
   local.close();
 

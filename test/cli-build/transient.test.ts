@@ -35,7 +35,9 @@ test('a build that ends on 5xx answers says so and suggests running again (clean
   for (const r of [cleanup, abort]) {
     assert.equal(r.code, 1, r.stderr);
     const all = r.stdout + r.stderr;
-    assert.match(r.stderr, /failed in image\.create: TransientFailure: Scaleway kept answering 50\d((, 50\d)* and 50\d)? for 12 seconds \(/);
+    // "for N seconds": how long, as measured on this machine (the phase's 12 s deadline, or a little
+    // more on a busy one); the wording is what is checked here, the span by the machine's own tests.
+    assert.match(r.stderr, /failed in image\.create: TransientFailure: Scaleway kept answering 50\d((, 50\d)* and 50\d)? for \d+ seconds \(/);
     // While it retried, the progress said so, with the time left before the phase's deadline.
     assert.match(r.stdout, /==> scaleway: image\.create: attempt 1 failed \(TransientError: POST \S+ failed \(50\d\) .*\); retrying in \S+, \S+ left before its deadline/);
     assert.doesNotMatch(all, /trying again/);

@@ -55,6 +55,37 @@ test('a wrong passphrase, another build id, or an altered blob does not open a s
   await assert.rejects(unsealPrivateKey({ ...sealed, N: 2 ** 30 } satisfies SealedKey, PASSPHRASE, 'b1'), /not in a format/);
 });
 
+test('a tampered blob is refused with the unseal error: a cut tag, other lengths, changed or unbounded scrypt parameters', async () => {
+  const sealed = await sealPrivateKey('-----BEGIN OPENSSH PRIVATE KEY-----\nabc\n-----END OPENSSH PRIVATE KEY-----\n', PASSPHRASE, 'b1');
+  const cut = (b64: string, bytes: number) => Buffer.from(b64, 'base64').subarray(0, bytes).toString('base64');
+  const tampered: Array<[string, unknown, RegExp]> = [
+    // GCM accepts tags from 4 bytes on unless told the length: a 4-byte tag is 2^32 tries from a forgery.
+    ['the tag cut to 4 bytes', { ...sealed, tag: cut(sealed.tag, 4) }, /not in a format/],
+    ['the tag cut to 12 bytes', { ...sealed, tag: cut(sealed.tag, 12) }, /not in a format/],
+    ['an 8-byte IV', { ...sealed, iv: cut(sealed.iv, 8) }, /not in a format/],
+    ['a 4-byte salt', { ...sealed, salt: cut(sealed.salt, 4) }, /not in a format/],
+    ['a tag that is not base64', { ...sealed, tag: `${sealed.tag.slice(0, -4)}!!!!` }, /not in a format/],
+    ['N halved', { ...sealed, N: sealed.N / 2 }, /does not open/],
+    ['r changed', { ...sealed, r: 4 }, /does not open/],
+    ['N not a power of two', { ...sealed, N: 3 * 2 ** 13 }, /not in a format/],
+    ['N = 1', { ...sealed, N: 1 }, /not in a format/],
+    // The old bound let these ask scrypt for 4 GiB (N = 2^20, r = 32) or a minute of work (p = 16).
+    ['4 GiB of memory', { ...sealed, N: 2 ** 20, r: 32 }, /not in a format/],
+    ['sixteen times the work', { ...sealed, p: 16 }, /not in a format/],
+  ];
+  for (const [what, blob, message] of tampered) {
+    await assert.rejects(unsealPrivateKey(blob, PASSPHRASE, 'b1'), (error: unknown) => {
+      assert.ok(error instanceof KeyUnsealError, `${what}: ${String(error)}`);
+      assert.match(error.message, message, what);
+      return true;
+    });
+  }
+  // Untouched, it still opens; another build's id and a wrong passphrase do not.
+  assert.match(await unsealPrivateKey(sealed, PASSPHRASE, 'b1'), /abc/);
+  await assert.rejects(unsealPrivateKey(sealed, PASSPHRASE, 'another-build'), /does not open/);
+  await assert.rejects(unsealPrivateKey(sealed, `${PASSPHRASE}!`, 'b1'), /does not open/);
+});
+
 test('KILN_KEY_PASSPHRASE: unset or empty means none; too short is refused with the reason', () => {
   assert.deepEqual(keyPassphraseFromEnv({}), {});
   assert.deepEqual(keyPassphraseFromEnv({ KILN_KEY_PASSPHRASE: '' }), {});

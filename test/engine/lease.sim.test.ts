@@ -15,8 +15,8 @@ test('a run that lost its lease stops (interrupted) and leaves the lease to its 
     if (e.type !== 'provisioner.started' || taken) return;
     taken = true;
     h.store.db
-      .prepare('UPDATE builds SET lease_pid = ?, lease_host = ?, lease_expires_at = ? WHERE id = ?')
-      .run(other.pid, other.host, Date.now() + 60_000, e.buildId);
+      .prepare('UPDATE builds SET lease_token = ?, lease_pid = ?, lease_host = ?, lease_expires_at = ? WHERE id = ?')
+      .run('the-other-process', other.pid, other.host, Date.now() + 60_000, e.buildId);
   });
   // A 3 s lease: the heartbeat renews it every second, and finds it lost at the next renewal.
   const [outcome] = await h.build(path, { leaseTtlMs: 3_000 });

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { BuildLog } from '../../src/engine/log.js';
-import { EventStore, isStoreUnavailable, openDatabase, StoreUnavailableError, type BuildStore, type NewEvent } from '../../src/store/index.js';
+import { EventStore, isStoreUnavailable, LogMovedError, openDatabase, StoreUnavailableError, type BuildStore, type NewEvent } from '../../src/store/index.js';
 import { PgEventStore } from '../../src/store/postgres.js';
 import { postgresUnavailableReason, testDatabase } from '../helpers/postgres.js';
 import { startHarness, template } from './harness.js';
@@ -112,6 +112,30 @@ test('an append whose answer was lost after it committed is not recorded twice',
   assert.deepEqual((await store.events('b1')).map((e) => e.seq), [1, 2, 3, 4], 'nothing recorded twice');
 });
 
+test('a retried append is taken as committed only when the log holds exactly its events, not others of the same types', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const store = EventStore.open(join(dir, 'kiln.db'));
+  t.after(() => store.close());
+  store.createBuild({ id: 'b1', templatePath: 't.json', templateHash: 'h', builderName: 'b', spec: {}, onError: 'cleanup' }, { type: 'build.started', data: {} });
+  // The first try is lost on the way; meanwhile another writer appends two events of the same types with other data.
+  let first = true;
+  const racing: BuildStore = Object.create(store, {
+    appendMany: {
+      value: (id: string, events: NewEvent[], expect?: { afterSeq: number }) => {
+        if (first) {
+          first = false;
+          store.appendMany(id, [output(100), output(101)]);
+          throw Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' });
+        }
+        return store.appendMany(id, events, expect);
+      },
+    },
+  }) as BuildStore;
+  const log = new BuildLog({ store: racing, buildId: 'b1', lastSeq: 1, retryMs: 5_000 });
+  return assert.rejects(log.append([output(1), output(2)]), LogMovedError, 'another writer’s events are not this append’s');
+});
+
 /** A loopback TCP relay to PostgreSQL that can go silent: bytes are then dropped both ways, as by a network partition. */
 async function relay(target: URL): Promise<{ url: string; silence(): void; close(): Promise<void> }> {
   let silent = false;
@@ -184,4 +208,29 @@ test('a store that refuses an intent stops the build as on a signal: the call it
   assert.deepEqual(inv.images, [], 'no image was asked for without its intent in the log');
   assert.equal(inv.snapshots.length, 1, 'what was recorded is kept for resume');
   assert.equal(h.events(outcome!.buildId).at(-1)!.type, 'phase.started', 'nothing recorded after the refused intent');
+});
+
+test('an unreachable store is tried again only while the run’s lease is sure to hold, whatever the retry window', { timeout: 60_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-log-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const real = EventStore.open(join(dir, 'kiln.db'));
+  t.after(() => real.close());
+  await newBuild(real, 'b1');
+  // A store that has gone away: every append is refused at the connection.
+  const gone = new Proxy(real, {
+    get: (target, name, receiver) =>
+      name === 'appendMany'
+        ? () => {
+            throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+          }
+        : (Reflect.get(target, name, receiver) as unknown),
+  });
+  let failure: unknown;
+  const heldUntil = Date.now() + 300;
+  // Ten minutes of retries allowed, but the lease may lapse in 0.3 s: the log gives up then, not
+  // after the window (this test's timeout is far shorter than the window).
+  const log = new BuildLog({ store: gone, buildId: 'b1', lastSeq: 1, retryMs: 10 * 60_000, leaseHeldUntil: () => heldUntil, onFailure: (e) => (failure = e) });
+  await assert.rejects(log.append([output(1)]), StoreUnavailableError);
+  assert.ok(failure instanceof StoreUnavailableError, 'and the build is told to stop');
+  assert.equal(real.getBuild('b1')!.lastSeq, 1, 'nothing was written');
 });

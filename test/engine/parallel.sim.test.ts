@@ -17,7 +17,9 @@ test('builds run side by side gather their server looks: fewer calls than looks,
   // The boots are held, so that the three boot waits look again and again at the same time.
   h.sim.hold('boot');
   const building = h.build(path, { serverLooks: new ServerLooks(500) });
-  for (let i = 0; i < 400 && (h.sim.requestCounts()['GET /servers'] ?? 0) < 2; i++) await new Promise((r) => setTimeout(r, 25));
+  // Until two gathered looks were made (the test's timeout catches a wait that never ends: the
+  // loop must not fall through and release the boots before the looks it is about).
+  while ((h.sim.requestCounts()['GET /servers'] ?? 0) < 2) await new Promise((r) => setTimeout(r, 25));
   h.sim.release('boot');
   const outcomes = await building;
   assert.deepEqual(outcomes.map((o) => o.status), ['succeeded', 'succeeded', 'succeeded']);

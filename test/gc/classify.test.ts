@@ -7,11 +7,13 @@ import type { GcBuild, GcResource } from '../../src/gc/types.js';
 const NOW = Date.parse('2026-11-27T12:00:00Z');
 const HOUR = 3_600_000;
 const HOST = 'builder-a';
+/** This process's pid space (boot id / pid namespace): where gc can check a pid. */
+const HERE = 'boot-1/4026531836';
 const LIVE_PID = 4242;
 
 const ctx: ClassifyContext = {
   now: NOW,
-  host: HOST,
+  pidSpace: HERE,
   olderThanMs: HOUR,
   pidAlive: (pid) => pid === LIVE_PID,
 };
@@ -56,29 +58,44 @@ test('resources of a failed build are orphans once older than --older-than', () 
 
 test('a live lease protects a build whatever its status', () => {
   for (const status of ['running', 'failed', 'interrupted', 'cleaned']) {
-    const v = classifyResource(resource(), build({ status, lease: { pid: LIVE_PID, host: HOST, expiresAt: NOW - HOUR } }), ctx);
+    const v = classifyResource(resource(), build({ status, lease: { pid: LIVE_PID, host: HOST, pidSpace: HERE, expiresAt: NOW - HOUR } }), ctx);
     assert.equal(v.orphan, false, status);
     assert.match(v.reason, /live build/);
   }
 });
 
-test('a same-host lease whose process is gone is dead at once, even before it expires', () => {
-  const killed = build({ status: 'running', lease: { pid: 999_999, host: HOST, expiresAt: NOW + HOUR } });
+test('a lease from this pid space whose process is gone is dead at once, even before it expires', () => {
+  const killed = build({ status: 'running', lease: { pid: 999_999, host: HOST, pidSpace: HERE, expiresAt: NOW + HOUR } });
   const v = classifyResource(resource(), killed, ctx);
   assert.equal(v.orphan, true);
   assert.match(v.reason, /killed: its process \(pid 999999 on this host\) is gone/);
 });
 
 test('a lease from another host is alive until it expires', () => {
-  const fresh = build({ status: 'running', lease: { pid: LIVE_PID + 1, host: 'builder-b', expiresAt: NOW + 60_000 } });
+  const fresh = build({ status: 'running', lease: { pid: LIVE_PID + 1, host: 'builder-b', pidSpace: 'boot-2/4026531836', expiresAt: NOW + 60_000 } });
   assert.equal(classifyResource(resource(), fresh, ctx).orphan, false);
-  const expired = build({ status: 'running', lease: { pid: LIVE_PID + 1, host: 'builder-b', expiresAt: NOW - 1 } });
+  const expired = build({ status: 'running', lease: { pid: LIVE_PID + 1, host: 'builder-b', pidSpace: 'boot-2/4026531836', expiresAt: NOW - 1 } });
   const v = classifyResource(resource(), expired, ctx);
   assert.equal(v.orphan, true);
   assert.match(v.reason, /expired/);
   // The other host's pid is never looked up here: a pid number means nothing across machines.
-  const sameNumber = build({ status: 'running', lease: { pid: LIVE_PID, host: 'builder-b', expiresAt: NOW - 1 } });
+  const sameNumber = build({ status: 'running', lease: { pid: LIVE_PID, host: 'builder-b', pidSpace: 'boot-2/4026531836', expiresAt: NOW - 1 } });
   assert.equal(classifyResource(resource(), sameNumber, ctx).orphan, true);
+});
+
+test('a lease from a container sharing this host name (another pid namespace) is judged by its expiry, never by a pid', () => {
+  // Same host name, same boot, another pid namespace: pid 999999 is dead here, maybe alive there;
+  // LIVE_PID is alive here, which says nothing of the holder either.
+  const otherNamespace = 'boot-1/4026532999';
+  for (const pid of [999_999, LIVE_PID]) {
+    const fresh = build({ status: 'running', lease: { pid, host: HOST, pidSpace: otherNamespace, expiresAt: NOW + 60_000 } });
+    assert.deepEqual(classifyResource(resource(), fresh, ctx).orphan, false, `pid ${pid}: alive until it expires`);
+    const expired = build({ status: 'running', lease: { pid, host: HOST, pidSpace: otherNamespace, expiresAt: NOW - 1 } });
+    assert.match(classifyResource(resource(), expired, ctx).reason, /expired/, `pid ${pid}: dead once expired`);
+  }
+  // A lease recorded without a pid space (an older kiln) is judged the same way.
+  const unknown = build({ status: 'running', lease: { pid: 999_999, host: HOST, pidSpace: null, expiresAt: NOW + 60_000 } });
+  assert.equal(classifyResource(resource(), unknown, ctx).orphan, false);
 });
 
 test('interrupted, cleaned and lease-less running builds are dead', () => {
@@ -119,13 +136,13 @@ test('a resource without a creation date is aged by its dead build\'s last event
 });
 
 test('leaseVerdict explains itself', () => {
-  const v = leaseVerdict({ pid: 7, host: 'other', expiresAt: NOW + 1000 }, ctx);
+  const v = leaseVerdict({ pid: 7, host: 'other', pidSpace: null, expiresAt: NOW + 1000 }, ctx);
   assert.equal(v.alive, true);
   assert.match(v.reason, /held by other until 2026-11-27T12:00:01.000Z/);
 });
 
 test("another host's lease expires by the store's clock, not this machine's", () => {
-  const lease = { pid: 7, host: 'other', expiresAt: NOW + 1000 };
+  const lease = { pid: 7, host: 'other', pidSpace: null, expiresAt: NOW + 1000 };
   // This machine's clock runs 5 s ahead of the database's: the lease is still live by the database.
   assert.equal(leaseVerdict(lease, { ...ctx, now: NOW + 5000, leaseNow: NOW }).alive, true);
   // And a lease that expired by the database's clock is free, whatever this machine's clock says.

@@ -4,7 +4,7 @@
 // resources are in the simulator, the builds are rows in a real SQLite store.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScalewayClient, type Server } from '../../src/scaleway/index.js';
 import { EventStore, thisProcess, type NewEvent } from '../../src/store/index.js';
@@ -93,7 +93,7 @@ export function recordBuild(
       events.push({ type: 'build.succeeded', data: { artifact: { imageId: a.imageId, imageName: 'img', snapshotId: a.snapshotId, snapshotName: 'snap', zone: ZONE } } });
     }
     if (events.length > 0) store.appendMany(id, events);
-    if (end === 'killed') store.acquireLease(id, { pid: options.pid!, host: hostname() }, 10 * 60_000);
+    if (end === 'killed') store.acquireLease(id, { ...thisProcess(), token: `killed-${options.pid!}`, pid: options.pid! }, 10 * 60_000);
     if (end === 'live') store.acquireLease(id, thisProcess(), 10 * 60_000);
   } finally {
     store.close();

@@ -12,13 +12,13 @@ const OLD = NOW - 3 * 3_600_000;
 
 const builds: Record<string, GcBuild> = {
   dead: { id: 'dead', status: 'failed', hasArtifact: false, lease: null, updatedAt: OLD },
-  live: { id: 'live', status: 'running', hasArtifact: false, lease: { pid: 1, host: 'here', expiresAt: NOW + 1 }, updatedAt: NOW },
+  live: { id: 'live', status: 'running', hasArtifact: false, lease: { pid: 1, host: 'here', pidSpace: 'boot/1', expiresAt: NOW + 1 }, updatedAt: NOW },
 };
 
 function options(overrides: Partial<PlanOptions> = {}): PlanOptions {
   return {
     now: NOW,
-    host: 'here',
+    pidSpace: 'boot/1',
     olderThanMs: 3_600_000,
     pidAlive: (pid) => pid === 1,
     lookupBuild: (id) => builds[id],

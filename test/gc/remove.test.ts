@@ -15,7 +15,7 @@ test('removePlan skips a build it cannot claim, and removes one it can', { timeo
   const client = world.client();
   const left = await makeLeftovers(client, 'comeback', { running: true, snapshot: true });
 
-  const planner = new PlanBuilder({ now: Date.now(), host: 'here', olderThanMs: 0, pidAlive: () => false, lookupBuild: () => undefined, namedBuild: 'comeback' });
+  const planner = new PlanBuilder({ now: Date.now(), pidSpace: 'boot/1', olderThanMs: 0, pidAlive: () => false, lookupBuild: () => undefined, namedBuild: 'comeback' });
   for await (const page of discoverZone(client)) for (const resource of page) planner.add(resource);
   const { items } = planner.finish();
   assert.deepEqual(items.map((i) => [i.type, i.action]).sort(), [['server', 'delete'], ['snapshot', 'delete'], ['volume', 'with-server']]);

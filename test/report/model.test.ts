@@ -3,10 +3,9 @@
 // the waits placed from their action, the fates of resources, the API calls, the error's hint;
 // and the timeline's axis (bar lengths proportional to durations, long pauses drawn as breaks).
 import { test } from 'node:test';
-import { hostname } from 'node:os';
 import assert from 'node:assert/strict';
 import { buildReport, ganttSvg, reportBody, timeAxis } from '../../src/report/index.js';
-import { applyEvent, type BuildEvent, type BuildRecord, type EventType } from '../../src/store/index.js';
+import { applyEvent, thisProcess, type BuildEvent, type BuildRecord, type EventType } from '../../src/store/index.js';
 import type { PhaseName } from '../../machines/phases.js';
 
 const T0 = Date.parse('2026-12-01T10:00:00.000Z');
@@ -136,7 +135,7 @@ test('a build whose process is gone: its last stretch is "gone", its bar cut sho
   assert.match(gone.error!.hint, /kiln resume b1/);
   assert.match(gone.error!.hint, /kiln gc --build b1 --force/);
 
-  const live = buildReport({ ...record, lease: { pid: process.pid, host: hostname(), expiresAt: T0 + 200_000 } }, events, [], T0 + 5_000);
+  const live = buildReport({ ...record, lease: { ...thisProcess(), expiresAt: T0 + 200_000 } }, events, [], T0 + 5_000);
   assert.equal(live.running, true);
   assert.equal(live.bars[0]!.outcome, 'running');
   assert.equal(live.bars[0]!.endAt - T0, 5_000, 'a running attempt reaches the store clock');

@@ -109,8 +109,14 @@ test('a wait whose look came late still counts at its exact duration', () => {
 
 test('old events without stamps, or with a stamp that cannot be, fall back to the looks (mixed histories count each by its best measure)', () => {
   const old = withoutStamps.filter((r) => r.key.wait === 'server.stop').slice(0, 2); // midpoints ≈ 388 ms
+  // A stamp of 2 s on a wait whose look saw the change done after 514 ms cannot be: its looks count.
+  assert.equal(recorded[1]!.durationMs, 514);
   const p = predictWait([...old, { ...recorded[1]!, apiDurationMs: 2_000 }], keyOf('server.stop'))!;
-  assert.equal(p.expectedMs, Math.round((261 + 515) / 2), 'the two old ones by their looks, the median of (388, 389, 2000)');
+  assert.equal(p.expectedMs, Math.round((261 + 514) / 2), 'all three by their looks: the median of (387.5, 388, 388), not of (…, 2000)');
+  // A stamp within the looks' bound is the wait's duration.
+  const exact = predictWait([...old, { ...recorded[1]!, apiDurationMs: 500 }], keyOf('server.stop'))!;
+  assert.equal(exact.expectedMs, 388, 'the median of (387.5, 388, 500)');
+  assert.equal(predictWait([0, 1, 2].map(() => ({ ...recorded[1]!, apiDurationMs: 500 })), keyOf('server.stop'))!.expectedMs, 500);
   const broken = predictWait([0, 1, 2].map(() => ({ ...recorded[1]!, apiDurationMs: -5 })), keyOf('server.stop'))!;
   assert.equal(broken.expectedMs, Math.round((261 + 514) / 2), 'a negative API duration (clocks that disagree) is no duration');
 });
@@ -156,7 +162,8 @@ test('in a steady cloud, however noisy, the recent waits are not taken for a cha
   const history: WaitRecord[] = [];
   let shifted = 0;
   for (let i = 0; i < 500; i++) {
-    history.push({ key, durationMs: 0, apiDurationMs: Math.round(4_000 * (0.75 + 0.5 * random())), whole: true });
+    const apiDurationMs = Math.round(4_000 * (0.75 + 0.5 * random()));
+    history.push({ key, durationMs: apiDurationMs + 150, apiDurationMs, whole: true });
     const all = history.slice(-MAX_SAMPLES).map((r) => r.apiDurationMs!);
     if (all.length >= MIN_SAMPLES && predictWait(history, key)!.expectedMs !== durationWindow(all)!.expectedMs) shifted++;
   }

@@ -117,9 +117,14 @@ function check(entry: FixtureInteraction, answer: { status: number; json: Json }
   }
   if (entry.answer.ref) {
     const stamp = resource.modification_date ?? resource.updated_at;
-    if (entry.answer.modified !== undefined)
+    if (entry.answer.modified !== undefined) {
+      assert.equal(typeof stamp, 'string', `${where}: the answer carries its modification date`);
+      // Compared with the stamp an earlier answer about the same resource carried: without one,
+      // "moved" could not fail.
+      assert.ok(stamps.has(entry.answer.ref), `${where}: an earlier answer about ${entry.answer.ref} to compare its modification date with`);
       assert.equal(stamp !== stamps.get(entry.answer.ref), entry.answer.modified, `${where}: the modification date ${entry.answer.modified ? 'moves' : 'stays'} (was ${String(stamps.get(entry.answer.ref))}, now ${String(stamp)})`);
-    stamps.set(entry.answer.ref, stamp);
+    }
+    if (typeof stamp === 'string') stamps.set(entry.answer.ref, stamp);
   }
 }
 

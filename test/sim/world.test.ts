@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { startTestSimulator, type Simulator } from '../helpers/sim.js';
 import { client, createServer, PROJECT, until } from './client.js';
+import { now } from '../../src/sim/world.js';
 
 test('what is written on a server\'s disk is in its snapshot, its image and servers made from it', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
@@ -154,7 +155,12 @@ test('a stuck fault keeps a 0 ms snapshot snapshotting', { timeout: 60_000 }, as
   assert.equal(json.snapshot.state, 'snapshotting');
 });
 
-test('a server\'s modification_date moves at each state change and only then; details as recorded on Scaleway', { timeout: 60_000 }, async (t) => {
+test('the simulator\'s stamps never repeat: two changes in one millisecond get two stamps, in order', () => {
+  const stamps = Array.from({ length: 50 }, () => now());
+  for (let i = 1; i < stamps.length; i++) assert.ok(stamps[i]! > stamps[i - 1]!, `${stamps[i]} after ${stamps[i - 1]}`);
+});
+
+test('a server\'s modification_date moves at each state change and only then, even within one millisecond; details as recorded on Scaleway', { timeout: 60_000 }, async (t) => {
   const sim = await startTestSimulator();
   t.after(() => sim.close());
   sim.hold('boot', 'stop');

@@ -14,7 +14,9 @@ import {
   migrate,
   resolveDbPath,
   defaultStateDir,
+  thisProcess,
   type BuildStore,
+  type LeaseOwner,
   type NewBuild,
 } from '../../src/store/index.js';
 import { PG_MIGRATIONS_DIR, PgEventStore, migratePostgres } from '../../src/store/postgres.js';
@@ -46,6 +48,9 @@ async function openStore(t: TestContext, kind: (typeof kinds)[number], location?
   t.after(() => store.close());
   return store;
 }
+
+/** A lease owner as another process would be: its own token; `pidSpace` null unless given (a pid nobody here can check). */
+const owner = (pid: number, host: string, pidSpace: string | null = null): LeaseOwner => ({ token: `${pid}@${host}/${pidSpace}`, pid, host, pidSpace });
 
 const build = (id: string): NewBuild => ({
   id,
@@ -249,7 +254,7 @@ for (const kind of kinds) {
     await store.createBuild(build('old'), { type: 'build.started' });
     await store.createBuild(build('new'), { type: 'build.started' });
     await store.append('new', { type: 'phase.started', phase: 'server.create', attempt: 1 });
-    await store.acquireLease('new', { pid: 4242, host: 'elsewhere' }, 60_000);
+    await store.acquireLease('new', owner(4242, 'elsewhere'), 60_000);
     await store.append('old', { type: 'build.succeeded', data: { artifact: { imageId: 'img-1', imageName: 'n', snapshotId: 's', snapshotName: 'sn', zone: 'fr-par-1' } } });
     const summaries = await store.listBuildSummaries();
     assert.deepEqual(summaries.map((b) => b.id), ['new', 'old']);
@@ -262,7 +267,7 @@ for (const kind of kinds) {
     assert.equal(summaries[0]!.lease?.pid, 4242);
     assert.equal(summaries[0]!.host, 'elsewhere', 'a listing shows which host runs a build');
     assert.equal(summaries[1]!.host, null, 'never leased');
-    await store.releaseLease('new', { pid: 4242, host: 'elsewhere' });
+    await store.releaseLease('new', owner(4242, 'elsewhere'));
     assert.equal((await store.listBuildSummaries())[0]!.host, 'elsewhere', 'and which host ran it, once it let go');
     assert.deepEqual((await store.listBuildSummaries({ status: 'succeeded' })).map((b) => b.id), ['old']);
   });
@@ -270,16 +275,16 @@ for (const kind of kinds) {
   test(`${name}: a live lease held by another process is refused with its pid and host`, { skip }, async (t) => {
     const store = await openStore(t, kind);
     await store.createBuild(build('b1'), { type: 'build.started' });
-    const holder = { pid: process.pid, host: 'other-host' };
+    const holder = owner(process.pid, 'other-host');
     await store.acquireLease('b1', holder, 60_000);
     await assert.rejects(
-      async () => store.acquireLease('b1', { pid: 4242, host: 'this-host' }, 60_000),
+      async () => store.acquireLease('b1', owner(4242, 'this-host'), 60_000),
       (error: unknown) => error instanceof LeaseHeldError && /process \d+ on other-host/.test(error.message),
     );
     // The holder itself may take it again (renewal) and renew it.
     await store.acquireLease('b1', holder, 60_000);
     assert.equal(await store.renewLease('b1', holder, 60_000), true);
-    assert.equal(await store.renewLease('b1', { pid: 1, host: 'x' }, 60_000), false);
+    assert.equal(await store.renewLease('b1', owner(1, 'x'), 60_000), false);
     await assert.rejects(async () => store.acquireLease('nope', holder, 60_000), /no build with id nope/);
   });
 
@@ -287,7 +292,7 @@ for (const kind of kinds) {
     const store = await openStore(t, kind);
     await store.createBuild(build('b1'), { type: 'build.started' });
     const before = await store.clock();
-    const lease = await store.acquireLease('b1', { pid: 1, host: 'elsewhere' }, 60_000);
+    const lease = await store.acquireLease('b1', owner(1, 'elsewhere'), 60_000);
     const after = await store.clock();
     // Taken between the two readings, for 60 s of the same clock.
     assert.ok(lease.expiresAt >= before + 60_000 && lease.expiresAt <= after + 60_000, `${lease.expiresAt} against ${before}..${after}`);
@@ -298,21 +303,45 @@ for (const kind of kinds) {
   test(`${name}: an expired lease, or one held by a dead process on this host, is taken over`, { skip }, async (t) => {
     const store = await openStore(t, kind);
     await store.createBuild(build('b1'), { type: 'build.started' });
-    const far = await store.acquireLease('b1', { pid: 1, host: 'far' }, 1);
+    const far = await store.acquireLease('b1', owner(1, 'far'), 1);
     // The holder stopped heart-beating: once its lease's time is past, it is free.
     while (Date.now() <= far.expiresAt + 1) await sleep(5);
-    const taken = await store.acquireLease('b1', { pid: 2, host: 'near' }, 60_000);
+    const taken = await store.acquireLease('b1', owner(2, 'near'), 60_000);
     assert.equal(taken.host, 'near');
-    assert.equal(await store.renewLease('b1', { pid: 1, host: 'far' }, 60_000), false, 'the old holder learns it lost the lease');
+    assert.equal(await store.renewLease('b1', owner(1, 'far'), 60_000), false, 'the old holder learns it lost the lease');
 
     // A process that has exited: its pid no longer exists.
     const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
     await store.createBuild(build('b2'), { type: 'build.started' });
-    await store.acquireLease('b2', { pid: dead, host: 'samehost' }, 60_000);
-    const over = await store.acquireLease('b2', { pid: process.pid, host: 'samehost' }, 60_000);
+    const here = thisProcess().pidSpace;
+    assert.ok(here, 'this Linux records where its pids are (boot id and pid namespace)');
+    await store.acquireLease('b2', owner(dead, 'samehost', here), 60_000);
+    const over = await store.acquireLease('b2', owner(process.pid, 'samehost', here), 60_000);
     assert.equal(over.pid, process.pid);
-    await store.releaseLease('b2', { pid: process.pid, host: 'samehost' });
+    await store.releaseLease('b2', owner(process.pid, 'samehost', here));
     assert.equal((await store.getBuild('b2'))!.lease, null);
+  });
+
+  test(`${name}: a holder whose pid cannot be checked here keeps its lease until it expires, whatever its pid and host name`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    await store.createBuild(build('b1'), { type: 'build.started' });
+    const here = thisProcess();
+    const dead = spawnSync(process.execPath, ['-e', 'process.exit(0)']).pid!;
+    // Another container on this machine: the same host name and boot, another pid namespace. Its
+    // pid is dead here, or (pid 1 in both, or this very pid) alive here: neither says anything.
+    const otherNamespace = `${here.pidSpace}-other`;
+    for (const pid of [dead, 1, process.pid]) {
+      const holder = owner(pid, here.host, otherNamespace);
+      const lease = await store.acquireLease('b1', holder, 60_000);
+      await assert.rejects(async () => store.acquireLease('b1', here, 60_000), LeaseHeldError, `pid ${pid} in another pid namespace`);
+      assert.equal(await store.renewLease('b1', here, 60_000), false, 'nor renewed as if it were this process\'s');
+      assert.deepEqual((await store.getBuild('b1'))!.lease, lease);
+      // An older kiln's lease (no pid space recorded) is the same.
+      await store.releaseLease('b1', holder);
+      await store.acquireLease('b1', owner(pid, here.host), 60_000);
+      await assert.rejects(async () => store.acquireLease('b1', here, 60_000), LeaseHeldError, `pid ${pid}, no pid space`);
+      await store.releaseLease('b1', owner(pid, here.host));
+    }
   });
 
   test(`${name}: two hosts racing for one build's lease: exactly one wins, the other is told who holds it`, { skip }, async (t) => {
@@ -322,7 +351,7 @@ for (const kind of kinds) {
     for (let round = 0; round < 5; round++) {
       const hosts = [`host-a-${round}`, `host-b-${round}`];
       // async: a synchronous store's refusal becomes a rejection like the other store's.
-      const results = await Promise.allSettled([a, b].map(async (store, i) => store.acquireLease('b1', { pid: 100 + i, host: hosts[i]! }, 60_000)));
+      const results = await Promise.allSettled([a, b].map(async (store, i) => store.acquireLease('b1', owner(100 + i, hosts[i]!), 60_000)));
       const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
       const lost = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
       assert.equal(won.length, 1, `round ${round}: exactly one winner`);

@@ -12,10 +12,19 @@ export class HclEvalError extends Error {
   }
 }
 
+/** What a parameter takes: its argument is converted to it before the call (`any`: as it is). */
+export type ParamType = 'string' | 'number' | 'bool' | 'list' | 'map' | 'any';
+
+export interface FunctionParam {
+  /** go-cty's name for it, which messages use. */
+  name: string;
+  type: ParamType;
+}
+
 export interface HclFunction {
   /** Fixed parameters; `variadic` takes any number more. */
-  params: number;
-  variadic?: boolean;
+  params: FunctionParam[];
+  variadic?: FunctionParam;
   /** Minimum arguments when fewer than `params` are allowed (optional trailing parameters). */
   minArgs?: number;
   call(args: Value[], range: Range): Value;
@@ -296,19 +305,54 @@ function callFunction(expr: Extract<Expr, { kind: 'call' }>, scope: Scope, splat
     if (!Array.isArray(last)) throw evalError('Invalid expanding argument value', 'The expanding argument (indicated by ...) must be of a tuple, list, or set type.', expr.args[expr.args.length - 1]!.range);
     args = [...args, ...last];
   }
-  const min = fn.minArgs ?? fn.params;
-  if (args.length < min) throw evalError('Not enough function arguments', `Function "${expr.name}" expects ${fn.params} argument(s). Missing value for argument ${args.length + 1}.`, expr.range);
-  if (args.length > fn.params && !fn.variadic) throw evalError('Too many function arguments', `Function "${expr.name}" expects only ${fn.params} argument(s).`, expr.args[fn.params]?.range ?? expr.range);
+  const min = fn.minArgs ?? fn.params.length;
+  if (args.length < min) {
+    throw evalError('Not enough function arguments', `Function "${expr.name}" expects ${fn.params.length} argument(s). Missing value for "${fn.params[args.length]!.name}".`, expr.range);
+  }
+  if (args.length > fn.params.length && !fn.variadic) throw evalError('Too many function arguments', `Function "${expr.name}" expects only ${fn.params.length} argument(s).`, expr.args[fn.params.length]?.range ?? expr.range);
+  const paramOf = (i: number): FunctionParam => fn.params[i] ?? fn.variadic!;
+  const badArgument = (param: string, message: string) => evalError('Invalid function argument', `Invalid value for "${param}" parameter of function "${expr.name}": ${message}.`, expr.range);
+  const converted = args.map((arg, i) => {
+    const param = paramOf(i);
+    if (param.type === 'any') return arg;
+    if (arg === null) throw badArgument(param.name, 'argument must not be null');
+    try {
+      return convertArgument(arg, param.type);
+    } catch (error) {
+      if (error instanceof ConversionError) throw badArgument(param.name, error.message);
+      throw error;
+    }
+  });
   try {
-    return fn.call(args, expr.range);
+    return fn.call(converted, expr.range);
   } catch (error) {
     if (error instanceof HclEvalError) throw error;
+    if (error instanceof FunctionError && error.param) throw badArgument(error.param, error.message);
     if (error instanceof ConversionError || error instanceof FunctionError) {
-      throw evalError('Invalid function argument', `Invalid value for "${expr.name}" argument: ${error.message}.`, expr.range);
+      throw evalError('Error in function call', `Call to function "${expr.name}" failed: ${error.message}.`, expr.range);
     }
     throw error;
   }
 }
 
-/** A function's own complaint about its arguments; reported at the call. */
-export class FunctionError extends Error {}
+function convertArgument(value: Value, type: Exclude<ParamType, 'any'>): Value {
+  if (type === 'list') {
+    if (!Array.isArray(value)) throw new ConversionError('list of any single type required');
+    return value;
+  }
+  if (type === 'map') {
+    if (!isObjectValue(value)) throw new ConversionError('map of any single type required');
+    return value;
+  }
+  return convert(value, { kind: type });
+}
+
+/** A function's own complaint about its arguments, naming the parameter (`param`) when one is to blame; reported at the call. */
+export class FunctionError extends Error {
+  constructor(
+    message: string,
+    readonly param?: string,
+  ) {
+    super(message);
+  }
+}

@@ -3,6 +3,7 @@
 // templates (`"${var.x}"`). Positions: each key is found in the text in document order.
 import type { Attribute, Block, Body, Expr } from './ast.js';
 import type { Pos, Range } from './lexer.js';
+import { MAX_NESTING } from './parse-cursor.js';
 import { HclSyntaxError, parseTemplate, type ParsedFile } from './parser.js';
 
 /** Block types by parent, with their label counts. Other keys are arguments. */
@@ -38,18 +39,25 @@ export function parseJsonFile(source: string, file: string, options: { varFile?:
     return { file, start: pos, end: pos };
   };
 
-  const expr = (value: unknown, range: Range): Expr => {
+  // JSON.parse takes any depth; what walks its result here and later must not overflow the stack.
+  const tooDeep = (range: Range): never => {
+    throw new HclSyntaxError({ summary: 'Nesting too deep', detail: `JSON values may nest at most ${MAX_NESTING} levels deep. Move the inner part to a local value.`, range });
+  };
+
+  const expr = (value: unknown, range: Range, depth = 0): Expr => {
+    if (depth >= MAX_NESTING) tooDeep(range);
     if (typeof value === 'string') {
       const parsed = parseTemplate(value, file);
       return relocate(parsed, range);
     }
     if (value === null || typeof value === 'number' || typeof value === 'boolean') return { kind: 'literal', value, range };
-    if (Array.isArray(value)) return { kind: 'tuple', items: value.map((item) => expr(item, range)), range };
+    if (Array.isArray(value)) return { kind: 'tuple', items: value.map((item) => expr(item, range, depth + 1)), range };
     const object = value as Record<string, unknown>;
-    return { kind: 'object', items: Object.entries(object).map(([k, v]) => ({ key: { kind: 'literal', value: k, range } as Expr, value: expr(v, rangeOf(k)) })), range };
+    return { kind: 'object', items: Object.entries(object).map(([k, v]) => ({ key: { kind: 'literal', value: k, range } as Expr, value: expr(v, rangeOf(k), depth + 1) })), range };
   };
 
-  const body = (object: Record<string, unknown>, parent: string, range: Range): Body => {
+  const body = (object: Record<string, unknown>, parent: string, range: Range, depth = 0): Body => {
+    if (depth >= MAX_NESTING) tooDeep(range);
     const items: Array<Attribute | Block> = [];
     const schema = BLOCKS[parent] ?? {};
     for (const [key, value] of Object.entries(object)) {
@@ -60,19 +68,20 @@ export function parseJsonFile(source: string, file: string, options: { varFile?:
         continue;
       }
       // A block: labels are nested object keys; a list holds several blocks of the type.
-      const addBlocks = (content: unknown, found: string[], foundRanges: Range[]): void => {
+      const addBlocks = (content: unknown, found: string[], foundRanges: Range[], nesting = depth): void => {
+        if (nesting >= MAX_NESTING) tooDeep(keyRange);
         if (Array.isArray(content)) {
-          for (const item of content) addBlocks(item, found, foundRanges);
+          for (const item of content) addBlocks(item, found, foundRanges, nesting + 1);
           return;
         }
         if (typeof content !== 'object' || content === null) {
           throw new HclSyntaxError({ summary: 'Incorrect JSON value type', detail: `A JSON object is required here, to define the "${key}" block.`, range: keyRange });
         }
         if (found.length < labels) {
-          for (const [label, inner] of Object.entries(content)) addBlocks(inner, [...found, label], [...foundRanges, rangeOf(label)]);
+          for (const [label, inner] of Object.entries(content)) addBlocks(inner, [...found, label], [...foundRanges, rangeOf(label)], nesting + 1);
           return;
         }
-        items.push({ kind: 'block', type: key, typeRange: keyRange, labels: found, labelRanges: foundRanges, body: body(content as Record<string, unknown>, key, keyRange), range: keyRange });
+        items.push({ kind: 'block', type: key, typeRange: keyRange, labels: found, labelRanges: foundRanges, body: body(content as Record<string, unknown>, key, keyRange, nesting + 1), range: keyRange });
       };
       addBlocks(value, [], []);
     }

@@ -14,8 +14,16 @@ export function span(from: Range, to: Range): Range {
   return { file: from.file, start: from.start, end: to.end };
 }
 
+/**
+ * How deep expressions, blocks and template directives may nest: far beyond any real template, and
+ * well within Node's stack (a level is about a dozen frames here, and as many again to evaluate).
+ * Deeper is refused with the place it happens, not left to overflow the stack.
+ */
+export const MAX_NESTING = 200;
+
 export class TokenCursor {
   protected index = 0;
+  private depth = 0;
   /** Whether newlines are tokens at the current nesting (bodies, objects) or skipped (parens, brackets). */
   private readonly newlineModes: boolean[] = [true];
 
@@ -46,6 +54,19 @@ export class TokenCursor {
     return this.next();
   }
 
+  /** `fn`, one nesting level deeper (MAX_NESTING). */
+  protected nested<T>(fn: () => T): T {
+    if (this.depth >= MAX_NESTING) {
+      this.fail('Nesting too deep', `Expressions, blocks and template directives may nest at most ${MAX_NESTING} levels deep. Move the inner part to a local value.`, this.peek().range);
+    }
+    this.depth++;
+    try {
+      return fn();
+    } finally {
+      this.depth--;
+    }
+  }
+
   protected withNewlines<T>(include: boolean, fn: () => T): T {
     this.newlineModes.push(include);
     try {
@@ -54,5 +75,4 @@ export class TokenCursor {
       this.newlineModes.pop();
     }
   }
-
 }

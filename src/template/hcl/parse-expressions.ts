@@ -17,13 +17,15 @@ export class ExpressionParser extends TemplateParser {
   }
 
   parseExpression(): Expr {
-    const cond = this.parseBinary(0);
-    if (this.peek().kind !== '?') return cond;
-    this.next();
-    const then = this.parseExpression();
-    this.expect(':', 'Missing false expression in conditional', 'The conditional operator (...?...:...) requires a false expression, delimited by a colon.');
-    const otherwise = this.parseExpression();
-    return { kind: 'conditional', cond, then, else: otherwise, range: span(cond.range, otherwise.range) };
+    return this.nested(() => {
+      const cond = this.parseBinary(0);
+      if (this.peek().kind !== '?') return cond;
+      this.next();
+      const then = this.parseExpression();
+      this.expect(':', 'Missing false expression in conditional', 'The conditional operator (...?...:...) requires a false expression, delimited by a colon.');
+      const otherwise = this.parseExpression();
+      return { kind: 'conditional', cond, then, else: otherwise, range: span(cond.range, otherwise.range) } satisfies Expr;
+    });
   }
 
   private parseBinary(level: number): Expr {
@@ -42,7 +44,7 @@ export class ExpressionParser extends TemplateParser {
     const token = this.peek();
     if (token.kind === '!' || token.kind === '-') {
       this.next();
-      const operand = this.parseUnary();
+      const operand = this.nested(() => this.parseUnary());
       return { kind: 'unary', op: token.kind, operand, range: span(token.range, operand.range) };
     }
     return this.parsePostfix(this.parsePrimary());

@@ -50,6 +50,10 @@ export abstract class TemplateParser extends TokenCursor {
 
   /** Template parts up to one of `ends` (a closing quote/heredoc, or a control keyword). */
   private parseTemplateParts(ends: Array<'cquote' | 'cheredoc' | 'else' | 'endif' | 'endfor'>): TemplatePart[] {
+    return this.nested(() => this.templatePartsUntil(ends));
+  }
+
+  private templatePartsUntil(ends: Array<'cquote' | 'cheredoc' | 'else' | 'endif' | 'endfor'>): TemplatePart[] {
     const parts: TemplatePart[] = [];
     let stripNextText = false;
     for (;;) {

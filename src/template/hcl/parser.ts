@@ -50,6 +50,10 @@ export function parseTemplate(source: string, file: string): Expr {
 
 class Parser extends ExpressionParser {
   parseBody(end: 'eof' | '}'): Body {
+    return this.nested(() => this.parseBodyItems(end));
+  }
+
+  private parseBodyItems(end: 'eof' | '}'): Body {
     const items: Array<Attribute | Block> = [];
     const first = this.tokens[this.index]!.range;
     for (;;) {

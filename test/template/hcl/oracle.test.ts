@@ -33,7 +33,7 @@ function inspectBuilds(stdout: string): Array<{ sources: string[]; provisioners:
   let section: 'sources' | 'provisioners' | undefined;
   for (const raw of stdout.split('\n')) {
     const line = raw.trim();
-    if (line.startsWith('> <unnamed build') || /^> [\w-]+:$/.test(line) && builds.length >= 0 && raw.startsWith('  >')) builds.push({ sources: [], provisioners: [] });
+    if (line.startsWith('> <unnamed build') || (/^> [\w-]+:$/.test(line) && raw.startsWith('  >'))) builds.push({ sources: [], provisioners: [] });
     else if (line === 'sources:' || line === 'provisioners:') section = line.slice(0, -1) as 'sources';
     else if (line === 'post-processors:') section = undefined;
     else if (line && section && builds.length) builds[builds.length - 1]![section].push(line);
@@ -68,8 +68,10 @@ describe('HCL2 templates against Packer 1.6.6', { skip: packerMissing }, () => {
           const line = /on \S+ line (\d+)/.exec(packerText)?.[1];
           // Packer names no line for command-line problems (-var) and a few others.
           if (line !== undefined) {
+            // A case whose first error Packer may report on either of several lines (the order of its
+            // checks is a map's) names them; Packer's line must be one of them, and kiln's too.
+            if (c.anyOfLines) assert.ok(c.anyOfLines.includes(Number(line)), `packer named line ${line}, not one of ${c.anyOfLines.join(', ')}: ${packerText}`);
             const expected = c.anyOfLines ?? [Number(line)];
-            assert.ok(expected.includes(Number(line)), `packer named line ${line}, not one of ${expected.join(', ')}: ${packerText}`);
             assert.ok(expected.includes(kiln.problems[0]!.location?.line ?? -1), `packer: ${packerText}\nkiln: ${JSON.stringify(kiln.problems[0])}`);
           }
           return;
