@@ -10,7 +10,7 @@ import { interpolate, InterpolationError, type InterpolationContext } from './fu
 import { resolveVariables } from './variables.js';
 import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
-import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners.js';
+import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners/index.js';
 import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
 import { redactProblem, redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
