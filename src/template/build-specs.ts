@@ -104,6 +104,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
           section,
           user: (name) => variables.values.get(name),
           userNames: () => [...variables.values.keys()],
+          onUnknownUser: variables.unknownUser,
           ...(buildName !== undefined ? { buildName, buildType: 'scaleway' } : {}),
           ...(keepFields ? { keepFields } : {}),
         });

@@ -1,7 +1,7 @@
 // Provisioners as Packer's JSON templates write them: the list, only/except, the common keys
 // pause_before, max_retries and timeout, and one module per type (shell, file, shell-local).
 import type { ProvisionerCommon, ProvisionerSpec } from '../spec.js';
-import { FieldReader, isObject, describeType } from '../fields.js';
+import { FieldReader, isObject, describeType, type JsonObject } from '../fields.js';
 import { didYouMean } from '../suggest.js';
 import type { ProvisionerContext } from './common.js';
 import { readShell } from './shell.js';
@@ -60,28 +60,58 @@ export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext): unk
     if (item.only !== undefined && item.except !== undefined) {
       ctx.problems.add(path, 'only one of "only" and "except" may be set', 'keep the one that is shorter to read');
     }
+    checkOverride(item.override, `${path}.override`, ctx);
   });
   return raw;
+}
+
+// `override`: {"<builder name>": {key: value, …}}: those keys replace the provisioner's own for that build.
+function checkOverride(override: unknown, path: string, ctx: ProvisionerContext): void {
+  if (override === undefined || override === null) return;
+  if (!isObject(override)) {
+    ctx.problems.add(path, `must be an object of builder names, not ${describeType(override)}`, `write "override": {"${ctx.builderNames[0] ?? 'scaleway'}": {"inline": ["…"]}}`);
+    return;
+  }
+  for (const [name, keys] of Object.entries(override)) {
+    if (!ctx.builderNames.some((builder) => overrideNames(builder).includes(name))) {
+      ctx.problems.add(`${path}.${name}`, `there is no builder named "${name}"`, didYouMean(name, ctx.builderNames) ?? `the builders are named ${ctx.builderNames.map((n) => `"${n}"`).join(', ')}`);
+    } else if (!isObject(keys)) {
+      ctx.problems.add(`${path}.${name}`, `must be an object of the keys to change, not ${describeType(keys)}`);
+    }
+  }
+}
+
+// A build's names in `override`: its name, or (HCL2) its source's `scaleway.NAME`.
+const overrideNames = (build: string): string[] => [build, `scaleway.${build}`];
+
+/** The provisioner as `build` runs it: its keys, with the build's `override` on top (Packer's order). */
+function withOverride(raw: JsonObject, build: string): JsonObject {
+  const { override, ...own } = raw;
+  if (!isObject(override)) return own;
+  const mine = overrideNames(build).map((name) => override[name]).find(isObject);
+  return mine ? { ...own, ...mine } : own;
 }
 
 /** Reads provisioner `index` for one build (template functions see that build's name). */
 export function readProvisioner(raw: unknown, index: number, build: ProvisionerBuild, ctx: ProvisionerContext, path = `provisioners[${index}]`): ProvisionerSpec | undefined {
   if (!isObject(raw) || typeof raw.type !== 'string') return undefined;
-  const reader = new FieldReader(raw, path, ctx);
+  raw = withOverride(raw, build.name);
+  const reader = new FieldReader(raw as JsonObject, path, ctx);
   const common: ProvisionerCommon = {
     index,
     pauseBeforeMs: reader.duration('pause_before') ?? 0,
     maxRetries: reader.int('max_retries', { min: 0 }) ?? 0,
     timeoutMs: reader.duration('timeout') ?? 0,
   };
-  if ((raw.type === 'shell' || raw.type === 'file') && build.communicator === 'none') {
+  const type = (raw as JsonObject).type;
+  if ((type === 'shell' || type === 'file') && build.communicator === 'none') {
     ctx.problems.add(
       path,
-      `the ${raw.type} provisioner needs SSH, but the builder "${build.name}" has communicator "none"`,
+      `the ${String(type)} provisioner needs SSH, but the builder "${build.name}" has communicator "none"`,
       `remove "communicator": "none" from that builder, or add "except": ["${build.name}"] to this provisioner`,
     );
   }
-  switch (raw.type) {
+  switch (type) {
     case 'shell':
       return readShell(reader, common, ctx);
     case 'file':
