@@ -176,7 +176,7 @@ export interface BuildSpec {
   rootVolume: RootVolumeSpec;
   /** Extra block volumes, attached as volumes 1…n in this order. */
   blockVolumes: BlockVolumeSpec[];
-  bootType: 'local' | 'bootscript';
+  bootType: 'local' | 'bootscript' | 'rescue';
   bootscript?: string;
   /** kiln's default is true: the root volume is deleted with the server. */
   removeVolume: boolean;

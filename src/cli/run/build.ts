@@ -11,7 +11,7 @@ import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { hostStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, redactSpec, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
@@ -199,8 +199,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             SCW_DEFAULT_PROJECT_ID: process.env.SCW_DEFAULT_PROJECT_ID ?? SIM_PROJECT_ID,
           }
         : process.env;
-      loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force });
-      loaded = { ...loaded, builds: selectFromTemplate(loaded.builds, selectionFromArgv(argv)) };
+      loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force, selection: selectionFromArgv(argv) });
     } catch (error) {
       if (error instanceof TemplateError) {
         err(`kiln build: ${error.message}`);

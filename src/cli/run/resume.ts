@@ -6,7 +6,7 @@ import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryK
 import { ScalewayClient } from '../../scaleway/index.js';
 import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, onlyBuild, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/build-specs.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact } from '../render/describe.js';
@@ -100,6 +100,8 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       loaded = await loadTemplate(record.templatePath, {
         ...templateInputsFromArgv(argv),
         evaluation,
+        // Only this build is read: another build of the template that does not load is not its problem.
+        selection: onlyBuild(record.builderName),
         force: (record.spec as { force?: boolean } | null)?.force ?? false,
       });
     } catch (error) {
