@@ -59,6 +59,9 @@ export const TEMPLATE_FUNCTIONS = [
   'or',
   'lower',
   'upper',
+  'split',
+  'replace',
+  'replace_all',
   'build',
 ] as const;
 
@@ -87,9 +90,6 @@ const PACKER_ONLY_FUNCTIONS = new Set([
   'vault',
   'aws_secretsmanager',
   'packer_version',
-  'replace',
-  'replace_all',
-  'split',
   'sed',
   'clean_ami_name',
 ]);
@@ -371,6 +371,24 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
     case 'upper':
       arity(name, args, 1, '{{upper `text`}}');
       return args[0]!.toUpperCase();
+    case 'split': {
+      // Packer's split(text, separator, index): the index-th piece of text.
+      arity(name, args, 3, '{{split (user `version`) "-" 0}}');
+      const pieces = goSplit(args[0]!, args[1]!);
+      const index = integerArgument(name, args[2]!);
+      if (index < 0 || index >= pieces.length) {
+        throw new InterpolationError(`split: piece ${index} of "${args[0]}" does not exist: the separator "${args[1]}" gives ${pieces.length}`, 'count pieces from 0');
+      }
+      return pieces[index]!;
+    }
+    case 'replace': {
+      // Go's strings.Replace(text, old, new, n) written as Packer's replace(old, new, n, text): n < 0 replaces all.
+      arity(name, args, 4, '{{replace "v" "" 1 (user `version`)}} or {{user `version` | replace "v" "" 1}}');
+      return goReplace(args[3]!, args[0]!, args[1]!, integerArgument(name, args[2]!));
+    }
+    case 'replace_all':
+      arity(name, args, 3, '{{replace_all "-" "_" (user `name`)}}');
+      return goReplace(args[2]!, args[0]!, args[1]!, -1);
     default: {
       if (PACKER_ONLY_FUNCTIONS.has(name)) {
         throw new InterpolationError(`the Packer function "${name}" is not supported by kiln`, `kiln supports ${TEMPLATE_FUNCTIONS.join(', ')}`);
@@ -382,4 +400,24 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
       );
     }
   }
+}
+
+function integerArgument(name: string, value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InterpolationError(`${name} needs a whole number where "${value}" is`, 'write the number without quotes, such as 0 or -1');
+  return Number(value);
+}
+
+// Go's strings.Split: an empty separator splits after each character.
+function goSplit(text: string, separator: string): string[] {
+  return separator === '' ? [...text] : text.split(separator);
+}
+
+// Go's strings.Replace: the first n matches (all when n < 0); an empty `old` matches before each character and at the end.
+function goReplace(text: string, old: string, replacement: string, n: number): string {
+  if (n === 0) return text;
+  const pieces = old === '' ? ['', ...text, ''] : text.split(old);
+  const limit = n < 0 ? pieces.length - 1 : Math.min(n, pieces.length - 1);
+  let out = pieces[0]!;
+  for (let i = 1; i < pieces.length; i++) out += (i <= limit ? replacement : old) + pieces[i]!;
+  return out;
 }
