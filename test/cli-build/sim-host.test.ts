@@ -48,3 +48,17 @@ test('a --sim build whose provisioner tries to change the machine changes only i
   }
   assert.deepEqual(hostState(link), before, 'the host is as it was');
 });
+
+test('a --sim build that fails on apt-get says the simulated servers have no package mirror', { timeout: 300_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kiln-sim-apt-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const template = join(dir, 'apt.json');
+  // debian_trixie and ubuntu_noble: labels Scaleway offers today.
+  const builder = { type: 'scaleway', image: 'debian_trixie', zone: 'fr-par-1', commercial_type: 'DEV1-S', ssh_username: 'root' };
+  writeFileSync(template, JSON.stringify({ builders: [builder], provisioners: [{ type: 'shell', inline: ['. /etc/os-release; echo "on $PRETTY_NAME"', 'sudo apt-get install -y nginx'] }] }));
+
+  const r = await runKiln(['build', '--sim', '--db', join(dir, 'kiln.db'), template]);
+  assert.equal(r.code, 1, r.stderr + r.stdout);
+  assert.match(r.stdout, /on Debian GNU\/Linux 13 \(trixie\)/);
+  assert.match(r.stderr, /The simulated servers have no network and no package mirror/);
+});

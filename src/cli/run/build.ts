@@ -17,6 +17,7 @@ import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError, nextSteps } from '../../view/index.js';
+import { simPackageNotice } from './sim-notice.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
@@ -256,6 +257,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
 
     output.finish(outcomes);
     for (const o of outcomes) if (o.status !== 'succeeded') err(nextSteps(o));
+    const packageNotice = sim ? outcomes.map(simPackageNotice).find(Boolean) : undefined;
+    if (packageNotice) err(packageNotice);
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {
