@@ -3,23 +3,12 @@
 // do: the build runs, the simulated server keeps its changes to itself, and the host is as it was.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { hostname, tmpdir } from 'node:os';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { runKiln } from '../helpers/cli.js';
-
-function hostState(link: string): Record<string, string> {
-  const read = (file: string) => readFileSync(file, 'utf8');
-  return {
-    hostname: hostname(),
-    swappiness: read('/proc/sys/vm/swappiness'),
-    ipForward: read('/proc/sys/net/ipv4/ip_forward'),
-    link: existsSync(`/sys/class/net/${link}`) ? 'present' : 'absent',
-    planted: read('/proc/self/mountinfo').includes('kiln-planted') ? 'mounted' : 'none',
-    swaps: read('/proc/swaps'),
-  };
-}
+import { hostState } from '../helpers/host-state.js';
 
 test('a --sim build whose provisioner tries to change the machine changes only its simulated server', { timeout: 300_000 }, async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'kiln-sim-host-'));

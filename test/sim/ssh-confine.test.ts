@@ -3,25 +3,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, promises as fs, readFileSync } from 'node:fs';
+import { promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { runToEnd, spawnConfined, type ConfinementMode } from '../../src/sim/confine.js';
 import { createBaseDisk } from '../../src/sim/disk.js';
-
-/** What a guest must not be able to change on the host. */
-function hostState(link: string): Record<string, string> {
-  const read = (file: string) => readFileSync(file, 'utf8');
-  return {
-    hostname: os.hostname(),
-    swappiness: read('/proc/sys/vm/swappiness'),
-    ipForward: read('/proc/sys/net/ipv4/ip_forward'),
-    link: existsSync(`/sys/class/net/${link}`) ? 'present' : 'absent',
-    planted: read('/proc/self/mountinfo').includes('kiln-planted') ? 'mounted' : 'none',
-    swaps: read('/proc/swaps'),
-  };
-}
+import { hostState } from '../helpers/host-state.js';
 
 function unavailable(tool: string): string | false {
   try {
