@@ -156,3 +156,8 @@ test('a provisioner applying to several builds reports each problem once', async
   const problems = await f.problems();
   assert.equal(problems.filter((p) => p.path === 'provisioners[0].script').length, 1, JSON.stringify(problems));
 });
+
+test('an inline command that fails to interpolate is one problem, not also "nothing to run"', async () => {
+  const problems = await fixture({ builders: [builder()], provisioners: [{ type: 'shell', inline: ['echo {{nosuch}}'] }, { type: 'shell-local', inline: ['echo {{user `a`'] }] }).problems();
+  assert.deepEqual(problems.map((p) => p.path), ['provisioners[0].inline[0]', 'provisioners[1].inline[0]'], JSON.stringify(problems));
+});
