@@ -16,7 +16,7 @@
 // not run as root (as root, bubblewrap's user namespace would map the guest's root to the host's).
 // `unconfined` is an explicit opt-in that runs the command on the host, in the disk's root/ directory.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DISK_MOUNT_POINTS, GUEST_OWNER, giveToGuest, runningAsRoot } from './disk.js';
@@ -59,10 +59,12 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * Sets up the confinement, then execs, chrooted into the disk and with the guest's capabilities,
  * the argv that follows: the init below, then `env -i -C /root NAME=VALUE… command…`.
  * It starts in the disk (the spawn's cwd) as the namespace's root, which may be `nobody` on the
- * host and unable to look the disk up by its path: the disk is reached through the cwd and the
- * extra volumes through file descriptors 4, 5, … (`--no-canonicalize` keeps mount(8) from turning
- * either into a path). This runs for every SSH command, so it starts few processes: the mounts
- * that go inside the fresh /dev tmpfs are listed in a table there and made by one `mount -a`.
+ * host and unable to look the disk up by its path: the disk is reached through the cwd (which the
+ * kernel carries into the new mount namespace; `--no-canonicalize` keeps mount(8) from turning it
+ * into a path). Extra volumes come as (host path, guest path) pairs when the simulator does not
+ * run as root; as root, VOLUME_SETUP has bound them already (its mounts come along with the
+ * disk's `--rbind`). This runs for every SSH command, so it starts few processes: the mounts that
+ * go inside the fresh /dev tmpfs are listed in a table there and made by one `mount -a`.
  */
 const UNSHARE_SETUP = `
 set -e
@@ -71,13 +73,11 @@ count=$1; caps=$2; shift 2
 mount --no-canonicalize --rbind . /tmp
 cd /tmp
 mkdir -p usr dev proc
-# Extra volumes: "$count" absolute paths in the guest, bound from fds 4, 5, …
-fd=4
+# Extra volumes: "$count" pairs of (directory on the host, absolute path in the guest).
 while [ "$count" -gt 0 ]; do
-  mkdir -p ".$1"
-  mount --no-canonicalize --bind "/proc/self/fd/$fd" ".$1"
-  eval "exec $fd<&-"
-  shift; count=$((count - 1)); fd=$((fd + 1))
+  mkdir -p ".$2"
+  mount --bind "$1" ".$2"
+  shift 2; count=$((count - 1))
 done
 mount -t tmpfs -o mode=0755,size=1m sim-dev dev
 for node in null zero full random urandom tty; do
@@ -106,6 +106,24 @@ umount -l .
 if read -r name < etc/hostname 2>/dev/null && [ -n "$name" ]; then hostname "$name" 2>/dev/null || true; fi
 ip link set lo up 2>/dev/null || true
 exec chroot . setpriv "--bounding-set=-all,$caps" --inh-caps=-all -- "$@"
+`;
+
+/**
+ * As root, before the guest's namespaces: a mount namespace of root's own (private: nothing
+ * propagates to the host) in which the extra volumes are bound onto their guest paths, since the
+ * guest's root (nobody on the host) may not reach them by path. The mount points are made as
+ * nobody, so a link the guest planted in its disk cannot have root create anything elsewhere.
+ * Then it execs the rest (the guest's namespaces), still in the disk.
+ */
+const VOLUME_SETUP = `
+set -e
+count=$1; shift
+while [ "$count" -gt 0 ]; do
+  setpriv --reuid=${GUEST_OWNER.uid} --regid=${GUEST_OWNER.gid} --clear-groups mkdir -p ".$2"
+  mount --bind "$1" ".$2"
+  shift 2; count=$((count - 1))
+done
+exec "$@"
 `;
 
 /**
@@ -162,11 +180,8 @@ export function spawnConfined(options: ConfinedRun): ConfinedProcess {
   // As root, the namespaces are made by `nobody`: the guest's root is then nobody on the host.
   const dropRoot = runningAsRoot() ? ['setpriv', `--reuid=${GUEST_OWNER.uid}`, `--regid=${GUEST_OWNER.gid}`, '--clear-groups', '--'] : [];
   const mounts = options.mounts ?? [];
-  // The extra volumes as open directories (fds 4, 5, … of unshare's child), which nobody may not reach by path.
-  const mountFds = mode === 'unshare' ? mounts.map((m) => openSync(m.source, 'r')) : [];
-  const stdio: SpawnOptions['stdio'] = ['pipe', 'pipe', 'pipe', 'pipe', ...mountFds];
   let child: ChildProcess;
-  try {
+  {
     if (mode === 'bwrap') {
       // Not as root: bubblewrap would map the guest's root to the host's (see detectConfinement).
       if (runningAsRoot()) throw new Error('bubblewrap confinement is not used as root: run the simulator with unshare (util-linux)');
@@ -188,19 +203,21 @@ export function spawnConfined(options: ConfinedRun): ConfinedProcess {
     } else {
       const guest = [...init, '/usr/bin/env', '-i', '-C', '/root', ...env, ...argv];
       const caps = GUEST_CAPABILITIES.map((cap) => `+${cap}`).join(',');
+      // As root the volumes are bound first, by root (VOLUME_SETUP); otherwise inside, by path.
+      const flat = (list: readonly { source: string; target: string }[]) => list.flatMap((m) => [m.source, m.target]);
+      const insideMounts = runningAsRoot() ? [] : mounts;
+      const volumesFirst = runningAsRoot() && mounts.length > 0 ? ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', VOLUME_SETUP, 'sim-volumes', String(mounts.length), ...flat(mounts)] : [];
       const command = [
+        ...volumesFirst,
         ...dropRoot,
         'unshare', '--user', '--map-root-user', '--mount', '--pid', '--net', '--uts', '--ipc', '--fork', '--kill-child',
-        '--', '/bin/sh', '-c', UNSHARE_SETUP, 'sim-confine', String(mounts.length), caps, ...mounts.map((m) => m.target),
+        '--', '/bin/sh', '-c', UNSHARE_SETUP, 'sim-confine', String(insideMounts.length), caps, ...flat(insideMounts),
         ...guest,
       ];
       // Only PATH crosses into the setup script: the client's env is applied inside, after the
       // chroot, so e.g. LD_PRELOAD can never touch the host-side tools.
-      child = spawn(command[0]!, command.slice(1), { ...common, stdio, cwd: options.diskDir, env: { PATH: HOST_PATH } });
+      child = spawn(command[0]!, command.slice(1), { ...common, cwd: options.diskDir, env: { PATH: HOST_PATH } });
     }
-  } finally {
-    // The child has its own copies now.
-    for (const fd of mountFds) closeSync(fd);
   }
   return { process: child, done: settle(child) };
 }
