@@ -1,7 +1,7 @@
 // What a provisioner run receives from the engine, the error it fails with, and the shared
 // helpers for output and environment variables.
 import type { Communicator } from '../ssh/index.js';
-import { assertEnvName, shellQuote } from '../ssh/index.js';
+import { assertEnvName } from '../ssh/index.js';
 
 export interface ProvisionOutput {
   /** The provisioner's index in the template. */
@@ -69,10 +69,16 @@ export class OutputTail {
 }
 
 /**
- * Packer's `{{.Vars}}`: `environment_vars` plus PACKER_BUILD_NAME and PACKER_BUILDER_TYPE, sorted
- * by name (a template's own value wins), each as `NAME='value'` with the value shell-quoted.
+ * Packer's `{{.Vars}}`: `environment_vars` (then `env`) plus PACKER_BUILD_NAME and
+ * PACKER_BUILDER_TYPE, sorted by name (a template's own value wins), each written with Go's printf
+ * `format` (`%s='%s' ` by default) after Packer's escaping of single quotes in the value ('"'"').
  */
-export function flattenEnvVars(environmentVars: string[], ctx: Pick<ProvisionContext, 'buildName' | 'builderType'>, where: string): string {
+export function flattenEnvVars(
+  environmentVars: string[],
+  ctx: Pick<ProvisionContext, 'buildName' | 'builderType'>,
+  where: string,
+  format = "%s='%s' ",
+): string {
   const vars = new Map<string, string>([
     ['PACKER_BUILD_NAME', ctx.buildName],
     ['PACKER_BUILDER_TYPE', ctx.builderType],
@@ -88,11 +94,12 @@ export function flattenEnvVars(environmentVars: string[], ctx: Pick<ProvisionCon
   }
   return [...vars.keys()]
     .sort()
-    .map((name) => `${name}=${shellQuote(vars.get(name)!)}`)
-    .join(' ');
+    .map((name) => printfStrings(format, [name, vars.get(name)!.replaceAll("'", `'"'"'`)]))
+    .join('');
 }
 
-/** Substitutes Packer's `{{.Name}}` placeholders (spaces inside the braces allowed). */
-export function renderCommand(template: string, values: Record<string, string>): string {
-  return template.replace(/\{\{\s*\.(\w+)\s*\}\}/g, (whole, name: string) => values[name] ?? whole);
+/** Go's Sprintf for the verbs an env_var_format may hold (%s, %v, %%; the loader refuses others). */
+function printfStrings(format: string, args: string[]): string {
+  let next = 0;
+  return format.replace(/%([%sv])/g, (_whole, verb: string) => (verb === '%' ? '%' : (args[next++] ?? '%!s(MISSING)')));
 }

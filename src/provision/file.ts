@@ -2,16 +2,30 @@
 // a directory source ending in `/` copies its contents into the destination, without the
 // slash the directory itself goes inside the destination; a destination ending in `/` receives
 // files under their own names.
-import { readdir, stat } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import type { FileProvisionerSpec } from '../template/spec.js';
 import { SshConnectError, SshDisconnectError, type Communicator } from '../ssh/index.js';
 import { ProvisionerError, type ProvisionContext } from './context.js';
 
 export async function runFile(spec: FileProvisionerSpec, ctx: ProvisionContext, communicator: Communicator): Promise<void> {
+  if (spec.content === undefined) return copySources(spec, spec.sources, ctx, communicator);
+  // `content`: written to a local file named as Packer names it, then uploaded as a source.
+  const scratch = await mkdtemp(join(tmpdir(), 'kiln-file-content-'));
+  try {
+    const file = join(scratch, 'pkr-file-content');
+    await writeFile(file, spec.content, { mode: 0o644 });
+    await copySources(spec, [file], ctx, communicator);
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+async function copySources(spec: FileProvisionerSpec, sources: string[], ctx: ProvisionContext, communicator: Communicator): Promise<void> {
   const where = `provisioner ${spec.index} (file)`;
   const options = { signal: ctx.signal };
-  for (const source of spec.sources) {
+  for (const source of sources) {
     try {
       if (spec.direction === 'upload') {
         const stats = await stat(source).catch(() => {

@@ -1,36 +1,49 @@
-// The `shell-local` provisioner: runs on this machine with `/bin/sh -c "{{.Vars}} <script>"`,
-// like Packer's default execute_command, with the same environment rules as `shell`.
+// The `shell-local` provisioner: runs on this machine through `execute_command` (Packer's default
+// `["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]`), each element a template with `{{.Vars}}`,
+// `{{.Script}}` and `{{.Command}}`, the first the program; with the same environment rules as `shell`.
 import { spawn } from 'node:child_process';
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ShellLocalProvisionerSpec } from '../template/spec.js';
+import { renderFields } from '../template/functions.js';
 import { abortError, LineSplitter, shellQuote } from '../ssh/index.js';
 import { flattenEnvVars, OutputTail, ProvisionerError, type ProvisionContext } from './context.js';
 import { writeInlineScript } from './shell.js';
 
-const inlineShebang = '/bin/sh -e';
+const DEFAULT_EXECUTE_COMMAND = ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'];
+
+// Node's names for the operating systems `only_on` names as Go does.
+const GO_OS: Partial<Record<NodeJS.Platform, string>> = { win32: 'windows', sunos: 'solaris' };
 
 export async function runShellLocal(spec: ShellLocalProvisionerSpec, ctx: ProvisionContext): Promise<void> {
   const where = `provisioner ${spec.index} (shell-local)`;
-  const vars = flattenEnvVars(spec.environmentVars, ctx, where);
+  const os = GO_OS[process.platform] ?? process.platform;
+  if (spec.onlyOn && !spec.onlyOn.includes(os)) {
+    ctx.onOutput({ index: spec.index, stream: 'stdout', line: `skipped: only_on is ${spec.onlyOn.join(', ')} and this machine runs ${os}` });
+    return;
+  }
+  const vars = flattenEnvVars(spec.environmentVars, ctx, where, spec.envVarFormat);
   const tail = new OutputTail(spec.index, ctx.onOutput);
   const scratch = await mkdtemp(join(tmpdir(), 'kiln-shell-local-'));
   try {
     const inline = spec.inline ?? (spec.command !== undefined ? [spec.command] : undefined);
-    const scripts = inline ? [await writeInlineScript(scratch, inlineShebang, inline)] : spec.scripts;
+    const inlineName = `inline${spec.tempfileExtension ? `.${spec.tempfileExtension}` : ''}`;
+    const scripts = inline ? [await writeInlineScript(scratch, spec.inlineShebang, inline, inlineName)] : spec.scripts;
+    const isDefault = spec.executeCommand.join('\0') === DEFAULT_EXECUTE_COMMAND.join('\0');
     for (const script of scripts) {
       const name = inline ? 'inline commands' : basename(script);
-      // Packer runs the script itself (its shebang decides the interpreter); a script without
-      // the execute bit is run by /bin/sh rather than failing with "permission denied".
+      // With the default execute_command, a script without the execute bit is run by /bin/sh
+      // rather than failing with "permission denied" (its shebang decides otherwise).
       const executable = await access(script, constants.X_OK).then(
         () => true,
         () => false,
       );
-      const command = `${vars} ${executable ? '' : '/bin/sh '}${shellQuote(script)}`;
-      const result = await runLocal(command, ctx.signal, tail.onLine);
-      if (result.exitCode !== 0) {
-        const how = result.exitCode === null ? `killed by ${result.signal}` : `exited with code ${result.exitCode}`;
+      const scriptField = isDefault && !executable ? `/bin/sh ${shellQuote(script)}` : script;
+      const argv = spec.executeCommand.map((part) => renderFields(part, { Vars: vars, Script: scriptField, Command: scriptField }));
+      const result = await runLocal(argv, ctx.signal, tail.onLine);
+      if (result.exitCode === null || !spec.validExitCodes.includes(result.exitCode)) {
+        const how = result.exitCode === null ? `killed by ${result.signal}` : `exited with code ${result.exitCode} (valid: ${spec.validExitCodes.join(', ')})`;
         throw new ProvisionerError(`${where}: ${name}: ${how}`, {
           index: spec.index,
           exitCode: result.exitCode,
@@ -43,15 +56,15 @@ export async function runShellLocal(spec: ShellLocalProvisionerSpec, ctx: Provis
   }
 }
 
-/** Runs `/bin/sh -c command` in its own process group, so abort kills everything it started. */
+/** Runs `argv` in its own process group, so abort kills everything it started. */
 function runLocal(
-  command: string,
+  argv: string[],
   signal: AbortSignal,
   onLine: (stream: 'stdout' | 'stderr', line: string) => void,
 ): Promise<{ exitCode: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal));
-    const child = spawn('/bin/sh', ['-c', command], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const stdout = new LineSplitter((line) => onLine('stdout', line));
     const stderr = new LineSplitter((line) => onLine('stderr', line));
     child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));

@@ -146,7 +146,7 @@ export interface CreateServerRequest {
   commercial_type: string;
   /** Image UUID, or a marketplace label the API resolves itself (to the local or SBS variant the root volume needs). */
   image: string;
-  boot_type?: 'local' | 'bootscript';
+  boot_type?: 'local' | 'bootscript' | 'rescue';
   bootscript?: string;
   project?: string;
   organization?: string;

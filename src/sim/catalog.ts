@@ -158,6 +158,9 @@ export const MARKETPLACE_OSES: MarketplaceOs[] = [
   { label: 'ubuntu_focal', name: 'Ubuntu 20.04 Focal Fossa', os: { id: 'ubuntu', versionId: '20.04', prettyName: 'Ubuntu 20.04.6 LTS' } },
   { label: 'debian_bookworm', name: 'Debian Bookworm', os: { id: 'debian', versionId: '12', prettyName: 'Debian GNU/Linux 12 (bookworm)' } },
   { label: 'debian_bullseye', name: 'Debian Bullseye', os: { id: 'debian', versionId: '11', prettyName: 'Debian GNU/Linux 11 (bullseye)' } },
+  // What Scaleway offers today; appended so that the older labels keep their places in the list.
+  { label: 'ubuntu_noble', name: 'Ubuntu 24.04 Noble Numbat', os: { id: 'ubuntu', versionId: '24.04', prettyName: 'Ubuntu 24.04.1 LTS' } },
+  { label: 'debian_trixie', name: 'Debian Trixie', os: { id: 'debian', versionId: '13', prettyName: 'Debian GNU/Linux 13 (trixie)' } },
   { label: 'windows_server_2022', name: 'Windows Server 2022', os: { id: 'windows', versionId: '2022', prettyName: 'Windows Server 2022 Datacenter' }, arches: ['x86_64'] },
 ];
 

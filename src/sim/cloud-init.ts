@@ -6,10 +6,10 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { SIM_BIN_DIR } from './sudo.js';
 
 /** Where images keep the program (on the guest PATH; the disk's /usr is the host's, read-only). */
-export const CLOUD_INIT_DIR = '/opt/kiln-sim/bin';
-export const CLOUD_INIT_PATH = `${CLOUD_INIT_DIR}/cloud-init`;
+export const CLOUD_INIT_PATH = `${SIM_BIN_DIR}/cloud-init`;
 
 const DATA = '/var/lib/cloud/data';
 const USER_DATA = '/var/lib/cloud/instance/user-data.txt';
@@ -78,7 +78,7 @@ esac
 
 /** Installs the program on a base disk (Linux images only; Windows has no cloud-init). */
 export async function installCloudInit(diskDir: string): Promise<void> {
-  const dir = join(diskDir, CLOUD_INIT_DIR);
+  const dir = join(diskDir, SIM_BIN_DIR);
   await mkdir(dir, { recursive: true });
   await writeFile(join(diskDir, CLOUD_INIT_PATH), CLOUD_INIT_SCRIPT, { mode: 0o755 });
 }

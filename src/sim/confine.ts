@@ -1,24 +1,38 @@
 // Runs a command "on" a simulated server: as root, inside that server's disk directory, with the
-// host's /usr read-only, so nothing it does can write outside the disk.
+// host's /usr read-only, so nothing it does can write outside the disk, and in namespaces of its
+// own, so nothing it does can change the host either.
 //
-// Preferred: util-linux `unshare` (new mount + pid namespaces; `--map-root-user` when we are not
-// root). Inside, the disk becomes the root by pivot_root (not just chroot: the old root is
-// unmounted, so a root process cannot chroot its way back out), /usr is bind-mounted read-only,
-// /dev is a tiny tmpfs with the harmless device nodes only, /proc is the new pid namespace's.
-// Fallback when unshare cannot: bubblewrap, which does the same. `unconfined` is an explicit
-// opt-in that runs the command on the host, in the disk's root/ directory.
+// Each command gets a user namespace (root inside; outside, the user running the simulator — or
+// `nobody` when that is root, so the guest's root holds no privilege over the host, its files or
+// its kernel settings), and its own mount, pid, network (only `lo`, up), UTS (the hostname in the
+// disk's /etc/hostname) and IPC namespaces. Inside, the disk becomes the root by pivot_root (not
+// just chroot: the old root is unmounted, so a root process cannot chroot its way back out), /usr
+// is bind-mounted read-only, /dev is a tiny tmpfs with the harmless device nodes only, /proc is the
+// new pid namespace's. Then the capabilities a guest's root keeps are cut to a container's usual
+// set (GUEST_CAPABILITIES): `mount`, `ip link add`, `hostname`, `sysctl -w` fail inside, and
+// would only touch the guest's own namespaces if they did not.
+//
+// util-linux `unshare` (and `setpriv`) does it; bubblewrap is the fallback when the simulator does
+// not run as root (as root, bubblewrap's user namespace would map the guest's root to the host's).
+// `unconfined` is an explicit opt-in that runs the command on the host, in the disk's root/ directory.
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, readFileSync, promises as fs } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { DISK_MOUNT_POINTS } from './disk.js';
+import { DISK_MOUNT_POINTS, GUEST_OWNER, giveToGuest, runningAsRoot } from './disk.js';
+
+/** `unshare` (util-linux); `bwrap`: bubblewrap; `unconfined`: directly on the host. */
+export type ConfinementMode = 'unshare' | 'bwrap' | 'unconfined';
 
 /**
- * `unshare`: mount + pid namespaces (plus a user namespace mapping us to root when we are not root);
- * `unshare-userns`: the same with a user namespace even as root (root without CAP_SYS_ADMIN, e.g.
- * in some containers); `bwrap`: bubblewrap; `unconfined`: directly on the host.
+ * What a guest's root may still do inside its namespaces (Docker's default set): own, read and
+ * write its files, change users, kill its processes, bind low ports. Not: mount, network or
+ * hostname changes, kernel settings, modules, raw I/O, ptrace.
  */
-export type ConfinementMode = 'unshare' | 'unshare-userns' | 'bwrap' | 'unconfined';
+export const GUEST_CAPABILITIES = [
+  'chown', 'dac_override', 'fowner', 'fsetid', 'kill', 'setgid', 'setuid', 'setpcap',
+  'net_bind_service', 'net_raw', 'sys_chroot', 'mknod', 'audit_write', 'setfcap',
+] as const;
 
 export interface ConfinedRun {
   diskDir: string;
@@ -36,30 +50,35 @@ export interface ConfinedRun {
 
 const PERL = '/usr/bin/perl';
 const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
-// Last: programs the simulator's images carry outside /usr (which is the host's), such as cloud-init.
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/kiln-sim/bin';
+// First: programs the simulator's images carry outside /usr (which is the host's), such as
+// cloud-init and sudo, which must win over a host's own sudo (setuid root, useless in a guest).
+const GUEST_PATH = '/opt/kiln-sim/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /**
- * Sets up the confinement, then execs, chrooted into the disk, the argv that follows the disk
- * directory ($1): the init below, then `env -i -C /root NAME=VALUE… command…`.
- * This runs for every SSH command, so it starts few processes: the mounts that go inside the
- * fresh /dev tmpfs are listed in a table there (private to this mount namespace, removed before the
- * command starts) and made by one `mount -a`. Targets are relative to the disk, so a disk path
- * with spaces needs no escaping.
+ * Sets up the confinement, then execs, chrooted into the disk and with the guest's capabilities,
+ * the argv that follows: the init below, then `env -i -C /root NAME=VALUE… command…`.
+ * It starts in the disk (the spawn's cwd) as the namespace's root, which may be `nobody` on the
+ * host and unable to look the disk up by its path: the disk is reached through the cwd (which the
+ * kernel carries into the new mount namespace; `--no-canonicalize` keeps mount(8) from turning it
+ * into a path). Extra volumes come as (host path, guest path) pairs when the simulator does not
+ * run as root; as root, VOLUME_SETUP has bound them already (its mounts come along with the
+ * disk's `--rbind`). This runs for every SSH command, so it starts few processes: the mounts that
+ * go inside the fresh /dev tmpfs are listed in a table there and made by one `mount -a`.
  */
 const UNSHARE_SETUP = `
 set -e
-disk=$1; count=$2; shift 2
-mkdir -p "$disk/usr" "$disk/dev" "$disk/proc"
-mount --bind "$disk" "$disk"
+count=$1; caps=$2; shift 2
+# The disk, bound over /tmp of this mount namespace: a path we can enter, and a mount point.
+mount --no-canonicalize --rbind . /tmp
+cd /tmp
+mkdir -p usr dev proc
 # Extra volumes: "$count" pairs of (directory on the host, absolute path in the guest).
 while [ "$count" -gt 0 ]; do
-  mkdir -p "$disk$2"
-  mount --bind "$1" "$disk$2"
+  mkdir -p ".$2"
+  mount --bind "$1" ".$2"
   shift 2; count=$((count - 1))
 done
-cd "$disk"
 mount -t tmpfs -o mode=0755,size=1m sim-dev dev
 for node in null zero full random urandom tty; do
   : > "dev/$node"
@@ -83,7 +102,28 @@ ln -s /proc/self/fd/1 dev/stdout
 ln -s /proc/self/fd/2 dev/stderr
 pivot_root . .
 umount -l .
-exec chroot . "$@"
+# This server's own hostname and loopback, set while the setup still may.
+if read -r name < etc/hostname 2>/dev/null && [ -n "$name" ]; then hostname "$name" 2>/dev/null || true; fi
+ip link set lo up 2>/dev/null || true
+exec chroot . setpriv "--bounding-set=-all,$caps" --inh-caps=-all -- "$@"
+`;
+
+/**
+ * As root, before the guest's namespaces: a mount namespace of root's own (private: nothing
+ * propagates to the host) in which the extra volumes are bound onto their guest paths, since the
+ * guest's root (nobody on the host) may not reach them by path. The mount points are made as
+ * nobody, so a link the guest planted in its disk cannot have root create anything elsewhere.
+ * Then it execs the rest (the guest's namespaces), still in the disk.
+ */
+const VOLUME_SETUP = `
+set -e
+count=$1; shift
+while [ "$count" -gt 0 ]; do
+  setpriv --reuid=${GUEST_OWNER.uid} --regid=${GUEST_OWNER.gid} --clear-groups mkdir -p ".$2"
+  mount --bind "$1" ".$2"
+  shift 2; count=$((count - 1))
+done
+exec "$@"
 `;
 
 /**
@@ -127,45 +167,68 @@ export function spawnConfined(options: ConfinedRun): ConfinedProcess {
   const common: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe', 'pipe'], detached: true };
   const init = existsSync(PERL) ? [PERL, '-e', GUEST_INIT] : [];
 
-  let child: ChildProcess;
   if (mode === 'unconfined') {
     const home = path.join(options.diskDir, 'root');
-    child = spawn(argv[0]!, argv.slice(1), {
+    const child = spawn(argv[0]!, argv.slice(1), {
       ...common,
       cwd: home,
       env: { ...Object.fromEntries(env.map(splitAssignment)), HOME: home },
     });
-  } else if (mode === 'bwrap') {
-    const args = [
-      '--unshare-pid', '--die-with-parent', '--new-session',
-      '--bind', options.diskDir, '/',
-      ...(options.mounts ?? []).flatMap((m) => ['--bind', m.source, m.target]),
-      '--ro-bind', '/usr', '/usr',
-      '--dev', '/dev',
-      '--proc', '/proc',
-      '--chdir', '/root',
-      '--clearenv',
-    ];
-    if (process.getuid?.() !== 0) args.push('--unshare-user', '--uid', '0', '--gid', '0');
-    for (const [name, value] of env.map(splitAssignment)) args.push('--setenv', name, value);
-    child = spawn('bwrap', [...args, '--', ...init, ...argv], { ...common, env: { PATH: HOST_PATH } });
-  } else {
-    const unshareArgs = ['--mount', '--pid', '--fork', '--kill-child'];
-    if (mode === 'unshare-userns' || process.getuid?.() !== 0) unshareArgs.unshift('--map-root-user');
-    const guest = [...init, '/usr/bin/env', '-i', '-C', '/root', ...env, ...argv];
-    child = spawn(
-      'unshare',
-      [
-        ...unshareArgs, '--', '/bin/sh', '-c', UNSHARE_SETUP, 'sim-confine', options.diskDir,
-        String(options.mounts?.length ?? 0), ...(options.mounts ?? []).flatMap((m) => [m.source, m.target]),
+    return { process: child, done: settle(child) };
+  }
+  if (!existsSync(options.diskDir)) throw new Error(`the server's disk ${options.diskDir} does not exist`);
+  // As root, the namespaces are made by `nobody`: the guest's root is then nobody on the host.
+  const dropRoot = runningAsRoot() ? ['setpriv', `--reuid=${GUEST_OWNER.uid}`, `--regid=${GUEST_OWNER.gid}`, '--clear-groups', '--'] : [];
+  const mounts = options.mounts ?? [];
+  let child: ChildProcess;
+  {
+    if (mode === 'bwrap') {
+      // Not as root: bubblewrap would map the guest's root to the host's (see detectConfinement).
+      if (runningAsRoot()) throw new Error('bubblewrap confinement is not used as root: run the simulator with unshare (util-linux)');
+      const args = [
+        '--unshare-user', '--uid', '0', '--gid', '0',
+        '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-ipc', '--hostname', hostnameOf(options.diskDir),
+        '--die-with-parent', '--new-session',
+        '--bind', options.diskDir, '/',
+        ...mounts.flatMap((m) => ['--bind', m.source, m.target]),
+        '--ro-bind', '/usr', '/usr',
+        '--dev', '/dev',
+        '--proc', '/proc',
+        '--chdir', '/root',
+        '--clearenv',
+        '--cap-drop', 'ALL', ...GUEST_CAPABILITIES.flatMap((cap) => ['--cap-add', `CAP_${cap.toUpperCase()}`]),
+      ];
+      for (const [name, value] of env.map(splitAssignment)) args.push('--setenv', name, value);
+      child = spawn('bwrap', [...args, '--', ...init, ...argv], { ...common, env: { PATH: HOST_PATH } });
+    } else {
+      const guest = [...init, '/usr/bin/env', '-i', '-C', '/root', ...env, ...argv];
+      const caps = GUEST_CAPABILITIES.map((cap) => `+${cap}`).join(',');
+      // As root the volumes are bound first, by root (VOLUME_SETUP); otherwise inside, by path.
+      const flat = (list: readonly { source: string; target: string }[]) => list.flatMap((m) => [m.source, m.target]);
+      const insideMounts = runningAsRoot() ? [] : mounts;
+      const volumesFirst = runningAsRoot() && mounts.length > 0 ? ['unshare', '--mount', '--propagation', 'private', '--', '/bin/sh', '-c', VOLUME_SETUP, 'sim-volumes', String(mounts.length), ...flat(mounts)] : [];
+      const command = [
+        ...volumesFirst,
+        ...dropRoot,
+        'unshare', '--user', '--map-root-user', '--mount', '--pid', '--net', '--uts', '--ipc', '--fork', '--kill-child',
+        '--', '/bin/sh', '-c', UNSHARE_SETUP, 'sim-confine', String(insideMounts.length), caps, ...flat(insideMounts),
         ...guest,
-      ],
+      ];
       // Only PATH crosses into the setup script: the client's env is applied inside, after the
       // chroot, so e.g. LD_PRELOAD can never touch the host-side tools.
-      { ...common, env: { PATH: HOST_PATH } },
-    );
+      child = spawn(command[0]!, command.slice(1), { ...common, cwd: options.diskDir, env: { PATH: HOST_PATH } });
+    }
   }
   return { process: child, done: settle(child) };
+}
+
+/** The server's hostname: its disk's /etc/hostname (as systemd sets it at boot), else "localhost". */
+function hostnameOf(diskDir: string): string {
+  try {
+    return readFileSync(path.join(diskDir, 'etc', 'hostname'), 'utf8').trim() || 'localhost';
+  } catch {
+    return 'localhost';
+  }
 }
 
 function settle(child: ChildProcess): ConfinedProcess['done'] {
@@ -213,7 +276,9 @@ export function detectConfinement(): Promise<ConfinementMode> {
       }
       await fs.mkdir(path.join(probeDisk, 'root'));
       const failures: string[] = [];
-      const candidates: ConfinementMode[] = process.getuid?.() === 0 ? ['unshare', 'unshare-userns', 'bwrap'] : ['unshare', 'bwrap'];
+      await giveToGuest(probeDisk);
+      // As root, only unshare: bubblewrap cannot make the guest's root anyone but root on the host.
+      const candidates: ConfinementMode[] = runningAsRoot() ? ['unshare'] : ['unshare', 'bwrap'];
       for (const mode of candidates) {
         const result = await runToEnd(spawnConfined({ diskDir: probeDisk, command: 'echo ok', mode }));
         if (result.code === 0 && result.stdout.trim() === 'ok') {

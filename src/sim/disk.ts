@@ -3,10 +3,11 @@
 // on its empty `usr/`, so a disk holds only what a build wrote plus a few files in /etc.
 // The world's disks (Disks) live under `<data dir>/disks`: one per volume, one per snapshot.
 import { execFile } from 'node:child_process';
-import { existsSync, promises as fs } from 'node:fs';
+import { existsSync, promises as fs, type Stats } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { installCloudInit } from './cloud-init.js';
+import { installSudo } from './sudo.js';
 
 const run = promisify(execFile);
 
@@ -19,6 +20,36 @@ export interface DiskOs {
   prettyName: string;
   /** x86_64, arm64, … (recorded in /etc/kiln-sim-arch for inspection; the host runs the binaries) */
   arch: string;
+}
+
+/** When the simulator runs as root, its guests' root is this user on the host: nobody (confine.ts). */
+export const GUEST_OWNER = { uid: 65534, gid: 65534 } as const;
+
+export const runningAsRoot = (): boolean => process.getuid?.() === 0;
+
+/**
+ * Makes a disk's files the guest's root's (GUEST_OWNER, when the simulator runs as root): what
+ * the simulator itself writes into a disk (a base image, cloud-init's files, a machine-id) is
+ * root's on the host, which the guest's root is not.
+ */
+export async function giveToGuest(dir: string): Promise<void> {
+  if (!runningAsRoot()) return;
+  const stat = await fs.lstat(dir).catch(() => undefined);
+  if (stat) await giveEntryToGuest(dir, stat);
+}
+
+// In-process and only where needed: every boot does it, and most of a disk is the guest's already.
+// lstat/lchown never follow a link, so a link the guest planted cannot lead outside its disk.
+async function giveEntryToGuest(file: string, stat: Stats): Promise<void> {
+  if (stat.uid !== GUEST_OWNER.uid || stat.gid !== GUEST_OWNER.gid) await fs.lchown(file, GUEST_OWNER.uid, GUEST_OWNER.gid);
+  if (!stat.isDirectory()) return;
+  await Promise.all(
+    (await fs.readdir(file)).map(async (name) => {
+      const child = path.join(file, name);
+      const childStat = await fs.lstat(child).catch(() => undefined);
+      if (childStat) await giveEntryToGuest(child, childStat);
+    }),
+  );
 }
 
 /** Mount points filled at run time by the confinement: empty directories on the disk. */
@@ -74,11 +105,14 @@ export async function createBaseDisk(dir: string, os: DiskOs): Promise<void> {
 
   // Linux cloud images carry cloud-init, which runs the server's user data at boot (cloud-init.ts).
   if (os.id !== 'windows') await installCloudInit(dir);
+  // Templates call sudo everywhere; a simulated server's user is root already.
+  if (os.id !== 'windows') await installSudo(dir);
 
   // Debian puts `awk`, `which`, `editor`, … behind /etc/alternatives symlinks that point into /usr.
   if (await exists('/etc/alternatives')) {
     await run('cp', ['-a', '/etc/alternatives', at('etc', 'alternatives')]);
   }
+  await giveToGuest(dir);
 }
 
 /** Full copy of a disk (modes, owners and symlinks kept; reflinks where the filesystem can). */

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootCloudInit } from './cloud-init.js';
-import type { Disks } from './disk.js';
+import { giveToGuest, type Disks } from './disk.js';
 import { authorizedKeysOf, type ServerRecord } from './world.js';
 
 /** What the simulation needs of src/sim/ssh.ts's SimSshGateway. */
@@ -31,6 +31,10 @@ export class Guests {
   async boot(server: ServerRecord): Promise<boolean> {
     await this.initMachineId(server);
     const runUserData = await this.bootCloudInit(server);
+    // What was just written (and any disk made before guests ran as nobody) becomes the guest's.
+    for (const volumeId of Object.values(server.volumes)) {
+      await giveToGuest(this.disks.volumeDir(volumeId)).catch((error: Error) => this.log(`server ${server.id}: giving its disk to its root failed: ${error.message}`));
+    }
     await this.attachSsh(server);
     return runUserData;
   }

@@ -10,10 +10,11 @@ import { interpolate, InterpolationError, type InterpolationContext } from './fu
 import { resolveVariables } from './variables.js';
 import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
-import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners.js';
+import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners/index.js';
 import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
 import { redactProblem, redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
+import { keepsPostProcessor, selectBuildNames, selectionProblems, type NameSelection } from './select.js';
 import type { BuildSpec, ProvisionerSpec } from './spec.js';
 
 /** The load's single `{{timestamp}}`/`{{isotime}}` instant and `{{uuid}}`. Pass the same values
@@ -37,6 +38,9 @@ export interface LoadTemplateOptions {
   force?: boolean;
   /** Reuse a previous load's timestamp and uuid instead of taking new ones. */
   evaluation?: TemplateEvaluation;
+  /** -only/-except: the builds to load. One left out is not read at all (as in Packer, its
+   *  problems are not the run's), and -except drops the post-processors it names. */
+  selection?: NameSelection;
 }
 
 export interface LoadedTemplate {
@@ -106,6 +110,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
           section,
           user: (name) => variables.values.get(name),
           userNames: () => [...variables.values.keys()],
+          onUnknownUser: variables.unknownUser,
           ...(buildName !== undefined ? { buildName, buildType: 'scaleway' } : {}),
           ...(keepFields ? { keepFields } : {}),
         });
@@ -122,11 +127,12 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
   const provisionerContext: ProvisionerContext = { ...fieldContext('provisioner'), templateDir, home, builderNames: names.filter((n): n is string => n !== undefined) };
   const rawProvisioners = checkProvisionerList(template.provisioners, provisionerContext);
   const rawPostProcessors = checkPostProcessorList(template['post-processors'], provisionerContext);
+  const selected = select(options.selection, names, rawPostProcessors.map(({ raw }) => (typeof raw.name === 'string' && raw.name !== '' ? raw.name : String(raw.type))), problems);
 
   const builds: BuildSpec[] = [];
   rawBuilders.forEach((raw, index) => {
     const name = names[index];
-    if (name === undefined || !isObject(raw)) return;
+    if (name === undefined || !isObject(raw) || !selected(name)) return;
     const prefix = bare ? '' : `builders[${index}]`;
     const reader = new FieldReader(raw, prefix, fieldContext('builder', name));
     const builder = readScalewayBuilder(reader, { index, name, env, configFile, templateDir, home, initTime, uuid: evaluation.uuid, warnings });
@@ -138,7 +144,9 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
       const provisioner = readProvisioner(rawProvisioner, i, { name, communicator }, context);
       if (provisioner) provisioners.push(input.provisionerIndex ? { ...provisioner, index: input.provisionerIndex(i) } : provisioner);
     });
-    const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context).map((p) => (input.postProcessorIndex ? { ...p, index: input.postProcessorIndex(p.index) } : p));
+    const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context)
+      .filter((pp) => !options.selection || keepsPostProcessor(pp.name, options.selection))
+      .map((p) => (input.postProcessorIndex ? { ...p, index: input.postProcessorIndex(p.index) } : p));
     if (!builder) return;
     const spec: BuildSpec = { ...builder, provisioners, ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);
@@ -156,6 +164,15 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
     }));
   }
   return { builds, warnings: warnings.map((w) => redactText(w, secrets)), templateHash, sensitiveValues: secrets, evaluation };
+}
+
+// Which builds the selection keeps; its own problems (a pattern that matches nothing, no build left).
+function select(selection: NameSelection | undefined, names: Array<string | undefined>, postProcessorNames: string[], problems: Problems): (name: string) => boolean {
+  if (!selection) return () => true;
+  const known = names.filter((n): n is string => n !== undefined);
+  for (const problem of selectionProblems(selection, known, postProcessorNames)) problems.add(problem.path, problem.message, problem.hint);
+  const kept = new Set(selectBuildNames(known, selection));
+  return (name) => kept.has(name);
 }
 
 function readBuilderList(raw: unknown, problems: Problems): unknown[] {

@@ -18,7 +18,8 @@ export const ZONES = ['fr-par-1', 'fr-par-2', 'fr-par-3', 'nl-ams-1', 'nl-ams-2'
 /** The seed's regions and the zone each one means. */
 export const LEGACY_REGIONS: Readonly<Record<string, string>> = { par1: 'fr-par-1', ams1: 'nl-ams-1' };
 
-export const BOOT_TYPES = ['local', 'bootscript'] as const;
+/** The Instance API's boot types; kiln, the plugin and Packer ≥ 1.6.3 default to `local`. */
+export const BOOT_TYPES = ['local', 'bootscript', 'rescue'] as const;
 
 /** Defaults of the builder's timeouts (those of the Scaleway Packer plugin; state_timeout: kiln's). */
 export const TIMEOUT_DEFAULTS = {
@@ -36,7 +37,7 @@ const SCALEWAY_KEYS = [
   'type', 'name',
   'access_key', 'secret_key', 'project_id', 'organization_id', 'zone', 'api_url',
   'api_access_key', 'api_token', 'region',
-  'image', 'commercial_type', 'server_name', 'image_name', 'snapshot_name', 'boottype', 'bootscript',
+  'image', 'commercial_type', 'server_name', 'image_name', 'snapshot_name', 'boottype', 'bootscript', 'image_size_in_gb',
   'remove_volume', 'tags', 'server_tags', 'user_data', 'user_data_timeout', 'root_volume', 'block_volume',
   'security_group_id', 'keep_server', 'admin_password_encryption_ssh_key_id', 'cleanup_machine_related_data', 'private_network_ids',
   'server_creation_timeout', 'server_shutdown_timeout', 'snapshot_creation_timeout', 'image_creation_timeout', 'state_timeout',
@@ -47,7 +48,6 @@ export const BUILDER_KEYS: readonly string[] = [...SCALEWAY_KEYS, ...COMMUNICATO
 
 const UNSUPPORTED_BUILDER_KEYS: Record<string, string> = {
   ...UNSUPPORTED_COMMUNICATOR_KEYS,
-  image_size_in_gb: 'kiln keeps the source image\'s volume size',
   snapshot_type: 'kiln makes the default snapshot type',
 };
 
@@ -208,10 +208,17 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
   else if (!COMMERCIAL_TYPE.test(commercialType)) problems.add(reader.path('commercial_type'), `"${commercialType}" is not a commercial type`, 'for example "DEV1-S", "PRO2-XS" or "START1-S"');
 
   const timestamp = String(Math.floor(ctx.initTime.getTime() / 1000));
-  const bootType = reader.enumeration('boottype', BOOT_TYPES) ?? 'bootscript';
+  const bootType = reader.enumeration('boottype', BOOT_TYPES) ?? 'local';
   const bootscript = reader.string('bootscript');
   if (bootscript !== undefined && !isUuid(bootscript)) problems.add(reader.path('bootscript'), `"${bootscript}" is not a bootscript ID (a UUID)`);
-  if (bootscript !== undefined && bootType === 'local') ctx.warnings.push(`${reader.path('bootscript')} is ignored because boottype is "local"`);
+  if (bootscript !== undefined && bootType !== 'bootscript') ctx.warnings.push(`${reader.path('bootscript')} is ignored because boottype is "${bootType}"${reader.has('boottype') ? '' : ' (the default)'}`);
+  if (bootType === 'bootscript') {
+    ctx.warnings.push(`${reader.path('boottype')} is "bootscript": Scaleway no longer offers bootscripts, so the API may refuse the server; "local" (the default) boots the image's own kernel`);
+  }
+  // The plugin's image_size_in_gb (≤ 1.2) sized the image's b_ssd volume, a type Scaleway retired in 2025.
+  if (reader.has('image_size_in_gb')) {
+    ctx.warnings.push(`${reader.path('image_size_in_gb')} is deprecated and ignored: it sized the image's volume when images had b_ssd volumes, which Scaleway retired; set root_volume.size_in_gb instead, as the plugin's own migration did`);
+  }
 
   const tags = readTags(reader, 'tags');
   const serverTags = readTags(reader, 'server_tags');
@@ -245,7 +252,8 @@ export function readScalewayBuilder(reader: FieldReader, ctx: BuilderContext): B
   const { root: rootVolume, snapshotName } = readRootVolume(reader, reader.resourceName('snapshot_name') ?? `packer-${timestamp}`);
   const blockVolumes = readBlockVolumes(reader, {
     name: (n) => `packer-${ctx.uuid}-${n}`,
-    snapshotName: (n) => `${snapshotName}-${n}`,
+    // As the plugin names them: packer-{{timestamp}} for each (Scaleway allows equal names).
+    snapshotName: () => `packer-${timestamp}`,
   });
 
   const spec: BuilderPart = {

@@ -2,8 +2,9 @@
 // `{{env `X`}}`, `{{timestamp}}`, `{{uuid}}`, `{{isotime "2006-01-02"}}`, `{{build_name}}`, …
 // kiln implements the part of Go's template syntax that Packer templates use: function calls
 // with string/number arguments, parenthesised calls, pipelines (`a | b`), `{{- trim -}}` markers,
-// string-literal actions (`{{"{{"}}` writes braces) and, in `execute_command` only, the
-// `{{.Path}}`/`{{.Vars}}` fields that the provisioner fills in when it runs.
+// string-literal actions (`{{"{{"}}` writes braces) and the fields (`{{ .Path }}`, `{{- .Vars -}}`,
+// any spelling Go accepts) of keys such as `execute_command` that the provisioner fills in when it
+// runs: the load keeps each as `{{.Name}}` and renderFields() fills it in, with this same reader.
 import { isoTime } from './isotime.js';
 import { closest } from './suggest.js';
 
@@ -13,8 +14,11 @@ export type TemplateSection = 'variables' | 'builder' | 'provisioner';
 
 export interface InterpolationContext {
   section: TemplateSection;
-  /** Value of a user variable, or undefined when it is not declared. */
+  /** Value of a user variable, or undefined when it is neither declared nor set. */
   user: (name: string) => string | undefined;
+  /** Told of a `{{user}}` of a variable that is neither declared nor set: it reads as "" (as in
+   *  Packer), and the load warns. */
+  onUnknownUser?: (name: string) => void;
   /** Declared variable names, for "did you mean" hints. */
   userNames: () => string[];
   env: Readonly<Record<string, string | undefined>>;
@@ -25,8 +29,10 @@ export interface InterpolationContext {
   templateDir: string;
   buildName?: string;
   buildType?: string;
-  /** Fields (`Path`, `Vars`) left in place for the provisioner to fill in at run time. */
+  /** Fields (`Path`, `Vars`) left in place, as `{{.Name}}`, for the provisioner to fill in at run time. */
   keepFields?: readonly string[];
+  /** The fields' values at run time (renderFields). */
+  fields?: Readonly<Record<string, string>>;
 }
 
 /** A problem with one template expression; the caller adds the key path. */
@@ -53,6 +59,9 @@ export const TEMPLATE_FUNCTIONS = [
   'or',
   'lower',
   'upper',
+  'split',
+  'replace',
+  'replace_all',
   'build',
 ] as const;
 
@@ -63,6 +72,8 @@ export type BuildValues = Record<(typeof BUILD_VALUES)[number], string>;
 const SECRET_BUILD_VALUES = ['Password', 'SSHPrivateKey', 'WinRMPassword'];
 
 const DEFERRED_BUILD = /\{\{build `(\w+)`\}\}/g;
+
+const isBuildPlaceholder = (text: string): boolean => /^\{\{build `\w+`\}\}$/.test(text);
 
 /** Fills the `{{build \`X\`}}` placeholders the load kept in every string of `value`. */
 export function fillBuildValues<T>(value: T, values: BuildValues): T {
@@ -79,9 +90,6 @@ const PACKER_ONLY_FUNCTIONS = new Set([
   'vault',
   'aws_secretsmanager',
   'packer_version',
-  'replace',
-  'replace_all',
-  'split',
   'sed',
   'clean_ami_name',
 ]);
@@ -124,8 +132,7 @@ export function interpolate(text: string, ctx: InterpolationContext): string {
     }
     out += literal;
     const { end, body, trimAfter } = findActionEnd(text, start);
-    const original = text.slice(open, end);
-    out += evaluateAction(body, original, ctx);
+    out += evaluateAction(body, ctx);
     pos = end;
     if (trimAfter) while (pos < text.length && /\s/.test(text[pos]!)) pos++;
   }
@@ -237,11 +244,32 @@ function parse(tokens: Token[], body: string): Node {
   return node;
 }
 
-function evaluateAction(body: string, original: string, ctx: InterpolationContext): string {
+function evaluateAction(body: string, ctx: InterpolationContext): string {
   const tokens = tokenize(body);
-  // `{{.Path}}` in execute_command is filled in by the provisioner at run time: keep it as written.
-  if (tokens.length === 1 && tokens[0]!.kind === 'field' && ctx.keepFields?.includes(tokens[0]!.name)) return original;
-  return evaluate(parse(tokens, body), ctx, []);
+  // `{{ .Path }}` in execute_command is filled in by the provisioner at run time: keep it, in one
+  // spelling (the trim markers have done their work on the text around it already).
+  if (tokens.length === 1 && tokens[0]!.kind === 'field' && ctx.keepFields?.includes(tokens[0]!.name)) return `{{.${tokens[0]!.name}}}`;
+  const value = evaluate(parse(tokens, body), ctx, []);
+  // What is kept is read again at run time: braces in a value must stay text then.
+  // (A `{{build \`ID\`}}` placeholder stays one: the engine fills it in before the provisioner runs.)
+  return ctx.keepFields && !isBuildPlaceholder(value) ? value.replaceAll('{{', '{{"{{"}}') : value;
+}
+
+/**
+ * Fills in the fields a load kept (`{{.Path}}`, `{{.Vars}}`…) with their run-time values: the
+ * same reader as the load's, with no function left to call.
+ */
+export function renderFields(template: string, values: Readonly<Record<string, string>>): string {
+  return interpolate(template, {
+    section: 'provisioner',
+    user: () => undefined,
+    userNames: () => [],
+    env: {},
+    initTime: new Date(0),
+    uuid: '',
+    templateDir: '',
+    fields: values,
+  });
 }
 
 function evaluate(node: Node, ctx: InterpolationContext, piped: string[]): string {
@@ -249,6 +277,8 @@ function evaluate(node: Node, ctx: InterpolationContext, piped: string[]): strin
     case 'literal':
       return node.value;
     case 'field': {
+      const value = ctx.fields?.[node.name];
+      if (value !== undefined) return value;
       const fields = ctx.keepFields?.length ? ctx.keepFields.map((f) => `{{.${f}}}`).join(' and ') : undefined;
       throw new InterpolationError(
         `{{.${node.name}}} has no value here`,
@@ -286,15 +316,10 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
     case 'user': {
       arity(name, args, 1, '{{user `name`}}');
       const value = ctx.user(args[0]!);
-      if (value === undefined) {
-        const names = ctx.userNames();
-        const suggestion = names.length ? closest(args[0]!, names) : undefined;
-        throw new InterpolationError(
-          `variable "${args[0]}" is not defined`,
-          suggestion ? `did you mean "${suggestion}"?` : `declare it in the template's "variables" section`,
-        );
-      }
-      return value;
+      if (value !== undefined) return value;
+      // Packer 1.6.6 reads a variable that is neither declared nor set as "" (a warning says so).
+      ctx.onUnknownUser?.(args[0]!);
+      return '';
     }
     case 'env':
       arity(name, args, 1, '{{env `NAME`}}');
@@ -346,6 +371,24 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
     case 'upper':
       arity(name, args, 1, '{{upper `text`}}');
       return args[0]!.toUpperCase();
+    case 'split': {
+      // Packer's split(text, separator, index): the index-th piece of text.
+      arity(name, args, 3, '{{split (user `version`) "-" 0}}');
+      const pieces = goSplit(args[0]!, args[1]!);
+      const index = integerArgument(name, args[2]!);
+      if (index < 0 || index >= pieces.length) {
+        throw new InterpolationError(`split: piece ${index} of "${args[0]}" does not exist: the separator "${args[1]}" gives ${pieces.length}`, 'count pieces from 0');
+      }
+      return pieces[index]!;
+    }
+    case 'replace': {
+      // Go's strings.Replace(text, old, new, n) written as Packer's replace(old, new, n, text): n < 0 replaces all.
+      arity(name, args, 4, '{{replace "v" "" 1 (user `version`)}} or {{user `version` | replace "v" "" 1}}');
+      return goReplace(args[3]!, args[0]!, args[1]!, integerArgument(name, args[2]!));
+    }
+    case 'replace_all':
+      arity(name, args, 3, '{{replace_all "-" "_" (user `name`)}}');
+      return goReplace(args[2]!, args[0]!, args[1]!, -1);
     default: {
       if (PACKER_ONLY_FUNCTIONS.has(name)) {
         throw new InterpolationError(`the Packer function "${name}" is not supported by kiln`, `kiln supports ${TEMPLATE_FUNCTIONS.join(', ')}`);
@@ -357,4 +400,24 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
       );
     }
   }
+}
+
+function integerArgument(name: string, value: string): number {
+  if (!/^-?\d+$/.test(value)) throw new InterpolationError(`${name} needs a whole number where "${value}" is`, 'write the number without quotes, such as 0 or -1');
+  return Number(value);
+}
+
+// Go's strings.Split: an empty separator splits after each character.
+function goSplit(text: string, separator: string): string[] {
+  return separator === '' ? [...text] : text.split(separator);
+}
+
+// Go's strings.Replace: the first n matches (all when n < 0); an empty `old` matches before each character and at the end.
+function goReplace(text: string, old: string, replacement: string, n: number): string {
+  if (n === 0) return text;
+  const pieces = old === '' ? ['', ...text, ''] : text.split(old);
+  const limit = n < 0 ? pieces.length - 1 : Math.min(n, pieces.length - 1);
+  let out = pieces[0]!;
+  for (let i = 1; i < pieces.length; i++) out += (i <= limit ? replacement : old) + pieces[i]!;
+  return out;
 }

@@ -7,4 +7,4 @@ export { parseVarArgs, templateInputOptions, templateInputsFromArgv, buildSelect
 export { parseDuration, formatDuration } from './duration.js';
 export { DEFAULT_API_URL, ZONES, LEGACY_REGIONS } from './builder.js';
 export * from './spec.js';
-export { selectBuilds, selectFromTemplate, selectBuildNames, keepsPostProcessor, globMatches, type NameSelection } from './select.js';
+export { selectBuilds, selectBuildNames, keepsPostProcessor, globMatches, onlyBuild, type NameSelection } from './select.js';

@@ -4,7 +4,7 @@
 // post-processors changes nothing.
 import { resolveLocalPath } from './paths.js';
 import { FieldReader, isObject, describeType } from './fields.js';
-import { appliesTo, readProvisioner, type ProvisionerBuild, type ProvisionerContext } from './provisioners.js';
+import { appliesTo, readProvisioner, type ProvisionerBuild, type ProvisionerContext } from './provisioners/index.js';
 import { didYouMean } from './suggest.js';
 import type { ManifestPostProcessorSpec, PostProcessorSpec } from './spec.js';
 

@@ -99,29 +99,31 @@ export function unmatchedPatterns(selection: NameSelection, buildNames: readonly
   return problems;
 }
 
+/**
+ * What is wrong with a selection: patterns that match nothing, or no build left to run. The
+ * loader checks it with every name of the template, before it reads any build: a build the
+ * selection leaves out is not validated (as in Packer).
+ */
+export function selectionProblems(selection: NameSelection, buildNames: readonly string[], postProcessorNames: readonly string[] = []): TemplateProblem[] {
+  const problems = unmatchedPatterns(selection, buildNames, postProcessorNames);
+  if (problems.length === 0 && buildNames.length > 0 && selectBuildNames(buildNames, selection).length === 0) {
+    problems.push({ path: '-only/-except', message: 'leave no build to run', hint: `the template's builds are ${buildNames.map((n) => `"${n}"`).join(', ')}` });
+  }
+  return problems;
+}
+
 /** The builds that -only/-except select, in the template's order; a pattern that matches nothing is a TemplateError. */
 export function selectBuilds<T extends { name: string }>(builds: readonly T[], selection: NameSelection, postProcessorNames: readonly string[] = []): T[] {
   const names = builds.map((b) => b.name);
-  const problems = unmatchedPatterns(selection, names, postProcessorNames);
+  const problems = selectionProblems(selection, names, postProcessorNames);
   if (problems.length > 0) throw new TemplateError(problems);
   const selected = new Set(selectBuildNames(names, selection));
-  if (selected.size === 0) {
-    throw new TemplateError([{ path: '-only/-except', message: 'leave no build to run', hint: `the template's builds are ${names.map((n) => `"${n}"`).join(', ')}` }]);
-  }
   return builds.filter((b) => selected.has(b.name));
 }
 
-/**
- * -only/-except applied to a loaded template: the selected builds, each keeping the
- * post-processors -except does not name (Packer: -only never skips a post-processor).
- */
-export function selectFromTemplate<T extends { name: string; postProcessors?: readonly { name: string }[] }>(builds: readonly T[], selection: NameSelection): T[] {
-  const postProcessorNames = [...new Set(builds.flatMap((b) => (b.postProcessors ?? []).map((pp) => pp.name)))];
-  return selectBuilds(builds, selection, postProcessorNames).map((build) => {
-    if (!build.postProcessors) return build;
-    const kept = build.postProcessors.filter((pp) => keepsPostProcessor(pp.name, selection));
-    return kept.length === build.postProcessors.length ? build : { ...build, postProcessors: kept.length > 0 ? kept : undefined };
-  });
+/** A selection of exactly one build, whatever characters its name holds (resume). */
+export function onlyBuild(name: string): NameSelection {
+  return { only: [name.replace(/[\\*?[\]{},]/g, '\\$&')], except: [] };
 }
 
 /** `-only=a,b -only c` → `['a', 'b', 'c']`: Packer's flags take comma-separated lists (a comma inside `{…}` belongs to the glob). */

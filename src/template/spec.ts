@@ -23,16 +23,35 @@ export interface ProvisionerCommon {
 
 export interface ShellProvisionerSpec extends ProvisionerCommon {
   type: 'shell';
-  /** Inline commands; when present they become one script with `inlineShebang`. */
+  /** Inline commands; when present they become one script with `inlineShebang` (unless the
+   *  commands start with their own `#!` and no inline_shebang was written, as in Packer). */
   inline?: string[];
   /** Absolute paths of local scripts, in order (from `script` and `scripts`). */
   scripts: string[];
+  /** `environment_vars` then `env` (which wins), each NAME=value. */
   environmentVars: string[];
-  /** Keeps the `{{.Path}}` and `{{.Vars}}` placeholders (filled in when the script runs); other
-   *  template functions are already evaluated. Default `chmod +x {{.Path}}; {{.Vars}} {{.Path}}`. */
+  /** Go's printf format of one variable in `{{.Vars}}` or the var file: `%s='%s' ` by default. */
+  envVarFormat: string;
+  /** Write the variables to a file on the server (`{{.EnvVarFile}}`) instead of `{{.Vars}}`. */
+  useEnvVarFile: boolean;
+  /** Keeps the `{{.Path}}`, `{{.Vars}}` and `{{.EnvVarFile}}` fields (filled in when the script
+   *  runs); other template functions are already evaluated. Default `chmod +x {{.Path}}; {{.Vars}} {{.Path}}`. */
   executeCommand: string;
   inlineShebang: string;
+  /** True when the template wrote inline_shebang. */
+  inlineShebangSet: boolean;
   remoteFolder: string;
+  /** Where each script is uploaded (remote_path, or remote_folder/remote_file); else
+   *  `<remoteFolder>/script_<n>.sh`, n chosen when the provisioner runs. */
+  remotePath?: string;
+  /** Upload scripts as they are; otherwise CRLF line ends become LF (Packer's `binary`). */
+  binary: boolean;
+  /** Leave the uploaded script (and var file) on the server. */
+  skipClean: boolean;
+  /** How long to keep trying to upload and start a script (a server that reboots). */
+  startRetryTimeoutMs: number;
+  /** Pause after the provisioner succeeded. */
+  pauseAfterMs: number;
   expectDisconnect: boolean;
   validExitCodes: number[];
 }
@@ -45,6 +64,8 @@ export interface FileProvisionerSpec extends ProvisionerCommon {
   /** Remote path for uploads; absolute local path for downloads. */
   destination: string;
   direction: 'upload' | 'download';
+  /** Text to write to `destination` (instead of sources): a file, or `pkr-file-content` in a directory ending in "/". */
+  content?: string;
 }
 
 export interface ShellLocalProvisionerSpec extends ProvisionerCommon {
@@ -52,7 +73,19 @@ export interface ShellLocalProvisionerSpec extends ProvisionerCommon {
   inline?: string[];
   command?: string;
   scripts: string[];
+  /** `environment_vars` then `env` (which wins), each NAME=value. */
   environmentVars: string[];
+  /** Go's printf format of one variable in `{{.Vars}}`: `%s='%s' ` by default. */
+  envVarFormat: string;
+  /** The program and its arguments, each with the `{{.Vars}}`, `{{.Script}}` and `{{.Command}}`
+   *  fields kept (filled in when it runs). Default `["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]`. */
+  executeCommand: string[];
+  inlineShebang: string;
+  /** The inline script's file name extension (without the dot), if any. */
+  tempfileExtension?: string;
+  /** Run only on these operating systems (Go's names: linux, darwin, …). */
+  onlyOn?: string[];
+  validExitCodes: number[];
 }
 
 export type ProvisionerSpec = ShellProvisionerSpec | FileProvisionerSpec | ShellLocalProvisionerSpec;
@@ -143,7 +176,7 @@ export interface BuildSpec {
   rootVolume: RootVolumeSpec;
   /** Extra block volumes, attached as volumes 1…n in this order. */
   blockVolumes: BlockVolumeSpec[];
-  bootType: 'local' | 'bootscript';
+  bootType: 'local' | 'bootscript' | 'rescue';
   bootscript?: string;
   /** kiln's default is true: the root volume is deleted with the server. */
   removeVolume: boolean;

@@ -6,7 +6,6 @@ import { isHclTemplate, loadTemplate } from './load.js';
 import { checkHclSyntax } from './hcl-load.js';
 import { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
 import { selectionFromArgv, templateInputsFromArgv } from './options.js';
-import { selectFromTemplate } from './select.js';
 import { isObject } from './fields.js';
 import { readJsonTemplateFile } from './json-template.js';
 import { didYouMean } from './suggest.js';
@@ -38,8 +37,7 @@ export async function runValidate(input: ValidateInput, out: TextOutput = proces
       else out.stdout('Syntax-only check passed. Everything looks okay.\n');
       return 0;
     }
-    loaded = await loadTemplate(input.template, templateInputsFromArgv(input));
-    loaded = { ...loaded, builds: selectFromTemplate(loaded.builds, selectionFromArgv(input)) };
+    loaded = await loadTemplate(input.template, { ...templateInputsFromArgv(input), selection: selectionFromArgv(input) });
   } catch (error) {
     if (!(error instanceof TemplateError)) throw error;
     if (input.json) out.stdout(`${JSON.stringify({ valid: false, errors: error.problems }, null, 2)}\n`);

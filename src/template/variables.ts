@@ -1,6 +1,9 @@
 // User variables as Packer 1.x has them: declared under "variables" with a string default, or
 // null for "required"; set with --var-file (in order) then --var (later wins); defaults and
 // values may use {{env}}, {{user}} (other variables), {{timestamp}}, {{uuid}}, {{isotime}}.
+// As in Packer 1.6.6: a variable the template does not declare may still be set (and used), a
+// `{{user}}` of one that is neither declared nor set reads as "" (both with a warning here), and a
+// null in a var file sets the variable to "" (which satisfies a required one).
 import { readFile } from 'node:fs/promises';
 import type { Problems } from './errors.js';
 import { describeType, isObject } from './fields.js';
@@ -21,6 +24,8 @@ export interface VariableInputs {
 
 export interface ResolvedVariables {
   values: Map<string, string>;
+  /** For `onUnknownUser`: warns (once) of a `{{user}}` of a variable neither declared nor set. */
+  unknownUser: (name: string) => void;
   /** Values of the sensitive variables (non-empty ones), to redact wherever they appear. */
   sensitiveValues: string[];
 }
@@ -51,12 +56,12 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
     }
   }
   const declared = new Set([...sources.keys(), ...required]);
+  const unknownUser = unknownUserWarning(declared, warnings);
 
   const provide = (name: string, text: string, path: string, origin: string): void => {
-    if (!declared.has(name)) {
+    if (!declared.has(name) && !sources.has(name)) {
       const hint = didYouMean(name, declared);
-      warnings.push(`${origin} sets "${name}", which the template does not declare in "variables"; it is ignored${hint ? ` (${hint})` : ''}`);
-      return;
+      warnings.push(`${origin} sets "${name}", which the template does not declare in "variables"; {{user \`${name}\`}} reads it all the same${hint ? ` (${hint})` : ''}`);
     }
     sources.set(name, { text, path });
     required.delete(name);
@@ -83,7 +88,9 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
       continue;
     }
     for (const [name, value] of Object.entries(parsed)) {
-      if (typeof value !== 'string') problems.add(`${path}: ${name}`, `must be a string, not ${describeType(value)}`);
+      // Packer decodes a var file into strings: null becomes "".
+      if (value === null) provide(name, '', `${path}: ${name}`, `--var-file ${file}`);
+      else if (typeof value !== 'string') problems.add(`${path}: ${name}`, `must be a string, not ${describeType(value)}`);
       else provide(name, value, `${path}: ${name}`, `--var-file ${file}`);
     }
   }
@@ -116,6 +123,7 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
         section: 'variables',
         user: evaluate,
         userNames: () => [...declared],
+        onUnknownUser: unknownUser,
       });
       values.set(name, value);
       return value;
@@ -152,7 +160,18 @@ export async function resolveVariables(input: VariableInputs): Promise<ResolvedV
       });
     }
   }
-  return { values, sensitiveValues };
+  return { values, sensitiveValues, unknownUser };
+}
+
+/** The warning for a `{{user}}` of a variable that is neither declared nor set, once per name. */
+function unknownUserWarning(declared: ReadonlySet<string>, warnings: string[]): (name: string) => void {
+  const warned = new Set<string>();
+  return (name) => {
+    if (warned.has(name)) return;
+    warned.add(name);
+    const hint = didYouMean(name, declared);
+    warnings.push(`{{user \`${name}\`}}: "${name}" is not declared in "variables" and no --var or --var-file sets it; it reads as an empty string${hint ? ` (${hint})` : ''}`);
+  };
 }
 
 /** JSON.parse's reason and position, without the snippet of input Node quotes (it may hold a secret). */

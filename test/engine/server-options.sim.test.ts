@@ -113,3 +113,16 @@ test('cleanup_machine_related_data: the image\'s disk has empty machine-id files
   const plainDisk = h.sim.diskPathOfSnapshot(plain[0]!.artifact!.snapshotId)!;
   assert.match(readFileSync(join(plainDisk, 'etc/machine-id'), 'utf8'), /^[0-9a-f]{32}\n$/);
 });
+
+test('boottype: the server is created with boot_type local by default (the plugin\'s), rescue when asked', { timeout: 120_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  for (const [overrides, expected] of [[{}, 'local'], [{ boottype: 'rescue' }, 'rescue']] as const) {
+    const [outcome] = await h.build(h.template(template({ ...overrides, keep_server: true }, [])));
+    assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+    const [serverId] = (await h.inventory(outcome!.buildId)).servers;
+    const server = await h.client.getServer(serverId!);
+    assert.equal(server.boot_type, expected);
+    assert.equal(server.bootscript ?? null, null, 'no bootscript');
+  }
+});

@@ -76,6 +76,27 @@ for (const kind of targets) {
       assert.deepEqual(ctx.lines(), ['first arg custom', 'second arg custom']);
     });
 
+    test('shell skip_clean keeps the script at remote_path; use_env_var_file sources env_var_format lines; {{ .Path }} with spaces', { timeout: 60_000 }, async () => {
+      const folder = await remoteFolder();
+      const ctx = recordingContext(comm);
+      await runProvisioner(
+        shellSpec({
+          inline: ['echo "$A|$B"'],
+          remoteFolder: folder,
+          remotePath: `${folder}/provision.sh`,
+          skipClean: true,
+          useEnvVarFile: true,
+          envVarFormat: "export %s='%s'\n",
+          environmentVars: ['A=1', 'B=two words'],
+          executeCommand: '. {{ .EnvVarFile }} && sh {{- " " -}} {{ .Path }}',
+        }),
+        ctx,
+      );
+      assert.deepEqual(ctx.lines(), ['1|two words']);
+      const left = await run(comm, `ls -A '${folder}'`);
+      assert.ok(left.includes('provision.sh') && left.some((name) => /^varfile_\d+\.sh$/.test(name)), `kept: ${left.join(', ')}`);
+    });
+
     test('shell: an exit code outside valid_exit_codes fails with the last output lines', { timeout: 60_000 }, async () => {
       const folder = await remoteFolder();
       const ctx = recordingContext(comm);

@@ -11,9 +11,16 @@ export function shellSpec(overrides: Partial<ShellProvisionerSpec>): ShellProvis
     type: 'shell',
     scripts: [],
     environmentVars: [],
+    envVarFormat: "%s='%s' ",
+    useEnvVarFile: false,
     executeCommand: 'chmod +x {{.Path}}; {{.Vars}} {{.Path}}',
     inlineShebang: '/bin/sh -e',
+    inlineShebangSet: false,
     remoteFolder: '/tmp',
+    binary: false,
+    skipClean: false,
+    startRetryTimeoutMs: 300_000,
+    pauseAfterMs: 0,
     expectDisconnect: false,
     validExitCodes: [0],
     ...overrides,
@@ -25,7 +32,17 @@ export function fileSpec(overrides: Partial<FileProvisionerSpec> & Pick<FileProv
 }
 
 export function shellLocalSpec(overrides: Partial<ShellLocalProvisionerSpec>): ShellLocalProvisionerSpec {
-  return { ...common, type: 'shell-local', scripts: [], environmentVars: [], ...overrides };
+  return {
+    ...common,
+    type: 'shell-local',
+    scripts: [],
+    environmentVars: [],
+    envVarFormat: "%s='%s' ",
+    executeCommand: ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'],
+    inlineShebang: '/bin/sh -e',
+    validExitCodes: [0],
+    ...overrides,
+  };
 }
 
 /** A context that records every output line. */

@@ -131,7 +131,7 @@ describe('wire format', () => {
   test('the marketplace resolves every label in every zone to a public image with a root snapshot', { timeout: 60_000 }, async () => {
     const { json } = await call('GET', '/marketplace/v1/images');
     const zones = ['fr-par-1', 'fr-par-2', 'fr-par-3', 'nl-ams-1', 'nl-ams-2', 'nl-ams-3', 'pl-waw-1', 'pl-waw-2', 'pl-waw-3'];
-    for (const label of ['ubuntu_jammy', 'ubuntu_focal', 'debian_bookworm', 'debian_bullseye']) {
+    for (const label of ['ubuntu_jammy', 'ubuntu_focal', 'ubuntu_noble', 'debian_bookworm', 'debian_bullseye', 'debian_trixie']) {
       const image = json.images.find((i: { label: string }) => i.label === label);
       assert.ok(image, label);
       const version = image.versions.find((v: { id: string }) => v.id === image.current_public_version);

@@ -74,7 +74,8 @@ test('defaults of a minimal builder', async () => {
   assert.equal(spec.serverName, `packer-${evaluation.uuid}`);
   assert.equal(spec.imageName, `packer-${timestamp}`);
   assert.equal(spec.snapshotName, `packer-${timestamp}`);
-  assert.equal(spec.bootType, 'bootscript');
+  // The plugin's and Packer ≥ 1.6.3's default: Scaleway no longer offers bootscripts.
+  assert.equal(spec.bootType, 'local');
   assert.equal(spec.bootscript, undefined);
   assert.equal(spec.removeVolume, true);
   assert.deepEqual([spec.tags, spec.serverTags, spec.userData, spec.phasePolicy, spec.provisioners], [[], [], {}, {}, []]);
@@ -82,6 +83,17 @@ test('defaults of a minimal builder', async () => {
   assert.deepEqual(spec.communicator, { type: 'ssh', username: 'root', port: 22, timeoutMs: 300_000, handshakeAttempts: 10, keepAliveIntervalMs: 5000, readWriteTimeoutMs: 0, agentAuth: false });
   assert.equal(spec.force, false);
   assert.equal((await fixture({ builders: [builder()] }).load({ force: true })).builds[0]!.force, true);
+});
+
+test('boottype: rescue is accepted; bootscript only when asked, with a warning; image_size_in_gb is deprecated and ignored', async () => {
+  const rescue = await fixture({ builders: [builder({ boottype: 'rescue' })] }).load();
+  assert.equal(rescue.builds[0]!.bootType, 'rescue');
+  assert.deepEqual(rescue.warnings, []);
+  const old = await fixture({ builders: [builder({ boottype: 'bootscript', image_size_in_gb: 40 })] }).load();
+  assert.equal(old.builds[0]!.bootType, 'bootscript');
+  assert.ok(old.warnings.some((w) => /boottype is "bootscript": Scaleway no longer offers bootscripts/.test(w)), old.warnings.join('\n'));
+  assert.ok(old.warnings.some((w) => /image_size_in_gb is deprecated and ignored: .*root_volume\.size_in_gb/.test(w)), old.warnings.join('\n'));
+  assert.ok(!('imageSizeInGb' in old.builds[0]!), 'ignored: nothing of it reaches the build');
 });
 
 test('ssh_private_key_file: relative to the template, "~/" from $HOME, and the key must be usable', async () => {

@@ -9,8 +9,8 @@ import { loadTemplate, TemplateError } from '../../src/template/index.js';
 const builderErrors: Array<{ title: string; overrides: Record<string, unknown>; path: string; message: RegExp; hint?: RegExp }> = [
   { title: 'a misspelt key', overrides: { comercial_type: 'DEV1-S' }, path: 'builders[0].comercial_type', message: /unknown key "comercial_type"/, hint: /^did you mean "commercial_type"\?$/ },
   { title: 'a key far from any known one', overrides: { flux_capacitor: true }, path: 'builders[0].flux_capacitor', message: /unknown key/, hint: /the known keys are .*commercial_type/ },
-  { title: 'a Packer key kiln does not support', overrides: { image_size_in_gb: 20 }, path: 'builders[0].image_size_in_gb', message: /"image_size_in_gb" is a Packer option that kiln does not support/, hint: /volume size/ },
-  { title: 'a bad boottype', overrides: { boottype: 'network' }, path: 'builders[0].boottype', message: /"network" is not one of "local", "bootscript"/, hint: /use one of local, bootscript/ },
+  { title: 'a Packer key kiln does not support', overrides: { snapshot_type: 'archive' }, path: 'builders[0].snapshot_type', message: /"snapshot_type" is a Packer option that kiln does not support/, hint: /default snapshot type/ },
+  { title: 'a bad boottype', overrides: { boottype: 'network' }, path: 'builders[0].boottype', message: /"network" is not one of "local", "bootscript", "rescue"/, hint: /use one of local, bootscript, rescue/ },
   { title: 'a placeholder image', overrides: { image: 'UUID OF THE BASE IMAGE' }, path: 'builders[0].image', message: /"UUID OF THE BASE IMAGE" is neither an image UUID nor a marketplace label/, hint: /ubuntu_jammy/ },
   { title: 'no image', overrides: { image: undefined }, path: 'builders[0].image', message: /source image is required/ },
   { title: 'no commercial type', overrides: { commercial_type: undefined }, path: 'builders[0].commercial_type', message: /commercial type is required/, hint: /DEV1-S/ },

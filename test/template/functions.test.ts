@@ -26,13 +26,20 @@ const cases: Array<{ expression: string; expected: string | ((dir: string) => st
   { expression: '{{"{{"}}literal}}', expected: '{{literal}}' },
   { expression: 'a {{- " b" -}}   c', expected: 'a bc' },
   { expression: '{{template_dir}}', expected: (dir) => dir },
+  // Packer's split, replace and replace_all, as Kubernetes image-builder's templates use them.
+  { expression: '{{ split (user `rpm`) "-" 0 }}', expected: '1.31.4' },
+  { expression: '{{split `a-b-c` `-` 2}}', expected: 'c' },
+  { expression: '{{user `semver` | replace "v" "" 1}}', expected: '1.31.4' },
+  { expression: '{{replace `.` `-` -1 `a.b.c`}}', expected: 'a-b-c' },
+  { expression: '{{replace `.` `-` 1 `a.b.c`}}', expected: 'a-b.c' },
+  { expression: '{{replace_all `.` `_` (user `semver`)}}', expected: 'v1_31_4' },
   { expression: 'plain text, no actions', expected: 'plain text, no actions' },
 ];
 
 for (const { expression, expected, name } of cases) {
   test(`template function: ${expression}`, async () => {
     const f = fixture({
-      variables: { flavour: 'Minimal', empty: '' },
+      variables: { flavour: 'Minimal', empty: '', semver: 'v1.31.4', rpm: '1.31.4-150500.1.1' },
       builders: [builder({ image_name: expression, ...(name ? { name } : {}) })],
     });
     const { builds } = await f.load({ evaluation });
@@ -76,10 +83,10 @@ test('passing a previous evaluation back reproduces the same names (resume), a n
 
 const errorCases: Array<{ expression: string; message: RegExp; hint?: RegExp }> = [
   { expression: '{{env `HOME`}}', message: /only be used in the "variables" section/, hint: /declare a variable .*\{\{env `HOME`\}\}/ },
-  { expression: '{{user `flavor`}}', message: /variable "flavor" is not defined/, hint: /did you mean "flavour"\?/ },
-  { expression: '{{user `nothing_like_it`}}', message: /variable "nothing_like_it" is not defined/, hint: /declare it in the template's "variables" section/ },
   { expression: '{{timestmp}}', message: /unknown template function "timestmp"/, hint: /did you mean "timestamp"\?/ },
-  { expression: '{{split `a,b` `,` 0}}', message: /Packer function "split" is not supported by kiln/, hint: /kiln supports user, env, timestamp/ },
+  { expression: '{{vault `/secret/x` `key`}}', message: /Packer function "vault" is not supported by kiln/, hint: /kiln supports user, env, timestamp/ },
+  { expression: '{{split `a-b` `-` 2}}', message: /piece 2 of "a-b" does not exist: the separator "-" gives 2/ },
+  { expression: '{{replace `v` `` `one` `v1`}}', message: /replace needs a whole number where "one" is/ },
   { expression: 'x-{{user `flavour`', message: /unclosed template action/ },
   { expression: '{{user}}', message: /user takes one argument, got 0/, hint: /\{\{user `name`\}\}/ },
   { expression: '{{.Path}}', message: /\{\{\.Path\}\} has no value here/, hint: /execute_command/ },
@@ -94,6 +101,18 @@ for (const { expression, message, hint } of errorCases) {
     if (hint) assert.match(problem.hint ?? '', hint);
   });
 }
+
+test('a {{user}} of a variable neither declared nor set reads as "" with a warning, as in Packer 1.6.6', async () => {
+  const f = fixture({ variables: { flavour: 'x' }, builders: [builder({ image_name: 'img-{{user `flavor`}}-{{user `nothing_like_it`}}' })] });
+  const { builds, warnings } = await f.load();
+  assert.equal(builds[0]!.imageName, 'img--');
+  assert.ok(warnings.some((w) => /"flavor" is not declared in "variables" and no --var or --var-file sets it; it reads as an empty string \(did you mean "flavour"\?\)/.test(w)), warnings.join('\n'));
+  assert.ok(warnings.some((w) => /"nothing_like_it" is not declared/.test(w)), warnings.join('\n'));
+  // Set with --var, it has a value: Packer reads undeclared -var values too (the warning says it is undeclared).
+  const set = await f.load({ vars: { flavor: 'y' } });
+  assert.equal(set.builds[0]!.imageName, 'img-y-');
+  assert.ok(set.warnings.some((w) => /--var sets "flavor", which the template does not declare/.test(w)), set.warnings.join('\n'));
+});
 
 test('{{build_name}} has no value in the variables section', async () => {
   const problems = await fixture({ variables: { n: '{{build_name}}' }, builders: [builder()] }).problems();

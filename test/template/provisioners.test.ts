@@ -24,9 +24,16 @@ test('shell: Packer defaults', async () => {
     inline: ['echo hi'],
     scripts: [],
     environmentVars: [],
+    envVarFormat: "%s='%s' ",
+    useEnvVarFile: false,
     executeCommand: 'chmod +x {{.Path}}; {{.Vars}} {{.Path}}',
     inlineShebang: '/bin/sh -e',
+    inlineShebangSet: false,
     remoteFolder: '/tmp',
+    binary: false,
+    skipClean: false,
+    startRetryTimeoutMs: 300_000,
+    pauseAfterMs: 0,
     expectDisconnect: false,
     validExitCodes: [0],
   });
@@ -59,9 +66,16 @@ test('shell: every key', async () => {
     timeoutMs: 300_000,
     scripts: [join(dir, 'scripts/a.sh')],
     environmentVars: ['GREETING=hello web', 'EMPTY='],
+    envVarFormat: "%s='%s' ",
+    useEnvVarFile: false,
     executeCommand: "sudo -E sh -c '{{.Vars}} {{.Path}}' # v1",
     inlineShebang: '/bin/bash -ex',
+    inlineShebangSet: true,
     remoteFolder: '/var/tmp',
+    binary: false,
+    skipClean: false,
+    startRetryTimeoutMs: 300_000,
+    pauseAfterMs: 0,
     expectDisconnect: true,
     validExitCodes: [0, 2300218],
   });
@@ -92,10 +106,11 @@ test('shell-local: inline, command, script and environment_vars', async () => {
     { type: 'shell-local', script: 'scripts/a.sh' },
   ]);
   const common = { pauseBeforeMs: 0, maxRetries: 0, timeoutMs: 0 };
+  const defaults = { envVarFormat: "%s='%s' ", executeCommand: ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'], inlineShebang: '/bin/sh -e', validExitCodes: [0] };
   assert.deepEqual(specs, [
-    { type: 'shell-local', index: 0, ...common, inline: ['echo web'], scripts: [], environmentVars: ['A=1'] },
-    { type: 'shell-local', index: 1, ...common, command: 'date', scripts: [], environmentVars: [] },
-    { type: 'shell-local', index: 2, ...common, scripts: [join(dir, 'scripts/a.sh')], environmentVars: [] },
+    { type: 'shell-local', index: 0, ...common, inline: ['echo web'], scripts: [], environmentVars: ['A=1'], ...defaults },
+    { type: 'shell-local', index: 1, ...common, command: 'date', scripts: [], environmentVars: [], ...defaults },
+    { type: 'shell-local', index: 2, ...common, scripts: [join(dir, 'scripts/a.sh')], environmentVars: [], ...defaults },
   ]);
 });
 
@@ -111,7 +126,7 @@ const errors: Array<{ title: string; provisioner: Record<string, unknown>; path:
   { title: 'a relative remote_folder', provisioner: { type: 'shell', inline: ['x'], remote_folder: 'tmp' }, path: 'provisioners[0].remote_folder', message: /not an absolute path/ },
   { title: 'a bad exit code', provisioner: { type: 'shell', inline: ['x'], valid_exit_codes: [0, 'one'] }, path: 'provisioners[0].valid_exit_codes[1]', message: /must be a whole number/ },
   { title: 'file without destination', provisioner: { type: 'file', source: 'files/motd' }, path: 'provisioners[0].destination', message: /needs "destination"/ },
-  { title: 'file without source', provisioner: { type: 'file', destination: '/x' }, path: 'provisioners[0].source', message: /needs "source" \(or "sources"\)/ },
+  { title: 'file without source', provisioner: { type: 'file', destination: '/x' }, path: 'provisioners[0].source', message: /needs "source" \(or "sources", or "content"\)/ },
   { title: 'file uploading a missing file', provisioner: { type: 'file', source: 'files/none', destination: '/x' }, path: 'provisioners[0].source', message: /does not exist/ },
   { title: 'file with a bad direction', provisioner: { type: 'file', source: 'files/motd', destination: '/x', direction: 'uplaod' }, path: 'provisioners[0].direction', message: /"uplaod" is not one of "upload", "download"/, hint: /did you mean "upload"\?/ },
   { title: 'shell-local with nothing to run', provisioner: { type: 'shell-local' }, path: 'provisioners[0]', message: /nothing to run: set one of "inline", "command", "script", "scripts"/ },
@@ -121,7 +136,7 @@ const errors: Array<{ title: string; provisioner: Record<string, unknown>; path:
   { title: 'only naming an unknown builder', provisioner: { type: 'shell', inline: ['x'], only: ['wbe'] }, path: 'provisioners[0].only[0]', message: /there is no builder named "wbe"/, hint: /did you mean "web"\?/ },
   { title: 'only and except together', provisioner: { type: 'shell', inline: ['x'], only: ['web'], except: ['web'] }, path: 'provisioners[0]', message: /only one of "only" and "except" may be set/ },
   { title: 'a misspelt key', provisioner: { type: 'shell', inlin: ['x'], inline: ['x'] }, path: 'provisioners[0].inlin', message: /unknown key "inlin"/, hint: /did you mean "inline"\?/ },
-  { title: 'a Packer key kiln does not support', provisioner: { type: 'shell', inline: ['x'], override: {} }, path: 'provisioners[0].override', message: /is a Packer option that kiln does not support/, hint: /only/ },
+  { title: 'a Packer key that cannot mean anything here', provisioner: { type: 'shell-local', inline: ['x'], use_linux_pathing: true }, path: 'provisioners[0].use_linux_pathing', message: /Windows Subsystem for Linux; kiln runs on Linux/, hint: /remove it/ },
   { title: 'a bad pause_before', provisioner: { type: 'shell', inline: ['x'], pause_before: '10' }, path: 'provisioners[0].pause_before', message: /"10" is not a duration/, hint: /"90s", "5m", "1h30m"/ },
   { title: 'a negative max_retries', provisioner: { type: 'shell', inline: ['x'], max_retries: -1 }, path: 'provisioners[0].max_retries', message: /must be at least 0/ },
   { title: 'a shell provisioner with communicator none', communicator: 'none', provisioner: { type: 'shell', inline: ['x'] }, path: 'provisioners[0]', message: /needs SSH, but the builder "web" has communicator "none"/, hint: /"except": \["web"\]/ },
@@ -140,4 +155,9 @@ test('a provisioner applying to several builds reports each problem once', async
   const f = fixture({ builders: [builder({ name: 'a' }), builder({ name: 'b' })], provisioners: [{ type: 'shell', script: 'nope.sh' }] });
   const problems = await f.problems();
   assert.equal(problems.filter((p) => p.path === 'provisioners[0].script').length, 1, JSON.stringify(problems));
+});
+
+test('an inline command that fails to interpolate is one problem, not also "nothing to run"', async () => {
+  const problems = await fixture({ builders: [builder()], provisioners: [{ type: 'shell', inline: ['echo {{nosuch}}'] }, { type: 'shell-local', inline: ['echo {{user `a`'] }] }).problems();
+  assert.deepEqual(problems.map((p) => p.path), ['provisioners[0].inline[0]', 'provisioners[1].inline[0]'], JSON.stringify(problems));
 });

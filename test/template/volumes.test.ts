@@ -23,15 +23,16 @@ test('root_volume: type, size and IOPS; size or IOPS alone mean sbs_volume; its 
   assert.equal((await load({ type: 'sbs_volume' }, { snapshot_name: 'top' })).snapshotName, 'top');
 });
 
-test('block_volume: each entry gets a name and a snapshot name of its own, distinct per volume', async () => {
+test('block_volume: each entry gets a name of its own; without snapshot_name its snapshot is packer-{{timestamp}}, as the plugin names it', async () => {
   const snapshotId = '0a1b2c3d-0000-4000-8000-000000000001';
   const { builds, evaluation } = await fixture({
     builders: [builder({ snapshot_name: 'base', block_volume: [{ size_in_gb: 20 }, { name: 'data', snapshot_id: snapshotId, iops: 15000, snapshot_name: 'data-snap' }, { size_in_gb: 5 }] })],
   }).load();
+  const timestamp = Math.floor(Date.parse(evaluation.initTime) / 1000);
   assert.deepEqual(builds[0]!.blockVolumes, [
-    { name: `packer-${evaluation.uuid}-1`, sizeGb: 20, snapshotName: 'base-1' },
+    { name: `packer-${evaluation.uuid}-1`, sizeGb: 20, snapshotName: `packer-${timestamp}` },
     { name: 'data', snapshotId, iops: 15000, snapshotName: 'data-snap' },
-    { name: `packer-${evaluation.uuid}-3`, sizeGb: 5, snapshotName: 'base-3' },
+    { name: `packer-${evaluation.uuid}-3`, sizeGb: 5, snapshotName: `packer-${timestamp}` },
   ]);
 });
 

@@ -12,11 +12,12 @@ import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { hostStateDir, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, redactSpec, selectionFromArgv, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
 import { describeError, nextSteps } from '../../view/index.js';
+import { simPackageNotice } from './sim-notice.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 import { EMBEDDED_SIMULATOR, endWithSimulator, SIMULATOR_ENDED } from '../../engine/embedded-sim.js';
@@ -171,8 +172,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             SCW_DEFAULT_PROJECT_ID: process.env.SCW_DEFAULT_PROJECT_ID ?? SIM_PROJECT_ID,
           }
         : process.env;
-      loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force });
-      loaded = { ...loaded, builds: selectFromTemplate(loaded.builds, selectionFromArgv(argv)) };
+      loaded = await loadTemplate(argv.template, { ...inputs, env, force: argv.force, selection: selectionFromArgv(argv) });
     } catch (error) {
       if (error instanceof TemplateError) {
         err(`kiln build: ${error.message}`);
@@ -271,6 +271,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         err(`${what}\nkiln: ${SIMULATOR_ENDED(o.buildId)}`);
       } else err(nextSteps(o));
     }
+    const packageNotice = sim ? outcomes.map(simPackageNotice).find(Boolean) : undefined;
+    if (packageNotice) err(packageNotice);
     if (outcomes.some((o) => o.status === 'interrupted')) return EXIT.interrupted;
     return outcomes.every((o) => o.status === 'succeeded') ? EXIT.ok : EXIT.failed;
   } finally {

@@ -8,7 +8,7 @@ import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryK
 import { isUnreachable, ScalewayClient } from '../../scaleway/index.js';
 import { BuildIdError, LeaseHeldError, hostStateDir, thisProcess } from '../../store/index.js';
 import { openStoreFor } from './open-store.js';
-import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
+import { loadTemplate, onlyBuild, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import { envForTarget, recordedTarget, targetConflicts, targetOf } from '../../template/target.js';
 import { EMBEDDED_SIMULATOR, endWithSimulator, SIMULATOR_ENDED } from '../../engine/embedded-sim.js';
 import type { TemplateEvaluation } from '../../template/build-specs.js';
@@ -119,6 +119,8 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
         ...templateInputsFromArgv(argv),
         env,
         evaluation,
+        // Only this build is read: another build of the template that does not load is not its problem.
+        selection: onlyBuild(record.builderName),
         force: (record.spec as { force?: boolean } | null)?.force ?? false,
       });
     } catch (error) {

@@ -87,7 +87,8 @@ async function imageSize(rt: PhaseRuntime, imageId: string, signal: AbortSignal)
 /** Packer refuses to build over existing snapshots of the same names; the Block API holds the SBS ones. */
 async function checkSnapshotNames(rt: PhaseRuntime, rootVolumeType: RootVolumeType, signal: AbortSignal): Promise<void> {
   const { client, spec, buildId } = rt.deps;
-  const names = [...(rootVolumeType === 'sbs_volume' ? [spec.snapshotName] : []), ...spec.blockVolumes.map((v) => v.snapshotName)];
+  // The plugin gives every snapshot of a build the same default name: ask once per name.
+  const names = [...new Set([...(rootVolumeType === 'sbs_volume' ? [spec.snapshotName] : []), ...spec.blockVolumes.map((v) => v.snapshotName)])];
   if (names.length === 0) return;
   for (const name of names) {
     const taken = (await client.block.listSnapshots({ name }, { signal })).find(
