@@ -4,9 +4,10 @@
 // /var/log/cloud-init-output.log; `cloud-init status [--long] [--wait]` reports it the way
 // cloud-init 23+ does (`status: running|done|error`, exit 1 on error).
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SIM_BIN_DIR } from './sudo.js';
+import { makeGuestDir, readGuestFile, writeGuestFile } from './guest-files.js';
 
 /** Where images keep the program (on the guest PATH; the disk's /usr is the host's, read-only). */
 export const CLOUD_INIT_PATH = `${SIM_BIN_DIR}/cloud-init`;
@@ -90,15 +91,16 @@ export async function installCloudInit(diskDir: string): Promise<void> {
  */
 export async function bootCloudInit(diskDir: string, instanceId: string, userData: string | undefined): Promise<boolean> {
   if (!existsSync(join(diskDir, CLOUD_INIT_PATH))) return false;
-  const data = join(diskDir, DATA);
-  await mkdir(data, { recursive: true });
-  await mkdir(join(diskDir, '/var/lib/cloud/instance'), { recursive: true });
-  const previous = await readFile(join(data, 'instance-id'), 'utf8').catch(() => '');
-  const status = (await readFile(join(data, 'status'), 'utf8').catch(() => '')).trim();
+  // The guest owns these directories: guest-files.ts neither reads nor writes through its links.
+  await makeGuestDir(diskDir, DATA);
+  await makeGuestDir(diskDir, '/var/lib/cloud/instance');
+  const previous = (await readGuestFile(diskDir, `${DATA}/instance-id`)) ?? '';
+  const status = ((await readGuestFile(diskDir, `${DATA}/status`)) ?? '').trim();
   if (previous.trim() === instanceId && (status === 'done' || status === 'error')) return false;
-  await writeFile(join(data, 'instance-id'), `${instanceId}\n`);
-  await writeFile(join(diskDir, USER_DATA), userData ?? '', { mode: 0o600 });
-  await writeFile(join(data, 'status.tmp'), 'running\n');
-  await rename(join(data, 'status.tmp'), join(data, 'status'));
+  await writeGuestFile(diskDir, `${DATA}/instance-id`, `${instanceId}\n`);
+  await writeGuestFile(diskDir, USER_DATA, userData ?? '', 0o600);
+  await writeGuestFile(diskDir, `${DATA}/status.tmp`, 'running\n');
+  // rename replaces a link named `status`; it never writes through one.
+  await rename(join(diskDir, DATA, 'status.tmp'), join(diskDir, DATA, 'status'));
   return true;
 }

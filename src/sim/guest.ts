@@ -3,9 +3,9 @@
 // Problems here do not fail the server: it runs, as a real one whose sshd failed would, and the
 // log (and its state_detail) says why.
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bootCloudInit } from './cloud-init.js';
+import { readGuestFile, writeGuestFile } from './guest-files.js';
 import { giveToGuest, type Disks } from './disk.js';
 import { authorizedKeysOf, type ServerRecord } from './world.js';
 
@@ -76,10 +76,10 @@ export class Guests {
   private async initMachineId(server: ServerRecord): Promise<void> {
     const rootVolumeId = server.volumes['0'];
     if (!rootVolumeId) return;
-    const file = join(this.disks.volumeDir(rootVolumeId), 'etc', 'machine-id');
+    const disk = this.disks.volumeDir(rootVolumeId);
     try {
-      const current = await readFile(file, 'utf8').catch(() => '');
-      if (current.trim() === '') await writeFile(file, `${randomBytes(16).toString('hex')}\n`, { mode: 0o444 });
+      const current = (await readGuestFile(disk, 'etc/machine-id')) ?? '';
+      if (current.trim() === '') await writeGuestFile(disk, 'etc/machine-id', `${randomBytes(16).toString('hex')}\n`, 0o444);
     } catch (error) {
       this.log(`server ${server.id}: writing /etc/machine-id failed: ${(error as Error).message}`);
     }
