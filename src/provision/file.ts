@@ -6,10 +6,10 @@ import { readdir, stat } from 'node:fs/promises';
 import { basename, join, posix } from 'node:path';
 import type { FileProvisionerSpec } from '../template/spec.js';
 import { SshConnectError, SshDisconnectError, type Communicator } from '../ssh/index.js';
-import { ProvisionerError, type ProvisionContext } from './context.js';
+import { ProvisionerError, provisionerLabel, type ProvisionContext } from './context.js';
 
 export async function runFile(spec: FileProvisionerSpec, ctx: ProvisionContext, communicator: Communicator): Promise<void> {
-  const where = `provisioner ${spec.index} (file)`;
+  const where = provisionerLabel(spec);
   const options = { signal: ctx.signal };
   for (const source of spec.sources) {
     try {

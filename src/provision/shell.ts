@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import type { ShellProvisionerSpec } from '../template/spec.js';
 import { shellQuote, SshConnectError, SshDisconnectError, type Communicator } from '../ssh/index.js';
-import { flattenEnvVars, OutputTail, ProvisionerError, renderCommand, type ProvisionContext } from './context.js';
+import { flattenEnvVars, OutputTail, ProvisionerError, provisionerLabel, renderCommand, type ProvisionContext } from './context.js';
 
 /** Writes inline commands as a script file; returns its path inside `dir`. */
 export async function writeInlineScript(dir: string, shebang: string, commands: string[]): Promise<string> {
@@ -17,7 +17,7 @@ export async function writeInlineScript(dir: string, shebang: string, commands: 
 }
 
 export async function runShell(spec: ShellProvisionerSpec, ctx: ProvisionContext, communicator: Communicator): Promise<void> {
-  const where = `provisioner ${spec.index} (shell)`;
+  const where = provisionerLabel(spec);
   const vars = flattenEnvVars(spec.environmentVars, ctx, where);
   const tail = new OutputTail(spec.index, ctx.onOutput);
   const scratch = await mkdtemp(join(tmpdir(), 'kiln-shell-'));

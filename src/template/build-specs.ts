@@ -12,6 +12,7 @@ import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
 import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners.js';
 import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
+import { checkErrorCleanup, ERROR_CLEANUP_KEY, readErrorCleanup } from './error-cleanup.js';
 import { redactProblem, redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
 import type { BuildSpec, ProvisionerSpec } from './spec.js';
@@ -120,6 +121,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
   const provisionerContext: ProvisionerContext = { ...fieldContext('provisioner'), templateDir, home, builderNames: names.filter((n): n is string => n !== undefined) };
   const rawProvisioners = checkProvisionerList(template.provisioners, provisionerContext);
   const rawPostProcessors = checkPostProcessorList(template['post-processors'], provisionerContext);
+  const rawErrorCleanup = checkErrorCleanup(template[ERROR_CLEANUP_KEY], provisionerContext);
 
   const builds: BuildSpec[] = [];
   rawBuilders.forEach((raw, index) => {
@@ -137,8 +139,9 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
       if (provisioner) provisioners.push(input.provisionerIndex ? { ...provisioner, index: input.provisionerIndex(i) } : provisioner);
     });
     const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context);
+    const errorCleanupProvisioner = readErrorCleanup(rawErrorCleanup, { name, communicator }, context);
     if (!builder) return;
-    const spec: BuildSpec = { ...builder, provisioners, ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
+    const spec: BuildSpec = { ...builder, provisioners, ...(errorCleanupProvisioner ? { errorCleanupProvisioner } : {}), ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);
     builds.push(spec);
   });

@@ -1,14 +1,20 @@
 // Provisioners as Packer's JSON templates write them: shell, file and shell-local, with the
-// common keys only/except, pause_before, max_retries and timeout, and Packer's defaults.
+// common keys only/except, pause_before, max_retries, timeout and continue_on_error, and Packer's
+// defaults. ansible and ansible-local are read by their own modules (ansible.ts, ansible-local.ts).
 import { statSync } from 'node:fs';
 import type { FileProvisionerSpec, ProvisionerCommon, ProvisionerSpec, ShellLocalProvisionerSpec, ShellProvisionerSpec } from './spec.js';
 import { FieldReader, isObject, describeType, type FieldContext } from './fields.js';
 import { resolveLocalPath } from './paths.js';
 import { didYouMean } from './suggest.js';
+import { readAnsible } from './ansible.js';
+import { readAnsibleLocal } from './ansible-local.js';
 
-export const PROVISIONER_TYPES = ['shell', 'file', 'shell-local'] as const;
+export const PROVISIONER_TYPES = ['shell', 'file', 'shell-local', 'ansible', 'ansible-local'] as const;
 
-const COMMON_KEYS = ['type', 'only', 'except', 'pause_before', 'max_retries', 'timeout'] as const;
+/** The provisioners that run over the build's SSH connection (or, for ansible, connect as it does). */
+const NEEDS_SSH: ReadonlySet<string> = new Set(['shell', 'file', 'ansible', 'ansible-local']);
+
+const COMMON_KEYS = ['type', 'only', 'except', 'pause_before', 'max_retries', 'timeout', 'continue_on_error'] as const;
 const SHELL_KEYS = [...COMMON_KEYS, 'inline', 'script', 'scripts', 'environment_vars', 'execute_command', 'inline_shebang', 'remote_folder', 'expect_disconnect', 'valid_exit_codes'];
 const FILE_KEYS = [...COMMON_KEYS, 'source', 'sources', 'destination', 'direction'];
 const SHELL_LOCAL_KEYS = [...COMMON_KEYS, 'inline', 'command', 'script', 'scripts', 'environment_vars'];
@@ -72,15 +78,16 @@ export function appliesTo(raw: unknown, buildName: string): boolean {
   return true;
 }
 
-/** Checks the parts of the provisioners list that do not depend on a build: its shape, types, only/except. */
-export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext): unknown[] {
+/** Checks the parts of the provisioners list that do not depend on a build: its shape, types, only/except.
+ *  `pathOf` names item i in problems (the error-cleanup-provisioner is checked as a one-item list). */
+export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext, pathOf = (i: number) => `provisioners[${i}]`): unknown[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     ctx.problems.add('provisioners', `must be a list of provisioners, not ${describeType(raw)}`, 'write "provisioners": [{"type": "shell", "inline": ["…"]}]');
     return [];
   }
   raw.forEach((item, index) => {
-    const path = `provisioners[${index}]`;
+    const path = pathOf(index);
     if (!isObject(item)) {
       ctx.problems.add(path, `must be an object with a "type", not ${describeType(item)}`);
       return;
@@ -118,8 +125,9 @@ export function readProvisioner(raw: unknown, index: number, build: ProvisionerB
     pauseBeforeMs: reader.duration('pause_before') ?? 0,
     maxRetries: reader.int('max_retries', { min: 0 }) ?? 0,
     timeoutMs: reader.duration('timeout') ?? 0,
+    ...(reader.bool('continue_on_error') ? { continueOnError: true } : {}),
   };
-  if ((raw.type === 'shell' || raw.type === 'file') && build.communicator === 'none') {
+  if (NEEDS_SSH.has(raw.type) && build.communicator === 'none') {
     ctx.problems.add(
       path,
       `the ${raw.type} provisioner needs SSH, but the builder "${build.name}" has communicator "none"`,
@@ -133,6 +141,10 @@ export function readProvisioner(raw: unknown, index: number, build: ProvisionerB
       return readFile(reader, common, ctx);
     case 'shell-local':
       return readShellLocal(reader, common, ctx);
+    case 'ansible':
+      return readAnsible(reader, common, ctx, COMMON_KEYS);
+    case 'ansible-local':
+      return readAnsibleLocal(reader, common, ctx, COMMON_KEYS);
     default:
       return undefined;
   }
