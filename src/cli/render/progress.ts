@@ -6,7 +6,7 @@
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import type { Artifact, BuildEvent } from '../../store/index.js';
 import { ERROR_CLEANUP_INDEX } from '../../template/spec.js';
-import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines, timeLeft } from './describe.js';
+import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines, timeLeft } from '../../view/index.js';
 
 export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
