@@ -94,6 +94,9 @@ function ansibleEnvironment(spec: AnsibleProvisionerSpec, ctx: Pick<ProvisionCon
     PACKER_BUILDER_TYPE: ctx.builderType,
     // use_sftp: SFTP only; otherwise Ansible's own choice (SFTP, then scp).
     ...(spec.useSftp ? { ANSIBLE_SSH_TRANSFER_METHOD: 'sftp' } : {}),
+    // Where ansible-galaxy installed the requirements: the play finds them there (Packer's rule).
+    ...(spec.rolesPath ? { ANSIBLE_ROLES_PATH: spec.rolesPath } : {}),
+    ...(spec.collectionsPath ? { ANSIBLE_COLLECTIONS_PATH: spec.collectionsPath } : {}),
   };
   for (const entry of spec.ansibleEnvVars) {
     const equals = entry.indexOf('=');
