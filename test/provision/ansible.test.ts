@@ -106,6 +106,7 @@ for (const kind of targets) {
           singlePlaybook: true,
           playbookDir: dir,
           stagingDirectory: staging,
+          cleanStagingDirectory: true,
           inventoryGroups: ['builders'],
           galaxyFile: project.requirements,
           extraArguments: ['-e', 'greeting=hello', '-e', `dest=${folder}`],

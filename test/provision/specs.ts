@@ -78,7 +78,7 @@ export function ansibleLocalSpec(overrides: Partial<AnsibleLocalProvisionerSpec>
     inventoryGroups: [],
     extraArguments: [],
     command: 'PYTHONUNBUFFERED=1 ansible-playbook',
-    cleanStagingDirectory: true,
+    cleanStagingDirectory: false,
     galaxyCommand: 'ansible-galaxy',
     galaxyForceInstall: false,
     ...overrides,
