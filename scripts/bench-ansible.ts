@@ -70,7 +70,7 @@ async function main(): Promise<void> {
   console.log(`  kiln (direct):                                   ${seconds(k, 2)}  (${(k / f).toFixed(2)}× the floor)`);
   if (packer.length > 0) {
     const p = median(packer);
-    console.log(`  Packer 1.6.6 (its SSH proxy):                    ${seconds(p, 0)}  (${(p / f).toFixed(2)}× the floor; kiln is ${(p / k).toFixed(2)}× faster)`);
+    console.log(`  Packer 1.6.6 (its SSH proxy):                    ${seconds(p, 0)}  (${(p / f).toFixed(2)}× the floor; Packer ÷ kiln = ${(p / k).toFixed(2)})`);
   }
   if (packerProblem) console.log(`  Packer 1.6.6: not measured: ${packerProblem.split('\n').slice(0, 6).join('\n    ')}`);
 }
