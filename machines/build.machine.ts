@@ -7,11 +7,15 @@
 // names an actor declared in setup; errors are stored as {name, message, retryable}; deadlines
 // are data (`phaseDeadlineAt` in context, and each actor gets it as input) because `after`
 // timers do not survive a restart; a retry re-enters states so invokes and timers restart.
-import { assign, fromPromise, setup, type AnyEventObject, type PromiseActorLogic } from 'xstate';
+import { and, assign, fromPromise, setup, type AnyEventObject, type PromiseActorLogic } from 'xstate';
 import { OPTIONAL_PHASES, PHASES, type PhaseName } from './phases.js';
 import { retries, type PhasePolicies, type PhasePolicy } from './policy.js';
 
-export type OnErrorMode = 'cleanup' | 'abort' | 'ask';
+/** Packer's -on-error: run-cleanup-provisioner runs the error-cleanup-provisioner, then keeps everything as abort does. */
+export type OnErrorMode = 'cleanup' | 'abort' | 'ask' | 'run-cleanup-provisioner';
+
+/** The phases a failure in which runs the error-cleanup-provisioner: provisioning has begun, the server is up. */
+const ERROR_CLEANUP_AFTER: readonly PhaseName[] = ['provision', 'user_data.wait', 'machine.cleanup'];
 
 export interface MachineError {
   name: string;
@@ -56,8 +60,10 @@ export interface BuildMachineInput {
   onError: OnErrorMode;
   policies: PhasePolicies;
   communicator: 'ssh' | 'none';
-  /** The provisioners' own policies (max_retries, timeout), in run order. */
+  /** The provisioners' own policies (max_retries, timeout, continue_on_error), in run order. */
   provisionerPolicies: PhasePolicy[];
+  /** The error-cleanup-provisioner's policy; absent: the template has none. */
+  errorCleanupPolicy?: PhasePolicy;
   /** Which of OPTIONAL_PHASES this build runs (default: none). */
   optionalPhases?: PhaseName[];
   /** Resume: start at this phase (default `prepare`) with what earlier phases recorded. */
@@ -72,6 +78,7 @@ export interface BuildContext {
   policies: PhasePolicies;
   communicator: 'ssh' | 'none';
   provisionerPolicies: PhasePolicy[];
+  errorCleanupPolicy: PhasePolicy | null;
   optionalPhases: PhaseName[];
   startAt: PhaseName;
   phase: PhaseName | null;
@@ -91,6 +98,10 @@ export interface BuildContext {
   interruptRequested: boolean;
   /** The error the cleanup after a failure ran into, if any (resources may be left for gc). */
   cleanupError: MachineError | null;
+  /** The last provisioner that failed with continue_on_error set: recorded, and the build went on. */
+  continuedFailure: { provisionerIndex: number; error: MachineError } | null;
+  /** The error-cleanup-provisioner: not run, running (the `provision` phase after a failure), done (with its own error, if it failed). */
+  errorCleanup: { state: 'idle' | 'running' | 'done'; error: MachineError | null };
   /** Counts finished phase runs; with `lastCompleted`, lets observers see each completion. */
   completions: number;
   lastCompleted: { phase: PhaseName; provisionerIndex: number; output: BuildFacts } | null;
@@ -251,6 +262,7 @@ function phaseEnabled(context: BuildContext, phase: PhaseName, facts: BuildFacts
 
 function policyOf(context: BuildContext): PhasePolicy {
   const phase = context.phase ?? 'prepare';
+  if (phase === 'provision' && context.errorCleanup.state === 'running') return context.errorCleanupPolicy ?? context.policies.provision;
   if (phase === 'provision') return context.provisionerPolicies[context.provisionerIndex] ?? context.policies.provision;
   return context.policies[phase];
 }
@@ -289,6 +301,9 @@ export function createBuildMachine(options: BuildMachineOptions) {
       shouldRetryAfterTimeout: ({ context }) =>
         !context.interruptRequested && context.attempt < policyOf(context).attempts && retries(policyOf(context).retryOn, ATTEMPT_TIMEOUT),
       onErrorIs: ({ context }, params: { mode: OnErrorMode }) => context.onError === params.mode,
+      continuesOnError: ({ context }) => context.errorCleanup.state !== 'running' && policyOf(context).continueOnError === true,
+      errorCleanupDue: ({ context }) =>
+        context.errorCleanupPolicy !== null && context.errorCleanup.state === 'idle' && context.failure !== null && ERROR_CLEANUP_AFTER.includes(context.failure.phase),
     },
     delays: {
       attemptTimeout: ({ context }) => {
@@ -373,6 +388,19 @@ export function createBuildMachine(options: BuildMachineOptions) {
         };
       }),
       requestInterrupt: assign({ interruptRequested: true }),
+      // continue_on_error: the failure (or the attempt's timeout) is recorded, the build goes on.
+      recordContinuedFailure: assign(({ context, event }) => {
+        const raw = (event as AnyEventObject).error;
+        const error = raw !== undefined ? toMachineError(raw) : { ...ATTEMPT_TIMEOUT, message: `provisioner ${context.provisionerIndex} took longer than ${policyOf(context).attemptTimeoutMs} ms` };
+        return { continuedFailure: { provisionerIndex: context.provisionerIndex, error }, lastError: error };
+      }),
+      startErrorCleanup: assign({ errorCleanup: { state: 'running' as const, error: null } }),
+      finishErrorCleanup: assign({ errorCleanup: { state: 'done' as const, error: null } }),
+      recordErrorCleanupError: assign(({ context, event }) => {
+        const raw = (event as AnyEventObject).error;
+        const error = raw !== undefined ? toMachineError(raw) : { name: 'ErrorCleanupTimeout', message: `the error-cleanup-provisioner did not finish within ${policyOf(context).attemptTimeoutMs || policyOf(context).phaseTimeoutMs} ms`, retryable: false };
+        return { errorCleanup: { state: 'done' as const, error } };
+      }),
     },
   });
 
@@ -394,16 +422,24 @@ export function createBuildMachine(options: BuildMachineOptions) {
    * `rollback` is the cleanup phase run after a failure: it ends in `failed` whatever happens
    * (what it could not delete is left to `kiln gc`), so its errors are recorded apart.
    */
-  const phaseState = (phase: PhaseName, key: string, onDone: object[], variant: 'normal' | 'lastStep' | 'rollback' = 'normal') => {
-    const failTarget = variant === 'normal' ? '#build.failing' : '#build.failed';
-    const failAction = variant === 'rollback' ? 'recordCleanupError' : 'recordFailure';
+  const phaseState = (
+    phase: PhaseName,
+    key: string,
+    onDone: object[],
+    variant: 'normal' | 'lastStep' | 'rollback' | 'errorCleanup' = 'normal',
+    /** Tried before the failure transitions (continue_on_error's way on). */
+    beforeFailing: object[] = [],
+  ) => {
+    // The error-cleanup-provisioner ends the same way whatever happens: on to the rest of the failure path.
+    const failTarget = variant === 'normal' ? '#build.failing' : variant === 'errorCleanup' ? '#build.afterFailure' : '#build.failed';
+    const failAction = variant === 'rollback' ? 'recordCleanupError' : variant === 'errorCleanup' ? 'recordErrorCleanupError' : 'recordFailure';
     const interrupt = { INTERRUPT: { target: '#build.interrupted', actions: 'requestInterrupt' } };
     return {
       id: key,
-      entry: [{ type: 'enterPhase', params: { phase } }, 'setDeadline'],
+      entry: [...(variant === 'errorCleanup' ? ['startErrorCleanup'] : []), { type: 'enterPhase', params: { phase } }, 'setDeadline'],
       initial: 'attempt',
       on: INTERRUPTIBLE.has(phase) ? interrupt : {},
-      after: { phaseDeadline: { target: failTarget, actions: variant === 'rollback' ? 'recordCleanupError' : 'recordPhaseTimeout' } },
+      after: { phaseDeadline: { target: failTarget, actions: variant === 'rollback' || variant === 'errorCleanup' ? failAction : 'recordPhaseTimeout' } },
       states: {
         attempt: {
           entry: 'nextAttempt',
@@ -416,19 +452,21 @@ export function createBuildMachine(options: BuildMachineOptions) {
               phaseDeadlineAt: context.phaseDeadlineAt,
               provisionerIndex: context.provisionerIndex,
               facts: context.facts,
-              reason: variant === 'rollback' ? 'failure' : 'success',
+              reason: variant === 'rollback' || variant === 'errorCleanup' ? 'failure' : 'success',
             }),
             onDone,
             onError: [
               { guard: 'shouldRetry', target: 'backoff', actions: 'recordRetryReason' },
               ...(variant === 'normal' ? [{ guard: 'interruptRequested', target: '#build.interrupted', actions: 'recordRetryReason' }] : []),
+              ...beforeFailing,
               { target: failTarget, actions: failAction },
             ],
           },
           after: {
             attemptTimeout: [
               { guard: 'shouldRetryAfterTimeout', target: 'backoff', actions: 'recordAttemptTimeout' },
-              { target: failTarget, actions: variant === 'rollback' ? 'recordCleanupError' : 'recordAttemptTimeoutFailure' },
+              ...beforeFailing,
+              { target: failTarget, actions: variant === 'rollback' || variant === 'errorCleanup' ? failAction : 'recordAttemptTimeoutFailure' },
             ],
           },
         },
@@ -458,6 +496,15 @@ export function createBuildMachine(options: BuildMachineOptions) {
       states[key] = phaseState(phase, key, [interrupt!, ...rest, { target: '#build.done', actions: 'mergeFacts' }], 'lastStep');
     } else if (phase === 'provision') {
       const [interrupt, ...rest] = advanceFrom(phase);
+      // continue_on_error: a failed provisioner hands on to the next one, or to the next phase.
+      const continueOn = [
+        { guard: and(['continuesOnError', 'moreProvisioners']), target: '#build.provision', reenter: true, actions: ['recordContinuedFailure', 'nextProvisioner'] },
+        ...PHASES.slice(PHASES.indexOf(phase) + 1).map((next) => ({
+          guard: and(['continuesOnError', { type: 'phaseEnabled', params: { phase: next } }]),
+          target: `#build.${stateKey(next)}`,
+          actions: 'recordContinuedFailure',
+        })),
+      ];
       states[key] = phaseState(
         phase,
         key,
@@ -466,6 +513,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
           { guard: 'moreProvisioners', target: '#build.provision', reenter: true, actions: ['mergeFacts', 'nextProvisioner'] },
           ...rest,
         ],
+        'normal',
+        continueOn,
       );
     } else {
       states[key] = phaseState(phase, key, advanceFrom(phase));
@@ -475,18 +524,28 @@ export function createBuildMachine(options: BuildMachineOptions) {
     always: [
       { guard: { type: 'onErrorIs', params: { mode: 'abort' } }, target: 'failed' },
       { guard: { type: 'onErrorIs', params: { mode: 'ask' } }, target: 'awaitingDecision' },
-      { target: 'rollback' },
+      { target: 'afterFailure' },
     ],
   };
   // --on-error ask: the engine asks the user and sends one of the DECIDE events.
   states.awaitingDecision = {
     on: {
       'DECIDE.RETRY': PHASES.map((phase) => ({ guard: { type: 'failedIn', params: { phase } }, target: stateKey(phase) })),
-      'DECIDE.CLEANUP': 'rollback',
+      'DECIDE.CLEANUP': 'afterFailure',
       'DECIDE.ABORT': 'failed',
       INTERRUPT: 'interrupted',
     },
   };
+  // As Packer unwinds a failed build: the error-cleanup-provisioner first (once), on the server
+  // still up, then the cleanup — or, with run-cleanup-provisioner, nothing more (abort).
+  states.afterFailure = {
+    always: [
+      { guard: 'errorCleanupDue', target: 'error_cleanup' },
+      { guard: { type: 'onErrorIs', params: { mode: 'run-cleanup-provisioner' } }, target: 'failed' },
+      { target: 'rollback' },
+    ],
+  };
+  states.error_cleanup = phaseState('provision', 'error_cleanup', [{ target: '#build.afterFailure', actions: 'finishErrorCleanup' }], 'errorCleanup');
   // Cleanup after a failure: everything the build created, in reverse order (the actor's job).
   // It ends in `failed` either way; what it could not delete is left to `kiln gc`.
   states.rollback = phaseState('cleanup', 'rollback', [{ target: '#build.failed', actions: 'mergeFacts' }], 'rollback');
@@ -503,6 +562,7 @@ export function createBuildMachine(options: BuildMachineOptions) {
       policies: input.policies,
       communicator: input.communicator,
       provisionerPolicies: input.provisionerPolicies,
+      errorCleanupPolicy: input.errorCleanupPolicy ?? null,
       optionalPhases: input.optionalPhases ?? [],
       startAt: input.startAt ?? 'prepare',
       phase: null,
@@ -517,6 +577,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
       failure: null,
       interruptRequested: false,
       cleanupError: null,
+      continuedFailure: null,
+      errorCleanup: { state: 'idle', error: null },
       completions: 0,
       lastCompleted: null,
     }),

@@ -27,6 +27,8 @@ export interface PhasePolicy {
   /** The whole phase, retries included, fails after this long; 0 = no limit. */
   phaseTimeoutMs: number;
   retryOn: RetryOn;
+  /** A provisioner's continue_on_error: once its attempts are spent, its failure does not fail the build. */
+  continueOnError?: boolean;
 }
 
 export type PhasePolicies = Record<PhaseName, PhasePolicy>;
@@ -139,12 +141,13 @@ export function resolvePhasePolicies(spec: Pick<BuildSpec, 'timeouts' | 'phasePo
   return table;
 }
 
-/** A provisioner's own policy: `max_retries` extra attempts, `timeout` per attempt. */
-export function provisionerPolicy(base: PhasePolicy, provisioner: Pick<ProvisionerSpec, 'maxRetries' | 'timeoutMs'>): PhasePolicy {
+/** A provisioner's own policy: `max_retries` extra attempts, `timeout` per attempt, continue_on_error. */
+export function provisionerPolicy(base: PhasePolicy, provisioner: Pick<ProvisionerSpec, 'maxRetries' | 'timeoutMs' | 'continueOnError'>): PhasePolicy {
   return {
     ...base,
     attempts: Math.max(base.attempts, provisioner.maxRetries + 1),
     attemptTimeoutMs: provisioner.timeoutMs > 0 ? provisioner.timeoutMs : base.attemptTimeoutMs,
+    ...(provisioner.continueOnError ? { continueOnError: true } : {}),
   };
 }
 

@@ -49,11 +49,24 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
   if (c.failure && c.failure !== p?.failure) {
     out.push({ type: 'phase.failed', phase: c.failure.phase, attempt: p?.attempt ?? c.attempt, data: { error: c.failure.error } });
   }
+  // The error-cleanup-provisioner ended (its events carry `errorCleanup`: resume passes over them).
+  if (c.errorCleanup.state === 'done' && p?.errorCleanup.state === 'running') {
+    const errorCleanup = { errorCleanup: true, provisionerIndex: c.provisionerIndex };
+    out.push(
+      c.errorCleanup.error
+        ? { type: 'phase.failed', phase: 'provision', attempt: p.attempt, data: { error: c.errorCleanup.error, ...errorCleanup } }
+        : { type: 'phase.succeeded', phase: 'provision', attempt: p.attempt, data: { ...errorCleanup, ...(p.phaseStartedAt != null ? { durationMs: Math.max(0, Date.now() - p.phaseStartedAt) } : {}) } },
+    );
+  }
   if (next.top === 'rollback' && prev?.top !== 'rollback') {
     out.push({ type: 'cleanup.started', phase: 'cleanup', attempt: 0, data: { reason: 'failure' } });
   }
   if (c.cleanupError && c.cleanupError !== p?.cleanupError) {
     out.push({ type: 'phase.failed', phase: 'cleanup', attempt: c.attempt, data: { error: c.cleanupError, reason: 'failure' } });
+  }
+  // continue_on_error: the provisioner failed, the build goes on.
+  if (c.continuedFailure && c.continuedFailure !== p?.continuedFailure) {
+    out.push({ type: 'phase.failed', phase: 'provision', attempt: p?.attempt ?? c.attempt, data: { error: c.continuedFailure.error, provisionerIndex: c.continuedFailure.provisionerIndex, continued: true } });
   }
   if (inPhase(next) && c.phase) {
     const phase: PhaseName = c.phase;
@@ -68,6 +81,7 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
           deadlineAt: c.phaseDeadlineAt === null ? null : new Date(c.phaseDeadlineAt).toISOString(),
           ...(phase === 'provision' ? { provisionerIndex: c.provisionerIndex } : {}),
           ...(next.top === 'rollback' ? { reason: 'failure' } : {}),
+          ...(next.top === 'error_cleanup' ? { errorCleanup: true } : {}),
         },
       });
     } else if (next.sub === 'backoff' && prev?.sub === 'attempt') {

@@ -49,6 +49,8 @@ export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): Re
   let lastStart: BuildEvent | undefined;
   let lastStartDone = false;
   for (const e of events) {
+    // The error-cleanup-provisioner ran after a failure; where the build continues is the failed phase.
+    if (e.data.errorCleanup === true) continue;
     if (e.type === 'phase.succeeded' && e.data.reason !== 'failure') {
       Object.assign(facts, (e.data.facts as BuildFacts | undefined) ?? {});
     }
@@ -64,7 +66,9 @@ export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): Re
           `Remove what is left with \`kiln gc --build ${e.buildId} --force\` and run \`kiln build\` again.`,
       );
     }
-    if (e.type === 'phase.succeeded' && lastStart && e.phase === lastStart.phase && e.data.provisionerIndex === lastStart.data.provisionerIndex) {
+    // A provisioner that failed with continue_on_error is done with, as one that succeeded.
+    const continued = e.type === 'phase.failed' && e.data.continued === true;
+    if ((e.type === 'phase.succeeded' || continued) && lastStart && e.phase === lastStart.phase && e.data.provisionerIndex === lastStart.data.provisionerIndex) {
       lastStartDone = true;
     }
   }

@@ -108,6 +108,7 @@ export function machineInput(buildId: string, spec: BuildSpec, onError: OnError,
     policies,
     communicator: spec.communicator.type === 'ssh' ? 'ssh' : 'none',
     provisionerPolicies: spec.provisioners.map((p) => provisionerPolicy(policies.provision, p)),
+    ...(spec.errorCleanupProvisioner ? { errorCleanupPolicy: provisionerPolicy(policies.provision, spec.errorCleanupProvisioner) } : {}),
     optionalPhases: optionalPhasesOf(spec),
     ...(resumeAt ? { startAt: resumeAt.phase, provisionerIndex: resumeAt.provisionerIndex, facts: resumeAt.facts } : {}),
   };

@@ -1,7 +1,9 @@
 // What a provisioner run receives from the engine, the error it fails with, and the shared
 // helpers for output and environment variables.
 import type { Communicator } from '../ssh/index.js';
-import { assertEnvName } from '../ssh/index.js';
+import { assertEnvName, shellQuote } from '../ssh/index.js';
+import type { BuildValues } from '../template/functions.js';
+import { ERROR_CLEANUP_INDEX, type ProvisionerSpec } from '../template/spec.js';
 
 export interface ProvisionOutput {
   /** The provisioner's index in the template. */
@@ -10,9 +12,23 @@ export interface ProvisionOutput {
   line: string;
 }
 
+/** Where the build's server is and how to log in to it: what `ansible` hands to ssh itself. */
+export interface SshTarget {
+  host: string;
+  port: number;
+  username: string;
+  /** The key the build logs in with (the user's ssh_private_key_file, or kiln's temporary key, 0600);
+   *  absent: the ssh-agent's keys only. */
+  privateKeyFile?: string;
+}
+
 export interface ProvisionContext {
-  /** Required by `shell` and `file`; absent when the communicator is `none`. */
+  /** Required by `shell`, `file` and `ansible-local`; absent when the communicator is `none`. */
   communicator?: Communicator;
+  /** Required by `ansible`: the server's SSH address and the build's key. */
+  target?: SshTarget;
+  /** Packer's build values (`ID`, `Host`, …): `ansible`'s inventory_file_template may use them. */
+  buildValues?: BuildValues;
   /** `PACKER_BUILD_NAME`. */
   buildName: string;
   /** `PACKER_BUILDER_TYPE`. */
@@ -45,6 +61,11 @@ export class ProvisionerError extends Error {
     this.lastLines = lastLines;
     this.retryable = details.retryable ?? false;
   }
+}
+
+/** How messages name a provisioner: "provisioner 2 (shell)", or "error-cleanup-provisioner (shell)". */
+export function provisionerLabel(spec: Pick<ProvisionerSpec, 'index' | 'type'>): string {
+  return spec.index === ERROR_CLEANUP_INDEX ? `error-cleanup-provisioner (${spec.type})` : `provisioner ${spec.index} (${spec.type})`;
 }
 
 /** Forwards every output line to the context and keeps the last few for error messages. */

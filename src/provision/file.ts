@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { basename, join, posix } from 'node:path';
 import type { FileProvisionerSpec } from '../template/spec.js';
 import { SshConnectError, SshDisconnectError, type Communicator } from '../ssh/index.js';
-import { ProvisionerError, type ProvisionContext } from './context.js';
+import { ProvisionerError, provisionerLabel, type ProvisionContext } from './context.js';
 
 export async function runFile(spec: FileProvisionerSpec, ctx: ProvisionContext, communicator: Communicator): Promise<void> {
   if (spec.content === undefined) return copySources(spec, spec.sources, ctx, communicator);
@@ -23,7 +23,7 @@ export async function runFile(spec: FileProvisionerSpec, ctx: ProvisionContext, 
 }
 
 async function copySources(spec: FileProvisionerSpec, sources: string[], ctx: ProvisionContext, communicator: Communicator): Promise<void> {
-  const where = `provisioner ${spec.index} (file)`;
+  const where = provisionerLabel(spec);
   const options = { signal: ctx.signal };
   for (const source of sources) {
     try {

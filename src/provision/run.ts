@@ -2,10 +2,12 @@
 // `max_retries + 1` attempts, each bounded by `timeout`.
 import type { ProvisionerSpec } from '../template/spec.js';
 import { abortError, sleep } from '../ssh/index.js';
-import { ProvisionerError, type ProvisionContext } from './context.js';
+import { ProvisionerError, provisionerLabel, type ProvisionContext } from './context.js';
 import { runShell } from './shell.js';
 import { runFile } from './file.js';
 import { runShellLocal } from './shell-local.js';
+import { runAnsible } from './ansible.js';
+import { runAnsibleLocal } from './ansible-local.js';
 
 export async function runProvisioner(spec: ProvisionerSpec, ctx: ProvisionContext): Promise<void> {
   if (spec.pauseBeforeMs > 0) await sleep(spec.pauseBeforeMs, ctx.signal);
@@ -19,7 +21,7 @@ export async function runProvisioner(spec: ProvisionerSpec, ctx: ProvisionContex
       const error =
         err instanceof ProvisionerError
           ? err
-          : new ProvisionerError(`provisioner ${spec.index} (${spec.type}): ${(err as Error).message}`, { index: spec.index });
+          : new ProvisionerError(`${provisionerLabel(spec)}: ${(err as Error).message}`, { index: spec.index });
       if (attempt >= attempts) throw error;
       ctx.onRetry?.(attempt, error);
       await sleep(ctx.retryDelayMs ?? 2000, ctx.signal);
@@ -44,7 +46,7 @@ async function runAttempt(spec: ProvisionerSpec, ctx: ProvisionContext): Promise
   } catch (err) {
     if (timeout.signal.aborted && !ctx.signal.aborted) {
       throw new ProvisionerError(
-        `provisioner ${spec.index} (${spec.type}) timed out after ${spec.timeoutMs / 1000} s; raise its timeout if it needs longer`,
+        `${provisionerLabel(spec)} timed out after ${spec.timeoutMs / 1000} s; raise its timeout if it needs longer`,
         { index: spec.index, lastLines: recent },
       );
     }
@@ -56,13 +58,21 @@ async function runAttempt(spec: ProvisionerSpec, ctx: ProvisionContext): Promise
 
 function runOnce(spec: ProvisionerSpec, ctx: ProvisionContext): Promise<void> {
   if (spec.type === 'shell-local') return runShellLocal(spec, ctx);
+  if (spec.type === 'ansible') return runAnsible(spec, ctx);
   const communicator = ctx.communicator;
   if (!communicator) {
     throw new ProvisionerError(
-      `provisioner ${spec.index} (${spec.type}) needs an SSH connection, but the communicator is "none"; ` +
+      `${provisionerLabel(spec)} needs an SSH connection, but the communicator is "none"; ` +
         'use shell-local, or configure the ssh communicator',
       { index: spec.index },
     );
   }
-  return spec.type === 'shell' ? runShell(spec, ctx, communicator) : runFile(spec, ctx, communicator);
+  switch (spec.type) {
+    case 'shell':
+      return runShell(spec, ctx, communicator);
+    case 'file':
+      return runFile(spec, ctx, communicator);
+    case 'ansible-local':
+      return runAnsibleLocal(spec, ctx, communicator);
+  }
 }

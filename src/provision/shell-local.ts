@@ -1,15 +1,15 @@
 // The `shell-local` provisioner: runs on this machine through `execute_command` (Packer's default
 // `["/bin/sh", "-c", "{{.Vars}} {{.Script}}"]`), each element a template with `{{.Vars}}`,
 // `{{.Script}}` and `{{.Command}}`, the first the program; with the same environment rules as `shell`.
-import { spawn } from 'node:child_process';
 import { access, constants, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import type { ShellLocalProvisionerSpec } from '../template/spec.js';
 import { renderFields } from '../template/functions.js';
-import { abortError, LineSplitter, shellQuote } from '../ssh/index.js';
-import { flattenEnvVars, OutputTail, ProvisionerError, type ProvisionContext } from './context.js';
+import { shellQuote } from '../ssh/index.js';
+import { flattenEnvVars, OutputTail, ProvisionerError, provisionerLabel, type ProvisionContext } from './context.js';
 import { writeInlineScript } from './shell.js';
+import { runLocalProcess } from './local-process.js';
 
 const DEFAULT_EXECUTE_COMMAND = ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'];
 
@@ -17,7 +17,7 @@ const DEFAULT_EXECUTE_COMMAND = ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'];
 const GO_OS: Partial<Record<NodeJS.Platform, string>> = { win32: 'windows', sunos: 'solaris' };
 
 export async function runShellLocal(spec: ShellLocalProvisionerSpec, ctx: ProvisionContext): Promise<void> {
-  const where = `provisioner ${spec.index} (shell-local)`;
+  const where = provisionerLabel(spec);
   const os = GO_OS[process.platform] ?? process.platform;
   if (spec.onlyOn && !spec.onlyOn.includes(os)) {
     ctx.onOutput({ index: spec.index, stream: 'stdout', line: `skipped: only_on is ${spec.onlyOn.join(', ')} and this machine runs ${os}` });
@@ -41,7 +41,7 @@ export async function runShellLocal(spec: ShellLocalProvisionerSpec, ctx: Provis
       );
       const scriptField = isDefault && !executable ? `/bin/sh ${shellQuote(script)}` : script;
       const argv = spec.executeCommand.map((part) => renderFields(part, { Vars: vars, Script: scriptField, Command: scriptField }));
-      const result = await runLocal(argv, ctx.signal, tail.onLine);
+      const result = await runLocalProcess(argv, { signal: ctx.signal, onLine: tail.onLine });
       if (result.exitCode === null || !spec.validExitCodes.includes(result.exitCode)) {
         const how = result.exitCode === null ? `killed by ${result.signal}` : `exited with code ${result.exitCode} (valid: ${spec.validExitCodes.join(', ')})`;
         throw new ProvisionerError(`${where}: ${name}: ${how}`, {
@@ -56,37 +56,3 @@ export async function runShellLocal(spec: ShellLocalProvisionerSpec, ctx: Provis
   }
 }
 
-/** Runs `argv` in its own process group, so abort kills everything it started. */
-function runLocal(
-  argv: string[],
-  signal: AbortSignal,
-  onLine: (stream: 'stdout' | 'stderr', line: string) => void,
-): Promise<{ exitCode: number | null; signal: string | null }> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortError(signal));
-    const child = spawn(argv[0]!, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-    const stdout = new LineSplitter((line) => onLine('stdout', line));
-    const stderr = new LineSplitter((line) => onLine('stderr', line));
-    child.stdout.on('data', (chunk: Buffer) => stdout.push(chunk));
-    child.stderr.on('data', (chunk: Buffer) => stderr.push(chunk));
-    const onAbort = () => {
-      try {
-        process.kill(-child.pid!, 'SIGKILL');
-      } catch {
-        /* already gone */
-      }
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    child.on('error', (err) => {
-      signal.removeEventListener('abort', onAbort);
-      reject(err);
-    });
-    child.on('close', (code, exitSignal) => {
-      signal.removeEventListener('abort', onAbort);
-      stdout.flush();
-      stderr.flush();
-      if (signal.aborted) return reject(abortError(signal));
-      resolve({ exitCode: code, signal: exitSignal });
-    });
-  });
-}

@@ -11,7 +11,7 @@ import type { ShellProvisionerSpec } from '../template/spec.js';
 import { renderFields } from '../template/functions.js';
 import { backoffDelay } from '../shared/backoff.js';
 import { shellQuote, sleep, SshConnectError, SshDisconnectError, type Communicator } from '../ssh/index.js';
-import { flattenEnvVars, OutputTail, ProvisionerError, type ProvisionContext } from './context.js';
+import { flattenEnvVars, OutputTail, ProvisionerError, provisionerLabel, type ProvisionContext } from './context.js';
 
 /** Writes inline commands as a script file; returns its path inside `dir`. A null shebang writes none. */
 export async function writeInlineScript(dir: string, shebang: string | null, commands: string[], name = 'inline.sh'): Promise<string> {
@@ -29,7 +29,7 @@ function inlineShebang(spec: ShellProvisionerSpec, inline: string[]): string | n
 const START_RETRY = { attempts: Number.MAX_SAFE_INTEGER, initialMs: 2000, factor: 1.5, maxMs: 30_000, jitter: 0.2, maxTotalMs: Number.MAX_SAFE_INTEGER };
 
 export async function runShell(spec: ShellProvisionerSpec, ctx: ProvisionContext, communicator: Communicator): Promise<void> {
-  const where = `provisioner ${spec.index} (shell)`;
+  const where = provisionerLabel(spec);
   const vars = flattenEnvVars(spec.environmentVars, ctx, where, spec.envVarFormat);
   const tail = new OutputTail(spec.index, ctx.onOutput);
   const scratch = await mkdtemp(join(tmpdir(), 'kiln-shell-'));

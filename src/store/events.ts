@@ -107,7 +107,8 @@ export interface ErrorInfo {
 export type BuildStatus = 'running' | 'succeeded' | 'failed' | 'interrupted' | 'cleaned';
 export const BUILD_STATUSES: readonly BuildStatus[] = ['running', 'succeeded', 'failed', 'interrupted', 'cleaned'];
 
-export type OnError = 'cleanup' | 'abort' | 'ask';
+/** Packer's -on-error values (run-cleanup-provisioner: the error-cleanup-provisioner, then as abort). */
+export type OnError = 'cleanup' | 'abort' | 'ask' | 'run-cleanup-provisioner';
 
 /** A resource a build created, and whether it has been deleted since. */
 export interface ResourceRef {

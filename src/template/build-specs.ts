@@ -12,6 +12,7 @@ import { readScalewayConfig } from './credentials.js';
 import { readScalewayBuilder } from './builder.js';
 import { appliesTo, checkProvisionerList, readProvisioner, type ProvisionerContext } from './provisioners/index.js';
 import { checkPostProcessorList, readPostProcessors } from './post-processors.js';
+import { checkErrorCleanup, ERROR_CLEANUP_KEY, readErrorCleanup } from './error-cleanup.js';
 import { redactProblem, redactText, secretValuesOf } from './redact.js';
 import { didYouMean } from './suggest.js';
 import { keepsPostProcessor, selectBuildNames, selectionProblems, type NameSelection } from './select.js';
@@ -128,6 +129,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
   const rawProvisioners = checkProvisionerList(template.provisioners, provisionerContext);
   const rawPostProcessors = checkPostProcessorList(template['post-processors'], provisionerContext);
   const selected = select(options.selection, names, rawPostProcessors.map(({ raw }) => (typeof raw.name === 'string' && raw.name !== '' ? raw.name : String(raw.type))), problems);
+  const rawErrorCleanup = checkErrorCleanup(template[ERROR_CLEANUP_KEY], provisionerContext);
 
   const builds: BuildSpec[] = [];
   rawBuilders.forEach((raw, index) => {
@@ -147,8 +149,9 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
     const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context)
       .filter((pp) => !options.selection || keepsPostProcessor(pp.name, options.selection))
       .map((p) => (input.postProcessorIndex ? { ...p, index: input.postProcessorIndex(p.index) } : p));
+    const errorCleanupProvisioner = readErrorCleanup(rawErrorCleanup, { name, communicator }, context);
     if (!builder) return;
-    const spec: BuildSpec = { ...builder, provisioners, ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
+    const spec: BuildSpec = { ...builder, provisioners, ...(errorCleanupProvisioner ? { errorCleanupProvisioner } : {}), ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);
     builds.push(spec);
   });

@@ -30,7 +30,7 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
 
   return buildSpecsFromTemplate(
     {
-      template: { builders: lowered.builders, provisioners: lowered.provisioners, 'post-processors': lowered.postProcessors },
+      template: { builders: lowered.builders, provisioners: lowered.provisioners, 'error-cleanup-provisioner': lowered.errorCleanupProvisioners, 'post-processors': lowered.postProcessors },
       bare: false,
       templateDir,
       templateHash,

@@ -6,10 +6,7 @@ import { Problems } from './errors.js';
 import { readJsonTemplateFile } from './json-template.js';
 import { didYouMean } from './suggest.js';
 
-const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'post-processors', 'description', 'min_packer_version'];
-const UNSUPPORTED_TEMPLATE_KEYS: Record<string, string> = {
-  'error-cleanup-provisioner': 'kiln always cleans up what it created',
-};
+const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'error-cleanup-provisioner', 'post-processors', 'description', 'min_packer_version'];
 
 /** A Packer JSON template (or a bare builder object, as in the seed's Basic Example) → BuildSpecs. */
 export async function loadJsonTemplate(path: string, options: LoadTemplateOptions = {}): Promise<LoadedTemplate> {
@@ -23,9 +20,7 @@ export async function loadJsonTemplate(path: string, options: LoadTemplateOption
   if (!bare) {
     for (const key of Object.keys(template)) {
       if (TEMPLATE_KEYS.includes(key) || key.startsWith('_')) continue;
-      const reason = UNSUPPORTED_TEMPLATE_KEYS[key];
-      if (reason) problems.add(key, `"${key}" is not supported by kiln`, reason);
-      else problems.add(key, `unknown top-level key "${key}"`, didYouMean(key, TEMPLATE_KEYS) ?? `a template has ${TEMPLATE_KEYS.join(', ')}`);
+      problems.add(key, `unknown top-level key "${key}"`, didYouMean(key, TEMPLATE_KEYS) ?? `a template has ${TEMPLATE_KEYS.join(', ')}`);
     }
   }
 

@@ -12,13 +12,20 @@ export interface PhasePolicyOverride {
   backoff?: { initialMs?: number; factor?: number; maxMs?: number; jitter?: number };
 }
 
+/** The `index` of the error-cleanup-provisioner (it is not in the `provisioners` list). */
+export const ERROR_CLEANUP_INDEX = -1;
+
 export interface ProvisionerCommon {
-  /** Index in the template's `provisioners` array (stable across only/except filtering). */
+  /** Index in the template's `provisioners` array (stable across only/except filtering);
+   *  ERROR_CLEANUP_INDEX for the error-cleanup-provisioner. */
   index: number;
   pauseBeforeMs: number;
   maxRetries: number;
   /** 0 = no timeout. */
   timeoutMs: number;
+  /** continue_on_error (Packer 1.16): once its attempts are spent, a failure is recorded and the
+   *  build goes on. Absent: false. */
+  continueOnError?: boolean;
 }
 
 export interface ShellProvisionerSpec extends ProvisionerCommon {
@@ -88,7 +95,75 @@ export interface ShellLocalProvisionerSpec extends ProvisionerCommon {
   validExitCodes: number[];
 }
 
-export type ProvisionerSpec = ShellProvisionerSpec | FileProvisionerSpec | ShellLocalProvisionerSpec;
+/** The `ansible` provisioner: `ansible-playbook` on this machine, connected straight to the server. */
+export interface AnsibleProvisionerSpec extends ProvisionerCommon {
+  type: 'ansible';
+  /** Absolute local path. */
+  playbookFile: string;
+  /** The executable (no shell): default `ansible-playbook`. */
+  command: string;
+  /** Passed as they are, after kiln's own `-e` arguments (Packer's order). */
+  extraArguments: string[];
+  /** NAME=value, set in ansible-playbook's (and ansible-galaxy's) environment. */
+  ansibleEnvVars: string[];
+  /** `--ssh-extra-args`; default `-o IdentitiesOnly=yes` when Ansible is given a key file. */
+  sshExtraArgs: string[];
+  groups: string[];
+  emptyGroups: string[];
+  /** Default `default`. */
+  hostAlias: string;
+  /** `ansible_user`; absent: the communicator's ssh_username. */
+  user?: string;
+  /** The inventory's host line, with `{{ .HostAlias }}`, `{{ .Host }}`, `{{ .User }}`, `{{ .Port }}`
+   *  (and the `{{ .ID }}`-style build values) filled in when it runs. */
+  inventoryFileTemplate?: string;
+  /** Absolute local directory the inventory file is written in (its group_vars/host_vars apply). */
+  inventoryDirectory?: string;
+  keepInventoryFile: boolean;
+  /** Absolute local path of a requirements file for `ansible-galaxy`. */
+  galaxyFile?: string;
+  galaxyCommand: string;
+  galaxyForceInstall: boolean;
+  galaxyForceWithDeps: boolean;
+  rolesPath?: string;
+  collectionsPath?: string;
+  /** use_proxy as written: kiln connects directly either way (true is said once, when it runs). */
+  useProxy?: boolean;
+  /** use_sftp: Ansible copies files over SFTP instead of scp (Packer's ANSIBLE_SCP_IF_SSH). */
+  useSftp: boolean;
+}
+
+/** The `ansible-local` provisioner: uploads playbooks and their files, runs `ansible-playbook` on the server. */
+export interface AnsibleLocalProvisionerSpec extends ProvisionerCommon {
+  type: 'ansible-local';
+  /** Absolute local paths (`playbook_file`, or `playbook_files` in order). */
+  playbookFiles: string[];
+  /** True when they came from `playbook_file` (uploaded to the staging directory's top). */
+  singlePlaybook: boolean;
+  playbookDir?: string;
+  playbookPaths: string[];
+  rolePaths: string[];
+  collectionPaths: string[];
+  groupVars?: string;
+  hostVars?: string;
+  inventoryFile?: string;
+  inventoryGroups: string[];
+  /** Joined with spaces into the remote command line, as Packer does (the remote shell reads them). */
+  extraArguments: string[];
+  /** Default `PYTHONUNBUFFERED=1 ansible-playbook`. */
+  command: string;
+  /** Absent: `/tmp/packer-provisioner-ansible-local/<uuid>`, a new one per run. */
+  stagingDirectory?: string;
+  cleanStagingDirectory: boolean;
+  galaxyFile?: string;
+  galaxyCommand: string;
+  galaxyForceInstall: boolean;
+  /** Absent: `<staging>/galaxy_roles` and `<staging>/galaxy_collections`. */
+  galaxyRolesPath?: string;
+  galaxyCollectionsPath?: string;
+}
+
+export type ProvisionerSpec = ShellProvisionerSpec | FileProvisionerSpec | ShellLocalProvisionerSpec | AnsibleProvisionerSpec | AnsibleLocalProvisionerSpec;
 
 /** Packer's `manifest` post-processor: appends this build's artifact to a JSON file. */
 export interface ManifestPostProcessorSpec {
@@ -214,6 +289,9 @@ export interface BuildSpec {
   communicator: CommunicatorSpec;
   /** Provisioners that apply to this builder (only/except already applied), template order. */
   provisioners: ProvisionerSpec[];
+  /** error-cleanup-provisioner: run on the server when the build fails from provisioning on, before
+   *  the cleanup (as Packer runs it); absent: none. */
+  errorCleanupProvisioner?: ProvisionerSpec;
   /** Post-processors that apply to this builder, in order; run once the image is available
    *  (absent: none). */
   postProcessors?: PostProcessorSpec[];

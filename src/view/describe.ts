@@ -3,6 +3,8 @@
 import type { Artifact, BuildEvent, ErrorInfo } from '../store/index.js';
 import { formatDuration } from '../template/duration.js';
 
+const ERROR_CLEANUP = 'error-cleanup-provisioner';
+
 const s = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
 export function describeError(e: unknown): string {
@@ -58,6 +60,7 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'build.succeeded':
       return `Build finished: ${describeArtifact(d.artifact as Artifact)}`;
     case 'phase.started':
+      if (d.errorCleanup) return `${ERROR_CLEANUP}: ${e.attempt > 1 ? `attempt ${e.attempt}` : 'started'}`;
       return e.attempt > 1
         ? `${e.phase}: attempt ${e.attempt}`
         : `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}${d.reason === 'failure' ? ' (after the failure)' : ''}: started`;
@@ -66,9 +69,10 @@ export function describeEvent(e: BuildEvent): string | null {
       return `${e.phase}: attempt ${e.attempt} failed (${describeError(d.error)}); retrying${typeof d.delayMs === 'number' ? ` in ${formatElapsed(d.delayMs)}` : ''}${left !== undefined ? `, ${formatElapsed(left)} left before its deadline` : ''}`;
     }
     case 'phase.succeeded':
-      return `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}: done${typeof d.durationMs === 'number' ? ` in ${formatElapsed(d.durationMs)}` : ''}`;
+      return `${d.errorCleanup ? ERROR_CLEANUP : `${e.phase}${e.phase === 'provision' ? ` #${s(d.provisionerIndex)}` : ''}`}: done${typeof d.durationMs === 'number' ? ` in ${formatElapsed(d.durationMs)}` : ''}`;
     case 'phase.failed':
-      return `${e.phase}: failed: ${describeError(d.error)}`;
+      if (d.continued) return `provision #${s(d.provisionerIndex)}: failed: ${describeError(d.error)}; continue_on_error is set: the build goes on`;
+      return `${d.errorCleanup ? ERROR_CLEANUP : e.phase}: failed: ${describeError(d.error)}`;
     case 'cleanup.started':
       return `Cleaning up after the failure: removing what the build created, newest first`;
     case 'key.created':
@@ -110,9 +114,9 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'ssh.connected':
       return `Connected over SSH to ${s(d.username)}@${s(d.host)}`;
     case 'provisioner.started':
-      return `Provisioning with ${s(d.type)} (provisioner ${s(d.index)})`;
+      return d.errorCleanup ? `The build failed: running the ${ERROR_CLEANUP} (${s(d.type)}) before the cleanup` : `Provisioning with ${s(d.type)} (provisioner ${s(d.index)})`;
     case 'provisioner.succeeded':
-      return `Provisioner ${s(d.index)} finished`;
+      return d.errorCleanup ? `The ${ERROR_CLEANUP} finished` : `Provisioner ${s(d.index)} finished`;
     case 'postprocessor.started':
       return `Running post-processor ${s(d.type)} (post-processor ${s(d.index)})`;
     case 'postprocessor.succeeded':

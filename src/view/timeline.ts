@@ -51,14 +51,15 @@ export function timeline(events: readonly BuildEvent[], past: readonly PhaseDura
         out.push({ kind: 'build', name: e.type.slice('build.'.length), startedAt: e.at, status: describeEvent(e) ?? '', errors: [] });
         break;
       case 'phase.started': {
-        const index = typeof d.provisionerIndex === 'number' ? d.provisionerIndex : undefined;
-        if (open && open.name === e.phase && open.provisionerIndex === index && open.status === 'running' && e.attempt > 1) {
+        // The error-cleanup-provisioner has a row of its own (no provisioner index).
+        const index = typeof d.provisionerIndex === 'number' && !d.errorCleanup ? d.provisionerIndex : undefined;
+        const name = d.errorCleanup ? 'error-cleanup-provisioner' : e.phase!;
+        if (open && open.name === name && open.provisionerIndex === index && open.status === 'running' && e.attempt > 1) {
           open.attempts = e.attempt;
           break;
         }
         closeOpen(e.at, 'abandoned');
-        open = { kind: 'phase', name: `${e.phase}${d.reason === 'failure' ? ' (rollback)' : ''}`, provisionerIndex: index, startedAt: e.at, attempts: e.attempt, status: 'running', errors: [] };
-        if (open.name !== e.phase) open.name = e.phase!;
+        open = { kind: 'phase', name, provisionerIndex: index, startedAt: e.at, attempts: e.attempt, status: 'running', errors: [] };
         out.push(open);
         break;
       }
@@ -77,7 +78,7 @@ export function timeline(events: readonly BuildEvent[], past: readonly PhaseDura
       case 'phase.failed':
         if (open && open.status === 'running') {
           open.errors.push(describeError(d.error));
-          closeOpen(e.at, 'failed');
+          closeOpen(e.at, d.continued ? 'failed, continued (continue_on_error)' : 'failed');
         }
         break;
       default:

@@ -1,5 +1,5 @@
 // Provisioner specs with Packer's defaults, as the template loader produces them, for tests.
-import type { FileProvisionerSpec, ShellLocalProvisionerSpec, ShellProvisionerSpec } from '../../src/template/spec.js';
+import type { AnsibleLocalProvisionerSpec, AnsibleProvisionerSpec, FileProvisionerSpec, ShellLocalProvisionerSpec, ShellProvisionerSpec } from '../../src/template/spec.js';
 import type { ProvisionContext, ProvisionOutput } from '../../src/provision/index.js';
 import type { Communicator } from '../../src/ssh/index.js';
 
@@ -61,5 +61,43 @@ export function recordingContext(
     ...extra,
     output,
     lines: (stream) => output.filter((o) => !stream || o.stream === stream).map((o) => o.line),
+  };
+}
+
+export function ansibleSpec(overrides: Partial<AnsibleProvisionerSpec> & Pick<AnsibleProvisionerSpec, 'playbookFile'>): AnsibleProvisionerSpec {
+  return {
+    ...common,
+    type: 'ansible',
+    command: 'ansible-playbook',
+    extraArguments: [],
+    ansibleEnvVars: [],
+    sshExtraArgs: [],
+    groups: [],
+    emptyGroups: [],
+    hostAlias: 'default',
+    keepInventoryFile: false,
+    galaxyCommand: 'ansible-galaxy',
+    galaxyForceInstall: false,
+    galaxyForceWithDeps: false,
+    useSftp: false,
+    ...overrides,
+  };
+}
+
+export function ansibleLocalSpec(overrides: Partial<AnsibleLocalProvisionerSpec> & Pick<AnsibleLocalProvisionerSpec, 'playbookFiles'>): AnsibleLocalProvisionerSpec {
+  return {
+    ...common,
+    type: 'ansible-local',
+    singlePlaybook: overrides.playbookFiles.length === 1,
+    playbookPaths: [],
+    rolePaths: [],
+    collectionPaths: [],
+    inventoryGroups: [],
+    extraArguments: [],
+    command: 'PYTHONUNBUFFERED=1 ansible-playbook',
+    cleanStagingDirectory: false,
+    galaxyCommand: 'ansible-galaxy',
+    galaxyForceInstall: false,
+    ...overrides,
   };
 }

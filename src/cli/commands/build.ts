@@ -17,7 +17,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
         choices: ON_ERROR_CHOICES,
         default: 'cleanup' as const,
         describe:
-          'On failure: remove what the build created (cleanup), keep it for inspection and `kiln resume` (abort), or ask (terminal only); run-cleanup-provisioner is cleanup',
+          'On failure: remove what the build created (cleanup), keep it for inspection and `kiln resume` (abort), or ask (terminal only); run-cleanup-provisioner runs the error-cleanup-provisioner, then keeps everything as abort',
       })
       .option('parallel-builds', { type: 'number', default: 0, describe: 'Run at most N builds at once (0 = no limit)' })
       .option('force', { type: 'boolean', default: false, describe: 'Build even if an image or snapshot of the same name exists' })

@@ -1,7 +1,7 @@
 // Options several commands share, in Packer's spellings where Packer has them (the single-dash
 // forms `-machine-readable`, `-on-error=abort` are read by src/cli/argv.ts).
 
-/** --on-error's values: Packer's four; run-cleanup-provisioner runs as cleanup (kiln has no error-cleanup-provisioner). */
+/** --on-error's values: Packer's four (run-cleanup-provisioner: the error-cleanup-provisioner runs, everything else is kept, as abort). */
 export const ON_ERROR_CHOICES = ['cleanup', 'abort', 'ask', 'run-cleanup-provisioner'] as const;
 export type OnErrorFlag = (typeof ON_ERROR_CHOICES)[number];
 

@@ -89,7 +89,8 @@ export class PackerUiRenderer implements ProgressRenderer {
     if (!this.startedAt.has(e.buildId)) this.startedAt.set(e.buildId, at.getTime());
     const text = describeEvent(e);
     if (text === null) return;
-    const failed = e.type === 'build.failed' || e.type === 'phase.failed';
+    // A provisioner failing with continue_on_error is a warning, as Packer says it (ui say).
+    const failed = e.type === 'build.failed' || (e.type === 'phase.failed' && e.data.continued !== true);
     this.ui.ui(failed ? 'error' : 'say', `==> ${name}: ${text}`, at);
     // Packer's last line of a build, which logs and scripts look for.
     const took = goDuration(at.getTime() - this.startedAt.get(e.buildId)!);

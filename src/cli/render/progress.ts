@@ -5,6 +5,7 @@
 //   last retry reason) under the scrolling provisioner output and messages.
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import type { Artifact, BuildEvent } from '../../store/index.js';
+import { ERROR_CLEANUP_INDEX } from '../../template/spec.js';
 import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines, timeLeft } from '../../view/index.js';
 
 export interface ProgressRenderer {
@@ -150,7 +151,7 @@ class TtyRenderer implements ProgressRenderer {
       // One row per provisioner, created as they start, in place of the generic one.
       const generic = b.rows.findIndex((r) => r.phase === 'provision' && r.provisionerIndex === undefined);
       const last = b.rows.map((r) => r.phase).lastIndexOf('provision');
-      row = { label: `provision #${provisionerIndex}`, phase, provisionerIndex, status: 'pending', attempt: 0 };
+      row = { label: provisionerIndex === ERROR_CLEANUP_INDEX ? 'error-cleanup' : `provision #${provisionerIndex}`, phase, provisionerIndex, status: 'pending', attempt: 0 };
       if (generic >= 0) b.rows.splice(generic, 1, row);
       else b.rows.splice(last + 1, 0, row);
     }
@@ -163,7 +164,8 @@ class TtyRenderer implements ProgressRenderer {
     const log: string[] = [];
     const now = Date.parse(e.at);
     const d = e.data;
-    const provisionerIndex = typeof d.provisionerIndex === 'number' ? d.provisionerIndex : undefined;
+    // The error-cleanup-provisioner gets a row of its own, after the provisioners'.
+    const provisionerIndex = d.errorCleanup ? ERROR_CLEANUP_INDEX : typeof d.provisionerIndex === 'number' ? d.provisionerIndex : undefined;
     switch (e.type) {
       case 'phase.started': {
         const r = e.phase && this.row(b, e.phase, provisionerIndex);
@@ -201,7 +203,7 @@ class TtyRenderer implements ProgressRenderer {
         if (r) {
           r.status = 'failed';
           r.endedAt = now;
-          r.note = describeError(d.error);
+          r.note = `${d.continued ? 'continued: ' : ''}${describeError(d.error)}`;
         }
         log.push(`${b.name}: ${describeEvent(e)}`);
         break;

@@ -43,16 +43,9 @@ const SIM_TOKEN = '5e1a1a70-0000-4000-8000-00000000c1a7';
 
 export { EXIT };
 
-/**
- * The --on-error a build runs with: Packer's run-cleanup-provisioner is cleanup (kiln has no
- * error-cleanup-provisioner), and ask needs a terminal; each substitution is said in one line.
- */
+/** The --on-error a build runs with: ask needs a terminal; the substitution is said in one line. */
 export function effectiveOnError(flag: OnErrorFlag, output: OutputKind, say: (line: string) => void): OnError {
   const interactive = Boolean(process.stdin.isTTY && process.stderr.isTTY) && output !== 'json' && output !== 'machine';
-  if (flag === 'run-cleanup-provisioner') {
-    say('kiln: -on-error=run-cleanup-provisioner runs as cleanup: kiln has no error-cleanup-provisioner; it removes what the build created');
-    return 'cleanup';
-  }
   if (flag === 'ask' && !interactive) {
     say('kiln: --on-error ask needs a terminal; cleaning up on failure instead (use --on-error abort to keep resources)');
     return 'cleanup';

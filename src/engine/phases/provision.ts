@@ -1,11 +1,13 @@
 // The provision phase: one provisioner per phase run (the machine owns its retries and timeout),
 // over the communicator, its output recorded in batches; and the batcher the post-processors share.
-import { readFileSync } from 'node:fs';
+// Run after a failure (`reason: 'failure'`), it runs the template's error-cleanup-provisioner.
+import { existsSync, readFileSync } from 'node:fs';
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import { runProvisioner } from '../../provision/index.js';
+import { runProvisioner, type SshTarget } from '../../provision/index.js';
 import { fillBuildValues, type BuildValues } from '../../template/functions.js';
+import { ERROR_CLEANUP_INDEX } from '../../template/spec.js';
 import { keyPath } from '../keys.js';
-import { BuildError, type PhaseRuntime } from '../runtime.js';
+import { BuildError, requireFact, type PhaseRuntime } from '../runtime.js';
 import { ensureCommunicator } from './ssh.js';
 
 /** Provisioner output is appended in batches: one event per flush, not one per line. */
@@ -40,18 +42,23 @@ export class OutputBatcher {
 
 export async function provision(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { spec } = rt.deps;
-  const provisioner = spec.provisioners[input.provisionerIndex];
-  if (!provisioner) throw new BuildError(`internal: there is no provisioner #${input.provisionerIndex}`);
+  const errorCleanup = input.reason === 'failure';
+  const provisioner = errorCleanup ? spec.errorCleanupProvisioner : spec.provisioners[input.provisionerIndex];
+  if (!provisioner) throw new BuildError(`internal: there is no ${errorCleanup ? 'error-cleanup-provisioner' : `provisioner #${input.provisionerIndex}`}`);
   const communicator = provisioner.type === 'shell-local' ? rt.communicator : await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
-  await rt.record(input, 'provisioner.started', { index: input.provisionerIndex, type: provisioner.type, templateIndex: provisioner.index });
-  const batch = new OutputBatcher(rt, input, input.provisionerIndex);
+  const index = errorCleanup ? ERROR_CLEANUP_INDEX : input.provisionerIndex;
+  await rt.record(input, 'provisioner.started', errorCleanup ? { errorCleanup: true, type: provisioner.type } : { index, type: provisioner.type, templateIndex: provisioner.index });
+  const batch = new OutputBatcher(rt, input, index);
+  const values = buildValues(rt, input);
   try {
     // The machine owns retries and timeouts (the provisioner's max_retries and timeout are its
     // policy), so the provisioner runs exactly one attempt here.
     await runProvisioner(
-      fillBuildValues({ ...provisioner, maxRetries: 0, timeoutMs: 0, pauseBeforeMs: input.attempt === 1 ? provisioner.pauseBeforeMs : 0 }, buildValues(rt, input)),
+      fillBuildValues({ ...provisioner, maxRetries: 0, timeoutMs: 0, pauseBeforeMs: input.attempt === 1 ? provisioner.pauseBeforeMs : 0 }, values),
       {
         communicator,
+        ...(provisioner.type === 'ansible' ? { target: sshTarget(rt, input) } : {}),
+        buildValues: values,
         buildName: spec.name,
         builderType: 'scaleway',
         signal,
@@ -65,8 +72,24 @@ export async function provision(rt: PhaseRuntime, input: PhaseInput, signal: Abo
   } finally {
     await batch.flush();
   }
-  await rt.record(input, 'provisioner.succeeded', { index: input.provisionerIndex });
+  await rt.record(input, 'provisioner.succeeded', errorCleanup ? { errorCleanup: true } : { index });
   return {};
+}
+
+/** What Ansible connects to: the address kiln's own connection uses, with the build's key file. */
+function sshTarget(rt: PhaseRuntime, input: PhaseInput): SshTarget {
+  const { spec, buildId, stateDir, sshPortOverride } = rt.deps;
+  if (spec.communicator.type !== 'ssh') throw new BuildError('internal: the ansible provisioner needs the ssh communicator');
+  const c = spec.communicator;
+  // The temporary key is on this machine once the connection is made (unsealed there if need be).
+  const temporary = keyPath(stateDir, buildId);
+  const privateKeyFile = c.privateKeyFile ?? (existsSync(temporary) ? temporary : undefined);
+  return {
+    host: requireFact(input.facts, 'publicIp', input.phase),
+    port: sshPortOverride ?? c.port,
+    username: c.username,
+    ...(privateKeyFile ? { privateKeyFile } : {}),
+  };
 }
 
 // `{{build \`X\`}}` in a provisioner: what Packer's build.* would give once the server is up.

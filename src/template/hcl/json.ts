@@ -11,7 +11,7 @@ const BLOCKS: Record<string, Record<string, number>> = {
   '': { packer: 0, variable: 1, variables: 0, locals: 0, local: 1, source: 2, build: 0, data: 2, hcp_packer_registry: 0 },
   packer: { required_plugins: 0 },
   variable: { validation: 0 },
-  build: { source: 1, provisioner: 1, 'post-processor': 1, 'post-processors': 0 },
+  build: { source: 1, provisioner: 1, 'error-cleanup-provisioner': 1, 'post-processor': 1, 'post-processors': 0 },
   'post-processors': { 'post-processor': 1 },
 };
 

@@ -10,9 +10,9 @@ import { isObjectValue, type Value } from './value.js';
 import { attributes, checkSchema, type HclReporter } from './report.js';
 
 const BUILD_ATTRIBUTES = ['name', 'description', 'sources'];
-const BUILD_BLOCKS = ['source', 'provisioner', 'post-processor', 'post-processors'];
+const ERROR_CLEANUP = 'error-cleanup-provisioner';
+const BUILD_BLOCKS = ['source', 'provisioner', ERROR_CLEANUP, 'post-processor', 'post-processors'];
 const REFUSED_BUILD_BLOCKS: Record<string, string> = {
-  'error-cleanup-provisioner': 'kiln always cleans up what it created',
   hcp_packer_registry: 'kiln does not publish to HCP Packer',
 };
 /** Nested blocks of a source that are lists even when written once (as in JSON templates). */
@@ -43,6 +43,8 @@ export interface Lowered {
   builders: JsonObject[];
   provisioners: JsonObject[];
   postProcessors: JsonObject[];
+  /** A build's error-cleanup-provisioner, once per source it applies to (restricted to it with "only"). */
+  errorCleanupProvisioners: JsonObject[];
   /** Each lowered provisioner's position among its build block's provisioners. */
   positions: number[];
   /** Each lowered post-processor's position among its build block's post-processors. */
@@ -56,7 +58,7 @@ export interface Lowered {
 // per source it applies to, restricted to that builder with "only", so that it is evaluated with
 // that source's source.name.
 export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope, load: HclReporter): Lowered {
-  const out: Lowered = { builders: [], provisioners: [], postProcessors: [], positions: [], postProcessorPositions: [], ranges: new Map() };
+  const out: Lowered = { builders: [], provisioners: [], postProcessors: [], errorCleanupProvisioners: [], positions: [], postProcessorPositions: [], ranges: new Map() };
   for (const build of builds) {
     checkSchema(build.body, load, { attributes: BUILD_ATTRIBUTES, blocks: BUILD_BLOCKS, refused: REFUSED_BUILD_BLOCKS }, 'a build block');
     const attrs = attributes(build.body);
@@ -127,12 +129,17 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
         checkSchema(item.body, load, { attributes: [], blocks: ['post-processor'] }, 'a post-processors block');
         return item.body.items.filter((i): i is Block => i.kind === 'block' && i.type === 'post-processor');
       }
-      return item.type === 'provisioner' || item.type === 'post-processor' ? [item] : [];
+      return item.type === 'provisioner' || item.type === 'post-processor' || item.type === ERROR_CLEANUP ? [item] : [];
     });
+    const cleanups = steps.filter((item) => item.type === ERROR_CLEANUP);
+    for (const extra of cleanups.slice(1)) {
+      load.report({ summary: `Only one ${ERROR_CLEANUP} is allowed`, detail: `This build already has one at line ${cleanups[0]!.range.start.line}.`, range: extra.typeRange });
+    }
     for (const item of steps) {
-      const kind = item.type === 'provisioner' ? 'provisioner' : 'post-processor';
-      if (kind === 'provisioner') position++;
-      else postProcessorPosition++;
+      if (item.type === ERROR_CLEANUP && item !== cleanups[0]) continue;
+      const kind = item.type === 'post-processor' ? 'post-processor' : 'provisioner';
+      if (item.type === 'provisioner') position++;
+      else if (kind === 'post-processor') postProcessorPosition++;
       if (item.labels.length !== 1) {
         load.report({ summary: `Invalid ${kind} block`, detail: `A ${kind} block has one label: its type.`, range: item.typeRange, hint: `write ${kind} "${kind === 'provisioner' ? 'shell' : 'manifest'}" { … }` });
         continue;
@@ -141,8 +148,8 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
       used.forEach((use, i) => {
         if (!filter(i)) return;
         const sourceScope: Scope = { ...scope, variables: new Map([...scope.variables, ['source', { type: 'scaleway', name: use.name }], ['build', buildObject(use.name, kind === 'provisioner')]]), unavailable: new Map() };
-        const list = kind === 'provisioner' ? out.provisioners : out.postProcessors;
-        const prefix = `${kind}s[${list.length}]`;
+        const list = item.type === ERROR_CLEANUP ? out.errorCleanupProvisioners : kind === 'provisioner' ? out.provisioners : out.postProcessors;
+        const prefix = item.type === ERROR_CLEANUP ? `${ERROR_CLEANUP}[${list.length}]` : `${kind}s[${list.length}]`;
         out.ranges.set(prefix, item.range);
         out.ranges.set(`${prefix}.type`, item.labelRanges[0]!);
         const lowered: JsonObject = { type: item.labels[0]! };
@@ -150,8 +157,8 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
         lowerBody(body, sourceScope, load, lowered, prefix, out.ranges);
         lowered.only = [builderNames[i]!];
         list.push(lowered);
-        if (kind === 'provisioner') out.positions.push(position);
-        else out.postProcessorPositions.push(postProcessorPosition);
+        if (item.type === 'provisioner') out.positions.push(position);
+        else if (kind === 'post-processor') out.postProcessorPositions.push(postProcessorPosition);
       });
     }
   }

@@ -5,7 +5,7 @@ import { FieldReader, describeType, type FieldContext } from '../fields.js';
 import { resolveLocalPath } from '../paths.js';
 
 /** Keys every provisioner takes (Packer's common provisioner configuration). */
-export const COMMON_KEYS = ['type', 'only', 'except', 'pause_before', 'max_retries', 'timeout', 'override'] as const;
+export const COMMON_KEYS = ['type', 'only', 'except', 'pause_before', 'max_retries', 'timeout', 'continue_on_error', 'override'] as const;
 
 export const UNSUPPORTED_COMMON: Record<string, string> = {};
 

@@ -1,5 +1,6 @@
 // Provisioners as Packer's JSON templates write them: the list, only/except, the common keys
-// pause_before, max_retries and timeout, and one module per type (shell, file, shell-local).
+// pause_before, max_retries, timeout and continue_on_error, and one module per type (shell, file,
+// shell-local, ansible, ansible-local).
 import type { ProvisionerCommon, ProvisionerSpec } from '../spec.js';
 import { FieldReader, isObject, describeType, type JsonObject } from '../fields.js';
 import { didYouMean } from '../suggest.js';
@@ -7,10 +8,15 @@ import type { ProvisionerContext } from './common.js';
 import { readShell } from './shell.js';
 import { readFile } from './file.js';
 import { readShellLocal } from './shell-local.js';
+import { readAnsible } from './ansible.js';
+import { readAnsibleLocal } from './ansible-local.js';
 
 export type { ProvisionerContext } from './common.js';
 
-export const PROVISIONER_TYPES = ['shell', 'file', 'shell-local'] as const;
+export const PROVISIONER_TYPES = ['shell', 'file', 'shell-local', 'ansible', 'ansible-local'] as const;
+
+/** The provisioners that run over the build's SSH connection (or, for ansible, connect as it does). */
+const NEEDS_SSH: ReadonlySet<unknown> = new Set(['shell', 'file', 'ansible', 'ansible-local']);
 
 export interface ProvisionerBuild {
   name: string;
@@ -27,15 +33,16 @@ export function appliesTo(raw: unknown, buildName: string): boolean {
   return true;
 }
 
-/** Checks the parts of the provisioners list that do not depend on a build: its shape, types, only/except. */
-export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext): unknown[] {
+/** Checks the parts of the provisioners list that do not depend on a build: its shape, types, only/except.
+ *  `pathOf` names item i in problems (the error-cleanup-provisioner is checked as a one-item list). */
+export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext, pathOf = (i: number) => `provisioners[${i}]`): unknown[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) {
     ctx.problems.add('provisioners', `must be a list of provisioners, not ${describeType(raw)}`, 'write "provisioners": [{"type": "shell", "inline": ["…"]}]');
     return [];
   }
   raw.forEach((item, index) => {
-    const path = `provisioners[${index}]`;
+    const path = pathOf(index);
     if (!isObject(item)) {
       ctx.problems.add(path, `must be an object with a "type", not ${describeType(item)}`);
       return;
@@ -102,9 +109,10 @@ export function readProvisioner(raw: unknown, index: number, build: ProvisionerB
     pauseBeforeMs: reader.duration('pause_before') ?? 0,
     maxRetries: reader.int('max_retries', { min: 0 }) ?? 0,
     timeoutMs: reader.duration('timeout') ?? 0,
+    ...(reader.bool('continue_on_error') ? { continueOnError: true } : {}),
   };
   const type = (raw as JsonObject).type;
-  if ((type === 'shell' || type === 'file') && build.communicator === 'none') {
+  if (NEEDS_SSH.has(type) && build.communicator === 'none') {
     ctx.problems.add(
       path,
       `the ${String(type)} provisioner needs SSH, but the builder "${build.name}" has communicator "none"`,
@@ -118,6 +126,10 @@ export function readProvisioner(raw: unknown, index: number, build: ProvisionerB
       return readFile(reader, common, ctx);
     case 'shell-local':
       return readShellLocal(reader, common, ctx);
+    case 'ansible':
+      return readAnsible(reader, common, ctx);
+    case 'ansible-local':
+      return readAnsibleLocal(reader, common, ctx);
     default:
       return undefined;
   }
