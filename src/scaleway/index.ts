@@ -10,19 +10,25 @@ export {
   QuotaExceededError,
   TransientStateError,
   ConflictError,
+  AccountRefusalError,
   UnauthorizedError,
   PermissionDeniedError,
+  OutOfStockError,
+  LockedError,
+  PreconditionFailedError,
   RateLimitedError,
   ServerError,
   NetworkError,
   AmbiguousError,
   isRetryable,
   answerOf,
-  errorFromResponse,
+  refusedForItsState,
   type ArgumentDetail,
+  type PermissionDetail,
   type QuotaDetail,
   type RequestContext,
 } from './errors.js';
+export { errorFromResponse } from './error-answers.js';
 export { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 export { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, windowLookTimes, type LookCause, type PollSchedule, type PollOptions } from './poll.js';
 export { MAX_SAMPLES, MIN_SAMPLES, predictWait, sameWaitKey, sizeClassOf, type WaitKey, type WaitPrediction, type WaitRecord } from './predict.js';

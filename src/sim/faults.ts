@@ -2,11 +2,14 @@
 // clouds produce. One seeded die is rolled per request, so a given seed and request sequence
 // always fail the same way.
 import { seededRandom } from './random.js';
+import { REFUSAL_KINDS } from './refusals.js';
 
 // ghost_create: a create is performed, then answered 500. ghost: the same for any request that
 // changes something (POST, PATCH, DELETE): the answer of a change that happened is lost.
 // error_state: the transition the request starts ends in the resource's error state (a private NIC: syncing_error).
-export const FAULT_KINDS = ['5xx', '429', '429_no_retry_after', 'reset', 'slow', 'ghost_create', 'ghost', 'stuck', 'error_state'] as const;
+// The refusals of a real account (refusals.ts) — out_of_stock, quotas_exceeded, permissions_denied,
+// denied_authentication, precondition_failed, locked — answer in Scaleway's shape for the route.
+export const FAULT_KINDS = ['5xx', '429', '429_no_retry_after', 'reset', 'slow', 'ghost_create', 'ghost', 'stuck', 'error_state', ...REFUSAL_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Probabilities (0..1) per fault kind for one route, plus the knobs of `slow` and `429`. */
@@ -68,10 +71,15 @@ export class FaultInjector {
   private readonly random: () => number;
 
   constructor(
-    private readonly spec: FaultSpec,
+    private spec: FaultSpec,
     seed: number,
   ) {
     this.random = seededRandom(seed ^ 0xfa17);
+  }
+
+  /** Faults from now on (the cause of a refusal removed, say); the die keeps rolling where it was. */
+  replace(spec: FaultSpec): void {
+    this.spec = spec;
   }
 
   /** The fault this request meets, if any. `route` is `"METHOD /pattern"`. */
