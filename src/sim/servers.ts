@@ -58,7 +58,7 @@ export class Servers {
     root: RootVolumeRequest;
     /** Existing detached block volumes to attach, by slot ("1", …). */
     extraVolumes: Record<string, VolumeRecord>;
-    securityGroupId?: string;
+    securityGroupId: string;
     adminPasswordEncryptionSshKeyId?: string;
   }): Promise<ServerRecord> {
     const { world, quotas } = this.parts;
@@ -120,7 +120,7 @@ export class Servers {
       enable_ipv6: input.enableIpv6,
       protected: input.isProtected,
       user_data: {},
-      ...(input.securityGroupId ? { security_group_id: input.securityGroupId } : {}),
+      security_group_id: input.securityGroupId,
       ...(input.adminPasswordEncryptionSshKeyId ? { admin_password_encryption_ssh_key_id: input.adminPasswordEncryptionSshKeyId } : {}),
     };
     if (input.flexibleIp) {

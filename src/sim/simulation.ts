@@ -10,6 +10,7 @@ import { Guests, type SshGatewayLike } from './guest.js';
 import type { LatencyModel } from './latency.js';
 import { PublicImages } from './public-images.js';
 import { Quotas, type QuotaSpec } from './quotas.js';
+import { ensureDefaultSecurityGroup } from './security-groups.js';
 import { TransitionScheduler, type RequestContext, type TransitionRequest } from './scheduler.js';
 import { Servers, type RootVolumeRequest } from './servers.js';
 import { Storage } from './storage.js';
@@ -19,6 +20,7 @@ import {
   type ImageRecord,
   type IpRecord,
   type PrivateNicRecord,
+  type SecurityGroupRecord,
   type ServerRecord,
   type SnapshotRecord,
   type VolumeRecord,
@@ -138,6 +140,16 @@ export class Simulation implements WorldLookup {
     delete this.data.ips[ip.id];
     this.addresses.freed();
     this.persist();
+  }
+
+  // ---- security groups ---------------------------------------------------------------------
+
+  /** The project's default security group in the zone (made, and kept, the first time it is needed). */
+  defaultSecurityGroup(owner: { project: string; organization: string; zone: Zone }): SecurityGroupRecord {
+    const known = Object.keys(this.data.security_groups ?? {}).length;
+    const group = ensureDefaultSecurityGroup(this.data, owner);
+    if (Object.keys(this.data.security_groups ?? {}).length !== known) this.persist();
+    return group;
   }
 
   // ---- private NICs (their routes create them: routes/instance/network.ts) --------------------
