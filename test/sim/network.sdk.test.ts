@@ -70,7 +70,7 @@ test('sdk-instance: a project has a default security group in each zone; a serve
   assert.equal(elsewhere.securityGroups.length, 1);
   assert.notEqual(elsewhere.securityGroups[0]!.id, group.id);
   // A group of one's own is not a default one.
-  await instance.createSecurityGroup({ name: 'mine', stateful: true, inboundDefaultPolicy: 'drop', outboundDefaultPolicy: 'accept', enableDefaultSecurity: true });
+  await instance.createSecurityGroup({ name: 'mine', description: '', stateful: true, inboundDefaultPolicy: 'drop', outboundDefaultPolicy: 'accept', enableDefaultSecurity: true });
   assert.deepEqual((await instance.listSecurityGroups({ project: SDK_PROJECT, projectDefault: true })).securityGroups.map((g) => g.id), [group.id]);
 });
 
