@@ -1,7 +1,7 @@
-// One sentence per build event, for people: the terminal renderers, plain output and
-// `kiln show` all describe events through this one function.
-import type { Artifact, BuildEvent, ErrorInfo } from '../../store/index.js';
-import { formatDuration } from '../../template/duration.js';
+// One sentence per build event, for people: the terminal renderers, plain output, `kiln show`,
+// the HTML report and `kiln ui` all describe events through this one function.
+import type { Artifact, BuildEvent, ErrorInfo } from '../store/index.js';
+import { formatDuration } from '../template/duration.js';
 
 const s = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
@@ -171,6 +171,8 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Block snapshot ${s(d.snapshotId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
     case 'volume_snapshot.available':
       return `Block snapshot ${s(d.snapshotId)} is available`;
+    case 'api.calls':
+      return `This process made ${s(d.calls)} API call${d.calls === 1 ? '' : 's'}${Number(d.retries) > 0 ? ` (and ${s(d.retries)} retried attempt${d.retries === 1 ? '' : 's'})` : ''}`;
     case 'resource.missing':
       return `The ${s(d.kind)} ${s(d.id)} no longer exists`;
     case 'provision.output':
