@@ -1,6 +1,7 @@
 // Fault injection: per route, the probability that a request meets one of the failures real
 // clouds produce. One seeded die is rolled per request, so a given seed and request sequence
 // always fail the same way.
+import { jsonObjectOption } from './json-option.js';
 import { seededRandom } from './random.js';
 import { REFUSAL_KINDS } from './refusals.js';
 
@@ -37,17 +38,8 @@ export interface RolledFault {
 
 export function parseFaults(input: string | FaultSpec | undefined): FaultSpec {
   if (input === undefined) return {};
-  let spec: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      spec = JSON.parse(input);
-    } catch {
-      throw new Error(`faults: not valid JSON: ${input}. Example: '{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}'`);
-    }
-  }
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
-    throw new Error('faults: expected an object of route → {kind: probability}, e.g. {"POST /servers":{"5xx":0.2}}');
-  for (const [route, faults] of Object.entries(spec as Record<string, unknown>)) {
+  const spec = jsonObjectOption('faults', input, '{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}', 'route → {kind: probability}');
+  for (const [route, faults] of Object.entries(spec)) {
     if (typeof faults !== 'object' || faults === null || Array.isArray(faults))
       throw new Error(`faults: "${route}" must map to an object such as {"5xx":0.1}`);
     let total = 0;

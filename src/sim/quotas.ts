@@ -4,6 +4,7 @@
 // with the standard 403 `quotas_exceeded` and the figures (reference/packer-today.md, "Scaleway's
 // error answers"). Deleting what counts lifts the refusal, as on Scaleway.
 import { quotaExceeded, type ApiError } from './http.js';
+import { jsonObjectOption } from './json-option.js';
 import { isBlockSnapshot, isBlockVolume, type Owned, type WorldData } from './world.js';
 
 /** What a quota counts: each kind is one of Scaleway's quotas of an organization. */
@@ -17,17 +18,8 @@ const BLOCK_KINDS: readonly QuotaKind[] = ['block_volumes', 'block_snapshots'];
 
 export function parseQuotas(input: string | QuotaSpec | undefined): QuotaSpec {
   if (input === undefined) return {};
-  let spec: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      spec = JSON.parse(input);
-    } catch {
-      throw new Error(`quotas: not valid JSON: ${input}. Example: '{"snapshots":2,"servers":1}'`);
-    }
-  }
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
-    throw new Error(`quotas: expected an object of kind → maximum, e.g. {"snapshots":2}; kinds: ${QUOTA_KINDS.join(', ')}`);
-  for (const [kind, value] of Object.entries(spec as Record<string, unknown>)) {
+  const spec = jsonObjectOption('quotas', input, '{"snapshots":2,"servers":1}', `kind → maximum (kinds: ${QUOTA_KINDS.join(', ')})`);
+  for (const [kind, value] of Object.entries(spec)) {
     if (!(QUOTA_KINDS as readonly string[]).includes(kind)) throw new Error(`quotas: unknown kind "${kind}"; known: ${QUOTA_KINDS.join(', ')}`);
     if (typeof value !== 'number' || !Number.isInteger(value) || value < 0) throw new Error(`quotas: "${kind}" must be a whole number >= 0`);
   }
