@@ -28,8 +28,11 @@ async function cloud(t: { after: (fn: () => Promise<void>) => void }, options: S
   });
   const client = new ScalewayClient({ apiUrl: sim.apiUrl, zone: 'fr-par-1', secretKey: SECRET, projectId: PROJECT });
   const templatePath = join(dir, 'template.json');
-  // No SSH: the refusals are all in the API calls around it.
-  writeFileSync(templatePath, JSON.stringify(template({ communicator: 'none', ssh_username: undefined })));
+  // No SSH: the refusals are all in the API calls around it. Deadlines well inside the test's time
+  // limit: a refusal wrongly retried ends the build with its retries on show, not the test by timeout.
+  const policy = { initial_backoff: '100ms', max_backoff: '2s', phase_timeout: '90s' };
+  const kiln_phase_policy = Object.fromEntries(['prepare', 'server.create', 'server.start', 'snapshot.create', 'image.create'].map((phase) => [phase, policy]));
+  writeFileSync(templatePath, JSON.stringify(template({ communicator: 'none', ssh_username: undefined, kiln_phase_policy })));
   const env = { PATH: process.env.PATH, HOME: dir, SCW_API_URL: sim.apiUrl, SCW_SECRET_KEY: SECRET, SCW_DEFAULT_PROJECT_ID: PROJECT };
   const db = join(dir, 'kiln.db');
   const kiln = (args: string[]) => runKiln([...args, '--db', db], { env });
@@ -105,12 +108,12 @@ test('each refusal stops the build at its first answer with what was refused and
     }),
   );
   for (const { c, sim, client, r } of runs) {
+    // Not taken for a transient failure: asked once, never retried, nothing said about waiting.
+    assert.doesNotMatch(r.stdout + r.stderr, /retrying|transient/i, c.name);
     assert.equal(r.code, 1, `${c.name}: ${r.stderr}`);
     assert.match(r.stderr, new RegExp(`failed in ${c.phase.replace('.', '\\.')}: `), c.name);
     for (const says of c.says) assert.match(r.stderr, says, c.name);
     assert.match(r.stderr, /Everything the build created was removed\. Fix the cause and run `kiln build` again\./, c.name);
-    // Not taken for a transient failure: asked once, never retried, nothing said about waiting.
-    assert.doesNotMatch(r.stdout + r.stderr, /retrying|transient/i, c.name);
     if (c.route !== '*') assert.equal(sim.requestCounts()[c.route], 1, `${c.name}: ${c.route} asked once`);
     sim.setFaults({}); // so that the test's own look at the cloud is answered
     await nothingLeft(client, buildIdOf(r));
@@ -143,6 +146,27 @@ test('a snapshot quota: the build says which quota and where to raise it; kept w
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /An image was created/);
   assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume made no second server');
+  const done = await cloudOfBuild(client, id);
+  assert.deepEqual(
+    { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },
+    { servers: 0, volumes: 0, snapshots: 1, images: 1 },
+  );
+});
+
+test('out of stock at power-on with --on-error abort: the server is kept, and resumed once the type is back in stock the build ends with its image', { timeout: 180_000 }, async (t) => {
+  const { sim, client, kiln, build } = await cloud(t, { seed: 30, faults: { 'POST /servers/{id}/action': { out_of_stock: 1 } } });
+  const failed = await build('--on-error', 'abort');
+  assert.equal(failed.code, 1, failed.stderr);
+  const id = buildIdOf(failed);
+  assert.match(failed.stderr, /failed in server\.start: OutOfStockError: Scaleway is out of stock of commercial type DEV1-S in fr-par-1/);
+  assert.match(failed.stderr, new RegExp(`retry the failed phase after fixing the cause:  kiln resume ${id}\\n`));
+  const kept = await cloudOfBuild(client, id);
+  assert.deepEqual([kept.servers.length, kept.servers[0]?.state], [1, 'stopped'], 'the server is kept, never started');
+
+  sim.setFaults({}); // the zone has DEV1-S again
+  const resumed = await kiln(['resume', id]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume started the kept server, made no second one');
   const done = await cloudOfBuild(client, id);
   assert.deepEqual(
     { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },
