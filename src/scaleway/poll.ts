@@ -143,8 +143,11 @@ export async function pollUntil<T>(check: (cause: LookCause) => Promise<T | unde
     const stop = () => round.abort(o.signal.reason);
     o.signal.addEventListener('abort', stop, { once: true });
     try {
-      const sign = signMissed ? undefined : o.sign?.(round.signal);
-      const delay = untilDeadline(pollDelay(Date.now() - startedAt, o.schedule, o.prediction, sign !== undefined));
+      // The delay first: a deadline that has passed throws here, before a sign is asked for whose
+      // promise would then reject unhandled when the round is aborted.
+      const watchSign = !signMissed && o.sign !== undefined;
+      const delay = untilDeadline(pollDelay(Date.now() - startedAt, o.schedule, o.prediction, watchSign));
+      const sign = watchSign ? o.sign!(round.signal) : undefined;
       if (!sign) {
         await sleep(delay, o.signal);
         cause = 'schedule';

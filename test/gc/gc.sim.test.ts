@@ -78,7 +78,7 @@ describe('kiln gc against the simulator', () => {
     return { world, k, a, f, l, s, look, foreignVolume, foreignIp, untaggedSnapshot };
   }
 
-  test('a dry run lists each orphan and why, keeps the rest, and changes nothing', { timeout: 60_000 }, async (t) => {
+  test('a dry run lists each orphan and why, keeps the rest, and changes nothing', { timeout: 240_000 }, async (t) => {
     const { world, k, a, f, l, s, look, untaggedSnapshot } = await leftoversWorld(t);
     const client = world.client();
     const before = await inventory(client);
@@ -112,7 +112,7 @@ describe('kiln gc against the simulator', () => {
     assert.ok(keyExists(world, killed) && keyExists(world, aborted));
   });
 
-  test('--older-than is honoured: with the default 1h, resources made just now are all kept', { timeout: 60_000 }, async (t) => {
+  test('--older-than is honoured: with the default 1h, resources made just now are all kept', { timeout: 240_000 }, async (t) => {
     const { world, k, look, untaggedSnapshot } = await leftoversWorld(t);
     const run = await world.gc('--json');
     assert.equal(run.code, 0, run.stderr);
@@ -132,7 +132,7 @@ describe('kiln gc against the simulator', () => {
     assert.match(bad.stderr, /--older-than "soon" is not a duration\. Use .* 90s, 30m, 2h/);
   });
 
-  test('--force removes exactly the orphans, marks their builds cleaned and removes their keys', { timeout: 60_000 }, async (t) => {
+  test('--force removes exactly the orphans, marks their builds cleaned and removes their keys', { timeout: 240_000 }, async (t) => {
     const { world, k, a, f, l, s, look, foreignVolume, foreignIp, untaggedSnapshot } = await leftoversWorld(t);
     const client = world.client();
     assert.equal((await world.gc('--older-than', '0')).code, 0, 'a dry run first');
@@ -189,7 +189,7 @@ describe('kiln gc against the simulator', () => {
     assert.equal(keyExists(world, live), true);
   });
 
-  test('a second gc --force finds nothing to remove', { timeout: 60_000 }, async (t) => {
+  test('a second gc --force finds nothing to remove', { timeout: 240_000 }, async (t) => {
     const { world } = await leftoversWorld(t);
     const first = await world.gc('--older-than', '0', '--force');
     assert.equal(first.code, 0, first.stderr);
@@ -199,7 +199,7 @@ describe('kiln gc against the simulator', () => {
     assert.match(run.stdout, /Found 6 kiln resources in fr-par-1: nothing to remove, 6 kept\./);
   });
 
-  test('--build names a foreign build: its snapshot may then go, and nothing else is touched', { timeout: 60_000 }, async (t) => {
+  test('--build names a foreign build: its snapshot may then go, and nothing else is touched', { timeout: 240_000 }, async (t) => {
     const { world, f } = await leftoversWorld(t);
     // A gc of every orphan first: it keeps the foreign build's snapshot (an unknown build's may be an artifact).
     const first = await world.gc('--older-than', '0', '--force');
@@ -217,9 +217,9 @@ describe('kiln gc against the simulator', () => {
 });
 
 describe('kiln gc usage errors', () => {
-  test('exit 2 with a clear message', { timeout: 60_000 }, async () => {
+  test('exit 2 with a clear message', { timeout: 240_000 }, async () => {
     const world = await startGcWorld();
-    after(() => world.close(), { timeout: 60_000 });
+    after(() => world.close(), { timeout: 240_000 });
     const both = await world.gc('--zone', 'fr-par-1', '--all-zones');
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--zone and --all-zones exclude each other/);
@@ -234,7 +234,7 @@ describe('kiln gc usage errors', () => {
   });
 });
 
-test('an API that refuses the key stops gc before any deletion, with exit 1 and the cause', { timeout: 60_000 }, async (t) => {
+test('an API that refuses the key stops gc before any deletion, with exit 1 and the cause', { timeout: 240_000 }, async (t) => {
   const world = await startGcWorld({ token: 'a-different-token' });
   t.after(() => world.close());
   const run = await world.gc('--force', '--older-than', '0');

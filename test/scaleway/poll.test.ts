@@ -62,6 +62,26 @@ test('pollUntil stops when its signal aborts', async () => {
   await assert.rejects(waiting, /interrupted/);
 });
 
+test('pollUntil with a sign gives up at the deadline without leaving the sign\'s promise to reject unhandled', { timeout: 10_000 }, async () => {
+  const unhandled: unknown[] = [];
+  const record = (reason: unknown) => unhandled.push(reason);
+  process.on('unhandledRejection', record);
+  try {
+    // A sign that, like a real one, rejects when its round is aborted.
+    const sign = (signal: AbortSignal) =>
+      new Promise<void>((_, reject) => signal.addEventListener('abort', () => reject(signal.reason), { once: true }));
+    await assert.rejects(
+      pollUntil(async () => undefined, { signal: new AbortController().signal, deadlineAt: Date.now() - 1, what: 'server s-1 to boot', sign }),
+      WaitTimeoutError,
+    );
+    // Unhandled rejections are reported after the microtask queue drains.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', record);
+  }
+});
+
 // ---- with a prediction learnt from past waits -------------------------------------------------
 
 const boot = { expectedMs: 8_000, spreadMs: 2_000, samples: 5 };
