@@ -17,6 +17,7 @@ import { lsShow } from './bench/ls.js';
 import { parallel } from './bench/parallel.js';
 import { postgresStore } from './bench/postgres.js';
 import { resume } from './bench/resume.js';
+import { recordedLatency } from './bench/recorded.js';
 import { sbsBuild } from './bench/sbs.js';
 import type { Row, Section, Settings } from './bench/section.js';
 import { storeAppends } from './bench/store.js';
@@ -27,6 +28,7 @@ import { machineDescription, markdownTable } from './lib/stats.js';
 /** The sections, in the order they run (`--only` picks some by these names). */
 const SECTIONS = {
   e2e: endToEnd,
+  recorded: recordedLatency,
   sbs: sbsBuild,
   store: storeAppends,
   resume,

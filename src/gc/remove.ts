@@ -3,7 +3,7 @@
 // their volumes; detached volumes, images, IPs and snapshots are deleted directly. Images go
 // before snapshots (an image holds its snapshot) and IPs after servers (a server holds its IP).
 // Each call is retried by the API client itself; what is left failing is reported, not thrown.
-import { NotFoundError, ScalewayError, isRetryable, pollDelay, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
+import { NotFoundError, ScalewayError, isRetryable, refusedForItsState, pollDelay, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
 import { formatDuration } from '../template/duration.js';
 import { describeError } from './errors.js';
 import { mapBounded } from './pool.js';
@@ -125,7 +125,7 @@ async function deleteBlockVolume(client: ScalewayClient, id: string): Promise<vo
         return;
       } catch (error) {
         // 412 resource_still_in_use / 409 transient state: still detaching.
-        if (!(error instanceof ScalewayError && (error.status === 412 || error.status === 409))) throw error;
+        if (!refusedForItsState(error)) throw error;
       }
     }
     if (Date.now() - startedAt > BLOCK_DETACH_TIMEOUT_MS)

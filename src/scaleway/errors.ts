@@ -54,13 +54,61 @@ export class InvalidArgumentsError extends ScalewayError {
   }
 }
 
+/**
+ * A refusal by the account's limits or rights — a quota, the zone's stock, a missing permission,
+ * the key itself, a lock Scaleway holds. Waiting does not lift it within a build and it says
+ * nothing about the state of the resource the call was about: never retried, never taken for
+ * "an earlier attempt went through". The user acts (the message says how), then runs or resumes.
+ */
+export class AccountRefusalError extends ScalewayError {
+  override name = 'AccountRefusalError';
+}
+
 export interface QuotaDetail { resource?: string; quota?: number; current?: number }
-export class QuotaExceededError extends ScalewayError {
+/** 403 `quotas_exceeded`, or the Instance API's 403 `invalid_request_error` "Quota exceeded for this resource." */
+export class QuotaExceededError extends AccountRefusalError {
   override name = 'QuotaExceededError';
   readonly details: QuotaDetail[];
   constructor(message: string, fields: ScalewayErrorFields & { details: QuotaDetail[] }) {
     super(message, fields);
     this.details = fields.details;
+  }
+}
+
+/** 412 `out_of_stock`: the zone has no capacity for the commercial type (`resource`). */
+export class OutOfStockError extends AccountRefusalError { override name = 'OutOfStockError'; }
+
+export interface PermissionDetail { resource?: string; action?: string }
+/** 403 `permissions_denied`: the key's IAM principal lacks `action` on `resource`. */
+export class PermissionDeniedError extends AccountRefusalError {
+  override name = 'PermissionDeniedError';
+  readonly details: PermissionDetail[];
+  constructor(message: string, fields: ScalewayErrorFields & { details?: PermissionDetail[] }) {
+    super(message, fields);
+    this.details = fields.details ?? [];
+  }
+}
+
+/** 401 `denied_authentication`: the secret key is unknown, expired or malformed (`reason`). */
+export class UnauthorizedError extends AccountRefusalError {
+  override name = 'UnauthorizedError';
+  readonly reason?: string;
+  constructor(message: string, fields: ScalewayErrorFields & { reason?: string }) {
+    super(message, fields);
+    this.reason = fields.reason;
+  }
+}
+
+/** `locked`: Scaleway holds the resource (billing, abuse, maintenance); nothing changes it until unlocked. */
+export class LockedError extends AccountRefusalError { override name = 'LockedError'; }
+
+/** 412 `precondition_failed`: e.g. `resource_still_in_use`, or the Instance API's "server should be stopped". */
+export class PreconditionFailedError extends ScalewayError {
+  override name = 'PreconditionFailedError';
+  readonly precondition?: string;
+  constructor(message: string, fields: ScalewayErrorFields & { precondition?: string }) {
+    super(message, fields);
+    this.precondition = fields.precondition;
   }
 }
 
@@ -75,8 +123,6 @@ export class TransientStateError extends ScalewayError {
 }
 /** 409 other than transient_state (e.g. a name that must be unique is taken). */
 export class ConflictError extends ScalewayError { override name = 'ConflictError'; }
-export class UnauthorizedError extends ScalewayError { override name = 'UnauthorizedError'; }
-export class PermissionDeniedError extends ScalewayError { override name = 'PermissionDeniedError'; }
 export class RateLimitedError extends ScalewayError {
   override name = 'RateLimitedError';
   /** What `Retry-After` asked for, when it was sent. */
@@ -146,135 +192,14 @@ export function isRetryable(e: unknown): boolean {
   return e instanceof ScalewayError && e.retryable;
 }
 
-const resourceNames: Record<string, string> = {
-  instance_server: 'server',
-  instance_volume: 'volume',
-  instance_snapshot: 'snapshot',
-  instance_image: 'image',
-  instance_ip: 'IP',
-  instance_bootscript: 'bootscript',
-  instance_security_group: 'security group',
-  instance_placement_group: 'placement group',
-};
-
-function describeResource(resource: string | undefined): string {
-  if (!resource) return 'resource';
-  return resourceNames[resource] ?? resource;
-}
-
-function str(v: unknown): string | undefined {
-  return typeof v === 'string' && v !== '' ? v : undefined;
-}
-
-function num(v: unknown): number | undefined {
-  return typeof v === 'number' ? v : undefined;
-}
-
-function objects(v: unknown): Record<string, unknown>[] {
-  return Array.isArray(v) ? v.filter((x): x is Record<string, unknown> => typeof x === 'object' && x !== null) : [];
-}
-
-/** A short, single-line excerpt of a non-JSON body (5xx pages are often HTML or plain text). */
-function snippet(text: string): string {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > 160 ? `${flat.slice(0, 160)}…` : flat;
-}
 
 /**
- * Maps an HTTP error answer to its typed error. `bodyText` is the raw body (JSON or not, maybe empty).
- * `retryAfterMs` is the parsed `Retry-After` header, when present.
+ * Whether a refusal may only mean that the resource was not in the state the call needs — the
+ * Instance API's `invalid_request_error` ("server should be stopped"), the same as a 412 without a
+ * named precondition, a resource still in use, a conflict, a transient state: a fresh look at the
+ * resource decides what to do. Never a refusal of the account, nor arguments Scaleway named as wrong.
  */
-export function errorFromResponse(
-  status: number,
-  bodyText: string,
-  request: RequestContext,
-  retryAfterMs?: number,
-): ScalewayError {
-  let body: Record<string, unknown> = {};
-  try {
-    const parsed: unknown = bodyText ? JSON.parse(bodyText) : {};
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) body = parsed as Record<string, unknown>;
-  } catch {
-    // Not JSON (common for 5xx and 429): keep the text for the message.
-  }
-  const type = str(body.type) ?? (status === 429 ? 'too_many_requests' : status >= 500 ? 'server_error' : `http_${status}`);
-  const apiMessage = str(body.message) ?? (Object.keys(body).length === 0 && bodyText ? snippet(bodyText) : undefined);
-  const resource = str(body.resource);
-  const resourceId = str(body.resource_id);
-  const where = `${request.method} ${request.path} answered ${status} ${type}`;
-  const base = { status, type, resource, resourceId, request };
-
-  if (status === 404) {
-    const what = `${describeResource(resource)}${resourceId ? ` ${resourceId}` : ''}`;
-    return new NotFoundError(
-      `Scaleway has no ${what} (${where}). It was deleted or never existed; check the id and the zone.`,
-      { ...base, retryable: false },
-    );
-  }
-  if (status === 401) {
-    return new UnauthorizedError(
-      `Scaleway refused the secret key (${where}). Check SCW_SECRET_KEY or the template's secret_key, and that the key is still valid.`,
-      { ...base, retryable: false },
-    );
-  }
-  if (status === 403 && type === 'quotas_exceeded') {
-    const details: QuotaDetail[] = objects(body.details).map((d) => ({
-      resource: str(d.resource), quota: num(d.quota), current: num(d.current),
-    }));
-    const list = details.map((d) => `${d.resource ?? 'resource'} (${d.current ?? '?'} of ${d.quota ?? '?'} used)`).join(', ');
-    return new QuotaExceededError(
-      `Scaleway quota reached${list ? `: ${list}` : ''} (${where}). Delete what you no longer need (\`kiln gc\` finds leftovers of failed builds) or ask Scaleway to raise the quota.`,
-      { ...base, retryable: false, details },
-    );
-  }
-  if (status === 403) {
-    const denied = objects(body.details).map((d) => `${str(d.action) ?? '?'} on ${str(d.resource) ?? '?'}`).join(', ');
-    return new PermissionDeniedError(
-      `The secret key is not allowed to do this${denied ? ` (${denied})` : ''} (${where}). Grant the key's IAM application instance permissions in this project.`,
-      { ...base, retryable: false },
-    );
-  }
-  if (status === 400 || status === 422) {
-    const details: ArgumentDetail[] = objects(body.details).map((d) => ({
-      argument_name: str(d.argument_name), reason: str(d.reason), help_message: str(d.help_message),
-    }));
-    const list = details
-      .map((d) => `${d.argument_name ?? '?'}: ${d.reason ?? 'invalid'}${d.help_message ? ` (${d.help_message})` : ''}`)
-      .join('; ');
-    const said = list || apiMessage || 'no reason given';
-    return new InvalidArgumentsError(
-      `Scaleway rejected the request: ${said} (${where}). Fix the value named here in the template or the call.`,
-      { ...base, retryable: false, details },
-    );
-  }
-  if (status === 409 && type === 'transient_state') {
-    const currentState = str(body.current_state);
-    const what = `${describeResource(resource)}${resourceId ? ` ${resourceId}` : ''}`;
-    return new TransientStateError(
-      `The ${what} is busy${currentState ? ` (${currentState})` : ''} (${where}). Try again once it has settled.`,
-      { ...base, retryable: true, currentState },
-    );
-  }
-  if (status === 409) {
-    return new ConflictError(
-      `Scaleway reports a conflict: ${apiMessage ?? 'no reason given'} (${where}).`,
-      { ...base, retryable: false },
-    );
-  }
-  if (status === 429) {
-    return new RateLimitedError(
-      `Scaleway is rate-limiting requests (${where}${retryAfterMs !== undefined ? `, retry after ${retryAfterMs} ms` : ''}). Slow down or try again shortly.`,
-      { ...base, retryable: true, retryAfterMs },
-    );
-  }
-  if (status >= 500) {
-    return new ServerError(
-      `Scaleway failed on its side (${where}${apiMessage ? `: ${apiMessage}` : ''}). This is usually temporary; try again later.`,
-      { ...base, retryable: true },
-    );
-  }
-  return new ScalewayError(
-    `Unexpected answer from Scaleway (${where}${apiMessage ? `: ${apiMessage}` : ''}).`,
-    { ...base, retryable: false },
-  );
+export function refusedForItsState(e: unknown): boolean {
+  if (e instanceof InvalidArgumentsError) return e.type === 'invalid_request_error' && e.details.length === 0;
+  return e instanceof PreconditionFailedError || e instanceof ConflictError || e instanceof TransientStateError;
 }

@@ -10,8 +10,12 @@ export {
   QuotaExceededError,
   TransientStateError,
   ConflictError,
+  AccountRefusalError,
   UnauthorizedError,
   PermissionDeniedError,
+  OutOfStockError,
+  LockedError,
+  PreconditionFailedError,
   RateLimitedError,
   ServerError,
   NetworkError,
@@ -19,11 +23,13 @@ export {
   isRetryable,
   isUnreachable,
   answerOf,
-  errorFromResponse,
+  refusedForItsState,
   type ArgumentDetail,
+  type PermissionDetail,
   type QuotaDetail,
   type RequestContext,
 } from './errors.js';
+export { errorFromResponse } from './error-answers.js';
 export { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
 export { firstPollDelay, POLL_SCHEDULE, pollDelay, pollUntil, WaitTimeoutError, windowLookTimes, type LookCause, type PollSchedule, type PollOptions } from './poll.js';
 export { MAX_SAMPLES, MIN_SAMPLES, predictWait, sameWaitKey, sizeClassOf, type WaitKey, type WaitPrediction, type WaitRecord } from './predict.js';

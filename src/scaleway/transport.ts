@@ -11,13 +11,14 @@
 // ky 1's own `timeout` stops at the answer's headers; a per-attempt AbortSignal also bounds reading
 // the body, so `requestTimeoutMs` is implemented with that instead (ky `timeout: false`).
 import ky from 'ky';
+import { errorFromResponse } from './error-answers.js';
 import {
+  AccountRefusalError,
   AmbiguousError,
   NetworkError,
   RateLimitedError,
   ScalewayError,
   ServerError,
-  errorFromResponse,
   type RequestContext,
 } from './errors.js';
 import { backoffDelay, defaultRequestRetry, parseRetryAfter, sleep, type RetryPolicy } from './retry.js';
@@ -223,8 +224,9 @@ export class Transport {
         const retryAfterMs = response.status === 429 ? parseRetryAfter(response.headers.get('retry-after')) : undefined;
         failure = errorFromResponse(response.status, text, request, retryAfterMs);
         sent = response.status >= 500;
-        if (spec.kind === 'action' && mayHaveTakenEffect && response.status >= 400 && response.status < 500 && response.status !== 429) {
-          // The repeat was refused, most likely because the first attempt already changed the server's state.
+        if (spec.kind === 'action' && mayHaveTakenEffect && response.status >= 400 && response.status < 500 && response.status !== 429 && !(failure instanceof AccountRefusalError)) {
+          // The repeat was refused, most likely because the first attempt already changed the server's state
+          // (a refusal of the account — quota, stock, permission — says nothing of that: it stands as it is).
           failure = new AmbiguousError(
             `${request.method} ${request.path} was refused on a retry (${failure.type}) after an earlier attempt may have succeeded. Check the server's state before acting again.`,
             { status: response.status, type: 'ambiguous', resource: failure.resource, resourceId: failure.resourceId, retryable: false, request, cause: failure },

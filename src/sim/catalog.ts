@@ -101,9 +101,9 @@ export const COMMERCIAL_TYPES: Record<string, CommercialType> = {
   'POP2-2C-8G': sbsOnly('x86_64', 2, 8, 0.0735),
   'ENT1-S': sbsOnly('x86_64', 8, 32, 0.38),
   'COPARM1-2C-8G': sbsOnly('arm64', 2, 8, 0.0426),
-  // Windows types boot only Windows images (and Windows images only these); the real ones are
-  // SBS-rooted, the simulator gives them a 25 GB local root.
-  'POP2-2C-8G-WIN': type('x86_64', 2, 8, 0.2, 25, 25),
+  // Windows types boot only Windows images (and Windows images only these), from SBS roots as on
+  // Scaleway (POP2-2C-8G-WIN with windows_server_2022: a 25 GB sbs_5k root, reference/scaleway-modern-api.md §7).
+  'POP2-2C-8G-WIN': sbsOnly('x86_64', 2, 8, 0.2),
 };
 
 /** `-WIN` commercial types run Windows images only. */
@@ -151,6 +151,8 @@ export interface MarketplaceOs {
   os: { id: string; versionId: string; prettyName: string };
   /** Default: every arch of MARKETPLACE_ARCHES. */
   arches?: Arch[];
+  /** Its root snapshot's size (default PUBLIC_IMAGE_SIZE). */
+  rootSize?: number;
 }
 
 export const MARKETPLACE_OSES: MarketplaceOs[] = [
@@ -161,7 +163,7 @@ export const MARKETPLACE_OSES: MarketplaceOs[] = [
   // What Scaleway offers today; appended so that the older labels keep their places in the list.
   { label: 'ubuntu_noble', name: 'Ubuntu 24.04 Noble Numbat', os: { id: 'ubuntu', versionId: '24.04', prettyName: 'Ubuntu 24.04.1 LTS' } },
   { label: 'debian_trixie', name: 'Debian Trixie', os: { id: 'debian', versionId: '13', prettyName: 'Debian GNU/Linux 13 (trixie)' } },
-  { label: 'windows_server_2022', name: 'Windows Server 2022', os: { id: 'windows', versionId: '2022', prettyName: 'Windows Server 2022 Datacenter' }, arches: ['x86_64'] },
+  { label: 'windows_server_2022', name: 'Windows Server 2022', os: { id: 'windows', versionId: '2022', prettyName: 'Windows Server 2022 Datacenter' }, arches: ['x86_64'], rootSize: 25 * 1_000_000_000 },
 ];
 
 export const MARKETPLACE_ARCHES: Arch[] = ['x86_64', 'arm64'];

@@ -1,12 +1,16 @@
 // Fault injection: per route, the probability that a request meets one of the failures real
 // clouds produce. One seeded die is rolled per request, so a given seed and request sequence
 // always fail the same way.
+import { jsonObjectOption } from './json-option.js';
 import { seededRandom } from './random.js';
+import { REFUSAL_KINDS } from './refusals.js';
 
 // ghost_create: a create is performed, then answered 500. ghost: the same for any request that
 // changes something (POST, PATCH, DELETE): the answer of a change that happened is lost.
 // error_state: the transition the request starts ends in the resource's error state (a private NIC: syncing_error).
-export const FAULT_KINDS = ['5xx', '429', '429_no_retry_after', 'reset', 'slow', 'ghost_create', 'ghost', 'stuck', 'error_state'] as const;
+// The refusals of a real account (refusals.ts) — out_of_stock, quotas_exceeded, permissions_denied,
+// denied_authentication, precondition_failed, locked — answer in Scaleway's shape for the route.
+export const FAULT_KINDS = ['5xx', '429', '429_no_retry_after', 'reset', 'slow', 'ghost_create', 'ghost', 'stuck', 'error_state', ...REFUSAL_KINDS] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 
 /** Probabilities (0..1) per fault kind for one route, plus the knobs of `slow` and `429`. */
@@ -34,17 +38,8 @@ export interface RolledFault {
 
 export function parseFaults(input: string | FaultSpec | undefined): FaultSpec {
   if (input === undefined) return {};
-  let spec: unknown = input;
-  if (typeof input === 'string') {
-    try {
-      spec = JSON.parse(input);
-    } catch {
-      throw new Error(`faults: not valid JSON: ${input}. Example: '{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}'`);
-    }
-  }
-  if (typeof spec !== 'object' || spec === null || Array.isArray(spec))
-    throw new Error('faults: expected an object of route → {kind: probability}, e.g. {"POST /servers":{"5xx":0.2}}');
-  for (const [route, faults] of Object.entries(spec as Record<string, unknown>)) {
+  const spec = jsonObjectOption('faults', input, '{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}', 'route → {kind: probability}');
+  for (const [route, faults] of Object.entries(spec)) {
     if (typeof faults !== 'object' || faults === null || Array.isArray(faults))
       throw new Error(`faults: "${route}" must map to an object such as {"5xx":0.1}`);
     let total = 0;
@@ -68,10 +63,15 @@ export class FaultInjector {
   private readonly random: () => number;
 
   constructor(
-    private readonly spec: FaultSpec,
+    private spec: FaultSpec,
     seed: number,
   ) {
     this.random = seededRandom(seed ^ 0xfa17);
+  }
+
+  /** Faults from now on (the cause of a refusal removed, say); the die keeps rolling where it was. */
+  replace(spec: FaultSpec): void {
+    this.spec = spec;
   }
 
   /** The fault this request meets, if any. `route` is `"METHOD /pattern"`. */

@@ -5,7 +5,7 @@
 // itself is opened with O_NOFOLLOW. (At boot no process of the guest runs, so nothing can swap a
 // directory for a link between the check and the open.)
 import { constants } from 'node:fs';
-import { lstat, mkdir, open } from 'node:fs/promises';
+import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 /** A path on a guest's disk that the simulator will not follow: a link, or a file where a directory should be. */
@@ -72,4 +72,12 @@ export async function readGuestFile(diskDir: string, rel: string): Promise<strin
   } finally {
     await handle.close();
   }
+}
+
+/** Removes `rel` (a file, or a directory with what it holds) from the disk; a link is removed, never followed. */
+export async function removeGuestPath(diskDir: string, rel: string): Promise<void> {
+  const dir = await guestDir(diskDir, dirname(rel), false);
+  if (!dir) return;
+  // rm deletes a link itself, and walks a directory without following the links inside it.
+  await rm(join(dir, basename(rel)), { recursive: true, force: true });
 }

@@ -48,8 +48,28 @@ export function permissionsDenied(resource: string, action: string): ApiError {
   return new ApiError(403, { type: 'permissions_denied', message: 'insufficient permissions', details: [{ resource, action }] });
 }
 
-export function deniedAuthentication(): ApiError {
-  return new ApiError(401, { type: 'denied_authentication', message: 'authentication is denied', method: 'api_key', reason: 'not_found' });
+/** A token Scaleway does not know (`not_found`), or one it knew that has `expired`. */
+export function deniedAuthentication(reason: 'not_found' | 'expired' = 'not_found'): ApiError {
+  return new ApiError(401, { type: 'denied_authentication', message: 'authentication is denied', method: 'api_key', reason });
+}
+
+/** No capacity left for `resource` (a commercial type) in the zone. */
+export function outOfStock(resource: string): ApiError {
+  return new ApiError(412, { type: 'out_of_stock', message: 'resource is out of stock', resource });
+}
+
+/**
+ * A quota of the organization is reached. The Instance API says so in its own words and names the
+ * quota only; the other APIs answer the standard `quotas_exceeded` with the figures.
+ */
+export function quotaExceeded(api: 'instance' | 'standard', quota: { resource: string; quota: number; current: number }): ApiError {
+  if (api === 'instance') return new ApiError(403, { type: 'invalid_request_error', message: 'Quota exceeded for this resource.', resource: quota.resource });
+  return new ApiError(403, { type: 'quotas_exceeded', message: 'quota(s) exceeded for this resource', details: [quota] });
+}
+
+/** Scaleway holds the resource (billing, abuse): nothing may change it. */
+export function locked(resource: string, resourceId: string): ApiError {
+  return new ApiError(423, { type: 'locked', message: 'resource is locked', resource, resource_id: resourceId });
 }
 
 export interface Reply {

@@ -12,12 +12,15 @@ import { FaultInjector, parseFaults, type FaultSpec, type RolledFault } from './
 import type { SshGatewayLike } from './guest.js';
 import { ApiError, deniedAuthentication, errorReply, invalidArguments, matchPattern, readBody, sendReply, type Reply } from './http.js';
 import { LatencyModel, type LatencyOption, type Transition } from './latency.js';
+import { parseQuotas, type QuotaSpec } from './quotas.js';
+import { isRefusalKind, refusalFor } from './refusals.js';
 import { BLOCK_ROUTES, ROUTES, type Route } from './routes/index.js';
 import { Simulation } from './simulation.js';
 import { SimSshGateway } from './ssh.js';
 import { emptyWorld, loadWorld } from './world-file.js';
 
 export type { FaultSpec, RouteFaults, FaultKind } from './faults.js';
+export type { QuotaSpec, QuotaKind } from './quotas.js';
 export type { LatencyOption, Transition } from './latency.js';
 export type { SshGatewayLike } from './guest.js';
 
@@ -33,6 +36,8 @@ export interface SimulatorOptions {
   latency?: LatencyOption | string;
   /** Per-route fault probabilities, as JSON or an object (see faults.ts). */
   faults?: string | FaultSpec;
+  /** The organization's quotas the simulator enforces, e.g. `{"snapshots": 2}` (see quotas.ts). */
+  quotas?: string | QuotaSpec;
   /** Seed for faults and latency spread (default: random). */
   seed?: number;
   /** Keep the world (world.json + disks) here; it survives a restart. Default: a temp dir removed on close. */
@@ -66,6 +71,8 @@ export interface Simulator {
    *  `tag`: only the requests whose JSON body carries that tag (e.g. a build's creates, by its
    *  `kiln-build=<id>` tag), so that one build's calls are counted among many. */
   requestCounts(tag?: string): Record<string, number>;
+  /** Replaces the fault spec from the next request on (the cause of a refusal removed, say). */
+  setFaults(faults: string | FaultSpec): void;
   /** Tests: transitions of these kinds complete only once released (a transient state, held). */
   hold(...transitions: Transition[]): void;
   release(...transitions: Transition[]): void;
@@ -80,6 +87,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
   const latency = new LatencyModel(options.latency, seed);
   const faults = new FaultInjector(parseFaults(options.faults), seed);
+  const quotas = parseQuotas(options.quotas);
 
   const madeTempDir = options.stateDir === undefined;
   const dataDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'kiln-sim-')));
@@ -92,7 +100,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const startGateway = options.sshGateway ?? ((gatewayOptions) => SimSshGateway.start(gatewayOptions));
   const gateway = await startGateway({ port: sshPort, unconfined: options.unconfined });
 
-  const sim = new Simulation(world, { dataDir, stateFile, latency, gateway, log });
+  const sim = new Simulation(world, { dataDir, stateFile, latency, quotas, gateway, log });
   sim.persist();
   if (options.hold) sim.transitions.hold(options.hold);
   await sim.resume();
@@ -168,6 +176,11 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     const zone = zoneSegment === undefined ? 'fr-par-1' : resolveZone(zoneSegment);
     if (!zone)
       return sendReply(res, errorReply(invalidArguments({ argument_name: 'zone', reason: 'constraint', help_message: `unknown zone ${zoneSegment}; use one of fr-par-1, fr-par-2, fr-par-3, nl-ams-1, nl-ams-2, nl-ams-3, pl-waw-1, pl-waw-2, pl-waw-3` })));
+
+    if (fault && isRefusalKind(fault.kind)) {
+      const api = instance ? 'instance' : block ? 'block' : 'other';
+      return sendReply(res, errorReply(refusalFor(fault.kind, { method, pattern: route.pattern, api, zone, params, body }, sim)));
+    }
 
     let reply: Reply;
     try {
@@ -255,6 +268,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     floorParts: (serverId) => sim.transitions.floorParts(serverId),
     diskPathOfVolume: (volumeId) => (sim.volume(volumeId) ? sim.disks.volumeDir(volumeId) : undefined),
     diskPathOfSnapshot: (snapshotId) => (sim.snapshot(snapshotId) ? sim.disks.snapshotDir(snapshotId) : undefined),
+    setFaults: (spec) => faults.replace(parseFaults(spec)),
     hold: (...transitions) => sim.transitions.hold(transitions),
     release: (...transitions) => sim.transitions.release(transitions),
     requestCounts: (tag) => ({ ...(tag === undefined ? counts : countsByTag.get(tag)) }),

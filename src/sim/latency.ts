@@ -1,7 +1,8 @@
 // How long the simulated cloud takes to change a resource's state. Every transition happens
 // in the background after one of these durations (0 for a snapshot, an image, a block volume or
 // a NIC: it is done in the request's answer); the simulator adds each one it imposes to the server's "floor"
-// (the time a perfect client could not beat).
+// (the time a perfect client could not beat). Profiles: `fast` (tests), `realistic` (round figures,
+// ±25 %: the benches' own), `recorded` (what real Scaleway took in the recordings: real-world ratios).
 import { seededRandom } from './random.js';
 
 /** The transitions that take time. `stop` is also the first half of `terminate` and `reboot`;
@@ -10,7 +11,10 @@ import { seededRandom } from './random.js';
 export const TRANSITIONS = ['boot', 'stop', 'snapshot', 'image', 'volume', 'blockSnapshot', 'nic'] as const;
 export type Transition = (typeof TRANSITIONS)[number];
 
-export type LatencyOption = 'fast' | 'realistic' | Partial<Record<string, number>>;
+export type LatencyOption = 'fast' | 'realistic' | 'recorded' | Partial<Record<string, number>>;
+
+/** The named profiles `--latency` takes. */
+export const LATENCY_PROFILES = ['fast', 'realistic', 'recorded'] as const;
 
 /** Fast enough for tests, slow enough that a client really sees the transient states. */
 const FAST: Record<Transition, number> = { boot: 40, stop: 25, snapshot: 20, image: 20, volume: 10, blockSnapshot: 20, nic: 30 };
@@ -31,15 +35,38 @@ const REALISTIC: Record<Transition, number> = { boot: 8000, stop: 4000, snapshot
 /** ±spread applied to realistic latencies, so clients are not tuned to exact numbers. */
 const REALISTIC_SPREAD = 0.25;
 
+const secs = (least: number, most = least): [number, number] => [least * 1000, most * 1000];
+/**
+ * What real Scaleway took, change by change, as recorded in the Packer plugin's cassettes
+ * (test/fixtures/cassettes; derived there by test/sim/recorded-durations.ts, which checks these
+ * intervals): one [least, most] interval per recorded change, since the recordings look every ~5 s
+ * with 1 s stamps. Boots took 0–11 s, stops 51–77 s, block snapshots 1–6 s; instance snapshots and
+ * images none. A block volume's readiness is not recorded (the realistic ~1 s is kept); a private
+ * NIC synced in 33–37 s (reference/scaleway-modern-api.md §3).
+ */
+export const RECORDED: Record<Transition, [number, number][]> = {
+  boot: [secs(1, 6), secs(6, 11), secs(0, 5), secs(5, 10)],
+  stop: [secs(51, 56), secs(56, 61), secs(51, 56), secs(72, 77)],
+  snapshot: [secs(0), secs(0)],
+  image: [secs(0), secs(0), secs(0), secs(0)],
+  volume: [secs(1)],
+  blockSnapshot: [secs(1, 6), secs(1, 6), secs(1, 6)],
+  nic: [secs(33, 37)],
+};
+
 export class LatencyModel {
   private readonly base: Record<Transition, number>;
   private readonly spread: number;
+  /** The `recorded` profile: each duration is drawn from one recorded change's interval. */
+  private readonly recorded: Record<Transition, [number, number][]> | undefined;
   private readonly random: () => number;
 
   constructor(option: LatencyOption | string | undefined, seed: number) {
     this.random = seededRandom(seed ^ 0x5eed1a7e);
-    const parsed = typeof option === 'string' && option !== 'fast' && option !== 'realistic' ? parseLatencyJson(option) : option;
-    if (parsed === undefined || parsed === 'fast') {
+    const profile = (LATENCY_PROFILES as readonly unknown[]).includes(option);
+    const parsed = typeof option === 'string' && !profile ? parseLatencyJson(option) : (option as Exclude<LatencyOption, string> | (typeof LATENCY_PROFILES)[number] | undefined);
+    this.recorded = parsed === 'recorded' ? RECORDED : undefined;
+    if (parsed === undefined || parsed === 'fast' || parsed === 'recorded') {
       this.base = { ...FAST };
       this.spread = 0;
     } else if (parsed === 'realistic') {
@@ -53,6 +80,11 @@ export class LatencyModel {
 
   /** The duration, in ms, of the next transition of this kind. */
   next(transition: Transition): number {
+    if (this.recorded) {
+      const samples = this.recorded[transition];
+      const [least, most] = samples[Math.floor(this.random() * samples.length)]!;
+      return Math.round(least + (most - least) * this.random());
+    }
     const base = this.base[transition];
     if (this.spread === 0) return base;
     return Math.round(base * (1 - this.spread + 2 * this.spread * this.random()));
@@ -65,7 +97,7 @@ function parseLatencyJson(text: string): Partial<Record<string, number>> {
     value = JSON.parse(text);
   } catch {
     throw new Error(
-      `latency: expected "fast", "realistic" or a JSON object of milliseconds such as '{"boot":2000,"stop":1000}', got ${JSON.stringify(text)}`,
+      `latency: expected "fast", "realistic", "recorded" or a JSON object of milliseconds such as '{"boot":2000,"stop":1000}', got ${JSON.stringify(text)}`,
     );
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value))

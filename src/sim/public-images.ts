@@ -35,7 +35,7 @@ export class PublicImages {
           id: seed.snapshotId,
           name: `${seed.os.label}_${seed.arch}${seed.type === 'instance_sbs' ? '_sbs' : ''}`,
           volume_type: seed.type === 'instance_sbs' ? 'sbs_snapshot' : 'l_ssd',
-          size: PUBLIC_IMAGE_SIZE,
+          size: seed.os.rootSize ?? PUBLIC_IMAGE_SIZE,
           state: 'available',
           base_volume: null,
           origin_server_id: null,

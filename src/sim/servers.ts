@@ -58,13 +58,17 @@ export class Servers {
     root: RootVolumeRequest;
     /** Existing detached block volumes to attach, by slot ("1", …). */
     extraVolumes: Record<string, VolumeRecord>;
-    securityGroupId?: string;
+    securityGroupId: string;
     adminPasswordEncryptionSshKeyId?: string;
   }): Promise<ServerRecord> {
-    const { world } = this.parts;
+    const { world, quotas } = this.parts;
     const serverId = randomUUID();
     const rootSnapshot = this.parts.lookup.snapshot(input.image.root_snapshot_id);
     if (!rootSnapshot) throw invalidRequest(`image ${input.image.id} has no root snapshot`);
+    // Everything the create makes counts, checked before any of it is made.
+    quotas.check('servers', input.organization, 1, { commercialType: input.commercialType });
+    const newBlockVolumes = (input.root.volumeType === 'sbs_volume' ? 1 : 0) + Object.keys(input.image.extra_snapshot_ids ?? {}).length;
+    quotas.check('block_volumes', input.organization, newBlockVolumes);
     const volumeId = randomUUID();
     await this.parts.disks.fillVolume(volumeId, rootSnapshot.id);
     const type = COMMERCIAL_TYPES[input.commercialType]!;
@@ -116,7 +120,7 @@ export class Servers {
       enable_ipv6: input.enableIpv6,
       protected: input.isProtected,
       user_data: {},
-      ...(input.securityGroupId ? { security_group_id: input.securityGroupId } : {}),
+      security_group_id: input.securityGroupId,
       ...(input.adminPasswordEncryptionSshKeyId ? { admin_password_encryption_ssh_key_id: input.adminPasswordEncryptionSshKeyId } : {}),
     };
     if (input.flexibleIp) {
@@ -184,7 +188,8 @@ export class Servers {
         break;
       }
       case 'backup': {
-        const { storage } = this.parts;
+        const { storage, quotas } = this.parts;
+        quotas.check('images', server.organization);
         const rootVolume = this.parts.world.volumes[server.volumes['0'] ?? ''];
         if (!rootVolume) throw invalidRequest('server has no root volume to back up');
         const { snapshot } = await storage.createSnapshot({ zone: server.zone, name: `${backupName ?? server.name}-0`, volume: rootVolume, project: server.project, organization: server.organization, tags: [] }, ctx);

@@ -9,6 +9,8 @@ import { Disks } from './disk.js';
 import { Guests, type SshGatewayLike } from './guest.js';
 import type { LatencyModel } from './latency.js';
 import { PublicImages } from './public-images.js';
+import { Quotas, type QuotaSpec } from './quotas.js';
+import { ensureDefaultSecurityGroup } from './security-groups.js';
 import { TransitionScheduler, type RequestContext, type TransitionRequest } from './scheduler.js';
 import { Servers, type RootVolumeRequest } from './servers.js';
 import { Storage } from './storage.js';
@@ -18,6 +20,7 @@ import {
   type ImageRecord,
   type IpRecord,
   type PrivateNicRecord,
+  type SecurityGroupRecord,
   type ServerRecord,
   type SnapshotRecord,
   type VolumeRecord,
@@ -30,6 +33,8 @@ export interface SimulationOptions {
   /** Where the world is persisted (absent: memory only). */
   stateFile?: string;
   latency: LatencyModel;
+  /** The organization's quotas the simulator enforces (absent: none). */
+  quotas?: QuotaSpec;
   gateway: SshGatewayLike;
   /** Called with problems that have no request to answer (e.g. an SSH attach failing). */
   log: (message: string) => void;
@@ -40,6 +45,7 @@ export class Simulation implements WorldLookup {
   readonly storage: Storage;
   readonly transitions: TransitionScheduler;
   readonly disks: Disks;
+  readonly quotas: Quotas;
   private readonly publicImages = new PublicImages();
   private readonly addresses: AddressPool;
   private closed = false;
@@ -52,7 +58,8 @@ export class Simulation implements WorldLookup {
     this.disks = new Disks(options.dataDir, { baseOf: (snapshotId) => this.publicImages.diskOf(snapshotId), log: options.log });
     this.addresses = new AddressPool(data);
     this.transitions = new TransitionScheduler(data, { carryOut: (pending) => this.servers.carryOut(pending), persist, log: options.log });
-    const parts = { world: data, disks: this.disks, transitions: this.transitions, latency: options.latency, persist };
+    this.quotas = new Quotas(data, options.quotas ?? {});
+    const parts = { world: data, disks: this.disks, transitions: this.transitions, latency: options.latency, quotas: this.quotas, persist };
     this.storage = new Storage(parts);
     const guests = new Guests(options.gateway, this.disks, options.log);
     this.servers = new Servers({ ...parts, storage: this.storage, guests, addresses: this.addresses, lookup: this });
@@ -113,6 +120,7 @@ export class Simulation implements WorldLookup {
   // ---- flexible IPs ------------------------------------------------------------------------
 
   createIp(input: { zone: Zone; project: string; organization: string; tags: string[] }): IpRecord {
+    this.quotas.check('ips', input.organization);
     const ip: IpRecord = {
       ...newOwned(this.data, { ...input, name: '' }),
       address: this.addresses.allocate(),
@@ -132,6 +140,16 @@ export class Simulation implements WorldLookup {
     delete this.data.ips[ip.id];
     this.addresses.freed();
     this.persist();
+  }
+
+  // ---- security groups ---------------------------------------------------------------------
+
+  /** The project's default security group in the zone (made, and kept, the first time it is needed). */
+  defaultSecurityGroup(owner: { project: string; organization: string; zone: Zone }): SecurityGroupRecord {
+    const known = Object.keys(this.data.security_groups ?? {}).length;
+    const group = ensureDefaultSecurityGroup(this.data, owner);
+    if (Object.keys(this.data.security_groups ?? {}).length !== known) this.persist();
+    return group;
   }
 
   // ---- private NICs (their routes create them: routes/instance/network.ts) --------------------

@@ -6,6 +6,7 @@ import type { Arch, Zone } from './catalog.js';
 import type { Disks } from './disk.js';
 import { invalidRequest, permissionsDenied, stillInUse, transientState } from './http.js';
 import type { LatencyModel } from './latency.js';
+import type { Quotas } from './quotas.js';
 import type { RequestContext, TransitionScheduler } from './scheduler.js';
 import {
   imagesUsing,
@@ -30,6 +31,8 @@ export interface StorageParts {
   disks: Disks;
   transitions: TransitionScheduler;
   latency: LatencyModel;
+  /** The organization's quotas: a create past one is refused before anything changes. */
+  quotas: Quotas;
   /** Keeps the world; called once a request's change is complete. */
   persist(): void;
 }
@@ -77,6 +80,7 @@ export class Storage {
     ctx: RequestContext,
     transient = true,
   ): Promise<VolumeRecord> {
+    this.parts.quotas.check('block_volumes', input.organization);
     const volume: VolumeRecord = {
       ...newOwned(this.world, input),
       volume_type: 'sbs_volume',
@@ -134,6 +138,7 @@ export class Storage {
     ctx: RequestContext,
   ): Promise<{ snapshot: SnapshotRecord; task: Record<string, unknown> }> {
     const block = isBlockVolume(input.volume);
+    this.parts.quotas.check(block ? 'block_snapshots' : 'snapshots', input.organization, 1, { volumeType: input.volume.volume_type });
     const snapshot: SnapshotRecord = {
       ...newOwned(this.world, input),
       volume_type: block ? 'sbs_snapshot' : input.volume.volume_type,
@@ -198,6 +203,7 @@ export class Storage {
     },
     ctx: RequestContext,
   ): ImageRecord {
+    this.parts.quotas.check('images', input.organization);
     const image: ImageRecord = {
       ...newOwned(this.world, input),
       arch: input.arch,

@@ -3,6 +3,7 @@
 // instead of nested objects; the presenters resolve them, so one change shows everywhere.
 import { randomUUID } from 'node:crypto';
 import type { Arch, Bootscript, Zone } from './catalog.js';
+import { stableUuid } from './random.js';
 
 export const SERVER_STATES = ['stopped', 'starting', 'running', 'stopping', 'stopped in place', 'locked'] as const;
 export type ServerState = (typeof SERVER_STATES)[number];
@@ -52,7 +53,7 @@ export interface ServerRecord extends Owned {
   enable_ipv6: boolean;
   protected: boolean;
   user_data: Record<string, string>;
-  /** The security group given at creation (absent: the project's default group). */
+  /** The security group given at creation, or the project's default one (absent in older state files: the default). */
   security_group_id?: string;
   admin_password_encryption_ssh_key_id?: string | null;
 }
@@ -126,6 +127,8 @@ export interface PrivateNicRecord {
 
 export interface SecurityGroupRecord extends Owned {
   description: string;
+  /** The project's default group in its zone (security-groups.ts). */
+  project_default?: boolean;
 }
 
 /** A VPC private network: regional, and owned by `project_id`/`organization_id` (VPC's field names). */
@@ -379,9 +382,9 @@ export function presentServer(server: ServerRecord, world: WorldLookup): Record<
     enable_ipv6: server.enable_ipv6,
     protected: server.protected,
     volumes,
-    security_group: server.security_group_id
-      ? { id: server.security_group_id, name: world.securityGroupName(server.security_group_id) ?? '' }
-      : { id: securityGroupOf(server.project), name: 'Default security group' },
+    security_group: ((id) => ({ id, name: world.securityGroupName(id) ?? 'Default security group' }))(
+      server.security_group_id ?? defaultSecurityGroupId(server.project, server.zone),
+    ),
     placement_group: null,
     private_nics: world.privateNicsOf(server.id).map(presentPrivateNic),
     extra_networks: [],
@@ -418,8 +421,9 @@ export function macAddressOf(id: string): string {
   return `de:00:${hex.slice(0, 2)}:${hex.slice(2, 4)}:${hex.slice(4, 6)}:${hex.slice(6, 8)}`;
 }
 
-function securityGroupOf(project: string): string {
-  return project; // one default security group per project; its id is not checked by clients
+/** The id of a project's default security group in a zone (made by security-groups.ts): the same whenever it is made. */
+export function defaultSecurityGroupId(project: string, zone: Zone): string {
+  return stableUuid('security-group', project, zone);
 }
 
 /** Authorized keys carried by `AUTHORIZED_KEY=<type>_<base64>[_comment]` tags (`_` stands for a space). */

@@ -54,6 +54,23 @@ test('security_group_id + keep_server: the server is created in the group and st
   assert.match(show.stdout, new RegExp(`server\\s+${server.id}\\s+kept on purpose \\(keep_server\\)`));
 });
 
+test('security_group_id naming the project\'s default group builds; without it the server is in that group too', { timeout: 120_000 }, async (t) => {
+  const h = await startHarness();
+  t.after(() => h.close());
+  // A real account has it from the start: the project's first look at its groups finds it.
+  const listed = await h.client.callApi({ method: 'GET', path: h.client.instancePath(`/security_groups?project=${PROJECT}&project_default=true`), kind: 'read' });
+  const [group] = listed.security_groups as { id: string; name: string }[];
+  assert.equal(group?.name, 'Default security group');
+  const named = h.template(template({ security_group_id: group!.id, keep_server: true, communicator: 'none', ssh_username: undefined }), 'named.json');
+  const unnamed = h.template(template({ keep_server: true, communicator: 'none', ssh_username: undefined, image_name: 'no-group' }), 'unnamed.json');
+  for (const path of [named, unnamed]) {
+    const [outcome] = await h.build(path);
+    assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+    const server = await h.client.getServer((await h.inventory(outcome!.buildId)).servers[0]!);
+    assert.deepEqual(server.security_group, { id: group!.id, name: 'Default security group' });
+  }
+});
+
 test('an unknown security group stops the build in prepare, before anything is created', { timeout: 60_000 }, async (t) => {
   const h = await startHarness();
   t.after(() => h.close());
@@ -75,9 +92,13 @@ test('Windows: windows_server_2022 on a -WIN type with communicator none and adm
   const [outcome] = await h.build(path);
   assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
   const [serverId] = (await h.inventory(outcome!.buildId)).servers;
-  const server = (await h.client.getServer(serverId!)) as unknown as { admin_password_encryption_ssh_key_id: string | null; commercial_type: string };
+  const server = (await h.client.getServer(serverId!)) as unknown as { admin_password_encryption_ssh_key_id: string | null; commercial_type: string; volumes: Record<string, { id: string; volume_type: string }> };
   assert.equal(server.admin_password_encryption_ssh_key_id, IAM_KEY);
   assert.equal(server.commercial_type, 'POP2-2C-8G-WIN');
+  // As on Scaleway: the -WIN types have no local storage; Windows boots from a 25 GB SBS root.
+  assert.equal(server.volumes['0']!.volume_type, 'sbs_volume');
+  const root = await h.client.block.getVolume(server.volumes['0']!.id);
+  assert.deepEqual([root.size, root.type], [25_000_000_000, 'sbs_5k']);
   assert.ok(!h.events(outcome!.buildId).some((e) => e.type === 'ssh.connected'), 'no SSH with communicator none');
 });
 

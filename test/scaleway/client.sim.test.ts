@@ -9,6 +9,7 @@ import {
   InvalidArgumentsError,
   NetworkError,
   NotFoundError,
+  OutOfStockError,
   RateLimitedError,
   ScalewayClient,
   ServerError,
@@ -41,6 +42,13 @@ function clientFor(sim: TestSimulator, reports: RequestReport[], extra: Partial<
     ...extra,
   });
 }
+
+/** The status of the first POST reported (a 5xx the fault chose). */
+const server5xx = (reports: RequestReport[]) => {
+  const status = reports.find((r) => r.method === 'POST')!.status!;
+  assert.ok(status >= 500, String(status));
+  return status;
+};
 
 /** Polls (the API has no push) until `done` holds; bounded so a broken simulator fails the test instead of hanging it. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
@@ -361,6 +369,23 @@ describe('ScalewayClient under injected faults', () => {
     );
     assert.deepEqual(reports.map((r) => r.status), [500, 400]);
     assert.notEqual((await client.getServer(server.id)).state, 'stopped');
+  });
+
+  test('a refusal of the account on an action\'s retry stands as it is: it is not taken for an earlier attempt having worked', { timeout: 60_000 }, async (t) => {
+    // The first attempt meets a 502; the zone then runs out of stock before the retry.
+    const sim = await startTestSimulator({ faults: { 'POST /servers/{id}/action': { '5xx': 1 } }, seed: 1 });
+    t.after(() => sim.close());
+    const reports: RequestReport[] = [];
+    const client = clientFor(sim, [], {
+      retry: { ...quickRetry, attempts: 3 },
+      onRequest: (r) => {
+        reports.push(r);
+        if (r.method === 'POST') sim.setFaults({ 'POST /servers/{id}/action': { out_of_stock: 1 } });
+      },
+    });
+    const server = await newServer(clientFor(sim, []), ['kiln']);
+    await assert.rejects(client.serverAction(server.id, 'poweron'), (e: unknown) => e instanceof OutOfStockError && e.resource === 'DEV1-S' && !e.retryable);
+    assert.deepEqual(reports.filter((r) => r.method === 'POST').map((r) => r.status), [server5xx(reports), 412]);
   });
 
   test('abort cancels an attempt in flight with the caller\'s reason', { timeout: 60_000 }, async (t) => {

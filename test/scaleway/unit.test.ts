@@ -2,8 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  AccountRefusalError,
   AmbiguousError,
   ConflictError,
+  LockedError,
+  OutOfStockError,
+  PreconditionFailedError,
+  refusedForItsState,
   InvalidArgumentsError,
   NotFoundError,
   PermissionDeniedError,
@@ -96,7 +101,7 @@ test('401, 403 and quotas map to their own errors, none retryable', () => {
   assert.match(unauth.message, /SCW_SECRET_KEY/);
   const denied = errorFromResponse(403, JSON.stringify({ type: 'permissions_denied', details: [{ resource: 'instance_server', action: 'create' }] }), req);
   assert.ok(denied instanceof PermissionDeniedError);
-  assert.match(denied.message, /create on instance_server/);
+  assert.match(denied.message, /not allowed to create instance_server/);
   const quota = errorFromResponse(403, JSON.stringify({ type: 'quotas_exceeded', details: [{ resource: 'instances_dev1_s', quota: 2, current: 2 }] }), req);
   assert.ok(quota instanceof QuotaExceededError);
   assert.deepEqual(quota.details, [{ resource: 'instances_dev1_s', quota: 2, current: 2 }]);
@@ -202,4 +207,84 @@ test('marketplace: no local image for zone/type says what exists', () => {
     () => pickMarketplaceImage(catalogue, 'ubuntu_jammy', 'pl-waw-1', 'DEV1-S'),
     (e: unknown) => e instanceof NotFoundError && /offered in: fr-par-1, nl-ams-1/.test(e.message),
   );
+});
+
+// ---- the refusals of a real account (issue 30): decided by the answer's type, as the SDKs decide ----
+
+const create = (what: string) => ({ method: 'POST', path: `/instance/v1/zones/fr-par-2/${what}` });
+
+test('out_of_stock names the commercial type and the zone, and says what to do', () => {
+  const e = errorFromResponse(412, JSON.stringify({ type: 'out_of_stock', resource: 'PRO2-XXS' }), create('servers'));
+  assert.ok(e instanceof OutOfStockError && e instanceof AccountRefusalError);
+  assert.equal(e.retryable, false);
+  assert.match(e.message, /^Scaleway is out of stock of commercial type PRO2-XXS in fr-par-2 \(POST \/instance\/v1\/zones\/fr-par-2\/servers answered 412 out_of_stock\)/);
+  assert.match(e.message, /set another commercial_type \(or another zone\) in the template, or try again later/);
+  assert.doesNotMatch(e.message, /Unexpected answer/);
+});
+
+test("the Instance API's 403 quota answer is a quota, not a permission: it names the quota and where to raise it", () => {
+  const body = { type: 'invalid_request_error', message: 'Quota exceeded for this resource.', resource: 'compute_snapshots_type_b_ssd_available' };
+  const e = errorFromResponse(403, JSON.stringify(body), create('snapshots'));
+  assert.ok(e instanceof QuotaExceededError, e.name);
+  assert.deepEqual(e.details, [{ resource: 'compute_snapshots_type_b_ssd_available' }]);
+  assert.match(e.message, /^Scaleway quota reached: compute_snapshots_type_b_ssd_available in fr-par-2 \(/);
+  assert.match(e.message, /delete snapshots you no longer need \(`kiln gc` lists/);
+  assert.match(e.message, /raise the quota in the Scaleway console \(Organization → Quotas\)/);
+  assert.doesNotMatch(e.message, /IAM|not allowed/);
+});
+
+test('permissions_denied names the action, the resource and the permission set to add, per API', () => {
+  const instance = errorFromResponse(403, JSON.stringify({ type: 'permissions_denied', details: [{ resource: 'instance_snapshot', action: 'create' }] }), create('snapshots'));
+  assert.match(instance.message, /not allowed to create instance_snapshot .*Add InstancesFullAccess to one of its IAM policies/);
+  const block = errorFromResponse(403, JSON.stringify({ type: 'permissions_denied', details: [{ resource: 'volume', action: 'create' }] }), { method: 'POST', path: '/block/v1alpha1/zones/fr-par-1/volumes' });
+  assert.match(block.message, /Add BlockStorageFullAccess/);
+});
+
+test('denied_authentication says why the key was refused; locked and precondition_failed say what holds', () => {
+  const expired = errorFromResponse(401, JSON.stringify({ type: 'denied_authentication', method: 'api_key', reason: 'expired' }), req);
+  assert.ok(expired instanceof UnauthorizedError);
+  assert.equal(expired.reason, 'expired');
+  assert.match(expired.message, /the key has expired .*create a new key in the Scaleway console \(IAM → API keys\)/);
+  const locked = errorFromResponse(423, JSON.stringify({ type: 'locked', resource: 'instance_server', resource_id: 'abc' }), req);
+  assert.ok(locked instanceof LockedError);
+  assert.match(locked.message, /Scaleway has locked the server abc .*Scaleway's support can lift it/);
+  const inUse = errorFromResponse(412, JSON.stringify({ type: 'precondition_failed', precondition: 'resource_still_in_use', help_message: 'volume is attached' }), req);
+  assert.ok(inUse instanceof PreconditionFailedError);
+  assert.equal(inUse.precondition, 'resource_still_in_use');
+  assert.match(inUse.message, /the resource is still in use \(volume is attached\)/);
+  // The Instance API's own 412, without a named precondition.
+  const stopped = errorFromResponse(412, JSON.stringify({ type: 'precondition_failed', message: 'server should be stopped' }), req);
+  assert.ok(stopped instanceof PreconditionFailedError);
+  assert.match(stopped.message, /server should be stopped/);
+});
+
+test("the Instance API's other forms: invalid_request_error with fields is an argument error; unknown_resource is not found", () => {
+  const fields = errorFromResponse(400, JSON.stringify({ fields: { 'volumes.5.id': ['92 is not a valid UUID.'] }, message: 'Validation Error', type: 'invalid_request_error' }), req);
+  assert.ok(fields instanceof InvalidArgumentsError);
+  assert.deepEqual(fields.details, [{ argument_name: 'volumes.5.id', reason: 'constraint', help_message: '92 is not a valid UUID.' }]);
+  const unknown = errorFromResponse(404, JSON.stringify({ type: 'unknown_resource', message: '"11111111-1111-4111-8111-111111111111" not found' }), req);
+  assert.ok(unknown instanceof NotFoundError);
+});
+
+test('refusals of the account are never taken for a state refusal; state refusals are', () => {
+  const body = (b: object) => JSON.stringify(b);
+  const account = [
+    errorFromResponse(412, body({ type: 'out_of_stock', resource: 'DEV1-S' }), req),
+    errorFromResponse(403, body({ type: 'invalid_request_error', message: 'Quota exceeded for this resource.', resource: 'q' }), req),
+    errorFromResponse(403, body({ type: 'permissions_denied', details: [] }), req),
+    errorFromResponse(401, body({ type: 'denied_authentication', method: 'api_key', reason: 'not_found' }), req),
+    errorFromResponse(423, body({ type: 'locked', resource: 'instance_server', resource_id: 'a' }), req),
+  ];
+  for (const e of account) {
+    assert.ok(e instanceof AccountRefusalError, e.name);
+    assert.equal(refusedForItsState(e), false, e.name);
+    assert.equal(e.retryable, false, e.name);
+  }
+  const state = [
+    errorFromResponse(400, body({ type: 'invalid_request_error', message: 'server should be stopped' }), req),
+    errorFromResponse(412, body({ type: 'precondition_failed', message: 'server should be stopped' }), req),
+    errorFromResponse(409, body({ type: 'transient_state', resource: 'instance_server', resource_id: 'a', current_state: 'starting' }), req),
+  ];
+  for (const e of state) assert.equal(refusedForItsState(e), true, e.name);
+  assert.equal(refusedForItsState(errorFromResponse(400, body({ type: 'invalid_arguments', details: [{ argument_name: 'name', reason: 'required' }] }), req)), false);
 });

@@ -1,7 +1,8 @@
 // Latency profiles: what `--latency` accepts and the durations it imposes.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { LatencyModel } from '../../src/sim/latency.js';
+import { LatencyModel, RECORDED, TRANSITIONS } from '../../src/sim/latency.js';
+import { recordedDurations } from './recorded-durations.js';
 
 test('fast latencies are tens of milliseconds', () => {
   const model = new LatencyModel('fast', 1);
@@ -40,7 +41,29 @@ test('a JSON object sets per-transition milliseconds; the rest stay fast', () =>
 });
 
 test('bad latency input is refused with what was expected', () => {
-  assert.throws(() => new LatencyModel('slowish', 1), /expected "fast", "realistic" or a JSON object/);
+  assert.throws(() => new LatencyModel('slowish', 1), /expected "fast", "realistic", "recorded" or a JSON object/);
   assert.throws(() => new LatencyModel('{"boott": 5}', 1), /unknown transition "boott"; use boot, stop, snapshot, image/);
   assert.throws(() => new LatencyModel({ boot: -1 }, 1), /"boot" must be a number of milliseconds >= 0/);
+});
+
+test('the recorded profile is what the cassettes recorded: boots, stops, block snapshots, instance snapshots and images', () => {
+  const { boot, stop, snapshot, image, blockSnapshot } = RECORDED;
+  assert.deepEqual({ boot, stop, snapshot, image, blockSnapshot }, recordedDurations());
+});
+
+test('recorded latencies are drawn inside the recorded intervals, reproducibly by seed', () => {
+  const draws = (seed: number) => {
+    const model = new LatencyModel('recorded', seed);
+    return TRANSITIONS.map((transition) => Array.from({ length: 40 }, () => model.next(transition)));
+  };
+  const first = draws(3);
+  assert.deepEqual(draws(3), first);
+  TRANSITIONS.forEach((transition, i) => {
+    const least = Math.min(...RECORDED[transition].map(([l]) => l));
+    const most = Math.max(...RECORDED[transition].map(([, m]) => m));
+    for (const ms of first[i]!) assert.ok(ms >= least && ms <= most, `${transition}: ${ms} outside ${least}–${most}`);
+  });
+  // Stops of a minute, boots of seconds: the recordings' shape, not the realistic profile's 4 s stop.
+  const stops = first[TRANSITIONS.indexOf('stop')]!;
+  assert.ok(Math.min(...stops) >= 51_000 && new Set(stops).size > 1, stops.join(','));
 });

@@ -47,6 +47,33 @@ test('sdk-instance: a security group is created and read; a server created in it
   await assert.rejects(instance.createServer({ name: 'bad-group', commercialType: 'DEV1-S', image: imageId, securityGroup: '00000000-0000-4000-8000-000000000000', protected: false }));
 });
 
+test('sdk-instance: a project has a default security group in each zone; a server created without one is put in it', async (t) => {
+  const { sim, instance, imageId } = await setUp();
+  t.after(() => sim.close());
+  // Before the project made anything, a look at its groups finds the default one already.
+  const { securityGroups } = await instance.listSecurityGroups({ project: SDK_PROJECT, projectDefault: true });
+  assert.equal(securityGroups.length, 1);
+  const group = securityGroups[0]!;
+  assert.deepEqual([group.name, group.projectDefault, group.project, group.zone], ['Default security group', true, SDK_PROJECT, 'fr-par-1']);
+  assert.deepEqual([group.inboundDefaultPolicy, group.outboundDefaultPolicy], ['accept', 'accept']);
+  const { securityGroup: read } = await instance.getSecurityGroup({ securityGroupId: group.id });
+  assert.equal(read?.id, group.id);
+
+  const { server: plain } = await instance.createServer({ name: 'no-group', commercialType: 'DEV1-S', image: imageId, protected: false });
+  assert.deepEqual([plain?.securityGroup?.id, plain?.securityGroup?.name], [group.id, 'Default security group']);
+  const { server: named } = await instance.createServer({ name: 'default-group', commercialType: 'DEV1-S', image: imageId, securityGroup: group.id, protected: false });
+  assert.equal(named?.securityGroup?.id, group.id);
+  // The group lists its servers; another zone has a default group of its own.
+  const { securityGroup: withServers } = await instance.getSecurityGroup({ securityGroupId: group.id });
+  assert.deepEqual(withServers?.servers.map((s) => s.name).sort(), ['default-group', 'no-group']);
+  const elsewhere = await instance.listSecurityGroups({ zone: 'nl-ams-1', project: SDK_PROJECT });
+  assert.equal(elsewhere.securityGroups.length, 1);
+  assert.notEqual(elsewhere.securityGroups[0]!.id, group.id);
+  // A group of one's own is not a default one.
+  await instance.createSecurityGroup({ name: 'mine', description: '', stateful: true, inboundDefaultPolicy: 'drop', outboundDefaultPolicy: 'accept', enableDefaultSecurity: true });
+  assert.deepEqual((await instance.listSecurityGroups({ project: SDK_PROJECT, projectDefault: true })).securityGroups.map((g) => g.id), [group.id]);
+});
+
 test('sdk-instance: a private NIC syncs, then is available; listed on the server and in the server object; deleted with DELETE', async (t) => {
   const { sim, instance, vpc, imageId } = await setUp();
   t.after(() => sim.close());

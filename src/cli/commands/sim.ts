@@ -8,6 +8,7 @@ interface SimArgs {
   token?: string;
   latency: string;
   faults?: string;
+  quotas?: string;
   seed?: number;
   'state-dir'?: string;
   unconfined: boolean;
@@ -25,10 +26,14 @@ export const simCommand: CommandModule<object, SimArgs> = {
       .option('latency', {
         type: 'string',
         default: 'fast',
-        describe: 'State change latencies: fast, realistic, or JSON ms per transition, e.g. \'{"boot":2000,"stop":1000,"snapshot":500,"image":500}\'',
+        describe:
+          'State change latencies: fast, realistic (round figures), recorded (as real Scaleway took them in recorded traffic: stops of about a minute), or JSON ms per transition, e.g. \'{"boot":2000,"stop":1000,"snapshot":500,"image":500}\'',
       })
       .option('faults', { type: 'string', describe:
-          'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'. Kinds: 5xx, 429, 429_no_retry_after, reset, slow (+slow_ms), ghost_create, ghost, stuck, error_state',
+          'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'. Kinds: 5xx, 429, 429_no_retry_after, reset, slow (+slow_ms), ghost_create, ghost, stuck, error_state, and the refusals of a real account: out_of_stock, quotas_exceeded, permissions_denied, denied_authentication, precondition_failed, locked',
+      })
+      .option('quotas', { type: 'string', describe:
+          'JSON quotas the simulator enforces per organization, e.g. \'{"snapshots":2,"servers":1}\'. Kinds: servers, snapshots, images, ips, block_volumes, block_snapshots',
       })
       .option('seed', { type: 'number', describe: 'Seed for reproducible faults and latency spread' })
       .option('state-dir', { type: 'string', describe: 'Keep the simulated world in this directory (survives restarts)' })
@@ -44,13 +49,14 @@ export const simCommand: CommandModule<object, SimArgs> = {
         token: args.token,
         latency: args.latency,
         faults: args.faults,
+        quotas: args.quotas,
         seed: args.seed,
         stateDir: args['state-dir'],
         unconfined: args.unconfined,
       });
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      const invalidInput = err.message.startsWith('latency:') || err.message.startsWith('faults:');
+      const invalidInput = err.message.startsWith('latency:') || err.message.startsWith('faults:') || err.message.startsWith('quotas:');
       const hint = err.code === 'EADDRINUSE' ? ' (another process uses that address; pick another with --port or --ssh-port)' : '';
       process.stderr.write(`kiln sim: ${err.message}${hint}\n`);
       process.exit(invalidInput ? 2 : 1);

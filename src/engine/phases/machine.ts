@@ -23,6 +23,19 @@ export function cloudInitStatus(output: string): string | undefined {
 }
 
 /**
+ * How a finished cloud-init run went, from `cloud-init status --long`: `cloud-init done`, or, when
+ * it logged warnings (a YAML or schema problem in the cloud-config, a key it could not apply —
+ * cloud-init 23.4+ calls this `degraded done` and exits 2), the warnings themselves.
+ */
+export function cloudInitOutcome(status: string, output: string): string {
+  const extended = /^extended_status:\s*(.+?)\s*$/m.exec(output)?.[1];
+  if (!extended?.startsWith('degraded')) return `cloud-init ${status}`;
+  const warnings = /^recoverable_errors:\s*\n([\s\S]*)$/m.exec(output)?.[1] ?? '';
+  const listed = [...warnings.matchAll(/^\s+- (.+)$/gm)].map((m) => m[1]!.trim());
+  return `cloud-init ${extended}${listed.length > 0 ? `, with warnings: ${listed.join('; ')}` : ''}`;
+}
+
+/**
  * user_data.wait. With SSH: polls `cloud-init status --long` until cloud-init is done (or absent),
  * up to user_data_timeout (kiln's 10m when it is 0); an `error` status fails the build with
  * cloud-init's own report. Without SSH: waits user_data_timeout, as the plugin does. The end of
@@ -57,7 +70,7 @@ export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: 
         last = output;
         if (exitCode === 127) return 'no cloud-init on the server: nothing to wait for';
         const status = cloudInitStatus(output);
-        if (status === 'done' || status === 'disabled') return `cloud-init ${status}`;
+        if (status === 'done' || status === 'disabled') return cloudInitOutcome(status, output);
         if (status === 'error') {
           // What the user data printed says more than the status: cloud-init logs it here.
           const log = await run(communicator, 'tail -n 20 /var/log/cloud-init-output.log', signal);

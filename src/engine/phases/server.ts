@@ -2,7 +2,7 @@
 // for until running with a public IP, powered off, waited for until stopped, and deleted by cleanup.
 // Its create, actions and delete go through tracked.ts; its waits through waits.ts.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import { AmbiguousError, NotFoundError, pollUntil, type Server } from '../../scaleway/index.js';
+import { AmbiguousError, NotFoundError, pollUntil, refusedForItsState, type Server } from '../../scaleway/index.js';
 import { portAnswers } from '../../ssh/index.js';
 import type { EventType } from '../../store/index.js';
 import { BuildError, imageIsId, marketplaceKey, nonEmpty, requireFact, TransientBuildError, type PhaseRuntime } from '../runtime.js';
@@ -105,7 +105,8 @@ async function serverPower(
         const apiStartedAt = nonEmpty((await rt.deps.client.serverAction(serverId, o.action, { signal })).started_at);
         return apiStartedAt ? { apiStartedAt } : {};
       } catch (error) {
-        if (seen !== undefined && !(error instanceof AmbiguousError) && !signal.aborted) {
+        // Refused because the state moved on since this process saw it: look again (a refusal of the account is not that).
+        if (seen !== undefined && refusedForItsState(error) && !signal.aborted) {
           throw new TransientBuildError(`${o.action} of server ${serverId} was refused (${(error as Error).message}): its state changed since this process last saw it`, { cause: error });
         }
         // A repeated action refused because an earlier attempt worked: check the state.

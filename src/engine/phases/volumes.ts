@@ -3,7 +3,7 @@
 // change, one Block API snapshot per extra volume, and the volume deletes cleanup needs. Every
 // create, patch and delete goes through tracked.ts, one item (volume, snapshot) at a time.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import { NotFoundError, ScalewayError, pollUntil, sizeClassOf, type BlockSnapshot, type BlockVolume, type Server, type ServerType } from '../../scaleway/index.js';
+import { NotFoundError, pollUntil, refusedForItsState, sizeClassOf, type BlockSnapshot, type BlockVolume, type Server, type ServerType } from '../../scaleway/index.js';
 import type { EventType } from '../../store/index.js';
 import type { BlockVolumeSpec } from '../../template/spec.js';
 import { BuildError, type PhaseRuntime } from '../runtime.js';
@@ -299,7 +299,7 @@ export async function deleteVolume(rt: PhaseRuntime, input: PhaseInput, volumeId
           } catch (error) {
             if (error instanceof NotFoundError) return true;
             // 412 resource_still_in_use / 409 transient: the detachment is not finished; look again.
-            if (error instanceof ScalewayError && (error.status === 412 || error.status === 409)) return undefined;
+            if (refusedForItsState(error)) return undefined;
             throw error;
           }
           return true;

@@ -24,7 +24,7 @@ function presentSecurityGroup(group: SecurityGroupRecord, sim: Simulation): Reco
     project: group.project,
     tags: group.tags,
     organization_default: false,
-    project_default: false,
+    project_default: group.project_default ?? false,
     creation_date: group.creation_date,
     modification_date: group.modification_date,
     servers,
@@ -84,8 +84,15 @@ export const NETWORK_ROUTES: Route[] = [
     method: 'GET',
     pattern: '/security_groups',
     handle(sim, { zone, query }) {
+      // A project's default group exists from its first look at the zone's groups.
+      const project = query.get('project');
+      if (project) sim.defaultSecurityGroup({ project, organization: query.get('organization') ?? project, zone });
       const owned = ownedFilter(query, zone);
-      return listReply('security_groups', newestFirst(Object.values(sim.data.security_groups ?? {})).filter(owned), query, (g) => presentSecurityGroup(g, sim));
+      const defaultOnly = query.get('project_default');
+      const groups = newestFirst(Object.values(sim.data.security_groups ?? {})).filter(
+        (g) => owned(g) && (defaultOnly === null || (g.project_default ?? false) === (defaultOnly === 'true')),
+      );
+      return listReply('security_groups', groups, query, (g) => presentSecurityGroup(g, sim));
     },
   },
   {

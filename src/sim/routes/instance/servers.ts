@@ -58,7 +58,8 @@ export const SERVER_ROUTES: Route[] = [
       const image = UUID.test(imageId) ? findImage(sim, request, imageId) : sim.imageByLabel(request.zone, imageId, type!.arch, root.volumeType);
       if (!image) throw notFound('instance_image', imageId);
       if (image.state !== 'available') throw invalidRequest(`image ${image.id} is ${image.state}, not available`);
-      if (securityGroupId) findSecurityGroup(sim, request, securityGroupId);
+      // Without one, the server goes into its project's default group, as on Scaleway.
+      const securityGroup = securityGroupId ? findSecurityGroup(sim, request, securityGroupId) : undefined;
       checkWindows(sim, image, commercialType);
       const rootSnapshot = sim.snapshot(image.root_snapshot_id);
       const imageIsSbs = rootSnapshot !== undefined && isBlockSnapshot(rootSnapshot);
@@ -102,7 +103,7 @@ export const SERVER_ROUTES: Route[] = [
         isProtected,
         root,
         extraVolumes: requested.extras,
-        ...(securityGroupId ? { securityGroupId } : {}),
+        securityGroupId: (securityGroup ?? sim.defaultSecurityGroup({ ...owner, zone: request.zone })).id,
         ...(adminPasswordKeyId ? { adminPasswordEncryptionSshKeyId: adminPasswordKeyId } : {}),
       });
       return { status: 201, json: { server: presentServer(server, sim) }, headers: { Location: request.locationOf(`/servers/${server.id}`) } };
