@@ -2,6 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { builder, fixture, problemAt } from './helpers.js';
 import type { ProvisionerSpec } from '../../src/template/index.js';
 
@@ -164,4 +166,16 @@ test('a provisioner applying to several builds reports each problem once', async
 test('an inline command that fails to interpolate is one problem, not also "nothing to run"', async () => {
   const problems = await fixture({ builders: [builder()], provisioners: [{ type: 'shell', inline: ['echo {{nosuch}}'] }, { type: 'shell-local', inline: ['echo {{user `a`'] }] }).problems();
   assert.deepEqual(problems.map((p) => p.path), ['provisioners[0].inline[0]', 'provisioners[1].inline[0]'], JSON.stringify(problems));
+});
+
+test('ansible whose ansible-playbook is older than 2.9 is refused when the template is read, with how to install a newer one', async (t) => {
+  // Debian ships 2.14; an older one is stood in for by a program that answers --version as 2.8 did.
+  const bin = mkdtempSync(join(tmpdir(), 'kiln-old-ansible-'));
+  t.after(() => rmSync(bin, { recursive: true, force: true }));
+  const command = join(bin, 'ansible-playbook');
+  writeFileSync(command, '#!/bin/sh\necho "ansible-playbook 2.8.20"\necho "  config file = None"\n', { mode: 0o755 });
+  const f = fixture({ builders: [builder({ name: 'web' })], provisioners: [{ type: 'ansible', playbook_file: 'files/motd', command }] }, files);
+  const problem = problemAt(await f.problems(), 'provisioners[0].command');
+  assert.match(problem.message, /is Ansible 2\.8; kiln needs Ansible 2\.9 or later/);
+  assert.match(problem.hint ?? '', /apt-get install ansible-core/);
 });
