@@ -1,6 +1,7 @@
 // kiln's event store: the one place builds are recorded (DESIGN.md, "The spine").
 export * from './events.js';
 export * from './projection.js';
+export type { CacheHistoryEntry, CheckpointClaim, CheckpointInput, CheckpointMade, CheckpointRecord, CheckpointSnapshot } from './checkpoints.js';
 export { isPostgresUrl } from './location.js';
 export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, type Db } from './db.js';
 export { EventStore } from './store.js';
