@@ -8,6 +8,7 @@ import type { TemplateEvaluation } from '../template/build-specs.js';
 export { BuildRun, machineInput, sharedServerLooks, LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './runtime.js';
 export { WaitHistory } from './wait-history.js';
+export { DEFAULT_CACHE_MAX_AGE_MS, type CacheMode, type CacheSettings } from './cache.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';
 
