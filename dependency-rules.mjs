@@ -5,6 +5,9 @@
 //
 //   cli → engine → (machines, scaleway, ssh, provision, store)
 //   gc → (scaleway, store), and what it still takes from engine (named in its rule)
+//   cli → ui → (report, view, store, gc's planning);  cli → report → view → store
+//   view:     how a build reads to a person (sentences, times, timeline, fates, status, next steps),
+//             shared by the CLI, the report and the UI; drives nothing
 //   template: used by cli, engine and gc; depends on nothing of ours (but the two noted below)
 //   shared:   small helpers any area but the simulator may use; imports nothing of ours
 //   sim:      a separate world; only `kiln sim` and `kiln build --sim` start it
@@ -109,6 +112,53 @@ export default {
       comment: 'src/shared holds small helpers every area may use, so it imports nothing of ours.',
       from: { path: '^src/shared/' },
       to: { path: ours, pathNot: '^src/shared/' },
+    },
+    {
+      name: 'view-drives-nothing',
+      severity: 'error',
+      comment:
+        'src/view tells a build to a person (event sentences, elapsed times, the timeline, resource fates, ' +
+        'status, the next-steps hint) for the CLI, the report and `kiln ui` alike, from the records and events ' +
+        'of src/store. It imports src/store, src/shared and two pure helpers — src/template/duration.ts (a ' +
+        "configured duration as the user wrote it) and src/scaleway/predict.ts (a phase's usual window) — and no " +
+        'node: module or package: never the engine, the API client, ssh, provision or gc. Hand it the data.',
+      from: { path: '^src/view/' },
+      to: { pathNot: '^(src/(view|store|shared)/|src/template/duration\\.ts$|src/scaleway/predict\\.ts$)' },
+    },
+    {
+      name: 'report-renders-from-records',
+      severity: 'error',
+      comment:
+        'src/report is pure: it renders a build (its model, the SVG timeline, the HTML page) from the records ' +
+        "and events its caller read with src/view's readBuild, and reads, writes or fetches nothing itself. " +
+        'It imports src/view and its own files; anything else (the store\'s record types) as `import type` only. ' +
+        'Do the reading in the caller (src/cli/run/report.ts, src/ui) and pass the result in.',
+      from: { path: '^src/report/' },
+      to: { pathNot: '^src/(report|view)/', dependencyTypesNot: ['type-only'] },
+    },
+    {
+      name: 'ui-reads-never-drives',
+      severity: 'error',
+      comment:
+        '`kiln ui` is read-only: src/ui imports src/store (it is handed a StoreReader), src/view, src/report, ' +
+        "src/shared, src/template/duration.ts and gc's planning — src/gc/survey.ts (planGc), options.ts, " +
+        'errors.ts, classify.ts, render.ts, types.ts — never the engine, the API client, ssh, or gc\'s deletion ' +
+        'and run record (index.ts, remove.ts, record.ts, command.ts). What a page needs that drives something ' +
+        'does not belong in the UI.',
+      from: { path: '^src/ui/' },
+      to: {
+        path: ours,
+        pathNot: '^(src/(ui|view|report|store|shared)/|src/template/duration\\.ts$|src/gc/(survey|options|errors|classify|render|types)\\.ts$)',
+      },
+    },
+    {
+      name: 'only-the-cli-serves-the-ui',
+      severity: 'error',
+      comment:
+        'src/ui is `kiln ui`: only the CLI starts it (src/cli/run/ui.ts). Nothing else imports it; what a page ' +
+        'shares with the report or the CLI lives in src/report or src/view.',
+      from: { path: ours, pathNot: '^src/(ui|cli)/' },
+      to: { path: '^src/ui/' },
     },
     {
       name: 'sim-is-a-separate-world',

@@ -9,7 +9,10 @@ import { closest } from '../template/suggest.js';
 /** A single dash, then a name of two characters or more (a letter first: `-1` and `-10` are numbers). */
 const SINGLE_DASH_LONG_FLAG = /^-[A-Za-z][^=]+(=.*)?$/s;
 
-/** `['build', '-var', 'a=b', '-only=x']` → `['build', '--var', 'a=b', '--only=x']`. Stops at `--`. */
+/** What a lone `-` (standard input, as in `packer fmt -`) becomes: yargs drops a bare `-` from positionals. */
+export const STDIN_PATH = '/dev/stdin';
+
+/** `['build', '-var', 'a=b', '-only=x']` → `['build', '--var', 'a=b', '--only=x']`; `-` → STDIN_PATH. Stops at `--`. */
 export function packerStyleArgv(args: readonly string[]): string[] {
   const out: string[] = [];
   for (let i = 0; i < args.length; i++) {
@@ -18,7 +21,7 @@ export function packerStyleArgv(args: readonly string[]): string[] {
       out.push(...args.slice(i));
       break;
     }
-    out.push(SINGLE_DASH_LONG_FLAG.test(arg) ? `-${arg}` : arg);
+    out.push(arg === '-' ? STDIN_PATH : SINGLE_DASH_LONG_FLAG.test(arg) ? `-${arg}` : arg);
   }
   return out;
 }

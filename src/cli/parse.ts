@@ -23,7 +23,10 @@ export function createCli(args: readonly string[], commands: readonly AnyCommand
     .recommendCommands()
     .help()
     .alias('h', 'help')
-    .version()
+    // main.ts sends --version to `kiln version` (kiln's, Node's and the store schema's versions).
+    .version(false)
+    .option('version', { type: 'boolean', describe: 'Print the versions of kiln, Node and the store schema (kiln version)' })
+    .completion('completion', 'Print a shell completion script: kiln completion bash >> ~/.bashrc, or kiln completion zsh >> ~/.zshrc')
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       // Usage errors exit 2 (the exit code documented for invalid input); other errors are

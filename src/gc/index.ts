@@ -1,13 +1,11 @@
 // `kiln gc`: finds the resources failed or killed builds left behind (cloud tags × local store)
 // and, with --force, removes them. See DESIGN.md ("gc") and issue 7 for the rules.
-import { hostname } from 'node:os';
-import { ScalewayClient, type RequestReport } from '../scaleway/index.js';
-import { LeaseHeldError, pidAlive, thisProcess, type BuildStore } from '../store/index.js';
-import { discoverZone } from './discover.js';
-import { PlanBuilder } from './plan.js';
-import { BuildLookup, buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
-import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError, removePlan } from './remove.js';
-import { buildIdOf, type GcResource, type ItemResult, type PlanItem } from './types.js';
+import type { ScalewayClient } from '../scaleway/index.js';
+import { LeaseHeldError, thisProcess, type BuildStore } from '../store/index.js';
+import { buildsNowClean, markCleaned, recordRunEnd, recordRunStart } from './record.js';
+import { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, removePlan } from './remove.js';
+import { planGc, zoneClients, type GcPlanOptions } from './survey.js';
+import type { ItemResult, PlanItem } from './types.js';
 
 export * from './types.js';
 export { classifyResource, leaseVerdict, formatAge, type ClassifyContext, type Verdict } from './classify.js';
@@ -15,20 +13,14 @@ export { PlanBuilder, summarizePlan, type Plan, type PlanSummary } from './plan.
 export { renderTable, renderSummary, formatColumns } from './render.js';
 export { mapBounded } from './pool.js';
 export { CLEANED_STATUS } from './record.js';
-export { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS, describeError } from './remove.js';
+export { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS } from './remove.js';
+export { describeError, GcDiscoveryError, GcUsageError } from './errors.js';
+export { planGc, type GcPlanOptions, type GcPlanStore } from './survey.js';
 
-export interface GcOptions {
+/** What `kiln gc` runs with: where to look and what counts as an orphan (GcPlanOptions), and what to do about them. */
+export interface GcOptions extends Omit<GcPlanOptions, 'store'> {
   store: BuildStore;
-  apiUrl: string;
-  /** SECRET: only handed to the API client. */
-  secretKey: string;
-  projectId?: string;
-  zones: readonly string[];
-  /** Resources younger than this are left alone (0 = any age). */
-  olderThanMs: number;
-  /** Only this build's resources (`--build`). */
-  buildFilter?: string;
-  /** Delete; without it, a dry run that changes nothing. */
+/** Delete; without it, a dry run that changes nothing. */
   force: boolean;
   /** How long to wait for one server to stop (default 5 min); a server still `starting` after
    * a quarter of it (at most 30 s) is stopped in place. */
@@ -36,7 +28,6 @@ export interface GcOptions {
   concurrency?: number;
   /** Removes a build's temporary SSH key pair once the build is cleaned. */
   removeKey?: (buildId: string) => void;
-  onRequest?: (report: RequestReport) => void;
   /** Each deletion's result as it is known. */
   onResult?: (item: PlanItem, result: ItemResult) => void;
 }
@@ -58,17 +49,6 @@ export interface GcReport {
   exitCode: 0 | 1;
 }
 
-/** Listing the cloud failed (after the client's retries): gc deletes nothing on a partial view. */
-export class GcDiscoveryError extends Error {
-  override readonly name = 'GcDiscoveryError';
-  constructor(
-    readonly zone: string,
-    cause: unknown,
-  ) {
-    super(`could not list the resources of ${zone}: ${describeError(cause)}. Nothing was deleted.`, { cause });
-  }
-}
-
 /** gc holds the lease of each build it cleans, so that a `kiln resume` cannot start meanwhile;
  * long enough for the slowest server stop, as gc does not renew it. */
 const leaseTtlMs = (serverStopTimeoutMs: number) => serverStopTimeoutMs + 10 * 60_000;
@@ -76,19 +56,7 @@ const leaseTtlMs = (serverStopTimeoutMs: number) => serverStopTimeoutMs + 10 * 6
 export async function runGc(options: GcOptions): Promise<GcReport> {
   const { store } = options;
   const now = Date.now();
-  const clients = new Map<string, ScalewayClient>();
-  for (const zone of options.zones) {
-    clients.set(
-      zone,
-      new ScalewayClient({
-        apiUrl: options.apiUrl,
-        zone,
-        secretKey: options.secretKey,
-        ...(options.projectId ? { projectId: options.projectId } : {}),
-        ...(options.onRequest ? { onRequest: options.onRequest } : {}),
-      }),
-    );
-  }
+  const clients = zoneClients(options);
   const runId = await recordRunStart(store, {
     dryRun: !options.force,
     zones: options.zones,
@@ -107,33 +75,7 @@ export async function runGc(options: GcOptions): Promise<GcReport> {
 
 async function planAndRemove(options: GcOptions, clients: Map<string, ScalewayClient>, runId: number, now: number): Promise<GcReport> {
   const { store } = options;
-  const builds = new BuildLookup(store);
-  const planner = new PlanBuilder({
-    now,
-    // Leases written by other hosts expire by the store's clock, as acquire and renew judge them.
-    leaseNow: await store.clock(),
-    host: hostname(),
-    olderThanMs: options.olderThanMs,
-    pidAlive,
-    lookupBuild: builds.get,
-    ...(options.buildFilter !== undefined ? { buildFilter: options.buildFilter, namedBuild: options.buildFilter } : {}),
-  });
-  for (const client of clients.values()) {
-    const pages = discoverZone(client, options.buildFilter, options.projectId);
-    for (;;) {
-      let page: IteratorResult<GcResource[]>;
-      try {
-        page = await pages.next();
-      } catch (error) {
-        throw new GcDiscoveryError(client.zone, error);
-      }
-      if (page.done) break;
-      // The plan asks about builds synchronously: the page's builds are read from the store first.
-      await builds.preload(page.value.map((resource) => buildIdOf(resource.tags)));
-      for (const resource of page.value) planner.add(resource);
-    }
-  }
-  const plan = planner.finish();
+  const plan = await planGc(options, clients, now);
 
   let results: (ItemResult | undefined)[] = [];
   let cleanedBuilds: string[] = [];

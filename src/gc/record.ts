@@ -15,7 +15,7 @@ export const CLEANED_STATUS = 'cleaned';
 export class BuildLookup {
   private readonly seen = new Map<string, GcBuild | undefined>();
 
-  constructor(private readonly store: BuildStore) {}
+  constructor(private readonly store: Pick<BuildStore, 'getBuild'>) {}
 
   async preload(ids: Iterable<string | undefined>): Promise<void> {
     for (const id of ids) {

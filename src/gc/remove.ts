@@ -5,6 +5,7 @@
 // Each call is retried by the API client itself; what is left failing is reported, not thrown.
 import { NotFoundError, ScalewayError, isRetryable, pollDelay, sleep, type ScalewayClient, type Server } from '../scaleway/index.js';
 import { formatDuration } from '../template/duration.js';
+import { describeError } from './errors.js';
 import { mapBounded } from './pool.js';
 import type { ItemResult, PlanItem } from './types.js';
 
@@ -27,13 +28,6 @@ export interface RemoveOptions {
   claimBuild: (buildId: string | undefined) => Promise<string | undefined>;
   /** Called as each resource's result is known (for progress output). */
   onResult?: (item: PlanItem, result: ItemResult) => void;
-}
-
-/** One line for a failure: the error's class and message, never a request body or token. */
-export function describeError(error: unknown): string {
-  if (error instanceof ScalewayError) return `${error.name}: ${error.message}`;
-  if (error instanceof Error) return error.message;
-  return String(error);
 }
 
 // gc waits on many servers at once and each wait is short: a lower cap than a build's.

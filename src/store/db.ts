@@ -44,11 +44,16 @@ function packageRoot(): string {
 
 export const MIGRATIONS_DIR = join(packageRoot(), 'migrations');
 
+/** The `NNNN_name.sql` migrations of `dir`, in order: the last is the schema version this kiln brings a store to. */
+export function migrationFiles(dir: string = MIGRATIONS_DIR): string[] {
+  return readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+}
+
 /** Applies every `NNNN_name.sql` not yet recorded, in order, each in its own transaction. */
 export function migrate(db: Db, dir: string = MIGRATIONS_DIR): string[] {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = new Set((db.prepare('SELECT name FROM schema_migrations').all() as { name: string }[]).map((r) => r.name));
-  const files = readdirSync(dir).filter((f) => /^\d{4}_.+\.sql$/.test(f)).sort();
+  const files = migrationFiles(dir);
   const ran: string[] = [];
   for (const file of files) {
     if (applied.has(file)) continue;

@@ -92,6 +92,9 @@ export const EVENT_TYPES = [
   // post-processors (manifest, shell-local), once the image exists
   'postprocessor.started',
   'postprocessor.succeeded',
+  // the API calls one process made for the build, appended when it stops driving it (build or
+  // resume; a process killed before that records none): the report's and the UI's summary
+  'api.calls',
   // a resource the build needs was found gone (deleted outside kiln). (One found by its tags
   // after an intent without a result is recorded as that intent's result, with `reconciled: true`.)
   'resource.missing',

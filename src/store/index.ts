@@ -3,7 +3,7 @@ export * from './events.js';
 export * from './projection.js';
 export type { CacheHistoryEntry, CheckpointClaim, CheckpointInput, CheckpointMade, CheckpointRecord, CheckpointSnapshot } from './checkpoints.js';
 export { isPostgresUrl } from './location.js';
-export { defaultStateDir, resolveDbPath, openDatabase, migrate, MIGRATIONS_DIR, type Db } from './db.js';
+export { defaultStateDir, resolveDbPath, openDatabase, migrate, migrationFiles, MIGRATIONS_DIR, type Db } from './db.js';
 export { EventStore } from './store.js';
 // The PostgreSQL store (./postgres.js) is not re-exported: it loads the `pg` client, which SQLite
 // users should not pay for at start-up. `openStore` imports it when a URL asks for it.
@@ -23,4 +23,5 @@ export {
   type LeaseOwner,
   type EventListener,
   type PhaseDuration,
+  type GcRunRecord,
 } from './api.js';

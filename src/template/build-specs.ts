@@ -71,6 +71,8 @@ export interface TemplateObject {
   /** The `index` of the provisioner at position i of `template.provisioners` (default i): HCL2
    *  numbers provisioners within their build block. */
   provisionerIndex?: (i: number) => number;
+  /** The same for post-processors. */
+  postProcessorIndex?: (i: number) => number;
   /** Where a key path such as `builders[0].zone` was written (HCL2 templates), for error messages. */
   locate?: (path: string) => SourceLocation | undefined;
 }
@@ -136,7 +138,7 @@ export async function buildSpecsFromTemplate(input: TemplateObject, options: Loa
       const provisioner = readProvisioner(rawProvisioner, i, { name, communicator }, context);
       if (provisioner) provisioners.push(input.provisionerIndex ? { ...provisioner, index: input.provisionerIndex(i) } : provisioner);
     });
-    const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context);
+    const postProcessors = readPostProcessors(rawPostProcessors, { name, communicator }, context).map((p) => (input.postProcessorIndex ? { ...p, index: input.postProcessorIndex(p.index) } : p));
     if (!builder) return;
     const spec: BuildSpec = { ...builder, provisioners, ...(postProcessors.length ? { postProcessors } : {}), force: options.force ?? false, sensitiveValues: [...variables.sensitiveValues, ...(input.sensitiveValues ?? [])] };
     spec.sensitiveValues = secretValuesOf(spec);

@@ -7,13 +7,11 @@
 import { TemplateError } from './errors.js';
 import { buildSpecsFromTemplate, newEvaluation, type LoadedTemplate, type LoadTemplateOptions } from './build-specs.js';
 import { redactProblem } from './redact.js';
-import type { Block } from './hcl/ast.js';
 import type { Scope } from './hcl/eval.js';
 import { checkPackerBlock, readHclFiles, topLevelBlocks } from './hcl/files.js';
 import { hclFunctions } from './hcl/functions.js';
 import { evaluateLocals } from './hcl/locals.js';
 import { collectSources, lowerBuilds } from './hcl/lower.js';
-import { attributes } from './hcl/report.js';
 import type { Value } from './hcl/value.js';
 import { evaluateVariables } from './hcl/variables.js';
 
@@ -40,6 +38,7 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
       warnings: load.warnings,
       sensitiveValues,
       provisionerIndex: (i) => lowered.positions[i] ?? i,
+      postProcessorIndex: (i) => lowered.postProcessorPositions[i] ?? i,
       locate: (keyPath) => {
         for (let p = keyPath; p !== ''; p = p.replace(/(\.[^.[\]]*|\[\d+\])$/, '')) {
           const range = lowered.ranges.get(p);
@@ -55,29 +54,6 @@ export async function loadHclTemplate(path: string, options: LoadTemplateOptions
   );
 }
 
-/** What `packer inspect` shows of an HCL2 template: variables, locals, and each build's sources and provisioners. */
-export interface HclInspection {
-  variables: Record<string, { value: Value; sensitive: boolean }>;
-  locals: Record<string, Value>;
-  builds: Array<{ sources: string[]; provisioners: string[] }>;
-}
-
-/** Evaluates variables and locals (throws TemplateError like loadTemplate); sensitive values are kept, flagged. */
-export async function inspectHclTemplate(path: string, options: LoadTemplateOptions = {}): Promise<HclInspection> {
-  const { blocks, variables, locals } = await evaluateHcl(path, options);
-  return {
-    variables,
-    locals,
-    builds: blocks.build.map((build) => {
-      const sourcesAttr = attributes(build.body).get('sources');
-      const listed = sourcesAttr?.expr.kind === 'tuple' ? sourcesAttr.expr.items.map((i) => (i.kind === 'literal' ? String(i.value).replace(/^source\./, '') : '?')) : [];
-      const nested = build.body.items.filter((i): i is Block => i.kind === 'block' && i.type === 'source').map((b) => b.labels[0]!.replace(/^source\./, ''));
-      const provisioners = build.body.items.filter((i): i is Block => i.kind === 'block' && i.type === 'provisioner').map((b) => b.labels[0]!);
-      return { sources: [...listed, ...nested], provisioners };
-    }),
-  };
-}
-
 /** `kiln validate -syntax-only` of an HCL2 template: its files parse and hold only a template's top-level blocks (a TemplateError says where not). */
 export async function checkHclSyntax(path: string): Promise<void> {
   const { load, parsed } = await readHclFiles(path, {});
@@ -85,8 +61,11 @@ export async function checkHclSyntax(path: string): Promise<void> {
   if (load.problems.count) throw new TemplateError(load.problems.list);
 }
 
-/** The template's files read, its top-level blocks checked, variables and locals evaluated: what the builds are evaluated in. */
-async function evaluateHcl(path: string, options: LoadTemplateOptions) {
+/**
+ * The template's files read, its top-level blocks checked, variables and locals evaluated: what the
+ * builds are evaluated in, and what `kiln console` and `kiln inspect` look at.
+ */
+export async function evaluateHcl(path: string, options: LoadTemplateOptions) {
   const env = options.env ?? process.env;
   const evaluation = newEvaluation(options);
   const { cwd, load, templateDir, varFiles, texts, templateHash, parsed } = await readHclFiles(path, options);

@@ -1,12 +1,9 @@
 // JSON templates: a Packer JSON template, or a bare builder object as in the seed's Basic Example.
-// Reads the file and its top-level keys; `buildSpecsFromTemplate` does the rest.
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+// Checks the file's top-level keys (json-template.ts reads it); `buildSpecsFromTemplate` does the rest.
 import { dirname, resolve } from 'node:path';
 import { buildSpecsFromTemplate, newEvaluation, type LoadedTemplate, type LoadTemplateOptions } from './build-specs.js';
-import { Problems, TemplateError } from './errors.js';
-import { isObject, describeType, type JsonObject } from './fields.js';
-import { jsonErrorSummary } from './variables.js';
+import { Problems } from './errors.js';
+import { readJsonTemplateFile } from './json-template.js';
 import { didYouMean } from './suggest.js';
 
 const TEMPLATE_KEYS = ['variables', 'sensitive-variables', 'builders', 'provisioners', 'post-processors', 'description', 'min_packer_version'];
@@ -22,30 +19,7 @@ export async function loadJsonTemplate(path: string, options: LoadTemplateOption
   const warnings: string[] = [];
   const evaluation = newEvaluation(options);
 
-  let content: Buffer;
-  try {
-    content = await readFile(templatePath);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new TemplateError([
-      code === 'ENOENT'
-        ? { path, message: 'the template file does not exist', hint: 'check the path; examples/basic.json is a template to start from' }
-        : { path, message: `cannot read the template: ${code ?? (error as Error).message}` },
-    ]);
-  }
-  const templateHash = createHash('sha256').update(content).digest('hex');
-  const text = content.toString('utf8');
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}`, hint: 'kiln reads Packer JSON templates (HCL2 templates are not supported)' }]);
-  }
-  if (!isObject(parsed)) throw new TemplateError([{ path, message: `a template is a JSON object, not ${describeType(parsed)}` }]);
-
-  // The seed's Basic Example is a builder object on its own: read it as a one-builder template.
-  const bare = parsed.builders === undefined && parsed.type !== undefined;
-  const template: JsonObject = bare ? { builders: [parsed] } : parsed;
+  const { template, bare, templateHash } = await readJsonTemplateFile(path);
   if (!bare) {
     for (const key of Object.keys(template)) {
       if (TEMPLATE_KEYS.includes(key) || key.startsWith('_')) continue;

@@ -1,18 +1,18 @@
 // The implementation of `kiln validate`: load the template (JSON or HCL2), then say it is valid
 // (with --print, the evaluated configuration of each build, redacted) or print every problem.
 // Exit code 0 or 2.
-import { readFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
 import { isHclTemplate, loadTemplate } from './load.js';
 import { checkHclSyntax } from './hcl-load.js';
 import { TemplateError, formatProblems, type TemplateProblem } from './errors.js';
 import { selectionFromArgv, templateInputsFromArgv } from './options.js';
 import { selectFromTemplate } from './select.js';
-import { jsonErrorSummary } from './variables.js';
 import { isObject } from './fields.js';
+import { readJsonTemplateFile } from './json-template.js';
 import { didYouMean } from './suggest.js';
 import { redactSpec } from './redact.js';
 import { formatDuration } from './duration.js';
+import { processOutput, type TextOutput } from '../shared/text-output.js';
 
 export interface ValidateInput {
   template: string;
@@ -27,18 +27,8 @@ export interface ValidateInput {
   print?: boolean | undefined;
 }
 
-export interface ValidateOutput {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processOutput: ValidateOutput = {
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
-};
-
 /** Exit code: 0 valid, 2 invalid. */
-export async function runValidate(input: ValidateInput, out: ValidateOutput = processOutput): Promise<number> {
+export async function runValidate(input: ValidateInput, out: TextOutput = processOutput): Promise<number> {
   let loaded;
   try {
     if (input['syntax-only']) {
@@ -80,21 +70,7 @@ const PACKER_TEMPLATE_KEYS = ['description', 'min_packer_version', 'variables', 
  * template without builders here; so does kiln.)
  */
 async function checkSyntax(path: string): Promise<void> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw new TemplateError([{ path, message: `cannot read the template: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}` }]);
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new TemplateError([{ path, message: `is not valid JSON: ${jsonErrorSummary(error, text)}` }]);
-  }
-  if (!isObject(parsed)) throw new TemplateError([{ path, message: 'a template is a JSON object' }]);
-  // The seed's bare builder object is one builder.
-  const template = parsed.builders === undefined && parsed.type !== undefined ? { builders: [parsed] } : parsed;
+  const { template } = await readJsonTemplateFile(path);
   const problems: TemplateProblem[] = [];
   for (const key of Object.keys(template)) {
     if (!PACKER_TEMPLATE_KEYS.includes(key) && !key.startsWith('_')) problems.push({ path: key, message: `unknown top-level key "${key}"`, hint: didYouMean(key, PACKER_TEMPLATE_KEYS) });

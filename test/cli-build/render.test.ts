@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createRenderer } from '../../src/cli/render/progress.js';
-import { describeEvent, formatElapsed } from '../../src/cli/render/describe.js';
+import { describeEvent, formatElapsed } from '../../src/view/index.js';
 import type { BuildEvent, EventType } from '../../src/store/index.js';
 import type { PhaseName } from '../../machines/phases.js';
 

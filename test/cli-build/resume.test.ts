@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScalewayClient } from '../../src/scaleway/index.js';
-import { timeline } from '../../src/cli/run/show.js';
+import { timeline } from '../../src/view/index.js';
 import { EventStore } from '../../src/store/index.js';
 import { template as templateOf } from '../engine/harness.js';
 import { runKiln, spawnKiln, startedBuildId, type KilnResult } from '../helpers/cli.js';

@@ -2,7 +2,8 @@
 // durations in earlier builds of the same template), slow ones marked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { human, timeline } from '../../src/cli/run/show.js';
+import { human } from '../../src/cli/run/show.js';
+import { timeline } from '../../src/view/index.js';
 import type { BuildEvent, BuildRecord, EventType } from '../../src/store/index.js';
 import type { PhaseName } from '../../machines/phases.js';
 

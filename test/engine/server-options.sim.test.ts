@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { resourceFates } from '../../src/cli/run/show.js';
+import { resourceFates } from '../../src/view/index.js';
 import { runGc } from '../../src/gc/index.js';
 import { runKiln } from '../helpers/cli.js';
 import { PROJECT, SECRET, startHarness, template, type Harness } from './harness.js';

@@ -3,7 +3,7 @@
 // leaves nothing behind. Against the simulator's fault injection, with short phase timeouts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeEvent } from '../../src/cli/render/describe.js';
+import { describeEvent } from '../../src/view/index.js';
 import type { BuildOutcome } from '../../src/engine/index.js';
 import { ScalewayClient } from '../../src/scaleway/index.js';
 import { PROJECT, SECRET, startHarness, template, type Harness } from './harness.js';

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resourceFates } from '../../src/cli/run/show.js';
+import { resourceFates } from '../../src/view/index.js';
 import { startHarness, template, types, type Harness } from './harness.js';
 
 const GB = 1_000_000_000;

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { resolveGcOptions } from '../../src/gc/command.js';
+import { resolveGcOptions } from '../../src/gc/options.js';
 import { runGc } from '../../src/gc/index.js';
 import { runKiln, spawnKiln } from '../helpers/cli.js';
 import { inventory, startGcWorld, writeShellTemplate } from './fixtures.js';

@@ -4,6 +4,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { asHost } from '../../scripts/lib/hostname.js';
 
 const here = fileURLToPath(import.meta.url);
 const fromSources = here.endsWith('.ts');
@@ -12,8 +13,11 @@ export const cliEntry = fromSources
   ? fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))
   : fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
+// tsx found from here, so that kiln can run in any working directory.
+const tsx = fromSources ? import.meta.resolve('tsx') : '';
+
 export function cliArgv(args: string[]): string[] {
-  return fromSources ? ['--import', 'tsx', cliEntry, ...args] : [cliEntry, ...args];
+  return fromSources ? ['--import', tsx, cliEntry, ...args] : [cliEntry, ...args];
 }
 
 export function spawnKiln(args: string[], options: SpawnOptions = {}): ChildProcess {
@@ -29,8 +33,12 @@ export interface KilnResult {
 
 /** Runs kiln to completion and collects its output. */
 export function runKiln(args: string[], options: SpawnOptions = {}): Promise<KilnResult> {
+  return collect(spawnKiln(args, options));
+}
+
+/** Waits for a child's end, collecting its output. */
+function collect(child: ChildProcess): Promise<KilnResult> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawnKiln(args, options);
     let stdout = '';
     let stderr = '';
     child.stdout?.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -45,4 +53,10 @@ export function startedBuildId(r: KilnResult): string {
   const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
   assert.equal(first.type, 'build.started', r.stderr);
   return first.build_id;
+}
+
+/** Runs kiln to completion as if on the machine `host` (a UTS namespace of its own: scripts/lib/hostname.ts). */
+export function runKilnAs(host: string, args: string[], options: SpawnOptions = {}): Promise<KilnResult> {
+  const { command, args: argv } = asHost(host, process.execPath, cliArgv(args));
+  return collect(spawn(command, argv, { stdio: ['ignore', 'pipe', 'pipe'], ...options }));
 }

@@ -13,10 +13,15 @@ export interface PackerResult {
   output: string;
 }
 
-/** `packer <args>` in `home` (its working directory and home); `input` is written to its stdin. */
+/**
+ * `packer <args>` in `home` (its working directory and home), with more environment variables
+ * (`env`: PKR_VAR_x). `input` is what Packer reads on stdin; it goes through `cat |` because Packer
+ * takes its stdin for a pipe only when it is a FIFO, and Node's pipes are socket pairs.
+ */
 export function runPacker(args: string[], home: string, options: { input?: string; env?: Record<string, string> } = {}): Promise<PackerResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(PACKER, args, {
+    const [command, commandArgs] = options.input === undefined ? [PACKER, args] : ['/bin/sh', ['-c', 'cat | "$0" "$@"', PACKER, ...args]];
+    const child = spawn(command, commandArgs, {
       cwd: home,
       env: { ...packerEnv(home), ...options.env },
       stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],

@@ -1,5 +1,5 @@
 import type { CommandModule } from 'yargs';
-import type { GcArgs } from '../../gc/command.js';
+import type { GcArgs } from '../../gc/options.js';
 import { checkOutputFlags, outputOptions, type OutputArgs, dbOption } from './shared-options.js';
 
 // `kiln gc`: options only; the implementation (src/gc/command.ts) is loaded when it runs.

@@ -9,6 +9,13 @@ import { gcCommand } from './gc.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
+import { uiCommand } from './ui.js';
+import { fmtCommand } from './fmt.js';
+import { versionCommand } from './version.js';
+import { inspectCommand } from './inspect.js';
+import { consoleCommand } from './console.js';
+import { upgradeCommand } from './upgrade.js';
+import { initCommand } from './init.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const commands: CommandModule<any, any>[] = [
@@ -17,7 +24,14 @@ export const commands: CommandModule<any, any>[] = [
   gcCommand,
   lsCommand,
   showCommand,
+  uiCommand,
   dbCommand,
+  initCommand,
   validateCommand,
+  fmtCommand,
+  inspectCommand,
+  consoleCommand,
+  upgradeCommand,
   simCommand,
+  versionCommand,
 ];

@@ -22,6 +22,11 @@ export const outputOptions = {
   'timestamp-ui': { type: 'boolean', default: false, describe: 'Prefix each output line with an RFC 3339 timestamp, as Packer does' },
 } as const;
 
+/** Packer's global -machine-readable, on the commands that print text rather than build progress (fmt, inspect, console, version, …). */
+export const machineReadableOption = {
+  'machine-readable': { type: 'boolean', default: false, describe: "Packer's machine-readable lines on stdout (timestamp,target,type,data…)" },
+} as const;
+
 /** The output flags as parsed by yargs. */
 export interface OutputArgs {
   'machine-readable': boolean;

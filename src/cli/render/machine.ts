@@ -7,7 +7,7 @@
 //   RFC 3339 timestamp and `: `, as Packer's TimestampedUi does.
 import { Writable } from 'node:stream';
 import type { Artifact, BuildEvent, ErrorInfo } from '../../store/index.js';
-import { describeArtifact, describeError, describeEvent, outputLines } from './describe.js';
+import { describeArtifact, describeError, describeEvent, outputLines } from '../../view/index.js';
 import type { ProgressRenderer } from './progress.js';
 
 /** What Packer 1.6.6's scaleway builder calls itself in the `artifact,N,builder-id` line. */

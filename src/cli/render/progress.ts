@@ -5,7 +5,7 @@
 //   last retry reason) under the scrolling provisioner output and messages.
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import type { Artifact, BuildEvent } from '../../store/index.js';
-import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines, timeLeft } from './describe.js';
+import { describeArtifact, describeError, describeEvent, formatElapsed, outputLines, timeLeft } from '../../view/index.js';
 
 export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */

@@ -7,6 +7,7 @@ import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, WaitHistory, type BuildOutcome, type Decision } from '../../engine/index.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
+import { countApiCalls, type ApiCallCounter } from './api-calls.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { hostStateDir, resolveStoreLocation, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
@@ -15,7 +16,7 @@ import { loadTemplate, redactSpec, selectFromTemplate, selectionFromArgv, Templa
 import type { BuildSpec } from '../../template/spec.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { createOutput, outputKind, type OutputKind } from '../render/output.js';
-import { describeError } from '../render/describe.js';
+import { describeError, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 
@@ -76,36 +77,6 @@ async function pool<T>(tasks: (() => Promise<T>)[], limit: number): Promise<T[]>
     }),
   );
   return results;
-}
-
-/** What to tell the user after a build that did not succeed. */
-export function nextSteps(o: BuildOutcome): string {
-  const resume = `kiln resume ${o.buildId}`;
-  const gc = `kiln gc --build ${o.buildId} --force`;
-  if (o.status === 'interrupted' && o.logFailure?.storeUnavailable) {
-    return (
-      `Build ${o.buildId} (${o.builderName}) stopped during ${o.phase ?? 'start-up'}: ${o.logFailure.message}. ` +
-      `Every step it recorded is kept, and nothing was done that the store does not know of.\n  once the store is back, continue:  ${resume}\n  clean up:  ${gc}\n`
-    );
-  }
-  if (o.status === 'interrupted' && o.logFailure) {
-    return `Build ${o.buildId} (${o.builderName}) stopped during ${o.phase ?? 'start-up'}: the event log could not be written (${o.logFailure.message}).\n  once that is fixed, continue:  ${resume}\n  clean up:  ${gc}\n`;
-  }
-  if (o.status === 'interrupted') {
-    return `Build ${o.buildId} (${o.builderName}) was interrupted during ${o.phase ?? 'start-up'}; its resources are kept.\n  continue:  ${resume}\n  clean up:  ${gc}\n`;
-  }
-  const cause = `Build ${o.buildId} (${o.builderName}) failed in ${o.failure?.phase}: ${describeError(o.failure?.error)}\n`;
-  // A transient failure (Scaleway's 5xx, 429, resets, timeouts) has nothing to fix: only to try again later.
-  const transient = o.failure?.error.retryable === true;
-  if (o.cleanedUp) {
-    return transient
-      ? cause + `  The failure is transient: nothing in the template needs fixing. Everything the build created was removed: run \`kiln build\` again later.\n`
-      : cause + `  Everything the build created was removed. Fix the cause and run \`kiln build\` again.\n`;
-  }
-  if (transient) {
-    return cause + `  The failure is transient: nothing in the template needs fixing. Its resources are kept.\n  continue where it stopped, later:  ${resume}\n  remove them:  ${gc}\n`;
-  }
-  return cause + `  Its resources are kept for inspection.\n  retry the failed phase after fixing the cause:  ${resume}\n  remove them:  ${gc}\n`;
 }
 
 /** --on-error ask, on a terminal: retry, clean up, or abort. */
@@ -231,6 +202,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     const secrets = withKeyPassphrase(loaded.sensitiveValues, keyPassphrase);
 
     const runs: BuildRun[] = [];
+    const counters: { buildId: string; counter: ApiCallCounter }[] = [];
     const stopSignals = handleSignals(() => runs, err);
     let outcomes: BuildOutcome[];
     try {
@@ -255,6 +227,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
       const waitHistory = new WaitHistory();
       outcomes = await pool(
         specs.map((spec, i) => async () => {
+          const counter = countApiCalls(debugRequests(argv.debug, err, secrets));
+          counters.push({ buildId: ids[i]!, counter });
           const run = new BuildRun({
             store: store!,
             buildId: ids[i]!,
@@ -266,7 +240,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             serverLooks: serverLooksOf(spec),
             waitHistory,
             decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
-            onRequest: debugRequests(argv.debug, err, secrets),
+            onRequest: counter.onRequest,
           });
           runs.push(run);
           return run.run();
@@ -277,6 +251,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
       stopSignals();
       renderer.close();
       unsubscribe();
+      // After the renderers stopped listening: the count is for `kiln show` and the report, not the progress.
+      for (const { buildId, counter } of counters) await counter.record(store!, buildId);
     }
 
     output.finish(outcomes);

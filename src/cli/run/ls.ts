@@ -1,25 +1,13 @@
 // `kiln ls`: the builds of the event store, newest first.
 import { leaseIsLive, type BuildStatus, type BuildSummary } from '../../store/index.js';
+import { displayStatus, durationMs, formatElapsed } from '../../view/index.js';
 import { openStoreFor } from './open-store.js';
-import { formatElapsed } from '../render/describe.js';
 import { formatTable } from '../render/table.js';
 
 export interface LsArgs {
   status?: BuildStatus;
   json: boolean;
   db?: string;
-}
-
-function durationMs(b: BuildSummary): number {
-  return Date.parse(b.updatedAt) - Date.parse(b.createdAt);
-}
-
-/**
- * A build recorded as running whose process is gone (killed, crashed): `kiln resume` continues it.
- * `now` is the store's clock (`BuildStore.clock`): a lease written by another host expires by it.
- */
-export function displayStatus(b: BuildSummary, now: number): string {
-  return b.status === 'running' && !leaseIsLive(b.lease, now) ? 'running (process gone: kiln resume)' : b.status;
 }
 
 export function lsJson(b: BuildSummary, now: number): Record<string, unknown> {

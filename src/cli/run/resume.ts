@@ -2,6 +2,7 @@
 import { armCrashPoint } from '../../engine/crash.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
+import { countApiCalls } from './api-calls.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { ScalewayClient } from '../../scaleway/index.js';
 import { LeaseHeldError, hostStateDir, resolveStoreLocation, thisProcess, UnknownBuildError } from '../../store/index.js';
@@ -9,7 +10,7 @@ import { openStoreFor } from './open-store.js';
 import { loadTemplate, TemplateError, templateInputsFromArgv } from '../../template/index.js';
 import type { TemplateEvaluation } from '../../template/build-specs.js';
 import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
-import { describeArtifact } from '../render/describe.js';
+import { describeArtifact, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { LEASE_TTL_MS } from '../../engine/run.js';
 import { EXIT } from './exit.js';
@@ -164,7 +165,8 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     }
 
     // The cloud first: is the server the build needs still there?
-    const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId });
+    const apiCalls = countApiCalls(debugRequests(argv.debug, err, withKeyPassphrase(loaded.sensitiveValues, keyPassphrase)));
+    const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId, onRequest: apiCalls.onRequest });
     const check = await checkCloud(client, record, point);
     if (check.action === 'fail') {
       await store.append(id, { type: 'resource.missing', phase: point.phase, data: { kind: 'server', id: check.missingServerId } });
@@ -180,7 +182,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
 
     // What runs the build (xstate, SSH, provisioners, the renderer) loads only now, after the
     // first API call: resume reaches the cloud check sooner.
-    const [{ BuildRun }, { askWhileSuspended, effectiveOnError, handleSignals, nextSteps, phasesShown }, { createOutput, outputKind }] = await Promise.all([
+    const [{ BuildRun }, { askWhileSuspended, effectiveOnError, handleSignals, phasesShown }, { createOutput, outputKind }] = await Promise.all([
       import('../../engine/run.js'),
       import('./build.js'),
       import('../render/output.js'),
@@ -215,7 +217,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       keyPassphrase,
       resumeAt: point,
       leaseTtlMs: LEASE_TTL_MS,
-      onRequest: debugRequests(argv.debug, err, withKeyPassphrase(loaded.sensitiveValues, keyPassphrase)),
+      onRequest: apiCalls.onRequest,
     });
     const stopSignals = handleSignals(() => [run], err);
     let outcome;
@@ -225,6 +227,8 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       stopSignals();
       renderer.close();
       unsubscribe();
+      // After the renderer stopped listening: the count is for `kiln show` and the report, not the progress.
+      await apiCalls.record(store, id);
     }
     output.finish([outcome]);
     if (outcome.status !== 'succeeded') err(nextSteps(outcome));

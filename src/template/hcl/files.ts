@@ -7,6 +7,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { TemplateError } from '../errors.js';
 import { didYouMean } from '../suggest.js';
 import type { Block } from './ast.js';
+import type { Range } from './lexer.js';
 import { parseJsonFile } from './json.js';
 import { HclSyntaxError, parseFile, type ParsedFile } from './parser.js';
 import { checkSchema, HclReporter } from './report.js';
@@ -16,7 +17,8 @@ const REFUSED_TOP_LEVEL: Record<string, string> = {
   data: 'data sources are not supported by kiln: compute the value outside and pass it with -var',
   hcp_packer_registry: 'kiln does not publish to HCP Packer',
 };
-const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
+/** The plugin sources whose scaleway builder kiln is (`required_plugins { scaleway = { source = … } }`). */
+export const SCALEWAY_PLUGIN_SOURCES = ['github.com/scaleway/scaleway', 'github.com/hashicorp/scaleway'];
 
 /** A template's files, read and parsed (template files only; var files are parsed with the variables). */
 export interface HclFiles {
@@ -127,22 +129,45 @@ export function parseAny(file: string, text: string, load: HclReporter, varFile 
   }
 }
 
-/** The `packer` block: `required_version`, and `required_plugins` that can only ask for Scaleway. */
-export function checkPackerBlock(block: Block, load: HclReporter): void {
-  checkSchema(block.body, load, { attributes: ['required_version'], blocks: ['required_plugins'] }, 'the packer block');
+/** One `required_plugins` entry of a `packer` block (`NAME = { source = "…", version = "…" }`). */
+export interface PluginRequirement {
+  name: string;
+  source?: string;
+  version?: string;
+  /** Where the entry's name was written. */
+  nameRange: Range;
+}
+
+/** The `required_plugins` entries of a `packer` block, with their literal `source` and `version`. */
+export function pluginRequirements(block: Block): PluginRequirement[] {
+  const out: PluginRequirement[] = [];
   for (const item of block.body.items) {
     if (item.kind !== 'block' || item.type !== 'required_plugins') continue;
     for (const plugin of item.body.items) {
       if (plugin.kind !== 'attribute') continue;
-      if (plugin.name !== 'scaleway') {
-        load.report({ summary: 'Unsupported plugin', detail: `kiln builds with its own Scaleway builder and has no "${plugin.name}" plugin.`, range: plugin.nameRange, hint: 'remove this required_plugins entry' });
-        continue;
-      }
-      const value = plugin.expr.kind === 'object' ? plugin.expr.items.find((i) => i.key.kind === 'variable' && i.key.name === 'source') : undefined;
-      const source = value?.value.kind === 'literal' ? String(value.value.value) : undefined;
-      if (source && !SCALEWAY_PLUGIN_SOURCES.includes(source.toLowerCase())) {
-        load.warnings.push(`${load.location(plugin.range).file}: required_plugins asks for scaleway from "${source}"; kiln uses its own Scaleway builder`);
-      }
+      const fields = plugin.expr.kind === 'object' ? plugin.expr.items : [];
+      const text = (key: string): string | undefined => {
+        const field = fields.find((f) => (f.key.kind === 'variable' && f.key.name === key) || (f.key.kind === 'literal' && f.key.value === key));
+        return field?.value.kind === 'literal' && typeof field.value.value === 'string' ? field.value.value : undefined;
+      };
+      const source = text('source');
+      const version = text('version');
+      out.push({ name: plugin.name, nameRange: plugin.nameRange, ...(source !== undefined ? { source } : {}), ...(version !== undefined ? { version } : {}) });
+    }
+  }
+  return out;
+}
+
+/** The `packer` block: `required_version`, and `required_plugins` that can only ask for Scaleway. */
+export function checkPackerBlock(block: Block, load: HclReporter): void {
+  checkSchema(block.body, load, { attributes: ['required_version'], blocks: ['required_plugins'] }, 'the packer block');
+  for (const plugin of pluginRequirements(block)) {
+    if (plugin.name !== 'scaleway') {
+      load.report({ summary: 'Unsupported plugin', detail: `kiln builds with its own Scaleway builder and has no "${plugin.name}" plugin.`, range: plugin.nameRange, hint: 'remove this required_plugins entry' });
+      continue;
+    }
+    if (plugin.source && !SCALEWAY_PLUGIN_SOURCES.includes(plugin.source.toLowerCase())) {
+      load.warnings.push(`${load.location(plugin.nameRange).file}: required_plugins asks for scaleway from "${plugin.source}"; kiln uses its own Scaleway builder`);
     }
   }
 }

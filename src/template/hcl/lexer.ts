@@ -20,6 +20,7 @@ export interface Range {
 export type TokenKind =
   | 'ident'
   | 'number'
+  | 'comment' // only with { comments: true }: `# …`, `// …` (without the newline) or `/* … */`
   | 'newline'
   | 'eof'
   // template pieces
@@ -69,7 +70,8 @@ function isIdentContinue(ch: string): boolean {
   return c > 127 && /[\p{L}\p{Nl}\p{Mn}\p{Mc}\p{Nd}\p{Pc}]/u.test(ch);
 }
 
-export function scan(source: string, file: string): { tokens: Token[]; diagnostics: Diagnostic[] } {
+/** `comments`: keep comments as tokens (the formatter needs them; the parser does not). */
+export function scan(source: string, file: string, options: { comments?: boolean } = {}): { tokens: Token[]; diagnostics: Diagnostic[] } {
   const tokens: Token[] = [];
   const diagnostics: Diagnostic[] = [];
   let offset = 0;
@@ -190,7 +192,10 @@ export function scan(source: string, file: string): { tokens: Token[]; diagnosti
       continue;
     }
     if (ch === '#' || (ch === '/' && source[offset + 1] === '/')) {
-      while (offset < source.length && source[offset] !== '\n') advance(1);
+      const newline = source.indexOf('\n', offset);
+      const length = (newline < 0 ? source.length : newline) - offset;
+      if (options.comments) emit('comment', length);
+      else advance(length);
       continue;
     }
     if (ch === '/' && source[offset + 1] === '*') {
@@ -198,7 +203,8 @@ export function scan(source: string, file: string): { tokens: Token[]; diagnosti
       if (close < 0) {
         error('Unterminated comment', 'There is no closing marker for this comment.', 2);
         advance(source.length - offset);
-      } else advance(close + 2 - offset);
+      } else if (options.comments) emit('comment', close + 2 - offset);
+      else advance(close + 2 - offset);
       continue;
     }
     if (ch === '"') {

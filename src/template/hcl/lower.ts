@@ -45,6 +45,8 @@ export interface Lowered {
   postProcessors: JsonObject[];
   /** Each lowered provisioner's position among its build block's provisioners. */
   positions: number[];
+  /** Each lowered post-processor's position among its build block's post-processors. */
+  postProcessorPositions: number[];
   /** JSON key path (`builders[0].zone`) → where it was written. */
   ranges: Map<string, Range>;
 }
@@ -54,7 +56,7 @@ export interface Lowered {
 // per source it applies to, restricted to that builder with "only", so that it is evaluated with
 // that source's source.name.
 export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope: Scope, load: HclReporter): Lowered {
-  const out: Lowered = { builders: [], provisioners: [], postProcessors: [], positions: [], ranges: new Map() };
+  const out: Lowered = { builders: [], provisioners: [], postProcessors: [], positions: [], postProcessorPositions: [], ranges: new Map() };
   for (const build of builds) {
     checkSchema(build.body, load, { attributes: BUILD_ATTRIBUTES, blocks: BUILD_BLOCKS, refused: REFUSED_BUILD_BLOCKS }, 'a build block');
     const attrs = attributes(build.body);
@@ -117,6 +119,7 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
       out.builders.push(builder);
     }
     let position = -1;
+    let postProcessorPosition = -1;
     // Provisioners and post-processors, in file order; `post-processors {}` holds a sequence.
     const steps = build.body.items.flatMap((item): Block[] => {
       if (item.kind !== 'block') return [];
@@ -129,6 +132,7 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
     for (const item of steps) {
       const kind = item.type === 'provisioner' ? 'provisioner' : 'post-processor';
       if (kind === 'provisioner') position++;
+      else postProcessorPosition++;
       if (item.labels.length !== 1) {
         load.report({ summary: `Invalid ${kind} block`, detail: `A ${kind} block has one label: its type.`, range: item.typeRange, hint: `write ${kind} "${kind === 'provisioner' ? 'shell' : 'manifest'}" { … }` });
         continue;
@@ -147,6 +151,7 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
         lowered.only = [builderNames[i]!];
         list.push(lowered);
         if (kind === 'provisioner') out.positions.push(position);
+        else out.postProcessorPositions.push(postProcessorPosition);
       });
     }
   }
@@ -158,7 +163,7 @@ export function lowerBuilds(builds: Block[], sources: Map<string, Block>, scope:
 // provisioner runs (Packer evaluates provisioner blocks a second time then).
 function buildObject(sourceName: string, inProvisioner = false): Value {
   const deferred = inProvisioner ? Object.fromEntries(BUILD_VALUES.map((key) => [key, `{{build \`${key}\`}}`])) : {};
-  return { name: sourceName, ...deferred };
+  return { name: sourceName, type: 'scaleway', ...deferred };
 }
 
 // only/except name sources as `scaleway.NAME` (or the builder's full name).

@@ -1,7 +1,7 @@
-// One sentence per build event, for people: the terminal renderers, plain output and
-// `kiln show` all describe events through this one function.
-import type { Artifact, BuildEvent, ErrorInfo } from '../../store/index.js';
-import { formatDuration } from '../../template/duration.js';
+// One sentence per build event, for people: the terminal renderers, plain output, `kiln show`,
+// the HTML report and `kiln ui` all describe events through this one function.
+import type { Artifact, BuildEvent, ErrorInfo } from '../store/index.js';
+import { formatDuration } from '../template/duration.js';
 
 const s = (v: unknown): string => (typeof v === 'string' ? v : v === undefined || v === null ? '' : String(v));
 
@@ -189,6 +189,8 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Checkpoint after provisioner ${s(d.index)}: image ${s(d.imageId)} (key ${s(d.key).slice(0, 12)})${typeof d.reachMs === 'number' ? `, saves ~${formatElapsed(d.reachMs)} to the builds that start from it` : ''}`;
     case 'checkpoint.abandoned':
       return `Checkpoint after provisioner ${s(d.index)} given up, the build goes on: ${s(d.reason)}`;
+    case 'api.calls':
+      return `This process made ${s(d.calls)} API call${d.calls === 1 ? '' : 's'}${Number(d.retries) > 0 ? ` (and ${s(d.retries)} retried attempt${d.retries === 1 ? '' : 's'})` : ''}`;
     case 'resource.missing':
       return `The ${s(d.kind)} ${s(d.id)} no longer exists`;
     case 'provision.output':
