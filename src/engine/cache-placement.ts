@@ -5,8 +5,10 @@
 // zone and server type, or else the waits a checkpoint is made of (stop, snapshot, image, boot).
 import type { CacheHistoryEntry } from '../store/index.js';
 
-/** "Clearly exceeds": provisioning worth at least this many checkpoints' cost. */
+/** "Clearly exceeds": provisioning worth at least this many checkpoints' cost… */
 export const CHECKPOINT_WORTH = 2;
+/** …and a minute at least: a checkpoint saving less is not worth the image it keeps in the cloud. */
+export const MIN_SAVING_MS = 60_000;
 
 export interface PlacementInput {
   /** This build's key after each provisioner. */
@@ -57,7 +59,7 @@ export function placeCheckpoints(input: PlacementInput): Placement {
     // A provisioner never seen with this key: nothing is known from here on.
     if (ms === undefined) break;
     since += ms;
-    if (since >= CHECKPOINT_WORTH * costMs) {
+    if (since >= Math.max(CHECKPOINT_WORTH * costMs, MIN_SAVING_MS)) {
       positions.push(i);
       since = 0;
     }

@@ -4,11 +4,12 @@ import { hostname } from 'node:os';
 import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
 import type { TemplateEvaluation } from '../template/build-specs.js';
+import type { CacheSettings } from './cache.js';
 
 export { BuildRun, machineInput, sharedServerLooks, LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './runtime.js';
 export { WaitHistory } from './wait-history.js';
-export { DEFAULT_CACHE_MAX_AGE_MS, type CacheMode, type CacheSettings } from './cache.js';
+export { DEFAULT_CACHE_MAX_AGE_MS, recordedCacheSettings, type CacheMode, type CacheSettings } from './cache.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';
 
@@ -27,6 +28,8 @@ export interface NewBuildInput {
   evaluation: TemplateEvaluation;
   onError: OnError;
   buildId?: string;
+  /** The build cache's flags: recorded, so that a resume goes on with them. */
+  cache?: CacheSettings;
 }
 
 /** Records a new build (row + `build.started`) and returns its id. */
@@ -51,6 +54,7 @@ export async function createBuildRecord(input: NewBuildInput): Promise<string> {
         // The template's {{timestamp}}/{{uuid}}: resume evaluates the template to the same names.
         evaluation: input.evaluation,
         zone: input.spec.zone,
+        ...(input.cache ? { cache: input.cache } : {}),
         pid: process.pid,
         host: hostname(),
       },

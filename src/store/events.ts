@@ -79,7 +79,7 @@ export const EVENT_TYPES = [
   // the build cache (issue 24): the keys and what the cache holds for them (prepare); a checkpoint
   // between two provisioners — the temporary key taken out of root's authorized_keys (as before the
   // final image's snapshot too), a snapshot per volume, an image, recorded available — or why none
-  // was made (another build makes it, it exists) or why one was given up (a cache problem: the build goes on)
+  // was made (another build makes it, it exists) or given up (a cache problem: the build goes on)
   'cache.checked',
   'key.cleared',
   'checkpoint.skipped',
@@ -88,7 +88,6 @@ export const EVENT_TYPES = [
   'checkpoint.image.requested',
   'checkpoint.image.created',
   'checkpoint.made',
-  'checkpoint.abandoned',
   // post-processors (manifest, shell-local), once the image exists
   'postprocessor.started',
   'postprocessor.succeeded',

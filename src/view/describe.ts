@@ -176,7 +176,7 @@ export function describeEvent(e: BuildEvent): string | null {
     case 'key.cleared':
       return d.reconciled ? 'The temporary SSH key was already out of authorized_keys (the server refused it)' : `Took the temporary SSH key out of ${s(d.file)}`;
     case 'checkpoint.skipped':
-      return `No checkpoint after provisioner ${s(d.index)}: ${s(d.reason)}`;
+      return `No checkpoint after provisioner ${s(d.index)}${d.givenUp ? ', the build goes on' : ''}: ${s(d.reason)}`;
     case 'checkpoint.snapshot.requested':
       return `Checkpoint: snapshotting volume ${s(d.volumeId)}${d.api === 'block' ? ' (Block API)' : ''}`;
     case 'checkpoint.snapshot.created':
@@ -187,8 +187,6 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Checkpoint image ${s(d.imageId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
     case 'checkpoint.made':
       return `Checkpoint after provisioner ${s(d.index)}: image ${s(d.imageId)} (key ${s(d.key).slice(0, 12)})${typeof d.reachMs === 'number' ? `, saves ~${formatElapsed(d.reachMs)} to the builds that start from it` : ''}`;
-    case 'checkpoint.abandoned':
-      return `Checkpoint after provisioner ${s(d.index)} given up, the build goes on: ${s(d.reason)}`;
     case 'api.calls':
       return `This process made ${s(d.calls)} API call${d.calls === 1 ? '' : 's'}${Number(d.retries) > 0 ? ` (and ${s(d.retries)} retried attempt${d.retries === 1 ? '' : 's'})` : ''}`;
     case 'resource.missing':

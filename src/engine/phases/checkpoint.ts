@@ -10,7 +10,7 @@
 //    tag key back (authorized_keys), as on Scaleway — and provisioning goes on.
 // Every create goes through tracked.ts (item: the key), every wait through waits.ts. A cache
 // problem never fails the build: a checkpoint that cannot be made is given up
-// (`checkpoint.abandoned`), what was made of it removed, and the build goes on; only a server
+// (`checkpoint.skipped`, givenUp), what was made of it removed, and the build goes on; only a server
 // that cannot be stopped or started again fails it, as server.stop or server.start would.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
 import { isRetryable, type BlockSnapshot, type Image, type Snapshot } from '../../scaleway/index.js';
@@ -48,14 +48,16 @@ interface VolumeToSnapshot {
 
 export async function checkpoint(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const key = keyAt(input);
-  const ofKey = (await rt.events()).filter((e) => e.data.key === key);
-  const has = (type: BuildEvent['type']) => ofKey.some((e) => e.type === type);
-  if (has('checkpoint.skipped')) return {};
-  const abandoned = async () => (await rt.events()).some((e) => e.type === 'checkpoint.abandoned' && e.data.key === key);
-  if (!has('checkpoint.made') && !(await abandoned())) {
-    const skip = await claim(rt, input, key);
-    if (skip) {
-      await rt.record(input, 'checkpoint.skipped', { key, index: input.provisionerIndex, reason: skip });
+  // A checkpoint not made records why (`checkpoint.skipped`): before anything was done (another
+  // build makes it, …: the build just goes on), or given up part-way (`givenUp`: what was made
+  // of it is removed, and the server brought back).
+  const skipped = async () => (await rt.events()).find((e) => e.type === 'checkpoint.skipped' && e.data.key === key);
+  const made = async () => (await rt.events()).some((e) => e.type === 'checkpoint.made' && e.data.key === key);
+  let skip = await skipped();
+  if (!skip && !(await made())) {
+    const why = await claim(rt, input, key);
+    if (why) {
+      await rt.record(input, 'checkpoint.skipped', { key, index: input.provisionerIndex, reason: why });
       return {};
     }
     try {
@@ -65,13 +67,14 @@ export async function checkpoint(rt: PhaseRuntime, input: PhaseInput, signal: Ab
       // A transient failure (5xx, a reset) is tried again a few times, as any phase's; then, or on
       // any other failure, the checkpoint is given up and the build goes on.
       if (isRetryable(error) && input.attempt < CHECKPOINT_ATTEMPTS) throw error;
-      await rt.record(input, 'checkpoint.abandoned', { key, index: input.provisionerIndex, reason: (error as Error).message });
+      await rt.record(input, 'checkpoint.skipped', { key, index: input.provisionerIndex, reason: `given up: ${(error as Error).message}`, givenUp: true });
     }
+    skip = await skipped();
   }
-  if (await abandoned()) await removeParts(rt, input, key, signal);
+  if (skip && !skip.data.givenUp) return {};
+  if (skip) await removeParts(rt, input, key, signal);
   const publicIp = await bringBack(rt, input, signal);
-  const made = (await rt.events()).some((e) => e.type === 'checkpoint.made' && e.data.key === key);
-  return { publicIp, ...(made ? { checkpointMade: key } : {}) };
+  return { publicIp, ...((await made()) ? { checkpointMade: key } : {}) };
 }
 
 /**
@@ -79,7 +82,6 @@ export async function checkpoint(rt: PhaseRuntime, input: PhaseInput, signal: Ab
  * A claim left by a build that is gone is taken over. A store that refuses is a cache problem: no checkpoint.
  */
 async function claim(rt: PhaseRuntime, input: PhaseInput, key: string): Promise<string | undefined> {
-  if (rt.deps.cache?.mode !== 'on') return `--cache ${rt.deps.cache?.mode ?? 'off'} makes no checkpoint`;
   const { buildId, spec } = rt.deps;
   const provisioner = spec.provisioners[input.provisionerIndex]!;
   try {
