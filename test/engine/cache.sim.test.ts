@@ -4,7 +4,7 @@
 // that ran twice shows in the image.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_CACHE_MAX_AGE_MS, type CacheSettings } from '../../src/engine/index.js';
 import { unsealPrivateKey } from '../../src/engine/key-seal.js';
@@ -122,6 +122,30 @@ describe('incremental builds', () => {
     assert.match(cache.verdicts.find((v) => v.index === 1)!.reason, new RegExp(`checkpoint ${checkpointImage} of build ${first.outcome.buildId} is gone`));
     assert.deepEqual(ran(again.events), [0, 1, 2]);
     assert.deepEqual(h.store.checkpoints().map((c) => c.imageId), [], 'forgotten by the store');
+  });
+
+  test('a changed secret: a miss that names the input; the same secret again: a hit; neither secret in the store', { timeout: 240_000 }, async () => {
+    const secrets = ['cache-secret-one-8f3a61', 'cache-secret-two-c27e90'];
+    const path = h.template({
+      variables: { token: '' },
+      'sensitive-variables': ['token'],
+      ...template({ image_name: 'secret-{{timestamp}}' }, [{ type: 'shell', environment_vars: ['TOKEN={{user `token`}}'], inline: ['echo "$TOKEN" | wc -c > /root/token-length'] }, C('s')]),
+    });
+    const withSecret = async (token: string) => {
+      const [outcome] = await h.build(path, { cache: on([0]), vars: { token } });
+      assert.equal(outcome!.status, 'succeeded', JSON.stringify(outcome));
+      return checked(h.events(outcome!.buildId));
+    };
+    assert.deepEqual((await withSecret(secrets[0]!)).checkpointAfter, [0]);
+    const changed = await withSecret(secrets[1]!);
+    assert.equal(changed.hit, undefined);
+    assert.match(changed.verdicts.find((v) => v.index === 0)!.reason, /changed: provisioner 0 \(shell\) environment_vars$/);
+    assert.equal((await withSecret(secrets[0]!)).hit?.index, 0, 'the keyed hash of a secret is the same from one build to the next');
+    h.store.db.pragma('wal_checkpoint(TRUNCATE)');
+    for (const file of readdirSync(join(h.dir, 'state')).filter((f) => f.startsWith('kiln.db'))) {
+      const bytes = readFileSync(join(h.dir, 'state', file)).toString('latin1');
+      for (const secret of secrets) assert.ok(!bytes.includes(secret), `${secret} found in ${file}`);
+    }
   });
 
   test('parallel builds of one template that reach the same key make one checkpoint', { timeout: 180_000 }, async () => {
