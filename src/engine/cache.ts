@@ -7,35 +7,12 @@
 // problem never fails a build: whatever goes wrong here is recorded, and the build runs in full.
 import type { BuildFacts, PhaseInput } from '../../machines/build.machine.js';
 import { NotFoundError, predictWait, sizeClassOf, type Image } from '../scaleway/index.js';
-import type { BuildEvent, CheckpointRecord } from '../store/index.js';
+import type { CheckpointRecord } from '../store/index.js';
+import type { CacheSettings } from './cache-settings.js';
 import { cacheSteps, changedInputs, manifestUpTo, type CacheStep, type ResolvedSource } from '../template/cache-key.js';
 import { placeCheckpoints } from './cache-placement.js';
 import { cacheKey, cachedAnswer, type PhaseRuntime } from './runtime.js';
 import { CACHE_TAG, checkpointOf } from './tags.js';
-
-/** `--cache`: on (use checkpoints and make them), read (use, never make), off (neither). */
-export type CacheMode = 'on' | 'read' | 'off';
-
-export interface CacheSettings {
-  mode: CacheMode;
-  /** `--cache-max-age`: an older checkpoint is a miss (non-deterministic provisioners drift). */
-  maxAgeMs: number;
-  /** `--checkpoint-after`, as provisioner positions of the build (cache-key.ts's checkpointPositions). */
-  checkpointAfter: number[];
-}
-
-export const DEFAULT_CACHE_MAX_AGE_MS = 7 * 24 * 3_600_000;
-
-/** The cache settings a build started with (its build.started event): a resume goes on with them. */
-export function recordedCacheSettings(events: readonly BuildEvent[]): CacheSettings | undefined {
-  const recorded = events.find((e) => e.type === 'build.started')?.data.cache as Partial<CacheSettings> | undefined;
-  if (!recorded || !['on', 'read', 'off'].includes(String(recorded.mode))) return undefined;
-  return {
-    mode: recorded.mode!,
-    maxAgeMs: typeof recorded.maxAgeMs === 'number' ? recorded.maxAgeMs : DEFAULT_CACHE_MAX_AGE_MS,
-    checkpointAfter: Array.isArray(recorded.checkpointAfter) ? recorded.checkpointAfter.filter((n) => typeof n === 'number') : [],
-  };
-}
 
 /** How long the list of checkpoint images in the cloud is taken from the store's answer cache. */
 const CLOUD_LIST_TTL_MS = 10 * 60_000;

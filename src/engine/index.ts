@@ -4,12 +4,12 @@ import { hostname } from 'node:os';
 import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
 import type { TemplateEvaluation } from '../template/build-specs.js';
-import type { CacheSettings } from './cache.js';
+import type { CacheSettings } from './cache-settings.js';
 
 export { BuildRun, machineInput, sharedServerLooks, LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './runtime.js';
 export { WaitHistory } from './wait-history.js';
-export { DEFAULT_CACHE_MAX_AGE_MS, recordedCacheSettings, type CacheMode, type CacheSettings } from './cache.js';
+export { DEFAULT_CACHE_MAX_AGE_MS, recordedCacheSettings, type CacheMode, type CacheSettings } from './cache-settings.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';
 

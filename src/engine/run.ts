@@ -19,7 +19,7 @@ import { persistObserver } from './persist.js';
 import { artifactOf } from './resume.js';
 import { createPhaseActors } from './phases/index.js';
 import { PhaseRuntime } from './runtime.js';
-import type { CacheSettings } from './cache.js';
+import type { CacheSettings } from './cache-settings.js';
 import type { WaitHistory } from './wait-history.js';
 
 export type Decision = 'retry' | 'cleanup' | 'abort';

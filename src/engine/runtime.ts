@@ -11,7 +11,7 @@ import type { BuildEvent, BuildRecord, EventType, MaybePromise, NewEvent } from 
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { withKeyPassphrase } from './key-seal.js';
-import type { CacheSettings } from './cache.js';
+import type { CacheSettings } from './cache-settings.js';
 import type { BuildLog } from './log.js';
 import { WaitHistory } from './wait-history.js';
 

@@ -13,7 +13,7 @@ import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { LEASE_TTL_MS } from '../../engine/run.js';
-import { recordedCacheSettings } from '../../engine/cache.js';
+import { recordedCacheSettings } from '../../engine/cache-settings.js';
 import { EXIT } from './exit.js';
 
 export interface ResumeArgs extends OutputArgs {
