@@ -148,6 +148,22 @@ describe('incremental builds', () => {
     }
   });
 
+  test('user data: its effects are in the checkpoint, and a build from it does not run it again', { timeout: 240_000 }, async () => {
+    const userData = { user_data: { 'cloud-init': '#!/bin/sh\necho ran >> /root/user-data-runs\n' } };
+    const first = await build([A, C('ud-one')], on([0]), userData);
+    const types = first.events.map((e) => e.type);
+    // The order: the user data waited for before the checkpoint's snapshot, the key out of the image after it.
+    assert.ok(types.indexOf('user_data.done') < types.indexOf('checkpoint.snapshot.requested'), types.join(' '));
+    const made = ofType(first.events, 'checkpoint.made')[0]!;
+    const checkpointDisk = imageDisk((await h.client.getImage(String(made.data.imageId))).root_volume!.id);
+    assert.equal(readFileSync(join(checkpointDisk, 'root/user-data-runs'), 'utf8'), 'ran\n');
+    const second = await build([A, C('ud-two')], on([0]), userData);
+    assert.equal(checked(second.events).hit?.index, 0);
+    const disk = imageDisk(second.outcome.artifact!.snapshotId);
+    assert.equal(readFileSync(join(disk, 'root/user-data-runs'), 'utf8'), 'ran\n', 'the user data ran once');
+    assert.equal(readFileSync(join(disk, 'root/counter'), 'utf8'), 'a\n');
+  });
+
   test('parallel builds of one template that reach the same key make one checkpoint', { timeout: 180_000 }, async () => {
     const path = h.template({
       builders: ['p1', 'p2'].map((name) => ({ ...(template({ image_name: `par-${name}-{{timestamp}}` }).builders as object[])[0], name })),
