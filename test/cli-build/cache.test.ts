@@ -60,6 +60,11 @@ describe('kiln build --checkpoint-after / --explain-cache', () => {
     assert.match(second.stderr, new RegExp(`scaleway:   after provisioner 0: hit — from checkpoint ${made.data.imageId}`));
     assert.match(second.stderr, /after provisioner 1 \(the last\): never a checkpoint — it always runs/);
     assert.doesNotMatch(second.stdout, /Provisioning with shell \(provisioner 0\)/);
+    // kiln show: the build's lineage; the first build's checkpoint.
+    const shown = await kiln(['show', /Build (\S+) started/.exec(second.stdout)![1]!]);
+    assert.match(shown.stdout, new RegExp(`Build cache\n  provisioner 0: from checkpoint ${made.data.imageId}, made by build ${startedBuildId(first)}`));
+    const shownFirst = await kiln(['show', startedBuildId(first)]);
+    assert.match(shownFirst.stdout, new RegExp(`Build cache\n.*checkpoint after provisioner 0\n  Checkpoint after provisioner 0: image ${made.data.imageId}`));
 
     // A build whose last provisioner fails keeps its checkpoint (that is when it helps most), and
     // plain gc, which removes a failed build's snapshots and images, leaves it.
