@@ -41,6 +41,20 @@ export interface TransientStreak {
 /** What phases learn and later phases need (ids of created resources, addresses, …). JSON only. */
 export type BuildFacts = Record<string, string | number | boolean | string[] | null | undefined>;
 
+/**
+ * The provisioner a build starts provisioning at: 0, or past the provisioners a checkpoint it
+ * starts from covers (`provisionFrom`, a fact of the prepare phase's hit).
+ */
+export function provisionFrom(facts: BuildFacts): number {
+  return typeof facts.provisionFrom === 'number' && facts.provisionFrom > 0 ? facts.provisionFrom : 0;
+}
+
+/** Whether a checkpoint is to be made after provisioner `index`: the build's facts hold its key there (never after the last one). */
+export function checkpointAfter(facts: BuildFacts, index: number, provisioners: number): boolean {
+  const keys = facts.checkpointKeys;
+  return Array.isArray(keys) && typeof keys[index] === 'string' && keys[index] !== '' && index + 1 < provisioners;
+}
+
 /** What every phase actor is given. */
 export interface PhaseInput {
   phase: PhaseName;
@@ -138,6 +152,7 @@ const INTERRUPTIBLE: ReadonlySet<PhaseName> = new Set<PhaseName>([
   'server.wait_running',
   'ssh.connect',
   'provision',
+  'checkpoint',
   'user_data.wait',
   'server.wait_stopped',
   'snapshot.wait',
@@ -253,8 +268,12 @@ function phaseEnabled(context: BuildContext, phase: PhaseName, facts: BuildFacts
     case 'ssh.connect':
       return context.communicator === 'ssh';
     case 'provision':
-      // Without SSH only shell-local provisioners can be in the list (the template loader checks).
-      return context.provisionerPolicies.length > 0;
+      // Without SSH only shell-local provisioners can be in the list (the template loader checks);
+      // a checkpoint may have covered some.
+      return context.provisionerPolicies.length > provisionFrom(facts);
+    case 'checkpoint':
+      // Entered only from provision (checkpointHere), never as the next phase of the list.
+      return false;
     default:
       return !OPTIONAL_PHASES.includes(phase) || context.optionalPhases.includes(phase);
   }
@@ -293,6 +312,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
       failedIn: ({ context }, params: { phase: PhaseName }) => context.failure?.phase === params.phase,
       interruptRequested: ({ context }) => context.interruptRequested,
       moreProvisioners: ({ context }) => context.provisionerIndex + 1 < context.provisionerPolicies.length,
+      checkpointHere: ({ context, event }) =>
+        checkpointAfter({ ...context.facts, ...(((event as AnyEventObject).output as BuildFacts | undefined) ?? {}) }, context.provisionerIndex, context.provisionerPolicies.length),
       shouldRetry: ({ context, event }) => {
         const policy = policyOf(context);
         const error = toMachineError((event as AnyEventObject).error);
@@ -342,6 +363,8 @@ export function createBuildMachine(options: BuildMachineOptions) {
         };
       }),
       nextProvisioner: assign(({ context }) => ({ provisionerIndex: context.provisionerIndex + 1 })),
+      // Provisioning begins past what a checkpoint the build started from covers.
+      startProvisioning: assign(({ context }) => ({ provisionerIndex: provisionFrom(context.facts) })),
       recordRetryReason: assign(({ context, event }) => {
         const error = toMachineError((event as AnyEventObject).error);
         return { lastError: error, transientStreak: extendStreak(context, error, now()) };
@@ -412,7 +435,7 @@ export function createBuildMachine(options: BuildMachineOptions) {
       ...later.map((next) => ({
         guard: { type: 'phaseEnabled', params: { phase: next } },
         target: `#build.${stateKey(next)}`,
-        actions: 'mergeFacts',
+        actions: next === 'provision' ? ['mergeFacts', 'startProvisioning'] : 'mergeFacts',
       })),
     ];
   };
@@ -510,12 +533,22 @@ export function createBuildMachine(options: BuildMachineOptions) {
         key,
         [
           interrupt!,
+          // A checkpoint after this provisioner first (it keeps the provisioner's index).
+          { guard: 'checkpointHere', target: '#build.checkpoint', actions: 'mergeFacts' },
           { guard: 'moreProvisioners', target: '#build.provision', reenter: true, actions: ['mergeFacts', 'nextProvisioner'] },
           ...rest,
         ],
         'normal',
         continueOn,
       );
+    } else if (phase === 'checkpoint') {
+      // Then the next provisioner (there is one: no checkpoint is made after the last).
+      const [interrupt, ...rest] = advanceFrom('provision');
+      states[key] = phaseState(phase, key, [
+        interrupt!,
+        { guard: 'moreProvisioners', target: '#build.provision', actions: ['mergeFacts', 'nextProvisioner'] },
+        ...rest,
+      ]);
     } else {
       states[key] = phaseState(phase, key, advanceFrom(phase));
     }

@@ -14,6 +14,10 @@ export const PHASES = [
   'network.attach',
   'ssh.connect',
   'provision',
+  // A checkpoint (incremental builds): an image of the server's volumes between two provisioners,
+  // after which provisioning goes on. Entered only from `provision`, after the provisioners the
+  // build's facts name (`checkpointKeys`), never in the order of this list.
+  'checkpoint',
   'user_data.wait',
   'machine.cleanup',
   'server.stop',

@@ -69,6 +69,9 @@ export const DEFAULT_PHASE_POLICIES: PhasePolicies = {
   'network.attach': p(UNTIL_DEADLINE, 0, 10 * MINUTE),
   'ssh.connect': p(1, 0, 5 * MINUTE),
   provision: p(1, 0, 0, 'any'),
+  // A stop, snapshots, an image and a boot: as long as those phases together. The actor gives a
+  // checkpoint up (the build goes on without it) rather than let the machine fail the build.
+  checkpoint: p(UNTIL_DEADLINE, 0, 90 * MINUTE),
   // Bounded by user_data_timeout (see resolvePhasePolicies); the actor's own wait ends first.
   'user_data.wait': p(3, 0, USER_DATA_WAIT_DEFAULT_MS + 2 * MINUTE),
   'machine.cleanup': p(3, 1 * MINUTE, 5 * MINUTE),

@@ -4,10 +4,12 @@ import { hostname } from 'node:os';
 import type { BuildStore, OnError } from '../store/index.js';
 import type { BuildSpec, RedactedBuildSpec } from '../template/spec.js';
 import type { TemplateEvaluation } from '../template/build-specs.js';
+import type { CacheSettings } from './cache-settings.js';
 
 export { BuildRun, machineInput, sharedServerLooks, LEASE_TTL_MS, type RunOptions, type BuildOutcome, type Decision } from './run.js';
 export { BuildError } from './runtime.js';
 export { WaitHistory } from './wait-history.js';
+export { DEFAULT_CACHE_MAX_AGE_MS, recordedCacheSettings, type CacheMode, type CacheSettings } from './cache-settings.js';
 export { keyPath, deleteKeyPair } from './keys.js';
 export { KILN_TAG, buildTag, phaseTag, resourceTags } from './tags.js';
 
@@ -28,6 +30,8 @@ export interface NewBuildInput {
   buildId?: string;
   /** Run by `kiln build --sim`: recorded, so that nothing continues it against another API. */
   simulator?: 'embedded';
+  /** The build cache's flags: recorded, so that a resume goes on with them. */
+  cache?: CacheSettings;
 }
 
 /** Records a new build (row + `build.started`) and returns its id. */
@@ -53,6 +57,7 @@ export async function createBuildRecord(input: NewBuildInput): Promise<string> {
         evaluation: input.evaluation,
         zone: input.spec.zone,
         ...(input.simulator ? { simulator: input.simulator } : {}),
+        ...(input.cache ? { cache: input.cache } : {}),
         pid: process.pid,
         host: hostname(),
       },

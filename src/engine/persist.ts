@@ -24,6 +24,9 @@ export function viewOf(value: unknown, context: BuildContext): StepView {
 
 const inPhase = (v: StepView) => v.sub !== null;
 
+/** Phases that run once per provisioner (a checkpoint comes after one): their events name it. */
+const byProvisioner = (phase: PhaseName) => phase === 'provision' || phase === 'checkpoint';
+
 /** Events that record the step from `prev` to `next`, in the order they happened. */
 export function transitionEvents(prev: StepView | null, next: StepView, retryDelayMs?: number): NewEvent[] {
   const out: NewEvent[] = [];
@@ -38,7 +41,7 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
       phase: done.phase,
       attempt: p?.attempt ?? 0,
       data: {
-        ...(done.phase === 'provision' ? { provisionerIndex: done.provisionerIndex } : {}),
+        ...(byProvisioner(done.phase) ? { provisionerIndex: done.provisionerIndex } : {}),
         ...(p?.phaseStartedAt != null ? { durationMs: Math.max(0, Date.now() - p.phaseStartedAt) } : {}),
         facts: done.output,
         ...(prev?.top === 'rollback' ? { reason: 'failure' } : {}),
@@ -79,7 +82,7 @@ export function transitionEvents(prev: StepView | null, next: StepView, retryDel
         attempt: c.attempt,
         data: {
           deadlineAt: c.phaseDeadlineAt === null ? null : new Date(c.phaseDeadlineAt).toISOString(),
-          ...(phase === 'provision' ? { provisionerIndex: c.provisionerIndex } : {}),
+          ...(byProvisioner(phase) ? { provisionerIndex: c.provisionerIndex } : {}),
           ...(next.top === 'rollback' ? { reason: 'failure' } : {}),
           ...(next.top === 'error_cleanup' ? { errorCleanup: true } : {}),
         },

@@ -9,7 +9,7 @@
 // - the cloud is checked first: a server deleted by hand before provisioning began is created
 //   anew; deleted after that (its provisioning is lost) the build fails with a clear message;
 //   once the snapshot exists the server is no longer needed and its absence is fine.
-import type { BuildFacts } from '../../machines/build.machine.js';
+import { checkpointAfter, provisionFrom, type BuildFacts } from '../../machines/build.machine.js';
 import { OPTIONAL_PHASES, PHASES, type PhaseName } from '../../machines/phases.js';
 import { usesTemporaryKeyOnly } from './keys.js';
 import { optionalPhasesOf, type OptionalPhaseSpec } from './phases/optional.js';
@@ -35,6 +35,8 @@ export class ResumeRefusedError extends Error {
 export function phaseRuns(spec: ResumeSpec, phase: PhaseName): boolean {
   if (phase === 'key' || phase === 'ssh.connect') return spec.communicator.type === 'ssh';
   if (phase === 'provision') return spec.provisioners.length > 0;
+  // Entered only from provision, after the provisioners the build's facts name.
+  if (phase === 'checkpoint') return false;
   if (OPTIONAL_PHASES.includes(phase)) return optionalPhasesOf(spec).includes(phase);
   return true;
 }
@@ -75,10 +77,15 @@ export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): Re
   if (!lastStart || !lastStart.phase) return { phase: 'prepare', provisionerIndex: 0, facts };
   const index = typeof lastStart.data.provisionerIndex === 'number' ? lastStart.data.provisionerIndex : 0;
   if (!lastStartDone) return { phase: lastStart.phase, provisionerIndex: index, facts };
-  if (lastStart.phase === 'provision' && index + 1 < spec.provisioners.length) return { phase: 'provision', provisionerIndex: index + 1, facts };
-  const next = nextPhase(spec, lastStart.phase);
+  // A provisioner done: its checkpoint, if the build makes one there, then the next provisioner.
+  if (lastStart.phase === 'provision' && checkpointAfter(facts, index, spec.provisioners.length)) return { phase: 'checkpoint', provisionerIndex: index, facts };
+  if ((lastStart.phase === 'provision' || lastStart.phase === 'checkpoint') && index + 1 < spec.provisioners.length) {
+    return { phase: 'provision', provisionerIndex: index + 1, facts };
+  }
+  const next = nextPhase(spec, lastStart.phase === 'checkpoint' ? 'provision' : lastStart.phase);
   if (!next) throw new ResumeRefusedError('every phase of this build has finished; there is nothing to resume');
-  return { phase: next, provisionerIndex: 0, facts };
+  // Provisioning begins past what a checkpoint the build started from covers.
+  return { phase: next, provisionerIndex: next === 'provision' ? provisionFrom(facts) : 0, facts };
 }
 
 /**

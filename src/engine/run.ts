@@ -19,6 +19,7 @@ import { persistObserver } from './persist.js';
 import { artifactOf } from './resume.js';
 import { createPhaseActors } from './phases/index.js';
 import { PhaseRuntime } from './runtime.js';
+import type { CacheSettings } from './cache-settings.js';
 import type { WaitHistory } from './wait-history.js';
 
 export type Decision = 'retry' | 'cleanup' | 'abort';
@@ -47,6 +48,8 @@ export interface RunOptions {
   serverLooks?: ServerLooks;
   /** Shared with the other builds of this process: past waits read once, and learnt from as they finish. */
   waitHistory?: WaitHistory;
+  /** The build cache (`--cache`, `--cache-max-age`, `--checkpoint-after`); none: off. */
+  cache?: CacheSettings;
 }
 
 export interface BuildOutcome {
@@ -170,6 +173,7 @@ export class BuildRun {
         sshPortOverride: this.options.sshPortOverride,
         serverLooks: this.options.serverLooks,
         waitHistory: this.options.waitHistory,
+        cache: this.options.cache,
       });
       let lastRetryDelay: number | undefined;
       const machine = createBuildMachine({

@@ -11,6 +11,7 @@ import type { BuildEvent, BuildRecord, EventType, MaybePromise, NewEvent } from 
 import { redactText, secretValuesOf } from '../template/redact.js';
 import type { BuildSpec } from '../template/spec.js';
 import { withKeyPassphrase } from './key-seal.js';
+import type { CacheSettings } from './cache-settings.js';
 import type { BuildLog } from './log.js';
 import { WaitHistory } from './wait-history.js';
 
@@ -33,6 +34,8 @@ export interface EngineDeps {
   serverLooks?: ServerLooks;
   /** Shared by the builds of one process: the past waits, read once, with the ones they finish added. */
   waitHistory?: WaitHistory;
+  /** The build cache (incremental builds); none: off. */
+  cache?: CacheSettings;
 }
 
 /** A failure the user must act on; never retried. */
@@ -153,12 +156,12 @@ export function cacheKey(rt: PhaseRuntime, what: string): string {
   return `${rt.deps.spec.apiUrl} ${rt.deps.client.zone} ${what}`;
 }
 
-/** `fetch()`'s answer, taken from the store's cache while it is younger than CATALOGUE_TTL_MS. */
-export async function cachedAnswer<T>(rt: PhaseRuntime, key: string, fetch: () => Promise<T>): Promise<{ value: T; cached: boolean }> {
+/** `fetch()`'s answer, taken from the store's cache while it is younger than `ttlMs` (default CATALOGUE_TTL_MS). */
+export async function cachedAnswer<T>(rt: PhaseRuntime, key: string, fetch: () => Promise<T>, ttlMs = CATALOGUE_TTL_MS): Promise<{ value: T; cached: boolean }> {
   const hit = await rt.deps.log.read((store) => store.cached<T>(key));
   if (hit !== undefined) return { value: hit, cached: true };
   const value = await fetch();
-  await rt.deps.log.read((store) => store.cache(key, value, CATALOGUE_TTL_MS));
+  await rt.deps.log.read((store) => store.cache(key, value, ttlMs));
   return { value, cached: false };
 }
 

@@ -2,7 +2,7 @@
 // store knows of its build, the time and this host, decide whether the resource is an orphan and
 // say why. Everything that touches the world (the clock, the process table) comes in as input.
 import { formatDuration } from '../template/duration.js';
-import { buildIdOf, KILN_TAG, type GcBuild, type GcLease, type GcResource } from './types.js';
+import { buildIdOf, CACHE_TAG, KILN_TAG, type GcBuild, type GcLease, type GcResource } from './types.js';
 
 export interface ClassifyContext {
   /** Epoch ms: this machine's clock, against the cloud's creation dates. */
@@ -85,6 +85,7 @@ export function formatAge(ms: number): string {
  * - an untagged resource is never touched, whatever its name;
  * - a live build (lease held) is never touched;
  * - snapshots and images of a build that finished with an artifact are the user's;
+ * - checkpoints of the build cache (tagged kiln-cache) are the cache's, whatever their build became;
  * - otherwise a resource whose build failed, was interrupted or killed, was cleaned, or is unknown
  *   to this store is an orphan once it is older than `olderThanMs`.
  * Volumes and IPs attached to a server are decided by the plan, together with their server.
@@ -95,6 +96,11 @@ export function classifyResource(resource: GcResource, build: GcBuild | undefine
   const buildId = buildIdOf(resource.tags);
   if (buildId === undefined) {
     return { orphan: false, reason: 'tagged kiln but names no build (no kiln-build=<id> tag): left alone' };
+  }
+  // A checkpoint of the build cache outlives the build that made it, even a failed one (its last
+  // provisioner failing is when a checkpoint helps most): never an orphan of that build.
+  if (resource.tags.includes(CACHE_TAG)) {
+    return { orphan: false, reason: `a checkpoint of the build cache (made by build ${buildId}): gc leaves checkpoints; delete one by its image and snapshots` };
   }
   if (build?.keptIds?.includes(resource.id)) {
     return { orphan: false, reason: `kept on purpose by build ${build.id} (keep_server): the user's` };

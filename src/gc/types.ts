@@ -76,7 +76,7 @@ export interface ItemResult {
   reason?: string;
 }
 
-export { KILN_TAG } from '../engine/tags.js';
+export { CACHE_TAG, KILN_TAG } from '../engine/tags.js';
 /** `kiln-build=<id>` is `buildTag(id)` (src/engine/tags.ts); gc reads it back. */
 export const BUILD_TAG_PREFIX = buildTag('');
 

@@ -4,6 +4,7 @@
 // log (and its state_detail) says why.
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { installAuthorizedKeys } from './authorized-keys.js';
 import { bootCloudInit } from './cloud-init.js';
 import { readGuestFile, writeGuestFile } from './guest-files.js';
 import { giveToGuest, type Disks } from './disk.js';
@@ -12,7 +13,7 @@ import { authorizedKeysOf, type ServerRecord } from './world.js';
 /** What the simulation needs of src/sim/ssh.ts's SimSshGateway. */
 export interface SshGatewayLike {
   readonly port: number;
-  attach(server: { id: string; address: string; authorizedKeys: string[]; diskDir: string; mounts?: { source: string; target: string }[] }): Promise<void>;
+  attach(server: { id: string; address: string; diskDir: string; mounts?: { source: string; target: string }[] }): Promise<void>;
   /** Runs a command inside an attached server, in the background, until it ends or the server stops (cloud-init at boot). */
   runInServer?(serverId: string, command: string): void;
   detach(serverId: string): Promise<void>;
@@ -26,10 +27,11 @@ export class Guests {
     private readonly log: (message: string) => void,
   ) {}
 
-  /** The boot up to sshd: machine-id, cloud-init's boot stage, the SSH endpoint. Answers whether
-   *  cloud-init's user-data stage must run once the server is running (once per instance). */
+  /** The boot up to sshd: machine-id, the tags' SSH keys, cloud-init's boot stage, the SSH endpoint.
+   *  Answers whether cloud-init's user-data stage must run once the server is running (once per instance). */
   async boot(server: ServerRecord): Promise<boolean> {
     await this.initMachineId(server);
+    await this.installKeys(server);
     const runUserData = await this.bootCloudInit(server);
     // What was just written (and any disk made before guests ran as nobody) becomes the guest's.
     for (const volumeId of Object.values(server.volumes)) {
@@ -50,7 +52,6 @@ export class Guests {
       await this.gateway.attach({
         id: server.id,
         address: server.public_ip?.address ?? server.address,
-        authorizedKeys: authorizedKeysOf(server.tags),
         diskDir: rootVolumeId ? this.disks.volumeDir(rootVolumeId) : this.disks.noDisk,
         // Extra volumes appear inside the server at /mnt/vol<slot> (slot 1 → /mnt/vol1).
         mounts: Object.entries(server.volumes)
@@ -82,6 +83,17 @@ export class Guests {
       if (current.trim() === '') await writeGuestFile(disk, 'etc/machine-id', `${randomBytes(16).toString('hex')}\n`, 0o444);
     } catch (error) {
       this.log(`server ${server.id}: writing /etc/machine-id failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** The keys of the server's AUTHORIZED_KEY tags into root's authorized_keys, at each boot (authorized-keys.ts). */
+  private async installKeys(server: ServerRecord): Promise<void> {
+    const rootVolumeId = server.volumes['0'];
+    if (!rootVolumeId) return;
+    try {
+      await installAuthorizedKeys(this.disks.volumeDir(rootVolumeId), authorizedKeysOf(server.tags));
+    } catch (error) {
+      this.log(`server ${server.id}: installing its SSH keys failed: ${(error as Error).message}`);
     }
   }
 

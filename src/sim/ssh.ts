@@ -1,11 +1,13 @@
 // The SSH side of simulated servers: one ssh2 Server per running server, listening on that
 // server's own loopback address, all on the same port and with the same host key. User `root`
-// logs in with a key from the server's AUTHORIZED_KEY tags; every command, shell, scp and SFTP
+// logs in with a key that root's authorized_keys on the server's disk holds (the boot puts the
+// server's AUTHORIZED_KEY tags there: authorized-keys.ts); every command, shell, scp and SFTP
 // session runs confined to the server's disk directory (confine.ts).
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import ssh2 from 'ssh2';
 import type { Connection, ParsedKey, PublicKeyAuthContext, ServerChannel, Session, AuthContext } from 'ssh2';
+import { authorizedKeysOnDisk } from './authorized-keys.js';
 import { detectConfinement, killConfined, spawnConfined, type ConfinedProcess, type ConfinementMode } from './confine.js';
 
 const { Server, utils } = ssh2;
@@ -21,8 +23,7 @@ export interface SimSshServer {
   id: string;
   /** The server's own loopback address (127.A.B.C). */
   address: string;
-  /** authorized_keys lines ("ssh-ed25519 AAAA… comment") accepted for root. */
-  authorizedKeys: string[];
+  /** The server's disk: root's keys are read from its /root/.ssh/authorized_keys at each login. */
   diskDir: string;
   /** Extra volumes bound into the disk (see ConfinedRun.mounts). */
   mounts?: { source: string; target: string }[];
@@ -33,7 +34,6 @@ const DISCONNECT_GRACE_MS = 2_000;
 
 interface Attached {
   server: SimSshServer;
-  keys: ParsedKey[];
   listener: InstanceType<typeof Server>;
   connections: Set<Connection>;
   processes: Set<ConfinedProcess>;
@@ -72,15 +72,8 @@ export class SimSshGateway {
   /** Start accepting SSH for a running server on address:port. Replaces an earlier attach of the same id. */
   async attach(server: SimSshServer): Promise<void> {
     await this.detach(server.id);
-    const keys: ParsedKey[] = [];
-    for (const line of server.authorizedKeys) {
-      const parsed = utils.parseKey(line.trim());
-      // A malformed tag must not stop the server from booting: it simply grants nothing.
-      if (!(parsed instanceof Error)) keys.push(Array.isArray(parsed) ? parsed[0]! : parsed);
-    }
     const entry: Attached = {
       server,
-      keys,
       listener: new Server({ hostKeys: [this.hostKey] }, (client) => this.onClient(entry, client)),
       connections: new Set(),
       processes: new Set(),
@@ -155,7 +148,8 @@ export class SimSshGateway {
       return;
     }
     const offered = ctx.key.data;
-    const key = entry.keys.find((k) => k.getPublicSSH().equals(offered));
+    // Read at each login, as sshd reads the file: a key taken out of it no longer lets anyone in.
+    const key = parsedKeys(authorizedKeysOnDisk(entry.server.diskDir)).find((k) => k.getPublicSSH().equals(offered));
     if (!key) {
       ctx.reject(['publickey']);
       return;
@@ -234,6 +228,16 @@ export class SimSshGateway {
       channel.end();
     });
   }
+}
+
+/** The keys of authorized_keys lines; a malformed line grants nothing (and stops nothing). */
+function parsedKeys(lines: readonly string[]): ParsedKey[] {
+  const keys: ParsedKey[] = [];
+  for (const line of lines) {
+    const parsed = utils.parseKey(line);
+    if (!(parsed instanceof Error)) keys.push(Array.isArray(parsed) ? parsed[0]! : parsed);
+  }
+  return keys;
 }
 
 /**

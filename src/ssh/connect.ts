@@ -4,7 +4,7 @@
 import type { Client, ConnectConfig } from 'ssh2';
 import { backoffDelay, type RetryPolicy } from '../shared/backoff.js';
 import { abortError, sleep, throwIfAborted } from './abort.js';
-import { SshConnectError } from './errors.js';
+import { AUTH_REFUSED, SshConnectError } from './errors.js';
 import { loadSsh2 } from './library.js';
 
 export interface ConnectOptions {
@@ -56,7 +56,7 @@ interface SshError extends Error {
 
 /** A one-line reason for a failed attempt, for progress reports. */
 function describe(err: SshError): string {
-  if (err.level === 'client-authentication') return 'authentication refused (key not installed yet?)';
+  if (err.level === 'client-authentication') return AUTH_REFUSED;
   if (err.level === 'client-timeout') return 'timed out waiting for the SSH handshake';
   if (err.level === 'protocol' && /lost before handshake/i.test(err.message)) {
     return 'the server closed the connection before the SSH handshake (sshd starting, or throttling reconnects)';

@@ -8,6 +8,7 @@ import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { PhaseName } from '../../machines/phases.js';
 import { isPhaseName } from '../../machines/phases.js';
+import type { CacheHistoryEntry, CheckpointClaim, CheckpointMade, CheckpointRecord } from './checkpoints.js';
 import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent, OnError } from './events.js';
 import type { BuildRecord, BuildSummary, Lease } from './projection.js';
 
@@ -192,6 +193,28 @@ export interface BuildStore {
   finishGcRun(id: number, run: GcRunEnd): MaybePromise<void>;
   /** The recorded gc runs, oldest first. */
   gcRuns(): MaybePromise<GcRunRecord[]>;
+
+  // The build cache (checkpoints.ts).
+  /** The store's own secret for the cache keys' keyed hashes, made at the first call: every later call, on any host, gets the same. */
+  cacheSecret(): MaybePromise<string>;
+  /**
+   * Claims `claim.key` for its build: a new row when no row has the key, or the claim taken over
+   * from `takeOverFrom` when that build still holds it unfinished (it died). Returns the row as it
+   * now is: claimed by this build, by another, or available.
+   */
+  claimCheckpoint(claim: CheckpointClaim, takeOverFrom?: string): MaybePromise<CheckpointRecord>;
+  /** Marks the key's checkpoint available if `buildId` holds its claim (or made it already); false otherwise. */
+  completeCheckpoint(key: string, buildId: string, made: CheckpointMade): MaybePromise<boolean>;
+  /** Records a checkpoint found in the cloud (a teammate's) as available, unless the key is known already. */
+  importCheckpoint(claim: CheckpointClaim, made: CheckpointMade): MaybePromise<void>;
+  /** Forgets a checkpoint (removed, or gone from the cloud); with `claimedBy`, only that build's unfinished claim. */
+  dropCheckpoint(key: string, claimedBy?: string): MaybePromise<void>;
+  /** The checkpoints with these keys (every one when none are given), newest claim first. */
+  checkpoints(keys?: readonly string[]): MaybePromise<CheckpointRecord[]>;
+  /** Counts a build that started from the key's checkpoint. */
+  recordCheckpointHit(key: string, buildId: string): MaybePromise<void>;
+  /** The latest `scan` builds that checked the cache, newest first: their keys, and how long their provisioners and checkpoints took. */
+  cacheHistory(scan?: number): MaybePromise<CacheHistoryEntry[]>;
 }
 
 /** Another live process drives this build. */

@@ -76,6 +76,18 @@ export const EVENT_TYPES = [
   'volume_snapshot.create.requested',
   'volume_snapshot.created',
   'volume_snapshot.available',
+  // the build cache (issue 24): the keys and what the cache holds for them (prepare); a checkpoint
+  // between two provisioners — the temporary key taken out of root's authorized_keys (as before the
+  // final image's snapshot too), a snapshot per volume, an image, recorded available — or why none
+  // was made (another build makes it, it exists) or given up (a cache problem: the build goes on)
+  'cache.checked',
+  'key.cleared',
+  'checkpoint.skipped',
+  'checkpoint.snapshot.requested',
+  'checkpoint.snapshot.created',
+  'checkpoint.image.requested',
+  'checkpoint.image.created',
+  'checkpoint.made',
   // post-processors (manifest, shell-local), once the image exists
   'postprocessor.started',
   'postprocessor.succeeded',
@@ -190,6 +202,8 @@ export const INTENT_RESULT: Readonly<Partial<Record<EventType, EventType>>> = {
   'block_volume.create.requested': 'block_volume.created',
   'volume.iops.requested': 'volume.iops.updated',
   'volume_snapshot.create.requested': 'volume_snapshot.created',
+  'checkpoint.snapshot.requested': 'checkpoint.snapshot.created',
+  'checkpoint.image.requested': 'checkpoint.image.created',
 };
 
 /** The build's lifecycle events: its start, its end, a resume, a clean-up by `kiln gc`. */

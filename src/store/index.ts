@@ -1,6 +1,7 @@
 // kiln's event store: the one place builds are recorded (DESIGN.md, "The spine").
 export * from './events.js';
 export * from './projection.js';
+export type { CacheHistoryEntry, CheckpointClaim, CheckpointInput, CheckpointMade, CheckpointRecord, CheckpointSnapshot } from './checkpoints.js';
 export { isPostgresUrl, StoreLocationError } from './location.js';
 export { defaultStateDir, resolveDbPath, openDatabase, migrate, migrationFiles, MIGRATIONS_DIR, type Db, type LockWaitListener } from './db.js';
 export { storeProblemMessage, StoreLockedError } from './problems.js';

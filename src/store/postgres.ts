@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import * as cache from './checkpoints-postgres.js';
+import type { CacheHistoryEntry, CheckpointClaim, CheckpointMade, CheckpointRecord } from './checkpoints.js';
 import { MIGRATIONS_DIR } from './db.js';
 import type { BuildEvent, BuildStatus, EventData, EventType, NewEvent } from './events.js';
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
@@ -472,5 +474,38 @@ export class PgEventStore implements BuildStore {
 
   async releaseLease(buildId: string, owner: LeaseOwner): Promise<void> {
     await this.pool.query(`UPDATE builds SET (${LEASE_COLUMNS}) = (NULL, NULL, NULL, NULL, NULL) WHERE id = $1 AND lease_token = $2`, [buildId, owner.token]);
+  }
+
+  // The build cache (checkpoints-postgres.ts).
+  cacheSecret(): Promise<string> {
+    return cache.cacheSecret(this.pool);
+  }
+
+  claimCheckpoint(claim: CheckpointClaim, takeOverFrom?: string): Promise<CheckpointRecord> {
+    return cache.claimCheckpoint(this.pool, claim, takeOverFrom);
+  }
+
+  completeCheckpoint(key: string, buildId: string, made: CheckpointMade): Promise<boolean> {
+    return cache.completeCheckpoint(this.pool, key, buildId, made);
+  }
+
+  importCheckpoint(claim: CheckpointClaim, made: CheckpointMade): Promise<void> {
+    return cache.importCheckpoint(this.pool, claim, made);
+  }
+
+  dropCheckpoint(key: string, claimedBy?: string): Promise<void> {
+    return cache.dropCheckpoint(this.pool, key, claimedBy);
+  }
+
+  checkpoints(keys?: readonly string[]): Promise<CheckpointRecord[]> {
+    return cache.checkpoints(this.pool, keys);
+  }
+
+  recordCheckpointHit(key: string, buildId: string): Promise<void> {
+    return cache.recordCheckpointHit(this.pool, key, buildId);
+  }
+
+  cacheHistory(scan = 200): Promise<CacheHistoryEntry[]> {
+    return cache.cacheHistory(this.pool, scan);
   }
 }

@@ -1,6 +1,8 @@
 // The event store: appends build events and keeps the `builds` projection in step, in one
 // `BEGIN IMMEDIATE` transaction per append; answers the queries of ls/show/resume; holds the
 // one-process-per-build lease.
+import * as cache from './checkpoints-sqlite.js';
+import type { CacheHistoryEntry, CheckpointClaim, CheckpointMade, CheckpointRecord } from './checkpoints.js';
 import { openDatabase, writeWaitingForLock, type Db, type LockWaitListener } from './db.js';
 import { mustReachDisk, type BuildEvent, type BuildStatus, type EventData, type EventType, type NewEvent } from './events.js';
 import { applyEvent, type BuildRecord, type BuildSummary, type Lease } from './projection.js';
@@ -292,5 +294,38 @@ export class EventStore implements BuildStore {
     this.write(() => this.db
       .prepare(`UPDATE builds SET (${LEASE_COLUMNS}) = (NULL, NULL, NULL, NULL, NULL) WHERE id = ? AND lease_token = ?`)
       .run(buildId, owner.token));
+  }
+
+  // The build cache (checkpoints-sqlite.ts).
+  cacheSecret(): string {
+    return cache.cacheSecret(this.db);
+  }
+
+  claimCheckpoint(claim: CheckpointClaim, takeOverFrom?: string): CheckpointRecord {
+    return cache.claimCheckpoint(this.db, claim, takeOverFrom);
+  }
+
+  completeCheckpoint(key: string, buildId: string, made: CheckpointMade): boolean {
+    return cache.completeCheckpoint(this.db, key, buildId, made);
+  }
+
+  importCheckpoint(claim: CheckpointClaim, made: CheckpointMade): void {
+    cache.importCheckpoint(this.db, claim, made);
+  }
+
+  dropCheckpoint(key: string, claimedBy?: string): void {
+    cache.dropCheckpoint(this.db, key, claimedBy);
+  }
+
+  checkpoints(keys?: readonly string[]): CheckpointRecord[] {
+    return cache.checkpoints(this.db, keys);
+  }
+
+  recordCheckpointHit(key: string, buildId: string): void {
+    cache.recordCheckpointHit(this.db, key, buildId);
+  }
+
+  cacheHistory(scan = 200): CacheHistoryEntry[] {
+    return cache.cacheHistory(this.db, scan);
   }
 }

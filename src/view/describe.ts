@@ -177,6 +177,22 @@ export function describeEvent(e: BuildEvent): string | null {
       return `Block snapshot ${s(d.snapshotId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
     case 'volume_snapshot.available':
       return `Block snapshot ${s(d.snapshotId)} is available`;
+    case 'cache.checked':
+      return describeCacheCheck(d);
+    case 'key.cleared':
+      return d.reconciled ? 'The temporary SSH key was already out of authorized_keys (the server refused it)' : `Took the temporary SSH key out of ${s(d.file)}`;
+    case 'checkpoint.skipped':
+      return `No checkpoint after provisioner ${s(d.index)}${d.givenUp ? ', the build goes on' : ''}: ${s(d.reason)}`;
+    case 'checkpoint.snapshot.requested':
+      return `Checkpoint: snapshotting volume ${s(d.volumeId)}${d.api === 'block' ? ' (Block API)' : ''}`;
+    case 'checkpoint.snapshot.created':
+      return `Checkpoint snapshot ${s(d.snapshotId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'checkpoint.image.requested':
+      return `Checkpoint: creating image ${s(d.name)}`;
+    case 'checkpoint.image.created':
+      return `Checkpoint image ${s(d.imageId)} created${d.reconciled ? ' (found by its tags)' : ''}`;
+    case 'checkpoint.made':
+      return `Checkpoint after provisioner ${s(d.index)}: image ${s(d.imageId)} (key ${s(d.key).slice(0, 12)})${typeof d.reachMs === 'number' ? `, saves ~${formatElapsed(d.reachMs)} to the builds that start from it` : ''}`;
     case 'api.calls':
       return `This process made ${s(d.calls)} API call${d.calls === 1 ? '' : 's'}${Number(d.retries) > 0 ? ` (and ${s(d.retries)} retried attempt${d.retries === 1 ? '' : 's'})` : ''}`;
     case 'resource.missing':
@@ -196,4 +212,28 @@ export function describeExpected(d: Record<string, unknown>): string {
 /** The output lines of a `provision.output` event. */
 export function outputLines(e: BuildEvent): { stream: string; line: string }[] {
   return e.type === 'provision.output' && Array.isArray(e.data.lines) ? (e.data.lines as { stream: string; line: string }[]) : [];
+}
+
+/**
+ * The build cache's lookup in one line: the checkpoint the build starts from and what it saves
+ * (`provisioners 0–3: from checkpoint <image>, made by build <id> on <date>, saves ~12m40s`), or
+ * that none matched; where the build makes checkpoints.
+ */
+export function describeCacheCheck(d: Record<string, unknown>): string {
+  if (d.error) return `Build cache not used: ${s(d.error)}`;
+  const hit = d.hit as { index: number; imageId: string; madeBy: string | null; madeAt: string | null; savesMs: number | null } | undefined;
+  const after = Array.isArray(d.checkpointAfter) && d.checkpointAfter.length > 0 ? `; checkpoint${d.checkpointAfter.length > 1 ? 's' : ''} after provisioner ${d.checkpointAfter.join(', ')}` : '';
+  if (!hit) return `Build cache: no checkpoint matches; every provisioner runs${after}`;
+  const covered = hit.index === 0 ? 'provisioner 0' : `provisioners 0–${hit.index}`;
+  const made = [hit.madeBy ? `made by build ${hit.madeBy}` : '', hit.madeAt ? `on ${hit.madeAt.slice(0, 16).replace('T', ' ')}` : ''].filter(Boolean).join(' ');
+  return `${covered}: from checkpoint ${hit.imageId}${made ? `, ${made}` : ''}${typeof hit.savesMs === 'number' ? `, saves ~${formatElapsed(hit.savesMs)}` : ''}${after}`;
+}
+
+/** `--explain-cache`: for each provisioner, whether the cache had it and, on a miss, why. */
+export function explainCacheCheck(d: Record<string, unknown>): string[] {
+  const verdicts = Array.isArray(d.verdicts) ? (d.verdicts as { index: number; outcome: string; reason: string }[]) : [];
+  const keys = Array.isArray(d.keys) ? d.keys : [];
+  const lines = verdicts.map((v) => `  after provisioner ${v.index}: ${v.outcome === 'hit' ? 'hit' : v.outcome === 'covered' ? 'covered by the hit' : 'miss'} — ${v.reason}`);
+  if (keys.length > 0) lines.push(`  after provisioner ${keys.length - 1} (the last): never a checkpoint — it always runs`);
+  return [describeCacheCheck(d), ...lines];
 }

@@ -50,7 +50,10 @@ interface Scenario {
   builder?: Record<string, unknown>;
   /** Builder keys that need the scenario's simulator first (e.g. a private network to attach). */
   builderFor?: (sim: Simulator) => Promise<Record<string, unknown>>;
-  provisioners: unknown[];
+  /** The template's provisioners; a function is given the case's own local file (see `localFile`). */
+  provisioners: unknown[] | ((localFile: string) => unknown[]);
+  /** A file of the case's own, with this content, that the provisioners may use (and change). */
+  localFile?: string;
   /** The template's post-processors (Packer's "post-processors" list), given the case's own name. */
   postProcessors?: (slug: string) => unknown[];
   buildArgs?: string[];
@@ -105,10 +108,13 @@ class CaseWorld {
   ) {
     const slug = name.replace(/\W+/g, '_');
     this.template = join(dir, `${slug}.json`);
+    const localFile = join(dir, `${slug}.data`);
+    if (scenario.localFile !== undefined) writeFileSync(localFile, scenario.localFile);
+    const provisioners = typeof scenario.provisioners === 'function' ? scenario.provisioners(localFile) : scenario.provisioners;
     writeFileSync(
       this.template,
       JSON.stringify({
-        ...template({ ssh_port: sim.sshPort, image_name: slug, snapshot_name: slug, ...scenario.builder, ...simBuilders.get(scenario) }, scenario.provisioners),
+        ...template({ ssh_port: sim.sshPort, image_name: slug, snapshot_name: slug, ...scenario.builder, ...simBuilders.get(scenario) }, provisioners),
         ...(scenario.postProcessors ? { 'post-processors': scenario.postProcessors(slug) } : {}),
       }),
     );
@@ -183,6 +189,28 @@ export const SCENARIOS: Scenario[] = [
     window: (events) => events.slice(events.findIndex((e) => e.type === 'phase.failed')),
     recover: 'resume-fails-then-gc',
     expect: { images: 0, snapshots: 0, serverCreates: 1 },
+  },
+  {
+    // The build cache (issue 24): a checkpoint after the upload of a local file (the temporary key
+    // out of authorized_keys, power off, a snapshot, an image, power on, reconnect), then a
+    // shell-local step that changes that file, so that the checkpoint asked for after it is
+    // skipped (its key no longer describes the disk). Exactly one checkpoint whatever the kill.
+    name: 'checkpoint',
+    localFile: 'one\n',
+    provisioners: (localFile) => [
+      { type: 'file', source: localFile, destination: '/root/uploaded' },
+      { type: 'shell-local', inline: [`echo changed >> ${localFile}`] },
+      { type: 'shell', inline: ['cat /root/uploaded'] },
+    ],
+    buildArgs: ['--checkpoint-after', '0', '--checkpoint-after', '1'],
+    killed: 'build',
+    referenceExit: 0,
+    // Also the stop and start of the checkpoint, and the provisioning after it.
+    onlyNew: {
+      also: ['key.cleared', 'server.poweroff.requested', 'server.poweron.requested:2', 'server.running:2', 'provisioner.started:2'],
+    },
+    recover: 'resume',
+    expect: { images: 2, snapshots: 2, serverCreates: 1 },
   },
   {
     // A resume killed, then resumed again: the first build died after its server was created but
@@ -446,7 +474,7 @@ async function inBatches<T, R>(items: readonly T[], width: number, run: (item: T
 }
 
 /** Scenarios whose cases run in test files of their own (each file within the runner's per-file limit). */
-export const SPLIT_OUT = ['build', 'cleanup after a failure'];
+export const SPLIT_OUT = ['build', 'cleanup after a failure', 'checkpoint'];
 
 export interface MatrixPart {
   /** The scenarios whose cases this test file runs (by name). */

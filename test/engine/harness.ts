@@ -23,7 +23,7 @@ export interface Harness {
   /** Loads `templatePath` and runs all its builds at once; returns their outcomes in builder order. */
   build(
     templatePath: string,
-    options?: Partial<Pick<RunOptions, 'onError' | 'leaseTtlMs' | 'serverLooks' | 'waitHistory'>> & { vars?: Record<string, string>; env?: Record<string, string | undefined> },
+    options?: Partial<Pick<RunOptions, 'onError' | 'leaseTtlMs' | 'serverLooks' | 'waitHistory' | 'cache' | 'keyPassphrase'>> & { vars?: Record<string, string>; env?: Record<string, string | undefined> },
   ): Promise<BuildOutcome[]>;
   /** What the simulator holds for a build (found by its kiln-build tag), Instance and Block API resources; `reader`: a client of one's own (e.g. one that outlasts injected faults). */
   inventory(buildId: string, reader?: ScalewayClient): Promise<{ servers: string[]; volumes: string[]; snapshots: string[]; images: string[] }>;
@@ -66,7 +66,7 @@ export async function startHarness(simOptions: SimulatorOptions = {}): Promise<H
           onError,
           buildId,
         });
-        runs.push(new BuildRun({ store, buildId, spec, onError, stateDir: join(dir, 'state'), sshPortOverride: sim.sshPort, leaseTtlMs: options.leaseTtlMs, serverLooks: options.serverLooks, waitHistory: options.waitHistory }));
+        runs.push(new BuildRun({ store, buildId, spec, onError, stateDir: join(dir, 'state'), sshPortOverride: sim.sshPort, leaseTtlMs: options.leaseTtlMs, serverLooks: options.serverLooks, waitHistory: options.waitHistory, cache: options.cache, keyPassphrase: options.keyPassphrase }));
       }
       return Promise.all(runs.map((r) => r.run()));
     },

@@ -51,7 +51,29 @@ test('provisioners: a finished one is skipped, an unfinished one runs again; ret
   ];
   assert.deepEqual([resumePoint(retried, ssh).phase, resumePoint(retried, ssh).provisionerIndex], ['provision', 1]);
   const all = [...first, ...done('provision', {}, { provisionerIndex: 1 })];
-  assert.equal(resumePoint(all, ssh).phase, 'server.stop');
+  // With a temporary key, machine.cleanup takes it out of authorized_keys before the server stops.
+  assert.equal(resumePoint(all, ssh).phase, 'machine.cleanup');
+  assert.equal(resumePoint(all, { ...ssh, communicator: { type: 'ssh', privateKeyFile: '/home/me/.ssh/id' } as never }).phase, 'server.stop');
+});
+
+test('checkpoints: killed after the provisioner it follows, it is made next; killed after it, the next provisioner runs', () => {
+  const three = { ...ssh, provisioners: [{}, {}, {}] as never[] };
+  const prepared = [...done('prepare', { checkpointKeys: ['k0', '', ''] }), ...done('ssh.connect')];
+  const afterFirst = [...prepared, ...done('provision', {}, { provisionerIndex: 0 })];
+  assert.deepEqual([resumePoint(afterFirst, three).phase, resumePoint(afterFirst, three).provisionerIndex], ['checkpoint', 0]);
+  const during = [...afterFirst, ev('phase.started', 'checkpoint', { provisionerIndex: 0 }), ev('key.cleared', 'checkpoint', { key: 'k0' })];
+  assert.deepEqual([resumePoint(during, three).phase, resumePoint(during, three).provisionerIndex], ['checkpoint', 0]);
+  const made = [...afterFirst, ...done('checkpoint', { checkpointMade: 'k0' }, { provisionerIndex: 0 })];
+  assert.deepEqual([resumePoint(made, three).phase, resumePoint(made, three).provisionerIndex], ['provision', 1]);
+  // No checkpoint wanted after provisioner 1: straight on.
+  const second = [...made, ...done('provision', {}, { provisionerIndex: 1 })];
+  assert.deepEqual([resumePoint(second, three).phase, resumePoint(second, three).provisionerIndex], ['provision', 2]);
+});
+
+test('a build that started from a checkpoint resumes its provisioning past what the checkpoint covers', () => {
+  const three = { ...ssh, provisioners: [{}, {}, {}] as never[] };
+  const connected = [...done('prepare', { provisionFrom: 2, cacheImageId: 'img-cp' }), ...done('ssh.connect')];
+  assert.deepEqual([resumePoint(connected, three).phase, resumePoint(connected, three).provisionerIndex], ['provision', 2]);
 });
 
 test('--from-provisioner restarts provisioning, but not once the server was powered off', () => {

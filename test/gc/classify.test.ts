@@ -148,3 +148,16 @@ test("another host's lease expires by the store's clock, not this machine's", ()
   // And a lease that expired by the database's clock is free, whatever this machine's clock says.
   assert.equal(leaseVerdict(lease, { ...ctx, now: NOW, leaseNow: NOW + 5000 }).alive, false);
 });
+
+test("a checkpoint of the build cache is never an orphan, even of a failed build named with --build (issue 24)", () => {
+  const checkpointTags = ['kiln', 'kiln-build=b1', 'kiln-phase=checkpoint', 'kiln-cache', 'kiln-cache-key=0123abcd'];
+  for (const type of ['image', 'snapshot'] as const) {
+    for (const [known, context] of [[build(), ctx], [undefined, { ...ctx, namedBuild: 'b1', olderThanMs: 0 }]] as const) {
+      const v = classifyResource(resource({ type, id: `${type}-1`, tags: checkpointTags }), known, context);
+      assert.equal(v.orphan, false, `${type} of ${known ? 'a failed' : 'an unknown'} build`);
+      assert.match(v.reason, /checkpoint of the build cache/);
+    }
+  }
+  // The same image without the cache's tag is an orphan of its failed build.
+  assert.equal(classifyResource(resource({ type: 'image', tags: checkpointTags.filter((t) => t !== 'kiln-cache') }), build(), ctx).orphan, true);
+});

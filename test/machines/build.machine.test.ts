@@ -87,7 +87,8 @@ test('a successful build runs every phase in order, each provisioner once, and e
   assert.equal(end.value, 'done');
   assert.deepEqual(
     phasesCalled(h),
-    PHASES.flatMap((p) => (p === 'provision' ? ['provision', 'provision'] : [p])),
+    // (A checkpoint runs only after the provisioners the build's facts name: none here.)
+    PHASES.flatMap((p) => (p === 'provision' ? ['provision', 'provision'] : p === 'checkpoint' ? [] : [p])),
   );
   assert.deepEqual(h.calls.filter((c) => c.phase === 'provision').map((c) => c.provisionerIndex), [0, 1]);
   assert.equal(h.calls.find((c) => c.phase === 'cleanup')?.reason, 'success');
@@ -416,6 +417,45 @@ test('a resumed machine starts at the given phase and provisioner with the recor
   assert.deepEqual(phasesCalled(h).slice(0, 2), ['provision', 'server.stop']);
   assert.equal(h.calls[0]!.provisionerIndex, 1);
   assert.equal(end.context.facts.serverId, 's-9');
+});
+
+test('a checkpoint runs after each provisioner whose key the facts hold, with its index, and provisioning goes on after it', async () => {
+  const three = [DEFAULT_PHASE_POLICIES.provision, DEFAULT_PHASE_POLICIES.provision, DEFAULT_PHASE_POLICIES.provision];
+  const h = harness({ prepare: async () => ({ checkpointKeys: ['k0', '', 'k2'] }) }, { provisionerPolicies: three });
+  const end = await runToEnd(h);
+  assert.equal(end.value, 'done');
+  const around = h.calls.filter((c) => c.phase === 'provision' || c.phase === 'checkpoint').map((c) => `${c.phase}#${c.provisionerIndex}`);
+  // Not after the last provisioner, even if a key is there: the image is made of that state anyway.
+  assert.deepEqual(around, ['provision#0', 'checkpoint#0', 'provision#1', 'provision#2']);
+  assert.ok(phasesCalled(h).indexOf('server.stop') > phasesCalled(h).lastIndexOf('provision'));
+});
+
+test('a build that starts from a checkpoint begins provisioning past what it covers; one that covers them all skips provisioning', async () => {
+  const three = [DEFAULT_PHASE_POLICIES.provision, DEFAULT_PHASE_POLICIES.provision, DEFAULT_PHASE_POLICIES.provision];
+  const hit = harness({ prepare: async () => ({ provisionFrom: 2 }) }, { provisionerPolicies: three });
+  assert.equal((await runToEnd(hit)).value, 'done');
+  assert.deepEqual(hit.calls.filter((c) => c.phase === 'provision').map((c) => c.provisionerIndex), [2]);
+  const all = harness({ prepare: async () => ({ provisionFrom: 3 }) }, { provisionerPolicies: three });
+  assert.equal((await runToEnd(all)).value, 'done');
+  assert.ok(!phasesCalled(all).includes('provision'));
+  // Resumed before provisioning began (killed after ssh.connect): still past the checkpoint.
+  const resumed = harness({}, { provisionerPolicies: three, startAt: 'ssh.connect', facts: { provisionFrom: 1, serverId: 's-1' } });
+  assert.equal((await runToEnd(resumed)).value, 'done');
+  assert.deepEqual(resumed.calls.filter((c) => c.phase === 'provision').map((c) => c.provisionerIndex), [1, 2]);
+});
+
+test('an interrupted checkpoint stops the build; a failing one fails it like any phase (the actor gives a cache problem up itself)', async () => {
+  const interrupted = harness({ prepare: async () => ({ checkpointKeys: ['k0'] }), checkpoint: never });
+  interrupted.actor.start();
+  while (!phasesCalled(interrupted).includes('checkpoint')) await flush();
+  interrupted.actor.send({ type: 'INTERRUPT' });
+  await flush();
+  assert.equal(interrupted.actor.getSnapshot().value, 'interrupted');
+  assert.deepEqual(interrupted.aborted, ['checkpoint']);
+  const failing = harness({ prepare: async () => ({ checkpointKeys: ['k0'] }), checkpoint: fail('BuildError', false) });
+  const end = await runToEnd(failing);
+  assert.equal(end.value, 'failed');
+  assert.equal(end.context.failure?.phase, 'checkpoint');
 });
 
 test('cleanup order: image, snapshots, then server and volumes after a failure; only the server after success', () => {

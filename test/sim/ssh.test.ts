@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import type { Client } from 'ssh2';
 import { SimSshGateway } from '../../src/sim/ssh.js';
 import { createBaseDisk, copyDisk } from '../../src/sim/disk.js';
+import { authorizedKeysPath, installAuthorizedKeys } from '../../src/sim/authorized-keys.js';
 import { connect, exec, generateKeyPair, randomLoopbackAddress, sftp } from '../fixtures/sim-ssh/harness.js';
 
 const UBUNTU = { id: 'ubuntu', versionId: '22.04', prettyName: 'Ubuntu 22.04 LTS', arch: 'x86_64' };
@@ -27,8 +28,9 @@ describe('SimSshGateway', () => {
     workDir = await fs.mkdtemp(path.join(os.tmpdir(), 'kiln-sim-ssh-test-'));
     diskDir = path.join(workDir, 'disk');
     await createBaseDisk(diskDir, UBUNTU);
+    await installAuthorizedKeys(diskDir, [key.publicLine, rsaKey.publicLine]);
     gateway = await SimSshGateway.start({ port: 0 });
-    await gateway.attach({ id: 'srv-1', address, authorizedKeys: [key.publicLine, rsaKey.publicLine], diskDir });
+    await gateway.attach({ id: 'srv-1', address, diskDir });
     client = await connect(address, gateway.port, key.privateKey);
   }, { timeout: 60_000 });
 
@@ -118,11 +120,27 @@ describe('SimSshGateway', () => {
     await assert.rejects(connect(address, gateway.port, key.privateKey, 'ubuntu'), /authentication/i);
   });
 
+  it("lets a key in only while root's authorized_keys on the disk holds it, read at each login", { timeout: 60_000 }, async () => {
+    const other = generateKeyPair();
+    await assert.rejects(connect(address, gateway.port, other.privateKey), /authentication/i);
+    await installAuthorizedKeys(diskDir, [other.publicLine]);
+    const second = await connect(address, gateway.port, other.privateKey);
+    // Taken out again (as kiln does before a snapshot), from inside the server: refused from then on.
+    const body = other.publicLine.split(' ')[1]!;
+    await exec(second, `grep -vF '${body}' /root/.ssh/authorized_keys > /tmp/k; cat /tmp/k > /root/.ssh/authorized_keys`);
+    second.end();
+    assert.ok(!(await fs.readFile(authorizedKeysPath(diskDir), 'utf8')).includes(body));
+    await assert.rejects(connect(address, gateway.port, other.privateKey), /authentication/i);
+    // The keys left still work.
+    const again = await connect(address, gateway.port, key.privateKey);
+    again.end();
+  });
+
   it('serves each server from its own disk', { timeout: 60_000 }, async () => {
     const otherDisk = path.join(workDir, 'other-disk');
     await copyDisk(diskDir, otherDisk);
     const otherAddress = randomLoopbackAddress();
-    await gateway.attach({ id: 'srv-2', address: otherAddress, authorizedKeys: [key.publicLine], diskDir: otherDisk });
+    await gateway.attach({ id: 'srv-2', address: otherAddress, diskDir: otherDisk });
     const other = await connect(otherAddress, gateway.port, key.privateKey);
     await exec(other, 'echo second > /root/which.txt');
     await exec(client, 'echo first > /root/which.txt');
@@ -134,7 +152,7 @@ describe('SimSshGateway', () => {
 
   it('after detach, ends live sessions and refuses new connections', { timeout: 60_000 }, async () => {
     const detachAddress = randomLoopbackAddress();
-    await gateway.attach({ id: 'srv-3', address: detachAddress, authorizedKeys: [key.publicLine], diskDir });
+    await gateway.attach({ id: 'srv-3', address: detachAddress, diskDir });
     const live = await connect(detachAddress, gateway.port, key.privateKey);
     const ended = new Promise<void>((resolve) => live.once('close', () => resolve()));
     const longRunning = exec(live, 'sleep 600');

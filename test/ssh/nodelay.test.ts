@@ -22,11 +22,13 @@ test("kiln's SSH client and the simulator's SSH server both set TCP_NODELAY on t
   // counted are the ones set on the way there (nothing is run: no confinement needed).
   const script = `
     import { SimSshGateway } from ${JSON.stringify(module('sim/ssh'))};
+    import { installAuthorizedKeys } from ${JSON.stringify(module('sim/authorized-keys'))};
     import { connect, generateKeyPair } from ${JSON.stringify(module('ssh/index'))};
     const key = generateKeyPair();
     const gateway = await SimSshGateway.start({ port: 0, unconfined: true });
     const address = ${JSON.stringify(randomLoopbackAddress())};
-    await gateway.attach({ id: 's1', address, authorizedKeys: [key.publicKey], diskDir: ${JSON.stringify(dir)} });
+    await installAuthorizedKeys(${JSON.stringify(dir)}, [key.publicKey]);
+    await gateway.attach({ id: 's1', address, diskDir: ${JSON.stringify(dir)} });
     process.stderr.write('MARK connecting\\n');
     const ssh = await connect({ host: address, port: gateway.port, username: 'root', privateKey: key.privateKey, timeoutMs: 20000 });
     process.stderr.write('MARK connected\\n');

@@ -436,6 +436,90 @@ for (const kind of kinds) {
       ],
     );
   });
+
+  test(`${name}: the cache secret is made once, and every store opened on the database reads the same`, { skip }, async (t) => {
+    const location = await kind.place(t);
+    const [a, b] = [await openStore(t, kind, location), await openStore(t, kind, location)];
+    const [first, second] = await Promise.all([a.cacheSecret(), b.cacheSecret()]);
+    assert.match(first, /^[0-9a-f]{64}$/);
+    assert.equal(second, first);
+    assert.equal(await a.cacheSecret(), first);
+  });
+
+  test(`${name}: a checkpoint is claimed by one build, completed by it only, taken over from a dead claimer, and forgotten`, { skip }, async (t) => {
+    const store = await openStore(t, kind);
+    const claim = (buildId: string, key = 'k1') => ({
+      key,
+      buildId,
+      apiUrl: 'http://sim',
+      zone: 'fr-par-1',
+      templatePath: '/t.json',
+      builderName: 'scaleway',
+      provisionerIndex: 1,
+      provisionerType: 'shell',
+      manifest: [{ name: 'source image', hash: 'sha256:1' }],
+    });
+    const made = { imageId: 'img-1', snapshots: [{ id: 'snap-1' }, { id: 'snap-2', api: 'block' as const }], sizeBytes: 20_000_000_000, reachMs: 61_000 };
+    const first = await store.claimCheckpoint(claim('b-1'));
+    assert.equal(first.status, 'claimed');
+    assert.equal(first.buildId, 'b-1');
+    assert.deepEqual(first.manifest, [{ name: 'source image', hash: 'sha256:1' }]);
+    // Another build reaching the key sees the claim, and cannot complete it.
+    assert.equal((await store.claimCheckpoint(claim('b-2'))).buildId, 'b-1');
+    assert.equal(await store.completeCheckpoint('k1', 'b-2', made), false);
+    // Taken over only from the build that holds it.
+    assert.equal((await store.claimCheckpoint(claim('b-2'), 'b-9')).buildId, 'b-1');
+    assert.equal((await store.claimCheckpoint(claim('b-2'), 'b-1')).buildId, 'b-2');
+    assert.equal(await store.completeCheckpoint('k1', 'b-1', made), false, 'the old claimer lost it');
+    assert.equal(await store.completeCheckpoint('k1', 'b-2', made), true);
+    const [done] = await store.checkpoints(['k1']);
+    assert.deepEqual({ ...done, claimedAt: undefined, createdAt: undefined }, {
+      ...claim('b-2'),
+      status: 'available',
+      imageId: 'img-1',
+      snapshots: made.snapshots,
+      sizeBytes: made.sizeBytes,
+      reachMs: made.reachMs,
+      claimedAt: undefined,
+      createdAt: undefined,
+      hits: 0,
+      lastHitAt: null,
+      lastHitBuild: null,
+    });
+    // An available checkpoint cannot be taken over or claimed again.
+    assert.equal((await store.claimCheckpoint(claim('b-3'), 'b-2')).status, 'available');
+    await store.recordCheckpointHit('k1', 'b-3');
+    await store.recordCheckpointHit('k1', 'b-4');
+    const [hit] = await store.checkpoints(['k1']);
+    assert.equal(hit!.hits, 2);
+    assert.equal(hit!.lastHitBuild, 'b-4');
+    // A teammate's, found in the cloud: recorded available; a known key is left as it is.
+    await store.importCheckpoint(claim('b-7', 'k2'), { ...made, imageId: 'img-2', createdAt: '2030-01-01T00:00:00.000Z' });
+    await store.importCheckpoint(claim('b-8', 'k1'), { ...made, imageId: 'img-other' });
+    assert.deepEqual((await store.checkpoints()).map((c) => [c.key, c.status, c.imageId]).sort(), [['k1', 'available', 'img-1'], ['k2', 'available', 'img-2']]);
+    assert.equal((await store.checkpoints(['k2']))[0]!.createdAt, '2030-01-01T00:00:00.000Z');
+    // A claim given up is dropped only while unfinished and held by that build.
+    await store.claimCheckpoint(claim('b-5', 'k3'));
+    await store.dropCheckpoint('k1', 'b-2');
+    await store.dropCheckpoint('k3', 'b-6');
+    assert.deepEqual((await store.checkpoints(['k1', 'k3'])).map((c) => c.key).sort(), ['k1', 'k3']);
+    await store.dropCheckpoint('k3', 'b-5');
+    await store.dropCheckpoint('k2');
+    assert.deepEqual((await store.checkpoints()).map((c) => c.key), ['k1']);
+  });
+
+  test(`${name}: two hosts claiming one key at once: exactly one makes the checkpoint`, { skip }, async (t) => {
+    const location = await kind.place(t);
+    const [a, b] = [await openStore(t, kind, location), await openStore(t, kind, location)];
+    for (let round = 0; round < 5; round++) {
+      const claims = await Promise.all(
+        [a, b].map(async (store, i) =>
+          store.claimCheckpoint({ key: `race-${round}`, buildId: `b-${i}`, apiUrl: 'u', zone: 'z', templatePath: 't', builderName: 'n', provisionerIndex: 0, provisionerType: 'shell', manifest: [] }),
+        ),
+      );
+      assert.equal(claims[0]!.buildId, claims[1]!.buildId, `round ${round}: both see the same claimer`);
+    }
+  });
 }
 
 const noStrace = straceUnavailable('which commits call fsync');

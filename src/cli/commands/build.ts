@@ -2,6 +2,7 @@ import type { CommandModule } from 'yargs';
 import { buildSelectionOptions, TEMPLATE_ARGUMENT, templateInputOptions } from '../../template/options.js';
 import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions, dbOption } from './shared-options.js';
 import type { BuildArgs } from '../run/build.js';
+import { CACHE_MODES } from '../run/cache-flags.js';
 
 // `kiln build <template>`: builds every builder of the template into a Scaleway image, each step
 // recorded in the event store so that an interrupted build can be resumed.
@@ -21,6 +22,21 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
       })
       .option('parallel-builds', { type: 'number', default: 0, describe: 'Run at most N builds at once (0 = no limit)' })
       .option('force', { type: 'boolean', default: false, describe: 'Build even if an image or snapshot of the same name exists' })
+      .option('cache', {
+        choices: CACHE_MODES,
+        default: 'on' as const,
+        describe: 'The build cache: start from a checkpoint that matches and make checkpoints (on), only start from one (read), neither (off)',
+      })
+      .option('cache-max-age', { type: 'string', requiresArg: true, describe: 'A checkpoint older than this is a miss (default 7d; days or a duration: 7d, 36h)' })
+      .option('checkpoint-after', {
+        type: 'array',
+        string: true,
+        // One value per flag, so that `--checkpoint-after 1 template.json` keeps the template path.
+        nargs: 1,
+        requiresArg: true,
+        describe: 'Make a checkpoint after this provisioner: its position from 0, its type or its script name (repeatable)',
+      })
+      .option('explain-cache', { type: 'boolean', default: false, describe: 'Say, for each provisioner, whether the cache had it and, on a miss, which input changed' })
       .option('json', { type: 'boolean', default: false, describe: 'One JSON object per event on stdout, then one per artifact' })
       .options(outputOptions)
       .option('debug', { type: 'boolean', default: false, describe: 'Print every API request on stderr' })

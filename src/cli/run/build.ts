@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
 import { armCrashPoint } from '../../engine/crash.js';
-import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, WaitHistory, type BuildOutcome, type Decision } from '../../engine/index.js';
+import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, WaitHistory, type BuildOutcome, type CacheSettings, type Decision } from '../../engine/index.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
 import { countApiCalls, type ApiCallCounter } from './api-calls.js';
@@ -21,8 +21,10 @@ import { simPackageNotice } from './sim-notice.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { EXIT } from './exit.js';
 import { EMBEDDED_SIMULATOR, endWithSimulator, SIMULATOR_ENDED } from '../../engine/embedded-sim.js';
+import { CacheFlagError, cacheSettingsOf, type CacheArgs } from './cache-flags.js';
+import { explainCacheCheck } from '../../view/index.js';
 
-export interface BuildArgs extends OutputArgs {
+export interface BuildArgs extends OutputArgs, CacheArgs {
   template: string;
   var?: string[];
   'var-file'?: string[];
@@ -182,6 +184,18 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
         : spec,
     );
 
+    let cacheOf: (spec: BuildSpec) => CacheSettings;
+    try {
+      const settings = new Map(specs.map((spec) => [spec, cacheSettingsOf(argv, spec)]));
+      cacheOf = (spec) => settings.get(spec)!;
+    } catch (error) {
+      if (error instanceof CacheFlagError) {
+        err(`kiln build: ${error.message}`);
+        return EXIT.invalid;
+      }
+      throw error;
+    }
+
     const opened = await openStoreFor('build', argv.db);
     if ('exitCode' in opened) return opened.exitCode;
     store = opened.store;
@@ -216,6 +230,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
           onError,
           buildId,
           ...(sim ? { simulator: EMBEDDED_SIMULATOR } : {}),
+          cache: cacheOf(spec),
         });
         ids.push(buildId);
       }
@@ -235,6 +250,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
             sshPortOverride: sim?.sshPort,
             serverLooks: serverLooksOf(spec),
             waitHistory,
+            cache: cacheOf(spec),
             decide: onError === 'ask' ? (failure) => askWhileSuspended(renderer, spec.name, failure) : undefined,
             onRequest: counter.onRequest,
           });
@@ -252,6 +268,8 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
     }
 
     output.finish(outcomes);
+    // --explain-cache: the cache's verdicts, per provisioner (in --json, the cache.checked events hold them).
+    if (argv['explain-cache'] && kind !== 'json') await explainCache(store, outcomes, err);
     for (const o of outcomes) {
       if (o.status === 'succeeded') continue;
       if (sim && !(o.status === 'failed' && o.cleanedUp)) {
@@ -271,5 +289,14 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
   } finally {
     if (store) await settledWithin(() => store!.close(), STORE_GOODBYE_MS);
     await sim?.close();
+  }
+}
+
+/** `--explain-cache` on a terminal: each build's cache verdicts, from its cache.checked event. */
+async function explainCache(store: BuildStore, outcomes: BuildOutcome[], say: (line: string) => void): Promise<void> {
+  for (const { buildId, builderName: name } of outcomes) {
+    const checked = (await store.events(buildId)).find((e) => e.type === 'cache.checked');
+    if (!checked) say(`${name}: build cache not consulted (--cache off, no SSH, fewer than two provisioners, or the build stopped before)`);
+    else for (const line of explainCacheCheck(checked.data)) say(`${name}: ${line}`);
   }
 }

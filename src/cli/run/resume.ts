@@ -16,6 +16,7 @@ import type { OnErrorFlag, OutputArgs } from '../commands/shared-options.js';
 import { describeArtifact, nextSteps } from '../../view/index.js';
 import { settledWithin, STORE_GOODBYE_MS } from '../../engine/log.js';
 import { LEASE_TTL_MS } from '../../engine/run.js';
+import { recordedCacheSettings } from '../../engine/cache-settings.js';
 import { EXIT } from './exit.js';
 
 export interface ResumeArgs extends OutputArgs {
@@ -251,6 +252,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       stateDir,
       keyPassphrase,
       resumeAt: point,
+      cache: recordedCacheSettings(events),
       leaseTtlMs: LEASE_TTL_MS,
       onRequest: apiCalls.onRequest,
     });

@@ -42,6 +42,9 @@ export function human(build: BuildRecord, events: BuildEvent[], past: readonly P
   lines.push('', 'Resources');
   if (fates.length === 0) lines.push('  none created');
   else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.api ? `${f.kind} (sbs)` : f.kind, f.id, (f.onPurpose ? 'kept on purpose (keep_server)' : f.fate) + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
+  // Incremental builds: the checkpoint the build started from (its lineage), and the ones it made.
+  const cache = events.filter((e) => ['cache.checked', 'checkpoint.made', 'checkpoint.skipped'].includes(e.type));
+  if (cache.length > 0) lines.push('', 'Build cache', ...cache.map((e) => `  ${describeEvent(e)}`));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
   if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build, now) !== build.status) {

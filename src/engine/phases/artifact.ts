@@ -5,7 +5,7 @@ import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js'
 import type { Arch } from '../../scaleway/index.js';
 import type { EventType } from '../../store/index.js';
 import { BuildError, requireFact, type PhaseRuntime } from '../runtime.js';
-import { buildTag } from '../tags.js';
+import { buildTag, lineageTags } from '../tags.js';
 import { trackedCreate, trackedDelete } from '../tracked.js';
 import { answeredWait, answerStamps, waitFor } from '../waits.js';
 import { imageExtraVolumes, waitBlockSnapshot } from './volumes.js';
@@ -31,7 +31,7 @@ const artifactResult = (extra: Record<string, unknown>) => (a: ArtifactAnswer, h
  * Waits for an instance snapshot or an image to be `available` — no look at all when its create's
  * answer said so already (Scaleway often creates them available); `error` fails the build.
  */
-async function waitAvailable<T extends { state: string; modification_date?: string | null }>(
+export async function waitAvailable<T extends { state: string; modification_date?: string | null }>(
   rt: PhaseRuntime,
   input: PhaseInput,
   signal: AbortSignal,
@@ -106,6 +106,8 @@ export async function imageCreate(rt: PhaseRuntime, input: PhaseInput, signal: A
     result: 'image.created',
     idKey: 'imageId',
     name: spec.imageName,
+    // Built from a checkpoint: its lineage (the checkpoint's key and image) in its tags.
+    ...(input.facts.cacheKey ? { extraTags: lineageTags(String(input.facts.cacheKey), String(input.facts.cacheImageId)) } : {}),
     request: { snapshotId, arch, ...(extraVolumes ? { extraVolumes } : {}) },
     create: (tags) =>
       client.createImage(

@@ -7,6 +7,7 @@ import type { PhaseName } from '../../../machines/phases.js';
 import { answerOf } from '../../scaleway/index.js';
 import type { PhaseFn, PhaseRuntime } from '../runtime.js';
 import { imageCreate, imageWait, snapshotCreate, snapshotWait } from './artifact.js';
+import { checkpoint } from './checkpoint.js';
 import { cleanup } from './cleanup.js';
 import { machineCleanup, userDataWait } from './machine.js';
 import { networkAttach } from './network.js';
@@ -28,6 +29,7 @@ const IMPLEMENTATIONS: Record<PhaseName, PhaseFn> = {
   'network.attach': networkAttach,
   'ssh.connect': sshConnect,
   provision,
+  checkpoint,
   'user_data.wait': userDataWait,
   'machine.cleanup': machineCleanup,
   'server.stop': serverStop,

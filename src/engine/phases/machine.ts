@@ -1,14 +1,16 @@
 // What happens on the machine between provisioning and shutdown (reference: scaleway-modern-api.md
 // §4–5): `user_data.wait` waits for cloud-init to finish the user data (the plugin only sleeps
 // user_data_timeout), and `machine.cleanup` empties the machine-id files
-// (cleanup_machine_related_data) so that every server made from the image gets its own.
+// (cleanup_machine_related_data) so that every server made from the image gets its own, and takes
+// the build's temporary SSH key out of root's authorized_keys, so that it opens no server made
+// from the image.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
 import { USER_DATA_WAIT_DEFAULT_MS } from '../../../machines/policy.js';
 import { pollUntil, sleep, WaitTimeoutError } from '../../scaleway/index.js';
 import type { Communicator } from '../../ssh/index.js';
 import { formatDuration } from '../../template/duration.js';
 import { BuildError, type PhaseRuntime } from '../runtime.js';
-import { ensureCommunicator } from './ssh.js';
+import { clearTemporaryKey, ensureCommunicator } from './ssh.js';
 
 /** Runs a command and collects its output (stdout and stderr, in order). */
 async function run(communicator: Communicator, command: string, signal: AbortSignal): Promise<{ exitCode: number | null; output: string }> {
@@ -97,8 +99,20 @@ export async function userDataWait(rt: PhaseRuntime, input: PhaseInput, signal: 
 /** The files the plugin's cleanup_machine_related_data empties. */
 export const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'] as const;
 
-/** machine.cleanup: empties the machine-id files (not removes: systemd makes a new id at first boot of an empty one). */
+/**
+ * machine.cleanup: empties the machine-id files (not removes: systemd makes a new id at first boot
+ * of an empty one) when cleanup_machine_related_data asks, then takes the temporary key out of
+ * authorized_keys — last, since a new connection is refused from then on.
+ */
 export async function machineCleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  if (rt.deps.spec.cleanupMachineRelatedData) await emptyMachineId(rt, input, signal);
+  await clearTemporaryKey(rt, input, signal);
+  return {};
+}
+
+async function emptyMachineId(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<void> {
+  // Done already (a retry, or a resume after the key was cleared: no new connection would be let in).
+  if (await rt.last('machine.cleaned')) return;
   const communicator = await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
   const sudo = rt.deps.spec.communicator.type === 'ssh' && rt.deps.spec.communicator.username !== 'root' ? 'sudo ' : '';
   // -c: a file the image does not have is not created.
@@ -107,5 +121,4 @@ export async function machineCleanup(rt: PhaseRuntime, input: PhaseInput, signal
     throw new BuildError(`cleanup_machine_related_data: emptying ${MACHINE_ID_FILES.join(' and ')} failed (exit ${exitCode ?? 'none'}):\n${output}`);
   }
   await rt.record(input, 'machine.cleaned', { files: [...MACHINE_ID_FILES] });
-  return {};
 }

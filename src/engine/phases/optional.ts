@@ -16,7 +16,9 @@ export function optionalPhasesOf(spec: OptionalPhaseSpec): PhaseName[] {
   // With SSH kiln asks cloud-init whenever there is user data; without, it waits only if told how long.
   const ssh = spec.communicator.type === 'ssh';
   if ((spec.userDataTimeoutMs ?? 0) > 0 || (ssh && Object.keys(spec.userData ?? {}).length > 0)) phases.push('user_data.wait');
-  if (spec.cleanupMachineRelatedData && ssh) phases.push('machine.cleanup');
+  // machine.cleanup also takes a temporary SSH key out of authorized_keys before the snapshot.
+  const temporaryKey = spec.communicator.type === 'ssh' && !spec.communicator.privateKeyFile;
+  if (ssh && (spec.cleanupMachineRelatedData || temporaryKey)) phases.push('machine.cleanup');
   if ((spec.postProcessors ?? []).length > 0) phases.push('postprocess');
   return phases;
 }

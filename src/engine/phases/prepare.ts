@@ -1,9 +1,10 @@
 // The prepare phase: the checks that need the API, made before anything exists (the template
 // loader made the offline ones) — a project, the server type in the zone's catalogue, the source
 // image and its architecture, the network settings, the volumes, and (unless --force) that no
-// image or snapshot already has the build's names, as Packer refuses.
+// image or snapshot already has the build's names, as Packer refuses; then the build cache's lookup.
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
 import { isUnreachable, NotFoundError, type Arch, type NetworkError } from '../../scaleway/index.js';
+import { checkCache } from '../cache.js';
 import { BuildError, cachedAnswer, cacheKey, imageIsId, marketplaceKey, type PhaseRuntime } from '../runtime.js';
 import { createdBy } from '../tags.js';
 import { checkNetworkSettings } from './network.js';
@@ -88,6 +89,7 @@ async function prepareChecks(rt: PhaseRuntime, input: PhaseInput, signal: AbortS
       );
     }
   }
-  // Which volume phases this build needs (the machine skips the others).
-  return { sourceImageId, arch, rootVolumeType };
+  // The build cache: the checkpoint to start from, and where to make checkpoints (cache.ts).
+  const cache = await checkCache(rt, input, signal, { imageId: sourceImageId, arch, rootVolumeType });
+  return { sourceImageId, arch, rootVolumeType, ...cache };
 }

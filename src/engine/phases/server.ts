@@ -39,14 +39,15 @@ export async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: 
     idKey: 'serverId',
     name: spec.serverName,
     extraTags: spec.serverTags,
-    request: { commercialType: spec.commercialType, ...(volumes ? { volumes } : {}) },
+    request: { commercialType: spec.commercialType, ...(volumes ? { volumes } : {}), ...(input.facts.cacheImageId ? { fromCheckpoint: input.facts.cacheImageId } : {}) },
     create: (tags) =>
       client.createServer(
         {
           name: spec.serverName,
           commercial_type: spec.commercialType,
-          // A label goes as it is: the API picks the image's local or SBS variant for the root volume.
-          image: imageIsId(spec) ? requireFact(input.facts, 'sourceImageId', 'server.create') : spec.image,
+          // From a checkpoint (the build cache's hit), else the source image. A label goes as it is:
+          // the API picks the image's local or SBS variant for the root volume.
+          image: nonEmpty(input.facts.cacheImageId) ?? (imageIsId(spec) ? requireFact(input.facts, 'sourceImageId', 'server.create') : spec.image),
           ...(volumes ? { volumes } : {}),
           boot_type: spec.bootType,
           ...(spec.bootType === 'bootscript' && spec.bootscript ? { bootscript: spec.bootscript } : {}),
@@ -69,8 +70,12 @@ export async function serverCreate(rt: PhaseRuntime, input: PhaseInput, signal: 
 
   // Tag the volumes at once, so that gc finds them even if the server goes (PATCH: idempotent).
   await tagServerVolumes(rt, input, server, signal);
-  for (const [k, value] of Object.entries(spec.userData)) {
-    await client.setUserData(server.id, k, value, { signal });
+  // A server made from a checkpoint gets no user data: its effects are in the checkpoint, and
+  // cloud-init would run it again on the new server (once per instance).
+  if (!input.facts.cacheImageId) {
+    for (const [k, value] of Object.entries(spec.userData)) {
+      await client.setUserData(server.id, k, value, { signal });
+    }
   }
   rt.serverStates.set(server.id, server.state);
   // The root volume's type and size are part of the waits' keys (a bigger disk snapshots slower).

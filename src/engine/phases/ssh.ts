@@ -4,7 +4,8 @@
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import type { BuildFacts, PhaseInput } from '../../../machines/build.machine.js';
-import { authorizedKeyTag, connect, type Communicator } from '../../ssh/index.js';
+import { AUTH_REFUSED, authorizedKeyTag, connect, SshConnectError, type Communicator } from '../../ssh/index.js';
+import type { EventData } from '../../store/index.js';
 import { publicKeyOf } from '../../ssh/keys.js';
 import { sealPrivateKey } from '../key-seal.js';
 import { KeyUnavailableError, loadOrCreateKeyPair, temporaryPrivateKey } from '../keys.js';
@@ -30,8 +31,14 @@ export async function key(rt: PhaseRuntime, input: PhaseInput): Promise<BuildFac
   return { keySource: 'temporary', authorizedKeyTag: authorizedKeyTag(pair.publicKey) };
 }
 
-/** Connects (or reuses the connection) to the build's server. */
-export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, deadlineAt: number | null): Promise<Communicator> {
+/** Connects (or reuses the connection) to the build's server; `handshakeAttempts` overrides the template's (1: one try at the keys). */
+export async function ensureCommunicator(
+  rt: PhaseRuntime,
+  input: PhaseInput,
+  signal: AbortSignal,
+  deadlineAt: number | null,
+  handshakeAttempts?: number,
+): Promise<Communicator> {
   if (rt.communicator) return rt.communicator;
   const { spec, stateDir, buildId, sshPortOverride } = rt.deps;
   if (spec.communicator.type !== 'ssh') throw new BuildError('internal: no SSH communicator configured');
@@ -63,7 +70,7 @@ export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, si
     ...(agent ? { agent } : {}),
     timeoutMs,
     readWriteTimeoutMs: c.readWriteTimeoutMs,
-    handshakeAttempts: c.handshakeAttempts,
+    handshakeAttempts: handshakeAttempts ?? c.handshakeAttempts,
     keepAliveIntervalMs: c.keepAliveIntervalMs || undefined,
     signal,
   });
@@ -74,4 +81,40 @@ export async function ensureCommunicator(rt: PhaseRuntime, input: PhaseInput, si
 export async function sshConnect(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt);
   return {};
+}
+
+/**
+ * Takes the build's temporary key out of root's authorized_keys on the server (what Packer's
+ * ssh_clear_authorized_keys does), before a snapshot: the key must open no server made from it.
+ * The connection already open stays usable; a new one is refused from then on. Recorded as
+ * `key.cleared` (with `item`); on a resume that finds no record, a server that refuses the key at
+ * the first try has lost it already (nothing else takes it out), and that is recorded instead.
+ * A key of the user's own (ssh_private_key_file) is theirs: left where it is.
+ */
+export async function clearTemporaryKey(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, item: EventData = {}): Promise<void> {
+  if (input.facts.keySource !== 'temporary') return;
+  const same = (e: { type: string; phase: string | null; data: EventData }) =>
+    e.type === 'key.cleared' && e.phase === input.phase && Object.entries(item).every(([k, v]) => e.data[k] === v);
+  if ((await rt.events()).some(same)) return;
+  const publicKey = String((await rt.last('key.created'))?.data.publicKey ?? '');
+  const body = publicKey.split(/\s+/)[1];
+  if (!body || !/^[A-Za-z0-9+/=]+$/.test(body)) throw new BuildError('internal: the temporary public key is not recorded (key.created)');
+  let communicator = rt.communicator;
+  if (!communicator) {
+    try {
+      communicator = await ensureCommunicator(rt, input, signal, input.phaseDeadlineAt, 1);
+    } catch (error) {
+      if (!(error instanceof SshConnectError && error.lastError === AUTH_REFUSED)) throw error;
+      await rt.record(input, 'key.cleared', { ...item, reconciled: true });
+      return;
+    }
+  }
+  const sudo = rt.deps.spec.communicator.type === 'ssh' && rt.deps.spec.communicator.username !== 'root' ? 'sudo ' : '';
+  const file = '/root/.ssh/authorized_keys';
+  // grep -v leaves every other key; `cat >` keeps the file's owner and mode.
+  const command = `${sudo}sh -c 'f=${file}; [ -f "$f" ] || exit 0; grep -vF "${body}" "$f" > "$f.kiln" || true; cat "$f.kiln" > "$f"; rm -f "$f.kiln"'`;
+  const lines: string[] = [];
+  const result = await communicator.exec(command, { signal, onLine: (_stream, line) => lines.push(line) });
+  if (result.exitCode !== 0) throw new BuildError(`taking the temporary SSH key out of ${file} failed (exit ${result.exitCode ?? 'none'}):\n${lines.join('\n')}`);
+  await rt.record(input, 'key.cleared', { ...item, file });
 }

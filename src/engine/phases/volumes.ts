@@ -106,6 +106,8 @@ function blockVolumeRequest(v: BlockVolumeSpec): { from_empty: { size: number } 
 
 export async function volumesCreate(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
   const { client, spec, buildId } = rt.deps;
+  // A checkpoint image brings its extra volumes along (made of its snapshots): none is made twice.
+  if (input.facts.cacheImageId) return { blockVolumeIds: [] };
   const ids: string[] = [];
   for (const [index, volume] of spec.blockVolumes.entries()) {
     const created = await trackedCreate<BlockVolume>(rt, input, signal, {
