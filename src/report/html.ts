@@ -139,6 +139,11 @@ function outputSection(r: BuildReport): string {
 }
 
 /** The report's content, without the page around it. */
+function cacheSection(r: BuildReport): string {
+  if (r.cache.length === 0) return '';
+  return `<section data-section="cache"><h2>Build cache <small>the checkpoint the build started from, and the ones it made</small></h2><ul>${r.cache.map((line) => `<li>${esc(line)}</li>`).join('')}</ul></section>`;
+}
+
 export function reportBody(r: BuildReport): string {
   return (
     `<header class="page"><h1>Build <code>${esc(r.id)}</code></h1><span class="pill ${statusClass(r.status)}" data-status="${esc(r.status)}">${esc(r.status)}</span>` +
@@ -148,6 +153,7 @@ export function reportBody(r: BuildReport): string {
     timelineSection(r) +
     runsSection(r) +
     resourcesSection(r) +
+    cacheSection(r) +
     outputSection(r)
   );
 }

@@ -4,7 +4,7 @@
 // and their fate, the provisioners' output, the error and what to do next. The phase durations,
 // resource fates, status and sentences are `kiln show`'s and `kiln ls`'s own (src/view).
 import type { BuildEvent, BuildRecord, ErrorInfo, PhaseDuration } from '../store/index.js';
-import { describeArtifact, describeError, describeEvent, displayStatus, durationMs, nextSteps, outputLines, resourceFates, timeline, type ResourceFate } from '../view/index.js';
+import { buildCacheLines, describeArtifact, describeError, describeEvent, displayStatus, durationMs, nextSteps, outputLines, resourceFates, timeline, type ResourceFate } from '../view/index.js';
 
 /** How the process of a stretch stopped driving the build. */
 export type StretchEnd = 'succeeded' | 'failed' | 'interrupted' | 'killed' | 'running' | 'gone';
@@ -123,6 +123,8 @@ export interface BuildReport {
   markers: Marker[];
   resources: ResourceRow[];
   outputs: ProvisionerOutput[];
+  /** The build cache's story: the checkpoint it started from and the ones it made or skipped, a line each. */
+  cache: string[];
   error?: { text: string; phase?: string; hint: string };
   eventCount: number;
   lastSeq: number;
@@ -349,6 +351,7 @@ export function buildReport(record: BuildRecord, events: readonly BuildEvent[], 
     markers,
     resources: resourceFates(events).map((r) => ({ ...r, fateLabel: fateLabel(r, record.status, running) })),
     outputs: [...outputs.values()].sort((a, b) => a.index - b.index),
+    cache: buildCacheLines(events),
     eventCount: events.length,
     lastSeq: record.lastSeq,
   };

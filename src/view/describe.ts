@@ -229,6 +229,13 @@ export function describeCacheCheck(d: Record<string, unknown>): string {
   return `${covered}: from checkpoint ${hit.imageId}${made ? `, ${made}` : ''}${typeof hit.savesMs === 'number' ? `, saves ~${formatElapsed(hit.savesMs)}` : ''}${after}`;
 }
 
+/** The build cache's part of a build, a line each: the checkpoint it started from (its lineage) and the ones it made or skipped. */
+export function buildCacheLines(events: readonly BuildEvent[]): string[] {
+  return events.filter((e) => CACHE_STORY.has(e.type)).map((e) => describeEvent(e) ?? e.type);
+}
+
+const CACHE_STORY: ReadonlySet<string> = new Set(['cache.checked', 'checkpoint.made', 'checkpoint.skipped']);
+
 /** `--explain-cache`: for each provisioner, whether the cache had it and, on a miss, why. */
 export function explainCacheCheck(d: Record<string, unknown>): string[] {
   const verdicts = Array.isArray(d.verdicts) ? (d.verdicts as { index: number; outcome: string; reason: string }[]) : [];

@@ -186,3 +186,16 @@ test('an interrupted build (Ctrl-C): its stretch and attempt end at the interrup
   assert.equal(r.error?.text, 'interrupted: SIGINT');
   assert.match(r.error!.hint, /was interrupted during server\.wait_running; its resources are kept\.\n  continue:  kiln resume b1/);
 });
+
+test("a build that started from a checkpoint and made one: the report's Build cache section tells both", () => {
+  const { events, add } = log();
+  add(0, 'build.started', null, 0, { host: 'runner-a', pid: 11 });
+  add(10, 'cache.checked', 'prepare', 1, { hit: { index: 1, imageId: 'img-ckpt-1', madeBy: 'b0', madeAt: '2026-12-01T09:00:00.000Z', savesMs: 754_000 }, checkpointAfter: [2] });
+  add(5_000, 'checkpoint.made', 'checkpoint', 1, { index: 2, imageId: 'img-ckpt-2', key: 'f'.repeat(64), reachMs: 800_000 });
+  const body = reportBody(buildReport(recordOf(events), events, [], T0 + 6_000));
+  const section = /<section data-section="cache">([\s\S]*?)<\/section>/.exec(body)?.[1] ?? '';
+  assert.match(section, /provisioners 0–1: from checkpoint img-ckpt-1, made by build b0 on 2026-12-01 09:00, saves ~12m34s/);
+  assert.match(section, /Checkpoint after provisioner 2: image img-ckpt-2/);
+  // A build that never met the cache has no such section.
+  assert.doesNotMatch(reportBody(buildReport(recordOf(killedAndResumed()), killedAndResumed())), /data-section="cache"/);
+});

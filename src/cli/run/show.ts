@@ -1,7 +1,7 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
 import { BuildIdError, type BuildEvent, type BuildRecord, type PhaseDuration } from '../../store/index.js';
-import { describeArtifact, describeError, describeEvent, displayStatus, formatElapsed, outputLines, readBuild, resourceFates, timeline } from '../../view/index.js';
+import { buildCacheLines, describeArtifact, describeError, describeEvent, displayStatus, formatElapsed, outputLines, readBuild, resourceFates, timeline } from '../../view/index.js';
 import { openStoreFor } from './open-store.js';
 import { eventJson } from '../render/progress.js';
 import { formatTable } from '../render/table.js';
@@ -43,8 +43,8 @@ export function human(build: BuildRecord, events: BuildEvent[], past: readonly P
   if (fates.length === 0) lines.push('  none created');
   else lines.push(formatTable(['KIND', 'ID', 'FATE'], fates.map((f) => [f.api ? `${f.kind} (sbs)` : f.kind, f.id, (f.onPurpose ? 'kept on purpose (keep_server)' : f.fate) + (f.reconciled ? ' (found by tags on resume)' : '')])).trimEnd().replace(/^/gm, '  '));
   // Incremental builds: the checkpoint the build started from (its lineage), and the ones it made.
-  const cache = events.filter((e) => ['cache.checked', 'checkpoint.made', 'checkpoint.skipped'].includes(e.type));
-  if (cache.length > 0) lines.push('', 'Build cache', ...cache.map((e) => `  ${describeEvent(e)}`));
+  const cache = buildCacheLines(events);
+  if (cache.length > 0) lines.push('', 'Build cache', ...cache.map((line) => `  ${line}`));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
   if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build, now) !== build.status) {
