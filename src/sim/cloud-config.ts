@@ -139,11 +139,25 @@ function writeFiles(name: 'write_files' | 'write_files_deferred', entries: Recor
       mode = '0644';
     }
     const owner = typeof entry.owner === 'string' ? entry.owner : 'root:root';
-    const write = `${writeFileCommand(path, content, mode, entry.append === true)} && chown -- ${sh(owner)} ${sh(path)}`;
+    const write = `${writeFileCommand(path, content, mode, entry.append === true)} && give_to ${sh(owner)} ${sh(path)}`;
     lines.push(`err=$( { ${write}; } 2>&1 ) || { ${failWithOutput(name, 'OSError', `writing ${path} failed: `)}; }`);
   }
   return { name, script: lines.join('\n') };
 }
+
+/**
+ * chown as the modules use it. A server the simulator confines in a user namespace that maps only
+ * uid 0 (README: "only uid 0 exists inside") cannot give a file to another user: there, what
+ * cloud-init would give to a user stays root's, and the output log says so.
+ */
+const GIVE_TO = `give_to() {
+  chown -- "$@" 2>/dev/null && return 0
+  if [ "$(awk 'END { print NR }' /proc/self/uid_map)" = 1 ] && [ "$(awk '{ print $3 }' /proc/self/uid_map)" = 1 ]; then
+    echo "cloud-init (kiln simulator): only uid 0 exists on this server: $2 stays root's, not $1's"
+    return 0
+  fi
+  chown -- "$@"
+}`;
 
 const USER_NAME = /^[a-z_][a-z0-9_-]*\$?$/;
 
@@ -160,7 +174,7 @@ function authorizedKeysCommand(home: string, owner: string, keys: string[]): str
   const file = `${home}/.ssh/authorized_keys`;
   return (
     `mkdir -p ${sh(`${home}/.ssh`)} && chmod 700 ${sh(`${home}/.ssh`)} && printf '%s\\n' ${keys.map(sh).join(' ')} >> ${sh(file)} && ` +
-    `chmod 600 ${sh(file)} && chown -R ${sh(owner)} ${sh(`${home}/.ssh`)}`
+    `chmod 600 ${sh(file)} && give_to ${sh(owner)} ${sh(`${home}/.ssh`)} ${sh(file)}`
   );
 }
 
@@ -185,7 +199,7 @@ function usersGroups(users: unknown[], warnings: string[]): ModuleScript {
       `  id=${uid}`,
       `  { echo ${sh(`${name}:x:`)}"$id:$id:"${sh(`${gecos}:${home}:${shell}`)} >> /etc/passwd && echo ${sh(`${name}:x:`)}"$id": >> /etc/group &&`,
       `    { [ ! -f /etc/shadow ] || echo ${sh(`${name}:!:19000:0:99999:7:::`)} >> /etc/shadow; } &&`,
-      `    mkdir -p ${sh(home)} && chown "$id:$id" ${sh(home)} && chmod 750 ${sh(home)}; } || { ${error}; }`,
+      `    mkdir -p ${sh(home)} && give_to "$id:$id" ${sh(home)} && chmod 750 ${sh(home)}; } || { ${error}; }`,
       `fi`,
       ...groups.map((group) => `${joinGroupCommand(name, group)} || { ${error}; }`),
     );
@@ -277,5 +291,5 @@ export function planCloudConfig(userData: string): CloudConfigPlan {
 
   const ignored = Object.keys(cfg).filter((k) => !APPLIED.has(k) && !DIRECTIVES.has(k));
   if (ignored.length > 0) warnings.push(`kiln simulator: cloud-config keys not applied: ${ignored.join(', ')}`);
-  return { modules, warnings: [...new Set(warnings)] };
+  return { modules: modules.map((m) => ({ ...m, script: `${GIVE_TO}\n${m.script}` })), warnings: [...new Set(warnings)] };
 }

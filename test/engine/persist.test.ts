@@ -31,8 +31,8 @@ function run(append: (events: NewEvent[]) => void, onError: (e: unknown) => void
 test('each phase run is recorded as started then succeeded, in order, with what it learnt', async () => {
   const events: NewEvent[] = [];
   assert.equal(await run((e) => events.push(...e), (e) => assert.fail(String(e))), 'done');
-  // (No SSH, no provisioners, no optional phase, no extra volumes: those phases are skipped.)
-  const phases = PHASES.filter((p) => !['key', 'ssh.connect', 'provision', 'volume_snapshots.create', 'volume_snapshots.wait', ...OPTIONAL_PHASES].includes(p));
+  // (No SSH, no provisioners — so no checkpoint —, no optional phase, no extra volumes: those phases are skipped.)
+  const phases = PHASES.filter((p) => !['key', 'ssh.connect', 'provision', 'checkpoint', 'volume_snapshots.create', 'volume_snapshots.wait', ...OPTIONAL_PHASES].includes(p));
   assert.deepEqual(
     events.map((e) => `${e.type} ${e.phase}`),
     phases.flatMap((p) => [`phase.started ${p}`, `phase.succeeded ${p}`]),

@@ -11,6 +11,7 @@ import type { Communicator } from '../../ssh/index.js';
 import { formatDuration } from '../../template/duration.js';
 import { BuildError, type PhaseRuntime } from '../runtime.js';
 import { clearTemporaryKey, ensureCommunicator } from './ssh.js';
+import { getServerOrMissing } from './server.js';
 
 /** Runs a command and collects its output (stdout and stderr, in order). */
 async function run(communicator: Communicator, command: string, signal: AbortSignal): Promise<{ exitCode: number | null; output: string }> {
@@ -105,6 +106,13 @@ export const MACHINE_ID_FILES = ['/etc/machine-id', '/var/lib/dbus/machine-id'] 
  * authorized_keys — last, since a new connection is refused from then on.
  */
 export async function machineCleanup(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal): Promise<BuildFacts> {
+  // A server powered off behind kiln's back (or by a provisioner) answers no SSH: there is nothing
+  // to clean on it, and waiting for SSH would only run out the phase's deadline. It is imaged as it is.
+  const serverId = input.facts.serverId;
+  if (typeof serverId === 'string' && (await getServerOrMissing(rt, input, serverId, signal)).state !== 'running') {
+    rt.closeCommunicator();
+    return {};
+  }
   if (rt.deps.spec.cleanupMachineRelatedData) await emptyMachineId(rt, input, signal);
   await clearTemporaryKey(rt, input, signal);
   return {};
