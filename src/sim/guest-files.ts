@@ -4,7 +4,7 @@
 // would lead to the host's files. So no component of such a path may be a link, and the file
 // itself is opened with O_NOFOLLOW. (At boot no process of the guest runs, so nothing can swap a
 // directory for a link between the check and the open.)
-import { constants } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync } from 'node:fs';
 import { lstat, mkdir, open, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -80,4 +80,38 @@ export async function removeGuestPath(diskDir: string, rel: string): Promise<voi
   if (!dir) return;
   // rm deletes a link itself, and walks a directory without following the links inside it.
   await rm(join(dir, basename(rel)), { recursive: true, force: true });
+}
+
+/** readGuestFile, synchronously (for the SSH endpoint's authentication callback). */
+export function readGuestFileSync(diskDir: string, rel: string): string | undefined {
+  let at = diskDir;
+  for (const part of dirname(rel).split('/').filter((p) => p !== '' && p !== '.')) {
+    if (part === '..') return undefined;
+    at = join(at, part);
+    const stat = lstatSyncOrUndefined(at);
+    if (!stat || stat.isSymbolicLink() || !stat.isDirectory()) return undefined;
+  }
+  let fd: number;
+  try {
+    fd = openSync(join(at, basename(rel)), constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  } catch {
+    return undefined;
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) return undefined;
+    const buffer = Buffer.alloc(Math.min(stat.size, READ_LIMIT_BYTES));
+    const bytesRead = readSync(fd, buffer, 0, buffer.length, 0);
+    return buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function lstatSyncOrUndefined(path: string): ReturnType<typeof lstatSync> | undefined {
+  try {
+    return lstatSync(path);
+  } catch {
+    return undefined;
+  }
 }

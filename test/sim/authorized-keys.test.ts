@@ -53,6 +53,11 @@ describe('the boot installs the tag keys; SSH honours only the disk', () => {
     await waitState(sim, server.id, 'stopped');
     const { snapshot } = await simApi<{ snapshot: { id: string } }>(sim, 'POST', `${zone}/snapshots`, { name: 'keys', volume_id: server.rootVolumeId, project: SIM_PROJECT });
     const { image } = await simApi<{ image: { id: string } }>(sim, 'POST', `${zone}/images`, { name: 'keys', root_volume: snapshot.id, arch: 'x86_64', project: SIM_PROJECT });
+    for (;;) {
+      const { image: now } = await simApi<{ image: { state: string } }>(sim, 'GET', `${zone}/images/${image.id}`);
+      if (now.state === 'available') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const { server: fresh } = await simApi<{ server: ServerBody }>(sim, 'POST', `${zone}/servers`, {
       name: 'from-the-image',
       commercial_type: 'DEV1-S',

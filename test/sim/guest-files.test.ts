@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { bootCloudInit, CLOUD_INIT_PATH } from '../../src/sim/cloud-init.js';
 import { GuestPathError, readGuestFile, writeGuestFile } from '../../src/sim/guest-files.js';
+import { authorizedKeysOnDisk, installAuthorizedKeys } from '../../src/sim/authorized-keys.js';
 
 function guestAndHost(t: { after: (fn: () => void) => void }): { disk: string; host: string } {
   const root = mkdtempSync(join(tmpdir(), 'kiln-guest-files-'));
@@ -50,4 +51,14 @@ test('on a disk without links the boot records are written as before', async (t)
   assert.ok(existsSync(join(disk, 'var/lib/cloud/instance/user-data.txt')));
   await writeGuestFile(disk, 'etc/machine-id', 'abc\n', 0o444);
   assert.equal(await readGuestFile(disk, 'etc/machine-id'), 'abc\n');
+});
+
+test("the boot's SSH keys never go through a root/.ssh the guest made a link to the host's", async (t) => {
+  const { disk, host } = guestAndHost(t);
+  mkdirSync(join(disk, 'root'));
+  symlinkSync(host, join(disk, 'root', '.ssh'));
+  writeFileSync(join(host, 'authorized_keys'), 'ssh-ed25519 AAAAhost host@machine\n');
+  await assert.rejects(installAuthorizedKeys(disk, ['ssh-ed25519 AAAAguest tag-key']), GuestPathError);
+  assert.equal(readFileSync(join(host, 'authorized_keys'), 'utf8'), 'ssh-ed25519 AAAAhost host@machine\n');
+  assert.deepEqual(authorizedKeysOnDisk(disk), [], "the host's keys are not read as the server's");
 });

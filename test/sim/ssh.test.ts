@@ -9,7 +9,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import type { Client } from 'ssh2';
 import { SimSshGateway } from '../../src/sim/ssh.js';
-import { createBaseDisk, copyDisk } from '../../src/sim/disk.js';
+import { createBaseDisk, copyDisk, giveToGuest } from '../../src/sim/disk.js';
 import { authorizedKeysPath, installAuthorizedKeys } from '../../src/sim/authorized-keys.js';
 import { connect, exec, generateKeyPair, randomLoopbackAddress, sftp } from '../fixtures/sim-ssh/harness.js';
 
@@ -124,6 +124,7 @@ describe('SimSshGateway', () => {
     const other = generateKeyPair();
     await assert.rejects(connect(address, gateway.port, other.privateKey), /authentication/i);
     await installAuthorizedKeys(diskDir, [other.publicLine]);
+    await giveToGuest(diskDir); // as the boot does after it wrote the keys: the guest's root may then edit the file
     const second = await connect(address, gateway.port, other.privateKey);
     // Taken out again (as kiln does before a snapshot), from inside the server: refused from then on.
     const body = other.publicLine.split(' ')[1]!;

@@ -253,7 +253,7 @@ describe('HCL2 var files and refusals', () => {
     assert.equal((await load(path, { varFiles: [join(path, 'v.pkrvars.json')] })).builds[0]!.zone, 'pl-waw-2');
     const cleanup = 'error-cleanup-provisioner "shell-local" {\n    inline = ["echo"]\n  }\n';
     const one = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE}build {\n  sources = ["source.scaleway.base"]\n  ${cleanup}}\n` });
-    assert.deepEqual((await load(one)).builds[0]!.errorCleanupProvisioner, { type: 'shell-local', index: -1, pauseBeforeMs: 0, maxRetries: 0, timeoutMs: 0, inline: ['echo'], scripts: [], environmentVars: [] });
+    assert.deepEqual((await load(one)).builds[0]!.errorCleanupProvisioner, { type: 'shell-local', index: -1, pauseBeforeMs: 0, maxRetries: 0, timeoutMs: 0, inline: ['echo'], scripts: [], environmentVars: [], envVarFormat: "%s='%s' ", executeCommand: ['/bin/sh', '-c', '{{.Vars}} {{.Script}}'], inlineShebang: '/bin/sh -e', validExitCodes: [0] });
     const two = dir({ 'build.pkr.hcl': `${VARIABLES}${SOURCE}build {\n  sources = ["source.scaleway.base"]\n  ${cleanup}  ${cleanup}}\n` });
     const found = await problems(two);
     assert.ok(found.some((p) => p.message.includes('Only one error-cleanup-provisioner is allowed') && p.location?.line === 23), JSON.stringify(found));
