@@ -11,8 +11,8 @@ import type { CheckpointRecord } from '../store/index.js';
 import type { CacheSettings } from './cache-settings.js';
 import { cacheSteps, changedInputs, manifestUpTo, type CacheStep, type ResolvedSource } from '../template/cache-key.js';
 import { placeCheckpoints } from './cache-placement.js';
-import { cacheKey, cachedAnswer, type PhaseRuntime } from './runtime.js';
-import { CACHE_TAG, checkpointOf } from './tags.js';
+import { cachedAnswer, type PhaseRuntime } from './runtime.js';
+import { CACHE_TAG, checkpointListCacheKey, checkpointOf } from './tags.js';
 
 /** How long the list of checkpoint images in the cloud is taken from the store's answer cache. */
 const CLOUD_LIST_TTL_MS = 10 * 60_000;
@@ -84,7 +84,7 @@ async function lookUp(rt: PhaseRuntime, input: PhaseInput, signal: AbortSignal, 
   }
   // Not in the store: a teammate's, by tag in the cloud (listed once a while, through the answer cache).
   if (boundaries.every((s) => !candidates.has(s.key))) {
-    const listed = (await cachedAnswer(rt, cacheKey(rt, `images tagged ${CACHE_TAG}`), () => client.listImages({ tags: [CACHE_TAG] }, { signal }), CLOUD_LIST_TTL_MS)).value;
+    const listed = (await cachedAnswer(rt, checkpointListCacheKey(spec.apiUrl, client.zone), () => client.listImages({ tags: [CACHE_TAG] }, { signal }), CLOUD_LIST_TTL_MS)).value;
     for (const image of listed) {
       const tagged = checkpointOf(image.tags ?? []);
       if (!tagged || !keys.includes(tagged.key) || candidates.has(tagged.key)) continue;

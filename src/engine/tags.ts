@@ -28,6 +28,9 @@ const CACHE_FROM_IMAGE_PREFIX = 'kiln-cache-from-image=';
 
 export const cacheKeyTag = (key: string): string => `${CACHE_KEY_PREFIX}${key}`;
 
+/** The store's answer-cache key of a zone's list of checkpoint images (the hit lookup's; gc forgets it after a removal). */
+export const checkpointListCacheKey = (apiUrl: string, zone: string): string => `${apiUrl} ${zone} images tagged ${CACHE_TAG}`;
+
 /** The tags of a checkpoint's snapshots and image: the key, the provisioner it follows, and what it saves. */
 export function checkpointTags(key: string, provisionerIndex: number, reachMs: number | null): string[] {
   return [CACHE_TAG, cacheKeyTag(key), `${CACHE_STEP_PREFIX}${provisionerIndex}`, ...(reachMs !== null ? [`${CACHE_REACH_PREFIX}${Math.round(reachMs)}`] : [])];

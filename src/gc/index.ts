@@ -15,7 +15,9 @@ export { mapBounded } from './pool.js';
 export { CLEANED_STATUS } from './record.js';
 export { DEFAULT_CONCURRENCY, DEFAULT_SERVER_STOP_TIMEOUT_MS } from './remove.js';
 export { describeError, GcDiscoveryError, GcUsageError } from './errors.js';
-export { planGc, type GcPlanOptions, type GcPlanStore } from './survey.js';
+export { planGc, zoneClients, type GcPlanOptions, type GcPlanStore } from './survey.js';
+export { surveyCache, selectCheckpoints, judgeCache, cachePlanItems, keepGroup, type CacheEntry, type CacheVerdict } from './cache.js';
+export { removeCheckpoints, type CacheRemoval } from './cache-remove.js';
 
 /** What `kiln gc` runs with: where to look and what counts as an orphan (GcPlanOptions), and what to do about them. */
 export interface GcOptions extends Omit<GcPlanOptions, 'store'> {

@@ -1,9 +1,9 @@
 import type { CommandModule } from 'yargs';
-import type { GcArgs } from '../../gc/options.js';
+import type { GcCacheArgs } from '../run/cache.js';
 import { checkOutputFlags, outputOptions, type OutputArgs, dbOption } from './shared-options.js';
 
 // `kiln gc`: options only; the implementation (src/gc/command.ts) is loaded when it runs.
-export const gcCommand: CommandModule<object, GcArgs & OutputArgs> = {
+export const gcCommand: CommandModule<object, GcCacheArgs & OutputArgs> = {
   command: 'gc',
   describe: 'Find (and with --force remove) the servers, volumes, snapshots, images and IPs that failed or killed builds left behind',
   builder: (yargs) =>
@@ -21,11 +21,24 @@ export const gcCommand: CommandModule<object, GcArgs & OutputArgs> = {
       .check(checkOutputFlags)
       .option('db', dbOption)
       .option('api-url', { type: 'string', describe: 'Scaleway API URL [default: SCW_API_URL, the config file, or https://api.scaleway.com]' })
+      .option('cache', { type: 'boolean', describe: "The build cache's checkpoints instead (images and their snapshots, which plain gc never touches) [--older-than default: 7d, or 0 with --keep]" })
+      .option('keep', { type: 'number', describe: 'With --cache: keep the N newest checkpoints of each template at each provisioner, whatever their age' })
       .option('wait-timeout', { type: 'string', describe: 'How long to wait for one server to stop before giving up on it', default: '5m' })
       .example('kiln gc', 'List what would be removed (nothing is changed)')
       .example('kiln gc --build 01J… --force', 'Remove what one failed build left behind')
+      .example('kiln gc --cache --keep 2 --force', 'Remove all but the 2 newest checkpoints of each template and provisioner')
       .example('kiln gc --all-zones --older-than 2h --force', 'Remove every orphan older than two hours') as never,
   handler: async (argv) => {
+    if (argv.keep !== undefined && !argv.cache) {
+      process.stderr.write('kiln gc: --keep counts checkpoints: it goes with --cache (kiln gc --cache --keep N).\n');
+      process.exitCode = 2;
+      return;
+    }
+    if (argv.cache) {
+      const { gcCacheMain } = await import('../run/cache.js');
+      process.exitCode = await gcCacheMain(argv);
+      return;
+    }
     const { gcMain } = await import('../../gc/command.js');
     if (!argv['machine-readable'] && !argv['timestamp-ui']) {
       process.exitCode = await gcMain(argv);

@@ -6,6 +6,7 @@ import { validateCommand } from './validate.js';
 import { buildCommand } from './build.js';
 import { resumeCommand } from './resume.js';
 import { gcCommand } from './gc.js';
+import { cacheCommand } from './cache.js';
 import { lsCommand } from './ls.js';
 import { showCommand } from './show.js';
 import { dbCommand } from './db.js';
@@ -22,6 +23,7 @@ export const commands: CommandModule<any, any>[] = [
   buildCommand,
   resumeCommand,
   gcCommand,
+  cacheCommand,
   lsCommand,
   showCommand,
   uiCommand,

@@ -22,11 +22,16 @@ export class CacheFlagError extends Error {
 
 const DAY_MS = 24 * 3_600_000;
 
+/** An age as the cache's flags take it: days (7d, 1.5d) or a Go duration (36h, 90m); undefined if neither. */
+export function parseAge(text: string): number | undefined {
+  const days = /^(\d+(?:\.\d+)?)d$/.exec(text.trim());
+  return days ? Math.round(Number(days[1]) * DAY_MS) : parseDuration(text);
+}
+
 /** `--cache-max-age`: days (7d, 1.5d) or a Go duration (36h, 90m); a positive age. */
 export function parseMaxAge(text: string | undefined): number {
   if (text === undefined) return DEFAULT_CACHE_MAX_AGE_MS;
-  const days = /^(\d+(?:\.\d+)?)d$/.exec(text.trim());
-  const ms = days ? Math.round(Number(days[1]) * DAY_MS) : parseDuration(text);
+  const ms = parseAge(text);
   if (ms === undefined || ms <= 0) throw new CacheFlagError(`--cache-max-age "${text}" is not a positive age. Use days or a duration, such as 7d, 36h or 90m.`);
   return ms;
 }
