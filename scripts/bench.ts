@@ -9,6 +9,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
+import { cacheBuilds } from './bench/cache.js';
 import { coldStart } from './bench/cold.js';
 import { endToEnd } from './bench/e2e.js';
 import { gc } from './bench/gc.js';
@@ -39,6 +40,7 @@ const SECTIONS = {
   waits: waitModel,
   hcl,
   postgres: postgresStore,
+  cache: cacheBuilds,
 } satisfies Record<string, Section>;
 type SectionName = keyof typeof SECTIONS;
 const NAMES = Object.keys(SECTIONS) as SectionName[];

@@ -96,14 +96,14 @@ export async function kilnBuild(
   sim: Simulator,
   template: string,
   home: string,
-  options: { measureRss?: boolean } = {},
+  options: { measureRss?: boolean; args?: string[] } = {},
 ): Promise<BuildMeasurement & { builds: number; ids: string[]; result: ProcessResult; cpu: CpuSplit }> {
   const db = join(home, 'kiln.db');
   const before = sim.requestCounts();
   const ownBefore = process.cpuUsage();
   const childrenBefore = waitedChildrenCpuMs();
   // A build that hangs (e.g. an SSH wait that never ends) must not hang the bench: 10 minutes at most.
-  const result = await runKiln(['build', '--json', '--db', db, template], { env: kilnEnv(sim, home), measureRss: options.measureRss, timeoutMs: 600_000 });
+  const result = await runKiln(['build', '--json', '--db', db, ...(options.args ?? []), template], { env: kilnEnv(sim, home), measureRss: options.measureRss, timeoutMs: 600_000 });
   const own = process.cpuUsage(ownBefore);
   const cpu: CpuSplit = {
     kiln: result.cpuMs,
@@ -141,8 +141,8 @@ function floorsOnDisk(stateDir: string): Record<string, number> {
   return world.floors ?? {};
 }
 
-/** The same template (shell + file provisioners, same image and type) run by Packer 1.6.6. */
-export async function packerBuild(sim: Simulator, simStateDir: string, home: string, run: number): Promise<BuildMeasurement> {
+/** The same template (shell + file provisioners, same image and type) run by Packer 1.6.6; `provisioners` replace those. */
+export async function packerBuild(sim: Simulator, simStateDir: string, home: string, run: number, provisioners?: readonly object[]): Promise<BuildMeasurement> {
   const api = new SimApi(sim.apiUrl);
   mkdirSync(home, { recursive: true });
   const motd = join(REPO_ROOT, 'examples', 'files', 'motd');
@@ -164,7 +164,7 @@ export async function packerBuild(sim: Simulator, simStateDir: string, home: str
         snapshot_name: `${imageName}-snapshot`,
       },
     ],
-    provisioners: [
+    provisioners: provisioners ?? [
       { type: 'shell', inline: ["echo 'built by kiln from examples/basic.json' > /etc/kiln-release"] },
       { type: 'file', source: motd, destination: '/etc/motd' },
     ],
