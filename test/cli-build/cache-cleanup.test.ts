@@ -196,6 +196,7 @@ describe('kiln cache ls / rm, kiln gc --cache', () => {
     assert.match(age.stderr, /--older-than "a week" is not a duration\. Use a number with a unit, such as 7d/);
     const noName = await kiln(['cache', 'rm']);
     assert.equal(noName.code, 2, noName.stderr);
+    assert.match(noName.stderr, /name at least one checkpoint, by its key .* or its image id; `kiln cache ls` lists them/);
   });
 
   test('PostgreSQL: cache ls and gc --cache --force', { timeout: 300_000, skip: postgresUnavailableReason() }, async (t) => {

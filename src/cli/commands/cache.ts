@@ -23,7 +23,7 @@ const lsCommand: CommandModule<object, CacheCommandArgs> = {
 };
 
 const rmCommand: CommandModule<object, CacheCommandArgs> = {
-  command: 'rm <names..>',
+  command: 'rm [names..]',
   describe: 'Remove checkpoints, by key (or its first 8 characters) or image id, with their snapshots (a dry run unless --force)',
   builder: (yargs) =>
     yargs
@@ -38,7 +38,7 @@ const rmCommand: CommandModule<object, CacheCommandArgs> = {
 };
 
 export const cacheCommand: CommandModule<object, object> = {
-  command: 'cache <command>',
+  command: 'cache',
   describe: "List and remove the build cache's checkpoints (incremental builds)",
   // The subcommands' options are declared here too: kiln's unknown-flag check reads the top command's.
   builder: (yargs) =>
