@@ -6,7 +6,7 @@
 import type { BlockSnapshot, Image, ScalewayClient, Snapshot } from '../scaleway/index.js';
 import { pidAlive, thisProcess, type BuildStore, type CheckpointRecord } from '../store/index.js';
 import { checkpointOf, checkpointListCacheKey } from '../engine/tags.js';
-import { leaseVerdict } from './classify.js';
+import { formatAge, leaseVerdict } from './classify.js';
 import { GcDiscoveryError } from './errors.js';
 import { buildIdOf, CACHE_TAG, type PlanItem } from './types.js';
 
@@ -17,7 +17,7 @@ export interface CacheEntry {
   imageId: string | null;
   /** The image's state in the cloud; null when the image is not there (gone, or never made). */
   imageState: string | null;
-  snapshots: { id: string; api?: 'block'; state?: string }[];
+  snapshots: { id: string; api?: 'block'; state?: string; name?: string }[];
   /** The build that made it. */
   buildId: string | null;
   templatePath: string | null;
@@ -119,7 +119,7 @@ function entryOf(key: string, zone: string, row: CheckpointRecord | undefined, c
   for (const s of row?.snapshots ?? []) snapshots.set(s.id, { ...s });
   for (const s of cloud?.snapshots ?? []) {
     const block = 'status' in s;
-    snapshots.set(s.id, { id: s.id, ...(block ? { api: 'block' as const } : {}), state: block ? (s as BlockSnapshot).status : (s as Snapshot).state });
+    snapshots.set(s.id, { id: s.id, name: s.name, ...(block ? { api: 'block' as const } : {}), state: block ? (s as BlockSnapshot).status : (s as Snapshot).state });
   }
   const cloudSize = (cloud?.snapshots ?? []).reduce((sum, s) => sum + Number(s.size ?? 0), 0);
   const firstCreated = [image?.creation_date, ...(cloud?.snapshots ?? []).map((s) => ('created_at' in s ? s.created_at : (s as Snapshot).creation_date))]
@@ -209,10 +209,12 @@ export function judgeCache(entries: readonly CacheEntry[], o: { now: number; old
     }
     if (o.olderThanMs > 0) {
       if (entry.createdAt === undefined) return { entry, remove: false, reason: 'its age is unknown: kept unless --older-than 0' };
-      if (o.now - entry.createdAt < o.olderThanMs) return { entry, remove: false, reason: 'younger than --older-than' };
+      if (o.now - entry.createdAt < o.olderThanMs) return { entry, remove: false, reason: `younger than --older-than ${formatAge(o.olderThanMs)}` };
     }
-    const why = entry.status === 'incomplete' ? 'incomplete (its image is gone): its snapshots are of no use' : o.keep !== undefined ? `beyond the ${o.keep} newest of its group` : 'older than --older-than';
-    return { entry, remove: true, reason: o.keep !== undefined && o.olderThanMs > 0 ? `${why}, and older than --older-than` : why };
+    const older = `older than --older-than ${formatAge(o.olderThanMs)}`;
+    const beyond = group !== null ? `beyond the ${o.keep} newest of its template at provisioner ${entry.provisionerIndex} (--keep ${o.keep})` : 'not of a template this store knows (--keep counts only those)';
+    const why = entry.status === 'incomplete' ? 'incomplete (its image is gone): its snapshots are of no use' : o.keep !== undefined ? beyond : older;
+    return { entry, remove: true, reason: o.keep !== undefined && o.olderThanMs > 0 ? `${why}, and ${older}` : why };
   });
 }
 
@@ -223,7 +225,7 @@ export function cachePlanItems(verdict: CacheVerdict): PlanItem[] {
   const name = `kiln-cache-${entry.key.slice(0, 12)}`;
   return [
     ...(entry.imageId && entry.imageState !== null ? [{ ...base, type: 'image' as const, id: entry.imageId, name, state: entry.imageState }] : []),
-    ...entry.snapshots.map((s) => ({ ...base, type: 'snapshot' as const, id: s.id, name: `${name}-snapshot`, state: s.state ?? 'unknown', ...(s.api ? { api: s.api } : {}) })),
+    ...entry.snapshots.map((s) => ({ ...base, type: 'snapshot' as const, id: s.id, name: s.name ?? '', state: s.state ?? 'unknown', ...(s.api ? { api: s.api } : {}) })),
   ];
 }
 

@@ -199,6 +199,25 @@ describe('kiln cache ls / rm, kiln gc --cache', () => {
     assert.match(noName.stderr, /name at least one checkpoint, by its key .* or its image id; `kiln cache ls` lists them/);
   });
 
+  test('an SBS checkpoint: cache rm --force removes its image and both Block snapshots (root and extra volume)', { timeout: 300_000 }, async () => {
+    const kiln = kilnOn(join(dir, 'sbs.db'));
+    const path = join(dir, 'sbs.json');
+    const builder = {
+      ...(template({ ssh_port: sim.sshPort, image_name: 'sbs-{{timestamp}}' }, []) as { builders: Record<string, unknown>[] }).builders[0],
+      commercial_type: 'PRO2-XXS',
+      root_volume: { type: 'sbs_volume', size_in_gb: 20 },
+      block_volume: [{ name: 'data', size_in_gb: 10 }],
+    };
+    writeFileSync(path, JSON.stringify({ builders: [builder], provisioners: [{ type: 'shell', inline: ['echo a > /root/a'] }, { type: 'shell', inline: ['true'] }] }));
+    const made = checkpointMade(await kiln(['build', '--json', '--checkpoint-after', '0', path]));
+    const listed = json<Listed[]>(await kiln(['cache', 'ls', '--json'])).find((e) => e.key === made.key);
+    assert.deepEqual(listed?.snapshots.map((s) => s.api), ['block', 'block']);
+    const removed = await kiln(['cache', 'rm', made.key, '--force']);
+    assert.equal(removed.code, 0, removed.stdout + removed.stderr);
+    assert.ok(await gone(() => client.getImage(made.imageId)), 'the checkpoint image is gone');
+    for (const s of listed!.snapshots) assert.ok(await gone(() => client.block.getSnapshot(s.id)), `block snapshot ${s.id} is gone`);
+  });
+
   test('PostgreSQL: cache ls and gc --cache --force', { timeout: 300_000, skip: postgresUnavailableReason() }, async (t) => {
     const db = await testDatabase(t);
     const kiln = kilnOn(db);
