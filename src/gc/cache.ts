@@ -191,7 +191,8 @@ export function keepGroup(entry: CacheEntry): string | null {
 
 /**
  * `kiln gc --cache`: the checkpoints older than `olderThanMs`, except the `keep` newest available
- * ones of each template's builder at each provisioner (keepGroup), and any a live build uses.
+ * ones of each template's builder at each provisioner (keepGroup), and any a live build uses or is
+ * making. One a dead build left unfinished (claimed, or its image gone) is judged by age alone.
  */
 export function judgeCache(entries: readonly CacheEntry[], o: { now: number; olderThanMs: number; keep?: number }): CacheVerdict[] {
   const seen = new Map<string, number>();
@@ -200,7 +201,6 @@ export function judgeCache(entries: readonly CacheEntry[], o: { now: number; old
   return sorted.map((entry) => {
     const kept = protectedReason(entry);
     if (kept) return { entry, remove: false, reason: kept };
-    if (entry.status === 'claimed') return { entry, remove: false, reason: `being made by build ${entry.buildId ?? '?'} (it may be resumed)` };
     const group = entry.status === 'available' ? keepGroup(entry) : null;
     if (o.keep !== undefined && group !== null) {
       const rank = (seen.get(group) ?? 0) + 1;
@@ -213,7 +213,9 @@ export function judgeCache(entries: readonly CacheEntry[], o: { now: number; old
     }
     const older = `older than --older-than ${formatAge(o.olderThanMs)}`;
     const beyond = group !== null ? `beyond the ${o.keep} newest of its template at provisioner ${entry.provisionerIndex} (--keep ${o.keep})` : 'not of a template this store knows (--keep counts only those)';
-    const why = entry.status === 'incomplete' ? 'incomplete (its image is gone): its snapshots are of no use' : o.keep !== undefined ? beyond : older;
+    // A claim no live build holds (a live maker is in usedBy): its build died making it.
+    const unfinished = entry.status === 'claimed' ? `never finished: build ${entry.buildId ?? '?'} is not running` : undefined;
+    const why = entry.status === 'incomplete' ? 'incomplete (its image is gone): its snapshots are of no use' : (unfinished ?? (o.keep !== undefined ? beyond : older));
     return { entry, remove: true, reason: o.keep !== undefined && o.olderThanMs > 0 ? `${why}, and ${older}` : why };
   });
 }

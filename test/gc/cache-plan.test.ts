@@ -56,17 +56,19 @@ describe('kiln gc --cache rules', () => {
     assert.deepEqual(removed(judgeCache(entries, { now: NOW, olderThanMs: 2.5 * DAY, keep: 1 })), ['old0', 'old1', 'tmte']);
   });
 
-  test('never a checkpoint a live build uses or is making; an incomplete one (image gone) goes with its snapshots', () => {
+  test('never a checkpoint a live build uses or is making; one a dead build left unfinished, or incomplete (image gone), goes', () => {
     const verdicts = judgeCache(
       [
         entry('used', 30, { usedBy: ['build-live'] }),
-        entry('made', 30, { status: 'claimed' }),
+        entry('make', 30, { status: 'claimed', usedBy: ['build-maker'] }),
+        entry('dead', 30, { status: 'claimed' }),
         entry('part', 30, { status: 'incomplete', imageState: null }),
       ],
       { now: NOW, olderThanMs: 0 },
     );
-    assert.deepEqual(removed(verdicts), ['part']);
+    assert.deepEqual(removed(verdicts), ['dead', 'part']);
     assert.match(verdicts.find((v) => v.entry.key.startsWith('used'))!.reason, /in use by live build build-live/);
+    assert.match(verdicts.find((v) => v.entry.key.startsWith('dead'))!.reason, /never finished: build build-dead is not running/);
     const part = verdicts.find((v) => v.entry.key.startsWith('part'))!;
     assert.deepEqual(cachePlanItems(part).map((i) => [i.type, i.id, i.action]), [['snapshot', 'snap-part', 'delete']]);
   });
