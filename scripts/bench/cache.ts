@@ -1,5 +1,6 @@
-// Issue 24's proof: incremental builds at real-world durations (the simulator's `recorded` latency
-// profile: stops of about a minute, as real Scaleway took). A template whose first provisioner takes
+// Issue 24's proof: incremental builds, on the simulator's `realistic` latency profile (issue 24's
+// targets are set on it) and on `recorded` (real Scaleway's durations: stops of about a minute,
+// issue 30), each printed with its profile. A template whose first provisioner takes
 // 60 s and whose last about 2 s: a full build without the cache; the first build making a checkpoint
 // after the first provisioner (its extra cost); a rebuild after a change to the last provisioner,
 // which starts from the checkpoint; and Packer 1.6.6 doing that rebuild, from zero as it must.
@@ -11,7 +12,13 @@ import { packerMissing } from '../lib/packer.js';
 import { markdownTable, median, percent, seconds } from '../lib/stats.js';
 import { verdict, type Row, type SectionResult, type Settings } from './section.js';
 
-const LATENCY = 'recorded';
+/** `realistic` first: issue 24's targets are judged on it; `recorded` gives the real-world ratio. */
+const PROFILES = ['realistic', 'recorded'] as const;
+type Profile = (typeof PROFILES)[number];
+const PROFILE_NOTE: Record<Profile, string> = {
+  realistic: 'round figures: boot ~10 s, stop ~4 s',
+  recorded: "real Scaleway's recorded durations: boot 0–11 s, stop 51–77 s",
+};
 /** The slow first step and the quick last one (its text changes between build 1 and the rebuild). */
 const provisioners = (last: string) => [
   { type: 'shell', inline: ['sleep 60', 'echo slow step done > /etc/slow-step'] },
@@ -34,9 +41,20 @@ interface Run {
 }
 
 export async function cacheBuilds(s: Settings): Promise<SectionResult> {
-  s.log(`cache: simulator latency profile "${LATENCY}" (real Scaleway's recorded durations: boot 0–11 s, stop 51–77 s)`);
+  const rows: Row[] = [];
+  const details: string[] = [];
+  for (const profile of PROFILES) {
+    const runs = await measure(s, profile);
+    rows.push(...rowsOf(profile, runs));
+    details.push(detailsOf(profile, runs));
+  }
+  return { rows, details };
+}
+
+async function measure(s: Settings, profile: Profile): Promise<Run[]> {
+  s.log(`cache: simulator latency profile "${profile}" (${PROFILE_NOTE[profile]})`);
   const stateDir = mkdtempSync(join(s.work, 'sim-cache-'));
-  const sim = await startSimulator({ latency: LATENCY, port: 0, sshPort: 0, stateDir, seed: 24, log: (line) => s.log(`simulator: ${line}`) });
+  const sim = await startSimulator({ latency: profile, port: 0, sshPort: 0, stateDir, seed: 24, log: (line) => s.log(`simulator: ${line}`) });
   const runs: Run[] = [];
   try {
     for (let run = 1; run <= s.runs; run++) {
@@ -60,10 +78,14 @@ export async function cacheBuilds(s: Settings): Promise<SectionResult> {
     await sim.close();
     rmSync(stateDir, { recursive: true, force: true });
   }
+  return runs;
+}
+
+function rowsOf(profile: Profile, runs: Run[]): Row[] {
   const med = (pick: (r: Run) => number) => median(runs.map(pick));
   const extra = med((r) => (r.first.wallMs - r.full.wallMs) / r.full.wallMs);
   const ratio = med((r) => r.rebuild.wallMs / r.full.wallMs);
-  const where = `${LATENCY} latency, first provisioner 60 s, last ~2 s (median of ${s.runs})`;
+  const where = `${profile} latency${profile === 'realistic' ? '' : ' (targets are set on realistic)'}, first provisioner 60 s, last ~2 s (median of ${runs.length})`;
   const rows: Row[] = [
     {
       item: '24',
@@ -90,13 +112,16 @@ export async function cacheBuilds(s: Settings): Promise<SectionResult> {
       verdict: '—',
     });
   } else rows.push({ item: '24', measure: 'Packer 1.6.6, the same rebuild', result: `not measured: ${packerMissing}`, target: '—', verdict: 'not measurable' });
+  return rows;
+}
+
+function detailsOf(profile: Profile, runs: Run[]): string {
   const cell = (m: BuildMeasurement | undefined) => (m ? `${seconds(m.wallMs, 1)} / ${seconds(m.floorMs, 1)}` : '—');
-  const details = [
-    `**Incremental builds, each run** (wall / the floor the simulator imposed on the build's server: boots and stops; profile \`${LATENCY}\`):\n\n` +
+  return (
+    `**Incremental builds, each run** (wall / the floor the simulator imposed on the build's server: boots and stops; profile \`${profile}\`):\n\n` +
       markdownTable(
         ['run', 'full, --cache off', 'build 1, --checkpoint-after 0', 'rebuild (hit)', 'Packer 1.6.6 rebuild'],
         runs.map((r, i) => [String(i + 1), cell(r.full), cell(r.first), `${cell(r.rebuild)}${r.hit ? '' : ' (miss)'}`, cell(r.packer)]),
-      ),
-  ];
-  return { rows, details };
+      )
+  );
 }
