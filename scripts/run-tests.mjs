@@ -4,7 +4,7 @@
 //   --times   runs each file in a process of its own instead (still N at a time) and prints each
 //             file's wall time and CPU time (user + system of its whole process tree): the figures
 //             behind HEAVY_FIRST below and the table in docs/development.md.
-//   KILN_TEST_CONCURRENCY=N   files run at once (default 2).
+//   KILN_TEST_CONCURRENCY=N   files run at once (default 3: see CONCURRENCY below).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
@@ -20,18 +20,29 @@ function find(dir) {
 }
 
 // Files start in this order, then every other file alphabetically. Node's runner starts the files
-// in the order given, N at a time, so a long file started last sets the run's tail (with 2 at a
-// time, a 6-minute file started in the last minutes adds most of its length to the run). These
-// are the longest by `--times` (docs/development.md, "How long the tests take"), longest first;
-// substrings of dist/test paths. A file missing here only runs later, nothing is skipped.
+// in the order given, N at a time, so a long file started last sets the run's tail (a 3-minute
+// crash matrix started in the last minute adds about its length to the run). These are the files
+// that take longest by `--times` (docs/development.md, "How long the tests take"), longest first,
+// as substrings of dist/test paths; a file missing here only starts later, nothing is skipped.
 const HEAVY_FIRST = [
-  'cli-build/crash-matrix-build-1.test.js',
-  'cli-build/crash-matrix-build-2.test.js',
   'cli-build/crash-matrix-build-pg-1.test.js',
   'cli-build/crash-matrix-build-pg-2.test.js',
+  'cli-build/crash-matrix-build-1.test.js',
+  'cli-build/crash-matrix-build-2.test.js',
+  'cli-build/resume.test.js',
+  'cli-build/crash-matrix-checkpoint.test.js',
+  'engine/cache.sim.test.js',
+  'cli-build/packer-flags.test.js',
+  'cli-build/postgres.test.js',
+  'cli-build/report.browser.test.js',
+  'cli-build/hcl2.test.js',
+  'provision/ansible.test.js',
   'cli-build/build.test.js',
+  'cli-build/ui.browser.test.js',
+  'engine/build.sim.test.js',
+  'cli-build/resume.plugin.test.js',
+  'gc/gc.sim.test.js',
   'cli-build/ansible.test.js',
-  'cli-build/cache.test.js',
 ];
 
 const [major, minor] = process.versions.node.split('.').map(Number);
@@ -43,7 +54,13 @@ if (major === 20 && minor < 14) {
 const args = process.argv.slice(2);
 const timesMode = args.includes('--times');
 const filters = args.filter((a) => a !== '--times');
-const concurrency = Number(process.env.KILN_TEST_CONCURRENCY ?? 2);
+// Three files at once on 2 cores: most of a file's time is spent waiting (on simulated servers, on
+// the processes it starts), so with 2 at a time the CPUs were idle a quarter of the run (CI,
+// 2026-12-07: 36 CPU-minutes in 24 minutes on 2 cores). Measured on a subset of the heaviest files
+// on a shared machine: 3 and 4 at a time were as fast as 2 under a heavier load, none failed
+// (docs/development.md); 3 leaves a margin for the per-test time limits on a busy machine.
+const CONCURRENCY = 3;
+const concurrency = Number(process.env.KILN_TEST_CONCURRENCY ?? CONCURRENCY);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
   console.error(`KILN_TEST_CONCURRENCY must be a whole number of at least 1, not "${process.env.KILN_TEST_CONCURRENCY}"`);
   process.exit(2);
