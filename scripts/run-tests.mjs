@@ -22,12 +22,14 @@ function find(dir) {
 // Files start in this order, then every other file alphabetically. Node's runner starts the files
 // in the order given, N at a time, so a long file started last sets the run's tail (a 3-minute
 // crash matrix started in the last minute adds about its length to the run). These are the files
-// that take longest by `--times` (docs/development.md, "How long the tests take"), longest first,
+// that took longest by `--times` (docs/development.md, "How long the tests take"), longest first,
 // as substrings of dist/test paths; a file missing here only starts later, nothing is skipped.
 const HEAVY_FIRST = [
-  'cli-build/crash-matrix-build-pg-1.test.js',
+  'cli-build/crash-matrix.test.js',
   'cli-build/crash-matrix-build-pg-2.test.js',
+  'cli-build/crash-matrix-build-pg-1.test.js',
   'cli-build/crash-matrix-build-1.test.js',
+  'cli-build/crash-matrix-cleanup.test.js',
   'cli-build/crash-matrix-build-2.test.js',
   'cli-build/resume.test.js',
   'cli-build/crash-matrix-checkpoint.test.js',
@@ -38,10 +40,12 @@ const HEAVY_FIRST = [
   'cli-build/hcl2.test.js',
   'provision/ansible.test.js',
   'cli-build/build.test.js',
+  'engine/transient.sim.test.js',
   'cli-build/ui.browser.test.js',
   'engine/build.sim.test.js',
   'cli-build/resume.plugin.test.js',
   'gc/gc.sim.test.js',
+  'engine/waits.sim.test.js',
   'cli-build/ansible.test.js',
 ];
 
