@@ -26,6 +26,7 @@ function find(dir) {
 // as substrings of dist/test paths; a file missing here only starts later, nothing is skipped.
 const HEAVY_FIRST = [
   'cli-build/crash-matrix.test.js',
+  'sim/world.test.js',
   'cli-build/crash-matrix-build-pg-2.test.js',
   'cli-build/crash-matrix-build-pg-1.test.js',
   'cli-build/crash-matrix-build-1.test.js',
@@ -37,16 +38,18 @@ const HEAVY_FIRST = [
   'cli-build/packer-flags.test.js',
   'cli-build/postgres.test.js',
   'cli-build/report.browser.test.js',
+  'ssh/communicator.test.js',
   'cli-build/hcl2.test.js',
   'provision/ansible.test.js',
-  'cli-build/build.test.js',
   'engine/transient.sim.test.js',
   'cli-build/ui.browser.test.js',
+  'cli-build/build.test.js',
   'engine/build.sim.test.js',
   'cli-build/resume.plugin.test.js',
-  'gc/gc.sim.test.js',
   'engine/waits.sim.test.js',
+  'gc/gc.sim.test.js',
   'cli-build/ansible.test.js',
+  'cli-build/cache.test.js',
 ];
 
 const [major, minor] = process.versions.node.split('.').map(Number);
