@@ -62,10 +62,10 @@ const args = process.argv.slice(2);
 const timesMode = args.includes('--times');
 const filters = args.filter((a) => a !== '--times');
 // Three files at once on 2 cores: most of a file's time is spent waiting (on simulated servers, on
-// the processes it starts), so with 2 at a time the CPUs were idle a quarter of the run (CI,
-// 2026-12-07: 36 CPU-minutes in 24 minutes on 2 cores). Measured on a subset of the heaviest files
-// on a shared machine: 3 and 4 at a time were as fast as 2 under a heavier load, none failed
-// (docs/development.md); 3 leaves a margin for the per-test time limits on a busy machine.
+// the processes it starts): by `--times` the files use 16 CPU-minutes in 68 minutes of their wall
+// times added up, so 2 at a time leave the CPUs idle much of the run. On a subset of the heaviest
+// files on a shared machine, 3 and 4 at a time were as fast as 2 under a heavier load and none
+// failed (docs/development.md); 3 leaves a margin for the per-test time limits on a busy machine.
 const CONCURRENCY = 3;
 const concurrency = Number(process.env.KILN_TEST_CONCURRENCY ?? CONCURRENCY);
 if (!Number.isInteger(concurrency) || concurrency < 1) {
