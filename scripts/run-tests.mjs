@@ -123,7 +123,8 @@ async function timeEach() {
       child.on('close', (code) => {
         const wall = (performance.now() - started) / 1000;
         // `times` prints the shell's own user/sys, then its children's: "0m1.234s 0m0.567s".
-        const seconds = (t) => Number(t.split('m')[0]) * 60 + Number(t.split('m')[1].replace('s', ''));
+        // (0 if bash itself was killed before printing them.)
+        const seconds = (t = '') => Number(t.split('m')[0]) * 60 + Number((t.split('m')[1] ?? '').replace('s', ''));
         const [user, sys] = (out.trim().split('\n').pop() ?? '').split(' ').map(seconds);
         if (code !== 0) {
           failed += 1;
