@@ -6,5 +6,5 @@ export { buildCacheLines, describeArtifact, describeError, describeEvent, descri
 export { nextSteps, type EndedBuild } from './next-steps.js';
 export { readBuild, type BuildReading } from './read.js';
 export { resourceFates, type ResourceFate } from './resources.js';
-export { displayStatus, durationMs } from './status.js';
+export { displayStatus, durationMs, endedWithSimulator, ranOnEmbeddedSim, SIMULATOR_GONE } from './status.js';
 export { timeline, type TimelineEntry } from './timeline.js';
