@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createRenderer, waitProgress } from '../../src/cli/render/progress.js';
-import { describeEvent, formatElapsed } from '../../src/view/index.js';
+import { describeClientRetry, describeEvent, formatElapsed } from '../../src/view/index.js';
 import type { BuildEvent, EventType } from '../../src/store/index.js';
 import type { PhaseName } from '../../machines/phases.js';
 
@@ -199,4 +199,26 @@ test('measured times read rounded (6.1s, 2m05s); a configured timeout reads as t
   assert.deepEqual(shown, ['450ms', '6.1s', '1m00s', '2m05s', '1h00m', '1h02m']);
   const wait = ev('user_data.wait.started', 'server.wait_running', { mode: 'cloud-init', timeoutMs: 600_000 });
   assert.equal(describeEvent(wait), 'Waiting for cloud-init to finish (at most 10m)');
+});
+
+test("a retry of the API client's own: plain and terminal say the call, what it got and when it tries again; --json says nothing", () => {
+  const line = describeClientRetry({
+    method: 'DELETE',
+    path: '/instance/v1/zones/fr-par-1/servers/s-1',
+    attempt: 2,
+    status: null,
+    error: 'Could not reach Scaleway at 127.0.0.1:4242 for DELETE /instance/v1/zones/fr-par-1/servers/s-1: connection refused. Check the network and api_url; kiln retries calls that are safe to repeat.',
+    retryInMs: 1_500,
+  });
+  assert.equal(line, 'DELETE /instance/v1/zones/fr-par-1/servers/s-1: attempt 2 got no answer (connection refused); the client tries again in 1.5s');
+  assert.match(describeClientRetry({ method: 'GET', path: '/p', attempt: 1, status: 503, retryInMs: 400 }), /^GET \/p: attempt 1 answered 503; the client tries again in 400ms$/);
+  for (const mode of ['plain', 'tty', 'json'] as const) {
+    const out = new Capture();
+    const r = createRenderer(mode, out as unknown as NodeJS.WritableStream);
+    r.track('b-1', 'scaleway', ['cleanup']);
+    r.note('b-1', line);
+    r.close();
+    if (mode === 'json') assert.equal(out.text, '');
+    else assert.ok(out.text.includes(`scaleway: ${line}\n`), `${mode}: ${out.text}`);
+  }
 });

@@ -14,6 +14,8 @@ export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
   track(buildId: string, builderName: string, phasesToShow?: readonly PhaseName[]): void;
   onEvent(event: BuildEvent): void;
+  /** A line about a build that is no event of its log (a retry of the API client's own); nothing in --json. */
+  note(buildId: string, text: string): void;
   /** Holds live output while the terminal asks the user something (--on-error ask). */
   suspend(): void;
   resume(): void;
@@ -58,6 +60,7 @@ class JsonRenderer implements ProgressRenderer {
   onEvent(e: BuildEvent): void {
     if (this.ids.has(e.buildId)) this.out.write(JSON.stringify(eventJson(e)) + '\n');
   }
+  note(): void {}
   suspend(): void {}
   resume(): void {}
   close(): void {}
@@ -78,6 +81,10 @@ class PlainRenderer implements ProgressRenderer {
     const text = plainLine(e, this.causeShown.has(e.buildId));
     if (e.type === 'phase.failed' && !e.data.continued) this.causeShown.add(e.buildId);
     if (text !== null) this.out.write(`==> ${name}: ${text}\n`);
+  }
+  note(buildId: string, text: string): void {
+    const name = this.names.get(buildId);
+    if (name !== undefined) this.out.write(`==> ${name}: ${text}\n`);
   }
   suspend(): void {}
   resume(): void {}
@@ -255,6 +262,11 @@ class TtyRenderer implements ProgressRenderer {
         break;
     }
     this.redraw(log);
+  }
+
+  note(buildId: string, text: string): void {
+    const b = this.builds.get(buildId);
+    if (b) this.redraw([`${b.name}: ${text}`]);
   }
 
   private renderBlock(): string[] {
