@@ -127,7 +127,7 @@ test('terminal: the live block lists only the phases that run — a volume_snaps
   assert.doesNotMatch(block(), /snapshot\.wait|cleanup/, 'what will not run is not listed');
 });
 
-test('json: every event of a tracked build as one object, with snake_case keys', () => {
+test('json: every event of a tracked build as one object, with camelCase keys', () => {
   const out = new Capture();
   const r = createRenderer('json', out);
   r.track('b-1', 'scaleway');
@@ -135,7 +135,7 @@ test('json: every event of a tracked build as one object, with snake_case keys',
   r.onEvent({ ...story()[0]!, buildId: 'someone-else' });
   const objects = out.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(objects.length, story().length);
-  assert.deepEqual(Object.keys(objects[0]!), ['build_id', 'seq', 'at', 'type', 'phase', 'attempt', 'data']);
+  assert.deepEqual(Object.keys(objects[0]!), ['buildId', 'seq', 'at', 'type', 'phase', 'attempt', 'data']);
 });
 
 test('terminal: a wait with history shows its time against the usual one, with a bar; done, the usual time stays', () => {

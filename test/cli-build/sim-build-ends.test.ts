@@ -43,8 +43,8 @@ test('a killed --sim build is never resumed or gc-ed against another API, and it
   const before = await runKiln(['ls', '--db', db], { env });
   assert.match(before.stdout, new RegExp(`${id}.*failed \\(simulator gone\\)`), before.stdout);
   assert.doesNotMatch(before.stdout, /process gone/);
-  const beforeJson = JSON.parse((await runKiln(['ls', '--json', '--db', db], { env })).stdout) as { id: string; status: string; simulator_gone?: boolean }[];
-  assert.deepEqual(beforeJson.filter((b) => b.id === id).map((b) => [b.status, b.simulator_gone]), [['failed', true]]);
+  const beforeJson = JSON.parse((await runKiln(['ls', '--json', '--db', db], { env })).stdout) as { id: string; status: string; simulatorGone?: boolean }[];
+  assert.deepEqual(beforeJson.filter((b) => b.id === id).map((b) => [b.status, b.simulatorGone]), [['failed', true]]);
   const shown = await runKiln(['show', id, '--db', db], { env });
   assert.match(shown.stdout, /failed \(simulator gone\)[\s\S]*nothing to resume or remove/);
   assert.doesNotMatch(shown.stdout, /kiln resume/);

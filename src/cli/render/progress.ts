@@ -1,5 +1,5 @@
 // Progress output of `kiln build` / `kiln resume`, from the build events as they are appended:
-// - `json`: one JSON object per event (the event itself, snake_case keys), for machines;
+// - `json`: one JSON object per event (the event itself, camelCase keys as every --json of kiln: docs/json.md), for machines;
 // - `plain`: one line per step, for logs and pipes — no timestamps (Packer adds them only with
 //   -timestamp-ui, the `timestamped` renderer of machine.ts), a phase only once it is done (its
 //   `done in` line; a retry or a failure says its own line), a failure's cause once;
@@ -33,20 +33,20 @@ export function createRenderer(mode: OutputMode, out: NodeJS.WritableStream = pr
 
 /** The JSON form of an event: what `--json` prints and `kiln show --events --json` returns. */
 export function eventJson(e: BuildEvent): Record<string, unknown> {
-  return { build_id: e.buildId, seq: e.seq, at: e.at, type: e.type, phase: e.phase, attempt: e.attempt, data: e.data };
+  return { buildId: e.buildId, seq: e.seq, at: e.at, type: e.type, phase: e.phase, attempt: e.attempt, data: e.data };
 }
 
 export function artifactJson(buildId: string, builderName: string, a: Artifact): Record<string, unknown> {
   return {
     type: 'artifact',
-    build_id: buildId,
+    buildId,
     builder: builderName,
-    image_id: a.imageId,
-    image_name: a.imageName,
-    snapshot_id: a.snapshotId,
-    snapshot_name: a.snapshotName,
+    imageId: a.imageId,
+    imageName: a.imageName,
+    snapshotId: a.snapshotId,
+    snapshotName: a.snapshotName,
     // Multi-volume images: every snapshot, root first.
-    ...(a.snapshots ? { snapshots: a.snapshots.map((x) => ({ id: x.id, name: x.name, ...(x.volumeId ? { volume_id: x.volumeId } : {}) })) } : {}),
+    ...(a.snapshots ? { snapshots: a.snapshots.map((x) => ({ id: x.id, name: x.name, ...(x.volumeId ? { volumeId: x.volumeId } : {}) })) } : {}),
     zone: a.zone,
   };
 }

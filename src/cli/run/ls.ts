@@ -17,13 +17,13 @@ export function lsJson(b: BuildSummary, now: number, simulatorGone = false): Rec
     template: b.templatePath,
     builder: b.builderName,
     status: simulatorGone ? 'failed' : b.status,
-    ...(simulatorGone ? { simulator_gone: true } : b.status === 'running' ? { alive: leaseIsLive(b.lease, now) } : {}),
+    ...(simulatorGone ? { simulatorGone: true } : b.status === 'running' ? { alive: leaseIsLive(b.lease, now) } : {}),
     phase: b.phase,
     host: b.host,
-    started_at: b.createdAt,
-    updated_at: b.updatedAt,
-    duration_ms: durationMs(b),
-    image_id: b.artifact?.imageId ?? null,
+    startedAt: b.createdAt,
+    updatedAt: b.updatedAt,
+    durationMs: durationMs(b),
+    imageId: b.artifact?.imageId ?? null,
   };
 }
 

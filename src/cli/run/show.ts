@@ -81,7 +81,7 @@ export async function runShowCommand(argv: ShowArgs): Promise<number> {
     const { events, past, now } = await readBuild(store, build);
     if (argv.json) {
       const body: Record<string, unknown> = {
-        build: { ...lsJson(build, now, displayStatus(build, now, ranOnEmbeddedSim(events)) === SIMULATOR_GONE), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
+        build: { ...lsJson(build, now, displayStatus(build, now, ranOnEmbeddedSim(events)) === SIMULATOR_GONE), templateHash: build.templateHash, onError: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
         timeline: timeline(events, past),
         resources: resourceFates(events),
       };
