@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     try {
       const template = writeKilnTemplate(home, sim.sshPort);
       const built = await kilnBuild(sim, template, home);
-      sampleId = (JSON.parse(built.result.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+      sampleId = (JSON.parse(built.result.stdout.split('\n')[0]!) as { buildId: string }).buildId;
     } finally {
       await sim.close();
     }

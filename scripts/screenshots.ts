@@ -84,7 +84,7 @@ function kilnOn(host: string, args: string[], sim: Simulator, env: NodeJS.Proces
   return runProcess(command, full, { env: kilnEnv(sim, work, env), timeoutMs: 300_000 });
 }
 
-const buildIdOf = (r: ProcessResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+const buildIdOf = (r: ProcessResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { buildId: string }).buildId;
 
 async function sim(sshPort: number, latency: Record<string, number>, extra: { faults?: Record<string, Record<string, number>>; seed?: number } = {}): Promise<Simulator> {
   return startSimulator({ latency, stateDir, sshPort, port: 0, seed: extra.seed ?? 1, ...(extra.faults ? { faults: extra.faults } : {}) });

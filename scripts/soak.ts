@@ -62,7 +62,7 @@ function retriesIn(stderr: string): number {
 }
 
 async function buildIdOf(result: ProcessResult, store: BuildStore, pid: number | undefined): Promise<string | undefined> {
-  const printed = /"build_id":"([^"]+)"/.exec(result.stdout)?.[1];
+  const printed = /"buildId":"([^"]+)"/.exec(result.stdout)?.[1];
   if (printed) return printed;
   // Killed before its output was flushed: the store knows which build that process started.
   for (const build of await store.listBuildSummaries()) {

@@ -50,7 +50,7 @@ export async function crashedBuild(sim: Simulator, home: string, size: number): 
   const db = join(home, 'kiln.db');
   const env = kilnEnv(sim, home);
   const crashed = await runKiln(['build', '--json', '--db', db, template], { env: { ...env, KILN_CRASH_AT: 'provisioner.started' }, timeoutMs: 300_000 });
-  const id = /"build_id":"([^"]+)"/.exec(crashed.stdout)?.[1];
+  const id = /"buildId":"([^"]+)"/.exec(crashed.stdout)?.[1];
   if (crashed.signal !== 'SIGKILL' || !id) throw new Error(`the build was to kill itself at provisioner.started: exit ${crashed.code ?? crashed.signal}\n${crashed.stderr.slice(-2000)}`);
   const store = EventStore.open(db);
   const have = store.getBuild(id)!.lastSeq;

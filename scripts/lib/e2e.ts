@@ -115,8 +115,8 @@ export async function kilnBuild(
   const ids = new Set<string>();
   for (const line of result.stdout.split('\n')) {
     if (!line.startsWith('{')) continue;
-    const parsed = JSON.parse(line) as { build_id?: string; type?: string };
-    if (parsed.type === 'build.started' && parsed.build_id) ids.add(parsed.build_id);
+    const parsed = JSON.parse(line) as { buildId?: string; type?: string };
+    if (parsed.type === 'build.started' && parsed.buildId) ids.add(parsed.buildId);
   }
   if (ids.size === 0) throw new Error(`kiln build --json printed no build.started event:\n${result.stdout.slice(0, 2000)}`);
   const store = EventStore.open(db);

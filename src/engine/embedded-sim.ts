@@ -5,8 +5,7 @@
 import { deleteKeyPair } from './keys.js';
 import type { BuildStore } from '../store/index.js';
 
-/** `build.started`'s `simulator` for a build run by `kiln build --sim`. */
-export const EMBEDDED_SIMULATOR = 'embedded';
+export { EMBEDDED_SIMULATOR } from '../store/index.js';
 
 /** What to tell the user about such a build once its process ended, and how to get a resumable one. */
 export function SIMULATOR_ENDED(buildId: string): string {

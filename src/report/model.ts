@@ -4,7 +4,7 @@
 // and their fate, the provisioners' output, the error and what to do next. The phase durations,
 // resource fates, status and sentences are `kiln show`'s and `kiln ls`'s own (src/view).
 import type { BuildEvent, BuildRecord, ErrorInfo, PhaseDuration } from '../store/index.js';
-import { buildCacheLines, describeArtifact, describeError, describeEvent, displayStatus, durationMs, nextSteps, outputLines, resourceFates, timeline, type ResourceFate } from '../view/index.js';
+import { buildCacheLines, describeArtifact, describeError, describeEvent, displayStatus, durationMs, nextSteps, ranOnEmbeddedSim, outputLines, resourceFates, timeline, type ResourceFate } from '../view/index.js';
 
 /** How the process of a stretch stopped driving the build. */
 export type StretchEnd = 'succeeded' | 'failed' | 'interrupted' | 'killed' | 'running' | 'gone';
@@ -154,7 +154,7 @@ function fateLabel(r: ResourceFate, status: BuildRecord['status'], running: bool
 
 /** Folds a build into its report. `now` is the store's clock (a running build's bars end there). */
 export function buildReport(record: BuildRecord, events: readonly BuildEvent[], past: readonly PhaseDuration[] = [], now: number = Date.now()): BuildReport {
-  const status = displayStatus(record, now);
+  const status = displayStatus(record, now, ranOnEmbeddedSim(events));
   const running = status === 'running';
   const lastAt = events.length > 0 ? Date.parse(events[events.length - 1]!.at) : Date.parse(record.updatedAt);
   const types = provisionerTypes(record.spec);

@@ -188,8 +188,14 @@ export function errorFromResponse(
     const precondition = str(body.precondition);
     const said = (precondition && PRECONDITIONS[precondition]) ?? apiMessage ?? 'a precondition does not hold';
     const help = str(body.help_message);
+    // Still in use: waiting does not free it (nothing kiln does will); the user removes what uses it.
+    const what = resource ? `the ${describeResource(resource)}${resourceId ? ` ${resourceId}` : ''}` : 'it';
+    const todo =
+      precondition === 'resource_still_in_use'
+        ? ` Something still uses ${what} (a volume attached to a server, a snapshot an image is made from): detach or delete what uses it, then build again (or \`kiln resume\` a kept build).`
+        : '';
     return new PreconditionFailedError(
-      `Scaleway refused the call: ${said}${help ? ` (${help})` : ''} (${where}).`,
+      `Scaleway refused the call: ${said}${help ? ` (${help})` : ''} (${where}).${todo}`,
       { ...base, retryable: false, ...(precondition ? { precondition } : {}) },
     );
   }

@@ -17,6 +17,7 @@ import { isRefusalKind, refusalFor } from './refusals.js';
 import { BLOCK_ROUTES, ROUTES, type Route } from './routes/index.js';
 import { Simulation } from './simulation.js';
 import { SimSshGateway } from './ssh.js';
+import { lockStateDir } from './state-lock.js';
 import { emptyWorld, loadWorld } from './world-file.js';
 
 export type { FaultSpec, RouteFaults, FaultKind } from './faults.js';
@@ -93,12 +94,19 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
   const dataDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'kiln-sim-')));
   mkdirSync(dataDir, { recursive: true });
   const stateFile = options.stateDir === undefined ? undefined : join(dataDir, 'world.json');
-  const world = (stateFile && loadWorld(stateFile)) || emptyWorld();
-
-  const [a, b] = world.subnet;
-  const sshPort = options.sshPort ?? ((await canListen(`127.${a}.${b}.1`, 22)) ? 22 : 2222);
-  const startGateway = options.sshGateway ?? ((gatewayOptions) => SimSshGateway.start(gatewayOptions));
-  const gateway = await startGateway({ port: sshPort, unconfined: options.unconfined });
+  const unlock = options.stateDir === undefined ? () => {} : lockStateDir(dataDir);
+  let world;
+  let gateway;
+  try {
+    world = (stateFile && loadWorld(stateFile)) || emptyWorld();
+    const [a, b] = world.subnet;
+    const sshPort = options.sshPort ?? ((await canListen(`127.${a}.${b}.1`, 22)) ? 22 : 2222);
+    const startGateway = options.sshGateway ?? ((gatewayOptions) => SimSshGateway.start(gatewayOptions));
+    gateway = await startGateway({ port: sshPort, unconfined: options.unconfined });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
 
   const sim = new Simulation(world, { dataDir, stateFile, latency, quotas, gateway, log });
   sim.persist();
@@ -237,6 +245,12 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       http.off('error', reject);
       resolve();
     });
+  }).catch(async (error: unknown) => {
+    // The port is taken: what was started goes, and the directory is free for a retry.
+    await sim.close();
+    await gateway.close();
+    unlock();
+    throw error;
   });
   const address = http.address() as net.AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
@@ -260,6 +274,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
         });
         await sim.close();
         await gateway.close();
+        unlock();
         if (madeTempDir) rmSync(dataDir, { recursive: true, force: true });
       })();
       return closed;

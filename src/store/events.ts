@@ -225,3 +225,6 @@ export function mustReachDisk(type: EventType): boolean {
 /** The results that record an API call which changed the cloud: each is a point where a crash
  * leaves a change the log does not know of (KILN_CRASH_AFTER_CALL, src/engine/crash.ts). */
 export const CLOUD_CHANGE_RESULTS: readonly EventType[] = [...new Set([...Object.values(INTENT_RESULT), 'volume.tagged' as const])];
+
+/** `build.started`'s `simulator` for a build run by `kiln build --sim`: its cloud lived in that process. */
+export const EMBEDDED_SIMULATOR = 'embedded';

@@ -244,3 +244,23 @@ export function explainCacheCheck(d: Record<string, unknown>): string[] {
   if (keys.length > 0) lines.push(`  after provisioner ${keys.length - 1} (the last): never a checkpoint — it always runs`);
   return [describeCacheCheck(d), ...lines];
 }
+
+/** An API call's attempt that failed and that the client tries again (the shape of the client's request report). */
+export interface ClientRetry {
+  method: string;
+  path: string;
+  attempt: number;
+  /** The answer's status, or null when none came. */
+  status: number | null;
+  error?: string;
+  retryInMs: number;
+}
+
+/**
+ * A retry of the client's own, said as it happens so that no call waits in silence (a cleanup after
+ * the API went away). Without an answer, the network's reason alone ("connection refused").
+ */
+export function describeClientRetry(r: ClientRetry): string {
+  const reason = /: ([^:]+?)\. Check the network/.exec(r.error ?? '')?.[1] ?? r.error ?? 'no answer';
+  return `${r.method} ${r.path}: attempt ${r.attempt} ${r.status !== null ? `answered ${r.status}` : `got no answer (${reason})`}; the client tries again in ${formatElapsed(r.retryInMs)}`;
+}

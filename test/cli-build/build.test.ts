@@ -42,8 +42,8 @@ test('kiln build --sim examples/basic.json: the build id first, then progress, t
 
   const ls = await runKiln(['ls', '--json', '--db', db]);
   assert.equal(ls.code, 0, ls.stderr);
-  const builds = JSON.parse(ls.stdout) as { id: string; status: string; image_id: string }[];
-  assert.deepEqual(builds.map((b) => [b.id, b.status, b.image_id]), [[id, 'succeeded', imageId]]);
+  const builds = JSON.parse(ls.stdout) as { id: string; status: string; imageId: string }[];
+  assert.deepEqual(builds.map((b) => [b.id, b.status, b.imageId]), [[id, 'succeeded', imageId]]);
 
   const show = await runKiln(['show', id!, '--json', '--db', db]);
   const body = JSON.parse(show.stdout) as { timeline: { name: string; status: string }[]; resources: { kind: string; fate: string }[] };
@@ -62,13 +62,13 @@ test('kiln build --json prints one JSON object per event, then the artifact', { 
   assert.equal(r.code, 0, r.stderr);
   const objects = r.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   assert.equal(objects[0]!.type, 'build.started');
-  const id = objects[0]!.build_id;
+  const id = objects[0]!.buildId;
   const events = objects.slice(0, -1);
   assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i + 1), 'every event, in order');
-  assert.ok(events.every((e) => e.build_id === id && typeof e.at === 'string' && 'phase' in e));
+  assert.ok(events.every((e) => e.buildId === id && typeof e.at === 'string' && 'phase' in e));
   const artifact = objects.at(-1)!;
   assert.equal(artifact.type, 'artifact');
-  assert.match(String(artifact.image_id), /^[0-9a-f-]{36}$/);
+  assert.match(String(artifact.imageId), /^[0-9a-f-]{36}$/);
   assert.equal(artifact.zone, 'fr-par-1');
   // The simulator's token is the template's sensitive default: it must not be printed.
   assert.ok(!r.stdout.includes('00000000-0000-4000-8000-000000000000'));

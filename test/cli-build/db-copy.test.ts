@@ -68,7 +68,7 @@ test('kiln db copy moves every finished build and its log into PostgreSQL once; 
   const fromSqlite = await runKiln(['ls', '--json', '--db', sqlitePath]);
   const fromPostgres = await runKiln(['ls', '--json', '--db', url]);
   assert.equal(fromPostgres.code, 0, fromPostgres.stderr);
-  const ids = (stdout: string) => (JSON.parse(stdout) as { id: string; status: string; image_id: string | null }[]).map((b) => [b.id, b.status, b.image_id]);
+  const ids = (stdout: string) => (JSON.parse(stdout) as { id: string; status: string; imageId: string | null }[]).map((b) => [b.id, b.status, b.imageId]);
   assert.deepEqual(ids(fromPostgres.stdout), ids(fromSqlite.stdout));
   assert.deepEqual(ids(fromPostgres.stdout), [
     ['b-live', 'failed', null],

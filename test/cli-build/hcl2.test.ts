@@ -38,7 +38,7 @@ function templateDir(name: string, files: Record<string, string>): string {
 }
 
 interface Event {
-  build_id: string;
+  buildId: string;
   type: string;
   data: Record<string, unknown>;
 }
@@ -81,7 +81,7 @@ build {
   });
   const r = await kiln(['build', '--json', join(path, 'build_scaleway.pkr.hcl')], join(cloud.dir, 'plugin.db'));
   assert.equal(r.code, 0, r.stderr);
-  const images = await cloud.client.listImages({ tags: [`kiln-build=${events(r)[0]!.build_id}`] });
+  const images = await cloud.client.listImages({ tags: [`kiln-build=${events(r)[0]!.buildId}`] });
   assert.deepEqual(images.map((i) => i.name), ['basic build']);
 });
 
@@ -116,10 +116,10 @@ build {
   const r = await kiln(['build', '--json', path], join(cloud.dir, 'two.db'));
   assert.equal(r.code, 0, r.stderr);
   const all = events(r);
-  const ids = [...new Set(all.map((e) => e.build_id))];
+  const ids = [...new Set(all.map((e) => e.buildId))];
   assert.equal(ids.length, 2, 'two builds');
-  const webId = all.find((e) => e.type === 'build.started' && e.data.builderName === 'scaleway.web')!.build_id;
-  const web = all.filter((e) => e.type === 'provisioner.started' && e.build_id === webId);
+  const webId = all.find((e) => e.type === 'build.started' && e.data.builderName === 'scaleway.web')!.buildId;
+  const web = all.filter((e) => e.type === 'provisioner.started' && e.buildId === webId);
   assert.deepEqual(web.map((e) => e.data.type), ['shell', 'file', 'shell']);
   assert.match(r.stdout, /one[^]*two[^]*three|"line":"one"[^]*"line":"three"[^]*"line":"two"/);
   const names = (await cloud.client.listImages({ tags: ['kiln'] })).map((i) => i.name);
@@ -154,13 +154,13 @@ build {
   // Time passes; the resumed build must still use the name it started with.
   await new Promise((resolve) => setTimeout(resolve, 1100));
   writeFileSync(join(path, 'x.auto.pkrvars.hcl'), 'suffix = "b"\n');
-  const refused = await kiln(['resume', started.build_id], db);
+  const refused = await kiln(['resume', started.buildId], db);
   assert.equal(refused.code, 2, refused.stderr);
   assert.match(refused.stderr, /changed since build/);
   writeFileSync(join(path, 'x.auto.pkrvars.hcl'), 'suffix = "a"\n');
-  const resumed = await kiln(['resume', started.build_id, '--json'], db);
+  const resumed = await kiln(['resume', started.buildId, '--json'], db);
   assert.equal(resumed.code, 0, resumed.stderr);
-  const images = await cloud.client.listImages({ tags: [`kiln-build=${started.build_id}`] });
+  const images = await cloud.client.listImages({ tags: [`kiln-build=${started.buildId}`] });
   assert.deepEqual(images.map((i) => i.name), [imageName]);
 });
 
@@ -211,7 +211,7 @@ test('post-processors run once the image exists, for JSON and HCL2 alike: a mani
     assert.equal(entry!.builder_type, 'scaleway');
     assert.equal(entry!.artifact_id, `fr-par-1:${(succeeded.data.artifact as { imageId: string }).imageId}`);
     assert.deepEqual(entry!.custom_data, { flavor });
-    assert.equal(manifest.last_run_uuid, succeeded.build_id);
+    assert.equal(manifest.last_run_uuid, succeeded.buildId);
     assert.equal(readFileSync(join(dirname(manifestPath).replace(/\/out$/, ''), 'after.txt'), 'utf8'), 'after\n');
   }
 });
@@ -236,7 +236,7 @@ test('a build killed during its post-processors resumes them: a finished shell-l
   // Killed after the first shell-local finished and the manifest was written, before the last one.
   const crashed = await kiln(['build', '--json', path], db, { KILN_CRASH_AT: 'postprocessor.succeeded:2' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const id = events(crashed)[0]!.build_id;
+  const id = events(crashed)[0]!.buildId;
   const resumed = await kiln(['resume', id, '--json'], db);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(readFileSync(join(path, 'runs.txt'), 'utf8'), 'ran\nsecond\n');
@@ -287,7 +287,7 @@ test('a failing post-processor fails the build but keeps its image, which kiln g
   const db = join(cloud.dir, 'ppf.db');
   const r = await kiln(['build', '--json', path], db);
   assert.equal(r.code, 1, r.stderr);
-  const id = events(r)[0]!.build_id;
+  const id = events(r)[0]!.buildId;
   const images = await cloud.client.listImages({ tags: [`kiln-build=${id}`] });
   assert.deepEqual(images.map((i) => i.name), ['pp-fails']);
   const gc = await kiln(['gc', '--json', '--force', '--build', id], db);

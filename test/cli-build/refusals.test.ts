@@ -90,6 +90,15 @@ const CASES: Case[] = [
     says: [/UnauthorizedError: Scaleway refused the secret key: the key has expired/, /Check SCW_SECRET_KEY .* create a new key in the Scaleway console/],
   },
   {
+    // Scaleway's 412 `resource_still_in_use` (a volume a server still holds, a snapshot an image
+    // uses): not waited out at the create of a snapshot, where nothing kiln does frees it.
+    name: 'a resource still in use',
+    route: 'POST /snapshots',
+    kind: 'precondition_failed',
+    phase: 'snapshot.create',
+    says: [/PreconditionFailedError: Scaleway refused the call: the resource is still in use .*\(POST \S+\/snapshots answered 412 precondition_failed\)/, /Something still uses .*: detach or delete what uses it, then build again \(or `kiln resume` a kept build\)/],
+  },
+  {
     name: 'a locked project',
     route: 'POST /servers',
     kind: 'locked',
@@ -169,6 +178,29 @@ test('out of stock at power-on with --on-error abort: the server is kept, and re
   const resumed = await kiln(['resume', id]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume started the kept server, made no second one');
+  const done = await cloudOfBuild(client, id);
+  assert.deepEqual(
+    { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },
+    { servers: 0, volumes: 0, snapshots: 1, images: 1 },
+  );
+});
+
+test('a resource still in use at the snapshot with --on-error abort: the stopped server is kept, and resumed once nothing holds it the build ends with its image', { timeout: 180_000 }, async (t) => {
+  const { sim, client, kiln, build } = await cloud(t, { seed: 30, faults: { 'POST /snapshots': { precondition_failed: 1 } } });
+  const failed = await build('--on-error', 'abort');
+  assert.equal(failed.code, 1, failed.stderr);
+  const id = buildIdOf(failed);
+  assert.match(failed.stderr, /failed in snapshot\.create: PreconditionFailedError: Scaleway refused the call: the resource is still in use/);
+  assert.doesNotMatch(failed.stdout, /attempt \d+ failed \(PreconditionFailedError/, 'not waited out');
+  assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /snapshots'], 1, 'the snapshot was asked for once');
+  assert.match(failed.stderr, new RegExp(`retry the failed phase after fixing the cause:  kiln resume ${id}\\n`));
+  const kept = await cloudOfBuild(client, id);
+  assert.deepEqual([kept.servers.length, kept.servers[0]?.state, kept.snapshots.length], [1, 'stopped', 0], 'the stopped server is kept for the resume');
+
+  sim.setFaults({}); // what held the volume let it go
+  const resumed = await kiln(['resume', id]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume made no second server');
   const done = await cloudOfBuild(client, id);
   assert.deepEqual(
     { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },

@@ -2,8 +2,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
-import { createRenderer } from '../../src/cli/render/progress.js';
-import { describeEvent, formatElapsed } from '../../src/view/index.js';
+import { createRenderer, waitProgress } from '../../src/cli/render/progress.js';
+import { describeClientRetry, describeEvent, formatElapsed } from '../../src/view/index.js';
 import type { BuildEvent, EventType } from '../../src/store/index.js';
 import type { PhaseName } from '../../machines/phases.js';
 
@@ -73,19 +73,61 @@ test('a retrying phase shows the reason and the time left before its deadline (t
   assert.match(plain.text, /==> scaleway: image\.create: attempt 3 failed \(ServerError: 502 from the API\); retrying in 2\.0s, 9m12s left before its deadline\n$/);
 });
 
-test('plain: one timestamped line per step, output lines prefixed with the builder name', () => {
+test('plain: one line per step, no timestamps, a phase only once it is done; output lines prefixed with the builder name', () => {
   const out = new Capture();
   const r = createRenderer('plain', out);
   r.track('b-1', 'scaleway');
   for (const e of story()) r.onEvent(e);
+  r.onEvent(ev('phase.succeeded', 'provision', { provisionerIndex: 0, durationMs: 300 }));
   const lines = out.text.trim().split('\n');
-  assert.match(lines[0]!, /^2026-11-27 10:00:0\dZ ==> scaleway: Build b-1 started/);
-  assert.ok(lines.some((l) => /==> scaleway: server\.create: attempt 1 failed \(ServerError: 503 from the API\); retrying in 1\.0s$/.test(l)));
-  assert.ok(lines.some((l) => /^2026-\S+ \S+ {5}scaleway: hello from the server$/.test(l)));
+  assert.equal(lines[0], '==> scaleway: Build b-1 started (template t.json, builder scaleway, on error: cleanup)');
+  assert.ok(lines.some((l) => /^==> scaleway: server\.create: attempt 1 failed \(ServerError: 503 from the API\); retrying in 1\.0s$/.test(l)));
+  assert.ok(lines.includes('    scaleway: hello from the server'));
+  // The first attempt's start says nothing the done line does not; the second attempt's start follows a retry.
+  assert.ok(!lines.some((l) => l.endsWith(': started')), out.text);
+  assert.deepEqual(lines.filter((l) => /: (done in|attempt \d+$)/.test(l)), ['==> scaleway: server.create: attempt 2', '==> scaleway: server.create: done in 1.5s', '==> scaleway: provision #0: done in 300ms']);
   assert.ok(!out.text.includes('\x1b['), 'no terminal escapes in plain output');
 });
 
-test('json: every event of a tracked build as one object, with snake_case keys', () => {
+test("plain and terminal: a failure's cause is printed once, by its phase's line", () => {
+  const error = { name: 'ProvisionerError', message: 'provisioner 0 (shell): exited with code 3', retryable: false };
+  const events = [ev('phase.started', 'provision', { provisionerIndex: 0 }), ev('phase.failed', 'provision', { error }), ev('cleanup.started', 'cleanup'), ev('build.failed', 'provision', { error, cleanedUp: true })];
+  for (const mode of ['plain', 'tty'] as const) {
+    const out = new Capture();
+    const r = createRenderer(mode, out as unknown as NodeJS.WritableStream);
+    r.track('b-1', 'scaleway', ['provision', 'cleanup']);
+    for (const e of events) r.onEvent(e);
+    r.close();
+    // On a terminal, the scrolling log's lines (the live block above which they are written shows the failed row's note).
+    const log = mode === 'tty' ? out.text.split('\n').filter((l) => /^(\x1b\[\d+A\x1b\[0J)?scaleway: /.test(l)).join('\n') : out.text;
+    assert.equal(log.split('exited with code 3').length - 1, 1, `${mode}: ${out.text}`);
+    assert.match(out.text, /Build failed in provision \(everything it created was removed\)/);
+  }
+  // A build failing with no phase's failure line before it still says why.
+  const out = new Capture();
+  const r = createRenderer('plain', out);
+  r.track('b-1', 'scaleway');
+  r.onEvent(ev('build.failed', 'prepare', { error }));
+  assert.match(out.text, /Build failed in prepare: ProvisionerError: provisioner 0 \(shell\): exited with code 3/);
+});
+
+test('terminal: the live block lists only the phases that run — a volume_snapshots phase once it starts, nothing pending once the build ended', () => {
+  const out = new Capture();
+  const r = createRenderer('tty', out as unknown as NodeJS.WritableStream);
+  r.track('b-1', 'scaleway', ['server.create', 'snapshot.create', 'volume_snapshots.create', 'snapshot.wait', 'volume_snapshots.wait', 'cleanup']);
+  r.onEvent(ev('phase.started', 'server.create'));
+  const block = (): string => out.text.slice(out.text.lastIndexOf('build b-1'));
+  assert.doesNotMatch(block(), /volume_snapshots/);
+  assert.match(block(), /· snapshot\.create/);
+  r.onEvent(ev('phase.started', 'volume_snapshots.create'));
+  assert.match(block(), /volume_snapshots\.create/);
+  assert.doesNotMatch(block(), /volume_snapshots\.wait/);
+  r.onEvent(ev('build.failed', 'volume_snapshots.create', { error: { name: 'E', message: 'm', retryable: false } }));
+  r.close();
+  assert.doesNotMatch(block(), /snapshot\.wait|cleanup/, 'what will not run is not listed');
+});
+
+test('json: every event of a tracked build as one object, with camelCase keys', () => {
   const out = new Capture();
   const r = createRenderer('json', out);
   r.track('b-1', 'scaleway');
@@ -93,7 +135,7 @@ test('json: every event of a tracked build as one object, with snake_case keys',
   r.onEvent({ ...story()[0]!, buildId: 'someone-else' });
   const objects = out.text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
   assert.equal(objects.length, story().length);
-  assert.deepEqual(Object.keys(objects[0]!), ['build_id', 'seq', 'at', 'type', 'phase', 'attempt', 'data']);
+  assert.deepEqual(Object.keys(objects[0]!), ['buildId', 'seq', 'at', 'type', 'phase', 'attempt', 'data']);
 });
 
 test('terminal: a wait with history shows its time against the usual one, with a bar; done, the usual time stays', () => {
@@ -114,6 +156,15 @@ test('terminal: a wait with history shows its time against the usual one, with a
   r.close();
   const done = out.text.slice(out.text.lastIndexOf('build b-1'));
   assert.match(done, /✓ server\.wait_running\s+10\.0s\s+10\.1s, usually ~8\.0s \(slow\)/);
+});
+
+test('a wait a few milliseconds over its prediction is not flagged slow; one a second and more past its window is', () => {
+  assert.equal(waitProgress(26, { ms: 17, spreadMs: 0 }, false), '26ms, usually ~17ms');
+  assert.equal(waitProgress(900, { ms: 100, spreadMs: 50 }, false), '900ms, usually ~100ms');
+  assert.match(waitProgress(1_200, { ms: 100, spreadMs: 50 }, false), /\(slow\)$/);
+  assert.doesNotMatch(waitProgress(800, { ms: 100, spreadMs: 0 }, true), /later than usual/);
+  assert.match(waitProgress(2_000, { ms: 500, spreadMs: 100 }, true), /later than usual$/);
+  assert.doesNotMatch(waitProgress(9_000, { ms: 8_000, spreadMs: 2_000 }, false), /slow/, 'within its spread');
 });
 
 test('plain and json: a wait says what it expects, and the JSON event carries the prediction', () => {
@@ -148,4 +199,26 @@ test('measured times read rounded (6.1s, 2m05s); a configured timeout reads as t
   assert.deepEqual(shown, ['450ms', '6.1s', '1m00s', '2m05s', '1h00m', '1h02m']);
   const wait = ev('user_data.wait.started', 'server.wait_running', { mode: 'cloud-init', timeoutMs: 600_000 });
   assert.equal(describeEvent(wait), 'Waiting for cloud-init to finish (at most 10m)');
+});
+
+test("a retry of the API client's own: plain and terminal say the call, what it got and when it tries again; --json says nothing", () => {
+  const line = describeClientRetry({
+    method: 'DELETE',
+    path: '/instance/v1/zones/fr-par-1/servers/s-1',
+    attempt: 2,
+    status: null,
+    error: 'Could not reach Scaleway at 127.0.0.1:4242 for DELETE /instance/v1/zones/fr-par-1/servers/s-1: connection refused. Check the network and api_url; kiln retries calls that are safe to repeat.',
+    retryInMs: 1_500,
+  });
+  assert.equal(line, 'DELETE /instance/v1/zones/fr-par-1/servers/s-1: attempt 2 got no answer (connection refused); the client tries again in 1.5s');
+  assert.match(describeClientRetry({ method: 'GET', path: '/p', attempt: 1, status: 503, retryInMs: 400 }), /^GET \/p: attempt 1 answered 503; the client tries again in 400ms$/);
+  for (const mode of ['plain', 'tty', 'json'] as const) {
+    const out = new Capture();
+    const r = createRenderer(mode, out as unknown as NodeJS.WritableStream);
+    r.track('b-1', 'scaleway', ['cleanup']);
+    r.note('b-1', line);
+    r.close();
+    if (mode === 'json') assert.equal(out.text, '');
+    else assert.ok(out.text.includes(`scaleway: ${line}\n`), `${mode}: ${out.text}`);
+  }
 });

@@ -51,7 +51,7 @@ async function world(t: { after: (fn: () => Promise<void>) => void }, name: stri
   return { ...w, kiln, kilnAs, events };
 }
 
-const idOf = (r: KilnResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+const idOf = (r: KilnResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { buildId: string }).buildId;
 
 /** Opens `html` from a file; returns the page and what it asked the network for and said on its console. */
 async function openReport(html: string, name: string) {

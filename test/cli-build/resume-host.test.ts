@@ -65,11 +65,11 @@ function kiln(w: World, host: Host, args: string[], env: Record<string, string> 
 async function crashOnA(w: World, env: Record<string, string> = {}): Promise<string> {
   const crashed = await kiln(w, w.A, ['build', '--json', w.template], { KILN_CRASH_AT: 'provisioner.started:2', ...env });
   assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
-  const first = JSON.parse(crashed.stdout.split('\n')[0]!) as { build_id: string; type: string };
+  const first = JSON.parse(crashed.stdout.split('\n')[0]!) as { buildId: string; type: string };
   assert.equal(first.type, 'build.started');
-  assert.ok(existsSync(keyPath(w.A.stateDir, first.build_id)), 'the key is on host A');
-  assert.ok(!existsSync(keyPath(w.B.stateDir, first.build_id)), 'and not on host B');
-  return first.build_id;
+  assert.ok(existsSync(keyPath(w.A.stateDir, first.buildId)), 'the key is on host A');
+  assert.ok(!existsSync(keyPath(w.B.stateDir, first.buildId)), 'and not on host B');
+  return first.buildId;
 }
 
 function eventsOf(w: World, id: string): BuildEvent[] {
@@ -177,7 +177,7 @@ test('past machine.cleanup no phase logs in: host B resumes without the key or a
   const w = world('no-ssh-left');
   const crashed = await kiln(w, w.A, ['build', '--json', w.template], { KILN_CRASH_AT: 'server.stopped' });
   assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-  const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+  const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { buildId: string }).buildId;
   const resumed = await kiln(w, w.B, ['resume', id, '--json']);
   assert.equal(resumed.code, 0, resumed.stderr);
   await assertOneImageNothingLeaked(id);

@@ -89,7 +89,7 @@ for (const scenario of scenarios) {
         const { extra, network } = await scenario.setUp();
         const crashed = await kiln(['build', '--json', writeTemplate(extra)], crashEnv, db);
         assert.equal(crashed.signal, 'SIGKILL', `the build should have been killed: ${crashed.stderr}`);
-        const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+        const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { buildId: string }).buildId;
         const resumed = await kiln(['resume', id, '--json'], {}, db);
         assert.equal(resumed.code, 0, resumed.stderr);
 

@@ -350,7 +350,7 @@ test('a second Ctrl-C exits at once, even mid-create; the create that lands afte
     child.kill('SIGINT');
     assert.equal(await closed, 130, stderr);
     assert.match(stderr, /second SIGINT: exiting now/);
-    const id = (JSON.parse(stdout.split('\n')[0]!) as { build_id: string }).build_id;
+    const id = (JSON.parse(stdout.split('\n')[0]!) as { buildId: string }).buildId;
     assert.ok(!stdout.includes('"server.created"'), 'the process left before the create was answered');
 
     const resumed = await kiln(['resume', id, '--json'], {}, db);

@@ -110,7 +110,7 @@ for (const language of Object.keys(TEMPLATES)) {
         env: { ...env, KILN_CRASH_AT: 'provisioner.started' },
       });
       assert.equal(crashed.signal, 'SIGKILL', crashed.stderr);
-      const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+      const id = (JSON.parse(crashed.stdout.split('\n')[0]!) as { buildId: string }).buildId;
       const r = await runKiln(['resume', id, ...mode, '--db', db, '--var', `db_password=${SENSITIVE}`], { env });
       assert.equal(r.code, 0, r.stderr + r.stdout);
       assertOutputHoldsNoSecret(r, `resume ${mode.join(' ')}`, secrets);

@@ -39,6 +39,16 @@ test('a killed --sim build is never resumed or gc-ed against another API, and it
   assert.equal(killed.signal, 'SIGKILL', killed.stderr);
   const id = startedBuildId(killed);
 
+  // Read at once, with nothing run since the kill: the record says it was the embedded simulator's.
+  const before = await runKiln(['ls', '--db', db], { env });
+  assert.match(before.stdout, new RegExp(`${id}.*failed \\(simulator gone\\)`), before.stdout);
+  assert.doesNotMatch(before.stdout, /process gone/);
+  const beforeJson = JSON.parse((await runKiln(['ls', '--json', '--db', db], { env })).stdout) as { id: string; status: string; simulatorGone?: boolean }[];
+  assert.deepEqual(beforeJson.filter((b) => b.id === id).map((b) => [b.status, b.simulatorGone]), [['failed', true]]);
+  const shown = await runKiln(['show', id, '--db', db], { env });
+  assert.match(shown.stdout, /failed \(simulator gone\)[\s\S]*nothing to resume or remove/);
+  assert.doesNotMatch(shown.stdout, /kiln resume/);
+
   const resume = await runKiln(['resume', id, '--db', db], { env });
   assert.equal(resume.code, 1, resume.stderr);
   assert.match(resume.stderr, new RegExp(`build ${id} ran against the simulator embedded in \`kiln build --sim\`[\\s\\S]*will not continue it against another API[\\s\\S]*kiln sim --state-dir`));

@@ -82,14 +82,14 @@ async function startUi(t: { after: (fn: () => Promise<void>) => void }, w: World
   return (await lineOf(ui, /kiln ui: (http:\/\/\S+\/) /))[1]!;
 }
 
-const idOf = (r: KilnResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string }).build_id;
+const idOf = (r: KilnResult) => (JSON.parse(r.stdout.split('\n')[0]!) as { buildId: string }).buildId;
 
 async function followsARunningBuild(t: { after: (fn: () => Promise<void>) => void }, w: World): Promise<void> {
   const url = await startUi(t, w);
   const build = w.spawn(['build', '--json', w.template]);
   const ended = once(build, 'close');
   t.after(async () => void (await ended));
-  const id = JSON.parse((await lineOf(build, /^(\{.*\})$/m))[1]!).build_id as string;
+  const id = JSON.parse((await lineOf(build, /^(\{.*\})$/m))[1]!).buildId as string;
 
   const page = await browser.context.newPage();
   let navigations = 0;

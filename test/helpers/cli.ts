@@ -50,9 +50,9 @@ function collect(child: ChildProcess): Promise<KilnResult> {
 
 /** The id of the build a `kiln build --json` run started: its first line is `build.started`. */
 export function startedBuildId(r: KilnResult): string {
-  const first = JSON.parse(r.stdout.split('\n')[0]!) as { build_id: string; type: string };
+  const first = JSON.parse(r.stdout.split('\n')[0]!) as { buildId: string; type: string };
   assert.equal(first.type, 'build.started', r.stderr);
-  return first.build_id;
+  return first.buildId;
 }
 
 /** Runs kiln to completion as if on the machine `host` (a UTS namespace of its own: scripts/lib/hostname.ts). */

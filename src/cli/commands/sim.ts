@@ -1,5 +1,8 @@
 // `kiln sim`: runs the Scaleway-compatible simulator in the foreground until Ctrl-C/SIGTERM.
 import type { CommandModule } from 'yargs';
+import { FAULT_KINDS } from '../../sim/faults.js';
+import { QUOTA_KINDS } from '../../sim/quotas.js';
+import { REFUSAL_KINDS } from '../../sim/refusals.js';
 
 interface SimArgs {
   host: string;
@@ -30,10 +33,13 @@ export const simCommand: CommandModule<object, SimArgs> = {
           'State change latencies: fast, realistic (round figures), recorded (as real Scaleway took them in recorded traffic: stops of about a minute), or JSON ms per transition, e.g. \'{"boot":2000,"stop":1000,"snapshot":500,"image":500}\'',
       })
       .option('faults', { type: 'string', describe:
-          'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'. Kinds: 5xx, 429, 429_no_retry_after, reset, slow (+slow_ms), ghost_create, ghost, stuck, error_state, and the refusals of a real account: out_of_stock, quotas_exceeded, permissions_denied, denied_authentication, precondition_failed, locked',
+          'JSON fault probabilities per route, e.g. \'{"POST /servers":{"5xx":0.2},"*":{"429":0.05}}\'. Kinds: ' +
+          // From the simulator's one list, so that the help names every kind it knows.
+          FAULT_KINDS.filter((k) => !(REFUSAL_KINDS as readonly string[]).includes(k)).map((k) => (k === 'slow' ? 'slow (+slow_ms)' : k)).join(', ') +
+          `, and the refusals of a real account: ${REFUSAL_KINDS.join(', ')}`,
       })
       .option('quotas', { type: 'string', describe:
-          'JSON quotas the simulator enforces per organization, e.g. \'{"snapshots":2,"servers":1}\'. Kinds: servers, snapshots, images, ips, block_volumes, block_snapshots',
+          'JSON quotas the simulator enforces per organization, e.g. \'{"snapshots":2,"servers":1}\'. Kinds: ' + QUOTA_KINDS.join(', '),
       })
       .option('seed', { type: 'number', describe: 'Seed for reproducible faults and latency spread' })
       .option('state-dir', { type: 'string', describe: 'Keep the simulated world in this directory (survives restarts)' })
@@ -56,7 +62,8 @@ export const simCommand: CommandModule<object, SimArgs> = {
       });
     } catch (error) {
       const err = error as NodeJS.ErrnoException;
-      const invalidInput = err.message.startsWith('latency:') || err.message.startsWith('faults:') || err.message.startsWith('quotas:');
+      // Bad options, or a state directory another simulator holds: the user's input to change (exit 2).
+      const invalidInput = err.name === 'StateDirInUseError' || err.message.startsWith('latency:') || err.message.startsWith('faults:') || err.message.startsWith('quotas:');
       const hint = err.code === 'EADDRINUSE' ? ' (another process uses that address; pick another with --port or --ssh-port)' : '';
       process.stderr.write(`kiln sim: ${err.message}${hint}\n`);
       process.exit(invalidInput ? 2 : 1);

@@ -98,6 +98,11 @@ export class PackerUiRenderer implements ProgressRenderer {
     if (e.type === 'build.failed') this.ui.ui('error', `Build '${name}' errored after ${took}: ${describeError(e.data.error)}`, at);
   }
 
+  note(buildId: string, text: string): void {
+    const name = this.names.get(buildId);
+    if (name !== undefined) this.ui.ui('say', `==> ${name}: ${text}`);
+  }
+
   suspend(): void {}
   resume(): void {}
   close(): void {}

@@ -1,6 +1,8 @@
 // Progress output of `kiln build` / `kiln resume`, from the build events as they are appended:
-// - `json`: one JSON object per event (the event itself, snake_case keys), for machines;
-// - `plain`: timestamped lines, for logs and pipes;
+// - `json`: one JSON object per event (the event itself, camelCase keys as every --json of kiln: docs/json.md), for machines;
+// - `plain`: one line per step, for logs and pipes — no timestamps (Packer adds them only with
+//   -timestamp-ui, the `timestamped` renderer of machine.ts), a phase only once it is done (its
+//   `done in` line; a retry or a failure says its own line), a failure's cause once;
 // - `tty`: a live list of phases per build (the running one with elapsed time, attempts and the
 //   last retry reason) under the scrolling provisioner output and messages.
 import { PHASES, type PhaseName } from '../../../machines/phases.js';
@@ -12,6 +14,8 @@ export interface ProgressRenderer {
   /** A build this process runs: its events are rendered under `builderName`. */
   track(buildId: string, builderName: string, phasesToShow?: readonly PhaseName[]): void;
   onEvent(event: BuildEvent): void;
+  /** A line about a build that is no event of its log (a retry of the API client's own); nothing in --json. */
+  note(buildId: string, text: string): void;
   /** Holds live output while the terminal asks the user something (--on-error ask). */
   suspend(): void;
   resume(): void;
@@ -29,20 +33,20 @@ export function createRenderer(mode: OutputMode, out: NodeJS.WritableStream = pr
 
 /** The JSON form of an event: what `--json` prints and `kiln show --events --json` returns. */
 export function eventJson(e: BuildEvent): Record<string, unknown> {
-  return { build_id: e.buildId, seq: e.seq, at: e.at, type: e.type, phase: e.phase, attempt: e.attempt, data: e.data };
+  return { buildId: e.buildId, seq: e.seq, at: e.at, type: e.type, phase: e.phase, attempt: e.attempt, data: e.data };
 }
 
 export function artifactJson(buildId: string, builderName: string, a: Artifact): Record<string, unknown> {
   return {
     type: 'artifact',
-    build_id: buildId,
+    buildId,
     builder: builderName,
-    image_id: a.imageId,
-    image_name: a.imageName,
-    snapshot_id: a.snapshotId,
-    snapshot_name: a.snapshotName,
+    imageId: a.imageId,
+    imageName: a.imageName,
+    snapshotId: a.snapshotId,
+    snapshotName: a.snapshotName,
     // Multi-volume images: every snapshot, root first.
-    ...(a.snapshots ? { snapshots: a.snapshots.map((x) => ({ id: x.id, name: x.name, ...(x.volumeId ? { volume_id: x.volumeId } : {}) })) } : {}),
+    ...(a.snapshots ? { snapshots: a.snapshots.map((x) => ({ id: x.id, name: x.name, ...(x.volumeId ? { volumeId: x.volumeId } : {}) })) } : {}),
     zone: a.zone,
   };
 }
@@ -56,6 +60,7 @@ class JsonRenderer implements ProgressRenderer {
   onEvent(e: BuildEvent): void {
     if (this.ids.has(e.buildId)) this.out.write(JSON.stringify(eventJson(e)) + '\n');
   }
+  note(): void {}
   suspend(): void {}
   resume(): void {}
   close(): void {}
@@ -63,6 +68,8 @@ class JsonRenderer implements ProgressRenderer {
 
 class PlainRenderer implements ProgressRenderer {
   private readonly names = new Map<string, string>();
+  /** Builds whose failure's cause was printed (a phase.failed line). */
+  private readonly causeShown = new Set<string>();
   constructor(private readonly out: NodeJS.WritableStream) {}
   track(buildId: string, builderName: string): void {
     this.names.set(buildId, builderName);
@@ -70,14 +77,32 @@ class PlainRenderer implements ProgressRenderer {
   onEvent(e: BuildEvent): void {
     const name = this.names.get(e.buildId);
     if (name === undefined) return;
-    const at = e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z');
-    for (const o of outputLines(e)) this.out.write(`${at}     ${name}: ${o.line}\n`);
-    const text = describeEvent(e);
-    if (text !== null) this.out.write(`${at} ==> ${name}: ${text}\n`);
+    for (const o of outputLines(e)) this.out.write(`    ${name}: ${o.line}\n`);
+    const text = plainLine(e, this.causeShown.has(e.buildId));
+    if (e.type === 'phase.failed' && !e.data.continued) this.causeShown.add(e.buildId);
+    if (text !== null) this.out.write(`==> ${name}: ${text}\n`);
+  }
+  note(buildId: string, text: string): void {
+    const name = this.names.get(buildId);
+    if (name !== undefined) this.out.write(`==> ${name}: ${text}\n`);
   }
   suspend(): void {}
   resume(): void {}
   close(): void {}
+}
+
+/**
+ * The plain renderer's line for an event, or null: a phase's start (or a provisioner's end) says nothing its `done in`
+ * line, a retry or a failure does not say (a later attempt's start is kept: it follows a retry
+ * line); the build's end does not repeat the failure's cause (its phase's failure line said it)
+ * nor the artifact (the artifact report after the build lists it).
+ */
+export function plainLine(e: BuildEvent, causeShown: boolean): string | null {
+  if (e.type === 'phase.started' && e.attempt <= 1) return null;
+  if (e.type === 'provisioner.succeeded' && !e.data.errorCleanup) return null; // its phase's `done in` line says it
+  if (e.type === 'build.failed' && causeShown) return `Build failed in ${String(e.phase)}${e.data.cleanedUp ? ' (everything it created was removed)' : ''}`;
+  if (e.type === 'build.succeeded') return 'Build finished';
+  return describeEvent(e);
 }
 
 type PhaseStatus = 'pending' | 'running' | 'retrying' | 'done' | 'failed';
@@ -102,7 +127,12 @@ interface TrackedBuild {
   name: string;
   rows: PhaseRow[];
   state: string;
+  /** A phase's failure, with its cause, was printed. */
+  causeShown?: boolean;
 }
+
+/** Phases that run only when the server turns out to have extra volumes (an image can bring them). */
+const RUNS_IF_FOUND: ReadonlySet<PhaseName> = new Set(['volume_snapshots.create', 'volume_snapshots.wait']);
 
 const SPINNER = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
 const ICON: Record<PhaseStatus, string> = { pending: '·', running: '', retrying: '↻', done: '✓', failed: '✗' };
@@ -206,6 +236,7 @@ class TtyRenderer implements ProgressRenderer {
           r.note = `${d.continued ? 'continued: ' : ''}${describeError(d.error)}`;
         }
         log.push(`${b.name}: ${describeEvent(e)}`);
+        if (!d.continued) b.causeShown = true;
         break;
       }
       case 'wait.started': {
@@ -225,12 +256,17 @@ class TtyRenderer implements ProgressRenderer {
       case 'build.interrupted':
       case 'cleanup.started':
         b.state = e.type;
-        log.push(`${b.name}: ${describeEvent(e)}`);
+        log.push(`${b.name}: ${plainLine(e, b.causeShown === true)}`);
         break;
       default:
         break;
     }
     this.redraw(log);
+  }
+
+  note(buildId: string, text: string): void {
+    const b = this.builds.get(buildId);
+    if (b) this.redraw([`${b.name}: ${text}`]);
   }
 
   private renderBlock(): string[] {
@@ -239,7 +275,11 @@ class TtyRenderer implements ProgressRenderer {
     const spin = SPINNER[this.frame++ % SPINNER.length]!;
     for (const b of this.builds.values()) {
       lines.push(`\x1b[1m${b.name}\x1b[0m  build ${b.id}`);
+      const ended = b.state === 'build.succeeded' || b.state === 'build.failed' || b.state === 'build.interrupted';
       for (const r of b.rows) {
+        // Only phases that will run: a phase that runs only if the server has extra volumes shows once
+        // it starts; once the build ended, what did not run is not listed.
+        if (r.status === 'pending' && (ended || RUNS_IF_FOUND.has(r.phase))) continue;
         const icon = r.status === 'running' ? spin : ICON[r.status];
         const elapsed = r.startedAt !== undefined ? formatElapsed((r.endedAt ?? now) - r.startedAt) : '';
         const expected = r.expected ? `  ${waitProgress((r.endedAt ?? now) - r.expected.startedAt, r.expected, r.status === 'running')}` : '';
@@ -279,12 +319,19 @@ class TtyRenderer implements ProgressRenderer {
 
 const BAR_CELLS = 10;
 
+/** Beyond a wait's predicted window, and by a second at least: a few ms over is no news. */
+const LATE_FLOOR_MS = 1_000;
+
+function isLate(waitedMs: number, expected: { ms: number; spreadMs: number }): boolean {
+  return waitedMs > expected.ms + expected.spreadMs && waitedMs - expected.ms >= LATE_FLOOR_MS;
+}
+
 /**
  * A wait against its prediction: "6.1s of ~8.0s ███████░░░" while it runs, "7.9s, usually ~8.0s"
  * once done; past the predicted window it says so, since that is when a wait is worth a look.
  */
 export function waitProgress(waitedMs: number, expected: { ms: number; spreadMs: number }, running: boolean): string {
-  const late = waitedMs > expected.ms + expected.spreadMs;
+  const late = isLate(waitedMs, expected);
   if (!running) return `${formatElapsed(waitedMs)}, usually ~${formatElapsed(expected.ms)}${late ? ' (slow)' : ''}`;
   const filled = Math.min(BAR_CELLS, Math.floor((BAR_CELLS * waitedMs) / Math.max(1, expected.ms)));
   const bar = '█'.repeat(filled) + '░'.repeat(BAR_CELLS - filled);

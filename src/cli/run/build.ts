@@ -7,7 +7,7 @@ import { armCrashPoint } from '../../engine/crash.js';
 import { BuildRun, createBuildRecord, newBuildId, sharedServerLooks, WaitHistory, type BuildOutcome, type CacheSettings, type Decision } from '../../engine/index.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
-import { countApiCalls, type ApiCallCounter } from './api-calls.js';
+import { announceRetries, countApiCalls, type ApiCallCounter } from './api-calls.js';
 import { unsharedKeyNotice } from '../../engine/keys.js';
 import { phaseRuns } from '../../engine/resume.js';
 import { hostStateDir, type BuildStore, type ErrorInfo, type OnError } from '../../store/index.js';
@@ -238,7 +238,7 @@ export async function runBuildCommand(argv: BuildArgs): Promise<number> {
       const waitHistory = new WaitHistory();
       outcomes = await pool(
         specs.map((spec, i) => async () => {
-          const counter = countApiCalls(debugRequests(argv.debug, err, secrets));
+          const counter = countApiCalls(announceRetries((text) => renderer.note(ids[i]!, text), secrets, debugRequests(argv.debug, err, secrets)));
           counters.push({ buildId: ids[i]!, counter });
           const run = new BuildRun({
             store: store!,

@@ -1,6 +1,6 @@
 // `kiln ls`: the builds of the event store, newest first.
 import { leaseIsLive, type BuildStatus, type BuildSummary } from '../../store/index.js';
-import { displayStatus, durationMs, formatElapsed } from '../../view/index.js';
+import { displayStatus, durationMs, endedWithSimulator, formatElapsed } from '../../view/index.js';
 import { openStoreFor } from './open-store.js';
 import { formatTable } from '../render/table.js';
 
@@ -10,19 +10,20 @@ export interface LsArgs {
   db?: string;
 }
 
-export function lsJson(b: BuildSummary, now: number): Record<string, unknown> {
+/** `simulatorGone`: a `kiln build --sim` build whose process is gone — it ended with its simulator (`failed`). */
+export function lsJson(b: BuildSummary, now: number, simulatorGone = false): Record<string, unknown> {
   return {
     id: b.id,
     template: b.templatePath,
     builder: b.builderName,
-    status: b.status,
-    ...(b.status === 'running' ? { alive: leaseIsLive(b.lease, now) } : {}),
+    status: simulatorGone ? 'failed' : b.status,
+    ...(simulatorGone ? { simulatorGone: true } : b.status === 'running' ? { alive: leaseIsLive(b.lease, now) } : {}),
     phase: b.phase,
     host: b.host,
-    started_at: b.createdAt,
-    updated_at: b.updatedAt,
-    duration_ms: durationMs(b),
-    image_id: b.artifact?.imageId ?? null,
+    startedAt: b.createdAt,
+    updatedAt: b.updatedAt,
+    durationMs: durationMs(b),
+    imageId: b.artifact?.imageId ?? null,
   };
 }
 
@@ -33,8 +34,9 @@ export async function runLsCommand(argv: LsArgs): Promise<number> {
   try {
     const builds = await store.listBuildSummaries({ status: argv.status });
     const now = await store.clock();
+    const simulatorGone = await endedWithSimulator(store, builds, now);
     if (argv.json) {
-      process.stdout.write(JSON.stringify(builds.map((b) => lsJson(b, now))) + '\n');
+      process.stdout.write(JSON.stringify(builds.map((b) => lsJson(b, now, simulatorGone.has(b.id)))) + '\n');
       return 0;
     }
     if (builds.length === 0) {
@@ -45,7 +47,7 @@ export async function runLsCommand(argv: LsArgs): Promise<number> {
       b.id,
       b.templatePath,
       b.builderName,
-      displayStatus(b, now),
+      displayStatus(b, now, simulatorGone.has(b.id)),
       b.phase ?? '-',
       b.host ?? '-',
       b.createdAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { armCrashPoint } from '../../engine/crash.js';
 import { keyPassphraseFromEnv, withKeyPassphrase } from '../../engine/key-seal.js';
 import { debugRequests } from './debug.js';
-import { countApiCalls } from './api-calls.js';
+import { announceRetries, countApiCalls } from './api-calls.js';
 import { artifactOf, checkCloud, finishedFacts, fromProvisioner, needsTemporaryKey, resumePoint, ResumeRefusedError, type ResumePoint } from '../../engine/resume.js';
 import { isUnreachable, ScalewayClient } from '../../scaleway/index.js';
 import { BuildIdError, LeaseHeldError, hostStateDir, thisProcess } from '../../store/index.js';
@@ -193,7 +193,10 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     }
 
     // The cloud first: is the server the build needs still there?
-    const apiCalls = countApiCalls(debugRequests(argv.debug, err, withKeyPassphrase(loaded.sensitiveValues, keyPassphrase)));
+    const secrets = withKeyPassphrase(loaded.sensitiveValues, keyPassphrase);
+    // The build's output exists once the cloud was checked: retries before it are said on stderr.
+    let note = (text: string): void => void err(`kiln resume: ${text}`);
+    const apiCalls = countApiCalls(announceRetries((text) => note(text), secrets, debugRequests(argv.debug, err, secrets)));
     const client = new ScalewayClient({ apiUrl: spec.apiUrl, zone: spec.zone, secretKey: spec.secretKey, projectId: spec.projectId, organizationId: spec.organizationId, onRequest: apiCalls.onRequest });
     let check;
     try {
@@ -229,6 +232,7 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
     const output = createOutput(kind, io.out);
     const renderer = output.renderer;
     renderer.track(id, spec.name, phasesShown(spec));
+    note = (text) => renderer.note(id, text);
     const unsubscribe = store.subscribe((e) => renderer.onEvent(e));
     await store.append(id, {
       type: 'build.resumed',

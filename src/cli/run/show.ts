@@ -1,7 +1,7 @@
 // `kiln show <build-id>`: a build's timeline (phases with start, duration, attempts, errors; the
 // resources it created and their fate; the artifact), or with --events its raw event log.
 import { BuildIdError, type BuildEvent, type BuildRecord, type PhaseDuration } from '../../store/index.js';
-import { buildCacheLines, describeArtifact, describeError, describeEvent, displayStatus, formatElapsed, outputLines, readBuild, resourceFates, timeline } from '../../view/index.js';
+import { buildCacheLines, describeArtifact, describeError, describeEvent, displayStatus, formatElapsed, outputLines, ranOnEmbeddedSim, readBuild, resourceFates, SIMULATOR_GONE, timeline } from '../../view/index.js';
 import { openStoreFor } from './open-store.js';
 import { eventJson } from '../render/progress.js';
 import { formatTable } from '../render/table.js';
@@ -19,7 +19,8 @@ export interface ShowArgs {
 /** `kiln show` for people. */
 export function human(build: BuildRecord, events: BuildEvent[], past: readonly PhaseDuration[] = [], now: number = Date.now()): string {
   const lines: string[] = [];
-  lines.push(`Build ${build.id}  ${displayStatus(build, now)}${build.phase ? ` (phase ${build.phase})` : ''}`);
+  const status = displayStatus(build, now, ranOnEmbeddedSim(events));
+  lines.push(`Build ${build.id}  ${status}${build.phase ? ` (phase ${build.phase})` : ''}`);
   lines.push(`  template  ${build.templatePath}  (sha256 ${build.templateHash.slice(0, 12)}…)`);
   lines.push(`  builder   ${build.builderName}    on error: ${build.onError}`);
   lines.push(`  started   ${build.createdAt}    updated ${build.updatedAt}`);
@@ -47,7 +48,9 @@ export function human(build: BuildRecord, events: BuildEvent[], past: readonly P
   if (cache.length > 0) lines.push('', 'Build cache', ...cache.map((line) => `  ${line}`));
   if (build.artifact) lines.push('', 'Artifact', `  ${describeArtifact(build.artifact)}`);
   if (build.error && build.status !== 'succeeded') lines.push('', 'Error', `  ${describeError(build.error)}`);
-  if (build.status === 'failed' || build.status === 'interrupted' || displayStatus(build, now) !== build.status) {
+  if (status === SIMULATOR_GONE) {
+    lines.push('', 'The simulator embedded in `kiln build --sim` ended with the process that ran this build, and everything the build created with it: nothing to resume or remove.');
+  } else if (build.status === 'failed' || build.status === 'interrupted' || status !== build.status) {
     lines.push('', `Continue with \`kiln resume ${build.id}\`, or remove what is left with \`kiln gc --build ${build.id} --force\`.`);
   }
   return lines.join('\n') + '\n';
@@ -78,7 +81,7 @@ export async function runShowCommand(argv: ShowArgs): Promise<number> {
     const { events, past, now } = await readBuild(store, build);
     if (argv.json) {
       const body: Record<string, unknown> = {
-        build: { ...lsJson(build, now), template_hash: build.templateHash, on_error: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
+        build: { ...lsJson(build, now, displayStatus(build, now, ranOnEmbeddedSim(events)) === SIMULATOR_GONE), templateHash: build.templateHash, onError: build.onError, error: build.error, artifact: build.artifact, spec: build.spec },
         timeline: timeline(events, past),
         resources: resourceFates(events),
       };
