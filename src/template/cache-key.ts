@@ -257,7 +257,8 @@ export function checkpointPositions(provisioners: readonly ProvisionerSpec[], va
       at = matches[0]!;
     }
     if (at === provisioners.length - 1) {
-      throw new CheckpointFlagError(`--checkpoint-after ${value}: that is the last provisioner; a checkpoint saves the provisioners before a later one, so name one of 0 to ${provisioners.length - 2}`);
+      const choice = provisioners.length === 1 ? 'the build has only one, so there is nothing to put a checkpoint before' : provisioners.length === 2 ? 'so name 0' : `so name one of 0 to ${provisioners.length - 2}`;
+      throw new CheckpointFlagError(`--checkpoint-after ${value}: that is the last provisioner; a checkpoint saves the provisioners before a later one, ${choice}`);
     }
     positions.add(at);
   }

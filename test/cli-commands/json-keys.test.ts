@@ -1,6 +1,6 @@
 // Every `--json` of kiln names its fields one way: camelCase (docs/json.md). This walks each
-// command's JSON as a user gets it — build, resume, ls, show (with --events), gc, validate,
-// version — and fails on a snake_case key. Keys that are data, not field names (phase names in a
+// command's JSON as a user gets it — build (with a checkpoint), resume, ls, show (with --events),
+// gc, cache ls, cache rm, gc --cache, validate, version — and fails on a snake_case key. Keys that are data, not field names (phase names in a
 // phase policy, environment variable names, resource types counted), are not walked.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,13 +48,14 @@ test('every --json output names its fields in camelCase', { timeout: 240_000 }, 
   const db = join(dir, 'kiln.db');
   const kiln = (...args: string[]) => runKiln([...args, '--db', db], { env });
   const good = join(dir, 'good.json');
-  writeFileSync(good, JSON.stringify(template({ ssh_port: sim.sshPort, ssh_timeout: '60s' }, [{ type: 'shell', inline: ['echo hello'], environment_vars: ['SOME_NAME=x'] }])));
+  writeFileSync(good, JSON.stringify(template({ ssh_port: sim.sshPort, ssh_timeout: '60s' }, [{ type: 'shell', inline: ['echo hello'], environment_vars: ['SOME_NAME=x'] }, { type: 'shell', inline: ['echo after the checkpoint'] }])));
   // A build that fails and keeps what it made: gc has something to list, resume something to continue.
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify(template({ ssh_port: sim.sshPort, ssh_timeout: '60s' }, [{ type: 'shell', inline: ['test -e /tmp/go-on'] }])));
 
   const outputs: Record<string, string> = {};
-  const built = await runKiln(['build', '--json', '--db', db, good], { env });
+  // With a checkpoint, so the cache commands have one to describe.
+  const built = await runKiln(['build', '--json', '--checkpoint-after', '0', '--db', db, good], { env });
   assert.equal(built.code, 0, built.stderr);
   outputs['build --json'] = built.stdout;
   const failed = await runKiln(['build', '--json', '--on-error', 'abort', '--db', db, bad], { env });
@@ -67,10 +68,15 @@ test('every --json output names its fields in camelCase', { timeout: 240_000 }, 
     'show --json --events': ['show', okId, '--json', '--events'],
     'show --json (failed)': ['show', failedId, '--json', '--events'],
     'gc --json': ['gc', '--json'],
+    'cache ls --json': ['cache', 'ls', '--json'],
+    'gc --cache --json': ['gc', '--cache', '--older-than', '0s', '--json'],
   })) {
     const r = await kiln(...args);
     outputs[name] = r.stdout;
   }
+  const checkpoints = JSON.parse(outputs['cache ls --json']!) as { key: string }[];
+  assert.equal(checkpoints.length, 1, `the build made one checkpoint: ${outputs['cache ls --json']}`);
+  outputs['cache rm --json'] = (await kiln('cache', 'rm', '--json', checkpoints[0]!.key)).stdout;
   outputs['version --json'] = (await runKiln(['version', '--json'], { env })).stdout;
   for (const path of [good, join(dir, 'missing-builder.json')]) {
     if (path !== good) writeFileSync(path, JSON.stringify({ builders: [{ type: 'scaleway', image: 'x', commercial_type: 'DEV1-S', bogus_key: 1 }] }));
