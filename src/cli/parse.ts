@@ -30,9 +30,10 @@ export function createCli(args: readonly string[], commands: readonly AnyCommand
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       // Usage errors exit 2 (the exit code documented for invalid input); other errors are
-      // reported by the commands themselves.
-      if (error) throw error;
-      process.stderr.write(`kiln: ${message}\nRun \`kiln --help\` for usage.\n`);
+      // reported by the commands themselves. yargs' own parse errors (a YError, such as "Not enough
+      // arguments following: var") are usage errors too.
+      if (error && error.name !== 'YError') throw error;
+      process.stderr.write(`kiln: ${message ?? error?.message}\nRun \`kiln --help\` for usage.\n`);
       process.exit(2);
     });
   for (const command of commands) cli.command(command);

@@ -208,7 +208,8 @@ export function hclFunctions(ctx: FunctionContext): Map<string, HclFunction> {
   ]);
   if (ctx.env) {
     const env = ctx.env;
-    functions.set('env', fn('key:string', ([name]) => env[str(name!)] ?? ''));
+    // Own keys only: env("__proto__") is not Object's prototype.
+    functions.set('env', fn('key:string', ([name]) => (Object.hasOwn(env, str(name!)) ? env[str(name!)] : undefined) ?? ''));
   }
   return functions;
 }
