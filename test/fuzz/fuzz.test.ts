@@ -9,7 +9,7 @@ import { fuzz, TARGETS } from '../../scripts/lib/fuzz-targets.js';
 
 // A fixed seed: a failure here is reproducible with `npm run fuzz -- --seed <seed> --target <name>`.
 const SEED = 25;
-const RUNS = 150;
+const RUNS = 400;
 
 for (const target of TARGETS) {
   test(`fuzz ${target.name}: ${target.describe} — success or exit 2 with a message, for ${RUNS} inputs`, { timeout: 180_000 }, async () => {
