@@ -9,6 +9,7 @@ import type { Argv } from 'yargs';
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { packerStyleArgv, unknownFlags } from './argv.js';
 import { commands as kilnCommands } from './commands/index.js';
+import { UsageError } from './usage-error.js';
 
 /** A command as kiln's command list holds them (tests pass their own handlers). */
 type AnyCommand = (typeof kilnCommands)[number];
@@ -31,8 +32,8 @@ export function createCli(args: readonly string[], commands: readonly AnyCommand
     .fail((message, error) => {
       // Usage errors exit 2 (the exit code documented for invalid input); other errors are
       // reported by the commands themselves. yargs' own parse errors (a YError, such as "Not enough
-      // arguments following: var") are usage errors too.
-      if (error && error.name !== 'YError') throw error;
+      // arguments following: var") and a command's UsageError are usage errors too.
+      if (error && error.name !== 'YError' && !(error instanceof UsageError)) throw error;
       process.stderr.write(`kiln: ${message ?? error?.message}\nRun \`kiln --help\` for usage.\n`);
       process.exit(2);
     });

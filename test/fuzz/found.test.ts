@@ -79,3 +79,38 @@ test('kiln build build --var (a flag with no value after a stray word): exit 2 w
   assert.equal(run.code, 2, run.stderr);
   assert.match(run.stderr, /^kiln: Not enough arguments following: var\nRun `kiln --help` for usage\.\n$/);
 });
+
+test('a flag value a command refuses (-parallel-builds=-1, --json with -machine-readable): exit 2 with the reason, no stack trace', { timeout: 60_000 }, async () => {
+  // argv, seed 3: ["build","-parallel-builds=-1","0"] — the command's .check threw an Error, which
+  // the fail handler rethrew.
+  for (const [args, says] of [
+    [['build', '-parallel-builds=-1', 't.json'], /^kiln: --parallel-builds takes a whole number ≥ 0\n/],
+    [['build', '--json', '-machine-readable', 't.json'], /^kiln: --json and -machine-readable are two output formats: give one of them\n/],
+  ] as const) {
+    const run = await runKiln([...args]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.match(run.stderr, says);
+    assert.doesNotMatch(run.stderr, /\n\s+at /);
+  }
+});
+
+test('a builder key or HCL2 block named like an Object method ("valueOf", "constructor") is an unknown key, not a crash', async () => {
+  // json-template, seed 3: {"builders":[{…, "valueOf": "pre-{{user }}-post"}], "sensitive-variables": […]}
+  // took Object.prototype.valueOf as the hint of an unsupported key, and the redaction of the
+  // message threw a TypeError.
+  const json = await validate('t.json', JSON.stringify({ variables: { v1: 's3cret' }, 'sensitive-variables': ['v1'], builders: [{ type: 'scaleway', ...base, valueOf: 'pre-{{user `v1`}}-post', constructor: 'x' }] }));
+  assert.equal(json.code, 2, json.said);
+  assert.match(json.said, /builders\[0\]\.valueOf: unknown key "valueOf"/);
+  assert.match(json.said, /builders\[0\]\.constructor: unknown key "constructor"/);
+  const hcl = await validate('t.pkr.hcl', 'constructor {\n}\n');
+  assert.equal(hcl.code, 2, hcl.said);
+  assert.match(hcl.said, /t\.pkr\.hcl:1:1: Unsupported block type/);
+  assert.doesNotMatch(json.said + hcl.said, /TypeError|function|\n\s+at /);
+});
+
+test('lookup() reads own keys only and takes three arguments, as in Packer 1.6.6', async () => {
+  const hcl = await validate('t.pkr.hcl', 'locals {\n  a = lookup({}, "constructor", "fallback")\n  b = lookup({ a = 1 }, "a")\n}\n');
+  assert.equal(hcl.code, 2, hcl.said);
+  assert.match(hcl.said, /t\.pkr\.hcl:3:7: Not enough function arguments: Function "lookup" expects 3 argument\(s\)\. Missing value for "default"/);
+  assert.doesNotMatch(hcl.said, /t\.pkr\.hcl:2/, 'lookup({}, "constructor", "fallback") is "fallback"');
+});

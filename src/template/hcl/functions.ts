@@ -88,10 +88,9 @@ export function hclFunctions(ctx: FunctionContext): Map<string, HclFunction> {
     ['lookup', fn('inputMap:map, key:string, default', ([m, key, fallback]) => {
       const map = object(m!);
       const name = str(key!);
-      if (name in map) return map[name]!;
-      if (fallback === undefined) throw new FunctionError(`the given key "${name}" does not exist`, 'key');
-      return fallback;
-    }, { minArgs: 2 })],
+      // Own keys only ("constructor" is not a key of {}). Packer 1.6.6 takes exactly three arguments.
+      return Object.hasOwn(map, name) ? map[name]! : fallback!;
+    })],
     ['merge', fn('...maps', (maps) => Object.assign({}, ...maps.filter((m) => m !== null).map((m) => object(m, 'maps'))) as Value)],
     ['contains', fn('list:list, value', ([l, v]) => list(l!).some((item) => valuesEqual(item, v!)))],
     ['coalesce', fn('...vals', (values) => {
