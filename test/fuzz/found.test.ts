@@ -114,3 +114,19 @@ test('lookup() reads own keys only and takes three arguments, as in Packer 1.6.6
   assert.match(hcl.said, /t\.pkr\.hcl:3:7: Not enough function arguments: Function "lookup" expects 3 argument\(s\)\. Missing value for "default"/);
   assert.doesNotMatch(hcl.said, /t\.pkr\.hcl:2/, 'lookup({}, "constructor", "fallback") is "fallback"');
 });
+
+test('a \\u escape with no UTF-8 form ("\\ud800", "\\UFFFFFFFF") is an invalid escape sequence, as in Packer', async () => {
+  // hcl-evaluator, seed 4: default = [urlencode("\ud800")] threw URIError; "\UFFFFFFFF" a RangeError.
+  for (const [escape, code] of [['\\ud800', 'd800'], ['\\UFFFFFFFF', 'ffffffff']] as const) {
+    const hcl = await validate('t.pkr.hcl', `locals {\n  a = urlencode("x${escape}")\n}\n`);
+    assert.equal(hcl.code, 2, hcl.said);
+    assert.match(hcl.said, new RegExp(`t\\.pkr\\.hcl:2:19: Invalid escape sequence: Cannot encode character U\\+${code} in UTF-8\\.`));
+  }
+});
+
+test('urlencode() of a lone surrogate from a JSON file encodes U+FFFD, as Go does, instead of throwing', async () => {
+  const json = await validate('t.pkr.json', '{"variable": {"v": {"default": "a\\ud800"}}, "locals": {"x": "${urlencode(var.v)}"}}');
+  assert.equal(json.code, 2, json.said);
+  assert.match(json.said, /No build block/);
+  assert.doesNotMatch(json.said, /URIError|\n\s+at /);
+});

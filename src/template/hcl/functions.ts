@@ -173,7 +173,8 @@ export function hclFunctions(ctx: FunctionContext): Map<string, HclFunction> {
     })],
     ['base64encode', fn('str:string', ([s]) => Buffer.from(str(s!), 'utf8').toString('base64'))],
     ['base64decode', fn('str:string', ([s]) => base64Decode(str(s!)))],
-    ['urlencode', fn('str:string', ([s]) => encodeURIComponent(str(s!)).replace(/%20/g, '+'))],
+    // Through UTF-8 bytes, as Go's: a lone surrogate ("\ud800") becomes U+FFFD instead of a URIError.
+    ['urlencode', fn('str:string', ([s]) => encodeURIComponent(Buffer.from(str(s!)).toString()).replace(/%20/g, '+'))],
     ['md5', fn('str:string', ([s]) => createHash('md5').update(str(s!)).digest('hex'))],
     ['sha1', fn('str:string', ([s]) => createHash('sha1').update(str(s!)).digest('hex'))],
     ['sha256', fn('str:string', ([s]) => createHash('sha256').update(str(s!)).digest('hex'))],
