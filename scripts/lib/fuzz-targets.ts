@@ -218,7 +218,7 @@ function judge(code: number, output: string): Outcome {
   if (code !== 0 && code !== 2) return { code, output, problem: `exit ${code}` };
   if (code === 2 && output.trim() === '') return { code, output, problem: 'exit 2 without a message' };
   if (STACK_TRACE.test(output)) return { code, output, problem: 'a stack trace in the output' };
-  if (/\[object Object\]|\bundefined\b.*:\d+:\d+:/.test(output)) return { code, output, problem: 'an unreadable message' };
+  if (output.includes('[object Object]')) return { code, output, problem: 'an unreadable message: [object Object]' };
   return { code, output };
 }
 
