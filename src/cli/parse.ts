@@ -9,6 +9,7 @@ import type { Argv } from 'yargs';
 const yargs = createRequire(import.meta.url)('yargs') as typeof import('yargs').default;
 import { packerStyleArgv, unknownFlags } from './argv.js';
 import { commands as kilnCommands } from './commands/index.js';
+import { UsageError } from './usage-error.js';
 
 /** A command as kiln's command list holds them (tests pass their own handlers). */
 type AnyCommand = (typeof kilnCommands)[number];
@@ -30,9 +31,10 @@ export function createCli(args: readonly string[], commands: readonly AnyCommand
     .wrap(Math.min(100, process.stdout.columns ?? 100))
     .fail((message, error) => {
       // Usage errors exit 2 (the exit code documented for invalid input); other errors are
-      // reported by the commands themselves.
-      if (error) throw error;
-      process.stderr.write(`kiln: ${message}\nRun \`kiln --help\` for usage.\n`);
+      // reported by the commands themselves. yargs' own parse errors (a YError, such as "Not enough
+      // arguments following: var") and a command's UsageError are usage errors too.
+      if (error && error.name !== 'YError' && !(error instanceof UsageError)) throw error;
+      process.stderr.write(`kiln: ${message ?? error?.message}\nRun \`kiln --help\` for usage.\n`);
       process.exit(2);
     });
   for (const command of commands) cli.command(command);

@@ -205,8 +205,12 @@ function builderNames(builders: unknown[], bare: boolean, problems: Problems): A
       problems.add(at('type'), 'a builder needs a type', 'kiln builds "scaleway" images: add "type": "scaleway"');
       return undefined;
     }
+    if (typeof raw.type !== 'string') {
+      problems.add(at('type'), `a builder type is a string, not ${describeType(raw.type)}`, 'kiln builds "scaleway" images: write "type": "scaleway"');
+      return undefined;
+    }
     if (raw.type !== 'scaleway') {
-      const type = String(raw.type);
+      const type = raw.type;
       problems.add(at('type'), `the builder type "${type}" is not supported by kiln`, didYouMean(type, ['scaleway']) ?? 'kiln builds "scaleway" images only');
       return undefined;
     }

@@ -76,7 +76,7 @@ export async function readScalewayConfig(
 
   // Loaded only when there is a file to parse: most runs (CI, env credentials) never need it.
   const { parseDocument } = await import('yaml');
-  const document = parseDocument(content);
+  const document = parseDocument(content, { logLevel: 'error' });
   if (document.errors.length > 0) {
     // yaml's own message quotes the offending line, which may hold a key: give only the position.
     const first = document.errors[0]!;
@@ -84,7 +84,15 @@ export async function readScalewayConfig(
     problems.add(path, `the Scaleway config file is not valid YAML${where} (${first.code})`, 'fix the file, or point SCW_CONFIG_PATH at another one');
     return { path, profile, status: 'invalid', settings: {} };
   }
-  const data: unknown = document.toJS();
+  let data: unknown;
+  try {
+    data = document.toJS();
+  } catch (error) {
+    // yaml refuses aliases that expand too far ("billion laughs"): a file no Scaleway tool writes.
+    if (!(error instanceof ReferenceError)) throw error;
+    problems.add(path, 'the Scaleway config file uses YAML aliases that expand too far (more than yaml\'s limit of 100)', 'write the profile\'s keys out, or point SCW_CONFIG_PATH at another file');
+    return { path, profile, status: 'invalid', settings: {} };
+  }
   if (data === null || data === undefined) return { path, profile, status: 'loaded', settings: {} };
   if (!isObject(data)) {
     problems.add(path, 'the Scaleway config file must be a YAML mapping of keys such as access_key, secret_key, default_zone');
@@ -97,7 +105,8 @@ export async function readScalewayConfig(
 
   // A named profile overrides the top-level (default) values key by key, as scaleway-sdk-go does.
   const profiles = isObject(data.profiles) ? data.profiles : {};
-  const named = profiles[profile];
+  // Own keys only: a profile named "constructor" or "__proto__" is not Object's.
+  const named = Object.hasOwn(profiles, profile) ? profiles[profile] : undefined;
   if (!isObject(named)) {
     const known = Object.keys(profiles);
     problems.add(

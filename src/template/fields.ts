@@ -61,7 +61,8 @@ export class FieldReader {
   checkKeys(known: readonly string[], unsupported: Readonly<Record<string, string>> = {}): void {
     for (const key of Object.keys(this.raw)) {
       if (known.includes(key) || key.startsWith('_')) continue;
-      const reason = unsupported[key];
+      // Own keys only: a key named "valueOf" is not Object's method.
+      const reason = Object.hasOwn(unsupported, key) ? unsupported[key] : undefined;
       if (reason !== undefined) this.problem(key, `"${key}" is a Packer option that kiln does not support`, reason);
       else this.problem(key, `unknown key "${key}"`, didYouMean(key, known) ?? `the known keys are ${known.join(', ')}`);
     }

@@ -329,7 +329,8 @@ function call(name: string, args: string[], ctx: InterpolationContext): string {
           `declare a variable such as "my_var": "{{env \`${args[0]}\`}}" and use {{user \`my_var\`}} here`,
         );
       }
-      return ctx.env[args[0]!] ?? '';
+      // Own keys only: {{env `__proto__`}} is not Object's prototype.
+      return (Object.hasOwn(ctx.env, args[0]!) ? ctx.env[args[0]!] : undefined) ?? '';
     case 'timestamp':
       arity(name, args, 0, '{{timestamp}}');
       return String(Math.floor(ctx.initTime.getTime() / 1000));

@@ -38,8 +38,12 @@ export function checkPostProcessorList(raw: unknown, ctx: ProvisionerContext): R
       return;
     }
     const type = item.type;
-    if (typeof type !== 'string' || !(POST_PROCESSOR_TYPES as readonly string[]).includes(type)) {
-      const written = String(type);
+    if (typeof type !== 'string') {
+      ctx.problems.add(`${path}.type`, type === undefined ? 'a post-processor needs a type' : `a post-processor type is a string, not ${describeType(type)}`, `one of ${POST_PROCESSOR_TYPES.join(', ')}`);
+      return;
+    }
+    if (!(POST_PROCESSOR_TYPES as readonly string[]).includes(type)) {
+      const written = type;
       ctx.problems.add(`${path}.type`, `the post-processor type "${written}" is not supported by kiln`, didYouMean(written, POST_PROCESSOR_TYPES) ?? `kiln runs ${POST_PROCESSOR_TYPES.join(' and ')} post-processors; run other steps after \`kiln build\``);
       return;
     }

@@ -1,4 +1,5 @@
 import type { CommandModule } from 'yargs';
+import { UsageError } from '../usage-error.js';
 import { buildSelectionOptions, TEMPLATE_ARGUMENT, templateInputOptions } from '../../template/options.js';
 import { checkOutputFlags, ON_ERROR_CHOICES, outputOptions, dbOption } from './shared-options.js';
 import type { BuildArgs } from '../run/build.js';
@@ -47,7 +48,7 @@ export const buildCommand: CommandModule<object, BuildArgs> = {
           '$KILN_KEY_PASSPHRASE (12+ characters, the same on every machine) seals the temporary SSH key into the store, so that another machine can resume the build.',
       )
       .check((argv) => {
-        if (!Number.isInteger(argv['parallel-builds']) || argv['parallel-builds'] < 0) throw new Error('--parallel-builds takes a whole number ≥ 0');
+        if (!Number.isInteger(argv['parallel-builds']) || argv['parallel-builds'] < 0) throw new UsageError('--parallel-builds takes a whole number ≥ 0');
         return checkOutputFlags(argv);
       }),
   handler: async (argv) => {

@@ -1,5 +1,6 @@
 // Options several commands share, in Packer's spellings where Packer has them (the single-dash
 // forms `-machine-readable`, `-on-error=abort` are read by src/cli/argv.ts).
+import { UsageError } from '../usage-error.js';
 
 /** --on-error's values: Packer's four (run-cleanup-provisioner: the error-cleanup-provisioner runs, everything else is kept, as abort). */
 export const ON_ERROR_CHOICES = ['cleanup', 'abort', 'ask', 'run-cleanup-provisioner'] as const;
@@ -36,6 +37,6 @@ export interface OutputArgs {
 
 /** A yargs .check(): --json and -machine-readable are two different outputs; ask for one. */
 export function checkOutputFlags(argv: { json?: boolean; 'machine-readable'?: boolean }): true {
-  if (argv.json && argv['machine-readable']) throw new Error('--json and -machine-readable are two output formats: give one of them');
+  if (argv.json && argv['machine-readable']) throw new UsageError('--json and -machine-readable are two output formats: give one of them');
   return true;
 }

@@ -103,7 +103,7 @@ export function topLevelBlocks(parsed: ParsedFile[], load: HclReporter) {
         load.report({ summary: 'Unsupported argument', detail: `An argument named "${item.name}" is not expected here.`, range: item.nameRange, hint: 'arguments belong inside a source, build, variable or locals block' });
         continue;
       }
-      if (REFUSED_TOP_LEVEL[item.type]) {
+      if (Object.hasOwn(REFUSED_TOP_LEVEL, item.type)) {
         load.report({ summary: `Unsupported block type`, detail: `Blocks of type "${item.type}" are not supported by kiln.`, range: item.typeRange, hint: REFUSED_TOP_LEVEL[item.type]! });
         continue;
       }

@@ -6,60 +6,70 @@ import { convert, formatNumber, type Value } from './value.js';
 // width and precision.
 export function goFormat(format: string, args: Value[]): string {
   let next = 0;
-  return format.replace(/%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (whole, flags: string, width: string | undefined, precision: string | undefined, verb: string) => {
+  return format.replace(/%([-+# 0]*)(\d+)?(?:\.(\d+))?([a-zA-Z%])/g, (whole, flags: string, width: string | undefined, precision: string | undefined, verb: string, offset: number) => {
     if (verb === '%') return '%';
     if (next >= args.length) throw new FunctionError(`not enough arguments for ${whole}`, 'args');
     const arg = args[next++]!;
-    let text: string;
-    switch (verb) {
-      case 's':
-        text = str(arg, 'args');
-        if (precision !== undefined) text = chars(text).slice(0, Number(precision)).join('');
-        break;
-      case 'q':
-        text = JSON.stringify(str(arg, 'args'));
-        break;
-      case 'v':
-        text = typeof arg === 'string' ? arg : typeof arg === 'number' ? formatNumber(arg) : JSON.stringify(arg);
-        break;
-      case 't':
-        text = String(convert(arg, { kind: 'bool' }));
-        break;
-      case 'd':
-        text = Math.trunc(num(arg, 'args')).toString();
-        break;
-      case 'f':
-      case 'F':
-        text = num(arg, 'args').toFixed(precision === undefined ? 6 : Number(precision));
-        break;
-      case 'e':
-        text = num(arg, 'args').toExponential(precision === undefined ? 6 : Number(precision)).replace(/e([+-])(\d)$/, 'e$10$2');
-        break;
-      case 'x':
-      case 'X':
-        text = typeof arg === 'string' ? Buffer.from(arg).toString('hex') : Math.trunc(num(arg, 'args')).toString(16);
-        if (verb === 'X') text = text.toUpperCase();
-        break;
-      case 'o':
-        text = Math.trunc(num(arg, 'args')).toString(8);
-        break;
-      case 'b':
-        text = Math.trunc(num(arg, 'args')).toString(2);
-        break;
-      default:
-        throw new FunctionError(`unsupported format verb %${verb}`, 'format');
+    try {
+      return formatOne(arg, flags, width, precision, verb);
+    } catch (error) {
+      // As go-cty says it: the verb that could not take its argument, and where it is in the format.
+      if (error instanceof Error && !/^unsupported format verb/.test(error.message)) throw new FunctionError(`unsupported value for "${whole}" at ${offset}: ${error.message}`, 'args');
+      throw error;
     }
-    if (flags.includes('+') && 'dfFe'.includes(verb) && !text.startsWith('-')) text = `+${text}`;
-    const w = width === undefined ? 0 : Number(width);
-    if (text.length < w) {
-      if (flags.includes('-')) text = text.padEnd(w);
-      else if (flags.includes('0') && 'dfFexXob'.includes(verb)) {
-        const sign = /^[+-]/.test(text) ? text[0]! : '';
-        text = sign + text.slice(sign.length).padStart(w - sign.length, '0');
-      } else text = text.padStart(w);
-    }
-    return text;
   });
+}
+
+function formatOne(arg: Value, flags: string, width: string | undefined, precision: string | undefined, verb: string): string {
+  let text: string;
+  switch (verb) {
+    case 's':
+      text = str(arg, 'args');
+      if (precision !== undefined) text = chars(text).slice(0, Number(precision)).join('');
+      break;
+    case 'q':
+      text = JSON.stringify(str(arg, 'args'));
+      break;
+    case 'v':
+      text = typeof arg === 'string' ? arg : typeof arg === 'number' ? formatNumber(arg) : JSON.stringify(arg);
+      break;
+    case 't':
+      text = String(convert(arg, { kind: 'bool' }));
+      break;
+    case 'd':
+      text = Math.trunc(num(arg, 'args')).toString();
+      break;
+    case 'f':
+    case 'F':
+      text = num(arg, 'args').toFixed(precision === undefined ? 6 : Number(precision));
+      break;
+    case 'e':
+      text = num(arg, 'args').toExponential(precision === undefined ? 6 : Number(precision)).replace(/e([+-])(\d)$/, 'e$10$2');
+      break;
+    case 'x':
+    case 'X':
+      text = typeof arg === 'string' ? Buffer.from(arg).toString('hex') : Math.trunc(num(arg, 'args')).toString(16);
+      if (verb === 'X') text = text.toUpperCase();
+      break;
+    case 'o':
+      text = Math.trunc(num(arg, 'args')).toString(8);
+      break;
+    case 'b':
+      text = Math.trunc(num(arg, 'args')).toString(2);
+      break;
+    default:
+      throw new FunctionError(`unsupported format verb %${verb}`, 'format');
+  }
+  if (flags.includes('+') && 'dfFe'.includes(verb) && !text.startsWith('-')) text = `+${text}`;
+  const w = width === undefined ? 0 : Number(width);
+  if (text.length < w) {
+    if (flags.includes('-')) text = text.padEnd(w);
+    else if (flags.includes('0') && 'dfFexXob'.includes(verb)) {
+      const sign = /^[+-]/.test(text) ? text[0]! : '';
+      text = sign + text.slice(sign.length).padStart(w - sign.length, '0');
+    } else text = text.padStart(w);
+  }
+  return text;
 }
 
 // An RFC 3339 timestamp, kept with its own offset (formatdate prints the time in that zone).

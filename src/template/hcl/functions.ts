@@ -88,10 +88,9 @@ export function hclFunctions(ctx: FunctionContext): Map<string, HclFunction> {
     ['lookup', fn('inputMap:map, key:string, default', ([m, key, fallback]) => {
       const map = object(m!);
       const name = str(key!);
-      if (name in map) return map[name]!;
-      if (fallback === undefined) throw new FunctionError(`the given key "${name}" does not exist`, 'key');
-      return fallback;
-    }, { minArgs: 2 })],
+      // Own keys only ("constructor" is not a key of {}). Packer 1.6.6 takes exactly three arguments.
+      return Object.hasOwn(map, name) ? map[name]! : fallback!;
+    })],
     ['merge', fn('...maps', (maps) => Object.assign({}, ...maps.filter((m) => m !== null).map((m) => object(m, 'maps'))) as Value)],
     ['contains', fn('list:list, value', ([l, v]) => list(l!).some((item) => valuesEqual(item, v!)))],
     ['coalesce', fn('...vals', (values) => {
@@ -174,7 +173,8 @@ export function hclFunctions(ctx: FunctionContext): Map<string, HclFunction> {
     })],
     ['base64encode', fn('str:string', ([s]) => Buffer.from(str(s!), 'utf8').toString('base64'))],
     ['base64decode', fn('str:string', ([s]) => base64Decode(str(s!)))],
-    ['urlencode', fn('str:string', ([s]) => encodeURIComponent(str(s!)).replace(/%20/g, '+'))],
+    // Through UTF-8 bytes, as Go's: a lone surrogate ("\ud800") becomes U+FFFD instead of a URIError.
+    ['urlencode', fn('str:string', ([s]) => encodeURIComponent(Buffer.from(str(s!)).toString()).replace(/%20/g, '+'))],
     ['md5', fn('str:string', ([s]) => createHash('md5').update(str(s!)).digest('hex'))],
     ['sha1', fn('str:string', ([s]) => createHash('sha1').update(str(s!)).digest('hex'))],
     ['sha256', fn('str:string', ([s]) => createHash('sha256').update(str(s!)).digest('hex'))],
@@ -208,7 +208,8 @@ export function hclFunctions(ctx: FunctionContext): Map<string, HclFunction> {
   ]);
   if (ctx.env) {
     const env = ctx.env;
-    functions.set('env', fn('key:string', ([name]) => env[str(name!)] ?? ''));
+    // Own keys only: env("__proto__") is not Object's prototype.
+    functions.set('env', fn('key:string', ([name]) => (Object.hasOwn(env, str(name!)) ? env[str(name!)] : undefined) ?? ''));
   }
   return functions;
 }

@@ -128,7 +128,10 @@ export function scan(source: string, file: string, options: { comments?: boolean
           const digits = next === 'u' ? 4 : 8;
           const hex = source.slice(offset + 2, offset + 2 + digits);
           if (/^[0-9a-fA-F]+$/.test(hex) && hex.length === digits) {
-            text += String.fromCodePoint(parseInt(hex, 16));
+            const code = parseInt(hex, 16);
+            // A surrogate or a code point past U+10FFFF has no UTF-8 form: hclsyntax refuses it.
+            if ((code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) error('Invalid escape sequence', `Cannot encode character U+${code.toString(16)} in UTF-8.`, 2 + digits);
+            else text += String.fromCodePoint(code);
             advance(2 + digits);
             continue;
           }

@@ -72,7 +72,7 @@ export function checkSchema(body: Body, load: HclReporter, allowed: { attributes
       if (!allowed.attributes.includes(item.name)) {
         load.report({ summary: 'Unsupported argument', detail: `An argument named "${item.name}" is not expected here.`, range: item.nameRange, hint: didYouMean(item.name, allowed.attributes) ?? `${where} has ${allowed.attributes.join(', ') || 'no arguments'}` });
       }
-    } else if (allowed.refused?.[item.type]) {
+    } else if (allowed.refused && Object.hasOwn(allowed.refused, item.type)) {
       load.report({ summary: 'Unsupported block type', detail: `Blocks of type "${item.type}" are not supported by kiln.`, range: item.typeRange, hint: allowed.refused[item.type]! });
     } else if (!allowed.blocks.includes(item.type)) {
       load.report({ summary: 'Unsupported block type', detail: `Blocks of type "${item.type}" are not expected here.`, range: item.typeRange, hint: didYouMean(item.type, allowed.blocks) ?? (allowed.blocks.length ? `${where} has ${allowed.blocks.join(', ')} blocks` : `${where} has no nested blocks`) });

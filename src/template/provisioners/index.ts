@@ -48,8 +48,9 @@ export function checkProvisionerList(raw: unknown, ctx: ProvisionerContext, path
       return;
     }
     if (item.type === undefined) ctx.problems.add(`${path}.type`, 'a provisioner needs a type', `one of ${PROVISIONER_TYPES.join(', ')}`);
-    else if (typeof item.type !== 'string' || !(PROVISIONER_TYPES as readonly string[]).includes(item.type)) {
-      const type = String(item.type);
+    else if (typeof item.type !== 'string') ctx.problems.add(`${path}.type`, `a provisioner type is a string, not ${describeType(item.type)}`, `one of ${PROVISIONER_TYPES.join(', ')}`);
+    else if (!(PROVISIONER_TYPES as readonly string[]).includes(item.type)) {
+      const type = item.type;
       ctx.problems.add(`${path}.type`, `the provisioner type "${type}" is not supported by kiln`, didYouMean(type, PROVISIONER_TYPES) ?? `kiln has ${PROVISIONER_TYPES.join(', ')}`);
     }
     for (const key of ['only', 'except'] as const) {
