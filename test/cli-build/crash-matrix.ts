@@ -439,7 +439,7 @@ async function recoverAndCheck(c: CaseWorld, id: string): Promise<void> {
   } else if (s.recover === 'resume-fails-then-gc') {
     const resumed = await c.run(['resume', id]);
     assert.equal(resumed.code, 1, resumed.stdout + resumed.stderr);
-    assert.equal((await withStore(c.db, (store) => store.getBuild(id)))!.status, 'failed', 'a resume of a failed build leaves it failed');
+    assert.equal((await withStore(c.db, (store) => store.getBuild(id)))!.status, 'failed', `a resume of a failed build leaves it failed: ${resumed.stderr}`);
     status = await gcToEnd();
   } else {
     status = await gcToEnd();
