@@ -506,17 +506,12 @@ function killPoints(s: Scenario, appended: BuildEvent[]): KillPoint[] {
   };
   const addAfter = (e: BuildEvent, n: number): KillPoint => {
     const spec = at(e.type, n);
-    if (points.has(`after:${spec}`)) return points.get(`after:${spec}`)!;
-    return set(`after:${spec}`, {
-      env: { KILN_CRASH_AFTER_CALL: spec },
-      type: e.type,
-      phase: e.phase,
-      nth: n,
-      label: `killed after call ${n} recorded by ${e.type} (${e.phase ?? 'no phase'}), before recording it`,
-      sampleKey: `after:${e.type}:${n}`,
-    });
+    if (!points.has(`after:${spec}`)) {
+      const label = `killed after call ${n} recorded by ${e.type} (${e.phase ?? 'no phase'}), before recording it`;
+      points.set(`after:${spec}`, { env: { KILN_CRASH_AFTER_CALL: spec }, type: e.type, phase: e.phase, nth: n, label, sampleKey: `after:${e.type}:${n}` });
+    }
+    return points.get(`after:${spec}`)!;
   };
-  const set = (key: string, point: KillPoint) => (points.set(key, point), point);
   // n counts the process's own appends of a type (as KILN_CRASH_AT does), and its own calls (a
   // result reconcile found made no call).
   const nth = new Map<number, number>();
