@@ -29,6 +29,13 @@ export interface ResumePoint {
 /** A build that cannot be resumed, and why (the message says what to do instead). */
 export class ResumeRefusedError extends Error {
   override readonly name = 'ResumeRefusedError';
+  constructor(
+    message: string,
+    /** The failure a build refused for was cleaning up after (its phase and error): a process killed in that cleanup never recorded the build's end. */
+    readonly failure?: { phase: PhaseName | null; error: unknown },
+  ) {
+    super(message);
+  }
 }
 
 /** Whether a spec's build goes through `phase` (the machine's own rule, for the resume point). */
@@ -63,9 +70,11 @@ export function resumePoint(events: readonly BuildEvent[], spec: ResumeSpec): Re
       }
     }
     if (e.type === 'phase.started' && e.data.reason === 'failure') {
+      const failed = events.filter((f) => f.type === 'phase.failed' && f.seq < e.seq && f.data.continued !== true).at(-1);
       throw new ResumeRefusedError(
         'the build was cleaning up after a failure; there is nothing to continue. ' +
           `Remove what is left with \`kiln gc --build ${e.buildId} --force\` and run \`kiln build\` again.`,
+        { phase: failed?.phase ?? null, error: failed?.data.error },
       );
     }
     // A provisioner that failed with continue_on_error is done with, as one that succeeded.

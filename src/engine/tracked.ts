@@ -180,6 +180,19 @@ export async function trackedUpdate(rt: PhaseRuntime, input: PhaseInput, o: Trac
   });
 }
 
+/**
+ * Step 2 for an action the phase found already done (the server is past the state the action
+ * leaves): an intent of it that an earlier process left without a result (it died after the call)
+ * gets that result now, `reconciled: true`, rather than staying open in the log for ever. No call
+ * is made. (An intent of this process without a result is a call the API refused: not done by it.)
+ */
+export async function settleDoneUpdate(rt: PhaseRuntime, input: PhaseInput, o: { intent: EventType; result: EventType; item: EventData }): Promise<void> {
+  const logged = await lastOfItem(rt, o);
+  if (!logged.pending) return;
+  const resumedSince = (await rt.events()).some((e) => e.type === 'build.resumed' && e.seq > logged.intent!.seq);
+  if (resumedSince) await rt.record(input, o.result, { ...o.item, reconciled: true });
+}
+
 // ---- the steps ----------------------------------------------------------------------------
 
 /** What the log holds of one item: its last intent and last result, and whether the intent is newer (pending). */

@@ -73,11 +73,13 @@ async function beginWait(
     ...o.key,
   };
   const prediction = predictWait(await rt.waitHistory(), key);
-  const startedAt = action ? Date.parse(action.at) : Date.now();
+  // A result found by reconcile was recorded when it was found, not when its call was made: no start of the change.
+  const known = action?.data.reconciled ? undefined : action;
+  const startedAt = known ? Date.parse(known.at) : Date.now();
   const elapsedMs = Math.max(0, Date.now() - startedAt);
-  const whole = action !== undefined && elapsedMs <= WHOLE_WAIT_MS;
+  const whole = known !== undefined && elapsedMs <= WHOLE_WAIT_MS;
   await rt.record(input, 'wait.started', { key, what: o.what, elapsedMs, ...(prediction ?? {}) });
-  return { key, prediction, startedAt, elapsedMs, whole, apiStartedAt: nonEmpty(action?.data.apiStartedAt) };
+  return { key, prediction, startedAt, elapsedMs, whole, apiStartedAt: nonEmpty(known?.data.apiStartedAt) };
 }
 
 /**

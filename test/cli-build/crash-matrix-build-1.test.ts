@@ -1,5 +1,5 @@
-// The crash matrix (see crash-matrix.ts): a successful build killed at each of its events and
-// calls — part 1 of 2.
+// The crash matrix (see crash-matrix.ts): a successful build killed at its events and calls (the
+// sample in `npm test`, every kill point in `npm run test:full`) — part 1 of 2.
 import { declareCrashMatrix } from './crash-matrix.js';
 
 await declareCrashMatrix({ scenarios: ['build'], slice: [1, 2] });

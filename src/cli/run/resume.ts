@@ -171,6 +171,11 @@ export async function runResumeCommand(argv: ResumeArgs, io: CommandOutput = { o
       if (argv['from-provisioner'] !== undefined) point = fromProvisioner(point, spec, argv['from-provisioner']);
     } catch (error) {
       if (error instanceof ResumeRefusedError) {
+        // Killed (or interrupted) in its cleanup after a failure, the build never recorded its end: it failed, its cleanup unfinished.
+        if (error.failure && record.status !== 'failed') {
+          const { phase, error: info } = error.failure;
+          await store.append(id, { type: 'build.failed', phase, data: { error: info ?? { name: 'Error', message: 'the build failed', retryable: false }, cleanedUp: false } });
+        }
         err(`kiln resume: build ${id}: ${error.message}`);
         return EXIT.failed;
       }

@@ -7,7 +7,7 @@ import { portAnswers } from '../../ssh/index.js';
 import type { EventType } from '../../store/index.js';
 import { BuildError, imageIsId, marketplaceKey, nonEmpty, requireFact, TransientBuildError, type PhaseRuntime } from '../runtime.js';
 import { buildTag } from '../tags.js';
-import { trackedCreate, trackedDelete, trackedUpdate } from '../tracked.js';
+import { settleDoneUpdate, trackedCreate, trackedDelete, trackedUpdate } from '../tracked.js';
 import { waitFor } from '../waits.js';
 import { serverVolumes, serverVolumesRequest, tagServerVolumes, volumeFacts } from './volumes.js';
 
@@ -99,7 +99,11 @@ async function serverPower(
   const seen = rt.serverStates.get(serverId);
   rt.serverStates.delete(serverId);
   const state = seen ?? (await getServerOrMissing(rt, input, serverId, signal)).state;
-  if (!o.from.includes(state)) return state;
+  if (!o.from.includes(state)) {
+    // Past `from`: the action went through, perhaps just before a crash that left its intent open.
+    await settleDoneUpdate(rt, input, { intent: o.requested, result: o.accepted, item: { serverId } });
+    return state;
+  }
   await trackedUpdate(rt, input, {
     intent: o.requested,
     result: o.accepted,
