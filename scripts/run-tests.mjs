@@ -27,8 +27,8 @@ function find(dir) {
 const HEAVY_FIRST = [
   'cli-build/crash-matrix.test.js',
   'sim/world.test.js',
-  'cli-build/crash-matrix-build-pg-2.test.js',
-  'cli-build/crash-matrix-build-pg-1.test.js',
+  'cli-build/crash-matrix-pg-2.test.js',
+  'cli-build/crash-matrix-pg-1.test.js',
   'cli-build/crash-matrix-build-1.test.js',
   'cli-build/crash-matrix-cleanup.test.js',
   'cli-build/crash-matrix-build-2.test.js',
@@ -50,6 +50,7 @@ const HEAVY_FIRST = [
   'gc/gc.sim.test.js',
   'cli-build/ansible.test.js',
   'cli-build/cache.test.js',
+  'cli-build/cache-cleanup.test.js',
 ];
 
 const [major, minor] = process.versions.node.split('.').map(Number);
