@@ -77,14 +77,15 @@ const shortTime = (iso: string) => iso.replace('T', ' ').replace(/\.\d+Z$/, '');
 const basename = (path: string) => path.split('/').filter(Boolean).pop() ?? path;
 
 /** The table of one page of builds, with the pager: what the live list replaces. */
-export function buildsTable(matching: readonly BuildSummary[], query: ListQuery, now: number): string {
+/** `simulatorGone`: the builds `endedWithSimulator` found (a killed `kiln build --sim` ended with it). */
+export function buildsTable(matching: readonly BuildSummary[], query: ListQuery, now: number, simulatorGone: ReadonlySet<string> = new Set()): string {
   const pages = Math.max(1, Math.ceil(matching.length / PAGE_SIZE));
   const page = Math.min(Math.max(1, query.page), pages);
   const shown = matching.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
   if (shown.length === 0) return `<div class="empty">${query.q || query.status ? 'No build matches.' : 'No builds yet. Start one with <code>kiln build &lt;template&gt;</code> (or <code>kiln build --sim examples/basic.json</code>).'}</div>`;
   const rows = shown
     .map((b) => {
-      const status = displayStatus(b, now);
+      const status = displayStatus(b, now, simulatorGone.has(b.id));
       return (
         `<tr data-build="${esc(b.id)}"><td><span class="pill ${statusClass(status)}" data-status="${esc(status)}">${esc(status.startsWith('running (') ? 'process gone' : status)}</span></td>` +
         `<td><a class="mono" href="/builds/${encodeURIComponent(b.id)}">${esc(b.id)}</a></td><td title="${esc(b.templatePath)}">${esc(basename(b.templatePath))}</td>` +
@@ -105,13 +106,13 @@ export function buildsTable(matching: readonly BuildSummary[], query: ListQuery,
   );
 }
 
-export function listPage(o: { matching: readonly BuildSummary[]; query: ListQuery; now: number; store: string; statuses: readonly BuildStatus[] }): string {
+export function listPage(o: { matching: readonly BuildSummary[]; query: ListQuery; now: number; simulatorGone: ReadonlySet<string>; store: string; statuses: readonly BuildStatus[] }): string {
   const options = ['', ...o.statuses].map((s) => `<option value="${s}"${(o.query.status ?? '') === s ? ' selected' : ''}>${s || 'any status'}</option>`).join('');
   const body =
     `<header class="page"><h1>Builds</h1><div class="sub">Every build in the store, newest first${o.query.q || o.query.status ? ' (filtered)' : ''}.</div></header>` +
     `<form class="filters" method="get" action="/"><input type="search" name="q" value="${esc(o.query.q ?? '')}" placeholder="id, template, builder, host or image" aria-label="filter">` +
     `<select name="status" aria-label="status">${options}</select><button type="submit">Filter</button></form>` +
-    `<section id="list">${buildsTable(o.matching, o.query, o.now)}</section>`;
+    `<section id="list">${buildsTable(o.matching, o.query, o.now, o.simulatorGone)}</section>`;
   return uiPage({ title: 'Builds', tab: 'builds', body, store: o.store, script: liveScript(`/live/list${queryString(o.query)}`, 'list') });
 }
 

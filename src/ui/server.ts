@@ -6,14 +6,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { buildReport, reportBody, reportPage } from '../report/index.js';
 import { BUILD_STATUSES, type BuildEvent, type BuildRecord, type BuildStatus, type BuildStore, type BuildSummary, type PhaseDuration } from '../store/index.js';
-import { displayStatus, readBuild } from '../view/index.js';
+import { displayStatus, endedWithSimulator, ranOnEmbeddedSim, readBuild } from '../view/index.js';
 import { checkAccess } from './auth.js';
 import { buildPage, buildsTable, buildTitle, filterBuilds, gcPage, listPage, messagePage, type GcView, type ListQuery } from './pages.js';
 import { choiceKey, trendsPage, type TemplateChoice } from './trends-page.js';
 import { phaseDurations, phaseTrends } from './trends.js';
 
 /** What the UI may ask of a store: reads only (it never writes). */
-export type StoreReader = Pick<BuildStore, 'location' | 'findBuild' | 'getBuild' | 'listBuildSummaries' | 'events' | 'phaseHistory' | 'clock' | 'gcRuns'>;
+export type StoreReader = Pick<BuildStore, 'location' | 'findBuild' | 'getBuild' | 'listBuildSummaries' | 'events' | 'lastEvent' | 'phaseHistory' | 'clock' | 'gcRuns'>;
 
 export interface UiOptions {
   store: StoreReader;
@@ -106,7 +106,7 @@ function followBuild(store: StoreReader, record: BuildRecord, events: BuildEvent
       lastSeq = events.at(-1)?.seq ?? lastSeq;
     }
     const now = await store.clock();
-    const status = displayStatus(latest, now);
+    const status = displayStatus(latest, now, ranOnEmbeddedSim(events));
     // A running build is drawn again each second (its bars grow) even without a new event.
     const second = status === 'running' ? Math.floor(now / 1000) : -1;
     if (latest.lastSeq === shown.seq && status === shown.status && second === shown.second) return undefined;
@@ -148,13 +148,16 @@ export async function startUiServer(options: UiOptions): Promise<UiServer> {
     if (path === '/') {
       const query = listQuery(url);
       const matching = filterBuilds(await summaries.get(query.status), query.q);
-      return send(res, 200, listPage({ matching, query, now: await store.clock(), store: location, statuses: BUILD_STATUSES }));
+      const now = await store.clock();
+      return send(res, 200, listPage({ matching, query, now, simulatorGone: await endedWithSimulator(store, matching, now), store: location, statuses: BUILD_STATUSES }));
     }
     if (path === '/live/list') {
       const query = listQuery(url);
       let last = '';
       return eventStream(req, res, Math.max(pollMs, 2_000), async () => {
-        const html = buildsTable(filterBuilds(await summaries.get(query.status), query.q), query, await store.clock());
+        const matching = filterBuilds(await summaries.get(query.status), query.q);
+        const now = await store.clock();
+        const html = buildsTable(matching, query, now, await endedWithSimulator(store, matching, now));
         if (html === last) return undefined;
         const first = last === '';
         last = html;

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { template as templateOf } from '../engine/harness.js';
-import { runKiln, startedBuildId } from '../helpers/cli.js';
+import { runKiln, spawnKiln, startedBuildId } from '../helpers/cli.js';
 
 const SECRET = '7c0ffee0-1234-4abc-8def-0123456789ab';
 const PROJECT = '9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d';
@@ -48,6 +48,25 @@ test('a killed --sim build is never resumed or gc-ed against another API, and it
   const shown = await runKiln(['show', id, '--db', db], { env });
   assert.match(shown.stdout, /failed \(simulator gone\)[\s\S]*nothing to resume or remove/);
   assert.doesNotMatch(shown.stdout, /kiln resume/);
+  // `kiln ui`'s list of builds says the same as `kiln ls`.
+  const ui = spawnKiln(['ui', '--port', '0', '--db', db], { env });
+  const closed = once(ui, 'close');
+  try {
+    let printed = '';
+    for await (const chunk of ui.stdout!) {
+      printed += String(chunk);
+      if (/kiln ui: http:\/\/\S+\/ /.test(printed)) break;
+    }
+    const url = /kiln ui: (http:\/\/\S+\/) /.exec(printed)?.[1];
+    assert.ok(url, `kiln ui printed its address: ${printed}`);
+    const list = await (await fetch(url)).text();
+    const row = list.slice(list.indexOf(`<tr data-build="${id}">`)).split('</tr>')[0]!;
+    assert.match(row, /data-status="failed \(simulator gone\)"/, `the build's row in kiln ui: ${row}`);
+    assert.doesNotMatch(list, /process gone/);
+  } finally {
+    ui.kill('SIGTERM');
+    await closed;
+  }
 
   const resume = await runKiln(['resume', id, '--db', db], { env });
   assert.equal(resume.code, 1, resume.stderr);
