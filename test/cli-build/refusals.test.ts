@@ -45,9 +45,14 @@ const buildIdOf = (r: KilnResult) => {
   return id;
 };
 
-async function nothingLeft(client: ScalewayClient, id: string): Promise<void> {
+/** What the build left in the cloud, counted by kind. */
+async function leftBy(client: ScalewayClient, id: string) {
   const { servers, volumes, snapshots, images } = await cloudOfBuild(client, id);
-  assert.deepEqual({ servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length }, { servers: 0, volumes: 0, snapshots: 0, images: 0 }, `build ${id}`);
+  return { servers: servers.length, volumes: volumes.length, snapshots: snapshots.length, images: images.length };
+}
+
+async function nothingLeft(client: ScalewayClient, id: string): Promise<void> {
+  assert.deepEqual(await leftBy(client, id), { servers: 0, volumes: 0, snapshots: 0, images: 0 }, `build ${id}`);
 }
 
 /** One refusal on one route: what the user must read, and the phase it stops. */
@@ -157,11 +162,7 @@ test('a snapshot quota: the build says which quota and where to raise it; kept w
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.match(resumed.stdout, /An image was created/);
   assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume made no second server');
-  const done = await cloudOfBuild(client, id);
-  assert.deepEqual(
-    { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },
-    { servers: 0, volumes: 0, snapshots: 1, images: 1 },
-  );
+  assert.deepEqual(await leftBy(client, id), { servers: 0, volumes: 0, snapshots: 1, images: 1 });
 });
 
 test('out of stock at power-on with --on-error abort: the server is kept, and resumed once the type is back in stock the build ends with its image', { timeout: 180_000 }, async (t) => {
@@ -178,11 +179,7 @@ test('out of stock at power-on with --on-error abort: the server is kept, and re
   const resumed = await kiln(['resume', id]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume started the kept server, made no second one');
-  const done = await cloudOfBuild(client, id);
-  assert.deepEqual(
-    { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },
-    { servers: 0, volumes: 0, snapshots: 1, images: 1 },
-  );
+  assert.deepEqual(await leftBy(client, id), { servers: 0, volumes: 0, snapshots: 1, images: 1 });
 });
 
 test('a resource still in use at the snapshot with --on-error abort: the stopped server is kept, and resumed once nothing holds it the build ends with its image', { timeout: 180_000 }, async (t) => {
@@ -201,9 +198,5 @@ test('a resource still in use at the snapshot with --on-error abort: the stopped
   const resumed = await kiln(['resume', id]);
   assert.equal(resumed.code, 0, resumed.stderr);
   assert.equal(sim.requestCounts(`kiln-build=${id}`)['POST /servers'], 1, 'the resume made no second server');
-  const done = await cloudOfBuild(client, id);
-  assert.deepEqual(
-    { servers: done.servers.length, volumes: done.volumes.length, snapshots: done.snapshots.length, images: done.images.length },
-    { servers: 0, volumes: 0, snapshots: 1, images: 1 },
-  );
+  assert.deepEqual(await leftBy(client, id), { servers: 0, volumes: 0, snapshots: 1, images: 1 });
 });
